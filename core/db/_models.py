@@ -1,0 +1,207 @@
+"""SQLAlchemy 2.0 typed models: one table per ledger concept.
+
+Money-moving rows (orders, fills, cash movements, positions, the portfolio's cash)
+are only ever written together inside one transaction by the portfolio service.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class InstrumentRow(Base):
+    __tablename__ = "instruments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    symbol: Mapped[str] = mapped_column(String(32), unique=True)
+    asset_class: Mapped[str] = mapped_column(String(16))
+    currency: Mapped[str] = mapped_column(String(3))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    multiplier: Mapped[float] = mapped_column(Float, default=1.0)
+    quantity_step: Mapped[float] = mapped_column(Float, default=1.0)
+    price_tick: Mapped[float] = mapped_column(Float, default=0.01)
+    pip_size: Mapped[float | None] = mapped_column(Float)
+    underlying: Mapped[str | None] = mapped_column(String(32))
+    strike: Mapped[float | None] = mapped_column(Float)
+    expiry: Mapped[date | None] = mapped_column(Date)
+    option_right: Mapped[str | None] = mapped_column(String(4))
+    source: Mapped[str] = mapped_column(String(16), default="user")
+
+
+class BarRow(Base):
+    """Imported or fetched bars (bundled history stays in ``data/market`` files)."""
+
+    __tablename__ = "bars"
+
+    instrument_id: Mapped[int] = mapped_column(
+        ForeignKey("instruments.id", ondelete="CASCADE"), primary_key=True
+    )
+    ts: Mapped[datetime] = mapped_column(DateTime, primary_key=True)
+    open: Mapped[float | None] = mapped_column(Float)
+    high: Mapped[float | None] = mapped_column(Float)
+    low: Mapped[float | None] = mapped_column(Float)
+    close: Mapped[float] = mapped_column(Float)
+    volume: Mapped[float | None] = mapped_column(Float)
+
+
+class PortfolioRow(Base):
+    __tablename__ = "portfolios"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    base_currency: Mapped[str] = mapped_column(String(3), default="USD")
+    starting_cash: Mapped[float] = mapped_column(Float)
+    cash: Mapped[float] = mapped_column(Float)
+    net_deposits: Mapped[float] = mapped_column(Float, default=0.0)
+    commissions: Mapped[float] = mapped_column(Float, default=0.0)
+    fees: Mapped[float] = mapped_column(Float, default=0.0)
+    allow_short: Mapped[bool] = mapped_column(Boolean, default=False)
+    allow_margin: Mapped[bool] = mapped_column(Boolean, default=False)
+    description: Mapped[str] = mapped_column(Text, default="")
+    target_weights: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    meta: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    positions: Mapped[list[PositionRow]] = relationship(
+        back_populates="portfolio", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class PositionRow(Base):
+    """Current holding per instrument; kept at zero quantity to remember realized P&L."""
+
+    __tablename__ = "positions"
+
+    portfolio_id: Mapped[int] = mapped_column(
+        ForeignKey("portfolios.id", ondelete="CASCADE"), primary_key=True
+    )
+    instrument_id: Mapped[int] = mapped_column(ForeignKey("instruments.id"), primary_key=True)
+    quantity: Mapped[float] = mapped_column(Float, default=0.0)
+    avg_cost: Mapped[float] = mapped_column(Float, default=0.0)
+    realized_pnl: Mapped[float] = mapped_column(Float, default=0.0)
+
+    portfolio: Mapped[PortfolioRow] = relationship(back_populates="positions")
+    instrument: Mapped[InstrumentRow] = relationship(lazy="joined")
+
+
+class OrderRow(Base):
+    __tablename__ = "orders"
+    __table_args__ = (UniqueConstraint("portfolio_id", "client_order_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    portfolio_id: Mapped[int] = mapped_column(ForeignKey("portfolios.id", ondelete="CASCADE"))
+    instrument_id: Mapped[int] = mapped_column(ForeignKey("instruments.id"))
+    client_order_id: Mapped[str] = mapped_column(String(64))
+    side: Mapped[str] = mapped_column(String(4))
+    quantity: Mapped[float] = mapped_column(Float)
+    order_type: Mapped[str] = mapped_column(String(16), default="market")
+    limit_price: Mapped[float | None] = mapped_column(Float)
+    stop_price: Mapped[float | None] = mapped_column(Float)
+    time_in_force: Mapped[str] = mapped_column(String(8), default="day")
+    status: Mapped[str] = mapped_column(String(16))
+    filled_quantity: Mapped[float] = mapped_column(Float, default=0.0)
+    strategy: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class FillRow(Base):
+    __tablename__ = "fills"
+    __table_args__ = (
+        Index("ix_fills_portfolio_ts", "portfolio_id", "ts"),
+        UniqueConstraint("portfolio_id", "fill_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fill_id: Mapped[str] = mapped_column(String(64))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    portfolio_id: Mapped[int] = mapped_column(ForeignKey("portfolios.id", ondelete="CASCADE"))
+    instrument_id: Mapped[int] = mapped_column(ForeignKey("instruments.id"))
+    ts: Mapped[datetime] = mapped_column(DateTime)
+    side: Mapped[str] = mapped_column(String(4))
+    quantity: Mapped[float] = mapped_column(Float)
+    price: Mapped[float] = mapped_column(Float)
+    commission: Mapped[float] = mapped_column(Float, default=0.0)
+    fees: Mapped[float] = mapped_column(Float, default=0.0)
+    realized_pnl: Mapped[float] = mapped_column(Float, default=0.0)
+    strategy: Mapped[str | None] = mapped_column(String(100))
+
+    instrument: Mapped[InstrumentRow] = relationship(lazy="joined")
+
+
+class CashMovementRow(Base):
+    __tablename__ = "cash_movements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    portfolio_id: Mapped[int] = mapped_column(ForeignKey("portfolios.id", ondelete="CASCADE"))
+    ts: Mapped[datetime] = mapped_column(DateTime)
+    amount: Mapped[float] = mapped_column(Float)
+    kind: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class EquitySnapshotRow(Base):
+    __tablename__ = "equity_snapshots"
+
+    portfolio_id: Mapped[int] = mapped_column(
+        ForeignKey("portfolios.id", ondelete="CASCADE"), primary_key=True
+    )
+    ts: Mapped[datetime] = mapped_column(DateTime, primary_key=True)
+    cash: Mapped[float] = mapped_column(Float)
+    positions_value: Mapped[float] = mapped_column(Float)
+    equity: Mapped[float] = mapped_column(Float)
+
+
+class StrategyConfigRow(Base):
+    __tablename__ = "strategy_configs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    strategy: Mapped[str] = mapped_column(String(100))
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    config_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class AuditEventRow(Base):
+    """Append-only; each row's hash covers its content and the previous row's hash."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ts: Mapped[datetime] = mapped_column(DateTime)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    portfolio: Mapped[str | None] = mapped_column(String(100), index=True)
+    actor: Mapped[str] = mapped_column(String(64), default="user")
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class MetaRow(Base):
+    """Small key/value facts about this database (for example, demo already seeded)."""
+
+    __tablename__ = "workstation_meta"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,15 @@
+"""Tradable instruments: what a symbol is and how its quantities and prices step."""
+
+from core.instruments import _repository as repository
+from core.instruments._catalog import bundled_instruments, default_instrument
+from core.instruments._model import AssetClass, Instrument, OptionRight, is_on_step
+
+__all__ = [
+    "AssetClass",
+    "Instrument",
+    "OptionRight",
+    "bundled_instruments",
+    "default_instrument",
+    "is_on_step",
+    "repository",
+]

@@ -1,0 +1,372 @@
+"""Read a user's price file (CSV or Parquet) into a validated bars frame.
+
+Accepted layouts: a timestamp column (``timestamp``, ``date``, ``datetime`` or
+``time``, any case) with ``open, high, low, close`` and optionally ``volume``, or a
+timestamp with a single price column (``close``, ``price`` or ``adj close``).
+Yahoo-style exports (``Date, Open, High, Low, Close, Adj Close, Volume``) load as
+they are. Every broken rule raises :class:`BarsValidationError` naming the file, the
+first offending row (the line number for CSV, header = line 1) and the column as
+written in the file.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import zlib
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+import pandas as pd
+
+from core.marketdata._frames import BAR_COLUMNS
+
+TIMESTAMP_NAMES = ("timestamp", "date", "datetime", "time")
+CLOSE_NAMES = ("close", "price", "adj close")
+ADJ_CLOSE_NAME = "adj close"
+OHL = ("open", "high", "low")
+_DATE_FORMATS = ("ISO8601", "%m/%d/%Y", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S")
+_KINDS = {".csv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet"}
+_SEPARATORS = (",", ";", "\t", "|")
+
+RULE_FILE_TYPE = "file type .csv, .txt, .parquet or .pq"
+RULE_READABLE = "file must be readable"
+RULE_NOT_EMPTY = "file must contain at least one row of data"
+RULE_TIMESTAMP_COLUMN = "a timestamp column is required"
+RULE_CLOSE_COLUMN = "a close column is required"
+RULE_OHL_TOGETHER = "open, high and low come together"
+RULE_TIMESTAMP_PARSE = "timestamps must be dates"
+RULE_INCREASING = "timestamps strictly increasing"
+RULE_UNIQUE = "timestamps unique"
+RULE_NUMERIC = "values numeric"
+RULE_FINITE = "prices present and finite"
+RULE_POSITIVE = "prices > 0"
+RULE_HIGH = "high ≥ max(open, close)"
+RULE_LOW = "low ≤ min(open, close)"
+RULE_VOLUME = "volume ≥ 0 and finite"
+
+Source = str | Path | bytes | bytearray | IO[bytes]
+
+
+class BarsValidationError(ValueError):
+    """A price file or frame that breaks a rule; says where and which rule."""
+
+    def __init__(
+        self,
+        rule: str,
+        detail: str = "",
+        *,
+        filename: str | None = None,
+        row: int | None = None,
+        column: str | None = None,
+        row_word: str = "row",
+    ) -> None:
+        self.rule, self.detail, self.filename = rule, detail, filename
+        self.row, self.column, self.row_word = row, column, row_word
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        place = " ".join(
+            part
+            for part in (self.filename, None if self.row is None else f"{self.row_word} {self.row}")
+            if part
+        )
+        if self.column is not None:
+            place = f"{place}, column {self.column!r}" if place else f"column {self.column!r}"
+        text = f"{self.detail} (rule: {self.rule})" if self.detail else self.rule
+        return f"{place}: {text}" if place else text
+
+
+@dataclass(frozen=True)
+class _Where:
+    """How to name a position in the user's input: file, row numbers, column names."""
+
+    filename: str | None
+    row_word: str  # "line" for CSV (header = line 1), "row" otherwise
+    rows: np.ndarray  # user-facing number of each data row
+    names: dict[str, str]  # canonical column -> column as written
+
+    def error(self, rule: str, detail: str = "", pos: int | None = None, column: str | None = None):
+        return BarsValidationError(
+            rule,
+            detail,
+            filename=self.filename,
+            row=None if pos is None else int(self.rows[pos]),
+            column=None if column is None else self.names.get(column, column),
+            row_word=self.row_word,
+        )
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def read_bars_file(
+    source: Source, *, filename: str | None = None, use_adjusted: bool = False
+) -> pd.DataFrame:
+    """Read a CSV/Parquet price file (path, bytes or binary file-like) into a bars frame.
+
+    The format follows the extension of ``filename`` (or of the path / the file-like's
+    ``name``): ``.csv``, ``.txt`` (optionally ``.gz``), ``.parquet``, ``.pq``. With
+    ``use_adjusted`` and an ``Adj Close`` column, prices are back-adjusted.
+    """
+    name = _source_name(source, filename)
+    kind, compressed = _file_kind(name)
+    data = _read_bytes(source, name)
+    if kind == "csv":
+        raw, rows = _parse_csv(data, compressed, name)
+        return _validated(raw, _Where(name, "line", rows, {}), use_adjusted)
+    raw = _parse_parquet(data, name)
+    return bars_from_frame(raw, source=name, use_adjusted=use_adjusted)
+
+
+def bars_from_frame(
+    frame: pd.DataFrame, *, source: str | None = None, use_adjusted: bool = False
+) -> pd.DataFrame:
+    """Validate an in-memory table in any accepted layout and return a bars frame.
+
+    A ``DatetimeIndex`` (or any named index) is treated as the timestamp column.
+    Rows are reported 1-based; ``source`` names the data in error messages.
+    """
+    if isinstance(frame.index, pd.DatetimeIndex) or frame.index.name is not None:
+        frame = frame.reset_index()
+    frame = frame.reset_index(drop=True)
+    rows = np.arange(1, len(frame) + 1)
+    return _validated(frame, _Where(source, "row", rows, {}), use_adjusted)
+
+
+def _source_name(source: Source, filename: str | None) -> str | None:
+    if filename is not None:
+        return Path(filename).name
+    if isinstance(source, str | Path):
+        return Path(source).name
+    name = getattr(source, "name", None)
+    return Path(name).name if isinstance(name, str) else None
+
+
+def _file_kind(name: str | None) -> tuple[str, bool]:
+    lower = (name or "").lower()
+    compressed = lower.endswith(".gz")
+    kind = _KINDS.get(Path(lower.removesuffix(".gz")).suffix)
+    if kind is None or (compressed and kind != "csv"):
+        detail = (
+            f"cannot tell the format of {name!r}" if name else "no file name to tell the format"
+        )
+        raise BarsValidationError(RULE_FILE_TYPE, detail, filename=name)
+    return kind, compressed
+
+
+def _read_bytes(source: Source, name: str | None) -> bytes:
+    try:
+        if isinstance(source, bytes | bytearray):
+            return bytes(source)
+        if isinstance(source, str | Path):
+            return Path(source).read_bytes()
+        if hasattr(source, "seek"):
+            source.seek(0)
+        return source.read()
+    except OSError as exc:
+        raise BarsValidationError(RULE_READABLE, str(exc), filename=name) from exc
+
+
+def _parse_csv(data: bytes, compressed: bool, name: str | None) -> tuple[pd.DataFrame, np.ndarray]:
+    try:
+        text = (gzip.decompress(data) if compressed else data).decode("utf-8-sig")
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=_sniff_separator(text),
+            dtype=str,
+            skip_blank_lines=False,
+            skipinitialspace=True,
+        )
+    except pd.errors.EmptyDataError as exc:
+        raise BarsValidationError(RULE_NOT_EMPTY, "the file is empty", filename=name) from exc
+    except (OSError, EOFError, ValueError, zlib.error) as exc:
+        raise BarsValidationError(RULE_READABLE, str(exc).strip(), filename=name) from exc
+    keep = frame.notna().any(axis=1).to_numpy()  # blank lines still count as lines
+    rows = np.arange(2, len(frame) + 2)[keep]
+    return frame[keep].reset_index(drop=True), rows
+
+
+def _sniff_separator(text: str) -> str:
+    header = text.lstrip("\r\n").partition("\n")[0]
+    return max(_SEPARATORS, key=header.count)
+
+
+def _parse_parquet(data: bytes, name: str | None) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(io.BytesIO(data))
+    except (OSError, ValueError, ImportError) as exc:
+        raise BarsValidationError(RULE_READABLE, str(exc).strip(), filename=name) from exc
+
+
+# --- validation ------------------------------------------------------------------------------
+
+
+def _validated(raw: pd.DataFrame, where: _Where, use_adjusted: bool) -> pd.DataFrame:
+    if raw.empty:
+        raise where.error(RULE_NOT_EMPTY, "no data rows")
+    where = replace(where, names=_resolve_columns(raw, where))
+    timestamps = _parse_timestamps(raw[where.names["timestamp"]], where)
+    _check_order(timestamps, where)
+    numbers = _numbers(raw, where)
+    _check_prices(numbers, where)
+    if use_adjusted and "adj" in numbers:
+        numbers = _back_adjust(numbers)
+    return _assemble(timestamps, numbers)
+
+
+def _resolve_columns(raw: pd.DataFrame, where: _Where) -> dict[str, str]:
+    """Map canonical names (timestamp, open, ..., adj) to the columns as written."""
+    written = {}
+    for column in raw.columns:
+        written.setdefault(" ".join(str(column).lower().replace("_", " ").split()), column)
+    found = f"columns found: {[str(c) for c in raw.columns]}"
+    timestamp = next((written[n] for n in TIMESTAMP_NAMES if n in written), None)
+    if timestamp is None:
+        raise where.error(RULE_TIMESTAMP_COLUMN, f"no {'/'.join(TIMESTAMP_NAMES)} column; {found}")
+    close = next((written[n] for n in CLOSE_NAMES if n in written), None)
+    if close is None:
+        raise where.error(RULE_CLOSE_COLUMN, f"no close/price/adj close column; {found}")
+    names = {"timestamp": timestamp, "close": close}
+    names.update({n: written[n] for n in (*OHL, "volume") if n in written})
+    if ADJ_CLOSE_NAME in written and written[ADJ_CLOSE_NAME] != close:
+        names["adj"] = written[ADJ_CLOSE_NAME]
+    present = [n for n in OHL if n in names]
+    if present and len(present) < len(OHL):
+        missing = [n for n in OHL if n not in names]
+        raise where.error(RULE_OHL_TOGETHER, f"missing {', '.join(missing)}; {found}")
+    return names
+
+
+def _parse_timestamps(column: pd.Series, where: _Where) -> np.ndarray:
+    if isinstance(column.dtype, pd.DatetimeTZDtype):
+        parsed = column.dt.tz_convert("UTC").dt.tz_localize(None)
+    elif pd.api.types.is_datetime64_dtype(column.dtype):
+        parsed = column
+    else:
+        parsed = _parse_timestamp_text(column.astype(str).str.strip().where(column.notna()))
+    bad = parsed.isna().to_numpy()
+    if bad.any():
+        pos = int(bad.argmax())
+        detail = f"{column.iloc[pos]!r} is not a date (ISO 2020-01-31 or US 1/31/2020)"
+        raise where.error(RULE_TIMESTAMP_PARSE, detail, pos, "timestamp")
+    return parsed.to_numpy(dtype="datetime64[us]")
+
+
+def _parse_timestamp_text(text: pd.Series) -> pd.Series:
+    """Try each accepted date format; keep the one that parses the most rows."""
+    best = None
+    for fmt in _DATE_FORMATS:
+        parsed = pd.to_datetime(text, format=fmt, errors="coerce", utc=True).dt.tz_localize(None)
+        if best is None or parsed.isna().sum() < best.isna().sum():
+            best = parsed
+        if not best.isna().any():
+            break
+    return best
+
+
+def _check_order(timestamps: np.ndarray, where: _Where) -> None:
+    step = np.diff(timestamps)
+    bad = step <= np.timedelta64(0)
+    if not bad.any():
+        return
+    pos = int(bad.argmax()) + 1
+    this, before = _stamp(timestamps[pos]), _stamp(timestamps[pos - 1])
+    earlier = f"{where.row_word} {where.rows[pos - 1]}"
+    if this == before:
+        raise where.error(RULE_UNIQUE, f"{this} repeats {earlier}", pos, "timestamp")
+    detail = f"{this} comes after {before} ({earlier}); is the file sorted newest first?"
+    raise where.error(RULE_INCREASING, detail, pos, "timestamp")
+
+
+def _stamp(value: np.datetime64) -> str:
+    stamp = pd.Timestamp(value)
+    return stamp.strftime("%Y-%m-%d") if stamp == stamp.normalize() else str(stamp)
+
+
+def _numbers(raw: pd.DataFrame, where: _Where) -> pd.DataFrame:
+    """The value columns under canonical names, as float64; text that is no number fails."""
+    original = pd.DataFrame(
+        {c: raw[where.names[c]] for c in (*BAR_COLUMNS, "adj") if c in where.names}
+    )
+    numbers = original.apply(pd.to_numeric, errors="coerce").astype(float)
+    hit = _first(original.notna() & numbers.isna())
+    if hit is not None:
+        pos, column = hit
+        detail = f"{original[column].iloc[pos]!r} is not a number"
+        raise where.error(RULE_NUMERIC, detail, pos, column)
+    return numbers
+
+
+def _check_prices(numbers: pd.DataFrame, where: _Where) -> None:
+    prices = numbers[[c for c in numbers.columns if c != "volume"]]
+    _fail_first(~np.isfinite(prices), where, RULE_FINITE, prices, "{} is not a finite number")
+    _fail_first(prices <= 0, where, RULE_POSITIVE, prices, "{} is not above 0")
+    if "open" in numbers:
+        _check_ranges(numbers, where)
+    if "volume" in numbers:
+        volume = numbers[["volume"]]
+        bad = ~np.isfinite(volume) | (volume < 0)
+        _fail_first(bad, where, RULE_VOLUME, volume, "{} is not a finite number ≥ 0")
+
+
+def _check_ranges(numbers: pd.DataFrame, where: _Where) -> None:
+    top = np.maximum(numbers["open"], numbers["close"])
+    bottom = np.minimum(numbers["open"], numbers["close"])
+    _fail_bound(numbers["high"] < top, where, RULE_HIGH, numbers["high"], top, "below max")
+    _fail_bound(numbers["low"] > bottom, where, RULE_LOW, numbers["low"], bottom, "above min")
+
+
+def _fail_bound(
+    bad: pd.Series, where: _Where, rule: str, values: pd.Series, bound: pd.Series, word: str
+) -> None:
+    mask = bad.to_numpy()
+    if mask.any():
+        pos = int(mask.argmax())
+        detail = f"{_num(values.iloc[pos])} is {word}(open, close) = {_num(bound.iloc[pos])}"
+        raise where.error(rule, detail, pos, values.name)
+
+
+def _fail_first(mask: pd.DataFrame, where: _Where, rule: str, values: pd.DataFrame, text: str):
+    hit = _first(mask)
+    if hit is not None:
+        pos, column = hit
+        value = values[column].iloc[pos]
+        detail = "the value is missing" if np.isnan(value) else text.format(_num(value))
+        raise where.error(rule, detail, pos, column)
+
+
+def _first(mask: pd.DataFrame) -> tuple[int, str] | None:
+    """Position and column of the first True cell, reading row by row."""
+    cells = mask.to_numpy(dtype=bool)
+    rows = cells.any(axis=1)
+    if not rows.any():
+        return None
+    pos = int(rows.argmax())
+    return pos, mask.columns[int(cells[pos].argmax())]
+
+
+def _num(value: float) -> str:
+    return f"{value:.10g}"
+
+
+def _back_adjust(numbers: pd.DataFrame) -> pd.DataFrame:
+    """Scale open/high/low/close by adj/close (close becomes adj close, to rounding).
+
+    Scaling all four prices by the same factor keeps high ≥ max(open, close) and
+    low ≤ min(open, close) exact in floating point.
+    """
+    factor = numbers["adj"] / numbers["close"]
+    prices = [c for c in ("open", "high", "low", "close") if c in numbers]
+    return numbers.assign(**{c: numbers[c] * factor for c in prices})
+
+
+def _assemble(timestamps: np.ndarray, numbers: pd.DataFrame) -> pd.DataFrame:
+    index = pd.DatetimeIndex(timestamps, name="timestamp")
+    columns = {
+        c: numbers[c].to_numpy(dtype=float) if c in numbers else np.full(len(index), np.nan)
+        for c in BAR_COLUMNS
+    }
+    return pd.DataFrame(columns, index=index)

@@ -1,0 +1,117 @@
+"""Load and store a portfolio's ledger; every function works inside the caller's session."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.db import CashMovementRow, FillRow, InstrumentRow, PortfolioRow, PositionRow
+from core.instruments import Instrument
+from core.instruments import repository as instruments
+from core.portfolio._ledger import Fill, Ledger, Position, Side
+
+
+class PortfolioError(ValueError):
+    """A portfolio request that cannot be carried out; ``field`` names the input at fault."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def get_row(session: Session, name: str) -> PortfolioRow:
+    row = session.scalars(select(PortfolioRow).where(PortfolioRow.name == name)).first()
+    if row is None:
+        raise PortfolioError(f"no portfolio named {name!r}", "portfolio")
+    return row
+
+
+def exists(session: Session, name: str) -> bool:
+    return session.scalar(select(PortfolioRow.id).where(PortfolioRow.name == name)) is not None
+
+
+def instrument_or_error(session: Session, symbol: str) -> tuple[InstrumentRow, Instrument]:
+    row = instruments.get_row(session, symbol)
+    if row is None:
+        raise PortfolioError(
+            f"unknown instrument {symbol!r}: import its market data or define it first", "symbol"
+        )
+    return row, instruments.to_model(row)
+
+
+def load_ledger(session: Session, row: PortfolioRow) -> tuple[Ledger, dict[str, Instrument]]:
+    """The stored ledger of ``row`` and the instruments of its positions."""
+    ledger = _empty_ledger(row)
+    ledger.cash, ledger.net_deposits = row.cash, row.net_deposits
+    ledger.commissions, ledger.fees = row.commissions, row.fees
+    defined: dict[str, Instrument] = {}
+    for pos in row.positions:
+        instrument = instruments.to_model(pos.instrument)
+        defined[instrument.symbol] = instrument
+        ledger.positions[instrument.symbol] = Position(
+            instrument.symbol, instrument.multiplier, pos.quantity, pos.avg_cost, pos.realized_pnl
+        )
+    return ledger, defined
+
+
+def store_ledger(session: Session, row: PortfolioRow, ledger: Ledger) -> None:
+    """Write cash, totals and every position of ``ledger`` onto ``row``."""
+    row.cash, row.net_deposits = ledger.cash, ledger.net_deposits
+    row.commissions, row.fees = ledger.commissions, ledger.fees
+    stored = {p.instrument.symbol: p for p in row.positions}
+    for symbol, position in ledger.positions.items():
+        target = stored.get(symbol)
+        if target is None:
+            instrument_row, _ = instrument_or_error(session, symbol)
+            target = PositionRow(instrument_id=instrument_row.id, instrument=instrument_row)
+            row.positions.append(target)
+        target.quantity, target.avg_cost = position.quantity, position.avg_cost
+        target.realized_pnl = position.realized_pnl
+    session.flush()
+
+
+def fills(session: Session, row: PortfolioRow) -> list[FillRow]:
+    query = select(FillRow).where(FillRow.portfolio_id == row.id).order_by(FillRow.ts, FillRow.id)
+    return list(session.scalars(query))
+
+
+def cash_movements(session: Session, row: PortfolioRow) -> list[CashMovementRow]:
+    query = (
+        select(CashMovementRow)
+        .where(CashMovementRow.portfolio_id == row.id)
+        .order_by(CashMovementRow.ts, CashMovementRow.id)
+    )
+    return list(session.scalars(query))
+
+
+def replay(session: Session, row: PortfolioRow) -> tuple[Ledger, list[tuple]]:
+    """Rebuild the ledger from starting cash, cash movements and fills, in time order.
+
+    Returns the ledger and the ordered events ``(ts, kind, item)`` it was built from.
+    """
+    events = [(m.ts, 0, m) for m in cash_movements(session, row)]
+    events += [(f.ts, 1, f) for f in fills(session, row)]
+    events.sort(key=lambda e: (e[0], e[1]))
+    ledger = _empty_ledger(row, margin=True, short=True)
+    for _, kind, item in events:
+        if kind == 0:
+            ledger.apply_cash(item.amount)
+        else:
+            ledger.apply_fill(fill_from_row(item), instruments.to_model(item.instrument))
+    return ledger, events
+
+
+def fill_from_row(row: FillRow) -> Fill:
+    return Fill(
+        row.instrument.symbol, Side(row.side), row.quantity, row.price,
+        row.commission, row.fees, row.ts,
+    )  # fmt: skip
+
+
+def _empty_ledger(row: PortfolioRow, *, margin: bool = False, short: bool = False) -> Ledger:
+    return Ledger(
+        starting_cash=row.starting_cash,
+        base_currency=row.base_currency,
+        allow_short=row.allow_short or short,
+        allow_margin=row.allow_margin or margin,
+    )

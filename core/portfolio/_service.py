@@ -1,0 +1,362 @@
+"""Portfolio use cases: create, trade, value, snapshot. Each write is one transaction."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.audit import append_event
+from core.db import CashMovementRow, EquitySnapshotRow, FillRow, OrderRow, PortfolioRow
+from core.marketdata._service import MarketDataService
+from core.portfolio import _repository as repo
+from core.portfolio._ledger import Fill, Ledger, LedgerError, Side
+from core.portfolio._repository import PortfolioError
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+
+
+@dataclass(frozen=True)
+class TradeResult:
+    fill_id: str
+    symbol: str
+    side: Side
+    quantity: float
+    price: float
+    commission: float
+    fees: float
+    realized_pnl: float
+    cash_after: float
+    ts: datetime
+    duplicate: bool = False
+
+
+class PortfolioService:
+    """Virtual portfolios stored in the database, valued with the market-data service."""
+
+    def __init__(self, sessions: sessionmaker[Session], market: MarketDataService):
+        self._sessions = sessions
+        self.market = market
+
+    # -- lifecycle --------------------------------------------------------------------
+    def names(self) -> list[str]:
+        with self._sessions() as session:
+            return list(session.scalars(select(PortfolioRow.name).order_by(PortfolioRow.name)))
+
+    def create(
+        self,
+        name: str,
+        starting_cash: float,
+        *,
+        base_currency: str = "USD",
+        allow_short: bool = False,
+        allow_margin: bool = False,
+        description: str = "",
+        created_at: datetime | None = None,
+    ) -> None:
+        name = _check_name(name)
+        if not math.isfinite(starting_cash) or starting_cash < 0:
+            raise PortfolioError("starting cash must be a finite amount ≥ 0", "starting_cash")
+        with self._sessions.begin() as session:
+            if repo.exists(session, name):
+                raise PortfolioError(f"a portfolio named {name!r} already exists", "name")
+            session.add(
+                PortfolioRow(
+                    name=name, base_currency=base_currency.upper(), starting_cash=starting_cash,
+                    cash=starting_cash, net_deposits=0.0, commissions=0.0, fees=0.0,
+                    allow_short=allow_short, allow_margin=allow_margin, description=description,
+                    target_weights={}, meta={}, created_at=created_at or utcnow(),
+                )
+            )  # fmt: skip
+            append_event(session, "portfolio_created", {"starting_cash": starting_cash}, portfolio=name)
+
+    def rename(self, old: str, new: str) -> None:
+        new = _check_name(new)
+        with self._sessions.begin() as session:
+            row = repo.get_row(session, old)
+            if new != old and repo.exists(session, new):
+                raise PortfolioError(f"a portfolio named {new!r} already exists", "name")
+            row.name = new
+            append_event(session, "portfolio_renamed", {"from": old, "to": new}, portfolio=new)
+
+    def delete(self, name: str) -> None:
+        with self._sessions.begin() as session:
+            row = repo.get_row(session, name)
+            session.delete(row)
+            append_event(session, "portfolio_deleted", {}, portfolio=name)
+
+    def set_target_weights(self, name: str, weights: dict[str, float]) -> None:
+        if any(not math.isfinite(w) or w < 0 for w in weights.values()) or (
+            sum(weights.values()) > 1 + 1e-9
+        ):
+            raise PortfolioError("target weights must be ≥ 0 and sum to at most 1", "weights")
+        with self._sessions.begin() as session:
+            row = repo.get_row(session, name)
+            row.target_weights = dict(weights)
+            append_event(session, "target_weights_set", weights, portfolio=name)
+
+    # -- money-moving writes -------------------------------------------------------------
+    def trade(
+        self,
+        name: str,
+        symbol: str,
+        side: Side | str,
+        quantity: float,
+        price: float | None = None,
+        *,
+        commission: float = 0.0,
+        fees: float = 0.0,
+        ts: datetime | None = None,
+        strategy: str | None = None,
+        client_order_id: str | None = None,
+        snapshot: bool = True,
+    ) -> TradeResult:
+        """Book a filled market order; the order, fill, cash, position, snapshot and
+        audit event commit together or not at all. A repeated ``client_order_id``
+        returns the original fill instead of booking it twice."""
+        side, ts = Side(side), ts or utcnow()
+        client_order_id = client_order_id or uuid.uuid4().hex
+        with self._sessions.begin() as session:
+            row = repo.get_row(session, name)
+            duplicate = _existing_fill(session, row, client_order_id)
+            if duplicate is not None:
+                return _result(duplicate, row.cash, duplicate=True)
+            instrument_row, instrument = repo.instrument_or_error(session, symbol)
+            price = self._price_or_last(symbol, price, ts)
+            ledger, _ = repo.load_ledger(session, row)
+            fill = Fill(symbol, side, float(quantity), float(price), commission, fees, ts)
+            realized = ledger.apply_fill(fill, instrument)
+            repo.store_ledger(session, row, ledger)
+            fill_row = _insert_order_and_fill(session, row, instrument_row.id, fill, client_order_id, strategy, realized)
+            if snapshot:
+                self._snapshot(session, row, ledger, ts, {symbol: fill.price})
+            append_event(session, "fill", _fill_payload(fill, fill_row.fill_id), portfolio=name)
+            return _result(fill_row, ledger.cash, symbol=symbol)
+
+    def cash_movement(
+        self, name: str, amount: float, *, note: str = "", ts: datetime | None = None
+    ) -> None:
+        """Deposit (amount > 0) or withdraw (amount < 0) cash."""
+        ts = ts or utcnow()
+        with self._sessions.begin() as session:
+            row = repo.get_row(session, name)
+            ledger, _ = repo.load_ledger(session, row)
+            try:
+                ledger.apply_cash(float(amount))
+            except LedgerError as exc:
+                raise PortfolioError(str(exc), exc.field) from exc
+            repo.store_ledger(session, row, ledger)
+            kind = "deposit" if amount > 0 else "withdrawal"
+            session.add(CashMovementRow(portfolio_id=row.id, ts=ts, amount=amount, kind=kind, note=note))
+            self._snapshot(session, row, ledger, ts, {})
+            append_event(session, kind, {"amount": amount, "note": note}, portfolio=name)
+
+    def snapshot(self, name: str, ts: datetime | None = None) -> float:
+        """Record equity marked at the last prices known at ``ts``; returns equity."""
+        ts = ts or utcnow()
+        with self._sessions.begin() as session:
+            row = repo.get_row(session, name)
+            ledger, _ = repo.load_ledger(session, row)
+            return self._snapshot(session, row, ledger, ts, {})
+
+    def revalue_history(self, name: str, end=None) -> int:
+        """Rebuild daily equity snapshots from the first event to ``end`` by replaying
+        cash movements and fills against daily closes. Returns the number of days."""
+        with self._sessions.begin() as session:
+            row = repo.get_row(session, name)
+            _, events = repo.replay(session, row)
+            if not events:
+                return 0
+            symbols = sorted({e[2].instrument.symbol for e in events if e[1] == 1})
+            closes = self.market.closes(symbols, start=events[0][0].date(), end=end)
+            curve = _daily_equity(row, events, closes)
+            session.execute(delete(EquitySnapshotRow).where(EquitySnapshotRow.portfolio_id == row.id))
+            session.add_all(
+                EquitySnapshotRow(portfolio_id=row.id, ts=ts.to_pydatetime(), cash=c, positions_value=v, equity=c + v)
+                for ts, c, v in curve
+            )  # fmt: skip
+            return len(curve)
+
+    # -- reads ------------------------------------------------------------------------------
+    def ledger(self, name: str) -> Ledger:
+        with self._sessions() as session:
+            ledger, _ = repo.load_ledger(session, repo.get_row(session, name))
+            return ledger
+
+    def marks(self, ledger: Ledger, as_of=None) -> dict[str, float]:
+        return self.market.last_prices([p.symbol for p in ledger.open_positions()], as_of)
+
+    def summary(self, name: str, as_of=None) -> dict[str, Any]:
+        """Cash, equity and P&L of a portfolio marked at the last known prices."""
+        with self._sessions() as session:
+            row = repo.get_row(session, name)
+            ledger, _ = repo.load_ledger(session, row)
+            info = {"name": row.name, "base_currency": row.base_currency, "created_at": row.created_at,
+                    "allow_short": row.allow_short, "allow_margin": row.allow_margin,
+                    "description": row.description, "target_weights": dict(row.target_weights)}  # fmt: skip
+        return {**info, **valuation(ledger, self.marks(ledger, as_of))}
+
+    def list(self) -> pd.DataFrame:
+        rows = [self.summary(name) for name in self.names()]
+        columns = ["name", "base_currency", "equity", "cash", "net_pnl", "net_pnl_pct", "n_positions"]
+        return pd.DataFrame(rows, columns=columns)
+
+    def positions(self, name: str, as_of=None) -> pd.DataFrame:
+        """Open positions with marks, value, unrealized P&L and weight in equity."""
+        ledger = self.ledger(name)
+        return positions_frame(ledger, self.marks(ledger, as_of))
+
+    def trades(self, name: str) -> pd.DataFrame:
+        with self._sessions() as session:
+            rows = repo.fills(session, repo.get_row(session, name))
+            records = [_trade_record(f) for f in rows]
+        return pd.DataFrame(records, columns=TRADE_COLUMNS)
+
+    def equity_curve(self, name: str) -> pd.DataFrame:
+        with self._sessions() as session:
+            row = repo.get_row(session, name)
+            query = (
+                select(EquitySnapshotRow.ts, EquitySnapshotRow.cash, EquitySnapshotRow.positions_value, EquitySnapshotRow.equity)
+                .where(EquitySnapshotRow.portfolio_id == row.id)
+                .order_by(EquitySnapshotRow.ts)
+            )  # fmt: skip
+            records = session.execute(query).all()
+        frame = pd.DataFrame(records, columns=["ts", "cash", "positions_value", "equity"])
+        return frame.set_index(pd.DatetimeIndex(frame.pop("ts"), name="timestamp"))
+
+    # -- internals ---------------------------------------------------------------------------
+    def _price_or_last(self, symbol: str, price: float | None, ts: datetime) -> float:
+        if price is not None:
+            return price
+        last = self.market.last_price(symbol, as_of=ts)
+        if last is None:
+            raise PortfolioError(f"no price given and no market price known for {symbol}", "price")
+        return last
+
+    def _snapshot(self, session, row, ledger: Ledger, ts: datetime, fresh: dict[str, float]) -> float:
+        marks = {**self.marks(ledger, ts), **fresh}
+        value = ledger.positions_value(marks)
+        session.merge(
+            EquitySnapshotRow(portfolio_id=row.id, ts=ts, cash=ledger.cash, positions_value=value, equity=ledger.cash + value)
+        )  # fmt: skip
+        return ledger.cash + value
+
+
+TRADE_COLUMNS = ["fill_id", "ts", "symbol", "side", "quantity", "price", "notional",
+                 "commission", "fees", "realized_pnl", "strategy"]  # fmt: skip
+POSITION_COLUMNS = ["symbol", "quantity", "avg_cost", "last_price", "cost_basis", "market_value",
+                    "unrealized_pnl", "unrealized_pct", "realized_pnl", "weight"]  # fmt: skip
+
+
+def valuation(ledger: Ledger, marks: dict[str, float]) -> dict[str, float]:
+    """Headline numbers of a ledger at ``marks``."""
+    equity = ledger.equity(marks)
+    invested = ledger.starting_cash + ledger.net_deposits
+    net = ledger.net_pnl(marks)
+    return {
+        "cash": ledger.cash,
+        "positions_value": ledger.positions_value(marks),
+        "equity": equity,
+        "starting_cash": ledger.starting_cash,
+        "net_deposits": ledger.net_deposits,
+        "realized_pnl": ledger.realized_pnl(),
+        "unrealized_pnl": ledger.unrealized_pnl(marks),
+        "commissions": ledger.commissions,
+        "fees": ledger.fees,
+        "net_pnl": net,
+        "net_pnl_pct": net / invested if invested else math.nan,
+        "n_positions": len(ledger.open_positions()),
+    }
+
+
+def positions_frame(ledger: Ledger, marks: dict[str, float]) -> pd.DataFrame:
+    equity = ledger.equity(marks)
+    records = []
+    for p in sorted(ledger.open_positions(), key=lambda p: p.symbol):
+        last = marks.get(p.symbol, p.avg_cost)
+        cost = p.quantity * p.avg_cost * p.multiplier
+        value = p.market_value(last)
+        unrealized = p.unrealized_pnl(last)
+        records.append([p.symbol, p.quantity, p.avg_cost, last, cost, value, unrealized,
+                        unrealized / abs(cost) if cost else math.nan, p.realized_pnl,
+                        value / equity if equity else math.nan])  # fmt: skip
+    return pd.DataFrame(records, columns=POSITION_COLUMNS)
+
+
+def _daily_equity(row: PortfolioRow, events: list[tuple], closes: pd.DataFrame) -> list[tuple]:
+    """(day, cash, positions value) at each close, applying events up to that day."""
+    ledger = Ledger(starting_cash=row.starting_cash, allow_short=True, allow_margin=True,
+                    base_currency=row.base_currency)  # fmt: skip
+    from core.instruments import repository as instruments
+
+    curve, i = [], 0
+    for day, prices in zip(closes.index, closes.to_dict("records"), strict=True):
+        day_end = day + pd.Timedelta(days=1)
+        while i < len(events) and events[i][0] < day_end:
+            _, kind, item = events[i]
+            if kind == 0:
+                ledger.apply_cash(item.amount)
+            else:
+                ledger.apply_fill(repo.fill_from_row(item), instruments.to_model(item.instrument))
+            i += 1
+        curve.append((day, ledger.cash, ledger.positions_value(prices)))
+    return curve
+
+
+def _check_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise PortfolioError("a portfolio name needs 1 to 100 characters", "name")
+    return name
+
+
+def _existing_fill(session: Session, row: PortfolioRow, client_order_id: str) -> FillRow | None:
+    query = select(FillRow).join(OrderRow).where(
+        OrderRow.portfolio_id == row.id, OrderRow.client_order_id == client_order_id
+    )
+    return session.scalars(query).first()
+
+
+def _insert_order_and_fill(session, row, instrument_id, fill: Fill, client_order_id, strategy, realized) -> FillRow:
+    order = OrderRow(
+        portfolio_id=row.id, instrument_id=instrument_id, client_order_id=client_order_id,
+        side=str(fill.side), quantity=fill.quantity, order_type="market", status="filled",
+        filled_quantity=fill.quantity, strategy=strategy, created_at=fill.ts, updated_at=fill.ts,
+    )  # fmt: skip
+    session.add(order)
+    session.flush()
+    fill_row = FillRow(
+        fill_id=f"F-{client_order_id}", order_id=order.id, portfolio_id=row.id,
+        instrument_id=instrument_id, ts=fill.ts, side=str(fill.side), quantity=fill.quantity,
+        price=fill.price, commission=fill.commission, fees=fill.fees, realized_pnl=realized,
+        strategy=strategy,
+    )  # fmt: skip
+    session.add(fill_row)
+    session.flush()
+    return fill_row
+
+
+def _result(fill: FillRow, cash: float, *, duplicate: bool = False, symbol: str | None = None) -> TradeResult:
+    return TradeResult(
+        fill.fill_id, symbol or fill.instrument.symbol, Side(fill.side), fill.quantity, fill.price,
+        fill.commission, fill.fees, fill.realized_pnl, cash, fill.ts, duplicate,
+    )  # fmt: skip
+
+
+def _fill_payload(fill: Fill, fill_id: str) -> dict[str, Any]:
+    return {"fill_id": fill_id, "symbol": fill.symbol, "side": str(fill.side), "quantity": fill.quantity,
+            "price": fill.price, "commission": fill.commission, "fees": fill.fees}  # fmt: skip
+
+
+def _trade_record(f: FillRow) -> list:
+    return [f.fill_id, f.ts, f.instrument.symbol, f.side, f.quantity, f.price,
+            f.quantity * f.price * f.instrument.multiplier, f.commission, f.fees,
+            f.realized_pnl, f.strategy]  # fmt: skip

@@ -1,0 +1,98 @@
+"""The composition root: one object graph for the command line, the app and tests."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from core.config import Settings
+from core.db import MetaRow, create_db_engine, session_factory, upgrade
+from core.instruments import bundled_instruments
+from core.instruments import repository as instruments
+from core.marketdata._service import MarketDataService
+from core.portfolio import (
+    LabFormatError,
+    LabPortfolio,
+    PortfolioError,
+    PortfolioService,
+    export_document,
+    import_document,
+    merge_documents,
+    parse_document,
+    replace_content,
+)
+
+
+class Workstation:
+    """Database, market data and portfolios, wired once from settings."""
+
+    def __init__(self, settings: Settings | None = None):
+        self.settings = settings or Settings()
+        self.engine = create_db_engine(self.settings.database_url)
+        self.sessions = session_factory(self.engine)
+        self.market = MarketDataService(self.sessions, allow_network=self.settings.allow_network)
+        self.portfolios = PortfolioService(self.sessions, self.market)
+
+    @classmethod
+    def open(cls, database_url: str | None = None, *, seed_demo: bool | None = None) -> Workstation:
+        """Connect, migrate the schema, register bundled instruments, seed the demo once."""
+        overrides = {"database_url": database_url} if database_url else {}
+        if seed_demo is not None:
+            overrides["seed_demo"] = seed_demo
+        workstation = cls(Settings(**overrides))
+        workstation.prepare()
+        return workstation
+
+    def prepare(self) -> None:
+        upgrade(self.engine)
+        with self.sessions.begin() as session:
+            for instrument in bundled_instruments():
+                instruments.ensure(session, instrument, "bundled")
+        if self.settings.seed_demo and not self._meta("demo_seeded"):
+            from core.demo import seed_demo
+
+            seed_demo(self)
+            self._set_meta("demo_seeded", "1")
+
+    # -- lab transfer --------------------------------------------------------------------------
+    def export_portfolio(self, name: str, *, include_trades: bool = True) -> LabPortfolio:
+        return export_document(self.sessions, name, include_trades=include_trades)
+
+    def import_portfolio(self, source: str | bytes | LabPortfolio, *, name: str | None = None) -> str:
+        document = source if isinstance(source, LabPortfolio) else parse_document(source)
+        imported = import_document(self.sessions, document, name=name)
+        self.portfolios.snapshot(imported)
+        return imported
+
+    def merge_portfolios(self, first: str, second: str, *, into: str) -> str:
+        """Merge ``first`` and ``second`` into ``into``: a new portfolio, one of the two,
+        or a third existing portfolio whose holdings are added to theirs."""
+        if first == second:
+            raise PortfolioError("choose two different portfolios to merge", "second")
+        documents = [self.export_portfolio(n) for n in (first, second)]
+        existing = into in self.portfolios.names()
+        if existing and into not in (first, second):
+            documents.insert(0, self.export_portfolio(into))
+        merged = documents[0]
+        for other in documents[1:]:
+            merged = merge_documents(merged, other, into)
+        if existing:
+            replace_content(self.sessions, into, merged, "portfolio_merged")
+        else:
+            import_document(self.sessions, merged)
+        self.portfolios.snapshot(into)
+        return into
+
+    # -- meta ------------------------------------------------------------------------------------
+    def _meta(self, key: str) -> str | None:
+        with self.sessions() as session:
+            return session.scalar(select(MetaRow.value).where(MetaRow.key == key))
+
+    def _set_meta(self, key: str, value: str) -> None:
+        with self.sessions.begin() as session:
+            session.merge(MetaRow(key=key, value=value))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+__all__ = ["LabFormatError", "Workstation"]
