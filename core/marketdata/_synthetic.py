@@ -258,7 +258,8 @@ def preset(name: str) -> RegimeSwitchingModel:
     try:
         return PRESETS[name]
     except KeyError:
-        raise KeyError(f"unknown preset {name!r}; available: {', '.join(sorted(PRESETS))}") from None
+        available = ", ".join(sorted(PRESETS))
+        raise KeyError(f"unknown preset {name!r}; available: {available}") from None
 
 
 # --------------------------------------------------------------------------- calendar
@@ -274,8 +275,10 @@ class _Calendar:
 
     @classmethod
     def named(cls, name: str) -> _Calendar:
-        if name == "equity":
-            return cls("1111100", 9 * NS_PER_HOUR + 30 * 60 * NS_PER_SECOND, 6 * NS_PER_HOUR + 1_800 * NS_PER_SECOND)
+        if name == "equity":  # 09:30 - 16:00
+            return cls(
+                "1111100", 9 * NS_PER_HOUR + NS_PER_HOUR // 2, 6 * NS_PER_HOUR + NS_PER_HOUR // 2
+            )
         return cls("1111100" if name == "forex" else "1111111", 0, NS_PER_DAY)
 
     def trading_days(self, day0: np.datetime64, index: np.ndarray) -> np.ndarray:
@@ -303,7 +306,7 @@ class _Calendar:
 
 @dataclass(frozen=True)
 class _BarGrid:
-    """Bar start times (datetime64[ns], shape (n,)), trading time at the start and bar length (days)."""
+    """Bars' start times (datetime64[ns], shape (n,)), trading time there and length (days)."""
 
     timestamps: np.ndarray
     tau_days: np.ndarray
@@ -331,7 +334,7 @@ def _daily_grid(calendar: _Calendar, start: pd.Timestamp, periods: int, step: in
 
 
 def _intraday_grid(calendar: _Calendar, start: pd.Timestamp, periods: int, step: int) -> _BarGrid:
-    """Bars at ``open + k·step`` inside each session from ``start`` on; a session's last may be short."""
+    """Bars at ``open + k·step`` in each session from ``start`` on (the last may be short)."""
     per_day = -(-calendar.length_ns // step)
     day0, elapsed = calendar.locate(start)
     first = -(-elapsed // step)
@@ -373,14 +376,22 @@ class _RegimeArrays:
 
         cum_exits = np.cumsum(np.asarray(model.exit_matrix, dtype=float), axis=1)
         cum_exits[:, -1] = 1.0
-        return cls(field("drift"), field("volatility"), field("mean_duration_days"),
-                   field("jump_intensity"), field("jump_mean"), field("jump_std"), cum_exits)  # fmt: skip
+        names = (
+            "drift",
+            "volatility",
+            "mean_duration_days",
+            "jump_intensity",
+            "jump_mean",
+            "jump_std",
+        )
+        return cls(*(field(name) for name in names), cum_exits)
 
 
 def _streams(seed: int, purpose: int) -> dict[str, np.random.Generator]:
     """Independent generators, one per quantity, for ``purpose`` (0: bars, 1: ticks)."""
     children = np.random.SeedSequence(seed, spawn_key=(purpose,)).spawn(len(STREAM_NAMES))
-    return {name: np.random.default_rng(ss) for name, ss in zip(STREAM_NAMES, children, strict=True)}
+    generators = (np.random.default_rng(child) for child in children)
+    return dict(zip(STREAM_NAMES, generators, strict=True))
 
 
 class _RegimeChain:
@@ -561,10 +572,11 @@ class SyntheticMarket:
         tick = _check_tick(self.model.price_tick if price_tick is None else price_tick)
         grid = _bar_grid(self._calendar, _as_start(start), int(periods), interval)
         rngs = _streams(self.seed, 0)
-        regimes = _RegimeChain(self._params, self.model.initial_regime, rngs["chain"]).path(grid.tau_days)
+        chain = _RegimeChain(self._params, self.model.initial_regime, rngs["chain"])
+        regimes = chain.path(grid.tau_days)
         dt_sub = grid.dt_days[:, None] / (self.model.periods_per_year * substeps)
-        shape = (grid.dt_days.shape[0], substeps)
-        increments = _log_increments(self._params, regimes[:, None], np.broadcast_to(dt_sub, shape), rngs)
+        dt_sub = np.broadcast_to(dt_sub, (grid.dt_days.shape[0], substeps))
+        increments = _log_increments(self._params, regimes[:, None], dt_sub, rngs)
         return self._bars_frame(grid, increments, tick, rngs["volume"]), regimes
 
     def _bars_frame(
@@ -573,11 +585,15 @@ class SyntheticMarket:
         start_log = math.log(self.model.start_price)
         path = start_log + np.cumsum(increments.ravel()).reshape(increments.shape)
         open_log = np.concatenate(([start_log], path[:-1, -1]))
-        columns = _ohlc(open_log, path, tick) if len(path) else {c: np.empty(0) for c in BAR_COLUMNS[:4]}
+        if len(path):
+            columns = _ohlc(open_log, path, tick)
+        else:
+            columns = {c: np.empty(0) for c in BAR_COLUMNS[:4]}
         reference = float(self._params.volatility.mean())
         columns["volume"] = _bar_volume(increments, grid.dt_days, self.model, reference, rng)
         index = pd.DatetimeIndex(grid.timestamps, name="timestamp")
-        return pd.DataFrame({c: np.asarray(columns[c], dtype=float) for c in BAR_COLUMNS}, index=index)
+        data = {c: np.asarray(columns[c], dtype=float) for c in BAR_COLUMNS}
+        return pd.DataFrame(data, index=index)
 
     def ticks(
         self, start: object, n: int, *, rate: float = 1.0, price_tick: float | None = None
@@ -609,7 +625,12 @@ class SyntheticMarket:
         return _TickSource(self, _as_start(start), rate, price_tick).take(int(n))
 
     def stream_ticks(
-        self, start: object, chunk: int = 1000, *, rate: float = 1.0, price_tick: float | None = None
+        self,
+        start: object,
+        chunk: int = 1000,
+        *,
+        rate: float = 1.0,
+        price_tick: float | None = None,
     ) -> Iterator[pd.DataFrame]:
         """Endless tick feed in frames of ``chunk`` rows, continuing :meth:`ticks`.
 
@@ -626,7 +647,9 @@ class SyntheticMarket:
 class _TickSource:
     """State of a tick feed: clock (ns of trading time), log price, regime chain, streams."""
 
-    def __init__(self, market: SyntheticMarket, start: pd.Timestamp, rate: float, tick: float | None):
+    def __init__(
+        self, market: SyntheticMarket, start: pd.Timestamp, rate: float, tick: float | None
+    ):
         if not (math.isfinite(rate) and rate > 0):
             raise ValueError(f"rate must be a positive number of ticks per second, got {rate!r}")
         self._market, self._model = market, market.model
@@ -663,10 +686,12 @@ class _TickSource:
             self._log_price = float(log_price[-1])
         return log_price
 
-    def _frame(self, clock_ns: np.ndarray, log_price: np.ndarray, regimes: np.ndarray) -> pd.DataFrame:
+    def _frame(
+        self, clock_ns: np.ndarray, log_price: np.ndarray, regimes: np.ndarray
+    ) -> pd.DataFrame:
         wall = self._market._calendar.wall_time(self._day0, self._offset_ns + clock_ns)
         price = _to_ticks(log_price, self._tick)
-        half = np.maximum(1, np.ceil(price * self._model.spread_bps / 20_000)).astype(np.int64)
+        half = np.maximum(1, np.rint(price * self._model.spread_bps / 20_000)).astype(np.int64)
         columns = {
             "timestamp": wall,
             "price": _from_ticks(price, self._tick),
@@ -682,6 +707,7 @@ class _TickSource:
         """Trade sizes (float64 ≥ 0): daily base volume spread over the expected ticks per day."""
         params = self._market._params
         per_day = self._market._calendar.length_ns / self._mean_gap_ns
-        scale = self._model.base_volume / per_day * params.volatility[regimes] / params.volatility.mean()
+        vol_ratio = params.volatility[regimes] / params.volatility.mean()
+        scale = self._model.base_volume / per_day * vol_ratio
         noise = self._rngs["volume"].lognormal(-0.5 * SIZE_NOISE**2, SIZE_NOISE, regimes.shape[0])
         return scale * noise

@@ -1,0 +1,41 @@
+"""``python -m core``: the workstation's jobs from a terminal, ``--json`` for scripts."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from core.cli import _data, _portfolio
+from core.cli._output import CommandError, emit_error
+
+COMMANDS = (_data, _portfolio)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m core",
+        description="Quant workstation: market data, portfolios, backtests, paper trading.",
+    )
+    parser.add_argument("--db", metavar="URL", help="SQLAlchemy database URL "
+                        "(default: $WORKSTATION_DATABASE_URL or sqlite:///data/workstation.db)")
+    parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    shared = argparse.ArgumentParser(add_help=False)
+    shared.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                        help="print machine-readable JSON")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in COMMANDS:
+        module.register(commands, shared)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.handler(args)
+    except (CommandError, ValueError, KeyError, LookupError, OSError) as exc:
+        return emit_error(exc, args.json)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

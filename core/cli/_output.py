@@ -1,0 +1,67 @@
+"""Printing results as JSON or as readable text, and opening the workstation."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from datetime import date, datetime
+from typing import Any
+
+import pandas as pd
+
+from core.workstation import Workstation
+
+
+class CommandError(Exception):
+    """A command that cannot run as asked; the message is shown to the user."""
+
+
+def open_workstation(args) -> Workstation:
+    return Workstation.open(args.db)
+
+
+def jsonable(value: Any) -> Any:
+    """Convert pandas/numpy/datetime values to plain JSON types (NaN → null)."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, pd.DataFrame):
+        return jsonable(value.to_dict("records"))
+    if isinstance(value, (datetime, date, pd.Timestamp)):
+        return value.isoformat()
+    if hasattr(value, "item"):  # numpy scalar
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def emit(args, payload: dict[str, Any], text: str | None = None) -> None:
+    if args.json:
+        print(json.dumps(jsonable(payload), indent=2))
+    else:
+        print(text if text is not None else _plain(payload))
+
+
+def emit_error(exc: BaseException, as_json: bool) -> int:
+    message = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+    if as_json:
+        detail = {k: getattr(exc, k) for k in ("row", "column", "rule", "field") if hasattr(exc, k)}
+        print(json.dumps({"error": message, **jsonable(detail)}))
+    print(f"error: {message}", file=sys.stderr)
+    return 1
+
+
+def table(frame: pd.DataFrame) -> str:
+    if frame.empty:
+        return "(none)"
+    with pd.option_context("display.width", 160, "display.max_columns", 20,
+                           "display.float_format", "{:,.4f}".format):  # fmt: skip
+        return frame.to_string(index=False)
+
+
+def _plain(payload: dict[str, Any]) -> str:
+    width = max((len(k) for k in payload), default=0)
+    return "\n".join(f"{k:<{width}}  {jsonable(v)}" for k, v in payload.items())
