@@ -471,8 +471,8 @@ def _tick_decimals(tick: float) -> int:
 
 
 def _to_ticks(log_price: np.ndarray, tick: float) -> np.ndarray:
-    """Prices ``exp(log_price)`` as whole numbers of ticks (int64), at least one tick."""
-    return np.maximum(1, np.rint(np.exp(log_price) / tick)).astype(np.int64)
+    """Prices ``exp(log_price)`` as whole numbers of ticks, at least one (float64: no overflow)."""
+    return np.maximum(1.0, np.rint(np.exp(log_price) / tick))
 
 
 def _from_ticks(ticks: np.ndarray, tick: float) -> np.ndarray:
@@ -691,12 +691,12 @@ class _TickSource:
     ) -> pd.DataFrame:
         wall = self._market._calendar.wall_time(self._day0, self._offset_ns + clock_ns)
         price = _to_ticks(log_price, self._tick)
-        half = np.maximum(1, np.rint(price * self._model.spread_bps / 20_000)).astype(np.int64)
+        half = np.maximum(1.0, np.rint(price * self._model.spread_bps / 20_000))
         columns = {
             "timestamp": wall,
             "price": _from_ticks(price, self._tick),
             "size": self._sizes(regimes),
-            "bid": _from_ticks(np.maximum(price - half, 1), self._tick),
+            "bid": _from_ticks(np.maximum(price - half, 1.0), self._tick),
             "ask": _from_ticks(price + half, self._tick),
             "regime": regimes,
         }

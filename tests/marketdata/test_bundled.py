@@ -25,7 +25,8 @@ def raw_rows(filename: str) -> list[dict[str, str]]:
 
 
 def test_symbol_list_is_the_twenty_stocks_then_the_indices():
-    assert BUNDLED_SYMBOLS == (*STOCKS, "SP500", "SPX", "IXIC")
+    expected = (*STOCKS, "SP500", "SPX", "IXIC")
+    assert expected == BUNDLED_SYMBOLS
 
 
 @pytest.mark.parametrize("symbol", BUNDLED_SYMBOLS)
@@ -82,7 +83,9 @@ def test_a_few_known_values():
     )
 
 
-@pytest.mark.parametrize(("symbol", "filename"), [("SPX", "spx_ohlcv.csv.gz"), ("IXIC", "ixic_ohlcv.csv.gz")])
+@pytest.mark.parametrize(
+    ("symbol", "filename"), [("SPX", "spx_ohlcv.csv.gz"), ("IXIC", "ixic_ohlcv.csv.gz")]
+)
 def test_ohlcv_matches_the_raw_file(symbol, filename):
     rows = raw_rows(filename)
     bars = load_bundled(symbol)

@@ -81,7 +81,9 @@ def test_timezone_aware_timestamps_become_naive_utc():
     assert bars.index.tz is None
 
 
-@pytest.mark.parametrize("header", ["date,close", "Date,Price", "timestamp,Adj Close", "TIME,CLOSE"])
+@pytest.mark.parametrize(
+    "header", ["date,close", "Date,Price", "timestamp,Adj Close", "TIME,CLOSE"]
+)
 def test_close_only_series(header):
     bars = load(f"{header}\n2021-03-01,10.5\n2021-03-02,11.25\n")
     assert_bars_frame(bars)

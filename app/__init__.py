@@ -1,0 +1,1 @@
+"""The Streamlit shell: navigation, shared widgets and plotly figure builders."""

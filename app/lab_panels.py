@@ -1,0 +1,168 @@
+"""Portfolio Lab panels: each reads its widgets, calls core, and shows errors in place."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app.widgets import field_error, run_action
+from core.portfolio import to_csv, to_excel, to_json
+from core.workstation import Workstation
+
+SELECTED = "lab_portfolio"
+
+
+def create_form(ws: Workstation) -> None:
+    form = "create"
+
+    def submit() -> None:
+        s = st.session_state
+        name = s["create_name"]
+        if run_action(form, lambda: ws.portfolios.create(
+                name, s["create_cash"], base_currency=s["create_ccy"],
+                allow_short=s["create_short"], allow_margin=s["create_margin"],
+                description=s["create_description"]),
+                success=f"Created portfolio {name!r}.", fields=("name", "starting_cash")):  # fmt: skip
+            s[SELECTED] = name.strip()
+
+    with st.form("create_form", border=False):
+        st.text_input("Name", key="create_name", placeholder="e.g. Value tilt 2024")
+        field_error(form, "name")
+        st.number_input("Starting cash", min_value=0.0, value=100_000.0, step=10_000.0, key="create_cash")
+        field_error(form, "starting_cash")
+        st.selectbox("Base currency", ["USD", "EUR", "GBP", "JPY", "CHF"], key="create_ccy")
+        c1, c2 = st.columns(2)
+        c1.checkbox("Allow short selling", key="create_short")
+        c2.checkbox("Allow margin (buy beyond cash)", key="create_margin")
+        st.text_input("Description", key="create_description")
+        st.form_submit_button("Create portfolio", on_click=submit, type="primary")
+        field_error(form, "_form")
+
+
+def trade_ticket(ws: Workstation, name: str) -> None:
+    form = "trade"
+    symbols = [i.symbol for i in ws.market.instruments()]
+
+    def submit() -> None:
+        s = st.session_state
+        price = s["ticket_price"] if s["ticket_price"] else None
+        run_action(form, lambda: ws.portfolios.trade(
+            name, s["ticket_symbol"], s["ticket_side"], s["ticket_qty"], price,
+            commission=s["ticket_commission"], fees=s["ticket_fees"]),
+            success=f"Filled: {s['ticket_side']} {s['ticket_qty']:g} {s['ticket_symbol']}.",
+            fields=("symbol", "quantity", "price", "commission", "fees"))  # fmt: skip
+
+    symbol = st.selectbox("Instrument", symbols, key="ticket_symbol")
+    field_error(form, "symbol")
+    last = ws.market.last_price(symbol) if symbol else None
+    st.caption(f"Last known price: {last:,.4f}" if last else "No market price known: enter one.")
+    with st.form("trade_form", border=False):
+        st.segmented_control("Side", ["buy", "sell"], default="buy", key="ticket_side")
+        st.number_input("Quantity", min_value=0.0, value=10.0, step=1.0, format="%.8g", key="ticket_qty")
+        field_error(form, "quantity")
+        st.number_input("Price (0 = last known price)", min_value=0.0, value=0.0, format="%.6g",
+                        key="ticket_price")  # fmt: skip
+        field_error(form, "price")
+        c1, c2 = st.columns(2)
+        c1.number_input("Commission", min_value=0.0, value=0.0, key="ticket_commission")
+        c2.number_input("Fees", min_value=0.0, value=0.0, key="ticket_fees")
+        field_error(form, "commission")
+        st.form_submit_button("Submit order", on_click=submit, type="primary")
+        field_error(form, "_form")
+
+
+def manage_panel(ws: Workstation, name: str) -> None:
+    form = "manage"
+
+    def rename() -> None:
+        new = st.session_state["rename_to"]
+        if run_action(form, lambda: ws.portfolios.rename(name, new), f"Renamed to {new!r}.", ("name",)):
+            st.session_state[SELECTED] = new.strip()
+
+    def delete() -> None:
+        if run_action(form, lambda: ws.portfolios.delete(name), f"Deleted {name!r}."):
+            st.session_state.pop(SELECTED, None)
+
+    def cash() -> None:
+        amount = st.session_state["cash_amount"]
+        run_action(form, lambda: ws.portfolios.cash_movement(name, amount),
+                   f"Cash movement of {amount:,.2f} booked.", ("amount",))  # fmt: skip
+
+    st.text_input("New name", value=name, key="rename_to")
+    field_error(form, "name")
+    st.button("Rename", on_click=rename, key="rename_button")
+    st.number_input("Deposit (+) or withdraw (−)", value=0.0, step=1000.0, key="cash_amount")
+    field_error(form, "amount")
+    st.button("Book cash movement", on_click=cash, key="cash_button")
+    st.checkbox(f"I understand that deleting {name!r} removes its history", key="delete_confirm")
+    st.button("Delete portfolio", on_click=delete, disabled=not st.session_state.get("delete_confirm"),
+              key="delete_button", type="secondary")  # fmt: skip
+    field_error(form, "_form")
+
+
+def transfer_panel(ws: Workstation, name: str) -> None:
+    st.markdown("**Export**")
+    with_trades = st.toggle("Include trade history", value=True, key="export_trades")
+    document = ws.export_portfolio(name, include_trades=with_trades)
+    stem = name.replace(" ", "_").replace("/", "-")
+    c1, c2, c3 = st.columns(3)
+    c1.download_button("Lab JSON", to_json(document), f"{stem}.json", "application/json", key="dl_json")
+    c2.download_button("CSV", to_csv(document), f"{stem}.csv", "text/csv", key="dl_csv")
+    c3.download_button("Excel", lambda: to_excel(document), f"{stem}.xlsx", key="dl_xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")  # fmt: skip
+    st.markdown("**Import** a lab JSON file")
+    import_form(ws)
+    st.markdown("**Merge** two portfolios")
+    merge_form(ws, name)
+
+
+def import_form(ws: Workstation) -> None:
+    form = "import"
+
+    def submit() -> None:
+        upload = st.session_state.get("import_file")
+        if upload is None:
+            run_action(form, _raise("choose a lab JSON file first", "file"), fields=("file",))
+            return
+        new_name = st.session_state["import_name"].strip() or None
+        run_action(form, lambda: st.session_state.__setitem__(
+            SELECTED, ws.import_portfolio(upload.getvalue(), name=new_name)),
+            success=f"Imported {upload.name}.", fields=("file", "name"))  # fmt: skip
+
+    st.file_uploader("Lab JSON", type=["json"], key="import_file")
+    field_error(form, "file")
+    st.text_input("Import as (optional new name)", key="import_name")
+    field_error(form, "name")
+    st.button("Import portfolio", on_click=submit, key="import_button")
+    field_error(form, "_form")
+
+
+def merge_form(ws: Workstation, current: str) -> None:
+    form = "merge"
+    names = ws.portfolios.names()
+    others = [n for n in names if n != current]
+
+    def submit() -> None:
+        s = st.session_state
+        into = s["merge_into"].strip()
+        run_action(form, lambda: s.__setitem__(SELECTED, ws.merge_portfolios(
+            current, s["merge_other"], into=into)),
+            success=f"Merged into {into!r}.", fields=("second",))  # fmt: skip
+
+    if not others:
+        st.caption("Create a second portfolio to merge with this one.")
+        return
+    st.selectbox(f"Merge {current!r} with", others, key="merge_other")
+    field_error(form, "second")
+    st.text_input("Into (new or existing portfolio)", value=f"{current} + merged", key="merge_into")
+    st.button("Merge", on_click=submit, key="merge_button")
+    field_error(form, "_form")
+
+
+def _raise(message: str, field: str):
+    def action():
+        error = ValueError(message)
+        error.field = field
+        raise error
+
+    return action
+

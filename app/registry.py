@@ -1,0 +1,27 @@
+"""The one list of pages: the menu, the home page's links and the tests read it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    path: str  # relative to app/main.py
+    title: str
+    icon: str
+    url_path: str
+    section: str
+    blurb: str
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("../pages/home.py", "Home", ":material/home:", "home", "Workstation",
+             "What the workstation does and the demo portfolio at a glance."),
+    PageSpec("../pages/portfolio_lab.py", "Portfolio Lab", ":material/account_balance_wallet:",
+             "portfolio-lab", "Portfolios",
+             "Create portfolios, trade, follow P&L, export, import and merge."),
+    PageSpec("../pages/market_data.py", "Market Data", ":material/candlestick_chart:",
+             "market-data", "Data",
+             "Browse bundled and imported history; upload your own CSV or Parquet."),
+)  # fmt: skip
