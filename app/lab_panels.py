@@ -17,17 +17,27 @@ def create_form(ws: Workstation) -> None:
     def submit() -> None:
         s = st.session_state
         name = s["create_name"]
-        if run_action(form, lambda: ws.portfolios.create(
-                name, s["create_cash"], base_currency=s["create_ccy"],
-                allow_short=s["create_short"], allow_margin=s["create_margin"],
-                description=s["create_description"]),
-                success=f"Created portfolio {name!r}.", fields=("name", "starting_cash")):  # fmt: skip
+        if run_action(
+            form,
+            lambda: ws.portfolios.create(
+                name,
+                s["create_cash"],
+                base_currency=s["create_ccy"],
+                allow_short=s["create_short"],
+                allow_margin=s["create_margin"],
+                description=s["create_description"],
+            ),
+            success=f"Created portfolio {name!r}.",
+            fields=("name", "starting_cash"),
+        ):
             s[SELECTED] = name.strip()
 
     with st.form("create_form", border=False):
         st.text_input("Name", key="create_name", placeholder="e.g. Value tilt 2024")
         field_error(form, "name")
-        st.number_input("Starting cash", min_value=0.0, value=100_000.0, step=10_000.0, key="create_cash")
+        st.number_input(
+            "Starting cash", min_value=0.0, value=100_000.0, step=10_000.0, key="create_cash"
+        )
         field_error(form, "starting_cash")
         st.selectbox("Base currency", ["USD", "EUR", "GBP", "JPY", "CHF"], key="create_ccy")
         c1, c2 = st.columns(2)
@@ -45,11 +55,20 @@ def trade_ticket(ws: Workstation, name: str) -> None:
     def submit() -> None:
         s = st.session_state
         price = s["ticket_price"] if s["ticket_price"] else None
-        run_action(form, lambda: ws.portfolios.trade(
-            name, s["ticket_symbol"], s["ticket_side"], s["ticket_qty"], price,
-            commission=s["ticket_commission"], fees=s["ticket_fees"]),
+        run_action(
+            form,
+            lambda: ws.portfolios.trade(
+                name,
+                s["ticket_symbol"],
+                s["ticket_side"],
+                s["ticket_qty"],
+                price,
+                commission=s["ticket_commission"],
+                fees=s["ticket_fees"],
+            ),
             success=f"Filled: {s['ticket_side']} {s['ticket_qty']:g} {s['ticket_symbol']}.",
-            fields=("symbol", "quantity", "price", "commission", "fees"))  # fmt: skip
+            fields=("symbol", "quantity", "price", "commission", "fees"),
+        )
 
     symbol = st.selectbox("Instrument", symbols, key="ticket_symbol")
     field_error(form, "symbol")
@@ -57,10 +76,17 @@ def trade_ticket(ws: Workstation, name: str) -> None:
     st.caption(f"Last known price: {last:,.4f}" if last else "No market price known: enter one.")
     with st.form("trade_form", border=False):
         st.segmented_control("Side", ["buy", "sell"], default="buy", key="ticket_side")
-        st.number_input("Quantity", min_value=0.0, value=10.0, step=1.0, format="%.8g", key="ticket_qty")
+        st.number_input(
+            "Quantity", min_value=0.0, value=10.0, step=1.0, format="%.8g", key="ticket_qty"
+        )
         field_error(form, "quantity")
-        st.number_input("Price (0 = last known price)", min_value=0.0, value=0.0, format="%.6g",
-                        key="ticket_price")  # fmt: skip
+        st.number_input(
+            "Price (0 = last known price)",
+            min_value=0.0,
+            value=0.0,
+            format="%.6g",
+            key="ticket_price",
+        )
         field_error(form, "price")
         c1, c2 = st.columns(2)
         c1.number_input("Commission", min_value=0.0, value=0.0, key="ticket_commission")
@@ -75,7 +101,9 @@ def manage_panel(ws: Workstation, name: str) -> None:
 
     def rename() -> None:
         new = st.session_state["rename_to"]
-        if run_action(form, lambda: ws.portfolios.rename(name, new), f"Renamed to {new!r}.", ("name",)):
+        if run_action(
+            form, lambda: ws.portfolios.rename(name, new), f"Renamed to {new!r}.", ("name",)
+        ):
             st.session_state[SELECTED] = new.strip()
 
     def delete() -> None:
@@ -84,8 +112,12 @@ def manage_panel(ws: Workstation, name: str) -> None:
 
     def cash() -> None:
         amount = st.session_state["cash_amount"]
-        run_action(form, lambda: ws.portfolios.cash_movement(name, amount),
-                   f"Cash movement of {amount:,.2f} booked.", ("amount",))  # fmt: skip
+        run_action(
+            form,
+            lambda: ws.portfolios.cash_movement(name, amount),
+            f"Cash movement of {amount:,.2f} booked.",
+            ("amount",),
+        )
 
     st.text_input("New name", value=name, key="rename_to")
     field_error(form, "name")
@@ -94,8 +126,13 @@ def manage_panel(ws: Workstation, name: str) -> None:
     field_error(form, "amount")
     st.button("Book cash movement", on_click=cash, key="cash_button")
     st.checkbox(f"I understand that deleting {name!r} removes its history", key="delete_confirm")
-    st.button("Delete portfolio", on_click=delete, disabled=not st.session_state.get("delete_confirm"),
-              key="delete_button", type="secondary")  # fmt: skip
+    st.button(
+        "Delete portfolio",
+        on_click=delete,
+        disabled=not st.session_state.get("delete_confirm"),
+        key="delete_button",
+        type="secondary",
+    )
     field_error(form, "_form")
 
 
@@ -105,10 +142,17 @@ def transfer_panel(ws: Workstation, name: str) -> None:
     document = ws.export_portfolio(name, include_trades=with_trades)
     stem = name.replace(" ", "_").replace("/", "-")
     c1, c2, c3 = st.columns(3)
-    c1.download_button("Lab JSON", to_json(document), f"{stem}.json", "application/json", key="dl_json")
+    c1.download_button(
+        "Lab JSON", to_json(document), f"{stem}.json", "application/json", key="dl_json"
+    )
     c2.download_button("CSV", to_csv(document), f"{stem}.csv", "text/csv", key="dl_csv")
-    c3.download_button("Excel", lambda: to_excel(document), f"{stem}.xlsx", key="dl_xlsx",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")  # fmt: skip
+    c3.download_button(
+        "Excel",
+        lambda: to_excel(document),
+        f"{stem}.xlsx",
+        key="dl_xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
     st.markdown("**Import** a lab JSON file")
     import_form(ws)
     st.markdown("**Merge** two portfolios")
@@ -124,9 +168,14 @@ def import_form(ws: Workstation) -> None:
             run_action(form, _raise("choose a lab JSON file first", "file"), fields=("file",))
             return
         new_name = st.session_state["import_name"].strip() or None
-        run_action(form, lambda: st.session_state.__setitem__(
-            SELECTED, ws.import_portfolio(upload.getvalue(), name=new_name)),
-            success=f"Imported {upload.name}.", fields=("file", "name"))  # fmt: skip
+        run_action(
+            form,
+            lambda: st.session_state.__setitem__(
+                SELECTED, ws.import_portfolio(upload.getvalue(), name=new_name)
+            ),
+            success=f"Imported {upload.name}.",
+            fields=("file", "name"),
+        )
 
     st.file_uploader("Lab JSON", type=["json"], key="import_file")
     field_error(form, "file")
@@ -144,9 +193,14 @@ def merge_form(ws: Workstation, current: str) -> None:
     def submit() -> None:
         s = st.session_state
         into = s["merge_into"].strip()
-        run_action(form, lambda: s.__setitem__(SELECTED, ws.merge_portfolios(
-            current, s["merge_other"], into=into)),
-            success=f"Merged into {into!r}.", fields=("second",))  # fmt: skip
+        run_action(
+            form,
+            lambda: s.__setitem__(
+                SELECTED, ws.merge_portfolios(current, s["merge_other"], into=into)
+            ),
+            success=f"Merged into {into!r}.",
+            fields=("second",),
+        )
 
     if not others:
         st.caption("Create a second portfolio to merge with this one.")
@@ -165,4 +219,3 @@ def _raise(message: str, field: str):
         raise error
 
     return action
-

@@ -12,8 +12,13 @@ st.set_page_config(page_title="Quant Workstation", page_icon=":material/monitori
 def _navigation() -> dict[str, list]:
     sections: dict[str, list] = {}
     for spec in PAGES:
-        page = st.Page(spec.path, title=spec.title, icon=spec.icon, url_path=spec.url_path,
-                       default=spec.url_path == "home")  # fmt: skip
+        page = st.Page(
+            spec.path,
+            title=spec.title,
+            icon=spec.icon,
+            url_path=spec.url_path,
+            default=spec.url_path == "home",
+        )
         sections.setdefault(spec.section, []).append(page)
     return sections
 

@@ -28,7 +28,7 @@ def bar_stats(bars: pd.DataFrame) -> dict[str, str]:
     return {
         "Last close": f"{closes.iloc[-1]:,.2f}",
         "Change over range": f"{closes.iloc[-1] / closes.iloc[0] - 1:+.2%}",
-        "Ann. volatility": f"{returns.std(ddof=1) * 252 ** 0.5:.1%}" if len(returns) > 1 else "—",
+        "Ann. volatility": f"{returns.std(ddof=1) * 252**0.5:.1%}" if len(returns) > 1 else "—",
         "Bars": f"{len(bars):,}",
     }
 
@@ -44,19 +44,35 @@ def upload_form(ws: Workstation) -> None:
             missing = "file" if upload is None else "symbol"
             run_action(form, _fail(f"choose a {missing} first", missing), fields=(missing,))
             return
-        run_action(form, lambda: ws.market.import_file(
-            upload.getvalue(), symbol, filename=upload.name, asset_class=s["upload_class"],
-            use_adjusted=s["upload_adjusted"], replace=s["upload_replace"]),
-            success=f"Imported {upload.name} as {symbol}.", fields=("file", "symbol"))  # fmt: skip
+        run_action(
+            form,
+            lambda: ws.market.import_file(
+                upload.getvalue(),
+                symbol,
+                filename=upload.name,
+                asset_class=s["upload_class"],
+                use_adjusted=s["upload_adjusted"],
+                replace=s["upload_replace"],
+            ),
+            success=f"Imported {upload.name} as {symbol}.",
+            fields=("file", "symbol"),
+        )
         if "_field_errors" not in s:
             s["md_symbol"] = symbol
 
-    st.file_uploader("CSV or Parquet (timestamp + OHLCV, or close only; Yahoo exports work as they are)",
-                     type=["csv", "txt", "parquet", "pq"], key="upload_file")  # fmt: skip
+    st.file_uploader(
+        "CSV or Parquet (timestamp + OHLCV, or close only; Yahoo exports work as they are)",
+        type=["csv", "txt", "parquet", "pq"],
+        key="upload_file",
+    )
     field_error(form, "file")
     c1, c2 = st.columns(2)
     c1.text_input("Symbol", key="upload_symbol", placeholder="e.g. NVDA")
-    c2.selectbox("Asset class", [a.value for a in AssetClass if a is not AssetClass.OPTION], key="upload_class")
+    c2.selectbox(
+        "Asset class",
+        [a.value for a in AssetClass if a is not AssetClass.OPTION],
+        key="upload_class",
+    )
     field_error(form, "symbol")
     c1, c2 = st.columns(2)
     c1.checkbox("Use 'Adj Close' (scale OHLC)", key="upload_adjusted")

@@ -16,12 +16,28 @@ class PageSpec:
 
 
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec("../pages/home.py", "Home", ":material/home:", "home", "Workstation",
-             "What the workstation does and the demo portfolio at a glance."),
-    PageSpec("../pages/portfolio_lab.py", "Portfolio Lab", ":material/account_balance_wallet:",
-             "portfolio-lab", "Portfolios",
-             "Create portfolios, trade, follow P&L, export, import and merge."),
-    PageSpec("../pages/market_data.py", "Market Data", ":material/candlestick_chart:",
-             "market-data", "Data",
-             "Browse bundled and imported history; upload your own CSV or Parquet."),
-)  # fmt: skip
+    PageSpec(
+        "../pages/home.py",
+        "Home",
+        ":material/home:",
+        "home",
+        "Workstation",
+        "What the workstation does and the demo portfolio at a glance.",
+    ),
+    PageSpec(
+        "../pages/portfolio_lab.py",
+        "Portfolio Lab",
+        ":material/account_balance_wallet:",
+        "portfolio-lab",
+        "Portfolios",
+        "Create portfolios, trade, follow P&L, export, import and merge.",
+    ),
+    PageSpec(
+        "../pages/market_data.py",
+        "Market Data",
+        ":material/candlestick_chart:",
+        "market-data",
+        "Data",
+        "Browse bundled and imported history; upload your own CSV or Parquet.",
+    ),
+)

@@ -18,6 +18,13 @@ def money(value: float, currency: str = "USD") -> str:
     return f"{sign}{abs(value):,.2f} {currency}"
 
 
+def amount(value: float) -> str:
+    """A compact money figure for metrics: cents only below 100,000."""
+    if value is None or not math.isfinite(value):
+        return "—"
+    return f"{value:,.0f}" if abs(value) >= 100_000 else f"{value:,.2f}"
+
+
 def pct(value: float) -> str:
     return "—" if value is None or not math.isfinite(value) else f"{value:+.2%}"
 
@@ -26,10 +33,10 @@ def portfolio_metrics(summary: dict[str, Any]) -> None:
     """Equity, cash, net P&L and positions as a row of metrics."""
     ccy = summary["base_currency"]
     cols = st.columns(5)
-    cols[0].metric("Equity", money(summary["equity"], ccy))
-    cols[1].metric("Cash", money(summary["cash"], ccy))
-    cols[2].metric("Net P&L", money(summary["net_pnl"], ccy), pct(summary["net_pnl_pct"]))
-    cols[3].metric("Unrealized", money(summary["unrealized_pnl"], ccy))
+    cols[0].metric(f"Equity ({ccy})", amount(summary["equity"]))
+    cols[1].metric(f"Cash ({ccy})", amount(summary["cash"]))
+    cols[2].metric(f"Net P&L ({ccy})", amount(summary["net_pnl"]), pct(summary["net_pnl_pct"]))
+    cols[3].metric(f"Unrealized ({ccy})", amount(summary["unrealized_pnl"]))
     cols[4].metric("Positions", summary["n_positions"])
 
 

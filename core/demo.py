@@ -25,22 +25,55 @@ COMMISSION = 1.0
 def seed_demo(ws: Workstation, name: str = DEMO_NAME) -> str:
     """Create and fill the demo portfolio; returns its name."""
     portfolios = ws.portfolios
-    portfolios.create(name, 1_000_000.0, created_at=START,
-                      description="Equal-weight large caps from 2019, one rotation in June 2020.")  # fmt: skip
+    portfolios.create(
+        name,
+        1_000_000.0,
+        created_at=START,
+        description="Equal-weight large caps from 2019, one rotation in June 2020.",
+    )
     budget = 1_000_000.0 / len(INITIAL) - COMMISSION
     for i, symbol in enumerate(INITIAL, start=1):
         price = ws.market.last_price(symbol, as_of=START)
         qty = math.floor(budget / price)
-        portfolios.trade(name, symbol, "buy", qty, price, commission=COMMISSION, ts=START,
-                         client_order_id=f"demo-{i}", snapshot=False)  # fmt: skip
+        portfolios.trade(
+            name,
+            symbol,
+            "buy",
+            qty,
+            price,
+            commission=COMMISSION,
+            ts=START,
+            client_order_id=f"demo-{i}",
+            snapshot=False,
+        )
     held = portfolios.ledger(name).quantity("XOM")
     xom = ws.market.last_price("XOM", as_of=ROTATION)
-    result = portfolios.trade(name, "XOM", "sell", held, xom, commission=COMMISSION, ts=ROTATION,
-                              client_order_id="demo-7", snapshot=False)  # fmt: skip
+    result = portfolios.trade(
+        name,
+        "XOM",
+        "sell",
+        held,
+        xom,
+        commission=COMMISSION,
+        ts=ROTATION,
+        client_order_id="demo-7",
+        snapshot=False,
+    )
     msft = ws.market.last_price("MSFT", as_of=ROTATION)
     qty = math.floor((result.cash_after - COMMISSION) / msft)
-    portfolios.trade(name, "MSFT", "buy", qty, msft, commission=COMMISSION, ts=ROTATION,
-                     client_order_id="demo-8", snapshot=False)
-    portfolios.set_target_weights(name, {s: 1 / 6 for s in ("AAPL", "JNJ", "JPM", "PG", "KO", "MSFT")})
+    portfolios.trade(
+        name,
+        "MSFT",
+        "buy",
+        qty,
+        msft,
+        commission=COMMISSION,
+        ts=ROTATION,
+        client_order_id="demo-8",
+        snapshot=False,
+    )
+    portfolios.set_target_weights(
+        name, {s: 1 / 6 for s in ("AAPL", "JNJ", "JPM", "PG", "KO", "MSFT")}
+    )
     portfolios.revalue_history(name)
     return name

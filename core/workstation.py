@@ -57,7 +57,9 @@ class Workstation:
     def export_portfolio(self, name: str, *, include_trades: bool = True) -> LabPortfolio:
         return export_document(self.sessions, name, include_trades=include_trades)
 
-    def import_portfolio(self, source: str | bytes | LabPortfolio, *, name: str | None = None) -> str:
+    def import_portfolio(
+        self, source: str | bytes | LabPortfolio, *, name: str | None = None
+    ) -> str:
         document = source if isinstance(source, LabPortfolio) else parse_document(source)
         imported = import_document(self.sessions, document, name=name)
         self.portfolios.snapshot(imported)

@@ -29,7 +29,9 @@ else:
         left.plotly_chart(charts.equity_figure(curve), key="home_equity")
     positions = ws.portfolios.positions(focus)
     with right:
-        widgets.positions_table(positions[["symbol", "quantity", "market_value", "weight"]], "home_positions")
+        widgets.positions_table(
+            positions[["symbol", "quantity", "market_value", "weight"]], "home_positions"
+        )
     st.caption(f"Marked at the last known closes. {len(names)} portfolio(s) in this workstation.")
 
 st.divider()

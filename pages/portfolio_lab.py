@@ -10,9 +10,8 @@ st.title("Portfolio Lab")
 widgets.flash()
 
 names = ws.portfolios.names()
-with st.sidebar:
-    with st.expander("New portfolio", expanded=not names):
-        lab_panels.create_form(ws)
+with st.sidebar, st.expander("New portfolio", expanded=not names):
+    lab_panels.create_form(ws)
 
 if not names:
     st.info("No portfolio yet: create one from the sidebar.")
@@ -38,7 +37,9 @@ with overview:
     else:
         left.info("The equity curve grows with every trade and snapshot.")
     if not positions.empty:
-        right.plotly_chart(charts.allocation_figure(positions, summary["cash"]), key="lab_allocation")
+        right.plotly_chart(
+            charts.allocation_figure(positions, summary["cash"]), key="lab_allocation"
+        )
     widgets.positions_table(positions, "lab_positions")
 with trade:
     lab_panels.trade_ticket(ws, name)
@@ -46,8 +47,13 @@ with history:
     trades = ws.portfolios.trades(name)
     widgets.trades_table(trades, "lab_trades")
     if not trades.empty:
-        st.download_button("Download trades (CSV)", trades.to_csv(index=False), f"{name}-trades.csv",
-                           "text/csv", key="dl_trades")  # fmt: skip
+        st.download_button(
+            "Download trades (CSV)",
+            trades.to_csv(index=False),
+            f"{name}-trades.csv",
+            "text/csv",
+            key="dl_trades",
+        )
 with manage:
     lab_panels.manage_panel(ws, name)
 with transfer:

@@ -16,12 +16,17 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m core",
         description="Quant workstation: market data, portfolios, backtests, paper trading.",
     )
-    parser.add_argument("--db", metavar="URL", help="SQLAlchemy database URL "
-                        "(default: $WORKSTATION_DATABASE_URL or sqlite:///data/workstation.db)")
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        help="SQLAlchemy database URL "
+        "(default: $WORKSTATION_DATABASE_URL or sqlite:///data/workstation.db)",
+    )
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
     shared = argparse.ArgumentParser(add_help=False)
-    shared.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
-                        help="print machine-readable JSON")
+    shared.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS, help="print machine-readable JSON"
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in COMMANDS:
         module.register(commands, shared)

@@ -20,7 +20,9 @@ def register(commands, shared) -> None:
     show.add_argument("--end")
     show.add_argument("--tail", type=int, default=10, help="how many latest bars to print")
     show.set_defaults(handler=show_symbol)
-    imp = sub.add_parser("import", help="validate and store a CSV or Parquet file", parents=[shared])
+    imp = sub.add_parser(
+        "import", help="validate and store a CSV or Parquet file", parents=[shared]
+    )
     imp.add_argument("file", type=Path)
     imp.add_argument("--symbol", required=True)
     imp.add_argument("--asset-class", default="stock", choices=[a.value for a in AssetClass])
@@ -54,10 +56,24 @@ def show_symbol(args) -> None:
 
 def import_file(args) -> None:
     report = open_workstation(args).market.import_file(
-        args.file, args.symbol, filename=args.file.name, asset_class=args.asset_class,
-        use_adjusted=args.adjusted, replace=args.replace,
-    )  # fmt: skip
-    payload = {"symbol": report.symbol, "rows": report.rows, "start": report.start,
-               "end": report.end, "has_ohlc": report.has_ohlc, "replaced": report.replaced}  # fmt: skip
-    emit(args, payload, f"imported {report.rows} bars of {report.symbol} "
-                        f"({report.start:%Y-%m-%d} to {report.end:%Y-%m-%d})")  # fmt: skip
+        args.file,
+        args.symbol,
+        filename=args.file.name,
+        asset_class=args.asset_class,
+        use_adjusted=args.adjusted,
+        replace=args.replace,
+    )
+    payload = {
+        "symbol": report.symbol,
+        "rows": report.rows,
+        "start": report.start,
+        "end": report.end,
+        "has_ohlc": report.has_ohlc,
+        "replaced": report.replaced,
+    }
+    emit(
+        args,
+        payload,
+        f"imported {report.rows} bars of {report.symbol} "
+        f"({report.start:%Y-%m-%d} to {report.end:%Y-%m-%d})",
+    )

@@ -57,8 +57,9 @@ def emit_error(exc: BaseException, as_json: bool) -> int:
 def table(frame: pd.DataFrame) -> str:
     if frame.empty:
         return "(none)"
-    with pd.option_context("display.width", 160, "display.max_columns", 20,
-                           "display.float_format", "{:,.4f}".format):  # fmt: skip
+    with pd.option_context(
+        "display.width", 160, "display.max_columns", 20, "display.float_format", "{:,.4f}".format
+    ):
         return frame.to_string(index=False)
 
 

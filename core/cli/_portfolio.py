@@ -72,30 +72,54 @@ def show_portfolio(args) -> None:
     summary = ws.portfolios.summary(args.name)
     positions = ws.portfolios.positions(args.name)
     trades = ws.portfolios.trades(args.name)
-    payload = {**summary, "positions": positions, "n_trades": len(trades),
-               "recent_trades": trades.tail(10)}  # fmt: skip
+    payload = {
+        **summary,
+        "positions": positions,
+        "n_trades": len(trades),
+        "recent_trades": trades.tail(10),
+    }
     lines = [f"{k}: {v}" for k, v in summary.items() if k != "target_weights"]
     emit(args, payload, "\n".join(lines) + "\n\nPositions\n" + table(positions))
 
 
 def create_portfolio(args) -> None:
     ws = open_workstation(args)
-    ws.portfolios.create(args.name, args.cash, base_currency=args.currency,
-                         allow_short=args.allow_short, allow_margin=args.margin,
-                         description=args.description)  # fmt: skip
+    ws.portfolios.create(
+        args.name,
+        args.cash,
+        base_currency=args.currency,
+        allow_short=args.allow_short,
+        allow_margin=args.margin,
+        description=args.description,
+    )
     emit(args, ws.portfolios.summary(args.name), f"created {args.name!r} with {args.cash:,.2f}")
 
 
 def trade_portfolio(args) -> None:
     ws = open_workstation(args)
-    result = ws.portfolios.trade(args.name, args.symbol, args.side, args.qty, args.price,
-                                 commission=args.commission, fees=args.fees, ts=args.time,
-                                 client_order_id=args.order_id)  # fmt: skip
-    payload = {**result.__dict__, "side": str(result.side),
-               "equity": ws.portfolios.summary(args.name)["equity"]}  # fmt: skip
+    result = ws.portfolios.trade(
+        args.name,
+        args.symbol,
+        args.side,
+        args.qty,
+        args.price,
+        commission=args.commission,
+        fees=args.fees,
+        ts=args.time,
+        client_order_id=args.order_id,
+    )
+    payload = {
+        **result.__dict__,
+        "side": str(result.side),
+        "equity": ws.portfolios.summary(args.name)["equity"],
+    }
     verb = "already booked" if result.duplicate else "filled"
-    emit(args, payload, f"{verb}: {result.side} {result.quantity:g} {result.symbol} "
-                        f"@ {result.price:,.4f}; cash {result.cash_after:,.2f}")  # fmt: skip
+    emit(
+        args,
+        payload,
+        f"{verb}: {result.side} {result.quantity:g} {result.symbol} "
+        f"@ {result.price:,.4f}; cash {result.cash_after:,.2f}",
+    )
 
 
 def export_portfolio(args) -> None:
@@ -107,8 +131,11 @@ def export_portfolio(args) -> None:
         print(content.decode())
         return
     args.out.write_bytes(content)
-    emit(args, {"path": str(args.out), "format": args.format, "bytes": len(content)},
-         f"wrote {args.out} ({len(content):,} bytes)")  # fmt: skip
+    emit(
+        args,
+        {"path": str(args.out), "format": args.format, "bytes": len(content)},
+        f"wrote {args.out} ({len(content):,} bytes)",
+    )
 
 
 def import_portfolio(args) -> None:
@@ -120,7 +147,11 @@ def import_portfolio(args) -> None:
 def merge_portfolios(args) -> None:
     ws = open_workstation(args)
     name = ws.merge_portfolios(args.first, args.second, into=args.into)
-    emit(args, ws.portfolios.summary(name), f"merged {args.first!r} and {args.second!r} into {name!r}")
+    emit(
+        args,
+        ws.portfolios.summary(name),
+        f"merged {args.first!r} and {args.second!r} into {name!r}",
+    )
 
 
 def rename_portfolio(args) -> None:
@@ -136,7 +167,11 @@ def delete_portfolio(args) -> None:
 def cash_portfolio(args) -> None:
     ws = open_workstation(args)
     ws.portfolios.cash_movement(args.name, args.amount)
-    emit(args, ws.portfolios.summary(args.name), f"cash is now {ws.portfolios.ledger(args.name).cash:,.2f}")
+    emit(
+        args,
+        ws.portfolios.summary(args.name),
+        f"cash is now {ws.portfolios.ledger(args.name).cash:,.2f}",
+    )
 
 
 def print_schema(args) -> None:

@@ -4,8 +4,8 @@ from core.db._engine import create_db_engine, session_factory
 from core.db._migrate import upgrade
 from core.db._models import (
     AuditEventRow,
-    Base,
     BarRow,
+    Base,
     CashMovementRow,
     EquitySnapshotRow,
     FillRow,

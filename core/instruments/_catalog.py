@@ -5,13 +5,27 @@ from __future__ import annotations
 from core.instruments._model import AssetClass, Instrument
 
 STOCK_NAMES = {
-    "AAPL": "Apple", "AMD": "Advanced Micro Devices", "BAC": "Bank of America",
-    "BBY": "Best Buy", "CVX": "Chevron", "GE": "General Electric", "HD": "Home Depot",
-    "JNJ": "Johnson & Johnson", "JPM": "JPMorgan Chase", "KO": "Coca-Cola",
-    "LLY": "Eli Lilly", "MRK": "Merck", "MSFT": "Microsoft", "PEP": "PepsiCo",
-    "PFE": "Pfizer", "PG": "Procter & Gamble", "RRC": "Range Resources",
-    "UNH": "UnitedHealth", "WMT": "Walmart", "XOM": "Exxon Mobil",
-}  # fmt: skip
+    "AAPL": "Apple",
+    "AMD": "Advanced Micro Devices",
+    "BAC": "Bank of America",
+    "BBY": "Best Buy",
+    "CVX": "Chevron",
+    "GE": "General Electric",
+    "HD": "Home Depot",
+    "JNJ": "Johnson & Johnson",
+    "JPM": "JPMorgan Chase",
+    "KO": "Coca-Cola",
+    "LLY": "Eli Lilly",
+    "MRK": "Merck",
+    "MSFT": "Microsoft",
+    "PEP": "PepsiCo",
+    "PFE": "Pfizer",
+    "PG": "Procter & Gamble",
+    "RRC": "Range Resources",
+    "UNH": "UnitedHealth",
+    "WMT": "Walmart",
+    "XOM": "Exxon Mobil",
+}
 
 INDEX_NAMES = {
     "SP500": "S&P 500 index (close)",
@@ -24,13 +38,14 @@ def bundled_instruments() -> list[Instrument]:
     """Instruments for every symbol shipped in ``data/market``."""
     stocks = [Instrument(symbol=s, name=n) for s, n in STOCK_NAMES.items()]
     indices = [
-        Instrument(symbol=s, name=n, asset_class=AssetClass.INDEX)
-        for s, n in INDEX_NAMES.items()
+        Instrument(symbol=s, name=n, asset_class=AssetClass.INDEX) for s, n in INDEX_NAMES.items()
     ]
     return stocks + indices
 
 
-def default_instrument(symbol: str, asset_class: AssetClass = AssetClass.STOCK, **extra) -> Instrument:
+def default_instrument(
+    symbol: str, asset_class: AssetClass = AssetClass.STOCK, **extra
+) -> Instrument:
     """A definition with the usual conventions of an asset class."""
     presets: dict[AssetClass, dict] = {
         AssetClass.CRYPTO: {"quantity_step": 1e-8, "price_tick": 0.01},

@@ -17,9 +17,27 @@ from core.marketdata._frames import BAR_COLUMNS
 STOCKS_FILE = "sp500_stocks_close.csv.gz"
 INDEX_CLOSE_FILE = "sp500_index_close.csv.gz"
 STOCK_SYMBOLS = (
-    "AAPL", "AMD", "BAC", "BBY", "CVX", "GE", "HD", "JNJ", "JPM", "KO",
-    "LLY", "MRK", "MSFT", "PEP", "PFE", "PG", "RRC", "UNH", "WMT", "XOM",
-)  # fmt: skip
+    "AAPL",
+    "AMD",
+    "BAC",
+    "BBY",
+    "CVX",
+    "GE",
+    "HD",
+    "JNJ",
+    "JPM",
+    "KO",
+    "LLY",
+    "MRK",
+    "MSFT",
+    "PEP",
+    "PFE",
+    "PG",
+    "RRC",
+    "UNH",
+    "WMT",
+    "XOM",
+)
 
 # symbol -> (file, column holding its close, or None for an OHLCV file)
 _SOURCES: dict[str, tuple[str, str | None]] = {

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import warnings
 import zlib
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -173,20 +174,31 @@ def _read_bytes(source: Source, name: str | None) -> bytes:
 def _parse_csv(data: bytes, compressed: bool, name: str | None) -> tuple[pd.DataFrame, np.ndarray]:
     try:
         text = (gzip.decompress(data) if compressed else data).decode("utf-8-sig")
-        frame = pd.read_csv(
-            io.StringIO(text),
-            sep=_sniff_separator(text),
-            dtype=str,
-            skip_blank_lines=False,
-            skipinitialspace=True,
-        )
+        frame = _read_csv_text(text)
     except pd.errors.EmptyDataError as exc:
         raise BarsValidationError(RULE_NOT_EMPTY, "the file is empty", filename=name) from exc
+    except pd.errors.ParserWarning as exc:
+        detail = "some lines have more fields than the header"
+        raise BarsValidationError(RULE_READABLE, detail, filename=name) from exc
     except (OSError, EOFError, ValueError, zlib.error) as exc:
         raise BarsValidationError(RULE_READABLE, str(exc).strip(), filename=name) from exc
     keep = frame.notna().any(axis=1).to_numpy()  # blank lines still count as lines
     rows = np.arange(2, len(frame) + 2)[keep]
     return frame[keep].reset_index(drop=True), rows
+
+
+def _read_csv_text(text: str) -> pd.DataFrame:
+    """All cells as text; a line with more fields than the header is an error, not data."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pd.errors.ParserWarning)
+        return pd.read_csv(
+            io.StringIO(text),
+            sep=_sniff_separator(text),
+            dtype=str,
+            index_col=False,
+            skip_blank_lines=False,
+            skipinitialspace=True,
+        )
 
 
 def _sniff_separator(text: str) -> str:

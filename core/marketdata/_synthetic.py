@@ -215,17 +215,43 @@ def _equity_preset() -> RegimeSwitchingModel:
 
 def _crypto_preset() -> RegimeSwitchingModel:
     regimes = (
-        Regime(name="bull", drift=0.80, volatility=0.60, mean_duration_days=120,
-               jump_intensity=6, jump_mean=0.01, jump_std=0.05),
-        Regime(name="bear", drift=-0.90, volatility=1.20, mean_duration_days=60,
-               jump_intensity=12, jump_mean=-0.03, jump_std=0.08),
-        Regime(name="sideways", drift=0.0, volatility=0.70, mean_duration_days=90,
-               jump_intensity=4, jump_mean=0.0, jump_std=0.04),
-    )  # fmt: skip
+        Regime(
+            name="bull",
+            drift=0.80,
+            volatility=0.60,
+            mean_duration_days=120,
+            jump_intensity=6,
+            jump_mean=0.01,
+            jump_std=0.05,
+        ),
+        Regime(
+            name="bear",
+            drift=-0.90,
+            volatility=1.20,
+            mean_duration_days=60,
+            jump_intensity=12,
+            jump_mean=-0.03,
+            jump_std=0.08,
+        ),
+        Regime(
+            name="sideways",
+            drift=0.0,
+            volatility=0.70,
+            mean_duration_days=90,
+            jump_intensity=4,
+            jump_mean=0.0,
+            jump_std=0.04,
+        ),
+    )
     return RegimeSwitchingModel(
-        regimes=regimes, exit_matrix=None, start_price=30_000.0, periods_per_year=365,
-        calendar="crypto", base_volume=20_000.0, spread_bps=1.0,
-    )  # fmt: skip
+        regimes=regimes,
+        exit_matrix=None,
+        start_price=30_000.0,
+        periods_per_year=365,
+        calendar="crypto",
+        base_volume=20_000.0,
+        spread_bps=1.0,
+    )
 
 
 def _forex_preset() -> RegimeSwitchingModel:
@@ -235,9 +261,14 @@ def _forex_preset() -> RegimeSwitchingModel:
         Regime(name="volatile", drift=0.0, volatility=0.10, mean_duration_days=30),
     )
     return RegimeSwitchingModel(
-        regimes=regimes, exit_matrix=None, start_price=1.10, calendar="forex",
-        base_volume=1e9, spread_bps=0.5, price_tick=0.00001,
-    )  # fmt: skip
+        regimes=regimes,
+        exit_matrix=None,
+        start_price=1.10,
+        calendar="forex",
+        base_volume=1e9,
+        spread_bps=0.5,
+        price_tick=0.00001,
+    )
 
 
 PRESETS: dict[str, RegimeSwitchingModel] = {
@@ -494,9 +525,12 @@ def _ohlc(open_log: np.ndarray, path_log: np.ndarray, tick: float) -> dict[str, 
 
 
 def _bar_volume(
-    increments: np.ndarray, dt_days: np.ndarray, model: RegimeSwitchingModel,
-    reference_vol: float, rng: np.random.Generator,
-) -> np.ndarray:  # fmt: skip
+    increments: np.ndarray,
+    dt_days: np.ndarray,
+    model: RegimeSwitchingModel,
+    reference_vol: float,
+    rng: np.random.Generator,
+) -> np.ndarray:
     """Volume per bar, shape (n,): base volume × bar length × realised/reference vol × noise."""
     dt_years = dt_days / model.periods_per_year
     realised = np.sqrt(np.sum(increments**2, axis=1) / dt_years)
@@ -525,9 +559,20 @@ class SyntheticMarket:
         self._params = _RegimeArrays.of(model)
         self._calendar = _Calendar.named(model.calendar)
 
-    def bars(self, start: object, periods: int, interval: str = "1D", **kwargs) -> pd.DataFrame:
+    def bars(
+        self,
+        start: object,
+        periods: int,
+        interval: str = "1D",
+        *,
+        price_tick: float | None = None,
+        substeps: int = 12,
+    ) -> pd.DataFrame:
         """Bars frame of ``periods`` bars; see :meth:`bars_with_regimes` for the arguments."""
-        return self.bars_with_regimes(start, periods, interval, **kwargs)[0]
+        bars, _ = self.bars_with_regimes(
+            start, periods, interval, price_tick=price_tick, substeps=substeps
+        )
+        return bars
 
     def bars_with_regimes(
         self,

@@ -106,9 +106,7 @@ class Ledger:
         if not math.isfinite(amount) or amount == 0:
             raise LedgerError("a cash movement must be a finite non-zero amount", "amount")
         if self.cash + amount < -CASH_TOLERANCE and not self.allow_margin:
-            raise LedgerError(
-                f"cannot withdraw {-amount:,.2f}: cash is {self.cash:,.2f}", "amount"
-            )
+            raise LedgerError(f"cannot withdraw {-amount:,.2f}: cash is {self.cash:,.2f}", "amount")
         self.cash += amount
         self.net_deposits += amount
 

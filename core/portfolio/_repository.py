@@ -103,9 +103,14 @@ def replay(session: Session, row: PortfolioRow) -> tuple[Ledger, list[tuple]]:
 
 def fill_from_row(row: FillRow) -> Fill:
     return Fill(
-        row.instrument.symbol, Side(row.side), row.quantity, row.price,
-        row.commission, row.fees, row.ts,
-    )  # fmt: skip
+        row.instrument.symbol,
+        Side(row.side),
+        row.quantity,
+        row.price,
+        row.commission,
+        row.fees,
+        row.ts,
+    )
 
 
 def _empty_ledger(row: PortfolioRow, *, margin: bool = False, short: bool = False) -> Ledger:

@@ -70,13 +70,24 @@ class PortfolioService:
                 raise PortfolioError(f"a portfolio named {name!r} already exists", "name")
             session.add(
                 PortfolioRow(
-                    name=name, base_currency=base_currency.upper(), starting_cash=starting_cash,
-                    cash=starting_cash, net_deposits=0.0, commissions=0.0, fees=0.0,
-                    allow_short=allow_short, allow_margin=allow_margin, description=description,
-                    target_weights={}, meta={}, created_at=created_at or utcnow(),
+                    name=name,
+                    base_currency=base_currency.upper(),
+                    starting_cash=starting_cash,
+                    cash=starting_cash,
+                    net_deposits=0.0,
+                    commissions=0.0,
+                    fees=0.0,
+                    allow_short=allow_short,
+                    allow_margin=allow_margin,
+                    description=description,
+                    target_weights={},
+                    meta={},
+                    created_at=created_at or utcnow(),
                 )
-            )  # fmt: skip
-            append_event(session, "portfolio_created", {"starting_cash": starting_cash}, portfolio=name)
+            )
+            append_event(
+                session, "portfolio_created", {"starting_cash": starting_cash}, portfolio=name
+            )
 
     def rename(self, old: str, new: str) -> None:
         new = _check_name(new)
@@ -135,7 +146,9 @@ class PortfolioService:
             fill = Fill(symbol, side, float(quantity), float(price), commission, fees, ts)
             realized = ledger.apply_fill(fill, instrument)
             repo.store_ledger(session, row, ledger)
-            fill_row = _insert_order_and_fill(session, row, instrument_row.id, fill, client_order_id, strategy, realized)
+            fill_row = _insert_order_and_fill(
+                session, row, instrument_row.id, fill, client_order_id, strategy, realized
+            )
             if snapshot:
                 self._snapshot(session, row, ledger, ts, {symbol: fill.price})
             append_event(session, "fill", _fill_payload(fill, fill_row.fill_id), portfolio=name)
@@ -155,7 +168,9 @@ class PortfolioService:
                 raise PortfolioError(str(exc), exc.field) from exc
             repo.store_ledger(session, row, ledger)
             kind = "deposit" if amount > 0 else "withdrawal"
-            session.add(CashMovementRow(portfolio_id=row.id, ts=ts, amount=amount, kind=kind, note=note))
+            session.add(
+                CashMovementRow(portfolio_id=row.id, ts=ts, amount=amount, kind=kind, note=note)
+            )
             self._snapshot(session, row, ledger, ts, {})
             append_event(session, kind, {"amount": amount, "note": note}, portfolio=name)
 
@@ -178,11 +193,19 @@ class PortfolioService:
             symbols = sorted({e[2].instrument.symbol for e in events if e[1] == 1})
             closes = self.market.closes(symbols, start=events[0][0].date(), end=end)
             curve = _daily_equity(row, events, closes)
-            session.execute(delete(EquitySnapshotRow).where(EquitySnapshotRow.portfolio_id == row.id))
+            session.execute(
+                delete(EquitySnapshotRow).where(EquitySnapshotRow.portfolio_id == row.id)
+            )
             session.add_all(
-                EquitySnapshotRow(portfolio_id=row.id, ts=ts.to_pydatetime(), cash=c, positions_value=v, equity=c + v)
+                EquitySnapshotRow(
+                    portfolio_id=row.id,
+                    ts=ts.to_pydatetime(),
+                    cash=c,
+                    positions_value=v,
+                    equity=c + v,
+                )
                 for ts, c, v in curve
-            )  # fmt: skip
+            )
             return len(curve)
 
     # -- reads ------------------------------------------------------------------------------
@@ -199,14 +222,28 @@ class PortfolioService:
         with self._sessions() as session:
             row = repo.get_row(session, name)
             ledger, _ = repo.load_ledger(session, row)
-            info = {"name": row.name, "base_currency": row.base_currency, "created_at": row.created_at,
-                    "allow_short": row.allow_short, "allow_margin": row.allow_margin,
-                    "description": row.description, "target_weights": dict(row.target_weights)}  # fmt: skip
+            info = {
+                "name": row.name,
+                "base_currency": row.base_currency,
+                "created_at": row.created_at,
+                "allow_short": row.allow_short,
+                "allow_margin": row.allow_margin,
+                "description": row.description,
+                "target_weights": dict(row.target_weights),
+            }
         return {**info, **valuation(ledger, self.marks(ledger, as_of))}
 
     def list(self) -> pd.DataFrame:
         rows = [self.summary(name) for name in self.names()]
-        columns = ["name", "base_currency", "equity", "cash", "net_pnl", "net_pnl_pct", "n_positions"]
+        columns = [
+            "name",
+            "base_currency",
+            "equity",
+            "cash",
+            "net_pnl",
+            "net_pnl_pct",
+            "n_positions",
+        ]
         return pd.DataFrame(rows, columns=columns)
 
     def positions(self, name: str, as_of=None) -> pd.DataFrame:
@@ -224,10 +261,15 @@ class PortfolioService:
         with self._sessions() as session:
             row = repo.get_row(session, name)
             query = (
-                select(EquitySnapshotRow.ts, EquitySnapshotRow.cash, EquitySnapshotRow.positions_value, EquitySnapshotRow.equity)
+                select(
+                    EquitySnapshotRow.ts,
+                    EquitySnapshotRow.cash,
+                    EquitySnapshotRow.positions_value,
+                    EquitySnapshotRow.equity,
+                )
                 .where(EquitySnapshotRow.portfolio_id == row.id)
                 .order_by(EquitySnapshotRow.ts)
-            )  # fmt: skip
+            )
             records = session.execute(query).all()
         frame = pd.DataFrame(records, columns=["ts", "cash", "positions_value", "equity"])
         return frame.set_index(pd.DatetimeIndex(frame.pop("ts"), name="timestamp"))
@@ -241,19 +283,48 @@ class PortfolioService:
             raise PortfolioError(f"no price given and no market price known for {symbol}", "price")
         return last
 
-    def _snapshot(self, session, row, ledger: Ledger, ts: datetime, fresh: dict[str, float]) -> float:
+    def _snapshot(
+        self, session, row, ledger: Ledger, ts: datetime, fresh: dict[str, float]
+    ) -> float:
         marks = {**self.marks(ledger, ts), **fresh}
         value = ledger.positions_value(marks)
         session.merge(
-            EquitySnapshotRow(portfolio_id=row.id, ts=ts, cash=ledger.cash, positions_value=value, equity=ledger.cash + value)
-        )  # fmt: skip
+            EquitySnapshotRow(
+                portfolio_id=row.id,
+                ts=ts,
+                cash=ledger.cash,
+                positions_value=value,
+                equity=ledger.cash + value,
+            )
+        )
         return ledger.cash + value
 
 
-TRADE_COLUMNS = ["fill_id", "ts", "symbol", "side", "quantity", "price", "notional",
-                 "commission", "fees", "realized_pnl", "strategy"]  # fmt: skip
-POSITION_COLUMNS = ["symbol", "quantity", "avg_cost", "last_price", "cost_basis", "market_value",
-                    "unrealized_pnl", "unrealized_pct", "realized_pnl", "weight"]  # fmt: skip
+TRADE_COLUMNS = [
+    "fill_id",
+    "ts",
+    "symbol",
+    "side",
+    "quantity",
+    "price",
+    "notional",
+    "commission",
+    "fees",
+    "realized_pnl",
+    "strategy",
+]
+POSITION_COLUMNS = [
+    "symbol",
+    "quantity",
+    "avg_cost",
+    "last_price",
+    "cost_basis",
+    "market_value",
+    "unrealized_pnl",
+    "unrealized_pct",
+    "realized_pnl",
+    "weight",
+]
 
 
 def valuation(ledger: Ledger, marks: dict[str, float]) -> dict[str, float]:
@@ -285,16 +356,31 @@ def positions_frame(ledger: Ledger, marks: dict[str, float]) -> pd.DataFrame:
         cost = p.quantity * p.avg_cost * p.multiplier
         value = p.market_value(last)
         unrealized = p.unrealized_pnl(last)
-        records.append([p.symbol, p.quantity, p.avg_cost, last, cost, value, unrealized,
-                        unrealized / abs(cost) if cost else math.nan, p.realized_pnl,
-                        value / equity if equity else math.nan])  # fmt: skip
+        records.append(
+            [
+                p.symbol,
+                p.quantity,
+                p.avg_cost,
+                last,
+                cost,
+                value,
+                unrealized,
+                unrealized / abs(cost) if cost else math.nan,
+                p.realized_pnl,
+                value / equity if equity else math.nan,
+            ]
+        )
     return pd.DataFrame(records, columns=POSITION_COLUMNS)
 
 
 def _daily_equity(row: PortfolioRow, events: list[tuple], closes: pd.DataFrame) -> list[tuple]:
     """(day, cash, positions value) at each close, applying events up to that day."""
-    ledger = Ledger(starting_cash=row.starting_cash, allow_short=True, allow_margin=True,
-                    base_currency=row.base_currency)  # fmt: skip
+    ledger = Ledger(
+        starting_cash=row.starting_cash,
+        allow_short=True,
+        allow_margin=True,
+        base_currency=row.base_currency,
+    )
     from core.instruments import repository as instruments
 
     curve, i = [], 0
@@ -319,44 +405,92 @@ def _check_name(name: str) -> str:
 
 
 def _existing_fill(session: Session, row: PortfolioRow, client_order_id: str) -> FillRow | None:
-    query = select(FillRow).join(OrderRow).where(
-        OrderRow.portfolio_id == row.id, OrderRow.client_order_id == client_order_id
+    query = (
+        select(FillRow)
+        .join(OrderRow)
+        .where(OrderRow.portfolio_id == row.id, OrderRow.client_order_id == client_order_id)
     )
     return session.scalars(query).first()
 
 
-def _insert_order_and_fill(session, row, instrument_id, fill: Fill, client_order_id, strategy, realized) -> FillRow:
+def _insert_order_and_fill(
+    session, row, instrument_id, fill: Fill, client_order_id, strategy, realized
+) -> FillRow:
     order = OrderRow(
-        portfolio_id=row.id, instrument_id=instrument_id, client_order_id=client_order_id,
-        side=str(fill.side), quantity=fill.quantity, order_type="market", status="filled",
-        filled_quantity=fill.quantity, strategy=strategy, created_at=fill.ts, updated_at=fill.ts,
-    )  # fmt: skip
+        portfolio_id=row.id,
+        instrument_id=instrument_id,
+        client_order_id=client_order_id,
+        side=str(fill.side),
+        quantity=fill.quantity,
+        order_type="market",
+        status="filled",
+        filled_quantity=fill.quantity,
+        strategy=strategy,
+        created_at=fill.ts,
+        updated_at=fill.ts,
+    )
     session.add(order)
     session.flush()
     fill_row = FillRow(
-        fill_id=f"F-{client_order_id}", order_id=order.id, portfolio_id=row.id,
-        instrument_id=instrument_id, ts=fill.ts, side=str(fill.side), quantity=fill.quantity,
-        price=fill.price, commission=fill.commission, fees=fill.fees, realized_pnl=realized,
+        fill_id=f"F-{client_order_id}",
+        order_id=order.id,
+        portfolio_id=row.id,
+        instrument_id=instrument_id,
+        ts=fill.ts,
+        side=str(fill.side),
+        quantity=fill.quantity,
+        price=fill.price,
+        commission=fill.commission,
+        fees=fill.fees,
+        realized_pnl=realized,
         strategy=strategy,
-    )  # fmt: skip
+    )
     session.add(fill_row)
     session.flush()
     return fill_row
 
 
-def _result(fill: FillRow, cash: float, *, duplicate: bool = False, symbol: str | None = None) -> TradeResult:
+def _result(
+    fill: FillRow, cash: float, *, duplicate: bool = False, symbol: str | None = None
+) -> TradeResult:
     return TradeResult(
-        fill.fill_id, symbol or fill.instrument.symbol, Side(fill.side), fill.quantity, fill.price,
-        fill.commission, fill.fees, fill.realized_pnl, cash, fill.ts, duplicate,
-    )  # fmt: skip
+        fill.fill_id,
+        symbol or fill.instrument.symbol,
+        Side(fill.side),
+        fill.quantity,
+        fill.price,
+        fill.commission,
+        fill.fees,
+        fill.realized_pnl,
+        cash,
+        fill.ts,
+        duplicate,
+    )
 
 
 def _fill_payload(fill: Fill, fill_id: str) -> dict[str, Any]:
-    return {"fill_id": fill_id, "symbol": fill.symbol, "side": str(fill.side), "quantity": fill.quantity,
-            "price": fill.price, "commission": fill.commission, "fees": fill.fees}  # fmt: skip
+    return {
+        "fill_id": fill_id,
+        "symbol": fill.symbol,
+        "side": str(fill.side),
+        "quantity": fill.quantity,
+        "price": fill.price,
+        "commission": fill.commission,
+        "fees": fill.fees,
+    }
 
 
 def _trade_record(f: FillRow) -> list:
-    return [f.fill_id, f.ts, f.instrument.symbol, f.side, f.quantity, f.price,
-            f.quantity * f.price * f.instrument.multiplier, f.commission, f.fees,
-            f.realized_pnl, f.strategy]  # fmt: skip
+    return [
+        f.fill_id,
+        f.ts,
+        f.instrument.symbol,
+        f.side,
+        f.quantity,
+        f.price,
+        f.quantity * f.price * f.instrument.multiplier,
+        f.commission,
+        f.fees,
+        f.realized_pnl,
+        f.strategy,
+    ]

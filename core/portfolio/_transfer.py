@@ -43,19 +43,33 @@ def export_document(
         row = repo.get_row(session, name)
         ledger, defined = repo.load_ledger(session, row)
         trades = [_lab_trade(f) for f in repo.fills(session, row)] if include_trades else None
-        moves = [_lab_move(m) for m in repo.cash_movements(session, row)] if include_trades else None
+        moves = (
+            [_lab_move(m) for m in repo.cash_movements(session, row)] if include_trades else None
+        )
         for f in repo.fills(session, row):
             defined.setdefault(f.instrument.symbol, instruments.to_model(f.instrument))
         return LabPortfolio(
-            name=row.name, base_currency=row.base_currency, starting_cash=row.starting_cash,
-            cash=ledger.cash, allow_short=row.allow_short, allow_margin=row.allow_margin,
-            description=row.description, created_at=row.created_at, exported_at=utcnow(),
+            name=row.name,
+            base_currency=row.base_currency,
+            starting_cash=row.starting_cash,
+            cash=ledger.cash,
+            allow_short=row.allow_short,
+            allow_margin=row.allow_margin,
+            description=row.description,
+            created_at=row.created_at,
+            exported_at=utcnow(),
             instruments=sorted(defined.values(), key=lambda i: i.symbol),
-            positions=[_lab_position(p) for p in sorted(ledger.positions.values(), key=lambda p: p.symbol)],
-            target_weights=dict(row.target_weights), metadata=dict(row.meta),
-            totals=LabTotals(commissions=ledger.commissions, fees=ledger.fees, net_deposits=ledger.net_deposits),
-            trades=trades, cash_movements=moves,
-        )  # fmt: skip
+            positions=[
+                _lab_position(p) for p in sorted(ledger.positions.values(), key=lambda p: p.symbol)
+            ],
+            target_weights=dict(row.target_weights),
+            metadata=dict(row.meta),
+            totals=LabTotals(
+                commissions=ledger.commissions, fees=ledger.fees, net_deposits=ledger.net_deposits
+            ),
+            trades=trades,
+            cash_movements=moves,
+        )
 
 
 def to_json(document: LabPortfolio) -> str:
@@ -64,22 +78,37 @@ def to_json(document: LabPortfolio) -> str:
 
 def to_csv(document: LabPortfolio) -> bytes:
     """Positions, one row each, then a CASH row: opens in any spreadsheet."""
-    frame = pd.DataFrame([p.model_dump() for p in document.positions],
-                         columns=["symbol", "quantity", "avg_cost", "realized_pnl"])  # fmt: skip
-    cash = pd.DataFrame([{"symbol": "CASH", "quantity": document.cash, "avg_cost": 1.0, "realized_pnl": 0.0}])
+    frame = pd.DataFrame(
+        [p.model_dump() for p in document.positions],
+        columns=["symbol", "quantity", "avg_cost", "realized_pnl"],
+    )
+    cash = pd.DataFrame(
+        [{"symbol": "CASH", "quantity": document.cash, "avg_cost": 1.0, "realized_pnl": 0.0}]
+    )
     return pd.concat([frame, cash], ignore_index=True).to_csv(index=False).encode()
 
 
 def to_excel(document: LabPortfolio) -> bytes:
     """A workbook with Summary, Positions, Trades and Target weights sheets."""
-    summary = document.model_dump(exclude={"instruments", "positions", "trades", "cash_movements",
-                                           "target_weights", "metadata", "totals"})  # fmt: skip
+    summary = document.model_dump(
+        exclude={
+            "instruments",
+            "positions",
+            "trades",
+            "cash_movements",
+            "target_weights",
+            "metadata",
+            "totals",
+        }
+    )
     summary.update(document.totals.model_dump())
     sheets = {
         "Summary": pd.DataFrame(list(summary.items()), columns=["field", "value"]).astype(str),
         "Positions": pd.DataFrame([p.model_dump() for p in document.positions]),
         "Trades": pd.DataFrame([t.model_dump(mode="json") for t in document.trades or []]),
-        "Target weights": pd.DataFrame(list(document.target_weights.items()), columns=["symbol", "weight"]),
+        "Target weights": pd.DataFrame(
+            list(document.target_weights.items()), columns=["symbol", "weight"]
+        ),
         "Instruments": pd.DataFrame([i.model_dump(mode="json") for i in document.instruments]),
     }
     buffer = io.BytesIO()
@@ -96,7 +125,9 @@ def parse_document(raw: str | bytes) -> LabPortfolio:
         data = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         where = f" at line {exc.lineno}, column {exc.colno}" if hasattr(exc, "lineno") else ""
-        raise LabFormatError(f"not valid JSON{where}: {exc.msg if hasattr(exc, 'msg') else exc}") from exc
+        raise LabFormatError(
+            f"not valid JSON{where}: {exc.msg if hasattr(exc, 'msg') else exc}"
+        ) from exc
     try:
         return LabPortfolio.model_validate(data)
     except ValidationError as exc:
@@ -111,8 +142,12 @@ def check_history(document: LabPortfolio) -> dict[str, float]:
     if document.trades is None:
         return {}
     defined = {i.symbol: i for i in document.instruments}
-    ledger = Ledger(document.starting_cash, document.base_currency, allow_short=True, allow_margin=True)
-    events = [(m.ts, 0, m) for m in document.cash_movements or []] + [(t.ts, 1, t) for t in document.trades]
+    ledger = Ledger(
+        document.starting_cash, document.base_currency, allow_short=True, allow_margin=True
+    )
+    events = [(m.ts, 0, m) for m in document.cash_movements or []] + [
+        (t.ts, 1, t) for t in document.trades
+    ]
     realized: dict[str, float] = {}
     for _, kind, item in sorted(events, key=lambda e: (e[0], e[1])):
         try:
@@ -131,7 +166,9 @@ def import_document(
     realized = check_history(document)
     with sessions.begin() as session:
         if repo.exists(session, name):
-            raise PortfolioError(f"a portfolio named {name!r} already exists; import under another name", "name")
+            raise PortfolioError(
+                f"a portfolio named {name!r} already exists; import under another name", "name"
+            )
         _check_instruments(session, document.instruments)
         row = PortfolioRow(name=name, created_at=document.created_at, cash=0.0, starting_cash=0.0)
         session.add(row)
@@ -140,7 +177,9 @@ def import_document(
     return name
 
 
-def replace_content(sessions: sessionmaker[Session], name: str, document: LabPortfolio, event: str) -> None:
+def replace_content(
+    sessions: sessionmaker[Session], name: str, document: LabPortfolio, event: str
+) -> None:
     """Overwrite an existing portfolio's ledger and history with ``document``."""
     realized = check_history(document)
     with sessions.begin() as session:
@@ -169,26 +208,36 @@ def merge_documents(a: LabPortfolio, b: LabPortfolio, name: str) -> LabPortfolio
     defined = {i.symbol: i for i in [*a.instruments, *b.instruments]}
     both_histories = a.trades is not None and b.trades is not None
     return LabPortfolio(
-        name=name, base_currency=a.base_currency, starting_cash=a.starting_cash + b.starting_cash,
-        cash=a.cash + b.cash, allow_short=a.allow_short or b.allow_short,
+        name=name,
+        base_currency=a.base_currency,
+        starting_cash=a.starting_cash + b.starting_cash,
+        cash=a.cash + b.cash,
+        allow_short=a.allow_short or b.allow_short,
         allow_margin=a.allow_margin or b.allow_margin,
-        description=a.description or b.description, created_at=min(a.created_at, b.created_at),
+        description=a.description or b.description,
+        created_at=min(a.created_at, b.created_at),
         instruments=sorted(defined.values(), key=lambda i: i.symbol),
         positions=_merge_positions(a.positions, b.positions, defined),
         target_weights=a.target_weights or b.target_weights,
-        totals=LabTotals(commissions=a.totals.commissions + b.totals.commissions,
-                         fees=a.totals.fees + b.totals.fees,
-                         net_deposits=a.totals.net_deposits + b.totals.net_deposits),
+        totals=LabTotals(
+            commissions=a.totals.commissions + b.totals.commissions,
+            fees=a.totals.fees + b.totals.fees,
+            net_deposits=a.totals.net_deposits + b.totals.net_deposits,
+        ),
         metadata={"merged_from": [a.name, b.name], "merged_at": utcnow().isoformat()},
         trades=_merge_trades(a, b) if both_histories else None,
-        cash_movements=[*(a.cash_movements or []), *(b.cash_movements or [])] if both_histories else None,
-    )  # fmt: skip
+        cash_movements=[*(a.cash_movements or []), *(b.cash_movements or [])]
+        if both_histories
+        else None,
+    )
 
 
 def _merge_positions(pa, pb, defined: dict[str, Instrument]) -> list[LabPosition]:
     merged: dict[str, LabPosition] = {p.symbol: p for p in pa}
     for p in pb:
-        merged[p.symbol] = _combine(merged[p.symbol], p, defined[p.symbol]) if p.symbol in merged else p
+        merged[p.symbol] = (
+            _combine(merged[p.symbol], p, defined[p.symbol]) if p.symbol in merged else p
+        )
     return sorted(merged.values(), key=lambda p: p.symbol)
 
 
@@ -197,7 +246,11 @@ def _combine(x: LabPosition, y: LabPosition, instrument: Instrument) -> LabPosit
     realized = x.realized_pnl + y.realized_pnl
     if x.quantity == 0 or y.quantity == 0 or (x.quantity > 0) == (y.quantity > 0):
         weight = abs(x.quantity) + abs(y.quantity)
-        cost = (abs(x.quantity) * x.avg_cost + abs(y.quantity) * y.avg_cost) / weight if weight else 0.0
+        cost = (
+            (abs(x.quantity) * x.avg_cost + abs(y.quantity) * y.avg_cost) / weight
+            if weight
+            else 0.0
+        )
         return LabPosition(symbol=x.symbol, quantity=quantity, avg_cost=cost, realized_pnl=realized)
     long, short = (x, y) if x.quantity > 0 else (y, x)
     netted = min(long.quantity, -short.quantity)
@@ -205,13 +258,19 @@ def _combine(x: LabPosition, y: LabPosition, instrument: Instrument) -> LabPosit
     if abs(quantity) <= QTY_TOLERANCE * instrument.quantity_step:
         return LabPosition(symbol=x.symbol, quantity=0.0, avg_cost=0.0, realized_pnl=realized)
     survivor = long if quantity > 0 else short
-    return LabPosition(symbol=x.symbol, quantity=quantity, avg_cost=survivor.avg_cost, realized_pnl=realized)
+    return LabPosition(
+        symbol=x.symbol, quantity=quantity, avg_cost=survivor.avg_cost, realized_pnl=realized
+    )
 
 
 def _merge_trades(a: LabPortfolio, b: LabPortfolio) -> list[LabTrade]:
     clash = {t.fill_id for t in a.trades} & {t.fill_id for t in b.trades}
-    renamed = [t.model_copy(update={"fill_id": f"{b.name[:20]}:{t.fill_id}"[:64]}) if t.fill_id in clash else t
-               for t in b.trades]  # fmt: skip
+    renamed = [
+        t.model_copy(update={"fill_id": f"{b.name[:20]}:{t.fill_id}"[:64]})
+        if t.fill_id in clash
+        else t
+        for t in b.trades
+    ]
     return sorted([*a.trades, *renamed], key=lambda t: t.ts)
 
 
@@ -236,20 +295,49 @@ def _check_instruments(session: Session, defined: list[Instrument]) -> None:
 
 def _write_content(session: Session, row: PortfolioRow, doc: LabPortfolio, realized: dict) -> None:
     row.base_currency, row.starting_cash, row.cash = doc.base_currency, doc.starting_cash, doc.cash
-    row.allow_short, row.allow_margin, row.description = doc.allow_short, doc.allow_margin, doc.description
-    row.commissions, row.fees, row.net_deposits = doc.totals.commissions, doc.totals.fees, doc.totals.net_deposits
+    row.allow_short, row.allow_margin, row.description = (
+        doc.allow_short,
+        doc.allow_margin,
+        doc.description,
+    )
+    row.commissions, row.fees, row.net_deposits = (
+        doc.totals.commissions,
+        doc.totals.fees,
+        doc.totals.net_deposits,
+    )
     row.target_weights, row.meta = dict(doc.target_weights), dict(doc.metadata)
     ids = {i.symbol: instruments.ensure(session, i, "import").id for i in doc.instruments}
     session.flush()
     for p in doc.positions:
-        session.add(PositionRow(portfolio_id=row.id, instrument_id=ids[p.symbol], quantity=p.quantity,
-                                avg_cost=p.avg_cost, realized_pnl=p.realized_pnl))  # fmt: skip
+        session.add(
+            PositionRow(
+                portfolio_id=row.id,
+                instrument_id=ids[p.symbol],
+                quantity=p.quantity,
+                avg_cost=p.avg_cost,
+                realized_pnl=p.realized_pnl,
+            )
+        )
     for t in doc.trades or []:
-        session.add(FillRow(fill_id=t.fill_id, portfolio_id=row.id, instrument_id=ids[t.symbol], ts=t.ts,
-                            side=str(t.side), quantity=t.quantity, price=t.price, commission=t.commission,
-                            fees=t.fees, realized_pnl=realized.get(t.fill_id, 0.0), strategy=t.strategy))  # fmt: skip
+        session.add(
+            FillRow(
+                fill_id=t.fill_id,
+                portfolio_id=row.id,
+                instrument_id=ids[t.symbol],
+                ts=t.ts,
+                side=str(t.side),
+                quantity=t.quantity,
+                price=t.price,
+                commission=t.commission,
+                fees=t.fees,
+                realized_pnl=realized.get(t.fill_id, 0.0),
+                strategy=t.strategy,
+            )
+        )
     for m in doc.cash_movements or []:
-        session.add(CashMovementRow(portfolio_id=row.id, ts=m.ts, amount=m.amount, kind=m.kind, note=m.note))
+        session.add(
+            CashMovementRow(portfolio_id=row.id, ts=m.ts, amount=m.amount, kind=m.kind, note=m.note)
+        )
     session.flush()
 
 
@@ -257,7 +345,9 @@ def _replay_one(ledger: Ledger, kind: int, item, defined: dict[str, Instrument])
     if kind == 0:
         ledger.apply_cash(item.amount)
         return {}
-    fill = Fill(item.symbol, item.side, item.quantity, item.price, item.commission, item.fees, item.ts)
+    fill = Fill(
+        item.symbol, item.side, item.quantity, item.price, item.commission, item.fees, item.ts
+    )
     return {item.fill_id: ledger.apply_fill(fill, defined[item.symbol])}
 
 
@@ -269,9 +359,12 @@ def _compare(document: LabPortfolio, ledger: Ledger) -> None:
     for symbol in sorted(set(stated) | {p.symbol for p in ledger.open_positions()}):
         replayed = ledger.quantity(symbol)
         if abs(replayed - stated.get(symbol, 0.0)) > QTY_TOLERANCE:
-            problems.append(f"{symbol} quantity {replayed:g} from the trades vs {stated.get(symbol, 0.0):g} stated")
+            expected = stated.get(symbol, 0.0)
+            problems.append(f"{symbol} quantity {replayed:g} from the trades vs {expected:g} stated")
     if problems:
-        raise LabFormatError("trade history does not reproduce the portfolio: " + "; ".join(problems))
+        raise LabFormatError(
+            "trade history does not reproduce the portfolio: " + "; ".join(problems)
+        )
 
 
 def _describe(exc: ValidationError) -> str:
@@ -284,14 +377,24 @@ def _describe(exc: ValidationError) -> str:
 
 
 def _lab_position(p) -> LabPosition:
-    return LabPosition(symbol=p.symbol, quantity=p.quantity, avg_cost=p.avg_cost, realized_pnl=p.realized_pnl)
+    return LabPosition(
+        symbol=p.symbol, quantity=p.quantity, avg_cost=p.avg_cost, realized_pnl=p.realized_pnl
+    )
 
 
 def _lab_trade(f: FillRow) -> LabTrade:
-    return LabTrade(fill_id=f.fill_id, ts=f.ts, symbol=f.instrument.symbol, side=f.side, quantity=f.quantity,
-                    price=f.price, commission=f.commission, fees=f.fees, strategy=f.strategy)  # fmt: skip
+    return LabTrade(
+        fill_id=f.fill_id,
+        ts=f.ts,
+        symbol=f.instrument.symbol,
+        side=f.side,
+        quantity=f.quantity,
+        price=f.price,
+        commission=f.commission,
+        fees=f.fees,
+        strategy=f.strategy,
+    )
 
 
 def _lab_move(m: CashMovementRow) -> LabCashMovement:
     return LabCashMovement(ts=m.ts, amount=m.amount, kind=m.kind, note=m.note)
-

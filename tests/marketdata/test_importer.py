@@ -196,6 +196,15 @@ def test_unreadable_files(tmp_path):
     assert str(caught.value).startswith("missing.csv: ")
 
 
+@pytest.mark.parametrize(
+    "text", ["date,close\n2020-01-01,1,9\n2020-01-02,2,9\n", "date,close\n2020-01-01,1,9\n"]
+)
+def test_lines_with_more_fields_than_the_header_are_unreadable(text):
+    error = failure(text)
+    assert error.rule == "file must be readable"
+    assert "more fields than the header" in str(error)
+
+
 @pytest.mark.parametrize("text", ["", "\n\n", "Date,Close\n"])
 def test_empty_file(text):
     error = failure(text)
@@ -270,7 +279,7 @@ def test_price_not_positive(low):
 def test_high_below_max_open_close_message():
     lines = ["Date,Open,High,Low,Close,Volume"]
     lines += [f"2021-02-0{d},100,102,99,101,10" for d in range(1, 6)]
-    lines += ["2021-02-08,101.2,99.5,98,100,10", "2021-02-09,100,102,99,101,10"]
+    lines += ["2021-02-08,101.2,99.5,98,99,10", "2021-02-09,100,102,99,101,10"]
     error = failure("\n".join(lines) + "\n")
     assert (error.row, error.column, error.rule) == (7, "High", "high ≥ max(open, close)")
     assert str(error) == (

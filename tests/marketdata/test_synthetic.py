@@ -16,6 +16,8 @@ from core.marketdata._frames import BAR_COLUMNS
 
 SESSION_OPEN = pd.Timedelta(hours=9, minutes=30)
 SESSION_CLOSE = pd.Timedelta(hours=16)
+# long simulations random-walk over tens of log units: keep the tick far below the price
+HEADROOM = {"start_price": 1e12, "price_tick": 1e-12}
 
 
 def twin_model(drift=0.10, volatility=0.30, **extra) -> RegimeSwitchingModel:
@@ -176,7 +178,9 @@ def test_same_seed_same_bars_and_ticks():
 def test_different_seed_different_output():
     one, two = SyntheticMarket(preset("equity"), seed=7), SyntheticMarket(preset("equity"), seed=8)
     assert not one.bars("2024-01-02", 50)["close"].equals(two.bars("2024-01-02", 50)["close"])
-    assert not one.ticks("2024-01-02", 50)["timestamp"].equals(two.ticks("2024-01-02", 50)["timestamp"])
+    assert not one.ticks("2024-01-02", 50)["timestamp"].equals(
+        two.ticks("2024-01-02", 50)["timestamp"]
+    )
 
 
 def test_unseeded_market_records_its_seed():
@@ -301,7 +305,9 @@ def test_volume_scales_with_base_volume_and_volatility():
     model = twin_model(base_volume=50_000.0)
     bars = SyntheticMarket(model, seed=5).bars("2000-01-03", 20_000)
     assert bars["volume"].mean() == pytest.approx(50_000, rel=0.05)
-    bars, regimes = SyntheticMarket(three_state_model(), seed=5).bars_with_regimes("2000-01-03", 20_000)
+    bars, regimes = SyntheticMarket(three_state_model(), seed=5).bars_with_regimes(
+        "2000-01-03", 20_000
+    )
     by_regime = bars["volume"].groupby(regimes).mean()
     assert by_regime[1] > by_regime[2] > by_regime[0]  # storm 0.4 > drift 0.2 > calm 0.1
 
@@ -309,9 +315,9 @@ def test_volume_scales_with_base_volume_and_volatility():
 def test_daily_log_returns_match_the_diffusion():
     # drift = vol²/2: the log price is a driftless walk, 6 standard errors from drift/periods
     drift, vol, periods, n = 0.045, 0.30, 252, 250_000
-    model = twin_model(drift, vol, price_tick=1e-9)
+    model = twin_model(drift, vol, **HEADROOM)
     closes = SyntheticMarket(model, seed=21).bars("1900-01-01", n)["close"].to_numpy()
-    assert closes.min() > 1e-3  # far from the one-tick floor
+    assert closes.min() > 1e6 * model.price_tick  # rounding is negligible
     returns = np.diff(np.log(np.concatenate([[model.start_price], closes])))
     expected_mean = drift / periods - vol**2 / (2 * periods)
     expected_std = vol / np.sqrt(periods)
@@ -321,17 +327,19 @@ def test_daily_log_returns_match_the_diffusion():
 
 def test_intraday_log_returns_match_the_diffusion():
     vol, n = 0.30, 200_000
-    model = twin_model(0.0, vol, price_tick=1e-6)
-    returns = np.diff(np.log(SyntheticMarket(model, seed=22).bars("2020-01-01", n, "5min")["close"]))
+    model = twin_model(0.0, vol, **HEADROOM)
+    returns = np.diff(
+        np.log(SyntheticMarket(model, seed=22).bars("2020-01-01", n, "5min")["close"])
+    )
     expected_std = vol * np.sqrt(5 / 390 / 252)
     assert abs(returns.std() - expected_std) < 4 * expected_std / np.sqrt(2 * n)
 
 
 def test_jumps_add_their_moments():
-    drift, vol, lam, m, s, n = 0.42, 0.2, 20.0, -0.02, 0.05, 300_000  # mean log return 0
-    model = twin_model(drift, vol, jump_intensity=lam, jump_mean=m, jump_std=s, price_tick=1e-9)
+    drift, vol, lam, m, s, n = 0.42, 0.2, 20.0, -0.02, 0.05, 200_000  # mean log return 0
+    model = twin_model(drift, vol, jump_intensity=lam, jump_mean=m, jump_std=s, **HEADROOM)
     closes = SyntheticMarket(model, seed=23).bars("1900-01-01", n)["close"].to_numpy()
-    assert closes.min() > 1e-3
+    assert closes.min() > 1e6 * model.price_tick
     returns = np.diff(np.log(closes))
     mean = (drift - vol**2 / 2 + lam * m) / 252
     var = (vol**2 + lam * (m**2 + s**2)) / 252

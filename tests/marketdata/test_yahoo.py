@@ -87,6 +87,18 @@ def test_fetch_handles_daylight_saving_offsets():
     assert list(bars.index) == [pd.Timestamp("2024-03-08"), pd.Timestamp("2024-03-11")]
 
 
+def test_fetch_keeps_the_local_trading_date_east_of_utc():
+    stamps = ["2024-01-04 00:00:00+09:00", "2024-01-05 00:00:00+09:00"]  # Tokyo midnight
+    index = pd.DatetimeIndex(pd.to_datetime(stamps, utc=True), name="Date")
+    history = pd.DataFrame(
+        {"Open": [10.0, 11.0], "High": [12.0, 12.0], "Low": [9.0, 10.0], "Close": [11.0, 11.5],
+         "Volume": [100, 200]},
+        index=index.tz_convert("Asia/Tokyo"),
+    )  # fmt: skip
+    bars = YahooAdapter(FakeDownloader(history)).fetch("7203.T")
+    assert list(bars.index) == [pd.Timestamp("2024-01-04"), pd.Timestamp("2024-01-05")]
+
+
 def test_empty_result_is_a_lookup_error():
     empty = sample_history().iloc[0:0]
     with pytest.raises(LookupError, match="no data for NOPE"):

@@ -1,0 +1,450 @@
+"""The portfolio service against a real (temporary) SQLite database."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+
+import numpy as np
+import pytest
+from sqlalchemy import select, text
+
+from core.db import AuditEventRow, EquitySnapshotRow, FillRow, OrderRow, PortfolioRow
+from core.demo import DEMO_NAME
+from core.portfolio import LedgerError, PortfolioError
+from core.portfolio import _repository as repo
+from core.workstation import Workstation
+
+T0 = datetime(2020, 3, 2, 16, 0)  # a Monday
+T1 = datetime(2020, 6, 1, 16, 0)
+T2 = datetime(2021, 1, 4, 16, 0)
+
+
+def diff(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+    return {k: after[k] - before[k] for k in after if after[k] != before[k]}
+
+
+# -- lifecycle ------------------------------------------------------------------------------
+
+
+def test_create_rename_delete(ws):
+    p = ws.portfolios
+    p.create("alpha", 10_000.0, description="first")
+    assert p.names() == ["alpha"]
+    summary = p.summary("alpha")
+    assert summary["cash"] == 10_000.0 and summary["equity"] == 10_000.0
+    assert summary["description"] == "first" and summary["n_positions"] == 0
+
+    for duplicate in ("alpha", "  alpha  "):
+        with pytest.raises(PortfolioError) as caught:
+            p.create(duplicate, 5.0)
+        assert caught.value.field == "name"
+        assert "already exists" in str(caught.value)
+    for bad_name in ("", "   ", "x" * 101):
+        with pytest.raises(PortfolioError) as caught:
+            p.create(bad_name, 5.0)
+        assert caught.value.field == "name"
+    for bad_cash in (-1.0, math.nan, math.inf):
+        with pytest.raises(PortfolioError) as caught:
+            p.create("beta", bad_cash)
+        assert caught.value.field == "starting_cash"
+    assert p.names() == ["alpha"]
+
+    p.create("gamma", 1.0)
+    with pytest.raises(PortfolioError) as caught:
+        p.rename("alpha", "gamma")
+    assert caught.value.field == "name"
+    p.rename("alpha", "beta")
+    assert p.names() == ["beta", "gamma"]
+    assert p.summary("beta")["cash"] == 10_000.0
+
+    p.delete("beta")
+    assert p.names() == ["gamma"]
+    with pytest.raises(PortfolioError) as caught:
+        p.delete("beta")
+    assert caught.value.field == "portfolio"
+    with pytest.raises(PortfolioError):
+        p.rename("beta", "delta")
+
+
+def test_delete_removes_the_history_but_keeps_the_audit_trail(ws, table_counts):
+    p = ws.portfolios
+    empty = table_counts(ws)
+    p.create("p", 10_000.0)
+    p.trade("p", "AAPL", "buy", 10, 50.0, ts=T0)
+    p.cash_movement("p", 500.0, ts=T1)
+    p.delete("p")
+    left = diff(empty, table_counts(ws))
+    assert left == {"audit_log": 4}  # created, fill, deposit, deleted
+    with ws.sessions() as session:
+        kinds = list(session.scalars(select(AuditEventRow.kind).order_by(AuditEventRow.id)))
+    assert kinds == ["portfolio_created", "fill", "deposit", "portfolio_deleted"]
+
+
+# -- trades ---------------------------------------------------------------------------------
+
+
+def test_trade_writes_order_fill_position_cash_snapshot_and_audit_together(ws, table_counts):
+    p = ws.portfolios
+    p.create("p", 10_000.0)
+    before = table_counts(ws)
+    result = p.trade("p", "AAPL", "buy", 10, 100.0, commission=1.0, fees=0.5, ts=T0,
+                     client_order_id="order-1", strategy="manual")  # fmt: skip
+    assert diff(before, table_counts(ws)) == {
+        "orders": 1, "fills": 1, "positions": 1, "equity_snapshots": 1, "audit_log": 1,
+    }  # fmt: skip
+    assert result.duplicate is False
+    assert result.fill_id == "F-order-1"
+    assert result.cash_after == pytest.approx(10_000 - 1_000 - 1.5)
+    assert result.ts == T0 and result.price == 100.0 and result.realized_pnl == 0.0
+
+    with ws.sessions() as session:
+        row = repo.get_row(session, "p")
+        assert row.cash == pytest.approx(8_998.5)
+        assert row.commissions == pytest.approx(1.0) and row.fees == pytest.approx(0.5)
+        [position] = row.positions
+        assert (position.instrument.symbol, position.quantity, position.avg_cost) == (
+            "AAPL", 10.0, 100.0,
+        )  # fmt: skip
+        order = session.scalars(select(OrderRow)).one()
+        assert (order.client_order_id, order.side, order.quantity, order.status) == (
+            "order-1", "buy", 10.0, "filled",
+        )  # fmt: skip
+        assert order.filled_quantity == 10.0 and order.strategy == "manual"
+        fill = session.scalars(select(FillRow)).one()
+        assert fill.order_id == order.id and fill.fill_id == "F-order-1"
+        assert (fill.price, fill.quantity, fill.commission, fill.fees) == (100.0, 10.0, 1.0, 0.5)
+        snapshot = session.scalars(select(EquitySnapshotRow)).one()
+        assert snapshot.ts == T0
+        assert snapshot.cash == pytest.approx(8_998.5)
+        assert snapshot.positions_value == pytest.approx(1_000.0)  # marked at the fill price
+        assert snapshot.equity == pytest.approx(9_998.5)
+        event = session.scalars(select(AuditEventRow).order_by(AuditEventRow.id.desc())).first()
+        assert event.kind == "fill" and event.portfolio == "p"
+        assert event.payload["fill_id"] == "F-order-1" and event.payload["quantity"] == 10.0
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "error", "field"),
+    [
+        (("p", "AAPL", "buy", 1_000, 100.0), {}, LedgerError, "quantity"),  # beyond cash
+        (("p", "AAPL", "sell", 11, 100.0), {}, LedgerError, "quantity"),  # more than held
+        (("p", "MSFT", "sell", 1, 100.0), {}, LedgerError, "quantity"),  # short, long-only
+        (("p", "AAPL", "buy", 1.5, 100.0), {}, LedgerError, "quantity"),  # off step
+        (("p", "AAPL", "buy", 1, -5.0), {}, LedgerError, "price"),
+        (("p", "AAPL", "buy", 1, 0.0), {}, LedgerError, "price"),
+        (("p", "AAPL", "buy", 1, 10.0), {"commission": -1.0}, LedgerError, "commission"),
+        (("p", "NOPE", "buy", 1, 10.0), {}, PortfolioError, "symbol"),
+        (("p", "NOPE", "buy", 1, None), {}, PortfolioError, "symbol"),
+        (("nobody", "AAPL", "buy", 1, 10.0), {}, PortfolioError, "portfolio"),
+        (("p", "AAPL", "hold", 1, 10.0), {}, ValueError, None),
+    ],
+)
+def test_a_rejected_trade_writes_nothing(ws, table_counts, args, kwargs, error, field):
+    p = ws.portfolios
+    p.create("p", 10_000.0)
+    p.trade("p", "AAPL", "buy", 10, 100.0, ts=T0)
+    before = table_counts(ws)
+    cash = p.ledger("p").cash
+    with pytest.raises(error) as caught:
+        p.trade(*args, ts=T1, **kwargs)
+    if field is not None:
+        assert caught.value.field == field
+    assert table_counts(ws) == before
+    assert p.ledger("p").cash == cash
+    assert p.ledger("p").quantity("AAPL") == 10
+
+
+def test_a_rejected_withdrawal_writes_nothing(ws, table_counts):
+    p = ws.portfolios
+    p.create("p", 1_000.0)
+    before = table_counts(ws)
+    with pytest.raises(PortfolioError) as caught:
+        p.cash_movement("p", -1_000.01)
+    assert caught.value.field == "amount"
+    assert table_counts(ws) == before
+    p.cash_movement("p", -1_000.0, ts=T0)
+    assert p.ledger("p").cash == pytest.approx(0.0)
+    assert diff(before, table_counts(ws)) == {
+        "cash_movements": 1, "equity_snapshots": 1, "audit_log": 1,
+    }  # fmt: skip
+
+
+def test_repeated_client_order_id_is_not_booked_twice(ws, table_counts):
+    p = ws.portfolios
+    p.create("p", 10_000.0)
+    p.create("q", 10_000.0)
+    first = p.trade("p", "AAPL", "buy", 10, 100.0, ts=T0, client_order_id="abc")
+    before = table_counts(ws)
+    again = p.trade("p", "AAPL", "buy", 10, 100.0, ts=T0, client_order_id="abc")
+    assert again.duplicate is True
+    assert again.fill_id == first.fill_id
+    assert (again.quantity, again.price, again.symbol) == (10.0, 100.0, "AAPL")
+    assert again.cash_after == pytest.approx(9_000.0)
+    # a repeat with different terms still returns the original, books nothing
+    changed = p.trade("p", "MSFT", "buy", 3, 50.0, ts=T1, client_order_id="abc")
+    assert changed.duplicate is True and changed.symbol == "AAPL" and changed.quantity == 10
+    assert table_counts(ws) == before
+    assert p.ledger("p").cash == pytest.approx(9_000.0)
+    # the id is per portfolio
+    other = p.trade("q", "AAPL", "buy", 10, 100.0, ts=T0, client_order_id="abc")
+    assert other.duplicate is False
+    assert len(p.trades("p")) == 1 and len(p.trades("q")) == 1
+
+
+def test_price_defaults_to_the_last_close_at_the_trade_time(ws, raw_closes):
+    p = ws.portfolios
+    p.create("p", 100_000.0)
+    monday = p.trade("p", "AAPL", "buy", 10, ts=T0)
+    assert monday.price == raw_closes.on("AAPL", "2020-03-02")
+    assert monday.price == 73.145  # typed from data/market/sp500_stocks_close.csv.gz
+    saturday = p.trade("p", "MSFT", "buy", 5, ts=datetime(2020, 3, 7, 12, 0))
+    assert saturday.price == raw_closes.on("MSFT", "2020-03-06")  # Friday's close
+    assert saturday.price == raw_closes.last_on_or_before("MSFT", "2020-03-07")
+    cash = 100_000 - 10 * raw_closes.on("AAPL", "2020-03-02") - 5 * raw_closes.on("MSFT", "2020-03-06")
+    assert p.ledger("p").cash == pytest.approx(cash)
+
+
+def test_trade_without_price_and_without_market_data_is_rejected(ws, table_counts):
+    from core.instruments import Instrument
+    from core.instruments import repository as instruments
+
+    with ws.sessions.begin() as session:
+        instruments.ensure(session, Instrument(symbol="NODATA"))
+    p = ws.portfolios
+    p.create("p", 1_000.0)
+    before = table_counts(ws)
+    with pytest.raises(PortfolioError) as caught:
+        p.trade("p", "NODATA", "buy", 1, ts=T0)
+    assert caught.value.field == "price"
+    assert table_counts(ws) == before
+
+
+def _stored_and_replayed(ws: Workstation, name: str):
+    with ws.sessions() as session:
+        row = repo.get_row(session, name)
+        stored, _ = repo.load_ledger(session, row)
+        replayed, _ = repo.replay(session, row)
+    return stored, replayed
+
+
+def _assert_same_ledger(stored, replayed):
+    assert stored.cash == pytest.approx(replayed.cash)
+    assert stored.commissions == pytest.approx(replayed.commissions)
+    assert stored.fees == pytest.approx(replayed.fees)
+    assert stored.net_deposits == pytest.approx(replayed.net_deposits)
+    assert set(stored.positions) == set(replayed.positions)
+    for symbol, position in stored.positions.items():
+        other = replayed.positions[symbol]
+        assert position.quantity == pytest.approx(other.quantity, abs=1e-9), symbol
+        assert position.avg_cost == pytest.approx(other.avg_cost), symbol
+        assert position.realized_pnl == pytest.approx(other.realized_pnl, abs=1e-9), symbol
+
+
+def test_stored_positions_equal_a_replay_of_the_fills(ws):
+    p = ws.portfolios
+    p.create("p", 50_000.0, allow_short=True)
+    trades = [
+        ("AAPL", "buy", 100, T0), ("MSFT", "buy", 20, T0), ("AAPL", "buy", 50, T1),
+        ("AAPL", "sell", 120, T2), ("MSFT", "sell", 30, T2), ("KO", "sell", 40, T2),
+        ("MSFT", "buy", 25, datetime(2021, 3, 1, 16)), ("AAPL", "sell", 30, datetime(2021, 3, 1, 16)),
+    ]  # fmt: skip
+    for i, (symbol, side, qty, ts) in enumerate(trades):
+        p.trade("p", symbol, side, qty, commission=1.0, fees=0.1 * i, ts=ts)
+    p.cash_movement("p", 2_500.0, ts=datetime(2020, 9, 1))
+    stored, replayed = _stored_and_replayed(ws, "p")
+    _assert_same_ledger(stored, replayed)
+    assert stored.quantity("AAPL") == 0 and stored.quantity("MSFT") == 15
+    assert stored.quantity("KO") == -40
+    # the fill rows carry the realized P&L of their own booking
+    realized = p.trades("p")["realized_pnl"].sum()
+    assert realized == pytest.approx(stored.realized_pnl())
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: PortfolioService.trade books a back-dated fill in arrival order, while "
+    "repository.replay / revalue_history / check_history replay in timestamp order",
+)
+def test_back_dated_trade_is_refused_or_stored_like_its_replay(ws):
+    p = ws.portfolios
+    p.create("p", 100_000.0)
+    p.trade("p", "AAPL", "buy", 10, 100.0, ts=datetime(2020, 1, 2, 16))
+    p.trade("p", "AAPL", "buy", 10, 200.0, ts=datetime(2020, 1, 3, 16))
+    try:  # dated before both buys: in time order this sale opens a short
+        p.trade("p", "AAPL", "sell", 10, 150.0, ts=datetime(2020, 1, 1, 16))
+    except PortfolioError:
+        return  # refusing out-of-order trades is an acceptable fix
+    stored, replayed = _stored_and_replayed(ws, "p")
+    _assert_same_ledger(stored, replayed)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: fill_id = 'F-' + client_order_id can exceed the 64 characters that "
+    "LabTrade.fill_id (and the String(64) column) allow; the export then fails",
+)
+def test_a_64_character_client_order_id_is_refused_or_exportable(ws):
+    p = ws.portfolios
+    p.create("p", 10_000.0)
+    try:
+        p.trade("p", "AAPL", "buy", 1, 10.0, ts=T0, client_order_id="x" * 64)
+    except PortfolioError:
+        return  # refusing an over-long order id is an acceptable fix
+    document = ws.export_portfolio("p")
+    assert len(document.trades) == 1
+
+
+# -- valuation ------------------------------------------------------------------------------
+
+
+def test_revalue_history_matches_closes_from_the_raw_file(ws, raw_closes):
+    p = ws.portfolios
+    p.create("p", 100_000.0)
+    p.trade("p", "AAPL", "buy", 100, ts=T0, commission=1.0)
+    p.trade("p", "MSFT", "buy", 20, ts=T1, commission=1.0)
+    p.cash_movement("p", 5_000.0, ts=datetime(2020, 9, 1))
+    p.trade("p", "AAPL", "sell", 40, ts=T2, commission=1.0)
+    days = p.revalue_history("p", end="2021-06-30")
+    assert days == len(raw_closes.days_between("2020-03-02", "2021-06-30"))
+    curve = p.equity_curve("p")
+    assert len(curve) == days
+    assert curve.index[0] == datetime(2020, 3, 2) and curve.index[-1] == datetime(2021, 6, 30)
+
+    aapl0, msft1, aapl2 = (raw_closes.on(s, d) for s, d in
+                           [("AAPL", "2020-03-02"), ("MSFT", "2020-06-01"), ("AAPL", "2021-01-04")])  # fmt: skip
+
+    def by_hand(day: str) -> tuple[float, float]:
+        d = date.fromisoformat(day)
+        cash, qty = 100_000.0 - 100 * aapl0 - 1, {"AAPL": 100, "MSFT": 0}
+        if d >= date(2020, 6, 1):
+            cash -= 20 * msft1 + 1
+            qty["MSFT"] = 20
+        if d >= date(2020, 9, 1):
+            cash += 5_000.0
+        if d >= date(2021, 1, 4):
+            cash += 40 * aapl2 - 1
+            qty["AAPL"] = 60
+        value = sum(q * raw_closes.on(s, d) for s, q in qty.items() if q)
+        return cash, value
+
+    for day in ["2020-03-02", "2020-03-03", "2020-06-01", "2020-08-31", "2020-09-01",
+                "2020-12-31", "2021-01-04", "2021-06-30"]:  # fmt: skip
+        cash, value = by_hand(day)
+        row = curve.loc[day]
+        np.testing.assert_allclose(
+            [row["cash"], row["positions_value"], row["equity"]], [cash, value, cash + value],
+            rtol=1e-12, err_msg=day,
+        )
+
+
+def test_summary_values_at_the_last_known_close(ws, raw_closes):
+    p = ws.portfolios
+    p.create("p", 100_000.0)
+    p.trade("p", "AAPL", "buy", 100, 50.0, ts=T0, commission=2.0, fees=1.0)
+    p.trade("p", "AAPL", "sell", 30, 60.0, ts=T1)
+    last = raw_closes.on("AAPL", "2022-12-28")  # the last bundled day
+    s = p.summary("p")
+    cash = 100_000 - 5_000 - 3 + 1_800
+    assert s["cash"] == pytest.approx(cash)
+    assert s["positions_value"] == pytest.approx(70 * last)
+    assert s["equity"] == pytest.approx(cash + 70 * last)
+    assert s["realized_pnl"] == pytest.approx(300.0)
+    assert s["unrealized_pnl"] == pytest.approx(70 * (last - 50))
+    assert s["net_pnl"] == pytest.approx(300 + 70 * (last - 50) - 3)
+    assert s["net_pnl_pct"] == pytest.approx(s["net_pnl"] / 100_000)
+    positions = p.positions("p")
+    assert positions["symbol"].tolist() == ["AAPL"]
+    assert positions["weight"].iloc[0] == pytest.approx(70 * last / (cash + 70 * last))
+    as_of = p.summary("p", as_of="2020-06-01")
+    assert as_of["positions_value"] == pytest.approx(70 * raw_closes.on("AAPL", "2020-06-01"))
+
+
+# -- the demo portfolio -----------------------------------------------------------------------
+
+DEMO_START, DEMO_ROTATION = date(2019, 1, 2), date(2020, 6, 1)
+DEMO_INITIAL = ("AAPL", "JNJ", "JPM", "PG", "XOM", "KO")
+
+
+def demo_by_hand(raw) -> tuple[float, dict[str, int], float]:
+    """The demo worked out from its description and the raw CSV: cash, quantities, realized."""
+    cash, qty = 1_000_000.0, {}
+    budget = 1_000_000.0 / 6 - 1.0
+    for symbol in DEMO_INITIAL:
+        price = raw.on(symbol, DEMO_START)
+        qty[symbol] = math.floor(budget / price)
+        cash -= qty[symbol] * price + 1.0
+    xom = raw.on("XOM", DEMO_ROTATION)
+    realized = qty["XOM"] * (xom - raw.on("XOM", DEMO_START))
+    cash += qty.pop("XOM") * xom - 1.0
+    msft = raw.on("MSFT", DEMO_ROTATION)
+    qty["MSFT"] = math.floor((cash - 1.0) / msft)
+    cash -= qty["MSFT"] * msft + 1.0
+    return cash, qty, realized
+
+
+def test_demo_portfolio_is_seeded_with_eight_fills(demo_ws, raw_closes):
+    p = demo_ws.portfolios
+    assert p.names() == [DEMO_NAME]
+    trades = p.trades(DEMO_NAME)
+    assert len(trades) == 8
+    assert trades["commission"].tolist() == [1.0] * 8
+    cash, qty, realized = demo_by_hand(raw_closes)
+    ledger = p.ledger(DEMO_NAME)
+    assert ledger.cash == pytest.approx(cash, abs=1e-6)
+    assert {q.symbol: q.quantity for q in ledger.open_positions()} == qty
+    assert ledger.realized_pnl() == pytest.approx(realized)
+    assert ledger.commissions == 8.0
+    summary = p.summary(DEMO_NAME)
+    last = {s: raw_closes.on(s, "2022-12-28") for s in qty}
+    assert summary["equity"] == pytest.approx(cash + sum(q * last[s] for s, q in qty.items()))
+
+    curve = p.equity_curve(DEMO_NAME)
+    assert len(curve) == len(raw_closes.days_between(DEMO_START, "2022-12-28"))
+    assert curve.index[0] == datetime(2019, 1, 2)
+    assert curve["equity"].iloc[0] == pytest.approx(1_000_000 - 6, abs=1e-6)  # bought at close
+    for day in ("2020-06-01", "2021-03-01", "2022-12-28"):
+        value = sum(q * raw_closes.on(s, day) for s, q in qty.items())
+        assert curve.loc[day, "equity"] == pytest.approx(cash + value, rel=1e-12)
+    # the Friday before the rotation: the six initial holdings, cash after six buys
+    budget = 1_000_000.0 / 6 - 1.0
+    initial = {s: math.floor(budget / raw_closes.on(s, DEMO_START)) for s in DEMO_INITIAL}
+    cash0 = 1_000_000.0 - sum(q * raw_closes.on(s, DEMO_START) for s, q in initial.items()) - 6
+    value = sum(q * raw_closes.on(s, "2020-05-29") for s, q in initial.items())
+    assert curve.loc["2020-05-29", "equity"] == pytest.approx(cash0 + value, rel=1e-12)
+
+
+def _export_without_time(ws: Workstation, name: str) -> dict:
+    return ws.export_portfolio(name).model_dump(mode="json", exclude={"exported_at"})
+
+
+def test_demo_is_deterministic(tmp_path):
+    documents = []
+    for folder in ("one", "two"):
+        ws = Workstation.open(f"sqlite:///{tmp_path}/{folder}.db", seed_demo=True)
+        try:
+            documents.append(_export_without_time(ws, DEMO_NAME))
+        finally:
+            ws.close()
+    assert documents[0] == documents[1]
+    assert len(documents[0]["trades"]) == 8
+
+
+def test_demo_is_seeded_once_and_not_recreated_after_deletion(db_url):
+    ws = Workstation.open(db_url, seed_demo=True)
+    ws.close()
+    ws = Workstation.open(db_url, seed_demo=True)
+    try:
+        assert ws.portfolios.names() == [DEMO_NAME]
+        assert len(ws.portfolios.trades(DEMO_NAME)) == 8
+        ws.portfolios.delete(DEMO_NAME)
+    finally:
+        ws.close()
+    ws = Workstation.open(db_url, seed_demo=True)
+    try:
+        assert ws.portfolios.names() == []
+        with ws.engine.connect() as connection:
+            assert connection.scalar(text("SELECT count(*) FROM fills")) == 0
+            assert connection.scalar(select(PortfolioRow.id).limit(1)) is None
+    finally:
+        ws.close()
