@@ -8,13 +8,8 @@ volume``. Close-only series keep ``open``, ``high``, ``low`` and ``volume`` as N
 from core.marketdata._bundled import BUNDLED_SYMBOLS, load_bundled
 from core.marketdata._frames import BAR_COLUMNS, empty_bars, has_ohlc
 from core.marketdata._importer import BarsValidationError, read_bars_file
-from core.marketdata._synthetic import (
-    PRESETS,
-    Regime,
-    RegimeSwitchingModel,
-    SyntheticMarket,
-    preset,
-)
+from core.marketdata._synthetic_market import SyntheticMarket
+from core.marketdata._synthetic_model import PRESETS, Regime, RegimeSwitchingModel, preset
 from core.marketdata._yahoo import YahooAdapter, network_available
 
 __all__ = [

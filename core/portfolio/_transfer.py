@@ -360,7 +360,7 @@ def _compare(document: LabPortfolio, ledger: Ledger) -> None:
         replayed = ledger.quantity(symbol)
         if abs(replayed - stated.get(symbol, 0.0)) > QTY_TOLERANCE:
             expected = stated.get(symbol, 0.0)
-            problems.append(f"{symbol} quantity {replayed:g} from the trades vs {expected:g} stated")
+            problems.append(f"{symbol} quantity {replayed:g} from trades vs {expected:g} stated")
     if problems:
         raise LabFormatError(
             "trade history does not reproduce the portfolio: " + "; ".join(problems)

@@ -1,0 +1,96 @@
+import json
+
+from core.demo import DEMO_NAME
+
+
+def _tab(at, label):
+    return next(t for t in at.tabs if t.label == label)
+
+
+def _create(at, name, cash=50_000.0):
+    at.sidebar.text_input(key="create_name").set_value(name)
+    at.sidebar.number_input(key="create_cash").set_value(cash)
+    at.sidebar.button[0].click().run()  # the form's submit button
+    assert not at.exception, at.exception
+    return at
+
+
+def test_lab_opens_on_demo_with_positions_and_exports(app):
+    at = app("portfolio_lab")
+
+    assert at.selectbox(key="lab_portfolio").value == DEMO_NAME
+    positions = _tab(at, "Overview").dataframe[0].value
+    assert sorted(positions["symbol"]) == ["AAPL", "JNJ", "JPM", "KO", "MSFT", "PG"]
+    labels = [b.label for b in at.get("download_button")]
+    assert {"Lab JSON", "CSV", "Excel"} <= set(labels)
+
+
+def test_create_portfolio_then_trade_at_given_price(app):
+    at = _create(app("portfolio_lab"), "Scratch", 50_000.0)
+    assert at.selectbox(key="lab_portfolio").value == "Scratch"
+    assert at.metric[1].value == "50,000.00"  # cash before any trade
+
+    at.selectbox(key="ticket_symbol").set_value("MSFT").run()
+    at.number_input(key="ticket_qty").set_value(10)
+    at.number_input(key="ticket_price").set_value(200.0)
+    at.number_input(key="ticket_commission").set_value(1.0)
+    _tab(at, "Trade").button[0].click().run()
+
+    assert not at.exception
+    # 50,000 − 10 × 200 − 1 commission = 47,999
+    assert at.metric[1].value == "47,999.00"
+    trades = _tab(at, "Trades").dataframe[0].value
+    assert list(trades["symbol"]) == ["MSFT"] and list(trades["price"]) == [200.0]
+
+
+def test_overselling_shows_the_error_at_the_quantity_and_writes_nothing(app):
+    at = _create(app("portfolio_lab"), "Scratch", 10_000.0)
+    at.selectbox(key="ticket_symbol").set_value("AAPL").run()
+    at.segmented_control(key="ticket_side").set_value("sell")
+    at.number_input(key="ticket_qty").set_value(5)
+    at.number_input(key="ticket_price").set_value(100.0)
+    _tab(at, "Trade").button[0].click().run()
+
+    errors = [e.value for e in _tab(at, "Trade").error]
+    assert any("cannot sell 5 AAPL" in e for e in errors)
+    assert at.metric[1].value == "10,000.00"
+    assert _tab(at, "Trades").info[0].value == "No trades yet."
+
+
+def test_duplicate_name_error_is_shown_by_the_name_field(app):
+    at = _create(app("portfolio_lab"), DEMO_NAME)
+    assert any("already exists" in e.value for e in at.sidebar.error)
+
+
+def test_import_uploaded_lab_file_and_merge(app, tmp_path):
+    at = app("portfolio_lab")
+    from app.services import workstation
+
+    document = workstation().export_portfolio(DEMO_NAME)
+    raw = document.model_dump_json().encode()
+    at.file_uploader(key="import_file").set_value(("demo.json", raw, "application/json"))
+    at.text_input(key="import_name").set_value("Demo copy")
+    at.button(key="import_button").click().run()
+    assert not at.exception
+    assert at.selectbox(key="lab_portfolio").value == "Demo copy"
+
+    at.selectbox(key="merge_other").set_value(DEMO_NAME)
+    at.text_input(key="merge_into").set_value("Doubled")
+    at.button(key="merge_button").click().run()
+    assert at.selectbox(key="lab_portfolio").value == "Doubled"
+    # Merging a portfolio with its copy doubles every quantity and the cash.
+    positions = _tab(at, "Overview").dataframe[0].value.set_index("symbol")
+    assert positions.loc["AAPL", "quantity"] == 2 * 4386
+    assert at.metric[1].value == f"{2 * 171.579:,.2f}"
+
+
+def test_malformed_import_file_is_reported_and_nothing_is_written(app):
+    at = app("portfolio_lab")
+    before = at.selectbox(key="lab_portfolio").options
+    bad = json.dumps({"format": "quant-workstation/portfolio", "version": 1, "name": "x"})
+    at.file_uploader(key="import_file").set_value(("bad.json", bad.encode(), "application/json"))
+    at.button(key="import_button").click().run()
+
+    messages = [e.value for e in at.error]
+    assert any("starting_cash" in m and "invalid portfolio document" in m for m in messages)
+    assert at.selectbox(key="lab_portfolio").options == before
