@@ -52,9 +52,18 @@ def trade_ticket(ws: Workstation, name: str) -> None:
     form = "trade"
     symbols = [i.symbol for i in ws.market.instruments()]
 
+    def last_price() -> float:
+        symbol = st.session_state.get("ticket_symbol")
+        return (ws.market.last_price(symbol) if symbol else None) or 0.0
+
+    def reset_price() -> None:
+        st.session_state["ticket_price"] = last_price()
+
     def submit() -> None:
         s = st.session_state
-        price = s["ticket_price"] if s["ticket_price"] else None
+        if s.get("ticket_side") is None:
+            run_action(form, _raise("choose buy or sell", "side"), fields=("side",))
+            return
         run_action(
             form,
             lambda: ws.portfolios.trade(
@@ -62,36 +71,39 @@ def trade_ticket(ws: Workstation, name: str) -> None:
                 s["ticket_symbol"],
                 s["ticket_side"],
                 s["ticket_qty"],
-                price,
+                s["ticket_price"],
                 commission=s["ticket_commission"],
                 fees=s["ticket_fees"],
             ),
-            success=f"Filled: {s['ticket_side']} {s['ticket_qty']:g} {s['ticket_symbol']}.",
-            fields=("symbol", "quantity", "price", "commission", "fees"),
+            success=f"Filled: {s['ticket_side']} {s['ticket_qty']:g} {s['ticket_symbol']} "
+            f"@ {s['ticket_price']:,.4f}.",
+            fields=("symbol", "side", "quantity", "price", "commission", "fees"),
         )
 
-    symbol = st.selectbox("Instrument", symbols, key="ticket_symbol")
+    st.selectbox("Instrument", symbols, key="ticket_symbol", on_change=reset_price)
     field_error(form, "symbol")
-    last = ws.market.last_price(symbol) if symbol else None
-    st.caption(f"Last known price: {last:,.4f}" if last else "No market price known: enter one.")
+    if "ticket_price" not in st.session_state:
+        reset_price()
     with st.form("trade_form", border=False):
         st.segmented_control("Side", ["buy", "sell"], default="buy", key="ticket_side")
-        st.number_input(
+        field_error(form, "side")
+        c1, c2 = st.columns(2)
+        c1.number_input(
             "Quantity", min_value=0.0, value=10.0, step=1.0, format="%.8g", key="ticket_qty"
         )
-        field_error(form, "quantity")
-        st.number_input(
-            "Price (0 = last known price)",
+        c2.number_input(
+            "Price (defaults to the last known price)",
             min_value=0.0,
-            value=0.0,
             format="%.6g",
             key="ticket_price",
         )
+        field_error(form, "quantity")
         field_error(form, "price")
         c1, c2 = st.columns(2)
         c1.number_input("Commission", min_value=0.0, value=0.0, key="ticket_commission")
         c2.number_input("Fees", min_value=0.0, value=0.0, key="ticket_fees")
         field_error(form, "commission")
+        field_error(form, "fees")
         st.form_submit_button("Submit order", on_click=submit, type="primary")
         field_error(form, "_form")
 

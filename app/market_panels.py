@@ -88,3 +88,24 @@ def _fail(message: str, field: str):
         raise error
 
     return action
+
+
+def fetch_form(ws: Workstation) -> None:
+    """Fetch a symbol the workstation lacks from Yahoo Finance (opt-in, needs network)."""
+    form = "fetch"
+    if not ws.settings.allow_network:
+        st.caption(
+            "Off. To fetch symbols the workstation lacks, `pip install -e .[online]` and "
+            "start with `WORKSTATION_ALLOW_NETWORK=1`."
+        )
+        return
+
+    def submit() -> None:
+        symbol = st.session_state["fetch_symbol"].strip().upper()
+        if run_action(form, lambda: ws.market.bars(symbol), f"Fetched {symbol}.", ("symbol",)):
+            st.session_state["md_symbol"] = symbol
+
+    st.text_input("Symbol", key="fetch_symbol", placeholder="e.g. NVDA")
+    field_error(form, "symbol")
+    st.button("Fetch daily history", on_click=submit, key="fetch_button")
+    field_error(form, "_form")

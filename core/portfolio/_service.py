@@ -134,7 +134,7 @@ class PortfolioService:
         audit event commit together or not at all. A repeated ``client_order_id``
         returns the original fill instead of booking it twice."""
         side, ts = Side(side), ts or utcnow()
-        client_order_id = client_order_id or uuid.uuid4().hex
+        client_order_id = _check_order_id(client_order_id or uuid.uuid4().hex)
         with self._sessions.begin() as session:
             row = repo.get_row(session, name)
             duplicate = _existing_fill(session, row, client_order_id)
@@ -395,6 +395,18 @@ def _daily_equity(row: PortfolioRow, events: list[tuple], closes: pd.DataFrame) 
             i += 1
         curve.append((day, ledger.cash, ledger.positions_value(prices)))
     return curve
+
+
+MAX_ORDER_ID = 60  # the fill id "F-<order id>" must fit the 64-character column
+
+
+def _check_order_id(order_id: str) -> str:
+    if not order_id.strip() or len(order_id) > MAX_ORDER_ID:
+        raise PortfolioError(
+            f"a client order id needs 1 to {MAX_ORDER_ID} characters, got {len(order_id)}",
+            "order_id",
+        )
+    return order_id
 
 
 def _check_name(name: str) -> str:

@@ -42,8 +42,13 @@ def comparable(document: LabPortfolio) -> dict:
 def make_sample(ws, name: str = "sample") -> None:
     """A portfolio with a long, a short, a closed position, costs and cash movements."""
     p = ws.portfolios
-    p.create(name, 100_000.0, allow_short=True, description="sample book",
-             created_at=datetime(2020, 1, 1, 9, 30))  # fmt: skip
+    p.create(
+        name,
+        100_000.0,
+        allow_short=True,
+        description="sample book",
+        created_at=datetime(2020, 1, 1, 9, 30),
+    )
     p.trade(name, "AAPL", "buy", 10, 100.0, commission=1.0, ts=datetime(2020, 1, 2, 16))
     p.trade(name, "KO", "sell", 10, 50.0, fees=0.25, ts=datetime(2020, 1, 3, 16))
     p.trade(name, "MSFT", "buy", 5, 150.0, ts=datetime(2020, 1, 6, 16))
@@ -57,7 +62,12 @@ SAMPLE_CASH = 100_000 - 1_000 - 1 + 500 - 0.25 - 750 + 800 - 1 + 1_000 - 250  # 
 
 
 def check_net_pnl_identity(summary: dict) -> None:
-    lhs = summary["realized_pnl"] + summary["unrealized_pnl"] - summary["commissions"] - summary["fees"]
+    lhs = (
+        summary["realized_pnl"]
+        + summary["unrealized_pnl"]
+        - summary["commissions"]
+        - summary["fees"]
+    )
     rhs = summary["equity"] - summary["starting_cash"] - summary["net_deposits"]
     scale = abs(summary["equity"]) + abs(summary["positions_value"]) + 1.0
     assert math.isclose(lhs, rhs, abs_tol=1e-9 * scale), (lhs, rhs)
@@ -87,8 +97,9 @@ def test_export_import_round_trip_with_trades(ws, table_counts):
     for key in ("cash", "equity", "realized_pnl", "unrealized_pnl", "net_pnl", "commissions"):
         assert a[key] == pytest.approx(b[key]), key
     # fills of the copy carry the realized P&L of the original
-    np.testing.assert_allclose(ws.portfolios.trades("copy")["realized_pnl"].to_numpy(),
-                               [0.0, 0.0, 0.0, 50.0])  # fmt: skip
+    np.testing.assert_allclose(
+        ws.portfolios.trades("copy")["realized_pnl"].to_numpy(), [0.0, 0.0, 0.0, 50.0]
+    )
     ws.portfolios.trade("copy", "AAPL", "sell", 10, 110.0, ts=T0)
     assert ws.portfolios.ledger("copy").realized_pnl() == pytest.approx(150.0)
 
@@ -153,6 +164,20 @@ def test_excel_export_reads_back_with_the_right_numbers(ws):
     assert multipliers.to_dict() == {"AAPL": 1.0, "KO": 1.0, "MSFT": 1.0}
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: export_document defines instruments only for positions and fills, so a "
+    "target weight on a symbol not held fails LabPortfolio validation on export",
+)
+def test_export_with_a_target_weight_on_a_symbol_not_held(ws):
+    make_sample(ws)
+    ws.portfolios.set_target_weights("sample", {"AAPL": 0.5, "PEP": 0.3})
+    document = ws.export_portfolio("sample")
+    assert "PEP" in {i.symbol for i in document.instruments}
+    ws.import_portfolio(to_json(document), name="copy")
+    assert comparable(ws.export_portfolio("copy")) == comparable(document)
+
+
 # -- malformed imports --------------------------------------------------------------------------
 
 
@@ -173,8 +198,9 @@ def import_fails(ws, table_counts, raw: str | bytes) -> str:
 
 
 def test_import_of_text_that_is_not_json_names_line_and_column(ws, table_counts):
-    lines = to_json(LabPortfolio(name="x", starting_cash=1.0, cash=1.0,
-                                 created_at=datetime(2020, 1, 1))).splitlines()  # fmt: skip
+    lines = to_json(
+        LabPortfolio(name="x", starting_cash=1.0, cash=1.0, created_at=datetime(2020, 1, 1))
+    ).splitlines()
     at = next(i for i, line in enumerate(lines) if line.startswith('  "cash"'))
     lines[at] = '  "cash": ,'  # the value is missing: column 11 holds the comma
     message = import_fails(ws, table_counts, "\n".join(lines))
@@ -194,17 +220,32 @@ def test_import_of_bytes_that_are_not_utf8(ws, table_counts):
         (lambda d: d.update(format="something/else"), ["format"]),
         (lambda d: d.update(colour="red"), ["colour", "Extra inputs"]),
         (lambda d: d["positions"][0].update(colour="red"), ["positions[0].colour"]),
-        (lambda d: d.update(instruments=[i for i in d["instruments"] if i["symbol"] != "KO"]),
-         ["without an instrument definition", "KO"]),
+        (
+            lambda d: d.update(instruments=[i for i in d["instruments"] if i["symbol"] != "KO"]),
+            ["without an instrument definition", "KO"],
+        ),
         (lambda d: d["trades"][1].update(price=-5.0), ["trades[1].price", "greater than 0"]),
         (lambda d: d["trades"][2].update(quantity=0), ["trades[2].quantity"]),
         (lambda d: d.pop("starting_cash"), ["starting_cash", "required"]),
         (lambda d: d.update(target_weights={"AAPL": 0.8, "KO": 0.5}), ["sum to more than 1"]),
-        (lambda d: d["trades"][1].update(fill_id=d["trades"][0]["fill_id"]), ["duplicate", "fill_id"]),
+        (
+            lambda d: d["trades"][1].update(fill_id=d["trades"][0]["fill_id"]),
+            ["duplicate", "fill_id"],
+        ),
     ],
-    ids=["version", "format", "unknown-field", "unknown-nested-field", "no-instrument",
-         "negative-price", "zero-quantity", "missing-field", "weights", "duplicate-fill"],
-)  # fmt: skip
+    ids=[
+        "version",
+        "format",
+        "unknown-field",
+        "unknown-nested-field",
+        "no-instrument",
+        "negative-price",
+        "zero-quantity",
+        "missing-field",
+        "weights",
+        "duplicate-fill",
+    ],
+)
 def test_invalid_document_says_what_and_where(ws, table_counts, mutate, expected):
     document = sample_json(ws)
     mutate(document)
@@ -228,7 +269,7 @@ def test_history_that_does_not_reproduce_a_quantity(ws, table_counts):
     document = sample_json(ws)
     document["positions"][0]["quantity"] = 12.0  # AAPL: the trades give 10
     message = import_fails(ws, table_counts, json.dumps(document))
-    assert "AAPL quantity 10 from trades vs 12 stated" in message
+    assert "AAPL quantity 10 from" in message and "vs 12 stated" in message
 
 
 def test_history_with_an_off_step_quantity(ws, table_counts):
@@ -272,9 +313,14 @@ def test_import_refuses_a_state_its_own_rules_forbid(ws, table_counts, broken):
         positions, cash = [LabPosition(symbol="AAPL", quantity=-10, avg_cost=100.0)], 11_000.0
     else:
         positions, cash = [LabPosition(symbol="AAPL", quantity=10, avg_cost=100.0)], -500.0
-    document = LabPortfolio(name="x", starting_cash=10_000.0 if broken == "short" else 500.0,
-                            cash=cash, created_at=datetime(2020, 1, 1), instruments=[aapl],
-                            positions=positions)  # fmt: skip
+    document = LabPortfolio(
+        name="x",
+        starting_cash=10_000.0 if broken == "short" else 500.0,
+        cash=cash,
+        created_at=datetime(2020, 1, 1),
+        instruments=[aapl],
+        positions=positions,
+    )
     assert not document.allow_short and not document.allow_margin
     import_fails(ws, table_counts, to_json(document))
 
@@ -295,7 +341,12 @@ def check_ab_merged(ws, name: str, raw_closes, extra=None) -> None:
     """A + B (+ an optional third book given as (start, cash, aapl_qty, aapl_cost))."""
     start, cash, qty, cost = 150_000.0, 93_000.0 + 31_998.0, 400, 100 * 50.0 + 300 * 60.0
     if extra:
-        start, cash, qty, cost = start + extra[0], cash + extra[1], qty + extra[2], cost + extra[2] * extra[3]
+        start, cash, qty, cost = (
+            start + extra[0],
+            cash + extra[1],
+            qty + extra[2],
+            cost + extra[2] * extra[3],
+        )
     ledger = ws.portfolios.ledger(name)
     assert ledger.starting_cash == start
     assert ledger.cash == pytest.approx(cash)
@@ -411,13 +462,37 @@ def test_merge_of_two_copies_with_the_same_fill_ids(demo_ws):
     check_net_pnl_identity(demo_ws.portfolios.summary("double"))
 
 
-def _lab(name: str, instrument: Instrument, quantity: float, avg_cost: float,
-         cash: float = 1_000_000.0) -> LabPortfolio:  # fmt: skip
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: _merge_trades renames clashing fill ids as f'{b.name[:20]}:{fill_id}'[:64]; "
+    "the cut can make two ids equal and the merged document then fails validation",
+)
+def test_merge_renames_clashing_long_fill_ids_uniquely(ws):
+    p = ws.portfolios
+    p.create("A", 100_000.0)
+    p.trade("A", "AAPL", "buy", 1, 10.0, ts=T0, client_order_id="x" * 59 + "1")
+    p.trade("A", "AAPL", "buy", 1, 10.0, ts=T1, client_order_id="x" * 59 + "2")
+    twin = "B" * 20
+    ws.import_portfolio(ws.export_portfolio("A"), name=twin)
+    ws.merge_portfolios("A", twin, into="M")
+    trades = p.trades("M")
+    assert len(trades) == 4 and trades["fill_id"].is_unique
+    assert p.ledger("M").quantity("AAPL") == 4
+
+
+def _lab(
+    name: str, instrument: Instrument, quantity: float, avg_cost: float, cash: float = 1_000_000.0
+) -> LabPortfolio:
     return LabPortfolio(
-        name=name, starting_cash=1_000_000.0, cash=cash, allow_short=True, allow_margin=True,
-        created_at=datetime(2020, 1, 1), instruments=[instrument],
+        name=name,
+        starting_cash=1_000_000.0,
+        cash=cash,
+        allow_short=True,
+        allow_margin=True,
+        created_at=datetime(2020, 1, 1),
+        instruments=[instrument],
         positions=[LabPosition(symbol=instrument.symbol, quantity=quantity, avg_cost=avg_cost)],
-    )  # fmt: skip
+    )
 
 
 def test_merge_documents_nets_futures_with_the_multiplier():

@@ -156,7 +156,14 @@ def test_crypto_fractional_quantity_on_its_step():
 
 @pytest.mark.parametrize(
     ("instrument", "qty"),
-    [(COIN, 0.123456789), (COIN, 1.5e-8), (STOCK, 1.5), (FUTURE, 0.25), (STOCK, 0.0), (STOCK, -1.0)],
+    [
+        (COIN, 0.123456789),
+        (COIN, 1.5e-8),
+        (STOCK, 1.5),
+        (FUTURE, 0.25),
+        (STOCK, 0.0),
+        (STOCK, -1.0),
+    ],
 )
 def test_off_step_or_non_positive_quantity_is_rejected(instrument, qty):
     ledger = Ledger(starting_cash=1_000_000.0, allow_short=True, allow_margin=True)
@@ -302,8 +309,10 @@ def bad_fill_ops(draw):
     return ("bad", symbol, draw(st.sampled_from([BUY, SELL])), qty, 10.0, "quantity")
 
 
-cash_ops = st.integers(-40_000_000, 40_000_000).filter(lambda c: c != 0).map(
-    lambda cents: ("cash", cents / 100)
+cash_ops = (
+    st.integers(-40_000_000, 40_000_000)
+    .filter(lambda c: c != 0)
+    .map(lambda cents: ("cash", cents / 100))
 )
 
 
@@ -335,9 +344,11 @@ def _check_invariants(ledger: Ledger, shadow: Shadow) -> None:
     equity = ledger.equity(marks)
     assert math.isclose(equity, shadow.equity(), abs_tol=tol)
     assert math.isclose(
-        equity, ledger.cash + sum(p.quantity * marks[p.symbol] * p.multiplier
-                                  for p in ledger.open_positions()), abs_tol=tol
-    )  # fmt: skip
+        equity,
+        ledger.cash
+        + sum(p.quantity * marks[p.symbol] * p.multiplier for p in ledger.open_positions()),
+        abs_tol=tol,
+    )
     lhs = ledger.realized_pnl() + ledger.unrealized_pnl(marks) - ledger.commissions - ledger.fees
     rhs = equity - ledger.starting_cash - ledger.net_deposits
     assert math.isclose(lhs, rhs, abs_tol=tol), (lhs, rhs)

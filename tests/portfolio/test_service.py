@@ -88,11 +88,25 @@ def test_trade_writes_order_fill_position_cash_snapshot_and_audit_together(ws, t
     p = ws.portfolios
     p.create("p", 10_000.0)
     before = table_counts(ws)
-    result = p.trade("p", "AAPL", "buy", 10, 100.0, commission=1.0, fees=0.5, ts=T0,
-                     client_order_id="order-1", strategy="manual")  # fmt: skip
+    result = p.trade(
+        "p",
+        "AAPL",
+        "buy",
+        10,
+        100.0,
+        commission=1.0,
+        fees=0.5,
+        ts=T0,
+        client_order_id="order-1",
+        strategy="manual",
+    )
     assert diff(before, table_counts(ws)) == {
-        "orders": 1, "fills": 1, "positions": 1, "equity_snapshots": 1, "audit_log": 1,
-    }  # fmt: skip
+        "orders": 1,
+        "fills": 1,
+        "positions": 1,
+        "equity_snapshots": 1,
+        "audit_log": 1,
+    }
     assert result.duplicate is False
     assert result.fill_id == "F-order-1"
     assert result.cash_after == pytest.approx(10_000 - 1_000 - 1.5)
@@ -104,12 +118,17 @@ def test_trade_writes_order_fill_position_cash_snapshot_and_audit_together(ws, t
         assert row.commissions == pytest.approx(1.0) and row.fees == pytest.approx(0.5)
         [position] = row.positions
         assert (position.instrument.symbol, position.quantity, position.avg_cost) == (
-            "AAPL", 10.0, 100.0,
-        )  # fmt: skip
+            "AAPL",
+            10.0,
+            100.0,
+        )
         order = session.scalars(select(OrderRow)).one()
         assert (order.client_order_id, order.side, order.quantity, order.status) == (
-            "order-1", "buy", 10.0, "filled",
-        )  # fmt: skip
+            "order-1",
+            "buy",
+            10.0,
+            "filled",
+        )
         assert order.filled_quantity == 10.0 and order.strategy == "manual"
         fill = session.scalars(select(FillRow)).one()
         assert fill.order_id == order.id and fill.fill_id == "F-order-1"
@@ -166,8 +185,10 @@ def test_a_rejected_withdrawal_writes_nothing(ws, table_counts):
     p.cash_movement("p", -1_000.0, ts=T0)
     assert p.ledger("p").cash == pytest.approx(0.0)
     assert diff(before, table_counts(ws)) == {
-        "cash_movements": 1, "equity_snapshots": 1, "audit_log": 1,
-    }  # fmt: skip
+        "cash_movements": 1,
+        "equity_snapshots": 1,
+        "audit_log": 1,
+    }
 
 
 def test_repeated_client_order_id_is_not_booked_twice(ws, table_counts):
@@ -201,7 +222,9 @@ def test_price_defaults_to_the_last_close_at_the_trade_time(ws, raw_closes):
     saturday = p.trade("p", "MSFT", "buy", 5, ts=datetime(2020, 3, 7, 12, 0))
     assert saturday.price == raw_closes.on("MSFT", "2020-03-06")  # Friday's close
     assert saturday.price == raw_closes.last_on_or_before("MSFT", "2020-03-07")
-    cash = 100_000 - 10 * raw_closes.on("AAPL", "2020-03-02") - 5 * raw_closes.on("MSFT", "2020-03-06")
+    cash = (
+        100_000 - 10 * raw_closes.on("AAPL", "2020-03-02") - 5 * raw_closes.on("MSFT", "2020-03-06")
+    )
     assert p.ledger("p").cash == pytest.approx(cash)
 
 
@@ -245,10 +268,15 @@ def test_stored_positions_equal_a_replay_of_the_fills(ws):
     p = ws.portfolios
     p.create("p", 50_000.0, allow_short=True)
     trades = [
-        ("AAPL", "buy", 100, T0), ("MSFT", "buy", 20, T0), ("AAPL", "buy", 50, T1),
-        ("AAPL", "sell", 120, T2), ("MSFT", "sell", 30, T2), ("KO", "sell", 40, T2),
-        ("MSFT", "buy", 25, datetime(2021, 3, 1, 16)), ("AAPL", "sell", 30, datetime(2021, 3, 1, 16)),
-    ]  # fmt: skip
+        ("AAPL", "buy", 100, T0),
+        ("MSFT", "buy", 20, T0),
+        ("AAPL", "buy", 50, T1),
+        ("AAPL", "sell", 120, T2),
+        ("MSFT", "sell", 30, T2),
+        ("KO", "sell", 40, T2),
+        ("MSFT", "buy", 25, datetime(2021, 3, 1, 16)),
+        ("AAPL", "sell", 30, datetime(2021, 3, 1, 16)),
+    ]
     for i, (symbol, side, qty, ts) in enumerate(trades):
         p.trade("p", symbol, side, qty, commission=1.0, fees=0.1 * i, ts=ts)
     p.cash_movement("p", 2_500.0, ts=datetime(2020, 9, 1))
@@ -279,20 +307,55 @@ def test_back_dated_trade_is_refused_or_stored_like_its_replay(ws):
     _assert_same_ledger(stored, replayed)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: fill_id = 'F-' + client_order_id can exceed the 64 characters that "
-    "LabTrade.fill_id (and the String(64) column) allow; the export then fails",
-)
-def test_a_64_character_client_order_id_is_refused_or_exportable(ws):
+@pytest.mark.parametrize("length", [60, 62, 63, 64, 200])
+def test_a_long_client_order_id_is_refused_or_exportable(ws, table_counts, length):
+    """fill_id is "F-" + the order id and must fit LabTrade.fill_id (64 characters)."""
     p = ws.portfolios
     p.create("p", 10_000.0)
+    before = table_counts(ws)
     try:
-        p.trade("p", "AAPL", "buy", 1, 10.0, ts=T0, client_order_id="x" * 64)
-    except PortfolioError:
-        return  # refusing an over-long order id is an acceptable fix
+        p.trade("p", "AAPL", "buy", 1, 10.0, ts=T0, client_order_id="x" * length)
+    except PortfolioError as exc:
+        assert length > 60, "a 60-character order id was refused"
+        assert exc.field == "order_id"
+        assert table_counts(ws) == before
+        return
     document = ws.export_portfolio("p")
     assert len(document.trades) == 1
+    assert len(document.trades[0].fill_id) <= 64
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: imported/merged fills have no order rows, so _existing_fill misses a "
+    "repeated client_order_id and the insert of 'F-<id>' raises sqlalchemy IntegrityError",
+)
+def test_repeated_client_order_id_after_an_import_is_not_booked_twice(ws, table_counts):
+    p = ws.portfolios
+    p.create("p", 10_000.0)
+    p.trade("p", "AAPL", "buy", 10, 100.0, ts=T0, client_order_id="abc")
+    ws.import_portfolio(ws.export_portfolio("p"), name="copy")
+    before = table_counts(ws)
+    try:
+        result = p.trade("copy", "AAPL", "buy", 10, 100.0, ts=T0, client_order_id="abc")
+    except PortfolioError:  # a clear refusal is an acceptable fix
+        assert table_counts(ws) == before
+        return
+    assert result.duplicate is True
+    assert table_counts(ws) == before
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: PortfolioService.create accepts a base currency that is not 3 letters; "
+    "the portfolio can then never be exported (LabPortfolio.base_currency is 3 characters)",
+)
+def test_base_currency_must_be_a_three_letter_code(ws, table_counts):
+    before = table_counts(ws)
+    with pytest.raises(PortfolioError) as caught:
+        ws.portfolios.create("eu", 1_000.0, base_currency="EURO")
+    assert caught.value.field in ("base_currency", "currency")
+    assert table_counts(ws) == before
 
 
 # -- valuation ------------------------------------------------------------------------------
@@ -311,8 +374,10 @@ def test_revalue_history_matches_closes_from_the_raw_file(ws, raw_closes):
     assert len(curve) == days
     assert curve.index[0] == datetime(2020, 3, 2) and curve.index[-1] == datetime(2021, 6, 30)
 
-    aapl0, msft1, aapl2 = (raw_closes.on(s, d) for s, d in
-                           [("AAPL", "2020-03-02"), ("MSFT", "2020-06-01"), ("AAPL", "2021-01-04")])  # fmt: skip
+    aapl0, msft1, aapl2 = (
+        raw_closes.on(s, d)
+        for s, d in [("AAPL", "2020-03-02"), ("MSFT", "2020-06-01"), ("AAPL", "2021-01-04")]
+    )
 
     def by_hand(day: str) -> tuple[float, float]:
         d = date.fromisoformat(day)
@@ -328,14 +393,40 @@ def test_revalue_history_matches_closes_from_the_raw_file(ws, raw_closes):
         value = sum(q * raw_closes.on(s, d) for s, q in qty.items() if q)
         return cash, value
 
-    for day in ["2020-03-02", "2020-03-03", "2020-06-01", "2020-08-31", "2020-09-01",
-                "2020-12-31", "2021-01-04", "2021-06-30"]:  # fmt: skip
+    for day in [
+        "2020-03-02",
+        "2020-03-03",
+        "2020-06-01",
+        "2020-08-31",
+        "2020-09-01",
+        "2020-12-31",
+        "2021-01-04",
+        "2021-06-30",
+    ]:
         cash, value = by_hand(day)
         row = curve.loc[day]
         np.testing.assert_allclose(
-            [row["cash"], row["positions_value"], row["equity"]], [cash, value, cash + value],
-            rtol=1e-12, err_msg=day,
+            [row["cash"], row["positions_value"], row["equity"]],
+            [cash, value, cash + value],
+            rtol=1e-12,
+            err_msg=day,
         )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: revalue_history of a portfolio with cash movements but no fills deletes "
+    "its equity snapshots and writes none (closes of no symbols is an empty frame)",
+)
+def test_revalue_history_of_a_cash_only_portfolio_keeps_a_curve(ws):
+    p = ws.portfolios
+    p.create("p", 1_000.0)
+    p.cash_movement("p", 500.0, ts=datetime(2020, 1, 2))
+    assert p.equity_curve("p")["equity"].tolist() == [1_500.0]
+    p.revalue_history("p")
+    curve = p.equity_curve("p")
+    assert not curve.empty
+    assert curve["equity"].iloc[-1] == pytest.approx(1_500.0)
 
 
 def test_summary_values_at_the_last_known_close(ws, raw_closes):

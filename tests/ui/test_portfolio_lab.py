@@ -94,3 +94,12 @@ def test_malformed_import_file_is_reported_and_nothing_is_written(app):
     messages = [e.value for e in at.error]
     assert any("starting_cash" in m and "invalid portfolio document" in m for m in messages)
     assert at.selectbox(key="lab_portfolio").options == before
+
+
+def test_ticket_price_defaults_to_the_last_known_close(app):
+    at = app("portfolio_lab")
+    at.selectbox(key="ticket_symbol").set_value("KO").run()
+
+    assert at.number_input(key="ticket_price").value == 62.609  # KO close 2022-12-28
+    at.selectbox(key="ticket_symbol").set_value("SPX").run()
+    assert at.number_input(key="ticket_price").value == 2506.850098  # SPX close 2018-12-31

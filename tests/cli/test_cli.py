@@ -1,0 +1,634 @@
+"""``python -m core``: every subcommand with --json, run in-process."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.cli import main
+from core.portfolio import lab_json_schema, parse_document
+from core.workstation import Workstation
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+BUNDLED = [
+    "AAPL",
+    "AMD",
+    "BAC",
+    "BBY",
+    "CVX",
+    "GE",
+    "HD",
+    "JNJ",
+    "JPM",
+    "KO",
+    "LLY",
+    "MRK",
+    "MSFT",
+    "PEP",
+    "PFE",
+    "PG",
+    "RRC",
+    "UNH",
+    "WMT",
+    "XOM",
+    "SP500",
+    "SPX",
+    "IXIC",
+]
+TRADE_KEYS = {
+    "fill_id",
+    "symbol",
+    "side",
+    "quantity",
+    "price",
+    "commission",
+    "fees",
+    "realized_pnl",
+    "cash_after",
+    "ts",
+    "duplicate",
+    "equity",
+}
+SUMMARY_KEYS = {
+    "name",
+    "base_currency",
+    "created_at",
+    "allow_short",
+    "allow_margin",
+    "description",
+    "target_weights",
+    "cash",
+    "positions_value",
+    "equity",
+    "starting_cash",
+    "net_deposits",
+    "realized_pnl",
+    "unrealized_pnl",
+    "commissions",
+    "fees",
+    "net_pnl",
+    "net_pnl_pct",
+    "n_positions",
+}
+
+GOOD_CSV = """\
+date,open,high,low,close,volume
+2020-01-02,10,11,9,10.5,100
+2020-01-03,10.5,12,10,11.5,200
+2020-01-06,11.5,12.5,11,12,300
+"""
+BROKEN_CSV = """\
+date,close
+2020-01-02,10
+2020-01-03,-1
+2020-01-06,11
+"""
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(monkeypatch, tmp_path):
+    """Never touch data/workstation.db; no demo unless a test asks for it."""
+    monkeypatch.setenv("WORKSTATION_DATABASE_URL", f"sqlite:///{tmp_path}/default/never.db")
+    monkeypatch.setenv("WORKSTATION_SEED_DEMO", "0")
+    monkeypatch.delenv("WORKSTATION_ALLOW_NETWORK", raising=False)
+
+
+@pytest.fixture
+def cli(capsys, db_url):
+    """``cli(*argv)`` -> (exit code, parsed JSON stdout) against the test database."""
+
+    def run(*argv: str, db: str | None = db_url, parse: bool = True):
+        prefix = ["--db", db] if db else []
+        code = main([*prefix, *argv])
+        out = capsys.readouterr().out
+        return code, (json.loads(out) if parse and out.strip() else out)
+
+    return run
+
+
+# -- data -----------------------------------------------------------------------------------
+
+
+def test_data_list(cli, raw_closes):
+    code, payload = cli("--json", "data", "list")
+    assert code == 0
+    rows = {r["symbol"]: r for r in payload["symbols"]}
+    assert list(rows) == BUNDLED
+    aapl = rows["AAPL"]
+    assert aapl["bars"] == len(raw_closes.dates)
+    assert aapl["start"] == f"{raw_closes.dates[0]}T00:00:00"
+    assert aapl["end"] == f"{raw_closes.dates[-1]}T00:00:00"
+    assert (aapl["source"], aapl["name"], aapl["asset_class"]) == ("bundled", "Apple", "stock")
+    assert rows["SPX"]["ohlc"] is True and aapl["ohlc"] is False
+
+
+def test_data_show(cli, raw_closes):
+    code, payload = cli("data", "show", "AAPL", "--tail", "3", "--json")
+    assert code == 0
+    assert payload["symbol"] == "AAPL"
+    assert payload["bars"] == len(raw_closes.dates)
+    assert payload["last_close"] == raw_closes.on("AAPL", raw_closes.dates[-1])
+    assert payload["instrument"]["name"] == "Apple"
+    assert payload["instrument"]["multiplier"] == 1.0
+    assert [r["timestamp"][:10] for r in payload["rows"]] == [str(d) for d in raw_closes.dates[-3:]]
+    np.testing.assert_allclose(
+        [r["close"] for r in payload["rows"]],
+        [raw_closes.on("AAPL", d) for d in raw_closes.dates[-3:]],
+    )
+    assert all(r["open"] is None for r in payload["rows"])  # close-only: NaN -> null
+
+    code, window = cli(
+        "--json", "data", "show", "MSFT", "--start", "2020-03-01", "--end", "2020-03-31"
+    )
+    assert window["bars"] == len(raw_closes.days_between("2020-03-01", "2020-03-31"))
+    assert window["start"] == "2020-03-02T00:00:00" and window["end"] == "2020-03-31T00:00:00"
+    assert window["last_close"] == raw_closes.on("MSFT", "2020-03-31")
+
+
+def test_data_show_unknown_symbol_fails(cli):
+    code, payload = cli("--json", "data", "show", "NOPE")
+    assert code == 1
+    assert "NOPE" in payload["error"]
+
+
+def test_data_import(cli, tmp_path):
+    good = tmp_path / "good.csv"
+    good.write_text(GOOD_CSV)
+    code, payload = cli("--json", "data", "import", str(good), "--symbol", "myco")
+    assert code == 0
+    assert payload == {
+        "symbol": "MYCO",
+        "rows": 3,
+        "start": "2020-01-02T00:00:00",
+        "end": "2020-01-06T00:00:00",
+        "has_ohlc": True,
+        "replaced": False,
+    }
+    code, shown = cli("--json", "data", "show", "MYCO")
+    assert (shown["bars"], shown["last_close"]) == (3, 12.0)
+    assert [r["volume"] for r in shown["rows"]] == [100.0, 200.0, 300.0]
+    code, again = cli("--json", "data", "import", str(good), "--symbol", "MYCO")
+    assert code == 1 and "replace" in again["error"]
+    code, replaced = cli("--json", "data", "import", str(good), "--symbol", "MYCO", "--replace")
+    assert code == 0 and replaced["replaced"] is True
+    code, listed = cli("--json", "data", "list")
+    myco = next(r for r in listed["symbols"] if r["symbol"] == "MYCO")
+    assert (myco["bars"], myco["source"], myco["ohlc"]) == (3, "user", True)
+    # the imported symbol can be traded at its last close
+    cli("--json", "portfolio", "create", "p", "--cash", "1000")
+    code, trade = cli(
+        "--json",
+        "portfolio",
+        "trade",
+        "p",
+        "--symbol",
+        "MYCO",
+        "--side",
+        "buy",
+        "--qty",
+        "2",
+        "--time",
+        "2020-01-03T16:00",
+    )
+    assert code == 0 and trade["price"] == 11.5
+
+
+def test_data_import_of_a_broken_csv(cli, tmp_path, db_url, capsys, table_counts):
+    broken = tmp_path / "broken.csv"
+    broken.write_text(BROKEN_CSV)
+    cli("--json", "data", "list")  # create the database first
+    ws = Workstation.open(db_url, seed_demo=False)
+    before = table_counts(ws)
+    code = main(["--db", db_url, "--json", "data", "import", str(broken), "--symbol", "BROKE"])
+    captured = capsys.readouterr()
+    assert code == 1
+    payload = json.loads(captured.out)
+    assert payload["row"] == 3  # line 3 of the file (header = line 1)
+    assert payload["column"] == "close"
+    assert payload["rule"] == "prices > 0"
+    assert "broken.csv" in payload["error"] and "line 3" in payload["error"]
+    assert captured.err.startswith("error: ")
+    assert table_counts(ws) == before
+    ws.close()
+
+
+def test_error_without_json_goes_to_stderr_only(cli, capsys):
+    code = main(["--db", "sqlite:///:memory:", "portfolio", "show", "nope"])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert captured.out == ""
+    assert captured.err.strip() == "error: no portfolio named 'nope'"
+
+
+# -- portfolio ------------------------------------------------------------------------------
+
+
+def test_portfolio_create_list_show(cli):
+    code, created = cli(
+        "--json",
+        "portfolio",
+        "create",
+        "alpha",
+        "--cash",
+        "25000",
+        "--allow-short",
+        "--description",
+        "test book",
+    )
+    assert code == 0
+    assert set(created) == SUMMARY_KEYS
+    assert (created["name"], created["cash"], created["equity"]) == ("alpha", 25_000.0, 25_000.0)
+    assert created["allow_short"] is True and created["allow_margin"] is False
+    assert created["description"] == "test book"
+    assert created["net_pnl"] == 0.0 and created["n_positions"] == 0
+
+    cli("--json", "portfolio", "create", "beta", "--margin")
+    code, listed = cli("--json", "portfolio", "list")
+    assert code == 0
+    assert [r["name"] for r in listed["portfolios"]] == ["alpha", "beta"]
+    assert set(listed["portfolios"][0]) == {
+        "name",
+        "base_currency",
+        "equity",
+        "cash",
+        "net_pnl",
+        "net_pnl_pct",
+        "n_positions",
+    }
+    assert listed["portfolios"][1]["cash"] == 100_000.0  # the default starting cash
+
+    code, duplicate = cli("--json", "portfolio", "create", "alpha")
+    assert code == 1
+    assert duplicate["field"] == "name" and "already exists" in duplicate["error"]
+
+
+def test_portfolio_trade_and_show(cli, raw_closes):
+    cli("--json", "portfolio", "create", "p", "--cash", "10000")
+    code, trade = cli(
+        "--json",
+        "portfolio",
+        "trade",
+        "p",
+        "--symbol",
+        "AAPL",
+        "--side",
+        "buy",
+        "--qty",
+        "10",
+        "--time",
+        "2020-03-02T16:00",
+        "--commission",
+        "1",
+        "--fees",
+        "0.5",
+        "--order-id",
+        "o-1",
+    )
+    assert code == 0
+    assert set(trade) == TRADE_KEYS
+    close = raw_closes.on("AAPL", "2020-03-02")
+    assert trade["price"] == close
+    assert (trade["side"], trade["quantity"], trade["fill_id"]) == ("buy", 10.0, "F-o-1")
+    assert trade["cash_after"] == pytest.approx(10_000 - 10 * close - 1.5)
+    assert trade["ts"] == "2020-03-02T16:00:00" and trade["duplicate"] is False
+    last = raw_closes.on("AAPL", raw_closes.dates[-1])
+    assert trade["equity"] == pytest.approx(10_000 - 10 * close - 1.5 + 10 * last)
+
+    code, again = cli(
+        "--json",
+        "portfolio",
+        "trade",
+        "p",
+        "--symbol",
+        "AAPL",
+        "--side",
+        "buy",
+        "--qty",
+        "10",
+        "--order-id",
+        "o-1",
+    )
+    assert code == 0 and again["duplicate"] is True and again["fill_id"] == "F-o-1"
+
+    code, sold = cli(
+        "--json",
+        "portfolio",
+        "trade",
+        "p",
+        "--symbol",
+        "AAPL",
+        "--side",
+        "sell",
+        "--qty",
+        "4",
+        "--price",
+        "80",
+        "--time",
+        "2020-03-05T16:00",
+    )
+    assert sold["realized_pnl"] == pytest.approx(4 * (80 - close))
+
+    code, shown = cli("portfolio", "show", "p", "--json")
+    assert code == 0
+    assert set(shown) >= SUMMARY_KEYS and {"positions", "n_trades", "recent_trades"} <= set(shown)
+    assert shown["n_trades"] == 2
+    [position] = shown["positions"]
+    assert (position["symbol"], position["quantity"]) == ("AAPL", 6.0)
+    assert position["avg_cost"] == pytest.approx(close)
+    assert position["last_price"] == last
+    assert shown["realized_pnl"] == pytest.approx(4 * (80 - close))
+    assert [t["side"] for t in shown["recent_trades"]] == ["buy", "sell"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: a timezone-aware --time such as 2020-03-02T16:00Z makes PortfolioService.trade "
+    "raise TypeError (tz-naive vs tz-aware comparison); main() does not catch it",
+)
+def test_portfolio_trade_with_a_utc_time(cli, raw_closes):
+    cli("--json", "portfolio", "create", "p", "--cash", "10000")
+    code, payload = cli(
+        "--json",
+        "portfolio",
+        "trade",
+        "p",
+        "--symbol",
+        "AAPL",
+        "--side",
+        "buy",
+        "--qty",
+        "1",
+        "--time",
+        "2020-03-02T16:00Z",
+    )
+    if code == 1:  # a clear error is an acceptable fix
+        assert payload["error"]
+        return
+    assert payload["price"] == raw_closes.on("AAPL", "2020-03-02")
+    assert payload["ts"] == "2020-03-02T16:00:00"
+
+
+@pytest.mark.parametrize(
+    ("argv", "field"),
+    [
+        (["--symbol", "AAPL", "--side", "buy", "--qty", "1000", "--price", "100"], "quantity"),
+        (["--symbol", "AAPL", "--side", "sell", "--qty", "1", "--price", "100"], "quantity"),
+        (["--symbol", "AAPL", "--side", "buy", "--qty", "1", "--price", "-3"], "price"),
+        (["--symbol", "NOPE", "--side", "buy", "--qty", "1", "--price", "3"], "symbol"),
+    ],
+)
+def test_portfolio_trade_rejected(cli, argv, field):
+    cli("--json", "portfolio", "create", "p", "--cash", "10000")
+    code, payload = cli("--json", "portfolio", "trade", "p", *argv)
+    assert code == 1
+    assert payload["field"] == field and payload["error"]
+    code, shown = cli("--json", "portfolio", "show", "p")
+    assert shown["n_trades"] == 0 and shown["cash"] == 10_000.0
+
+
+def test_portfolio_export_import(cli, tmp_path):
+    cli("--json", "portfolio", "create", "p", "--cash", "10000")
+    cli(
+        "--json",
+        "portfolio",
+        "trade",
+        "p",
+        "--symbol",
+        "KO",
+        "--side",
+        "buy",
+        "--qty",
+        "20",
+        "--price",
+        "50",
+        "--time",
+        "2021-01-04T16:00",
+        "--commission",
+        "2",
+    )
+    code, text = cli("portfolio", "export", "p", parse=False)  # JSON to stdout, no --json needed
+    assert code == 0
+    document = parse_document(text)
+    assert document.name == "p" and document.cash == pytest.approx(10_000 - 1_000 - 2)
+    assert [(p.symbol, p.quantity, p.avg_cost) for p in document.positions] == [("KO", 20.0, 50.0)]
+    assert len(document.trades) == 1
+
+    code, no_trades = cli("--json", "portfolio", "export", "p", "--no-trades", parse=False)
+    assert parse_document(no_trades).trades is None
+
+    path = tmp_path / "p.json"
+    path.write_text(text)
+    code, imported = cli("--json", "portfolio", "import", str(path), "--name", "copy")
+    assert code == 0
+    assert imported["name"] == "copy"
+    assert imported["cash"] == pytest.approx(8_998.0)
+    assert imported["n_positions"] == 1
+
+    code, clash = cli("--json", "portfolio", "import", str(path))  # as "p", which exists
+    assert code == 1 and clash["field"] == "name"
+
+    broken = tmp_path / "broken.json"
+    broken.write_text(text.replace('"version": 1', '"version": 7'))
+    code, error = cli("--json", "portfolio", "import", str(broken), "--name", "other")
+    assert code == 1 and "version" in error["error"]
+    code, missing = cli("--json", "portfolio", "import", str(tmp_path / "absent.json"))
+    assert code == 1 and "absent.json" in missing["error"]
+    code, listed = cli("--json", "portfolio", "list")
+    assert [r["name"] for r in listed["portfolios"]] == ["copy", "p"]
+
+
+def test_portfolio_export_csv_and_xlsx_files(cli, tmp_path):
+    cli("--json", "portfolio", "create", "p", "--cash", "10000")
+    cli(
+        "--json",
+        "portfolio",
+        "trade",
+        "p",
+        "--symbol",
+        "KO",
+        "--side",
+        "buy",
+        "--qty",
+        "20",
+        "--price",
+        "50",
+        "--time",
+        "2021-01-04T16:00",
+    )
+    csv_path, xlsx_path = tmp_path / "out" / "p.csv", tmp_path / "p.xlsx"
+    csv_path.parent.mkdir()
+    code, written = cli(
+        "--json", "portfolio", "export", "p", "--format", "csv", "--out", str(csv_path)
+    )
+    assert code == 0
+    assert written == {"path": str(csv_path), "format": "csv", "bytes": csv_path.stat().st_size}
+    frame = pd.read_csv(csv_path).set_index("symbol")
+    assert frame.loc["KO", "quantity"] == 20 and frame.loc["KO", "avg_cost"] == 50
+    assert frame.loc["CASH", "quantity"] == pytest.approx(9_000.0)
+
+    code, written = cli(
+        "--json", "portfolio", "export", "p", "--format", "xlsx", "--out", str(xlsx_path)
+    )
+    assert code == 0 and written["format"] == "xlsx"
+    assert written["bytes"] == xlsx_path.stat().st_size
+    sheets = pd.read_excel(io.BytesIO(xlsx_path.read_bytes()), sheet_name=None)
+    assert sheets["Positions"].set_index("symbol").loc["KO", "quantity"] == 20
+    assert sheets["Trades"]["price"].tolist() == [50.0]
+
+    code, error = cli("--json", "portfolio", "export", "p", "--format", "csv")
+    assert code == 1 and "--out" in error["error"]
+
+
+def test_portfolio_merge_rename_delete_cash(cli):
+    cli("--json", "portfolio", "create", "A", "--cash", "10000")
+    cli("--json", "portfolio", "create", "B", "--cash", "5000")
+    cli(
+        "--json",
+        "portfolio",
+        "trade",
+        "A",
+        "--symbol",
+        "KO",
+        "--side",
+        "buy",
+        "--qty",
+        "10",
+        "--price",
+        "40",
+        "--time",
+        "2021-01-04T16:00",
+    )
+    cli(
+        "--json",
+        "portfolio",
+        "trade",
+        "B",
+        "--symbol",
+        "KO",
+        "--side",
+        "buy",
+        "--qty",
+        "30",
+        "--price",
+        "60",
+        "--time",
+        "2021-01-05T16:00",
+    )
+    code, merged = cli("--json", "portfolio", "merge", "A", "B", "--into", "AB")
+    assert code == 0
+    assert merged["name"] == "AB"
+    assert merged["starting_cash"] == 15_000.0
+    assert merged["cash"] == pytest.approx(9_600 + 3_200)
+    code, shown = cli("--json", "portfolio", "show", "AB")
+    [ko] = shown["positions"]
+    assert ko["quantity"] == 40 and ko["avg_cost"] == pytest.approx((400 + 1_800) / 40)
+
+    code, renamed = cli("--json", "portfolio", "rename", "AB", "Both")
+    assert code == 0 and renamed == {"name": "Both", "previous": "AB"}
+
+    code, cash = cli("--json", "portfolio", "cash", "Both", "1000")
+    assert code == 0 and cash["cash"] == pytest.approx(13_800.0) and cash["net_deposits"] == 1_000.0
+    code, cash = cli("--json", "portfolio", "cash", "Both", "--", "-800")
+    assert code == 0 and cash["cash"] == pytest.approx(13_000.0) and cash["net_deposits"] == 200.0
+    code, refused = cli("--json", "portfolio", "cash", "Both", "--", "-1e9")
+    assert code == 1 and refused["field"] == "amount"
+
+    code, deleted = cli("--json", "portfolio", "delete", "Both")
+    assert code == 0 and deleted == {"deleted": "Both"}
+    code, listed = cli("--json", "portfolio", "list")
+    assert [r["name"] for r in listed["portfolios"]] == ["A", "B"]
+    code, gone = cli("--json", "portfolio", "delete", "Both")
+    assert code == 1 and gone["field"] == "portfolio"
+
+
+def test_portfolio_schema(cli):
+    code, schema = cli("portfolio", "schema")
+    assert code == 0 and schema == lab_json_schema()
+    code, schema = cli("--json", "portfolio", "schema")
+    assert schema == lab_json_schema()
+
+
+# -- options and entry point ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--json", "portfolio", "list"],
+        ["portfolio", "--json", "list"],
+        ["portfolio", "list", "--json"],
+    ],
+)
+def test_json_flag_before_or_after_the_subcommand(cli, argv):
+    cli("--json", "portfolio", "create", "p")
+    code, payload = cli(*argv)
+    assert code == 0 and [r["name"] for r in payload["portfolios"]] == ["p"]
+
+
+def test_text_output_without_json(cli):
+    code, text = cli("portfolio", "create", "p", "--cash", "1234.5", parse=False)
+    assert code == 0 and text.strip() == "created 'p' with 1,234.50"
+    code, text = cli("portfolio", "list", parse=False)
+    assert "p" in text and "1,234.5000" in text
+
+
+def test_db_option_wins_over_the_environment(cli, tmp_path, monkeypatch):
+    env_url = f"sqlite:///{tmp_path}/env.db"
+    monkeypatch.setenv("WORKSTATION_DATABASE_URL", env_url)
+    chosen = f"sqlite:///{tmp_path}/chosen.db"
+    code, _ = cli("--json", "portfolio", "create", "here", db=chosen)
+    assert code == 0
+    assert (tmp_path / "chosen.db").exists()
+    assert not (tmp_path / "env.db").exists()
+    ws = Workstation.open(chosen, seed_demo=False)
+    assert ws.portfolios.names() == ["here"]
+    ws.close()
+
+
+def test_environment_database_url_is_honoured(cli, tmp_path, monkeypatch):
+    env_url = f"sqlite:///{tmp_path}/env.db"
+    monkeypatch.setenv("WORKSTATION_DATABASE_URL", env_url)
+    code, _ = cli("--json", "portfolio", "create", "from-env", db=None)
+    assert code == 0
+    code, listed = cli("--json", "portfolio", "list", db=None)
+    assert [r["name"] for r in listed["portfolios"]] == ["from-env"]
+    ws = Workstation.open(env_url, seed_demo=False)
+    assert ws.portfolios.names() == ["from-env"]
+    ws.close()
+
+
+def test_a_fresh_database_gets_the_demo(cli, monkeypatch):
+    monkeypatch.delenv("WORKSTATION_SEED_DEMO")
+    code, listed = cli("--json", "portfolio", "list")
+    assert code == 0
+    assert [r["name"] for r in listed["portfolios"]] == ["Demo — US large caps"]
+    assert listed["portfolios"][0]["n_positions"] == 6
+
+
+def test_module_entry_point_help():
+    result = subprocess.run(
+        [sys.executable, "-m", "core", "--help"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage: python -m core")
+    assert "data" in result.stdout and "portfolio" in result.stdout
+    assert "--db" in result.stdout and "--json" in result.stdout
+
+
+def test_missing_subcommand_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as caught:
+        main(["portfolio"])
+    assert caught.value.code == 2
+    assert "usage" in capsys.readouterr().err
