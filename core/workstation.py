@@ -8,7 +8,7 @@ from core.config import Settings
 from core.db import MetaRow, create_db_engine, session_factory, upgrade
 from core.instruments import bundled_instruments
 from core.instruments import repository as instruments
-from core.marketdata._service import MarketDataService
+from core.marketdata._service import MarketDataError, MarketDataService
 from core.portfolio import (
     LabFormatError,
     LabPortfolio,
@@ -62,7 +62,7 @@ class Workstation:
     ) -> str:
         document = source if isinstance(source, LabPortfolio) else parse_document(source)
         imported = import_document(self.sessions, document, name=name)
-        self.portfolios.snapshot(imported)
+        self._rebuild_curve(imported, document)
         return imported
 
     def merge_portfolios(self, first: str, second: str, *, into: str) -> str:
@@ -81,8 +81,17 @@ class Workstation:
             replace_content(self.sessions, into, merged, "portfolio_merged")
         else:
             import_document(self.sessions, merged)
-        self.portfolios.snapshot(into)
+        self._rebuild_curve(into, merged)
         return into
+
+    def _rebuild_curve(self, name: str, document: LabPortfolio) -> None:
+        """Daily equity from the carried history when there is one, then a snapshot now."""
+        if document.trades:
+            try:
+                self.portfolios.revalue_history(name)
+            except MarketDataError:
+                pass  # an instrument without bars: the curve starts now
+        self.portfolios.snapshot(name)
 
     # -- meta ------------------------------------------------------------------------------------
     def _meta(self, key: str) -> str | None:

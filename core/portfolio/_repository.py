@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.db import CashMovementRow, FillRow, InstrumentRow, PortfolioRow, PositionRow
@@ -28,6 +28,27 @@ def get_row(session: Session, name: str) -> PortfolioRow:
 
 def exists(session: Session, name: str) -> bool:
     return session.scalar(select(PortfolioRow.id).where(PortfolioRow.name == name)) is not None
+
+
+def last_event_time(session: Session, row: PortfolioRow):
+    """The time of the portfolio's latest fill or cash movement (None when it has none)."""
+    fill = session.scalar(select(func.max(FillRow.ts)).where(FillRow.portfolio_id == row.id))
+    cash = session.scalar(
+        select(func.max(CashMovementRow.ts)).where(CashMovementRow.portfolio_id == row.id)
+    )
+    times = [t for t in (fill, cash) if t is not None]
+    return max(times) if times else None
+
+
+def check_not_back_dated(session: Session, row: PortfolioRow, ts) -> None:
+    """Refuse an event dated before the latest one: the ledger books in time order."""
+    last = last_event_time(session, row)
+    if last is not None and ts < last:
+        raise PortfolioError(
+            f"time {ts:%Y-%m-%d %H:%M:%S} is before the portfolio's latest event "
+            f"({last:%Y-%m-%d %H:%M:%S}); the ledger books events in time order",
+            "ts",
+        )
 
 
 def instrument_or_error(session: Session, symbol: str) -> tuple[InstrumentRow, Instrument]:

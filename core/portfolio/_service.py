@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,10 +19,24 @@ from core.marketdata._service import MarketDataService
 from core.portfolio import _repository as repo
 from core.portfolio._ledger import Fill, Ledger, LedgerError, Side
 from core.portfolio._repository import PortfolioError
+from core.portfolio._valuation import (
+    TRADE_COLUMNS,
+    daily_equity,
+    positions_frame,
+    trade_record,
+    valuation,
+)
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+
+
+def naive_utc(ts: datetime | None) -> datetime:
+    """``ts`` as a naive UTC time (the database convention); now when None."""
+    if ts is None:
+        return utcnow()
+    return ts.astimezone(UTC).replace(tzinfo=None) if ts.tzinfo else ts
 
 
 @dataclass(frozen=True)
@@ -62,7 +77,12 @@ class PortfolioService:
         description: str = "",
         created_at: datetime | None = None,
     ) -> None:
-        name = _check_name(name)
+        name, base_currency = _check_name(name), base_currency.strip().upper()
+        if not re.fullmatch(r"[A-Z]{3}", base_currency):
+            raise PortfolioError(
+                f"base currency must be a three-letter code such as USD, got {base_currency!r}",
+                "base_currency",
+            )
         if not math.isfinite(starting_cash) or starting_cash < 0:
             raise PortfolioError("starting cash must be a finite amount ≥ 0", "starting_cash")
         with self._sessions.begin() as session:
@@ -71,7 +91,7 @@ class PortfolioService:
             session.add(
                 PortfolioRow(
                     name=name,
-                    base_currency=base_currency.upper(),
+                    base_currency=base_currency,
                     starting_cash=starting_cash,
                     cash=starting_cash,
                     net_deposits=0.0,
@@ -111,6 +131,8 @@ class PortfolioService:
             raise PortfolioError("target weights must be ≥ 0 and sum to at most 1", "weights")
         with self._sessions.begin() as session:
             row = repo.get_row(session, name)
+            for symbol in weights:
+                repo.instrument_or_error(session, symbol)
             row.target_weights = dict(weights)
             append_event(session, "target_weights_set", weights, portfolio=name)
 
@@ -133,13 +155,14 @@ class PortfolioService:
         """Book a filled market order; the order, fill, cash, position, snapshot and
         audit event commit together or not at all. A repeated ``client_order_id``
         returns the original fill instead of booking it twice."""
-        side, ts = Side(side), ts or utcnow()
+        side, ts = Side(side), naive_utc(ts)
         client_order_id = _check_order_id(client_order_id or uuid.uuid4().hex)
         with self._sessions.begin() as session:
             row = repo.get_row(session, name)
             duplicate = _existing_fill(session, row, client_order_id)
             if duplicate is not None:
                 return _result(duplicate, row.cash, duplicate=True)
+            repo.check_not_back_dated(session, row, ts)
             instrument_row, instrument = repo.instrument_or_error(session, symbol)
             price = self._price_or_last(symbol, price, ts)
             ledger, _ = repo.load_ledger(session, row)
@@ -158,9 +181,10 @@ class PortfolioService:
         self, name: str, amount: float, *, note: str = "", ts: datetime | None = None
     ) -> None:
         """Deposit (amount > 0) or withdraw (amount < 0) cash."""
-        ts = ts or utcnow()
+        ts = naive_utc(ts)
         with self._sessions.begin() as session:
             row = repo.get_row(session, name)
+            repo.check_not_back_dated(session, row, ts)
             ledger, _ = repo.load_ledger(session, row)
             try:
                 ledger.apply_cash(float(amount))
@@ -176,7 +200,7 @@ class PortfolioService:
 
     def snapshot(self, name: str, ts: datetime | None = None) -> float:
         """Record equity marked at the last prices known at ``ts``; returns equity."""
-        ts = ts or utcnow()
+        ts = naive_utc(ts)
         with self._sessions.begin() as session:
             row = repo.get_row(session, name)
             ledger, _ = repo.load_ledger(session, row)
@@ -188,11 +212,11 @@ class PortfolioService:
         with self._sessions.begin() as session:
             row = repo.get_row(session, name)
             _, events = repo.replay(session, row)
-            if not events:
-                return 0
+            if not any(kind == 1 for _, kind, _ in events):
+                return 0  # nothing to mark: keep the snapshots taken at each cash movement
             symbols = sorted({e[2].instrument.symbol for e in events if e[1] == 1})
             closes = self.market.closes(symbols, start=events[0][0].date(), end=end)
-            curve = _daily_equity(row, events, closes)
+            curve = daily_equity(row, events, closes)
             session.execute(
                 delete(EquitySnapshotRow).where(EquitySnapshotRow.portfolio_id == row.id)
             )
@@ -254,7 +278,7 @@ class PortfolioService:
     def trades(self, name: str) -> pd.DataFrame:
         with self._sessions() as session:
             rows = repo.fills(session, repo.get_row(session, name))
-            records = [_trade_record(f) for f in rows]
+            records = [trade_record(f) for f in rows]
         return pd.DataFrame(records, columns=TRADE_COLUMNS)
 
     def equity_curve(self, name: str) -> pd.DataFrame:
@@ -300,103 +324,6 @@ class PortfolioService:
         return ledger.cash + value
 
 
-TRADE_COLUMNS = [
-    "fill_id",
-    "ts",
-    "symbol",
-    "side",
-    "quantity",
-    "price",
-    "notional",
-    "commission",
-    "fees",
-    "realized_pnl",
-    "strategy",
-]
-POSITION_COLUMNS = [
-    "symbol",
-    "quantity",
-    "avg_cost",
-    "last_price",
-    "cost_basis",
-    "market_value",
-    "unrealized_pnl",
-    "unrealized_pct",
-    "realized_pnl",
-    "weight",
-]
-
-
-def valuation(ledger: Ledger, marks: dict[str, float]) -> dict[str, float]:
-    """Headline numbers of a ledger at ``marks``."""
-    equity = ledger.equity(marks)
-    invested = ledger.starting_cash + ledger.net_deposits
-    net = ledger.net_pnl(marks)
-    return {
-        "cash": ledger.cash,
-        "positions_value": ledger.positions_value(marks),
-        "equity": equity,
-        "starting_cash": ledger.starting_cash,
-        "net_deposits": ledger.net_deposits,
-        "realized_pnl": ledger.realized_pnl(),
-        "unrealized_pnl": ledger.unrealized_pnl(marks),
-        "commissions": ledger.commissions,
-        "fees": ledger.fees,
-        "net_pnl": net,
-        "net_pnl_pct": net / invested if invested else math.nan,
-        "n_positions": len(ledger.open_positions()),
-    }
-
-
-def positions_frame(ledger: Ledger, marks: dict[str, float]) -> pd.DataFrame:
-    equity = ledger.equity(marks)
-    records = []
-    for p in sorted(ledger.open_positions(), key=lambda p: p.symbol):
-        last = marks.get(p.symbol, p.avg_cost)
-        cost = p.quantity * p.avg_cost * p.multiplier
-        value = p.market_value(last)
-        unrealized = p.unrealized_pnl(last)
-        records.append(
-            [
-                p.symbol,
-                p.quantity,
-                p.avg_cost,
-                last,
-                cost,
-                value,
-                unrealized,
-                unrealized / abs(cost) if cost else math.nan,
-                p.realized_pnl,
-                value / equity if equity else math.nan,
-            ]
-        )
-    return pd.DataFrame(records, columns=POSITION_COLUMNS)
-
-
-def _daily_equity(row: PortfolioRow, events: list[tuple], closes: pd.DataFrame) -> list[tuple]:
-    """(day, cash, positions value) at each close, applying events up to that day."""
-    ledger = Ledger(
-        starting_cash=row.starting_cash,
-        allow_short=True,
-        allow_margin=True,
-        base_currency=row.base_currency,
-    )
-    from core.instruments import repository as instruments
-
-    curve, i = [], 0
-    for day, prices in zip(closes.index, closes.to_dict("records"), strict=True):
-        day_end = day + pd.Timedelta(days=1)
-        while i < len(events) and events[i][0] < day_end:
-            _, kind, item = events[i]
-            if kind == 0:
-                ledger.apply_cash(item.amount)
-            else:
-                ledger.apply_fill(repo.fill_from_row(item), instruments.to_model(item.instrument))
-            i += 1
-        curve.append((day, ledger.cash, ledger.positions_value(prices)))
-    return curve
-
-
 MAX_ORDER_ID = 60  # the fill id "F-<order id>" must fit the 64-character column
 
 
@@ -417,10 +344,15 @@ def _check_name(name: str) -> str:
 
 
 def _existing_fill(session: Session, row: PortfolioRow, client_order_id: str) -> FillRow | None:
+    """The fill booked for ``client_order_id`` (also when it came in through an import)."""
     query = (
         select(FillRow)
-        .join(OrderRow)
-        .where(OrderRow.portfolio_id == row.id, OrderRow.client_order_id == client_order_id)
+        .outerjoin(OrderRow)
+        .where(FillRow.portfolio_id == row.id)
+        .where(
+            (OrderRow.client_order_id == client_order_id)
+            | (FillRow.fill_id == f"F-{client_order_id}")
+        )
     )
     return session.scalars(query).first()
 
@@ -490,19 +422,3 @@ def _fill_payload(fill: Fill, fill_id: str) -> dict[str, Any]:
         "commission": fill.commission,
         "fees": fill.fees,
     }
-
-
-def _trade_record(f: FillRow) -> list:
-    return [
-        f.fill_id,
-        f.ts,
-        f.instrument.symbol,
-        f.side,
-        f.quantity,
-        f.price,
-        f.quantity * f.price * f.instrument.multiplier,
-        f.commission,
-        f.fees,
-        f.realized_pnl,
-        f.strategy,
-    ]

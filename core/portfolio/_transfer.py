@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import math
@@ -12,7 +13,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.audit import append_event
-from core.db import CashMovementRow, FillRow, OrderRow, PortfolioRow, PositionRow
+from core.db import CashMovementRow, EquitySnapshotRow, FillRow, OrderRow, PortfolioRow, PositionRow
 from core.instruments import Instrument
 from core.instruments import repository as instruments
 from core.portfolio import _repository as repo
@@ -48,6 +49,8 @@ def export_document(
         )
         for f in repo.fills(session, row):
             defined.setdefault(f.instrument.symbol, instruments.to_model(f.instrument))
+        for symbol in set(row.target_weights) - set(defined):
+            _, defined[symbol] = repo.instrument_or_error(session, symbol)
         return LabPortfolio(
             name=row.name,
             base_currency=row.base_currency,
@@ -137,8 +140,11 @@ def parse_document(raw: str | bytes) -> LabPortfolio:
 def check_history(document: LabPortfolio) -> dict[str, float]:
     """When trades are included, replaying them must reproduce cash and quantities.
 
+    The stated state must also obey the document's own rules (no short position in a
+    portfolio that does not allow shorts, no negative cash without margin).
     Returns the realized P&L of each trade (by fill id) found on the way.
     """
+    _check_rules(document)
     if document.trades is None:
         return {}
     defined = {i.symbol: i for i in document.instruments}
@@ -185,7 +191,7 @@ def replace_content(
     with sessions.begin() as session:
         row = repo.get_row(session, name)
         _check_instruments(session, document.instruments)
-        for table in (FillRow, OrderRow, CashMovementRow, PositionRow):
+        for table in (FillRow, OrderRow, CashMovementRow, PositionRow, EquitySnapshotRow):
             session.execute(delete(table).where(table.portfolio_id == row.id))
         session.expire(row, ["positions"])
         _write_content(session, row, document, realized)
@@ -264,14 +270,24 @@ def _combine(x: LabPosition, y: LabPosition, instrument: Instrument) -> LabPosit
 
 
 def _merge_trades(a: LabPortfolio, b: LabPortfolio) -> list[LabTrade]:
-    clash = {t.fill_id for t in a.trades} & {t.fill_id for t in b.trades}
-    renamed = [
-        t.model_copy(update={"fill_id": f"{b.name[:20]}:{t.fill_id}"[:64]})
-        if t.fill_id in clash
-        else t
-        for t in b.trades
-    ]
+    taken = {t.fill_id for t in a.trades}
+    renamed = []
+    for trade in b.trades:
+        if trade.fill_id in taken:
+            trade = trade.model_copy(update={"fill_id": _fresh_fill_id(b.name, trade, taken)})
+        taken.add(trade.fill_id)
+        renamed.append(trade)
     return sorted([*a.trades, *renamed], key=lambda t: t.ts)
+
+
+def _fresh_fill_id(source: str, trade: LabTrade, taken: set[str]) -> str:
+    """A short, unused id derived from the source portfolio and the original id."""
+    for attempt in range(1000):
+        digest = hashlib.sha256(f"{source}|{trade.fill_id}|{attempt}".encode()).hexdigest()
+        candidate = f"M-{digest[:24]}"
+        if candidate not in taken:
+            return candidate
+    raise LabFormatError(f"cannot find a free id for trade {trade.fill_id!r}")
 
 
 def _instrument_conflicts(xs: list[Instrument], ys: list[Instrument]) -> list[str]:
@@ -349,6 +365,15 @@ def _replay_one(ledger: Ledger, kind: int, item, defined: dict[str, Instrument])
         item.symbol, item.side, item.quantity, item.price, item.commission, item.fees, item.ts
     )
     return {item.fill_id: ledger.apply_fill(fill, defined[item.symbol])}
+
+
+def _check_rules(document: LabPortfolio) -> None:
+    if not document.allow_short:
+        shorts = [p.symbol for p in document.positions if p.quantity < -QTY_TOLERANCE]
+        if shorts:
+            raise LabFormatError(f"positions: {', '.join(shorts)} short, but allow_short is false")
+    if not document.allow_margin and document.cash < -CASH_TOLERANCE:
+        raise LabFormatError(f"cash: {document.cash:,.2f} is negative, but allow_margin is false")
 
 
 def _compare(document: LabPortfolio, ledger: Ledger) -> None:

@@ -347,11 +347,6 @@ def test_portfolio_trade_and_show(cli, raw_closes):
     assert [t["side"] for t in shown["recent_trades"]] == ["buy", "sell"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a timezone-aware --time such as 2020-03-02T16:00Z makes PortfolioService.trade "
-    "raise TypeError (tz-naive vs tz-aware comparison); main() does not catch it",
-)
 def test_portfolio_trade_with_a_utc_time(cli, raw_closes):
     cli("--json", "portfolio", "create", "p", "--cash", "10000")
     code, payload = cli(

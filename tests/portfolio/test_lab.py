@@ -51,9 +51,9 @@ def make_sample(ws, name: str = "sample") -> None:
     )
     p.trade(name, "AAPL", "buy", 10, 100.0, commission=1.0, ts=datetime(2020, 1, 2, 16))
     p.trade(name, "KO", "sell", 10, 50.0, fees=0.25, ts=datetime(2020, 1, 3, 16))
+    p.cash_movement(name, 1_000.0, ts=datetime(2020, 1, 4))
     p.trade(name, "MSFT", "buy", 5, 150.0, ts=datetime(2020, 1, 6, 16))
     p.trade(name, "MSFT", "sell", 5, 160.0, commission=1.0, ts=datetime(2020, 1, 7, 16))
-    p.cash_movement(name, 1_000.0, ts=datetime(2020, 1, 4))
     p.cash_movement(name, -250.0, ts=datetime(2020, 1, 8))
     p.set_target_weights(name, {"AAPL": 0.5, "KO": 0.25})
 
@@ -164,11 +164,6 @@ def test_excel_export_reads_back_with_the_right_numbers(ws):
     assert multipliers.to_dict() == {"AAPL": 1.0, "KO": 1.0, "MSFT": 1.0}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: export_document defines instruments only for positions and fills, so a "
-    "target weight on a symbol not held fails LabPortfolio validation on export",
-)
 def test_export_with_a_target_weight_on_a_symbol_not_held(ws):
     make_sample(ws)
     ws.portfolios.set_target_weights("sample", {"AAPL": 0.5, "PEP": 0.3})
@@ -301,11 +296,6 @@ def test_import_under_an_existing_name_writes_nothing(ws, table_counts):
     assert table_counts(ws) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: import_document accepts stated positions/cash a long-only, cash-only "
-    "portfolio could never hold (a short position, negative cash)",
-)
 @pytest.mark.parametrize("broken", ["short", "negative-cash"])
 def test_import_refuses_a_state_its_own_rules_forbid(ws, table_counts, broken):
     aapl = Instrument(symbol="AAPL", name="Apple")
@@ -462,11 +452,6 @@ def test_merge_of_two_copies_with_the_same_fill_ids(demo_ws):
     check_net_pnl_identity(demo_ws.portfolios.summary("double"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: _merge_trades renames clashing fill ids as f'{b.name[:20]}:{fill_id}'[:64]; "
-    "the cut can make two ids equal and the merged document then fails validation",
-)
 def test_merge_renames_clashing_long_fill_ids_uniquely(ws):
     p = ws.portfolios
     p.create("A", 100_000.0)
