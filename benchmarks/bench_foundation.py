@@ -61,7 +61,7 @@ def bench_reads(ws: Workstation) -> float:
 
 
 def synthetic_csv(rows: int) -> bytes:
-    bars = SyntheticMarket(preset("equity"), seed=1).bars("1990-01-01", rows, "1D")
+    bars = SyntheticMarket(preset("crypto"), seed=1).bars("2020-01-01", rows, "1min")
     buffer = io.StringIO()
     bars.to_csv(buffer, index_label="Date")
     return buffer.getvalue().encode()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from sqlalchemy import select
 
 from core.config import Settings
@@ -87,10 +89,8 @@ class Workstation:
     def _rebuild_curve(self, name: str, document: LabPortfolio) -> None:
         """Daily equity from the carried history when there is one, then a snapshot now."""
         if document.trades:
-            try:
+            with contextlib.suppress(MarketDataError):  # a symbol without bars: starts now
                 self.portfolios.revalue_history(name)
-            except MarketDataError:
-                pass  # an instrument without bars: the curve starts now
         self.portfolios.snapshot(name)
 
     # -- meta ------------------------------------------------------------------------------------

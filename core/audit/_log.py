@@ -44,8 +44,8 @@ def append_event(
     actor: str = "user",
 ) -> AuditEventRow:
     """Add one event; it commits or rolls back with the caller's transaction."""
-    last = session.scalars(select(AuditEventRow).order_by(AuditEventRow.id.desc())).first()
-    prev = last.hash if last else GENESIS_HASH
+    last = session.scalar(select(AuditEventRow.hash).order_by(AuditEventRow.id.desc()).limit(1))
+    prev = last or GENESIS_HASH
     ts = datetime.now(UTC).replace(tzinfo=None)
     payload = json.loads(json.dumps(payload, default=str))
     row = AuditEventRow(

@@ -61,6 +61,12 @@ def load_bundled(symbol: str) -> pd.DataFrame:
     return _close_only(table[column])
 
 
+def bundled_close(symbol: str) -> pd.Series:
+    """The cached close series of a bundled symbol: a read-only view, do not mutate."""
+    filename, column = _SOURCES[symbol]
+    return _read(filename)[column or "close"]
+
+
 @lru_cache(maxsize=8)  # four files
 def _read(filename: str) -> pd.DataFrame:
     """One bundled file as float64 columns on a ``timestamp`` index (cached; never mutate)."""

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.db import BarRow, InstrumentRow
 from core.instruments import AssetClass, Instrument, default_instrument
 from core.instruments import repository as instruments
-from core.marketdata._bundled import BUNDLED_SYMBOLS, load_bundled
+from core.marketdata._bundled import BUNDLED_SYMBOLS, bundled_close, load_bundled
 from core.marketdata._frames import BAR_COLUMNS, has_ohlc
 from core.marketdata._importer import read_bars_file
 from core.marketdata._yahoo import YahooAdapter, network_available
@@ -90,12 +90,24 @@ class MarketDataService:
         return pd.DataFrame(columns).sort_index().ffill()
 
     def last_price(self, symbol: str, as_of=None) -> float | None:
-        """The last close at or before ``as_of`` (the last one known when None)."""
-        try:
-            closes = self.bars(symbol, end=as_of)["close"].dropna()
-        except MarketDataError:
-            return None
-        return float(closes.iloc[-1]) if len(closes) else None
+        """The last close at or before ``as_of`` (the last one known when None).
+
+        A daily bar is stamped with its date and counts as known on that date."""
+        if symbol in BUNDLED_SYMBOLS:
+            closes = bundled_close(symbol)
+            end = len(closes) if as_of is None else closes.index.searchsorted(_ts(as_of), "right")
+            return float(closes.iloc[end - 1]) if end else None
+        query = (
+            select(BarRow.close)
+            .join(InstrumentRow)
+            .where(InstrumentRow.symbol == symbol)
+            .order_by(BarRow.ts.desc())
+            .limit(1)
+        )
+        if as_of is not None:
+            query = query.where(BarRow.ts <= _ts(as_of).to_pydatetime())
+        with self._sessions() as session:
+            return session.scalar(query)
 
     def last_prices(self, symbols, as_of=None) -> dict[str, float]:
         prices = {s: self.last_price(s, as_of) for s in symbols}
@@ -132,7 +144,7 @@ class MarketDataService:
         with self._sessions.begin() as session:
             row = instruments.ensure(session, instrument, source)
             replaced = self._clear_bars(session, row, symbol, replace)
-            session.execute(insert(BarRow), _bar_records(row.id, bars))
+            session.execute(insert(BarRow.__table__), _bar_records(row.id, bars))
         return ImportReport(
             symbol, len(bars), bars.index[0], bars.index[-1], has_ohlc(bars), replaced
         )

@@ -20,10 +20,10 @@ from core.portfolio import _repository as repo
 from core.portfolio._ledger import Fill, Ledger, LedgerError, Side
 from core.portfolio._repository import PortfolioError
 from core.portfolio._valuation import (
-    TRADE_COLUMNS,
     daily_equity,
     positions_frame,
-    trade_record,
+    trades_frame,
+    trades_query,
     valuation,
 )
 
@@ -276,10 +276,11 @@ class PortfolioService:
         return positions_frame(ledger, self.marks(ledger, as_of))
 
     def trades(self, name: str) -> pd.DataFrame:
+        """Every fill, oldest first, with its notional and realized P&L."""
         with self._sessions() as session:
-            rows = repo.fills(session, repo.get_row(session, name))
-            records = [trade_record(f) for f in rows]
-        return pd.DataFrame(records, columns=TRADE_COLUMNS)
+            row = repo.get_row(session, name)
+            records = session.execute(trades_query(row.id)).all()
+        return trades_frame(records)
 
     def equity_curve(self, name: str) -> pd.DataFrame:
         with self._sessions() as session:
@@ -344,15 +345,10 @@ def _check_name(name: str) -> str:
 
 
 def _existing_fill(session: Session, row: PortfolioRow, client_order_id: str) -> FillRow | None:
-    """The fill booked for ``client_order_id`` (also when it came in through an import)."""
-    query = (
-        select(FillRow)
-        .outerjoin(OrderRow)
-        .where(FillRow.portfolio_id == row.id)
-        .where(
-            (OrderRow.client_order_id == client_order_id)
-            | (FillRow.fill_id == f"F-{client_order_id}")
-        )
+    """The fill booked for ``client_order_id`` (its id is ``F-<order id>``, also after an
+    import), found through the unique (portfolio, fill id) index."""
+    query = select(FillRow).where(
+        FillRow.portfolio_id == row.id, FillRow.fill_id == f"F-{client_order_id}"
     )
     return session.scalars(query).first()
 

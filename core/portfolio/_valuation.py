@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 
 import pandas as pd
+from sqlalchemy import select
 
-from core.db import FillRow, PortfolioRow
+from core.db import FillRow, InstrumentRow, PortfolioRow
 from core.instruments import repository as instruments
 from core.portfolio import _repository as repo
 from core.portfolio._ledger import Ledger
@@ -106,17 +107,21 @@ def daily_equity(row: PortfolioRow, events: list[tuple], closes: pd.DataFrame) -
     return curve
 
 
-def trade_record(f: FillRow) -> list:
-    return [
-        f.fill_id,
-        f.ts,
-        f.instrument.symbol,
-        f.side,
-        f.quantity,
-        f.price,
-        f.quantity * f.price * f.instrument.multiplier,
-        f.commission,
-        f.fees,
-        f.realized_pnl,
-        f.strategy,
-    ]
+def trades_query(portfolio_id: int):
+    """Columns of the trades table, straight from the database (no ORM objects)."""
+    return (
+        select(
+            FillRow.fill_id, FillRow.ts, InstrumentRow.symbol, FillRow.side, FillRow.quantity,
+            FillRow.price, InstrumentRow.multiplier, FillRow.commission, FillRow.fees,
+            FillRow.realized_pnl, FillRow.strategy,
+        )
+        .join(InstrumentRow, FillRow.instrument_id == InstrumentRow.id)
+        .where(FillRow.portfolio_id == portfolio_id)
+        .order_by(FillRow.ts, FillRow.id)
+    )  # fmt: skip
+
+
+def trades_frame(records) -> pd.DataFrame:
+    frame = pd.DataFrame(records, columns=[*TRADE_COLUMNS[:6], "multiplier", *TRADE_COLUMNS[7:]])
+    frame["multiplier"] = frame["quantity"] * frame["price"] * frame["multiplier"]
+    return frame.rename(columns={"multiplier": "notional"})[TRADE_COLUMNS]

@@ -38,7 +38,8 @@ def test_upload_valid_csv_adds_the_symbol(app):
 
 def test_broken_csv_names_row_column_and_rule_and_stores_nothing(app):
     at = app("market_data")
-    csv = "Date,Open,High,Low,Close,Volume\n2023-01-03,10,11,9.5,10.5,100\n2023-01-04,10,9,8,9.5,100\n"
+    csv = "Date,Open,High,Low,Close,Volume\n2023-01-03,10,11,9.5,10.5,100\n"
+    csv += "2023-01-04,10,9,8,9.5,100\n"
     at.sidebar.file_uploader(key="upload_file").set_value(("bad.csv", csv.encode(), "text/csv"))
     at.sidebar.text_input(key="upload_symbol").set_value("BAD")
     at.sidebar.button(key="upload_button").click().run()
