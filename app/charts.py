@@ -87,7 +87,16 @@ def price_figure(
     fig.update_layout(xaxis_rangeslider_visible=False, title=symbol, showlegend=False)
     if log_scale:
         fig.update_yaxes(type="log", row=1, col=1)
+    if _weekday_daily(bars.index):
+        fig.update_xaxes(rangebreaks=[dict(bounds=["sat", "mon"])])  # no empty weekends
     return _layout(fig, 520)
+
+
+def _weekday_daily(index: pd.DatetimeIndex) -> bool:
+    """Daily bars that never fall on a weekend (equities, indices)."""
+    if len(index) < 2 or (index.normalize() != index).any():
+        return False
+    return bool((index.dayofweek < 5).all())
 
 
 def allocation_figure(positions: pd.DataFrame, cash: float) -> go.Figure:
