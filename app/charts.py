@@ -96,7 +96,7 @@ def _weekday_daily(index: pd.DatetimeIndex) -> bool:
     """Daily bars that never fall on a weekend (equities, indices)."""
     if len(index) < 2 or (index.normalize() != index).any():
         return False
-    return bool((index.dayofweek < 5).all())
+    return bool((index.day_of_week < 5).all())
 
 
 def allocation_figure(positions: pd.DataFrame, cash: float) -> go.Figure:
