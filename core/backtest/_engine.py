@@ -1,0 +1,270 @@
+"""The event-driven engine: bars → strategy → orders → fills → portfolio, bar by bar.
+
+Conventions (docs/BACKTESTING.md): orders placed at a bar's close fill at the next bar's
+open (or that close with ``same_close``); a signal on the last bar is never filled;
+equity is cash plus positions marked at each bar's close, starting at the first bar.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.backtest._data import MarketFrame
+from core.backtest._trades import TradeTracker
+from core.execution import (
+    ExecutionConfig,
+    Order,
+    OrderStatus,
+    OrderType,
+    SimulatedBroker,
+    TimeInForce,
+)
+from core.instruments import Instrument
+from core.portfolio import Ledger, Side
+from core.strategies import Strategy
+
+
+class StopRequested(Exception):
+    """Raised inside the loop when the caller asks to stop."""
+
+
+@dataclass
+class RawRun:
+    """What the engine produces; :mod:`core.backtest._result` turns it into tables."""
+
+    market: MarketFrame
+    equity: np.ndarray
+    cash: np.ndarray
+    exposure: np.ndarray  # gross position value / equity at each close
+    position: np.ndarray  # net position value per bar (all symbols)
+    broker: SimulatedBroker
+    trades: TradeTracker
+    ledger: Ledger
+
+
+class _Ctx:
+    """The backtest's implementation of :class:`core.strategies.Context`."""
+
+    def __init__(self, engine: BacktestEngine):
+        self._e = engine
+        self.i = 0
+        self.symbols = engine.market.symbols
+        self.symbol = self.symbols[0]
+        self._close0 = engine._C[0]
+        self.params = engine.strategy.params
+
+    def _j(self, symbol: str | None) -> int:
+        return 0 if symbol is None else self._e.column[symbol]
+
+    def close(self, symbol: str | None = None) -> float:
+        return self._close0[self.i] if symbol is None else self._e._C[self._e.column[symbol]][self.i]
+
+    def bar(self, symbol: str | None = None):
+        e, j, i = self._e, self._j(symbol), self.i
+        return e._O[j][i], e._H[j][i], e._L[j][i], e._C[j][i], e._V[j][i]
+
+    def has_bar(self, symbol: str | None = None) -> bool:
+        return not math.isnan(self._e._C[self._j(symbol)][self.i])
+
+    def history(self, symbol: str | None = None, field: str = "close") -> np.ndarray:
+        """Values of ``field`` up to and including the current bar (no look-ahead)."""
+        return getattr(self._e.market, field)[: self.i + 1, self._j(symbol)]
+
+    @property
+    def time(self):
+        return self._e.market.index[self.i]
+
+    def position(self, symbol: str | None = None) -> float:
+        return self._e.ledger.quantity(symbol or self.symbol)
+
+    @property
+    def cash(self) -> float:
+        return self._e.ledger.cash
+
+    @property
+    def equity(self) -> float:
+        return self._e.ledger.equity(self._e.marks())
+
+    # -- orders ------------------------------------------------------------------------
+    def go_long(self, symbol: str | None = None, tag: str = "") -> Order:
+        return self._target(symbol, 1, tag)
+
+    def go_short(self, symbol: str | None = None, tag: str = "") -> Order:
+        return self._target(symbol, -1, tag)
+
+    def go_flat(self, symbol: str | None = None, tag: str = "") -> Order:
+        return self._target(symbol, 0, tag)
+
+    def _target(self, symbol: str | None, target: int, tag: str) -> Order:
+        side = Side.BUY if target > 0 or (target == 0 and self.position(symbol) < 0) else Side.SELL
+        return self._submit(symbol, side, None, target=target, tag=tag)
+
+    def buy(self, quantity: float, symbol: str | None = None, **order) -> Order:
+        return self._submit(symbol, Side.BUY, quantity, **order)
+
+    def sell(self, quantity: float, symbol: str | None = None, **order) -> Order:
+        return self._submit(symbol, Side.SELL, quantity, **order)
+
+    def bracket(self, side, quantity, *, stop_loss, take_profit, symbol=None, **entry) -> Order:
+        """An entry with a stop-loss and a take-profit attached (one cancels the other)."""
+        side = Side(side)
+        parent = self._submit(symbol, side, quantity, **entry)
+        exit_side = Side.SELL if side is Side.BUY else Side.BUY
+        for kind, price in ((OrderType.STOP, stop_loss), (OrderType.TAKE_PROFIT, take_profit)):
+            child = Order(0, symbol or self.symbol, exit_side, quantity, type=kind, created_at=self.i,
+                          status=OrderStatus.PENDING, parent=parent.id, oco=parent.id,
+                          stop_price=price if kind is OrderType.STOP else None,
+                          limit_price=price if kind is OrderType.TAKE_PROFIT else None)  # fmt: skip
+            parent.children.append(self._e.broker.submit(child).id)
+        return parent
+
+    def cancel(self, order_id: int) -> bool:
+        return self._e.broker.cancel(order_id)
+
+    def modify(self, order_id: int, **changes) -> Order:
+        return self._e.broker.modify(order_id, **changes)
+
+    def open_orders(self, symbol: str | None = None) -> list[Order]:
+        return [o for o in self._e.broker.active if symbol is None or o.symbol == symbol]
+
+    def target_weights(self, weights: dict[str, float], tag: str = "") -> None:
+        """Market orders that bring each instrument to weight × equity at this close."""
+        marks = self._e.marks()
+        equity = self._e.ledger.equity(marks)
+        for symbol, weight in weights.items():
+            price = marks.get(symbol, math.nan)
+            if math.isnan(price):
+                continue
+            instrument = self._e.instruments[symbol]
+            wanted = weight * equity / (price * instrument.multiplier)
+            delta = _floor_step(wanted, instrument.quantity_step) - self.position(symbol)
+            if abs(delta) >= instrument.quantity_step:
+                side = Side.BUY if delta > 0 else Side.SELL
+                self._submit(symbol, side, abs(delta), tag=tag)
+
+    def _submit(self, symbol, side, quantity, *, target=None, type=OrderType.MARKET,
+                limit_price=None, stop_price=None, tif=TimeInForce.GTC, tag="") -> Order:  # fmt: skip
+        order = Order(0, symbol or self.symbol, side, quantity, target=target, type=OrderType(type),
+                      limit_price=limit_price, stop_price=stop_price, tif=TimeInForce(tif),
+                      created_at=self.i, tag=tag)  # fmt: skip
+        return self._e.broker.submit(order)
+
+
+def _floor_step(quantity: float, step: float) -> float:
+    sign = 1 if quantity >= 0 else -1
+    return sign * math.floor(abs(quantity) / step + 1e-9) * step
+
+
+class BacktestEngine:
+    """Runs one strategy over a :class:`MarketFrame`."""
+
+    def __init__(
+        self,
+        strategy: Strategy,
+        market: MarketFrame,
+        instruments: dict[str, Instrument],
+        *,
+        cash: float,
+        execution: ExecutionConfig | None = None,
+    ):
+        self.strategy, self.market, self.instruments = strategy, market, instruments
+        self.execution = execution or ExecutionConfig()
+        currency = instruments[market.symbols[0]].currency
+        self.ledger = Ledger(cash, currency, self.execution.allow_short, self.execution.allow_margin)
+        self.column = {s: j for j, s in enumerate(market.symbols)}
+        self._O, self._H, self._L, self._C, self._V = (
+            getattr(market, f).T.tolist() for f in ("open", "high", "low", "close", "volume")
+        )
+        self.broker = SimulatedBroker(self.execution, self.ledger, instruments, self._stats, self.marks)
+        self.trades = TradeTracker({s: instruments[s].multiplier for s in market.symbols})
+        self._i = 0
+
+    def marks(self) -> dict[str, float]:
+        i = self._i
+        return {s: self._C[j][i] for j, s in enumerate(self.market.symbols) if self._C[j][i] == self._C[j][i]}
+
+    def _stats(self, symbol: str) -> tuple[float, float]:
+        """Volatility and mean of the last ``lookback`` simple returns up to this bar."""
+        n = self.execution.slippage.lookback
+        closes = self.market.close[max(0, self._i - n) : self._i + 1, self.column[symbol]]
+        returns = np.diff(closes) / closes[:-1]
+        returns = returns[np.isfinite(returns)]
+        if len(returns) < 2:
+            return math.nan, math.nan
+        return float(returns.std(ddof=1)), float(returns.mean())
+
+    def run(
+        self,
+        progress: Callable[[float], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> RawRun:
+        n, k = self.market.n_bars, len(self.market.symbols)
+        equity, cash, gross, net = (np.empty(n) for _ in range(4))
+        ctx = _Ctx(self)
+        self.strategy.on_start(ctx)
+        broker, ledger, on_bar = self.broker, self.ledger, self.strategy.on_bar
+        same_close = self.execution.fill_timing == "same_close"
+        symbols, O, H, L, C, V = self.market.symbols, self._O, self._H, self._L, self._C, self._V
+        mult = [self.instruments[s].multiplier for s in symbols]
+        seen, report_every = 0, max(n // 50, 1)
+        for i in range(n):
+            self._i = ctx.i = i
+            if broker.active:
+                for j in range(k):
+                    c = C[j][i]
+                    if c == c:
+                        broker.on_bar(i, symbols[j], O[j][i], H[j][i], L[j][i], c, V[j][i])
+                if len(broker.executions) > seen:
+                    seen = self._record(ctx, seen)
+            on_bar(ctx)
+            if same_close and broker.active and i < n - 1:  # a last-bar signal never fills
+                for j in range(k):
+                    if C[j][i] == C[j][i]:
+                        broker.on_close(i, symbols[j], C[j][i], V[j][i])
+                if len(broker.executions) > seen:
+                    seen = self._record(ctx, seen)
+            self._mark(i, equity, cash, gross, net, C, mult)
+            if i % report_every == 0:
+                if progress:
+                    progress(i / n)
+                if should_stop and should_stop():
+                    raise StopRequested(f"stopped at bar {i} of {n}")
+        if progress:
+            progress(1.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            exposure = np.where(equity != 0, gross / equity, 0.0)
+        return RawRun(self.market, equity, cash, exposure, net, broker, self.trades, ledger)
+
+    def _mark(self, i, equity, cash, gross, net, C, mult) -> None:
+        value = gross_value = 0.0
+        for symbol, position in self.ledger.positions.items():
+            q = position.quantity
+            if q:
+                j = self.column[symbol]
+                price = C[j][i]
+                if price != price:  # no bar: last known close
+                    price = _last_valid(C[j], i)
+                v = q * price * mult[j]
+                value += v
+                gross_value += abs(v)
+        cash[i] = self.ledger.cash
+        equity[i] = cash[i] + value
+        gross[i], net[i] = gross_value, value
+
+    def _record(self, ctx: _Ctx, seen: int) -> int:
+        executions = self.broker.executions
+        for x in executions[seen:]:
+            signed = x.quantity if x.side is Side.BUY else -x.quantity
+            self.trades.on_execution(x.symbol, signed, x.price, x.commission, x.bar)
+            self.strategy.on_fill(ctx, x)
+        return len(executions)
+
+
+def _last_valid(values: list[float], i: int) -> float:
+    while i >= 0 and values[i] != values[i]:
+        i -= 1
+    return values[i] if i >= 0 else 0.0

@@ -1,0 +1,82 @@
+"""Orders as plain dataclasses (they live in hot loops)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from core.portfolio import Side
+
+
+class OrderType(StrEnum):
+    MARKET = "market"
+    LIMIT = "limit"
+    STOP = "stop"
+    STOP_LIMIT = "stop_limit"
+    TAKE_PROFIT = "take_profit"  # a limit order that only reduces a position
+
+
+class TimeInForce(StrEnum):
+    DAY = "day"  # expires after the first bar on which it could fill
+    GTC = "gtc"
+
+
+class OrderStatus(StrEnum):
+    PENDING = "pending"  # a bracket child waiting for its entry to fill
+    OPEN = "open"
+    PARTIAL = "partial"
+    FILLED = "filled"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    REJECTED = "rejected"
+
+
+@dataclass(slots=True)
+class Order:
+    """An instruction to the simulated broker.
+
+    ``quantity`` None means "size it at the fill with the sizer" (the strategy said
+    which direction, the sizing rule says how much). ``oco`` links orders of which the
+    first to fill cancels the others (a bracket's stop-loss and take-profit).
+    """
+
+    id: int
+    symbol: str
+    side: Side
+    quantity: float | None
+    target: int | None = None  # −1, 0, +1: size at the fill to be short, flat or long
+    type: OrderType = OrderType.MARKET
+    limit_price: float | None = None
+    stop_price: float | None = None
+    tif: TimeInForce = TimeInForce.GTC
+    created_at: int = 0  # bar index
+    status: OrderStatus = OrderStatus.OPEN
+    filled: float = 0.0
+    parent: int | None = None
+    oco: int | None = None
+    triggered: bool = False  # a stop-limit whose stop has been touched
+    reason: str = ""
+    tag: str = ""
+    children: list[int] = field(default_factory=list)
+
+    @property
+    def active(self) -> bool:
+        return self.status in (OrderStatus.OPEN, OrderStatus.PARTIAL)
+
+    @property
+    def remaining(self) -> float | None:
+        return None if self.quantity is None else self.quantity - self.filled
+
+
+@dataclass(frozen=True, slots=True)
+class Execution:
+    """One fill produced by the broker."""
+
+    order_id: int
+    symbol: str
+    side: Side
+    quantity: float
+    price: float
+    commission: float
+    bar: int
+    tag: str = ""

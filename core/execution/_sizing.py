@@ -1,0 +1,68 @@
+"""Position sizing: how many units a strategy's "go long/short" becomes at the fill."""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from core.instruments import Instrument
+
+
+class Sizing(BaseModel):
+    """Sizing rule.
+
+    * ``fixed``: ``quantity`` units.
+    * ``percent``: ``percent`` of equity at the fill price.
+    * ``all_in``: floor(cash / (price × (1 + commission rate))) — every unit the cash buys.
+    * ``vol_target``: units so that the position's annualised volatility is ``vol_target``
+      of equity (volatility of simple returns over the recent bars), capped at all-in.
+    * ``kelly``: the Kelly fraction μ/σ² of recent returns, times ``kelly_fraction`` and
+      capped at ``kelly_cap`` of equity (never negative).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    method: Literal["fixed", "percent", "all_in", "vol_target", "kelly"] = "all_in"
+    quantity: float = Field(default=100.0, gt=0)
+    percent: float = Field(default=0.1, gt=0, le=10)
+    vol_target: float = Field(default=0.15, gt=0)
+    kelly_fraction: float = Field(default=0.5, gt=0, le=1)
+    kelly_cap: float = Field(default=1.0, gt=0, le=10)
+
+    def units(
+        self,
+        price: float,
+        cash: float,
+        equity: float,
+        instrument: Instrument,
+        *,
+        commission_rate: float = 0.0,
+        volatility: float = math.nan,
+        mean_return: float = math.nan,
+        periods_per_year: float = 252,
+    ) -> float:
+        """Units to trade at ``price`` (≥ 0, on the instrument's quantity step)."""
+        unit_cost = price * instrument.multiplier * (1 + commission_rate)
+        affordable = max(cash, 0.0) / unit_cost
+        if self.method == "fixed":
+            raw = self.quantity
+        elif self.method == "percent":
+            raw = self.percent * equity / unit_cost
+        elif self.method == "all_in":
+            raw = affordable
+        elif self.method == "vol_target":
+            annual = volatility * math.sqrt(periods_per_year)
+            raw = self.vol_target * equity / (annual * unit_cost) if annual > 0 else 0.0
+            raw = min(raw, affordable)
+        else:
+            kelly = mean_return / volatility**2 if volatility > 0 else 0.0
+            share = min(max(kelly * self.kelly_fraction, 0.0), self.kelly_cap)
+            raw = share * equity / unit_cost if math.isfinite(share) else 0.0
+        return _floor_to_step(raw, instrument.quantity_step)
+
+
+def _floor_to_step(quantity: float, step: float) -> float:
+    steps = math.floor(quantity / step + 1e-9)
+    return max(steps, 0) * step

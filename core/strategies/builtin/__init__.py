@@ -1,0 +1,1 @@
+"""Built-in strategies. Each module defines one Strategy subclass; the registry finds them."""

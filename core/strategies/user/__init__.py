@@ -1,0 +1,3 @@
+"""Drop a module here that defines a ``Strategy`` subclass with a unique ``name`` and a
+``Params`` model; it appears in the Backtest page and ``python -m core backtest``.
+See docs/STRATEGIES.md."""
