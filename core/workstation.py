@@ -6,6 +6,7 @@ import contextlib
 
 from sqlalchemy import select
 
+from core.backtest._service import BacktestService
 from core.config import Settings
 from core.db import MetaRow, create_db_engine, session_factory, upgrade
 from core.instruments import bundled_instruments
@@ -33,6 +34,7 @@ class Workstation:
         self.sessions = session_factory(self.engine)
         self.market = MarketDataService(self.sessions, allow_network=self.settings.allow_network)
         self.portfolios = PortfolioService(self.sessions, self.market)
+        self.backtests = BacktestService(self.sessions, self.market)
 
     @classmethod
     def open(cls, database_url: str | None = None, *, seed_demo: bool | None = None) -> Workstation:

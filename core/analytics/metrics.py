@@ -392,8 +392,10 @@ def conditional_value_at_risk(returns: ArrayLike, level: float = 0.95) -> float:
     if math.isnan(var):
         return math.nan
     # The smallest return is always ≤ the interpolated quantile, so the tail is not
-    # empty; min() keeps CVaR ≤ VaR when the mean of equal values rounds up a last bit.
-    return min(float(np.mean(values[values <= var])), var)
+    # empty. The mean of a tail lies between its minimum and the VaR; clipping keeps it
+    # there when the mean of (nearly) equal values rounds off by a last bit.
+    tail = values[values <= var]
+    return float(np.clip(np.mean(tail), tail.min(), var))
 
 
 # --- trades and positions --------------------------------------------------------------------

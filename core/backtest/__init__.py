@@ -3,5 +3,19 @@
 from core.backtest._config import BacktestConfig
 from core.backtest._data import MarketFrame
 from core.backtest._engine import BacktestEngine, RawRun, StopRequested
+from core.backtest._result import BacktestResult, build_result
+from core.backtest._service import BacktestService, build_strategy
+from core.backtest._vectorized import run_vectorized
 
-__all__ = ["BacktestConfig", "BacktestEngine", "MarketFrame", "RawRun", "StopRequested"]
+__all__ = [
+    "BacktestConfig",
+    "BacktestEngine",
+    "BacktestResult",
+    "BacktestService",
+    "MarketFrame",
+    "RawRun",
+    "StopRequested",
+    "build_result",
+    "build_strategy",
+    "run_vectorized",
+]

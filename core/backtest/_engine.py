@@ -61,7 +61,9 @@ class _Ctx:
         return 0 if symbol is None else self._e.column[symbol]
 
     def close(self, symbol: str | None = None) -> float:
-        return self._close0[self.i] if symbol is None else self._e._C[self._e.column[symbol]][self.i]
+        return (
+            self._close0[self.i] if symbol is None else self._e._C[self._e.column[symbol]][self.i]
+        )
 
     def bar(self, symbol: str | None = None):
         e, j, i = self._e, self._j(symbol), self.i
@@ -115,10 +117,19 @@ class _Ctx:
         parent = self._submit(symbol, side, quantity, **entry)
         exit_side = Side.SELL if side is Side.BUY else Side.BUY
         for kind, price in ((OrderType.STOP, stop_loss), (OrderType.TAKE_PROFIT, take_profit)):
-            child = Order(0, symbol or self.symbol, exit_side, quantity, type=kind, created_at=self.i,
-                          status=OrderStatus.PENDING, parent=parent.id, oco=parent.id,
-                          stop_price=price if kind is OrderType.STOP else None,
-                          limit_price=price if kind is OrderType.TAKE_PROFIT else None)  # fmt: skip
+            child = Order(
+                0,
+                symbol or self.symbol,
+                exit_side,
+                quantity,
+                type=kind,
+                created_at=self.i,
+                status=OrderStatus.PENDING,
+                parent=parent.id,
+                oco=parent.id,
+                stop_price=price if kind is OrderType.STOP else None,
+                limit_price=price if kind is OrderType.TAKE_PROFIT else None,
+            )
             parent.children.append(self._e.broker.submit(child).id)
         return parent
 
@@ -146,11 +157,32 @@ class _Ctx:
                 side = Side.BUY if delta > 0 else Side.SELL
                 self._submit(symbol, side, abs(delta), tag=tag)
 
-    def _submit(self, symbol, side, quantity, *, target=None, type=OrderType.MARKET,
-                limit_price=None, stop_price=None, tif=TimeInForce.GTC, tag="") -> Order:  # fmt: skip
-        order = Order(0, symbol or self.symbol, side, quantity, target=target, type=OrderType(type),
-                      limit_price=limit_price, stop_price=stop_price, tif=TimeInForce(tif),
-                      created_at=self.i, tag=tag)  # fmt: skip
+    def _submit(
+        self,
+        symbol,
+        side,
+        quantity,
+        *,
+        target=None,
+        type=OrderType.MARKET,
+        limit_price=None,
+        stop_price=None,
+        tif=TimeInForce.GTC,
+        tag="",
+    ) -> Order:
+        order = Order(
+            0,
+            symbol or self.symbol,
+            side,
+            quantity,
+            target=target,
+            type=OrderType(type),
+            limit_price=limit_price,
+            stop_price=stop_price,
+            tif=TimeInForce(tif),
+            created_at=self.i,
+            tag=tag,
+        )
         return self._e.broker.submit(order)
 
 
@@ -174,18 +206,26 @@ class BacktestEngine:
         self.strategy, self.market, self.instruments = strategy, market, instruments
         self.execution = execution or ExecutionConfig()
         currency = instruments[market.symbols[0]].currency
-        self.ledger = Ledger(cash, currency, self.execution.allow_short, self.execution.allow_margin)
+        self.ledger = Ledger(
+            cash, currency, self.execution.allow_short, self.execution.allow_margin
+        )
         self.column = {s: j for j, s in enumerate(market.symbols)}
         self._O, self._H, self._L, self._C, self._V = (
             getattr(market, f).T.tolist() for f in ("open", "high", "low", "close", "volume")
         )
-        self.broker = SimulatedBroker(self.execution, self.ledger, instruments, self._stats, self.marks)
+        self.broker = SimulatedBroker(
+            self.execution, self.ledger, instruments, self._stats, self.marks
+        )
         self.trades = TradeTracker({s: instruments[s].multiplier for s in market.symbols})
         self._i = 0
 
     def marks(self) -> dict[str, float]:
         i = self._i
-        return {s: self._C[j][i] for j, s in enumerate(self.market.symbols) if self._C[j][i] == self._C[j][i]}
+        return {
+            s: self._C[j][i]
+            for j, s in enumerate(self.market.symbols)
+            if self._C[j][i] == self._C[j][i]
+        }
 
     def _stats(self, symbol: str) -> tuple[float, float]:
         """Volatility and mean of the last ``lookback`` simple returns up to this bar."""

@@ -12,8 +12,22 @@ from core.analytics import compute_metrics, periods_per_year_for
 from core.backtest._config import BacktestConfig
 from core.backtest._engine import RawRun
 
-ORDER_COLUMNS = ["id", "created", "symbol", "side", "type", "quantity", "target", "limit_price",
-                 "stop_price", "tif", "status", "filled", "reason", "tag"]  # fmt: skip
+ORDER_COLUMNS = [
+    "id",
+    "created",
+    "symbol",
+    "side",
+    "type",
+    "quantity",
+    "target",
+    "limit_price",
+    "stop_price",
+    "tif",
+    "status",
+    "filled",
+    "reason",
+    "tag",
+]
 EXECUTION_COLUMNS = ["time", "order_id", "symbol", "side", "quantity", "price", "commission", "tag"]
 
 
@@ -48,7 +62,9 @@ def build_result(config: BacktestConfig, raw: RawRun) -> BacktestResult:
     trades = raw.trades.frame(index)
     executions = _executions(raw, index)
     ppy = config.periods_per_year or periods_per_year_for(index)
-    notional = (executions["quantity"] * executions["price"]).to_numpy() if len(executions) else None
+    notional = (
+        (executions["quantity"] * executions["price"]).to_numpy() if len(executions) else None
+    )
     metrics = compute_metrics(
         raw.equity,
         trade_pnls=trades["pnl_net"].to_numpy(),
@@ -71,15 +87,33 @@ def build_result(config: BacktestConfig, raw: RawRun) -> BacktestResult:
 
 
 def _executions(raw: RawRun, index: pd.DatetimeIndex) -> pd.DataFrame:
-    rows = [(index[x.bar], x.order_id, x.symbol, str(x.side), x.quantity, x.price, x.commission, x.tag)
-            for x in raw.broker.executions]  # fmt: skip
+    rows = [
+        (index[x.bar], x.order_id, x.symbol, str(x.side), x.quantity, x.price, x.commission, x.tag)
+        for x in raw.broker.executions
+    ]
     return pd.DataFrame(rows, columns=EXECUTION_COLUMNS)
 
 
 def _orders(raw: RawRun, index: pd.DatetimeIndex) -> pd.DataFrame:
-    rows = [(o.id, index[o.created_at], o.symbol, str(o.side), str(o.type), o.quantity, o.target,
-             o.limit_price, o.stop_price, str(o.tif), str(o.status), o.filled, o.reason, o.tag)
-            for o in raw.broker.orders.values()]  # fmt: skip
+    rows = [
+        (
+            o.id,
+            index[o.created_at],
+            o.symbol,
+            str(o.side),
+            str(o.type),
+            o.quantity,
+            o.target,
+            o.limit_price,
+            o.stop_price,
+            str(o.tif),
+            str(o.status),
+            o.filled,
+            o.reason,
+            o.tag,
+        )
+        for o in raw.broker.orders.values()
+    ]
     return pd.DataFrame(rows, columns=ORDER_COLUMNS)
 
 

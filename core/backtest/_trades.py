@@ -7,8 +7,20 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-TRADE_COLUMNS = ["symbol", "direction", "entry_time", "exit_time", "entry_bar", "exit_bar",
-                 "qty", "entry_price", "exit_price", "pnl", "pnl_net", "commission"]  # fmt: skip
+TRADE_COLUMNS = [
+    "symbol",
+    "direction",
+    "entry_time",
+    "exit_time",
+    "entry_bar",
+    "exit_bar",
+    "qty",
+    "entry_price",
+    "exit_price",
+    "pnl",
+    "pnl_net",
+    "commission",
+]
 
 
 @dataclass
@@ -32,7 +44,9 @@ class TradeTracker:
     closed: list[tuple] = field(default_factory=list)
     _open: dict[str, _Open] = field(default_factory=dict)
 
-    def on_execution(self, symbol: str, signed_qty: float, price: float, commission: float, bar: int) -> None:
+    def on_execution(
+        self, symbol: str, signed_qty: float, price: float, commission: float, bar: int
+    ) -> None:
         trade = self._open.get(symbol)
         if trade is None:
             self._start(symbol, signed_qty, price, commission, bar)
@@ -60,20 +74,43 @@ class TradeTracker:
     def _start(self, symbol, signed_qty, price, commission, bar) -> None:
         direction = 1 if signed_qty > 0 else -1
         qty = abs(signed_qty)
-        self._open[symbol] = _Open(symbol, direction, bar, qty, qty, qty * price, qty,
-                                   commission=commission, multiplier=self.multipliers[symbol])  # fmt: skip
+        self._open[symbol] = _Open(
+            symbol,
+            direction,
+            bar,
+            qty,
+            qty,
+            qty * price,
+            qty,
+            commission=commission,
+            multiplier=self.multipliers[symbol],
+        )
 
     def _close(self, t: _Open, bar: int) -> None:
         entry = t.entry_cost / t.entry_qty
         exit_ = t.exit_value / t.exit_qty
         pnl = (t.exit_value - entry * t.exit_qty) * t.direction * t.multiplier
-        self.closed.append((t.symbol, t.direction, t.entry_bar, bar, t.qty, entry, exit_, pnl,
-                            pnl - t.commission, t.commission))  # fmt: skip
+        self.closed.append(
+            (
+                t.symbol,
+                t.direction,
+                t.entry_bar,
+                bar,
+                t.qty,
+                entry,
+                exit_,
+                pnl,
+                pnl - t.commission,
+                t.commission,
+            )
+        )
         del self._open[t.symbol]
 
     def frame(self, index: pd.DatetimeIndex) -> pd.DataFrame:
-        rows = [(s, "long" if d > 0 else "short", index[eb], index[xb], eb, xb, q, ep, xp, p, pn, c)
-                for s, d, eb, xb, q, ep, xp, p, pn, c in self.closed]  # fmt: skip
+        rows = [
+            (s, "long" if d > 0 else "short", index[eb], index[xb], eb, xb, q, ep, xp, p, pn, c)
+            for s, d, eb, xb, q, ep, xp, p, pn, c in self.closed
+        ]
         return pd.DataFrame(rows, columns=TRADE_COLUMNS)
 
     def open_trades(self) -> list[_Open]:

@@ -46,7 +46,15 @@ def _simulate(engine: BacktestEngine, targets: np.ndarray) -> RawRun:
     for t in np.flatnonzero(~np.isnan(targets)):
         if t >= n - 1:
             break  # a signal on the last bar is never filled
-        order = Order(0, symbol, Side.BUY, None, target=int(targets[t]), type=OrderType.MARKET, created_at=int(t))
+        order = Order(
+            0,
+            symbol,
+            Side.BUY,
+            None,
+            target=int(targets[t]),
+            type=OrderType.MARKET,
+            created_at=int(t),
+        )
         broker.submit(order)
         fill_bar = int(t) if same_close else int(t) + 1
         engine._i = fill_bar
@@ -54,8 +62,15 @@ def _simulate(engine: BacktestEngine, targets: np.ndarray) -> RawRun:
         if same_close:
             broker.on_close(fill_bar, symbol, float(C[t]), float(V[t]))
         else:
-            broker.on_bar(fill_bar, symbol, float(O[fill_bar]), float(H[fill_bar]), float(L[fill_bar]),
-                          float(C[fill_bar]), float(V[fill_bar]))  # fmt: skip
+            broker.on_bar(
+                fill_bar,
+                symbol,
+                float(O[fill_bar]),
+                float(H[fill_bar]),
+                float(L[fill_bar]),
+                float(C[fill_bar]),
+                float(V[fill_bar]),
+            )
         for x in broker.executions[seen:]:
             signed = x.quantity if x.side is Side.BUY else -x.quantity
             engine.trades.on_execution(x.symbol, signed, x.price, x.commission, x.bar)
@@ -75,4 +90,6 @@ def _curves(engine: BacktestEngine, close, bars, cash_after, qty_after) -> RawRu
     equity = cash + value
     with np.errstate(divide="ignore", invalid="ignore"):
         exposure = np.where(equity != 0, np.abs(value) / equity, 0.0)
-    return RawRun(engine.market, equity, cash, exposure, value, engine.broker, engine.trades, engine.ledger)
+    return RawRun(
+        engine.market, equity, cash, exposure, value, engine.broker, engine.trades, engine.ledger
+    )

@@ -4,6 +4,7 @@ from core.db._engine import create_db_engine, session_factory
 from core.db._migrate import upgrade
 from core.db._models import (
     AuditEventRow,
+    BacktestRunRow,
     BarRow,
     Base,
     CashMovementRow,
@@ -19,6 +20,7 @@ from core.db._models import (
 
 __all__ = [
     "AuditEventRow",
+    "BacktestRunRow",
     "BarRow",
     "Base",
     "CashMovementRow",

@@ -65,7 +65,11 @@ class SimulatedBroker:
 
     def cancel(self, order_id: int, reason: str = "cancelled") -> bool:
         order = self.orders.get(order_id)
-        if order is None or order.status not in (OrderStatus.OPEN, OrderStatus.PARTIAL, OrderStatus.PENDING):
+        if order is None or order.status not in (
+            OrderStatus.OPEN,
+            OrderStatus.PARTIAL,
+            OrderStatus.PENDING,
+        ):
             return False
         order.status, order.reason = OrderStatus.CANCELLED, reason
         for child in order.children:
@@ -92,7 +96,9 @@ class SimulatedBroker:
         return any(o.symbol == symbol for o in self.active)
 
     # -- matching ---------------------------------------------------------------------------
-    def on_bar(self, bar: int, symbol: str, o: float, h: float, l: float, c: float, v: float) -> None:  # noqa: E741
+    def on_bar(
+        self, bar: int, symbol: str, o: float, h: float, l: float, c: float, v: float
+    ) -> None:
         """Match every active order of ``symbol`` placed before ``bar`` against it."""
         touched = False
         for order in list(self.active):
@@ -110,11 +116,15 @@ class SimulatedBroker:
     def on_close(self, bar: int, symbol: str, c: float, v: float) -> None:
         """``same_close`` timing: fill the market orders placed on this bar at its close."""
         for order in list(self.active):
-            if order.symbol == symbol and order.created_at == bar and order.type is OrderType.MARKET:
+            if (
+                order.symbol == symbol
+                and order.created_at == bar
+                and order.type is OrderType.MARKET
+            ):
                 self._execute(order, self._slip(c, order), bar, v)
         self.active = [x for x in self.active if x.active]
 
-    def _trigger(self, order: Order, o: float, h: float, l: float) -> float | None:  # noqa: E741
+    def _trigger(self, order: Order, o: float, h: float, l: float) -> float | None:
         kind, buying = order.type, order.side is BUY
         if kind is OrderType.MARKET:
             return self._slip(o, order)
@@ -124,10 +134,12 @@ class SimulatedBroker:
             hit = h >= order.stop_price if buying else l <= order.stop_price
             if not hit:
                 return None
-            return self._slip(max(o, order.stop_price) if buying else min(o, order.stop_price), order)
+            return self._slip(
+                max(o, order.stop_price) if buying else min(o, order.stop_price), order
+            )
         return self._stop_limit(order, o, h, l)
 
-    def _stop_limit(self, order: Order, o: float, h: float, l: float) -> float | None:  # noqa: E741
+    def _stop_limit(self, order: Order, o: float, h: float, l: float) -> float | None:
         buying = order.side is BUY
         if order.triggered:
             return _limit_price(buying, order.limit_price, o, h, l)
@@ -177,10 +189,14 @@ class SimulatedBroker:
     def _units(self, symbol: str, price: float) -> float:
         volatility, mean = self._stats(symbol)
         return self.config.sizing.units(
-            price, self.ledger.cash, self.ledger.equity({**self._marks(), symbol: price}),
+            price,
+            self.ledger.cash,
+            self.ledger.equity({**self._marks(), symbol: price}),
             self.instruments[symbol],
-            commission_rate=self._rate, volatility=volatility, mean_return=mean,
-        )  # fmt: skip
+            commission_rate=self._rate,
+            volatility=volatility,
+            mean_return=mean,
+        )
 
     def _book(self, order: Order, side: Side, quantity: float, price: float, bar: int) -> bool:
         instrument = self.instruments[order.symbol]
@@ -208,7 +224,10 @@ class SimulatedBroker:
         if order.oco is not None and order.status is OrderStatus.FILLED:
             for other in self.active:
                 if other.oco == order.oco and other.id != order.id and other.active:
-                    other.status, other.reason = OrderStatus.CANCELLED, f"OCO: order {order.id} filled"
+                    other.status, other.reason = (
+                        OrderStatus.CANCELLED,
+                        f"OCO: order {order.id} filled",
+                    )
 
     def _capped(self, order: Order, quantity: float, volume: float) -> float:
         cap = self.config.participation
@@ -226,7 +245,7 @@ class SimulatedBroker:
         order.status, order.reason = status, reason
 
 
-def _limit_price(buying: bool, limit: float, o: float, h: float, l: float) -> float | None:  # noqa: E741
+def _limit_price(buying: bool, limit: float, o: float, h: float, l: float) -> float | None:
     if buying:
         return min(o, limit) if l <= limit else None
     return max(o, limit) if h >= limit else None
@@ -245,7 +264,10 @@ def _check(order: Order, instruments: dict[str, Instrument]) -> str:
             return "quantity must be positive"
     needs_limit = order.type in (OrderType.LIMIT, OrderType.STOP_LIMIT, OrderType.TAKE_PROFIT)
     needs_stop = order.type in (OrderType.STOP, OrderType.STOP_LIMIT)
-    for needed, value, label in ((needs_limit, order.limit_price, "limit"), (needs_stop, order.stop_price, "stop")):
+    for needed, value, label in (
+        (needs_limit, order.limit_price, "limit"),
+        (needs_stop, order.stop_price, "stop"),
+    ):
         if needed and (value is None or not math.isfinite(value) or value <= 0):
             return f"a {order.type} order needs a positive {label} price"
     return ""

@@ -111,14 +111,22 @@ def trades_query(portfolio_id: int):
     """Columns of the trades table, straight from the database (no ORM objects)."""
     return (
         select(
-            FillRow.fill_id, FillRow.ts, InstrumentRow.symbol, FillRow.side, FillRow.quantity,
-            FillRow.price, InstrumentRow.multiplier, FillRow.commission, FillRow.fees,
-            FillRow.realized_pnl, FillRow.strategy,
+            FillRow.fill_id,
+            FillRow.ts,
+            InstrumentRow.symbol,
+            FillRow.side,
+            FillRow.quantity,
+            FillRow.price,
+            InstrumentRow.multiplier,
+            FillRow.commission,
+            FillRow.fees,
+            FillRow.realized_pnl,
+            FillRow.strategy,
         )
         .join(InstrumentRow, FillRow.instrument_id == InstrumentRow.id)
         .where(FillRow.portfolio_id == portfolio_id)
         .order_by(FillRow.ts, FillRow.id)
-    )  # fmt: skip
+    )
 
 
 def trades_frame(records) -> pd.DataFrame:

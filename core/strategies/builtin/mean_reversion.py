@@ -19,10 +19,16 @@ from core.strategies._params import StrategyParams
 
 class MeanReversionParams(StrategyParams):
     lookback: int = Field(20, ge=3, le=500, description="bars in the rolling mean and std")
-    entry_z: float = Field(2.0, ge=0.1, le=5, description="|z| that opens a position",
-                           json_schema_extra={"step": 0.1})  # fmt: skip
-    exit_z: float = Field(0.5, ge=0, le=5, description="|z| inside which the position closes",
-                          json_schema_extra={"step": 0.1})  # fmt: skip
+    entry_z: float = Field(
+        2.0, ge=0.1, le=5, description="|z| that opens a position", json_schema_extra={"step": 0.1}
+    )
+    exit_z: float = Field(
+        0.5,
+        ge=0,
+        le=5,
+        description="|z| inside which the position closes",
+        json_schema_extra={"step": 0.1},
+    )
     long_short: bool = Field(False, description="also sell short above +entry_z")
 
     @model_validator(mode="after")

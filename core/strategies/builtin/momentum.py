@@ -20,8 +20,13 @@ from core.strategies.builtin._signals import changes_only
 
 class MomentumParams(StrategyParams):
     lookback: int = Field(60, ge=2, le=500, description="bars between the two closes compared")
-    threshold: float = Field(0.0, ge=0, le=1, description="ROC beyond which a position is taken",
-                             json_schema_extra={"step": 0.005})  # fmt: skip
+    threshold: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="ROC beyond which a position is taken",
+        json_schema_extra={"step": 0.005},
+    )
     long_short: bool = Field(False, description="go short on negative momentum instead of flat")
 
 
@@ -46,7 +51,9 @@ class Momentum(Strategy):
         self._roc, self._target = RateOfChange(self.params.lookback), math.nan
 
     def on_bar(self, ctx) -> None:
-        target = _target(self._roc.update(ctx.close()), self.params.threshold, self.params.long_short)
+        target = _target(
+            self._roc.update(ctx.close()), self.params.threshold, self.params.long_short
+        )
         if not math.isnan(target) and target != self._target:
             self._target = target
             _order(ctx, target)
