@@ -1,0 +1,144 @@
+"""``backtest`` and ``strategies``: run a strategy over history; list what can run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.backtest import BacktestConfig
+from core.cli._output import emit, open_workstation, table
+from core.execution import CommissionModel, ExecutionConfig, Sizing, SlippageModel
+from core.strategies import get_strategy, param_space, parse_overrides, registry
+
+TRADE_KEYS = [
+    "symbol",
+    "direction",
+    "entry_time",
+    "exit_time",
+    "qty",
+    "entry_price",
+    "exit_price",
+    "pnl",
+    "pnl_net",
+    "commission",
+]
+METRIC_KEYS = [
+    "total_return",
+    "cagr",
+    "volatility",
+    "sharpe",
+    "sortino",
+    "max_drawdown",
+    "calmar",
+    "var_95",
+    "cvar_95",
+    "var_99",
+    "cvar_99",
+    "win_rate",
+    "profit_factor",
+    "n_trades",
+]
+SIZING = ["all_in", "fixed", "percent", "vol_target", "kelly"]
+
+
+def add_run_options(parser) -> None:
+    """The data, cash, cost, fill and sizing options shared by backtest, montecarlo, optimize."""
+    parser.add_argument("--strategy", required=True, help="see `python -m core strategies`")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--symbol", action="append", help="bundled or imported symbol (repeatable)")
+    source.add_argument("--data", type=Path, help="CSV or Parquet file of bars")
+    parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--start", help="first date (YYYY-MM-DD)")
+    parser.add_argument("--end", help="last date (YYYY-MM-DD)")
+    parser.add_argument("--cash", type=float, default=100_000.0)
+    parser.add_argument("--commission", type=float, default=0.0, help="fraction of notional")
+    parser.add_argument("--slippage-bps", type=float, default=0.0)
+    parser.add_argument("--fill", choices=["next_open", "same_close"], default="next_open")
+    parser.add_argument("--sizing", choices=SIZING, default="all_in")
+    parser.add_argument("--size", type=float, help="units for fixed sizing, share for percent")
+    parser.add_argument("--allow-short", action=argparse_bool(), default=True)
+
+
+def argparse_bool():
+    import argparse
+
+    return argparse.BooleanOptionalAction
+
+
+def register(commands, shared) -> None:
+    run = commands.add_parser("backtest", help="run a strategy over history", parents=[shared])
+    add_run_options(run)
+    run.add_argument("--vectorized", action="store_true", help="use the array path")
+    run.add_argument("--no-save", action="store_true", help="do not store the run")
+    run.set_defaults(handler=backtest)
+    lister = commands.add_parser(
+        "strategies", help="list strategies and parameters", parents=[shared]
+    )
+    lister.set_defaults(handler=list_strategies)
+
+
+def config_from_args(args) -> BacktestConfig:
+    cls = get_strategy(args.strategy)
+    params = parse_overrides(cls.Params, args.param)
+    sizing = {"method": args.sizing}
+    if args.size is not None:
+        sizing["quantity" if args.sizing == "fixed" else "percent"] = args.size
+    execution = ExecutionConfig(
+        fill_timing=args.fill,
+        commission=CommissionModel(rate=args.commission),
+        slippage=SlippageModel(bps=args.slippage_bps),
+        sizing=Sizing(**sizing),
+        allow_short=args.allow_short,
+    )
+    symbols = tuple(s.strip().upper() for arg in args.symbol or [] for s in arg.split(","))
+    return BacktestConfig(
+        strategy=args.strategy,
+        params=params.model_dump(),
+        symbols=symbols,
+        data_file=str(args.data) if args.data else None,
+        start=args.start,
+        end=args.end,
+        cash=args.cash,
+        execution=execution,
+    )
+
+
+def backtest(args) -> None:
+    ws = open_workstation(args)
+    config = config_from_args(args)
+    result = ws.backtests.run(config, vectorized=args.vectorized, save=not args.no_save)
+    trades = result.trades[TRADE_KEYS]
+    payload = {
+        "run_id": result.run_id,
+        "strategy": config.strategy,
+        "params": config.params,
+        "start": result.equity.index[0],
+        "end": result.equity.index[-1],
+        "final_equity": result.final_equity,
+        "metrics": result.metrics,
+        "trades": trades,
+    }
+    metrics = "\n".join(f"{k:<14} {result.metrics[k]:.6g}" for k in METRIC_KEYS)
+    head = f"run {result.run_id}: final equity {result.final_equity:,.2f}"
+    text = f"{head}\n{metrics}\n\n{table(trades.tail(10))}"
+    emit(args, payload, text)
+
+
+def list_strategies(args) -> None:
+    rows = []
+    for name, cls in registry().items():
+        specs = [s.__dict__ for s in param_space(cls.Params)]
+        rows.append(
+            {
+                "name": name,
+                "label": cls.label,
+                "multi_asset": cls.multi_asset,
+                "doc": (cls.__doc__ or "").strip(),
+                "params": specs,
+            }
+        )
+    text = "\n".join(
+        f"{r['name']:<16} {r['label']}: "
+        + ", ".join(f"{p['name']}={p['default']}" for p in r["params"])
+        for r in rows
+    )
+    emit(args, {"strategies": rows}, text)
