@@ -108,3 +108,52 @@ def allocation_figure(positions: pd.DataFrame, cash: float) -> go.Figure:
     )
     fig.update_layout(title="Allocation", showlegend=False)
     return _layout(fig, 320)
+
+
+def add_trade_markers(fig: go.Figure, trades: pd.DataFrame, symbol: str) -> go.Figure:
+    """Entry (▲ long / ▼ short) and exit (✕) markers on a price figure's first row."""
+    own = trades[trades["symbol"] == symbol]
+    if own.empty:
+        return fig
+    long_ = own["direction"] == "long"
+    for mask, name, marker, color in ((long_, "Long entry", "triangle-up", UP),
+                                      (~long_, "Short entry", "triangle-down", DOWN)):  # fmt: skip
+        part = own[mask]
+        if len(part):
+            fig.add_trace(go.Scatter(x=part["entry_time"], y=part["entry_price"], mode="markers", name=name,
+                                     marker=dict(symbol=marker, size=10, color=color)), 1, 1)  # fmt: skip
+    fig.add_trace(go.Scatter(x=own["exit_time"], y=own["exit_price"], mode="markers", name="Exit",
+                             marker=dict(symbol="x", size=9, color="#ffca28"),
+                             customdata=own["pnl_net"], hovertemplate="exit %{y:.2f}<br>P&L %{customdata:,.2f}"), 1, 1)  # fmt: skip
+    return fig
+
+
+def curves_figure(curves: dict[str, pd.Series], title: str = "Equity") -> go.Figure:
+    """Several equity curves on one chart (runs compared)."""
+    fig = go.Figure()
+    for name, series in curves.items():
+        fig.add_trace(go.Scattergl(x=series.index, y=series.values, name=name, mode="lines"))
+    fig.update_layout(title=title)
+    return _layout(fig, 380)
+
+
+def fan_figure(fan, levels, title: str = "Monte Carlo equity fan") -> go.Figure:
+    """Quantile bands of simulated equity per step (5–95 % and 25–75 %), median line."""
+    steps = list(range(fan.shape[0]))
+    fig = go.Figure()
+    for lo, hi, alpha in ((0, 4, 0.15), (1, 3, 0.3)):
+        fig.add_trace(go.Scatter(x=steps, y=fan[:, hi], line=dict(width=0), showlegend=False, hoverinfo="skip"))
+        fig.add_trace(go.Scatter(x=steps, y=fan[:, lo], fill="tonexty", line=dict(width=0),
+                                 fillcolor=f"rgba(66,165,245,{alpha})",
+                                 name=f"{levels[lo]:.0%}–{levels[hi]:.0%}"))  # fmt: skip
+    fig.add_trace(go.Scatter(x=steps, y=fan[:, 2], name="median", line=dict(color=LINE)))
+    fig.update_layout(title=title, xaxis_title="periods ahead")
+    return _layout(fig, 360)
+
+
+def histogram_figure(values, title: str, percent: bool = False) -> go.Figure:
+    fig = go.Figure(go.Histogram(x=values, nbinsx=60, marker_color=LINE))
+    fig.update_layout(title=title, bargap=0.02, showlegend=False)
+    if percent:
+        fig.update_xaxes(tickformat=".0%")
+    return _layout(fig, 280)

@@ -33,6 +33,14 @@ PAGES: tuple[PageSpec, ...] = (
         "Create portfolios, trade, follow P&L, export, import and merge.",
     ),
     PageSpec(
+        "../pages/backtest.py",
+        "Backtest",
+        ":material/query_stats:",
+        "backtest",
+        "Research",
+        "Run a strategy over history with costs; Monte Carlo, stress tests, compare runs.",
+    ),
+    PageSpec(
         "../pages/market_data.py",
         "Market Data",
         ":material/candlestick_chart:",

@@ -243,13 +243,16 @@ class BacktestEngine:
         should_stop: Callable[[], bool] | None = None,
     ) -> RawRun:
         n, k = self.market.n_bars, len(self.market.symbols)
-        equity, cash, gross, net = (np.empty(n) for _ in range(4))
         ctx = _Ctx(self)
         self.strategy.on_start(ctx)
         broker, ledger, on_bar = self.broker, self.ledger, self.strategy.on_bar
         same_close = self.execution.fill_timing == "same_close"
         symbols, O, H, L, C, V = self.market.symbols, self._O, self._H, self._L, self._C, self._V
         mult = [self.instruments[s].multiplier for s in symbols]
+        column, positions = self.column, ledger.positions
+        # Curves are collected in lists (appending a float is cheaper than numpy item
+        # assignment) and turned into arrays once at the end.
+        equity, cash, gross, net = [], [], [], []
         seen, report_every = 0, max(n // 50, 1)
         for i in range(n):
             self._i = ctx.i = i
@@ -267,7 +270,23 @@ class BacktestEngine:
                         broker.on_close(i, symbols[j], C[j][i], V[j][i])
                 if len(broker.executions) > seen:
                     seen = self._record(ctx, seen)
-            self._mark(i, equity, cash, gross, net, C, mult)
+            # mark to market at this close (no bar: the last known close)
+            value = gross_value = 0.0
+            for symbol, position in positions.items():
+                q = position.quantity
+                if q:
+                    j = column[symbol]
+                    price = C[j][i]
+                    if price != price:
+                        price = _last_valid(C[j], i)
+                    v = q * price * mult[j]
+                    value += v
+                    gross_value += abs(v)
+            money = ledger.cash
+            cash.append(money)
+            equity.append(money + value)
+            gross.append(gross_value)
+            net.append(value)
             if i % report_every == 0:
                 if progress:
                     progress(i / n)
@@ -275,25 +294,10 @@ class BacktestEngine:
                     raise StopRequested(f"stopped at bar {i} of {n}")
         if progress:
             progress(1.0)
+        equity, cash, gross, net = (np.array(x, dtype=float) for x in (equity, cash, gross, net))
         with np.errstate(divide="ignore", invalid="ignore"):
             exposure = np.where(equity != 0, gross / equity, 0.0)
         return RawRun(self.market, equity, cash, exposure, net, broker, self.trades, ledger)
-
-    def _mark(self, i, equity, cash, gross, net, C, mult) -> None:
-        value = gross_value = 0.0
-        for symbol, position in self.ledger.positions.items():
-            q = position.quantity
-            if q:
-                j = self.column[symbol]
-                price = C[j][i]
-                if price != price:  # no bar: last known close
-                    price = _last_valid(C[j], i)
-                v = q * price * mult[j]
-                value += v
-                gross_value += abs(v)
-        cash[i] = self.ledger.cash
-        equity[i] = cash[i] + value
-        gross[i], net[i] = gross_value, value
 
     def _record(self, ctx: _Ctx, seen: int) -> int:
         executions = self.broker.executions

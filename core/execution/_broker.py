@@ -50,6 +50,10 @@ class SimulatedBroker:
         self._stats = market_stats or (lambda symbol: (math.nan, math.nan))
         self._rate = config.commission.notional_rate
         self._marks = marks or dict
+        # Volatility and mean return are only read by volatility slippage and by the
+        # vol-target and Kelly sizers: skip computing them for the other rules.
+        self._slip_needs_stats = config.slippage.kind != "bps"
+        self._size_needs_stats = config.sizing.method in ("vol_target", "kelly")
 
     # -- order entry ------------------------------------------------------------------
     def submit(self, order: Order) -> Order:
@@ -151,7 +155,7 @@ class SimulatedBroker:
         return start if within else None
 
     def _slip(self, price: float, order: Order) -> float:
-        volatility, _ = self._stats(order.symbol)
+        volatility = self._stats(order.symbol)[0] if self._slip_needs_stats else math.nan
         return self.config.slippage.adjust(price, order.side is BUY, volatility)
 
     # -- booking ------------------------------------------------------------------------------
@@ -187,7 +191,7 @@ class SimulatedBroker:
         order.filled = abs(self.ledger.quantity(order.symbol))
 
     def _units(self, symbol: str, price: float) -> float:
-        volatility, mean = self._stats(symbol)
+        volatility, mean = self._stats(symbol) if self._size_needs_stats else (math.nan, math.nan)
         return self.config.sizing.units(
             price,
             self.ledger.cash,

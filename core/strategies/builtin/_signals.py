@@ -50,9 +50,10 @@ class Crossover:
         self._last = 0
 
     def update(self, fast: float, slow: float) -> int:
-        sign = sign_with_tolerance(fast - slow, slow)
-        if sign == 0:
+        diff = fast - slow  # sign_with_tolerance, inlined: this runs on every bar
+        if diff != diff or abs(diff) <= ZERO_TOLERANCE * abs(slow):
             return 0
+        sign = 1 if diff > 0 else -1
         last, self._last = self._last, sign
         return sign if last != 0 and last != sign else 0
 

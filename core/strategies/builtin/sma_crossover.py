@@ -8,8 +8,6 @@ so a trend already in place at the start is not entered.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from pydantic import Field, model_validator
 
@@ -41,13 +39,15 @@ class SmaCrossover(Strategy):
     def on_start(self, ctx) -> None:
         self._fast, self._slow = SMA(self.params.fast), SMA(self.params.slow)
         self._cross = Crossover()
+        self._steps = self._fast.update, self._slow.update, self._cross.update
 
     def on_bar(self, ctx) -> None:
         close = ctx.close()
-        fast, slow = self._fast.update(close), self._slow.update(close)
-        if math.isnan(slow):
+        fast_update, slow_update, cross_update = self._steps
+        fast, slow = fast_update(close), slow_update(close)
+        if slow != slow:  # NaN: the slow average does not exist yet
             return
-        cross = self._cross.update(fast, slow)
+        cross = cross_update(fast, slow)
         if cross > 0:
             ctx.go_long()
         elif cross < 0:

@@ -1,0 +1,34 @@
+"""Backtest: configure a strategy, run it with realistic costs, inspect, stress and compare."""
+
+import streamlit as st
+
+from app import backtest_panels as panels
+from app.services import workstation
+
+ws = workstation()
+st.title("Backtest")
+
+form, results = st.columns([1, 2.6], gap="large")
+with form:
+    config = panels.run_form(ws)
+with results:
+    result = panels.run(ws, config) if config else st.session_state.get(panels.RESULT)
+    if result is None:
+        st.info("Pick a strategy and an instrument, then **Run backtest**. Runs are saved and can be compared.")
+    chart, metrics, trades, montecarlo, stress, compare = st.tabs(
+        ["Chart", "Metrics", "Trades", "Monte Carlo", "Stress", "Compare runs"]
+    )
+    if result is not None:
+        with chart:
+            panels.result_overview(ws, result)
+        with metrics:
+            st.dataframe(panels.metrics_table(result.metrics), hide_index=True, key="bt_metrics")
+            st.caption(f"Run id {result.run_id} · {result.periods_per_year:g} periods per year")
+        with trades:
+            panels.trades_view(result)
+        with montecarlo:
+            panels.montecarlo_view(result)
+        with stress:
+            panels.stress_view(result)
+    with compare:
+        panels.compare_view(ws)

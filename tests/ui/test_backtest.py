@@ -1,0 +1,61 @@
+from core.backtest import BacktestConfig
+from core.execution import CommissionModel, ExecutionConfig
+
+
+def _tab(at, label):
+    return next(t for t in at.tabs if t.label == label)
+
+
+def test_backtest_page_runs_the_default_sma_crossover(app):
+    at = app("backtest")
+    assert at.selectbox(key="bt_strategy").value == "sma_crossover"
+    assert at.number_input(key="bt_sma_crossover_fast").value == 10  # from the params model
+    assert at.number_input(key="bt_sma_crossover_slow").value == 50
+
+    at.button(key="bt_run").click().run()
+    assert not at.exception, at.exception
+
+    from app.services import workstation
+
+    expected = workstation().backtests.run(
+        BacktestConfig(
+            strategy="sma_crossover",
+            params={"fast": 10, "slow": 50, "long_short": False},
+            symbols=("SPX",),
+            start="1999-01-04",
+            end="2018-12-31",
+            execution=ExecutionConfig(commission=CommissionModel(rate=0.001)),
+        ),
+        save=False,
+    )
+    metrics = {m.label: m.value for m in _tab(at, "Chart").metric}
+    assert metrics["Final equity"] == f"{expected.final_equity:,.0f}"
+    assert metrics["Trades"] == str(expected.metrics["n_trades"])
+    trades = _tab(at, "Trades").dataframe[0].value
+    assert len(trades) == expected.metrics["n_trades"]
+    assert len(_tab(at, "Compare runs").multiselect) == 1  # the run was saved
+
+
+def test_invalid_parameters_are_reported_not_run(app):
+    at = app("backtest")
+    at.number_input(key="bt_sma_crossover_fast").set_value(60)
+    at.number_input(key="bt_sma_crossover_slow").set_value(50)
+    at.button(key="bt_run").click().run()
+
+    assert any("must be shorter than slow" in e.value for e in at.error)
+    assert not [m for m in at.metric if m.label == "Final equity"]
+
+
+def test_monte_carlo_and_stress_tabs_after_a_run(app):
+    at = app("backtest")
+    at.button(key="bt_run").click().run()
+    at.number_input(key="mc_paths").set_value(2000)
+    at.button(key="mc_run").click().run()
+    assert not at.exception, at.exception
+
+    mc = {m.label: m.value for m in _tab(at, "Monte Carlo").metric}
+    assert mc["P(profit)"].endswith("%") and 0 <= float(mc["P(profit)"][:-1]) <= 100
+    stress = {m.label: m.value for m in _tab(at, "Stress").metric}
+    assert stress["Stressed max drawdown"].startswith("-")
+    # the crisis scenario deepens the drawdown relative to the original run
+    assert float(stress["Stressed max drawdown"][:-1]) < float(stress["Original max drawdown"][:-1])
