@@ -72,10 +72,9 @@ def price_figure(
             1,
             1,
         )
-    else:
-        fig.add_trace(
-            go.Scattergl(x=bars.index, y=bars["close"], name=symbol, line=dict(color=LINE)), 1, 1
-        )
+    else:  # plotly's WebGL traces ignore rangebreaks: SVG when weekends are skipped
+        trace = go.Scatter if _weekday_daily(bars.index) else go.Scattergl
+        fig.add_trace(trace(x=bars.index, y=bars["close"], name=symbol, line=dict(color=LINE)), 1, 1)
     if with_volume:
         colors = [
             UP if c >= o else DOWN

@@ -169,13 +169,14 @@ def test_bps_slippage_in_the_engine_on_both_sides():
 
 
 def test_per_share_commission_with_minimum_in_the_engine():
-    # 100 shares × 0.005 = 0.50 → minimum 1.00 on the fill at bar 1's open 101
+    # 50 shares × 0.005 = 0.25 → minimum 1.00 on the fill at bar 1's open 101
+    # cash after: 10 000 − 50 × 101 − 1 = 4949
     raw = run(
-        BuyAt(0, 100), commission=CommissionModel(kind="per_share", per_share=0.005, minimum=1)
+        BuyAt(0, 50), commission=CommissionModel(kind="per_share", per_share=0.005, minimum=1)
     )
     (fill,) = raw.broker.executions
     assert (fill.price, fill.commission) == (101.0, 1.0)
-    assert raw.cash[1] == pytest.approx(10_000 - 10_100 * 0 - 100 * 101 - 1.0 + 0.0)
+    assert raw.cash[1] == pytest.approx(4949.0)
 
 
 @pytest.mark.xfail(
@@ -185,19 +186,20 @@ def test_per_share_commission_with_minimum_in_the_engine():
     "makes the all-in order exceed cash and the ledger rejects the entry",
 )
 @pytest.mark.parametrize(
-    "commission",
+    ("commission", "cash"),
     [
-        CommissionModel(kind="fixed", fixed=1.0),
-        CommissionModel(kind="per_share", per_share=0.01),
-        CommissionModel(kind="percent", rate=0.0001, minimum=5.0),
+        # 10 100 / 101 = 100 shares exactly; + 1.00 fixed > cash → should buy 99 (9999 + 1)
+        (CommissionModel(kind="fixed", fixed=1.0), 10_100.0),
+        # 100 × 0.01 = 1.00 on top of 10 100 → should buy 99 (9999 + 0.99)
+        (CommissionModel(kind="per_share", per_share=0.01), 10_100.0),
+        # floor(10 102 / (101 × 1.0001)) = 100 → 10 100 + minimum 5 > 10 102 → should buy 99
+        (CommissionModel(kind="percent", rate=0.0001, minimum=5.0), 10_102.0),
     ],
     ids=["fixed", "per_share", "percent-minimum"],
 )
-def test_all_in_leaves_room_for_any_commission(commission):
-    # cash 10 000 at 101 (bar 1 open): 99 shares (9 999) plus the commission do not fit,
-    # so all-in should buy 98
-    raw = run(BuyAt(0), commission=commission)
-    assert [x.quantity for x in raw.broker.executions] == [98]
+def test_all_in_leaves_room_for_any_commission(commission, cash):
+    raw = run(BuyAt(0), commission=commission, cash=cash)
+    assert [x.quantity for x in raw.broker.executions] == [99]
 
 
 # -- sizing ------------------------------------------------------------------------------------------
