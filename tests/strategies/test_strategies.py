@@ -234,9 +234,10 @@ def param_table(cls: type[Strategy]) -> str:
     ]
     for s in param_space(cls.Params):
         default = f'"{s.default}"' if s.kind == "text" else str(s.default)
+        description = s.description.replace("|", "\\|")  # a pipe would end the cell
         lines.append(
             f"| `{s.name}` | {s.kind} | {default} | {number(s.low)} | {number(s.high)} "
-            f"| {number(s.step)} | {s.description.replace('|', chr(92) + '|')} |"
+            f"| {number(s.step)} | {description} |"
         )
     return "\n".join(lines)
 
@@ -353,7 +354,9 @@ def test_rebalancer_by_hand():
     # bar 2: equity 50 × 20 + 25 × 10 = 1250 → A: floor(625 / 20) = 31 (sell 19),
     #        B: floor(625 / 10) = 62 (buy 37); filled at bar 3: cash 380 − 370 = 10
     # bar 4: A 31 and B 62 are already on target → no order
-    raw = rebalance({"A": flat_bars([10, 10, 20, 20, 20]), "B": flat_bars([20, 20, 10, 10, 10])})
+    raw = rebalance(
+        {"A": flat_bars([10, 10, 20, 20, 20]), "B": flat_bars([20, 20, 10, 10, 10])}, every=2
+    )
     fills = [(x.bar, x.symbol, str(x.side), x.quantity, x.price) for x in raw.broker.executions]
     assert fills == [
         (1, "A", "buy", 50, 10.0),
@@ -377,7 +380,9 @@ def test_rebalancer_by_hand():
 )
 def test_rebalancer_does_not_depend_on_symbol_order():
     # the same example with B listed first: the bar-3 buy of 37 B needs the A sale's cash
-    raw = rebalance({"B": flat_bars([20, 20, 10, 10, 10]), "A": flat_bars([10, 10, 20, 20, 20])})
+    raw = rebalance(
+        {"B": flat_bars([20, 20, 10, 10, 10]), "A": flat_bars([10, 10, 20, 20, 20])}, every=2
+    )
     assert (raw.ledger.quantity("A"), raw.ledger.quantity("B")) == (31, 62)
 
 
