@@ -13,32 +13,61 @@ from pydantic import ValidationError
 from app import charts
 from app.param_form import param_inputs
 from core.backtest import BacktestConfig, BacktestResult
-from core.execution import CommissionModel, ExecutionConfig, SlippageModel, Sizing
+from core.execution import CommissionModel, ExecutionConfig, Sizing, SlippageModel
 from core.strategies import get_strategy, registry
 from core.workstation import Workstation
 
 RESULT = "bt_result"
-PERCENT_KEYS = {"total_return", "cagr", "volatility", "max_drawdown", "var_95", "cvar_95", "var_99",
-                "cvar_99", "win_rate", "exposure"}  # fmt: skip
+PERCENT_KEYS = {
+    "total_return",
+    "cagr",
+    "volatility",
+    "max_drawdown",
+    "var_95",
+    "cvar_95",
+    "var_99",
+    "cvar_99",
+    "win_rate",
+    "exposure",
+}
 METRIC_LABELS = {
-    "total_return": "Total return", "cagr": "CAGR", "volatility": "Volatility (ann.)",
-    "sharpe": "Sharpe", "sortino": "Sortino", "max_drawdown": "Max drawdown", "calmar": "Calmar",
-    "var_95": "VaR 95%", "cvar_95": "CVaR 95%", "var_99": "VaR 99%", "cvar_99": "CVaR 99%",
-    "win_rate": "Win rate", "profit_factor": "Profit factor", "average_trade": "Average trade",
-    "exposure": "Exposure", "turnover": "Turnover (ann.)", "n_trades": "Trades",
-}  # fmt: skip
+    "total_return": "Total return",
+    "cagr": "CAGR",
+    "volatility": "Volatility (ann.)",
+    "sharpe": "Sharpe",
+    "sortino": "Sortino",
+    "max_drawdown": "Max drawdown",
+    "calmar": "Calmar",
+    "var_95": "VaR 95%",
+    "cvar_95": "CVaR 95%",
+    "var_99": "VaR 99%",
+    "cvar_99": "CVaR 99%",
+    "win_rate": "Win rate",
+    "profit_factor": "Profit factor",
+    "average_trade": "Average trade",
+    "exposure": "Exposure",
+    "turnover": "Turnover (ann.)",
+    "n_trades": "Trades",
+}
 
 
 def run_form(ws: Workstation) -> BacktestConfig | None:
     """The strategy, data, parameter and cost inputs; a config when Run is pressed."""
     names = list(registry())
-    strategy = st.selectbox("Strategy", names, index=names.index("sma_crossover"), key="bt_strategy",
-                            format_func=lambda n: registry()[n].label or n)  # fmt: skip
+    strategy = st.selectbox(
+        "Strategy",
+        names,
+        index=names.index("sma_crossover"),
+        key="bt_strategy",
+        format_func=lambda n: registry()[n].label or n,
+    )
     cls = get_strategy(strategy)
     st.caption((cls.__doc__ or "").strip())
     symbols = list(ws.market.symbols()["symbol"])
     if cls.multi_asset:
-        chosen = st.multiselect("Instruments", symbols, default=["AAPL", "MSFT", "JNJ", "XOM"], key="bt_symbols")
+        chosen = st.multiselect(
+            "Instruments", symbols, default=["AAPL", "MSFT", "JNJ", "XOM"], key="bt_symbols"
+        )
     else:
         chosen = [st.selectbox("Instrument", symbols, index=symbols.index("SPX"), key="bt_symbol")]
     start, end = _date_range(ws, chosen)
@@ -46,15 +75,28 @@ def run_form(ws: Workstation) -> BacktestConfig | None:
         st.markdown("**Parameters**")
         raw = param_inputs(cls.Params, f"bt_{strategy}")
         execution, cash = _execution_inputs()
-        submitted = st.form_submit_button("Run backtest", type="primary", width="stretch", key="bt_run")
+        submitted = st.form_submit_button(
+            "Run backtest", type="primary", width="stretch", key="bt_run"
+        )
     if not submitted:
         return None
     try:
         params = cls.Params.model_validate(raw)
-        return BacktestConfig(strategy=strategy, params=params.model_dump(), symbols=tuple(chosen),
-                              start=start, end=end, cash=cash, execution=execution)  # fmt: skip
+        return BacktestConfig(
+            strategy=strategy,
+            params=params.model_dump(),
+            symbols=tuple(chosen),
+            start=start,
+            end=end,
+            cash=cash,
+            execution=execution,
+        )
     except ValidationError as exc:
-        st.error("; ".join(f"{'.'.join(map(str, e['loc'])) or 'parameters'}: {e['msg']}" for e in exc.errors()))
+        st.error(
+            "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or 'parameters'}: {e['msg']}" for e in exc.errors()
+            )
+        )
         return None
 
 
@@ -71,29 +113,51 @@ def _date_range(ws: Workstation, symbols: list[str]) -> tuple[date | None, date 
 
 def _execution_inputs() -> tuple[ExecutionConfig, float]:
     with st.expander("Costs, fills and sizing"):
-        cash = st.number_input("Starting cash", min_value=1.0, value=100_000.0, step=10_000.0, key="bt_cash")
-        commission = st.number_input("Commission (% of notional)", min_value=0.0, value=0.1, step=0.05,
-                                     key="bt_commission")  # fmt: skip
-        slippage = st.number_input("Slippage (bp)", min_value=0.0, value=0.0, step=1.0, key="bt_slippage")
-        fill = st.radio("Market orders fill at", ["next_open", "same_close"], horizontal=True, key="bt_fill",
-                        format_func=lambda x: "next open" if x == "next_open" else "same close")  # fmt: skip
-        sizing = st.selectbox("Sizing", ["all_in", "percent", "fixed", "vol_target", "kelly"], key="bt_sizing")
-        size = st.number_input("Size (units for fixed, share of equity for percent)", min_value=0.0001,
-                               value=1.0, key="bt_size")  # fmt: skip
+        cash = st.number_input(
+            "Starting cash", min_value=1.0, value=100_000.0, step=10_000.0, key="bt_cash"
+        )
+        commission = st.number_input(
+            "Commission (% of notional)", min_value=0.0, value=0.1, step=0.05, key="bt_commission"
+        )
+        slippage = st.number_input(
+            "Slippage (bp)", min_value=0.0, value=0.0, step=1.0, key="bt_slippage"
+        )
+        fill = st.radio(
+            "Market orders fill at",
+            ["next_open", "same_close"],
+            horizontal=True,
+            key="bt_fill",
+            format_func=lambda x: "next open" if x == "next_open" else "same close",
+        )
+        sizing = st.selectbox(
+            "Sizing", ["all_in", "percent", "fixed", "vol_target", "kelly"], key="bt_sizing"
+        )
+        size = st.number_input(
+            "Size (units for fixed, share of equity for percent)",
+            min_value=0.0001,
+            value=1.0,
+            key="bt_size",
+        )
         allow_short = st.checkbox("Allow short selling", value=True, key="bt_short")
     rule = {"method": sizing}
     if sizing in ("fixed", "percent"):
         rule["quantity" if sizing == "fixed" else "percent"] = size
-    execution = ExecutionConfig(fill_timing=fill, commission=CommissionModel(rate=commission / 100),
-                                slippage=SlippageModel(bps=slippage), sizing=Sizing(**rule),
-                                allow_short=allow_short)  # fmt: skip
+    execution = ExecutionConfig(
+        fill_timing=fill,
+        commission=CommissionModel(rate=commission / 100),
+        slippage=SlippageModel(bps=slippage),
+        sizing=Sizing(**rule),
+        allow_short=allow_short,
+    )
     return execution, cash
 
 
 def run(ws: Workstation, config: BacktestConfig) -> BacktestResult | None:
     bar = st.progress(0.0, text="Running backtest…")
     try:
-        result = ws.backtests.run(config, progress=lambda f: bar.progress(min(f, 1.0), text=f"Running… {f:.0%}"))
+        result = ws.backtests.run(
+            config, progress=lambda f: bar.progress(min(f, 1.0), text=f"Running… {f:.0%}")
+        )
     except (ValueError, KeyError) as exc:
         bar.empty()
         st.error(str(exc))
@@ -126,15 +190,21 @@ def result_overview(ws: Workstation, result: BacktestResult) -> None:
     cols[2].metric("Sharpe", _fmt("sharpe", m["sharpe"]))
     cols[3].metric("Max drawdown", _fmt("max_drawdown", m["max_drawdown"]))
     cols[4].metric("Trades", _fmt("n_trades", m["n_trades"]))
-    symbol = result.trades["symbol"].iloc[0] if len(result.trades) else (result.config.symbols or ("",))[0]
+    symbol = (
+        result.trades["symbol"].iloc[0]
+        if len(result.trades)
+        else (result.config.symbols or ("",))[0]
+    )
     if symbol and ws.market.has_symbol(symbol):
         bars = ws.market.bars(symbol, result.equity.index[0], result.equity.index[-1])
         from core.marketdata import has_ohlc
 
         fig = charts.price_figure(bars, symbol, candles=has_ohlc(bars) and len(bars) <= 1500)
         st.plotly_chart(charts.add_trade_markers(fig, result.trades, symbol), key="bt_price")
-    st.plotly_chart(charts.equity_figure(result.equity.to_frame("equity"), "Equity and drawdown"),
-                    key="bt_equity")  # fmt: skip
+    st.plotly_chart(
+        charts.equity_figure(result.equity.to_frame("equity"), "Equity and drawdown"),
+        key="bt_equity",
+    )
 
 
 def trades_view(result: BacktestResult) -> None:
@@ -142,12 +212,23 @@ def trades_view(result: BacktestResult) -> None:
     if trades.empty:
         st.info("No completed trades.")
         return
-    st.dataframe(trades.drop(columns=["entry_bar", "exit_bar"]), hide_index=True, key="bt_trades",
-                 column_config={"pnl": st.column_config.NumberColumn("P&L", format="%,.2f"),
-                                "pnl_net": st.column_config.NumberColumn("P&L net", format="%,.2f"),
-                                "commission": st.column_config.NumberColumn(format="%,.2f")})  # fmt: skip
-    st.download_button("Download trades (CSV)", trades.to_csv(index=False), f"trades-{result.run_id}.csv",
-                       "text/csv", key="bt_dl_trades")  # fmt: skip
+    st.dataframe(
+        trades.drop(columns=["entry_bar", "exit_bar"]),
+        hide_index=True,
+        key="bt_trades",
+        column_config={
+            "pnl": st.column_config.NumberColumn("P&L", format="%,.2f"),
+            "pnl_net": st.column_config.NumberColumn("P&L net", format="%,.2f"),
+            "commission": st.column_config.NumberColumn(format="%,.2f"),
+        },
+    )
+    st.download_button(
+        "Download trades (CSV)",
+        trades.to_csv(index=False),
+        f"trades-{result.run_id}.csv",
+        "text/csv",
+        key="bt_dl_trades",
+    )
 
 
 def compare_view(ws: Workstation) -> None:
@@ -156,8 +237,13 @@ def compare_view(ws: Workstation) -> None:
         st.info("Saved runs appear here after you run a backtest.")
         return
     labels = {r.id: f"{r.name} · {r.params} · {r.id[:6]}" for r in runs.itertuples()}
-    chosen = st.multiselect("Runs to compare", list(labels), default=list(labels)[:2],
-                            format_func=labels.get, key="bt_compare")  # fmt: skip
+    chosen = st.multiselect(
+        "Runs to compare",
+        list(labels),
+        default=list(labels)[:2],
+        format_func=labels.get,
+        key="bt_compare",
+    )
     if not chosen:
         return
     table = ws.backtests.compare(chosen)
@@ -172,8 +258,12 @@ def montecarlo_view(result: BacktestResult) -> None:
 
     c1, c2, c3, c4 = st.columns(4)
     source = c1.radio("Resample", ["daily returns", "trades"], key="mc_source")
-    method = c2.selectbox("Method", ["bootstrap", "block_bootstrap", "normal", "student_t"], key="mc_method",
-                          disabled=source == "trades")  # fmt: skip
+    method = c2.selectbox(
+        "Method",
+        ["bootstrap", "block_bootstrap", "normal", "student_t"],
+        key="mc_method",
+        disabled=source == "trades",
+    )
     paths = c3.number_input("Paths", 100, 50_000, 10_000, step=1000, key="mc_paths")
     horizon = c4.number_input("Horizon (periods)", 5, 2520, 252, step=21, key="mc_horizon")
     seed = c1.number_input("Seed", 0, 2**31 - 1, 0, key="mc_seed")
@@ -182,12 +272,14 @@ def montecarlo_view(result: BacktestResult) -> None:
     equity = result.final_equity
     try:
         if source == "trades":
-            config = MonteCarloConfig(method="bootstrap", n_paths=paths, horizon=horizon, seed=seed,
-                                      initial_equity=equity)  # fmt: skip
+            config = MonteCarloConfig(
+                method="bootstrap", n_paths=paths, horizon=horizon, seed=seed, initial_equity=equity
+            )
             mc = monte_carlo_trades(result.trades["pnl_net"].to_numpy(), None, config)
         else:
-            config = MonteCarloConfig(method=method, n_paths=paths, horizon=horizon, seed=seed,
-                                      initial_equity=equity)  # fmt: skip
+            config = MonteCarloConfig(
+                method=method, n_paths=paths, horizon=horizon, seed=seed, initial_equity=equity
+            )
             mc = run_monte_carlo(result.returns.to_numpy(), config)
     except ValueError as exc:
         st.error(str(exc))
@@ -200,7 +292,9 @@ def montecarlo_view(result: BacktestResult) -> None:
     st.plotly_chart(charts.fan_figure(mc.fan, mc.fan_levels), key="mc_fan")
     left, right = st.columns(2)
     left.plotly_chart(charts.histogram_figure(mc.final_equity, "Final equity"), key="mc_final")
-    right.plotly_chart(charts.histogram_figure(mc.max_drawdowns, "Max drawdown", percent=True), key="mc_dd")
+    right.plotly_chart(
+        charts.histogram_figure(mc.max_drawdowns, "Max drawdown", percent=True), key="mc_dd"
+    )
 
 
 def stress_view(result: BacktestResult) -> None:
@@ -208,25 +302,36 @@ def stress_view(result: BacktestResult) -> None:
     from core.whatif import STRESS_SCENARIOS, StressScenario, stress_equity
 
     names = [*STRESS_SCENARIOS, "custom"]
-    name = st.selectbox("Scenario", names, key="st_scenario",
-                        format_func=lambda n: STRESS_SCENARIOS[n].name if n in STRESS_SCENARIOS else "Custom…")  # fmt: skip
+    name = st.selectbox(
+        "Scenario",
+        names,
+        key="st_scenario",
+        format_func=lambda n: STRESS_SCENARIOS[n].name if n in STRESS_SCENARIOS else "Custom…",
+    )
     if name == "custom":
         c1, c2, c3, c4 = st.columns(4)
         scenario = StressScenario(
-            name="custom", description="user-defined",
+            name="custom",
+            description="user-defined",
             price_shock=c1.number_input("Price shock", -0.99, 1.0, -0.2, 0.01, key="st_shock"),
             shock_days=c2.number_input("Over days", 1, 500, 20, key="st_days"),
             vol_multiplier=c3.number_input("Vol ×", 0.1, 10.0, 2.0, 0.1, key="st_vol"),
             duration_days=c4.number_input("Vol lasts days", 1, 1000, 60, key="st_duration"),
-        )  # fmt: skip
+        )
     else:
         scenario = STRESS_SCENARIOS[name]
         st.caption(scenario.description)
     stressed = stress_equity(result.equity.to_numpy(), scenario, seed=0)
     curve = pd.Series(stressed.equity, index=result.equity.index[: len(stressed.equity)])
     cols = st.columns(3)
-    cols[0].metric("Stressed final equity", f"{curve.iloc[-1]:,.0f}", f"{curve.iloc[-1] / result.final_equity - 1:+.2%}")
+    cols[0].metric(
+        "Stressed final equity",
+        f"{curve.iloc[-1]:,.0f}",
+        f"{curve.iloc[-1] / result.final_equity - 1:+.2%}",
+    )
     cols[1].metric("Stressed max drawdown", f"{stressed.max_drawdown:.2%}")
     cols[2].metric("Original max drawdown", f"{result.metrics['max_drawdown']:.2%}")
-    st.plotly_chart(charts.curves_figure({"original": result.equity, scenario.name: curve}, "Stressed equity"),
-                    key="st_chart")  # fmt: skip
+    st.plotly_chart(
+        charts.curves_figure({"original": result.equity, scenario.name: curve}, "Stressed equity"),
+        key="st_chart",
+    )

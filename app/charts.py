@@ -74,7 +74,9 @@ def price_figure(
         )
     else:  # plotly's WebGL traces ignore rangebreaks: SVG when weekends are skipped
         trace = go.Scatter if _weekday_daily(bars.index) else go.Scattergl
-        fig.add_trace(trace(x=bars.index, y=bars["close"], name=symbol, line=dict(color=LINE)), 1, 1)
+        fig.add_trace(
+            trace(x=bars.index, y=bars["close"], name=symbol, line=dict(color=LINE)), 1, 1
+        )
     if with_volume:
         colors = [
             UP if c >= o else DOWN
@@ -115,15 +117,36 @@ def add_trade_markers(fig: go.Figure, trades: pd.DataFrame, symbol: str) -> go.F
     if own.empty:
         return fig
     long_ = own["direction"] == "long"
-    for mask, name, marker, color in ((long_, "Long entry", "triangle-up", UP),
-                                      (~long_, "Short entry", "triangle-down", DOWN)):  # fmt: skip
+    for mask, name, marker, color in (
+        (long_, "Long entry", "triangle-up", UP),
+        (~long_, "Short entry", "triangle-down", DOWN),
+    ):
         part = own[mask]
         if len(part):
-            fig.add_trace(go.Scatter(x=part["entry_time"], y=part["entry_price"], mode="markers", name=name,
-                                     marker=dict(symbol=marker, size=10, color=color)), 1, 1)  # fmt: skip
-    fig.add_trace(go.Scatter(x=own["exit_time"], y=own["exit_price"], mode="markers", name="Exit",
-                             marker=dict(symbol="x", size=9, color="#ffca28"),
-                             customdata=own["pnl_net"], hovertemplate="exit %{y:.2f}<br>P&L %{customdata:,.2f}"), 1, 1)  # fmt: skip
+            fig.add_trace(
+                go.Scatter(
+                    x=part["entry_time"],
+                    y=part["entry_price"],
+                    mode="markers",
+                    name=name,
+                    marker=dict(symbol=marker, size=10, color=color),
+                ),
+                1,
+                1,
+            )
+    fig.add_trace(
+        go.Scatter(
+            x=own["exit_time"],
+            y=own["exit_price"],
+            mode="markers",
+            name="Exit",
+            marker=dict(symbol="x", size=9, color="#ffca28"),
+            customdata=own["pnl_net"],
+            hovertemplate="exit %{y:.2f}<br>P&L %{customdata:,.2f}",
+        ),
+        1,
+        1,
+    )
     return fig
 
 
@@ -141,10 +164,21 @@ def fan_figure(fan, levels, title: str = "Monte Carlo equity fan") -> go.Figure:
     steps = list(range(fan.shape[0]))
     fig = go.Figure()
     for lo, hi, alpha in ((0, 4, 0.15), (1, 3, 0.3)):
-        fig.add_trace(go.Scatter(x=steps, y=fan[:, hi], line=dict(width=0), showlegend=False, hoverinfo="skip"))
-        fig.add_trace(go.Scatter(x=steps, y=fan[:, lo], fill="tonexty", line=dict(width=0),
-                                 fillcolor=f"rgba(66,165,245,{alpha})",
-                                 name=f"{levels[lo]:.0%}–{levels[hi]:.0%}"))  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=steps, y=fan[:, hi], line=dict(width=0), showlegend=False, hoverinfo="skip"
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=steps,
+                y=fan[:, lo],
+                fill="tonexty",
+                line=dict(width=0),
+                fillcolor=f"rgba(66,165,245,{alpha})",
+                name=f"{levels[lo]:.0%}–{levels[hi]:.0%}",
+            )
+        )
     fig.add_trace(go.Scatter(x=steps, y=fan[:, 2], name="median", line=dict(color=LINE)))
     fig.update_layout(title=title, xaxis_title="periods ahead")
     return _layout(fig, 360)

@@ -231,3 +231,45 @@ def _raise(message: str, field: str):
         raise error
 
     return action
+
+
+def stress_panel(ws: Workstation, name: str) -> None:
+    """Instant P&L of a historical or custom shock on the portfolio's current holdings."""
+    import pandas as pd
+
+    from core.whatif import STRESS_SCENARIOS
+
+    key = st.selectbox(
+        "Scenario",
+        list(STRESS_SCENARIOS),
+        key="lab_stress",
+        format_func=lambda k: STRESS_SCENARIOS[k].name,
+    )
+    scenario = STRESS_SCENARIOS[key]
+    st.caption(scenario.description)
+    report = ws.stress_portfolio(name, scenario)
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Equity before", f"{report['equity_before']:,.0f}")
+    c2.metric(
+        "Scenario P&L",
+        f"{report['total_pnl']:,.0f}",
+        f"{report['return']:+.2%}" if report["return"] is not None else None,
+    )
+    c3.metric("Equity after", f"{report['equity_after']:,.0f}")
+    rows = (
+        pd.DataFrame.from_dict(report["positions"], orient="index")
+        .rename_axis("symbol")
+        .reset_index()
+    )
+    if not rows.empty:
+        st.dataframe(
+            rows,
+            hide_index=True,
+            key="lab_stress_table",
+            column_config={
+                "shock": st.column_config.NumberColumn(format="percent"),
+                "market_value": st.column_config.NumberColumn(format="%,.2f"),
+                "pnl": st.column_config.NumberColumn("P&L", format="%,.2f"),
+                "value_after": st.column_config.NumberColumn(format="%,.2f"),
+            },
+        )

@@ -23,14 +23,34 @@ def _input(spec: ParamSpec, key: str, value: Any) -> Any:
     if spec.kind == "bool":
         return st.checkbox(label, value=bool(value), help=spec.description, key=key)
     if spec.kind == "choice":
-        return st.selectbox(label, spec.choices, index=spec.choices.index(value), help=spec.description, key=key)
+        return st.selectbox(
+            label, spec.choices, index=spec.choices.index(value), help=spec.description, key=key
+        )
     if spec.kind == "text":
         return st.text_input(label, value=str(value), help=spec.description, key=key)
     if spec.kind == "int":
-        return int(st.number_input(label, min_value=_int(spec.low), max_value=_int(spec.high),
-                                   value=int(value), step=int(spec.step or 1), help=spec.description, key=key))  # fmt: skip
-    return float(st.number_input(label, min_value=_float(spec.low), max_value=_float(spec.high), value=float(value),
-                                 step=float(spec.step) if spec.step else None, help=spec.description, key=key))  # fmt: skip
+        return int(
+            st.number_input(
+                label,
+                min_value=_int(spec.low),
+                max_value=_int(spec.high),
+                value=int(value),
+                step=int(spec.step or 1),
+                help=spec.description,
+                key=key,
+            )
+        )
+    return float(
+        st.number_input(
+            label,
+            min_value=_float(spec.low),
+            max_value=_float(spec.high),
+            value=float(value),
+            step=float(spec.step) if spec.step else None,
+            help=spec.description,
+            key=key,
+        )
+    )
 
 
 def _int(x):

@@ -23,6 +23,7 @@ from core.portfolio import (
     parse_document,
     replace_content,
 )
+from core.whatif import StressScenario, stress_portfolio
 
 
 class Workstation:
@@ -94,6 +95,14 @@ class Workstation:
             with contextlib.suppress(MarketDataError):  # a symbol without bars: starts now
                 self.portfolios.revalue_history(name)
         self.portfolios.snapshot(name)
+
+    # -- what-if --------------------------------------------------------------------------------
+    def stress_portfolio(self, name: str, scenario: StressScenario) -> dict:
+        """The instant P&L of ``scenario`` on a portfolio marked at the last known prices."""
+        positions = self.portfolios.positions(name)
+        classes = {i.symbol: str(i.asset_class) for i in self.market.instruments()}
+        held = {r.symbol: (r.market_value, classes.get(r.symbol)) for r in positions.itertuples()}
+        return stress_portfolio(held, self.portfolios.ledger(name).cash, scenario)
 
     # -- meta ------------------------------------------------------------------------------------
     def _meta(self, key: str) -> str | None:

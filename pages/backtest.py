@@ -14,7 +14,10 @@ with form:
 with results:
     result = panels.run(ws, config) if config else st.session_state.get(panels.RESULT)
     if result is None:
-        st.info("Pick a strategy and an instrument, then **Run backtest**. Runs are saved and can be compared.")
+        st.info(
+            "Pick a strategy and an instrument, then **Run backtest**. "
+            "Runs are saved and can be compared."
+        )
     chart, metrics, trades, montecarlo, stress, compare = st.tabs(
         ["Chart", "Metrics", "Trades", "Monte Carlo", "Stress", "Compare runs"]
     )

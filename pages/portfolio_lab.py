@@ -25,8 +25,8 @@ if summary["description"]:
     st.caption(summary["description"])
 widgets.portfolio_metrics(summary)
 
-overview, trade, history, manage, transfer = st.tabs(
-    ["Overview", "Trade", "Trades", "Manage", "Export · Import · Merge"]
+overview, trade, history, stress, manage, transfer = st.tabs(
+    ["Overview", "Trade", "Trades", "Stress", "Manage", "Export · Import · Merge"]
 )
 with overview:
     curve = ws.portfolios.equity_curve(name)
@@ -54,6 +54,8 @@ with history:
             "text/csv",
             key="dl_trades",
         )
+with stress:
+    lab_panels.stress_panel(ws, name)
 with manage:
     lab_panels.manage_panel(ws, name)
 with transfer:

@@ -103,3 +103,20 @@ def test_ticket_price_defaults_to_the_last_known_close(app):
     assert at.number_input(key="ticket_price").value == 62.609  # KO close 2022-12-28
     at.selectbox(key="ticket_symbol").set_value("SPX").run()
     assert at.number_input(key="ticket_price").value == 2506.850098  # SPX close 2018-12-31
+
+
+def test_stress_tab_applies_the_scenario_shock_to_every_position(app):
+    at = app("portfolio_lab")
+    from core.whatif import STRESS_SCENARIOS
+
+    at.selectbox(key="lab_stress").set_value("covid_2020").run()
+    scenario = STRESS_SCENARIOS["covid_2020"]
+    table = _tab(at, "Stress").dataframe[0].value.set_index("symbol")
+    stock_shock = scenario.shock_for("stock")
+    # P&L of each stock = its market value × the scenario's stock shock
+    aapl = table.loc["AAPL"]
+    assert abs(aapl["pnl"] - aapl["market_value"] * stock_shock) < 1e-6
+    # Demo holdings on 2022-12-28, worth 1,778,621.29 in stocks (see test_home)
+    expected = 1_778_621.286 * stock_shock
+    shown = float(_tab(at, "Stress").metric[1].value.replace(",", ""))
+    assert abs(shown - expected) <= 1
