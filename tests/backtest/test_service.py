@@ -34,8 +34,8 @@ def config(**changes) -> BacktestConfig:
     return BacktestConfig(**{**base, **changes})
 
 
-def same_metrics(a: dict, b: dict, abs: float = 0.0) -> bool:  # noqa: A002
-    """Equal key by key (NaN and None alike), within ``abs``."""
+def same_metrics(a: dict, b: dict, tol: float = 0.0) -> bool:
+    """Equal key by key (NaN and None alike), within ``tol``."""
     assert sorted(a) == sorted(b)
     for key in a:
         x, y = a[key], b[key]
@@ -43,7 +43,7 @@ def same_metrics(a: dict, b: dict, abs: float = 0.0) -> bool:  # noqa: A002
         y = math.nan if y is None else y
         if math.isnan(x) and math.isnan(y):
             continue
-        if x != pytest.approx(y, rel=0, abs=abs):
+        if x != pytest.approx(y, rel=0, abs=tol):
             return False
     return True
 
@@ -102,7 +102,7 @@ def test_saved_run_reloads(ws):
     assert saved["id"] == result.run_id
     assert saved["config"] == config()
     # within 1e-10: what survives the 10-decimal rounding of the store (see the xfail below)
-    assert same_metrics(saved["metrics"], result.metrics, abs=1e-10)
+    assert same_metrics(saved["metrics"], result.metrics, tol=1e-10)
     np.testing.assert_array_equal(saved["equity"].to_numpy(), result.equity.to_numpy())
     assert saved["equity"].index.equals(result.equity.index)
     trades = saved["trades"].copy()
@@ -141,8 +141,8 @@ def test_runs_lists_saved_runs_and_compare_puts_them_side_by_side(ws):
         f"sma_crossover SPX [{b.run_id[:6]}]",
     ]
     assert list(table.index) == list(METRIC_KEYS)
-    assert same_metrics(table.iloc[:, 0].to_dict(), a.metrics, abs=1e-10)
-    assert same_metrics(table.iloc[:, 1].to_dict(), b.metrics, abs=1e-10)
+    assert same_metrics(table.iloc[:, 0].to_dict(), a.metrics, tol=1e-10)
+    assert same_metrics(table.iloc[:, 1].to_dict(), b.metrics, tol=1e-10)
     ws.backtests.delete_run(a.run_id)
     assert list(ws.backtests.runs()["id"]) == [b.run_id]
     with pytest.raises(KeyError, match="no saved run"):
@@ -173,8 +173,8 @@ def test_backtest_on_a_csv_file(ws, tmp_path):
             "volume": 1000,
         }
     ).to_csv(path, index=False)
-    cfg = config(symbols=(), data_file=str(path), params={"fast": 2, "slow": 5}, start=None, end=None
-    )
+    params = {"fast": 2, "slow": 5}
+    cfg = config(symbols=(), data_file=str(path), params=params, start=None, end=None)
     result = ws.backtests.run(cfg)
     assert set(result.trades["symbol"]) == {"ZIGZAG"}  # the file's stem, upper-cased
     assert len(result.trades) >= 2
@@ -190,8 +190,8 @@ def test_backtest_on_a_close_only_csv_file(ws, tmp_path):
     path = tmp_path / "closes.csv"
     frame = pd.DataFrame({"date": pd.bdate_range("2023-01-02", periods=12), "close": closes})
     frame.to_csv(path, index=False)
-    cfg = config(symbols=(), data_file=str(path), params={"fast": 2, "slow": 3}, start=None, end=None
-    )
+    params = {"fast": 2, "slow": 3}
+    cfg = config(symbols=(), data_file=str(path), params=params, start=None, end=None)
     result = ws.backtests.run(cfg, save=False)
     # close-only: o = h = l = c, so a next_open fill is at the next bar's close
     assert len(result.executions) > 0

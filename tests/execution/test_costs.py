@@ -91,8 +91,8 @@ VOL = math.sqrt(sum((r - MEAN) ** 2 for r in RETURNS) / 2)
 
 
 def test_hand_volatility():
-    assert VOL == pytest.approx(0.0170656, abs=1e-7)
-    assert MEAN == pytest.approx(0.00009644, abs=1e-8)
+    assert abs(VOL - 0.0170656) < 1e-7
+    assert abs(MEAN - 0.00009644) < 1e-8
 
 
 class BuyAt(Strategy):
@@ -202,7 +202,7 @@ def test_all_in_leaves_room_for_any_commission(commission, cash):
     assert [x.quantity for x in raw.broker.executions] == [99]
 
 
-# -- sizing ------------------------------------------------------------------------------------------
+# -- sizing ----------------------------------------------------------------------------------------
 def units(sizing: Sizing, **kwargs) -> float:
     args = {"price": 100.0, "cash": 10_000.0, "equity": 10_000.0, "instrument": STOCK}
     return sizing.units(**{**args, **kwargs})
@@ -275,5 +275,5 @@ def test_vol_target_and_kelly_in_the_engine_use_recent_returns():
     kelly = run(BuyAt(4), sizing=Sizing(method="kelly", kelly_fraction=0.5), **common)
     assert [x.quantity for x in vol.broker.executions] == [54]
     assert [x.quantity for x in kelly.broker.executions] == [16]
-    assert 0.15 * 10_000 / (VOL * math.sqrt(252) * 102) == pytest.approx(54.28, abs=0.01)
-    assert 0.5 * MEAN / VOL**2 * 10_000 / 102 == pytest.approx(16.23, abs=0.01)
+    assert round(0.15 * 10_000 / (VOL * math.sqrt(252) * 102), 2) == 54.28
+    assert round(0.5 * MEAN / VOL**2 * 10_000 / 102, 2) == 16.23

@@ -12,7 +12,6 @@ import pytest
 from core.backtest import BacktestEngine, MarketFrame
 from core.execution import ExecutionConfig, OrderStatus, SlippageModel
 from core.instruments import Instrument
-
 from core.strategies import Strategy
 
 QUIET = (10.0, 10.5, 9.5, 10.0)  # a bar that touches nothing interesting
@@ -205,7 +204,7 @@ def test_take_profit_when_flat_never_fills():
     assert notes["order"].status is OrderStatus.CANCELLED
 
 
-# -- bracket -----------------------------------------------------------------------------------------
+# -- bracket ---------------------------------------------------------------------------------------
 def bracket(ctx, notes, **entry):
     """Bar 0: a buy of 10 with a stop-loss at 9 and a take-profit at 12."""
     parent = ctx.bracket("buy", 10, stop_loss=9.0, take_profit=12.0, **entry)
@@ -303,7 +302,7 @@ def test_gtc_order_persists():
     assert notes["order"].status is OrderStatus.FILLED
 
 
-# -- cancel and modify ------------------------------------------------------------------------------
+# -- cancel and modify -----------------------------------------------------------------------------
 def test_cancel_an_open_order():
     plan = {
         0: place("buy", 10, type="limit", limit_price=9.0),
@@ -345,7 +344,7 @@ def test_modify_rejects_bad_changes_and_finished_orders():
     assert notes["checked"]
 
 
-# -- participation -----------------------------------------------------------------------------------
+# -- participation ---------------------------------------------------------------------------------
 def test_participation_cap_gives_partial_fills_over_several_bars():
     # cap 10 % of volume 100 = 10 units a bar: 25 → 10 at 11, 10 at 12, 5 at 13
     plan = {
@@ -370,13 +369,13 @@ def test_participation_cap_gives_partial_fills_over_several_bars():
 def test_participation_cap_skips_a_thin_bar_without_cancelling():
     # bar 1 volume 5 → cap floor(0.5) = 0 units: wait; bars 2–4 volume 100 → 10, 10, 5
     rows = [(o, o + 0.5, o - 0.5, o) for o in (10.0, 11.0, 12.0, 13.0, 14.0)]
-    raw, notes = run(
+    raw, _ = run(
         {0: place("buy", 25)}, rows, volume=[100.0, 5.0, 100.0, 100.0, 100.0], participation=0.1
     )
     assert fills(raw) == [(2, "buy", 10, 12.0), (3, "buy", 10, 13.0), (4, "buy", 5, 14.0)]
 
 
-# -- rejections ---------------------------------------------------------------------------------------
+# -- rejections ------------------------------------------------------------------------------------
 def test_insufficient_cash_is_rejected_and_never_fills():
     # cash 100; 20 × 10 = 200 needed at bar 1's open → rejected; nothing afterwards
     raw, notes = run({0: place("buy", 20)}, [QUIET, QUIET, QUIET], cash=100.0)

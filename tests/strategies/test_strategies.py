@@ -44,8 +44,8 @@ def builtin_registry(monkeypatch):
     strategies.reload()
 
 
-# -- parameter spaces -------------------------------------------------------------------------------
-def P(name, kind, default, description, low=None, high=None, step=None):  # noqa: N802
+# -- parameter spaces ------------------------------------------------------------------------------
+def P(name, kind, default, description, low=None, high=None, step=None):
     return ParamSpec(name, kind, default, description, low, high, step)
 
 
@@ -146,7 +146,7 @@ def test_parse_overrides_types_values():
         parse_overrides(SmaCrossoverParams, ["fast=50"])  # fast ≥ slow
 
 
-# -- registry and user strategies --------------------------------------------------------------------
+# -- registry and user strategies ------------------------------------------------------------------
 def test_registry_lists_the_six_builtins(builtin_registry):
     assert list(registry()) == BUILTINS
     for name, cls in registry().items():
@@ -251,7 +251,7 @@ def test_docs_parameter_tables_match_param_space(name, builtin_registry):
     assert table in section, f"regenerate the table of {name}:\n{table}"
 
 
-# -- indicators ---------------------------------------------------------------------------------------
+# -- indicators ------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def prices() -> np.ndarray:
     rng = np.random.default_rng(5)
@@ -329,7 +329,7 @@ def test_rsi_by_hand():
     assert feed(RSI(2), [4.0, 4.0, 4.0])[-1] == 50.0  # no movement: neutral
 
 
-# -- rebalancer ----------------------------------------------------------------------------------------
+# -- rebalancer ------------------------------------------------------------------------------------
 def flat_bars(closes, start=0):
     """o = h = l = c; ``start`` drops the first bars (the instrument starts later)."""
     index = pd.DatetimeIndex(pd.date_range("2024-01-01", periods=len(closes)), name="timestamp")
@@ -428,4 +428,3 @@ def test_rebalancer_weights_parse_to_a_dict():
 
     assert parse_weights(" spx:0.5 , ixic:0.25 ") == {"SPX": 0.5, "IXIC": 0.25}
     assert parse_weights("") == {}
-
