@@ -218,9 +218,10 @@ class BacktestEngine:
         )
         self.trades = TradeTracker({s: instruments[s].multiplier for s in market.symbols})
         self._i = 0
+        self._known = 0  # the last bar whose close is known (i − 1 while matching at the open)
 
     def marks(self) -> dict[str, float]:
-        i = self._i
+        i = self._known
         return {
             s: self._C[j][i]
             for j, s in enumerate(self.market.symbols)
@@ -230,7 +231,8 @@ class BacktestEngine:
     def _stats(self, symbol: str) -> tuple[float, float]:
         """Volatility and mean of the last ``lookback`` simple returns up to this bar."""
         n = self.execution.slippage.lookback
-        closes = self.market.close[max(0, self._i - n) : self._i + 1, self.column[symbol]]
+        known = self._known
+        closes = self.market.close[max(0, known - n) : known + 1, self.column[symbol]]
         returns = np.diff(closes) / closes[:-1]
         returns = returns[np.isfinite(returns)]
         if len(returns) < 2:
@@ -254,20 +256,28 @@ class BacktestEngine:
         # assignment) and turned into arrays once at the end.
         equity, cash, gross, net = [], [], [], []
         seen, report_every = 0, max(n // 50, 1)
+        # with several instruments, sales are matched before purchases on each bar
+        passes = (None,) if k == 1 else (Side.SELL, Side.BUY)
         for i in range(n):
             self._i = ctx.i = i
+            self._known = i - 1 if i else 0  # at the open only earlier closes are known
             if broker.active:
-                for j in range(k):
-                    c = C[j][i]
-                    if c == c:
-                        broker.on_bar(i, symbols[j], O[j][i], H[j][i], L[j][i], c, V[j][i])
+                for side in passes:
+                    for j in range(k):
+                        c = C[j][i]
+                        if c == c:
+                            broker.on_bar(
+                                i, symbols[j], O[j][i], H[j][i], L[j][i], c, V[j][i], side
+                            )
                 if len(broker.executions) > seen:
                     seen = self._record(ctx, seen)
+            self._known = i
             on_bar(ctx)
             if same_close and broker.active and i < n - 1:  # a last-bar signal never fills
-                for j in range(k):
-                    if C[j][i] == C[j][i]:
-                        broker.on_close(i, symbols[j], C[j][i], V[j][i])
+                for side in passes:
+                    for j in range(k):
+                        if C[j][i] == C[j][i]:
+                            broker.on_close(i, symbols[j], C[j][i], V[j][i], side)
                 if len(broker.executions) > seen:
                     seen = self._record(ctx, seen)
             # mark to market at this close (no bar: the last known close)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -166,6 +167,15 @@ def _ts(value, end: bool = False):
 
 
 def _clean(value):
-    import json
-
-    return json.loads(pd.Series([value]).to_json(orient="values", date_format="iso"))[0]
+    """Plain JSON types at full precision (NaN and ±inf → None, times → ISO strings)."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if isinstance(value, (pd.Timestamp, datetime)):
+        return value.isoformat()
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

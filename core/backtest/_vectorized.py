@@ -46,18 +46,15 @@ def _simulate(engine: BacktestEngine, targets: np.ndarray) -> RawRun:
     for t in np.flatnonzero(~np.isnan(targets)):
         if t >= n - 1:
             break  # a signal on the last bar is never filled
+        target = int(targets[t])
+        held = ledger.quantity(symbol)
+        side = Side.BUY if target > 0 or (target == 0 and held < 0) else Side.SELL
         order = Order(
-            0,
-            symbol,
-            Side.BUY,
-            None,
-            target=int(targets[t]),
-            type=OrderType.MARKET,
-            created_at=int(t),
+            0, symbol, side, None, target=target, type=OrderType.MARKET, created_at=int(t)
         )
         broker.submit(order)
         fill_bar = int(t) if same_close else int(t) + 1
-        engine._i = fill_bar
+        engine._i, engine._known = fill_bar, int(t)
         seen = len(broker.executions)
         if same_close:
             broker.on_close(fill_bar, symbol, float(C[t]), float(V[t]))

@@ -101,12 +101,23 @@ class SimulatedBroker:
 
     # -- matching ---------------------------------------------------------------------------
     def on_bar(
-        self, bar: int, symbol: str, o: float, h: float, l: float, c: float, v: float
+        self,
+        bar: int,
+        symbol: str,
+        o: float,
+        h: float,
+        l: float,
+        c: float,
+        v: float,
+        side: Side | None = None,
     ) -> None:
-        """Match every active order of ``symbol`` placed before ``bar`` against it."""
+        """Match every active order of ``symbol`` placed before ``bar`` against it (only
+        the orders of ``side`` when given: sales go first so they can pay for purchases)."""
         touched = False
         for order in list(self.active):
             if order.symbol != symbol or order.created_at >= bar or not order.active:
+                continue
+            if side is not None and order.side is not side:
                 continue
             touched = True
             price = self._trigger(order, o, h, l)
@@ -117,13 +128,14 @@ class SimulatedBroker:
         if touched:
             self.active = [x for x in self.active if x.active]
 
-    def on_close(self, bar: int, symbol: str, c: float, v: float) -> None:
+    def on_close(self, bar: int, symbol: str, c: float, v: float, side: Side | None = None) -> None:
         """``same_close`` timing: fill the market orders placed on this bar at its close."""
         for order in list(self.active):
             if (
                 order.symbol == symbol
                 and order.created_at == bar
                 and order.type is OrderType.MARKET
+                and (side is None or order.side is side)
             ):
                 self._execute(order, self._slip(c, order), bar, v)
         self.active = [x for x in self.active if x.active]
@@ -163,12 +175,15 @@ class SimulatedBroker:
         if order.target is not None:
             self._execute_target(order, price, bar)
             return
-        quantity = self._capped(order, order.remaining, volume)
+        quantity = order.remaining
         if order.type is OrderType.TAKE_PROFIT or order.parent is not None:
             quantity = min(quantity, self._reducible(order))
+            if quantity <= 0:
+                self._finish(order, OrderStatus.CANCELLED, "nothing left to reduce")
+                return
+        quantity = self._capped(order, quantity, volume)
         if quantity <= 0:
-            self._finish(order, OrderStatus.CANCELLED, "nothing left to reduce")
-            return
+            return  # the bar is too thin for the participation cap: wait for the next one
         if self._book(order, order.side, quantity, price, bar):
             order.filled += quantity
             done = order.filled >= order.quantity - 1e-12
@@ -192,12 +207,15 @@ class SimulatedBroker:
 
     def _units(self, symbol: str, price: float) -> float:
         volatility, mean = self._stats(symbol) if self._size_needs_stats else (math.nan, math.nan)
+        commission = self.config.commission
+        multiplier = self.instruments[symbol].multiplier
         return self.config.sizing.units(
             price,
             self.ledger.cash,
             self.ledger.equity({**self._marks(), symbol: price}),
             self.instruments[symbol],
             commission_rate=self._rate,
+            commission=lambda q: commission.cost(q, price, multiplier),
             volatility=volatility,
             mean_return=mean,
         )

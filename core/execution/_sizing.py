@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -42,8 +43,13 @@ class Sizing(BaseModel):
         volatility: float = math.nan,
         mean_return: float = math.nan,
         periods_per_year: float = 252,
+        commission: Callable[[float], float] | None = None,
     ) -> float:
-        """Units to trade at ``price`` (≥ 0, on the instrument's quantity step)."""
+        """Units to trade at ``price`` (≥ 0, on the instrument's quantity step).
+
+        ``commission(q)`` gives the commission of a fill of q units; when given, the
+        rules bounded by cash (all-in, vol target) also leave room for a fixed, per-share
+        or minimum commission."""
         unit_cost = price * instrument.multiplier * (1 + commission_rate)
         affordable = max(cash, 0.0) / unit_cost
         if self.method == "fixed":
@@ -60,7 +66,19 @@ class Sizing(BaseModel):
             kelly = mean_return / volatility**2 if volatility > 0 else 0.0
             share = min(max(kelly * self.kelly_fraction, 0.0), self.kelly_cap)
             raw = share * equity / unit_cost if math.isfinite(share) else 0.0
-        return _floor_to_step(raw, instrument.quantity_step)
+        units = _floor_to_step(raw, instrument.quantity_step)
+        if commission is not None and self.method in ("all_in", "vol_target"):
+            units = _affordable(units, price * instrument.multiplier, cash, commission, instrument)
+        return units
+
+
+def _affordable(units: float, unit_price: float, cash: float, commission, instrument) -> float:
+    """The largest quantity ≤ ``units`` whose cost plus commission fits in ``cash``."""
+    step = instrument.quantity_step
+    while units > 0 and units * unit_price + commission(units) > cash + 1e-9:
+        over = units * unit_price + commission(units) - cash
+        units = _floor_to_step(max(units - max(over / unit_price, step), 0.0), step)
+    return units
 
 
 def _floor_to_step(quantity: float, step: float) -> float:

@@ -1,0 +1,328 @@
+"""Evaluating points of a search space, and the result every optimiser returns.
+
+:class:`Trials` stands between an optimiser and the user's ``evaluate`` callable. It
+
+* rounds a point to the space's steps and memoises its score (a dict keyed by the point),
+  so a point is evaluated at most once per search;
+* scores infeasible points (rejected by the params model) ``-inf`` without evaluating them;
+* turns what ``evaluate`` returns into a score: a float is the score itself; a metrics
+  mapping is scored by the :class:`~core.optimize.Objective`;
+* records every trial (parameters, score, metrics) in order, tracks the best point, calls
+  the progress callback and checks the stop flag before each evaluation;
+* evaluates a batch of points in parallel through a map function (``workers``) when the
+  ``evaluate`` callable can be pickled.
+
+:class:`SearchResult` is what every search returns: the trials table, the best point and a
+history for a convergence plot.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import pickle
+import time
+import warnings
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core.optimize._objective import Objective
+from core.optimize._space import SearchSpace
+
+Evaluate = Callable[[dict[str, Any]], float | Mapping[str, Any]]
+"""``evaluate(params) -> score`` or ``-> metrics`` (scored by an objective)."""
+MapFunction = Callable[[Callable, Iterable], Iterable]
+"""A ``map``-like callable, e.g. ``pool.map`` of a process pool."""
+
+
+@dataclass(frozen=True)
+class SearchProgress:
+    """What a progress callback receives after each evaluation.
+
+    ``total`` is the planned number of evaluations (``None`` when unknown, e.g. for
+    differential evolution, which may stop early).
+    """
+
+    done: int
+    total: int | None
+    best_score: float
+    best_params: dict[str, Any] | None
+
+    @property
+    def fraction(self) -> float:
+        """Share of the planned work done, in ``[0, 1]`` (NaN when the total is unknown)."""
+        if not self.total:
+            return math.nan
+        return min(1.0, self.done / self.total)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SearchResult:
+    """The outcome of a search.
+
+    Attributes
+    ----------
+    method : str
+        ``"grid"``, ``"random"``, ``"differential_evolution"`` or ``"mcmc"``.
+    trials : DataFrame of shape (n_points, n_params + 4 + n_metrics)
+        One row per distinct point, in evaluation order: ``trial``, the parameters
+        (fixed ones included), ``score``, ``feasible``, ``error`` and the metrics.
+    best_params : dict or None
+        Parameters of the best finite score (``None`` when no score is finite).
+    best_score : float
+        The best score (``-inf`` when none is finite).
+    n_trials : int
+        Number of evaluations run (infeasible and repeated points are not evaluated).
+    history : DataFrame of shape (n_points, 3)
+        ``trial``, ``score`` and ``best_score`` (the running maximum), for a convergence plot.
+    stopped : bool
+        True when the stop flag ended the search early (the result is partial).
+    elapsed : float
+        Wall-clock seconds.
+    """
+
+    method: str
+    trials: pd.DataFrame
+    best_params: dict[str, Any] | None
+    best_score: float
+    n_trials: int
+    history: pd.DataFrame
+    stopped: bool = False
+    elapsed: float = 0.0
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+class StopRequested(Exception):
+    """Raised inside a search when the stop flag is set; the search returns what it has."""
+
+
+class Trials:
+    """Memoised, recorded evaluations of points of ``space``.
+
+    Parameters
+    ----------
+    space : SearchSpace
+    evaluate : callable
+        ``evaluate(params) -> float`` (the score) or ``-> mapping`` of metrics.
+    objective : Objective, optional
+        Scores metrics; required when ``evaluate`` returns metrics.
+    workers : int or map-like, default 1
+        Parallel evaluation of batches: a number of processes (``-1``: one per CPU) or a
+        ``map`` function; needs a picklable ``evaluate`` (else batches run serially, with
+        a warning).
+    progress : callable, optional
+        ``progress(SearchProgress)`` after each evaluation.
+    should_stop : callable, optional
+        ``should_stop() -> bool``, checked before each evaluation.
+    total : int, optional
+        The planned number of evaluations, for progress.
+    errors : {"raise", "skip"}, default "raise"
+        What an exception in ``evaluate`` does: propagate, or score the point ``-inf`` and
+        record the error.
+    """
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        evaluate: Evaluate,
+        objective: Objective | None = None,
+        *,
+        workers: int | MapFunction = 1,
+        progress: Callable[[SearchProgress], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+        total: int | None = None,
+        errors: str = "raise",
+    ):
+        if errors not in ("raise", "skip"):
+            raise ValueError("errors must be 'raise' or 'skip'")
+        self.space, self.evaluate, self.objective = space, evaluate, objective
+        self.workers, self.progress, self.should_stop = workers, progress, should_stop
+        self.total, self.errors = total, errors
+        self.cache: dict[tuple[float, ...], float] = {}
+        self.rows: list[dict[str, Any]] = []
+        self.n_evaluations = 0
+        self.best_score, self.best_point = -math.inf, None
+        self.stopped = False
+        self._start = time.perf_counter()
+
+    # -- evaluation --------------------------------------------------------------------------
+    def score(self, x: np.ndarray) -> float:
+        """The score of point ``x`` (shape ``(n_dims,)``), rounded to the steps first.
+
+        Raises :class:`StopRequested` when the stop flag is set before an evaluation.
+        """
+        x = self.space.round(x)
+        key = _key(x)
+        if key in self.cache:
+            return self.cache[key]
+        reason = self.space.check(x)
+        if reason is not None:
+            return self._record(x, key, -math.inf, {}, f"infeasible: {reason}", feasible=False)
+        self._check_stop()
+        params = self.space.to_params(x)
+        outcome, error = _call(self.evaluate, params, self.errors)
+        return self._record(x, key, *self._scored(outcome), error)
+
+    def scores(self, points: np.ndarray) -> np.ndarray:
+        """Scores of the rows of ``points`` (shape ``(n, n_dims)``) → shape ``(n,)``.
+
+        New feasible points are evaluated through the map function when there is one.
+        """
+        points = self.space.round(np.atleast_2d(points))
+        mapper = self._mapper()
+        if mapper is None:
+            return np.array([self.score(p) for p in points])
+        todo: dict[tuple[float, ...], np.ndarray] = {}
+        for p in points:
+            key = _key(p)
+            if key not in self.cache and key not in todo:
+                if self.space.is_feasible(p):
+                    todo[key] = p
+                else:
+                    self.score(p)
+        for chunk in _chunks(list(todo.values()), 4 * self._n_workers()):
+            self._check_stop()
+            params = [self.space.to_params(p) for p in chunk]
+            outcomes = mapper(_Call(self.evaluate, self.errors), params)
+            for p, (outcome, error) in zip(chunk, outcomes, strict=True):
+                self._record(p, _key(p), *self._scored(outcome), error)
+        return np.array([self.cache[_key(p)] for p in points])
+
+    def _scored(self, outcome: Any) -> tuple[float, dict[str, Any]]:
+        if outcome is None:
+            return -math.inf, {}
+        if isinstance(outcome, Mapping):
+            if self.objective is None:
+                raise TypeError("evaluate returned metrics; give an objective to score them")
+            return self.objective(outcome), dict(outcome)
+        score = float(outcome)
+        return (score if math.isfinite(score) else -math.inf), {}
+
+    def _record(self, x, key, score, metrics, error, feasible=True) -> float:
+        self.cache[key] = score
+        self.n_evaluations += feasible
+        row = {"trial": len(self.rows), **self.space.to_params(x), "score": score}
+        row.update(feasible=feasible, error=error)
+        row.update({k if k not in row else f"metric_{k}": v for k, v in metrics.items()})
+        self.rows.append(row)
+        if score > self.best_score:
+            self.best_score, self.best_point = score, x.copy()
+        if feasible and self.progress is not None:
+            self.progress(
+                SearchProgress(self.n_evaluations, self.total, self.best_score, self.best_params)
+            )
+        return score
+
+    def _check_stop(self) -> None:
+        if self.should_stop is not None and self.should_stop():
+            self.stopped = True
+            raise StopRequested
+
+    # -- parallel ----------------------------------------------------------------------------
+    def _n_workers(self) -> int:
+        if callable(self.workers):
+            return os.cpu_count() or 1
+        if self.workers == -1:
+            return os.cpu_count() or 1
+        return max(1, int(self.workers))
+
+    def _mapper(self) -> MapFunction | None:
+        if callable(self.workers):
+            return self.workers
+        if self._n_workers() == 1:
+            return None
+        if not _picklable(self.evaluate):
+            warnings.warn(
+                "evaluate cannot be pickled; evaluating serially", RuntimeWarning, stacklevel=3
+            )
+            self.workers = 1
+            return None
+        if not hasattr(self, "_pool"):
+            self._pool = ProcessPoolExecutor(max_workers=self._n_workers())
+        return self._pool.map
+
+    def close(self) -> None:
+        """Shut down the process pool, if one was started."""
+        pool = self.__dict__.pop("_pool", None)
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+
+    # -- results -----------------------------------------------------------------------------
+    @property
+    def best_params(self) -> dict[str, Any] | None:
+        if self.best_point is None:
+            return None
+        return self.space.to_params(self.best_point)
+
+    def table(self) -> pd.DataFrame:
+        """The trials table (see :class:`SearchResult`)."""
+        columns = ["trial", *self.space.names, *self.space.fixed, "score", "feasible", "error"]
+        return pd.DataFrame(self.rows, columns=_union(columns, self.rows))
+
+    def history(self) -> pd.DataFrame:
+        """``trial``, ``score`` and the running best score, in evaluation order."""
+        scores = np.array([r["score"] for r in self.rows], dtype=float)
+        best = np.maximum.accumulate(scores) if len(scores) else scores
+        return pd.DataFrame({"trial": np.arange(len(scores)), "score": scores, "best_score": best})
+
+    def result(self, method: str, **info: Any) -> SearchResult:
+        """The :class:`SearchResult` of the trials so far."""
+        return SearchResult(
+            method=method,
+            trials=self.table(),
+            best_params=self.best_params,
+            best_score=self.best_score,
+            n_trials=self.n_evaluations,
+            history=self.history(),
+            stopped=self.stopped,
+            elapsed=time.perf_counter() - self._start,
+            info=info,
+        )
+
+
+class _Call:
+    """``evaluate`` wrapped for a map function: returns ``(outcome, error)`` (picklable)."""
+
+    def __init__(self, evaluate: Evaluate, errors: str):
+        self.evaluate, self.errors = evaluate, errors
+
+    def __call__(self, params: dict[str, Any]) -> tuple[Any, str | None]:
+        return _call(self.evaluate, params, self.errors)
+
+
+def _call(evaluate: Evaluate, params: dict[str, Any], errors: str) -> tuple[Any, str | None]:
+    if errors == "raise":
+        return evaluate(params), None
+    try:
+        return evaluate(params), None
+    except Exception as error:
+        return None, f"{type(error).__name__}: {error}"
+
+
+def _key(x: np.ndarray) -> tuple[float, ...]:
+    return tuple(float(v) for v in x)
+
+
+def _chunks(items: list, size: int) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _picklable(obj: Any) -> bool:
+    try:
+        pickle.dumps(obj)
+    except Exception:
+        return False
+    return True
+
+
+def _union(columns: list[str], rows: list[dict[str, Any]]) -> list[str]:
+    seen = dict.fromkeys(columns)
+    for row in rows:
+        seen.update(dict.fromkeys(row))
+    return list(seen)
