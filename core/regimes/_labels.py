@@ -15,8 +15,9 @@ Rules (``label_states``), applied to each state's mean ``μ_i`` and volatility
      daily bars; scale it by ``√(bar length in days)`` for other bars). The lower
      state is ``"bear"`` unless ``μ/σ > -flat_sharpe`` (then ``"sideways"``), the upper
      one ``"bull"`` unless ``μ/σ < flat_sharpe`` (then ``"sideways"``). When both
-     would be ``"sideways"``, the one with the larger ``|μ/σ|`` takes the label of its
-     sign (``"bull"`` or ``"bear"``).
+     would be ``"sideways"``: with two negative means the lower is ``"bear"``, with
+     two positive means the upper is ``"bull"``, and with means of opposite signs
+     the state with the larger ``|μ/σ|`` takes the label of its sign.
 
 Labels are therefore unique, and a state is only called ``"bull"`` (``"bear"``) when
 its mean is above (below) another state's.
@@ -90,12 +91,11 @@ def _high_volatility_state(sigma: np.ndarray, vol_ratio: float) -> int | None:
 def _pair_labels(sharpe: np.ndarray, flat: float) -> tuple[str, str]:
     low = "bear" if sharpe[0] <= -flat else "sideways"
     high = "bull" if sharpe[1] >= flat else "sideways"
-    if low == high == "sideways":
-        if abs(sharpe[1]) >= abs(sharpe[0]):
-            high = "bull" if sharpe[1] >= 0 else "bear"
-        else:
-            low = "bear" if sharpe[0] < 0 else "bull"
-    return low, high
+    if low != high:
+        return low, high
+    if sharpe[1] <= 0 or (sharpe[0] < 0 and abs(sharpe[0]) > abs(sharpe[1])):
+        return "bear", "sideways"
+    return "sideways", "bull"
 
 
 def _first_column(values: np.ndarray) -> np.ndarray:
