@@ -59,8 +59,10 @@ class BacktestService:
         progress: Callable[[float], None] | None = None,
         should_stop: Callable[[], bool] | None = None,
     ) -> BacktestResult:
-        market, instruments = self.load(config)
         strategy = build_strategy(config)
+        # the id hashes every parameter, defaults spelled out, so equal runs share an id
+        config = config.model_copy(update={"params": strategy.params.model_dump(mode="json")})
+        market, instruments = self.load(config)
         if len(market.symbols) > 1 and not strategy.multi_asset:
             raise ValueError(f"{strategy.name} trades one instrument; pick one symbol")
         if vectorized:

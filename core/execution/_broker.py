@@ -124,7 +124,10 @@ class SimulatedBroker:
             if price is not None:
                 self._execute(order, price, bar, v)
             if order.active and order.tif is TimeInForce.DAY:
-                order.status, order.reason = OrderStatus.EXPIRED, "day order not filled"
+                if order.filled:
+                    order.status, order.reason = OrderStatus.EXPIRED, "rest of day order expired"
+                else:
+                    self._finish(order, OrderStatus.EXPIRED, "day order not filled")
         if touched:
             self.active = [x for x in self.active if x.active]
 
@@ -265,6 +268,17 @@ class SimulatedBroker:
 
     def _finish(self, order: Order, status: OrderStatus, reason: str) -> None:
         order.status, order.reason = status, reason
+        self._drop_children(order)
+
+    def _drop_children(self, order: Order) -> None:
+        """A bracket entry that ends unfilled takes its pending exits with it."""
+        for child_id in order.children:
+            child = self.orders[child_id]
+            if child.status is OrderStatus.PENDING:
+                child.status, child.reason = (
+                    OrderStatus.CANCELLED,
+                    f"entry {order.id} {order.status}",
+                )
 
 
 def _limit_price(buying: bool, limit: float, o: float, h: float, l: float) -> float | None:

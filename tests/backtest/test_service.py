@@ -25,7 +25,7 @@ def ws(tmp_path):
 def config(**changes) -> BacktestConfig:
     base = {
         "strategy": "sma_crossover",
-        "params": {"fast": 10, "slow": 50},
+        "params": {"fast": 10, "slow": 50, "long_short": False},  # defaults spelled out
         "symbols": ("SPX",),
         "start": date(2005, 1, 1),
         "end": date(2008, 12, 31),
@@ -101,7 +101,7 @@ def test_saved_run_reloads(ws):
     saved = ws.backtests.load_run(result.run_id)
     assert saved["id"] == result.run_id
     assert saved["config"] == config()
-    # within 1e-10: what survives the 10-decimal rounding of the store (see the xfail below)
+    # within 1e-10 (the store keeps full precision; see test_saved_run_reloads_bit_for_bit)
     assert same_metrics(saved["metrics"], result.metrics, tol=1e-10)
     np.testing.assert_array_equal(saved["equity"].to_numpy(), result.equity.to_numpy())
     assert saved["equity"].index.equals(result.equity.index)
@@ -111,13 +111,6 @@ def test_saved_run_reloads(ws):
     pd.testing.assert_frame_equal(trades, result.trades, check_dtype=False, rtol=0, atol=1e-10)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: core/backtest/_service.py _clean serialises metrics and trades with "
-    "pd.Series.to_json, whose default double_precision=10 rounds them to 10 decimals "
-    "(cagr −6.0690467692747774e-05 reloads as −6.06905e-05); use double_precision=15 or "
-    "plain json with NaN/inf → None",
-)
 def test_saved_run_reloads_bit_for_bit(ws):
     result = ws.backtests.run(config())
     saved = ws.backtests.load_run(result.run_id)
@@ -234,3 +227,11 @@ def test_invalid_runs_are_refused(ws, changes, message):
     with pytest.raises(ValueError, match=message):
         ws.backtests.run(config(**changes))
     assert ws.backtests.runs().empty
+
+
+def test_defaults_spelled_out_or_not_give_the_same_run_id(ws):
+    short = ws.backtests.run(config(params={"fast": 10, "slow": 50}), save=False)
+    full = ws.backtests.run(
+        config(params={"fast": 10, "slow": 50, "long_short": False}), save=False
+    )
+    assert short.run_id == full.run_id

@@ -80,12 +80,6 @@ def test_agree_with_per_share_commission_and_percent_sizing(markets, timing):
     assert_same(event, vector)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: core/backtest/_vectorized.py _simulate submits every target order with "
-    "side=Side.BUY, so SlippageModel.adjust raises the price of sells too; the event path "
-    "(_Ctx._target) sells at price × (1 − bps)",
-)
 @pytest.mark.parametrize("timing", ["next_open", "same_close"])
 def test_agree_with_slippage(markets, timing):
     execution = ExecutionConfig(fill_timing=timing, slippage=SlippageModel(kind="bps", bps=5))

@@ -138,12 +138,6 @@ def test_volatility_slippage_in_the_engine_same_close():
     assert fill.price == pytest.approx(102.87034, abs=1e-5)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (look-ahead): core/backtest/_engine.py BacktestEngine._stats takes closes up to "
-    "and including the fill bar, so a next_open fill at bar t+1's open uses t+1's close (not "
-    "yet known) in volatility slippage and in vol_target/kelly sizing; it should stop at t",
-)
 def test_volatility_slippage_next_open_uses_only_known_closes():
     # signal at bar 4's close, fill at bar 5's open 102: only closes up to bar 4 are known,
     # so the volatility is the same 0.0170656 → 102 × (1 + 0.5 × 0.0170656)
@@ -179,12 +173,6 @@ def test_per_share_commission_with_minimum_in_the_engine():
     assert raw.cash[1] == pytest.approx(4949.0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: core/execution/_sizing.py Sizing.units (all_in) reserves only percent "
-    "commission (CommissionModel.notional_rate); a fixed, per-share or minimum commission "
-    "makes the all-in order exceed cash and the ledger rejects the entry",
-)
 @pytest.mark.parametrize(
     ("commission", "cash"),
     [

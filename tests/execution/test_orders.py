@@ -360,12 +360,6 @@ def test_participation_cap_gives_partial_fills_over_several_bars():
     assert raw.trades.open_trades()[0].entry_cost / 25 == pytest.approx(11.8)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: core/execution/_broker.py SimulatedBroker._execute cancels an order "
-    "('nothing left to reduce') when the participation cap of a thin bar rounds to 0 units; "
-    "it should fill nothing on that bar and keep the order open",
-)
 def test_participation_cap_skips_a_thin_bar_without_cancelling():
     # bar 1 volume 5 → cap floor(0.5) = 0 units: wait; bars 2–4 volume 100 → 10, 10, 5
     rows = [(o, o + 0.5, o - 0.5, o) for o in (10.0, 11.0, 12.0, 13.0, 14.0)]

@@ -371,13 +371,6 @@ def test_rebalancer_by_hand():
     assert raw.cash[-1] == pytest.approx(10.0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: core/backtest/_engine.py BacktestEngine.run matches orders symbol by symbol "
-    "in column order, so a rebalance's buy of an earlier column is booked before the sale "
-    "of a later one that pays for it and is rejected for insufficient cash; sells should be "
-    "matched before buys on a bar (or the result should not depend on symbol order)",
-)
 def test_rebalancer_does_not_depend_on_symbol_order():
     # the same example with B listed first: the bar-3 buy of 37 B needs the A sale's cash
     raw = rebalance(
