@@ -5,6 +5,7 @@ from core.backtest._data import MarketFrame
 from core.backtest._engine import BacktestEngine, RawRun, StopRequested
 from core.backtest._result import BacktestResult, build_result
 from core.backtest._service import BacktestService, build_strategy
+from core.backtest._sweep import sma_crossover_sweep
 from core.backtest._vectorized import run_vectorized
 
 __all__ = [
@@ -18,4 +19,5 @@ __all__ = [
     "build_result",
     "build_strategy",
     "run_vectorized",
+    "sma_crossover_sweep",
 ]

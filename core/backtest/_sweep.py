@@ -11,10 +11,11 @@ operation for operation:
   change of fast − slow against the last non-zero difference, |diff| ≤ 1e-10 × slow
   counting as zero), found with array operations, a whole slow window at a time;
 * only crossing bars are simulated, for all pairs at once: step k applies every pair's
-  k-th crossing with the ledger's formulas (notional = qty × price, commission =
-  notional × rate, units = floor(cash / (price × (1 + rate)) + 1e-9), a fill that would
-  leave cash below −1e-6 is rejected). numpy's float64 operations round exactly like
-  Python's, so the results are the same bit for bit.
+  k-th crossing with the broker's, sizer's and ledger's formulas (notional = qty × price,
+  commission = notional × rate; units = floor(cash / (price × (1 + rate)) + 1e-9), cut
+  while their cost plus commission exceed cash + 1e-9; a fill that would leave cash below
+  −1e-6 is rejected). numpy's float64 operations round exactly like Python's, so the
+  results are the same bit for bit.
 """
 
 from __future__ import annotations
@@ -162,7 +163,7 @@ def _simulate(pairs, prices, dirs, n_pairs, last_close, cash0, rate, long_short)
         held = np.where(closed, 0.0, held)
         # then size the new side all-in at the fill price
         opening = (target != 0) & ~(closing & ~closed) & ~(held * target > 0)
-        units = np.floor(np.maximum(money, 0.0) / (p * unit) + 1e-9)
+        units = _affordable(np.floor(np.maximum(money, 0.0) / (p * unit) + 1e-9), p, money, rate)
         notional = units * p
         after = np.where(target > 0, money - notional, money + notional) - notional * rate
         opened = opening & (units > 0) & ~(after < -CASH_TOLERANCE)
@@ -171,3 +172,17 @@ def _simulate(pairs, prices, dirs, n_pairs, last_close, cash0, rate, long_short)
         trades[:m] += opened
     equity = cash + np.where(qty != 0, qty * last_close, 0.0)
     return equity[rank], trades[rank]
+
+
+def _affordable(units: np.ndarray, price: np.ndarray, cash: np.ndarray, rate: float) -> np.ndarray:
+    """:func:`core.execution._sizing._affordable` for whole units and a percent commission:
+    cut the units whose cost plus commission exceed cash (the + 1e-9 of the floor can
+    round one unit too many)."""
+    while True:
+        notional = units * price
+        cost = notional + notional * rate
+        over = (units > 0) & (cost > cash + 1e-9)
+        if not over.any():
+            return units
+        cut = np.floor(np.maximum(units - np.maximum((cost - cash) / price, 1.0), 0.0) + 1e-9)
+        units = np.where(over, cut, units)

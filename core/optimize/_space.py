@@ -59,6 +59,7 @@ class Dimension:
     choices: tuple[Any, ...] = ()
     default: float | None = None
     _decimals: int = field(init=False, repr=False, compare=False)
+    _top: float = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -73,6 +74,8 @@ class Dimension:
             raise ValueError(f"{self.name}: an int dimension needs integer low and step")
         places = [_places(v) for v in (self.low, self.step) if v is not None]
         object.__setattr__(self, "_decimals", max(places))
+        top = self.high if self.step is None else self.low + (self.n_values - 1) * self.step
+        object.__setattr__(self, "_top", self._tidy(top))
 
     @property
     def discrete(self) -> bool:
@@ -89,9 +92,7 @@ class Dimension:
     @property
     def top(self) -> float:
         """The largest allowed value (``high`` itself, or the last step below it)."""
-        if self.step is None:
-            return self.high
-        return self._tidy(self.low + (self.n_values - 1) * self.step)
+        return self._top
 
     @property
     def span(self) -> float:
@@ -118,7 +119,9 @@ class Dimension:
 
     def decode(self, x: float) -> Any:
         """The parameter value of coordinate ``x`` (an int, float, bool or choice)."""
-        x = float(self.round(x))
+        return self._value(float(self.round(x)))
+
+    def _value(self, x: float) -> Any:
         if self.kind == "int":
             return round(x)
         if self.kind == "bool":
@@ -169,6 +172,12 @@ class SearchSpace:
         names = [d.name for d in self.dimensions]
         if len(set(names)) != len(names) or set(names) & set(self.fixed):
             raise ValueError("dimension and fixed names must be unique")
+        dims = self.dimensions
+        self._low = np.array([d.low for d in dims], dtype=float)
+        self._top = np.array([d.top for d in dims], dtype=float)
+        self._step = np.array([d.step or 1.0 for d in dims], dtype=float)
+        self._discrete = np.array([d.discrete for d in dims], dtype=bool)
+        self._scale = np.array([10.0 ** d._decimals for d in dims], dtype=float)
 
     @classmethod
     def from_params(
@@ -281,23 +290,24 @@ class SearchSpace:
 
     def clip(self, x: np.ndarray) -> np.ndarray:
         """``x`` (shape ``(n_dims,)`` or ``(n, n_dims)``) clipped to the bounds."""
-        x = np.asarray(x, dtype=float)
-        low, high = np.array(self.bounds()).reshape(-1, 2).T
-        return np.clip(x, low, high)
+        return np.clip(np.asarray(x, dtype=float), self._low, self._top)
 
     def round(self, x: np.ndarray) -> np.ndarray:
         """``x`` (shape ``(n_dims,)`` or ``(n, n_dims)``) moved to the nearest allowed values."""
-        x = np.asarray(x, dtype=float)
-        columns = [d.round(x[..., j]) for j, d in enumerate(self.dimensions)]
-        return np.stack(columns, axis=-1) if columns else x.copy()
+        clipped = np.clip(np.asarray(x, dtype=float), self._low, self._top)
+        stepped = self._low + np.round((clipped - self._low) / self._step) * self._step
+        tidy = np.round(stepped * self._scale) / self._scale
+        return np.where(self._discrete, tidy, clipped)
 
     def contains(self, x: np.ndarray) -> bool:
         """True when every coordinate of ``x`` (shape ``(n_dims,)``) is inside its bounds."""
-        return all(d.contains(float(v)) for d, v in zip(self.dimensions, x, strict=True))
+        tol = 1e-9 * np.maximum(1.0, self._top - self._low)
+        return bool(np.all((x >= self._low - tol) & (x <= self._top + tol)))
 
     def to_params(self, x: np.ndarray) -> dict[str, Any]:
         """The parameters of point ``x`` (shape ``(n_dims,)``), fixed ones included."""
-        values = {d.name: d.decode(v) for d, v in zip(self.dimensions, x, strict=True)}
+        rounded = self.round(x).tolist()
+        values = {d.name: d._value(v) for d, v in zip(self.dimensions, rounded, strict=True)}
         return {**values, **self.fixed}
 
     def vector(self, params: Mapping[str, Any] | BaseModel) -> np.ndarray:

@@ -321,19 +321,18 @@ def forward_filter(
     shift = log_emissions.max(axis=1)
     weights = np.exp(log_emissions - shift[:, None])
     out = np.empty_like(log_emissions)
-    loglik = 0.0
+    log_norms = np.empty(len(out))
     prior = np.asarray(startprob, dtype=float)
-    for t in range(len(out)):
-        w = prior * weights[t]
-        total = w.sum()
-        if total > 0:
-            p, log_norm = w / total, math.log(total) + shift[t]
+    for t, w in enumerate(weights):
+        w = prior * w
+        total = float(w.sum())
+        if total > 0.0:
+            p, log_norms[t] = w / total, math.log(total) + shift[t]
         else:
-            p, log_norm = _log_space_step(prior, log_emissions[t])
+            p, log_norms[t] = _log_space_step(prior, log_emissions[t])
         out[t] = p
-        loglik += log_norm
         prior = p @ transmat
-    return out, float(loglik)
+    return out, float(log_norms.sum())
 
 
 def viterbi_path(
@@ -370,6 +369,7 @@ def as_features(X: np.ndarray) -> np.ndarray:
 
 
 def _log_space_step(prior: np.ndarray, log_emission: np.ndarray) -> tuple[np.ndarray, float]:
+    """One forward step in log space: probabilities and the log of the normaliser."""
     with np.errstate(divide="ignore"):
         a = np.log(prior) + log_emission
     top = a.max()

@@ -52,6 +52,7 @@ _RESAMPLING = ("bootstrap", "block_bootstrap")
 _MAX_CELLS = 50_000_000  # n_paths × horizon: 400 MB of float64 paths
 _CHUNK_STEPS = 16  # steps per chunk: 16 × 10,000 paths × 8 bytes stays in L2
 _PARALLEL_CELLS = 200_000  # from this many n_paths × horizon, the fan runs on a thread
+_FAST_INDEX_LIMIT = 4_096  # series up to this length draw 16-bit indices (see below)
 _MIN_DOF = 2.5  # a Student-t needs ν > 2 for a finite variance to match
 _MAX_DOF = 1_000.0  # beyond this a t is a normal for every practical purpose
 
@@ -341,17 +342,36 @@ def _resampled_chunks(
     """``table`` resampled by the config's bootstrap, time-major chunks."""
     n_obs, n_paths = len(table), config.n_paths
     if config.method == "bootstrap":
-        dtype = np.min_scalar_type(n_obs - 1)  # small indices draw faster
         for start, stop in _spans(horizon):
-            yield table[rng.integers(0, n_obs, (stop - start, n_paths), dtype=dtype)]
+            yield table.take(_uniform_indices(rng, n_obs, (stop - start, n_paths)))
         return
     size = config.block_size
-    n_blocks = -(-horizon // size)
-    starts = rng.integers(0, n_obs, (n_blocks, 1, n_paths))
-    offsets = np.arange(size).reshape(1, size, 1)
-    index = ((starts + offsets) % n_obs).reshape(n_blocks * size, n_paths)
+    starts = rng.integers(0, n_obs, (-(-horizon // size), n_paths))
     for start, stop in _spans(horizon):
-        yield table[index[start:stop]]
+        step = np.arange(start, stop)
+        index = starts[step // size] + (step % size)[:, None]
+        yield table.take(index % n_obs)
+
+
+def _uniform_indices(rng: np.random.Generator, n: int, shape: tuple[int, int]) -> np.ndarray:
+    """Independent uniform integers in ``[0, n)``, exactly; an intp array of ``shape``.
+
+    Up to n = 4,096 four values are cut from each 64-bit output of the bit generator
+    (twice as fast as ``Generator.integers``): a 16-bit ``u`` below the largest multiple
+    of ``n`` that fits gives ``u mod n``, exactly uniform; the rare others (under
+    n / 65,536 of them) are drawn again with ``Generator.integers``.
+    """
+    if n > _FAST_INDEX_LIMIT:
+        return rng.integers(0, n, shape)
+    size = shape[0] * shape[1]
+    bits = rng.bit_generator.random_raw(-(-size // 4)).view(np.uint16)[:size].reshape(shape)
+    divisor = np.uint16(n)
+    index = (bits - (bits // divisor) * divisor).astype(np.intp)
+    accepted = 65536 - 65536 % n
+    if accepted < 65536:
+        rejected = np.flatnonzero(bits >= accepted)
+        index.flat[rejected] = rng.integers(0, n, len(rejected))
+    return index
 
 
 # --------------------------------------------------------------------------- paths
@@ -360,46 +380,71 @@ def _resampled_chunks(
 def _simulate(
     chunks: Iterator[np.ndarray], config: MonteCarloConfig, horizon: int, combine: Callable
 ) -> MonteCarloResult:
-    """Build the paths chunk by chunk (cache-sized) and their statistics.
-
-    The fan quantiles of a chunk are taken on a helper thread while the next chunk is
-    built (numpy's partition releases the GIL); the numbers do not depend on it.
-    """
+    """Build the paths chunk by chunk (cache-sized) and their statistics."""
     n_paths, initial = config.n_paths, config.initial_equity
     equity = np.empty((horizon + 1, n_paths))
     equity[0] = initial
     peak = equity[0].copy()
     trough = np.ones(n_paths)  # per path, the lowest E_t / running peak so far
-    fan = np.empty((horizon + 1, len(FAN_LEVELS)))
-    fan[0] = initial
-    plan = _quantile_plan(n_paths, FAN_LEVELS)
-    rows = min(_CHUNK_STEPS, horizon)
-    scratch, fan_scratch = np.empty((rows, n_paths)), np.empty((rows, n_paths))
-    submit = _fan_pool().submit if n_paths * horizon >= _PARALLEL_CELLS else _now
-    pending = []
+    scratch = np.empty((min(_CHUNK_STEPS, horizon), n_paths))
+    fan = _Fan(equity, parallel=n_paths * horizon >= _PARALLEL_CELLS)
     for (start, stop), steps in zip(_spans(horizon), chunks, strict=True):
         for t, step in enumerate(steps, start=start):
             combine(equity[t], step, out=equity[t + 1])
-        block = equity[start + 1 : stop + 1]
-        task = submit(_row_quantiles, block, plan, fan_scratch[: stop - start])
-        pending.append((start + 1, stop + 1, task))
-        _update_troughs(block, peak, trough, scratch[: stop - start])
-    for start, stop, task in pending:
-        fan[start:stop] = task.result()
+        fan.add(start + 1, stop + 1)
+        _update_troughs(equity[start + 1 : stop + 1], peak, trough, scratch[: stop - start])
+    quantiles = fan.collect()
     equity.flags.writeable = False
-    return _result(config.method, initial, equity, fan, trough - 1.0)
+    return _result(config.method, initial, equity, quantiles, trough - 1.0)
+
+
+class _Fan:
+    """The fan quantiles of the equity, chunk of steps by chunk of steps.
+
+    With ``parallel``, chunks go to a helper thread while the caller builds the next
+    ones (numpy's partition releases the GIL); when the helper falls behind, and for
+    whatever it has not started at the end, the caller computes chunks itself. Either
+    way the numbers are the same.
+    """
+
+    def __init__(self, equity: np.ndarray, parallel: bool) -> None:
+        self.equity = equity
+        self.plan = _quantile_plan(equity.shape[1], FAN_LEVELS)
+        self.fan = np.empty((len(equity), len(FAN_LEVELS)))
+        self.fan[0] = equity[0]
+        self.parallel = parallel
+        rows = (min(_CHUNK_STEPS, len(equity) - 1), equity.shape[1])
+        self.own_scratch = np.empty(rows)
+        self.helper_scratch = np.empty(rows) if parallel else None
+        self.pending: list[tuple[int, int, Future]] = []
+
+    def add(self, start: int, stop: int) -> None:
+        """Take (or schedule) the quantiles of ``equity[start:stop]``."""
+        backlog = sum(not task.done() for _, _, task in self.pending)
+        if self.parallel and backlog < 2:
+            scratch = self.helper_scratch[: stop - start]
+            task = _fan_pool().submit(self._quantiles, start, stop, scratch)
+            self.pending.append((start, stop, task))
+        else:
+            self._quantiles(start, stop, self.own_scratch[: stop - start])
+
+    def collect(self) -> np.ndarray:
+        """The fan, shape (horizon + 1, levels), once every chunk is done."""
+        for start, stop, task in self.pending:
+            if task.cancel():  # not started: faster here than waiting
+                self._quantiles(start, stop, self.own_scratch[: stop - start])
+            else:
+                task.result()
+        return self.fan
+
+    def _quantiles(self, start: int, stop: int, scratch: np.ndarray) -> None:
+        self.fan[start:stop] = _row_quantiles(self.equity[start:stop], self.plan, scratch)
 
 
 @lru_cache(maxsize=1)
 def _fan_pool() -> ThreadPoolExecutor:
-    # One worker: its tasks run in order, so they may share a scratch buffer.
+    # One worker: its tasks run in order, so they can share a scratch buffer.
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="whatif-fan")
-
-
-def _now(fn: Callable, *args) -> Future:
-    future: Future = Future()
-    future.set_result(fn(*args))
-    return future
 
 
 def _update_troughs(

@@ -54,7 +54,7 @@ def test_run_id_is_the_config_hash(ws):
     assert result.run_id == config().run_id()
     assert len(result.run_id) == 16
     # the same description gives the same id, whatever the order of the params
-    assert config(params={"slow": 50, "fast": 10}).run_id() == result.run_id
+    assert config(params={"long_short": False, "slow": 50, "fast": 10}).run_id() == result.run_id
     # any change gives another id
     others = {
         config(params={"fast": 11, "slow": 50}).run_id(),
@@ -125,7 +125,7 @@ def test_runs_lists_saved_runs_and_compare_puts_them_side_by_side(ws):
     assert set(runs["id"]) == {a.run_id, b.run_id}
     row = runs.set_index("id").loc[a.run_id]
     assert row["strategy"] == "sma_crossover" and row["symbols"] == "SPX"
-    assert row["params"] == {"fast": 10, "slow": 50}
+    assert row["params"] == {"fast": 10, "slow": 50, "long_short": False}
     assert row["final_equity"] == a.final_equity
     assert row["n_trades"] == a.metrics["n_trades"]
     table = ws.backtests.compare([a.run_id, b.run_id])

@@ -112,16 +112,38 @@ def test_a_tied_series_matches_the_engines(long_short):
 
 
 def test_a_short_that_cash_cannot_buy_back_stays_open_as_in_the_engine():
-    # falls (fast crosses below: go short), then soars 10x: buying back is rejected
-    close = np.r_[np.full(30, 100.0), np.linspace(100, 80, 20), np.linspace(80, 1000, 80)]
+    # rises, falls (fast crosses below: go short), then gaps up 10x: the buy back is
+    # rejected for want of cash, and the short stays open to the end
+    close = np.r_[np.linspace(90, 100, 30), np.linspace(100, 80, 20), np.full(30, 1000.0)]
     index = pd.bdate_range("2020-01-01", periods=len(close))
     bars = pd.DataFrame({f: close for f in ("open", "high", "low", "close")}, index=index)
     market = MarketFrame.from_bars({"X": bars.assign(volume=1.0)})
-    table = sma_crossover_sweep(close, close, [3], [10], cash=CASH, commission_rate=RATE, long_short=True)
+    table = sma_crossover_sweep(
+        close, close, [3], [10], cash=CASH, commission_rate=RATE, long_short=True
+    )
     event, vector, opened = engines(market, 3, 10, True)
     assert table["final_equity"].iloc[0] == event == vector
     assert table["n_trades"].iloc[0] == opened == 1
     assert event < 0  # still short at the end
+
+
+def test_units_rounded_up_past_cash_are_cut_as_by_the_sizer():
+    # cash / (1000 × 1.001) is 1e-11 short of 100: the floor's + 1e-9 gives 100 units,
+    # whose cost and commission exceed cash, and the sizer cuts them to 99
+    cash = 100_100.0 - 1e-8
+    close = np.r_[np.linspace(1010, 990, 20), np.linspace(990, 1010, 20)]
+    open_ = np.full(len(close), 1000.0)
+    index = pd.bdate_range("2020-01-01", periods=len(close))
+    bars = pd.DataFrame({"open": open_, "high": 1010.0, "low": 990.0, "close": close}, index=index)
+    market = MarketFrame.from_bars({"X": bars.assign(volume=1.0)})
+    execution = ExecutionConfig(commission=CommissionModel(rate=RATE))
+    cls = get_strategy("sma_crossover")
+    run = BacktestEngine(cls(fast=2, slow=5), market, INSTRUMENTS, cash=cash, execution=execution)
+    event = run.run()
+    assert [x.quantity for x in event.broker.executions] == [99.0]
+    table = sma_crossover_sweep(open_, close, [2], [5], cash=cash, commission_rate=RATE)
+    assert table["final_equity"].iloc[0] == event.equity[-1]
+    assert table["n_trades"].iloc[0] == 1
 
 
 def test_cash_below_one_unit_never_trades(spx):

@@ -1,0 +1,422 @@
+"""Metropolis–Hastings over a search space: where is the score high, and how flat is it there?
+
+The sampler treats the score as a log-likelihood at a temperature ``T``: its target density
+is ``π(x) ∝ exp(score(x) / T)`` on the feasible points of the space (zero outside the bounds
+and at infeasible or ``-inf``-scored points). With ``T`` small the chains pile up at the
+best point; with ``T`` of the order of the score's noise they spread over every point that
+is about as good, which is what a robust parameter choice needs: a wide plateau of good
+scores rather than a lone peak.
+
+Algorithm (random-walk Metropolis, Metropolis et al. 1953, Hastings 1970)
+    From ``x`` propose ``x' = x + ε`` with ``ε_j ~ N(0, (s · span_j)²)`` independently per
+    dimension, ``span_j`` the width of dimension ``j``'s range and ``s`` the proposal scale
+    (``proposal_scale``). On a stepped dimension ``ε_j`` is rounded to a whole number of
+    steps (and its standard deviation is at least one step), so ``x'`` stays on the lattice.
+    The proposal is symmetric, so ``x'`` is accepted with probability
+    ``min(1, exp((score(x') - score(x)) / T))``; a proposal outside the bounds is rejected.
+    During burn-in the scale of each chain is adapted every ``adapt_every`` iterations,
+    ``s ← s · exp(a - a*)`` with ``a`` the recent and ``a*`` the target acceptance rate;
+    after burn-in it is fixed, so the kept draws come from a valid Metropolis chain.
+
+Outputs (:class:`MCMCResult`)
+    Chains from dispersed random starts (one seed per chain from ``numpy.random.SeedSequence``),
+    acceptance rate per chain after burn-in, the rank-normalised split-R-hat of Vehtari et
+    al. (2021) and the split-R-hat of Gelman et al. (BDA3, 2013) per dimension (see
+    :mod:`core.optimize._diagnostics`), posterior mean, sd and equal-tailed credible
+    intervals, the best point seen, a :class:`Plateau` (the posterior mass within ``ε`` of
+    the best score) and :meth:`MCMCResult.cells` (posterior mass per grid cell).
+
+Every evaluation goes through :class:`~core.optimize._trials.Trials`: a point is evaluated
+once (a dict cache), infeasible points are never evaluated. ``should_stop()`` is checked at
+every iteration; a stopped run returns the draws so far.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core.optimize._diagnostics import rank_normalized_split_rhat, split_rhat
+from core.optimize._objective import Objective
+from core.optimize._space import Dimension, SearchSpace
+from core.optimize._trials import Evaluate, SearchProgress, SearchResult, Trials
+
+
+@dataclass(frozen=True)
+class Plateau:
+    """The posterior draws whose score is within ``eps`` of the best score seen.
+
+    Attributes
+    ----------
+    eps : float
+        Tolerance in score units.
+    threshold : float
+        ``best_score - eps``.
+    share : float
+        Posterior mass (share of kept draws) with ``score >= threshold``: near 1 when the
+        posterior sits on a wide plateau of near-best scores, near 0 for a lone peak.
+    bounds : dict of str to (float, float)
+        Per dimension, the smallest and largest value of those draws (value coordinates).
+    centre : dict or None
+        Parameters at the per-dimension medians of those draws: a choice in the middle of
+        the plateau rather than at its edge (not checked against the model's validators).
+    """
+
+    eps: float
+    threshold: float
+    share: float
+    bounds: dict[str, tuple[float, float]]
+    centre: dict[str, Any] | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class MCMCResult(SearchResult):
+    """A Metropolis–Hastings run (the :class:`SearchResult` fields describe all evaluations).
+
+    Attributes
+    ----------
+    dimensions : tuple of Dimension
+        The space's dimensions, in coordinate order.
+    chains : ndarray of shape (n_chains, n_iter, n_dims)
+        Every state of every chain, burn-in included (value coordinates).
+    chain_scores : ndarray of shape (n_chains, n_iter)
+        The score of each state.
+    accepted : ndarray of bool, shape (n_chains, n_iter)
+        Whether the proposal of each iteration was accepted.
+    burn_in, thin : int
+        Kept draws are ``chains[:, burn_in::thin]``.
+    temperature : float
+    acceptance : ndarray of shape (n_chains,)
+        Acceptance rate of each chain after burn-in.
+    scales : ndarray of shape (n_chains,)
+        Each chain's proposal scale after burn-in adaptation.
+    level : float
+        Probability mass of the credible intervals (0.9: the 5 %–95 % quantiles).
+    summary : DataFrame of shape (n_dims, 8)
+        Per dimension: ``mean``, ``sd``, ``lower``, ``median``, ``upper`` (equal-tailed
+        interval), ``rhat`` (Vehtari et al. 2021), ``rhat_basic`` (BDA3 split-R-hat) and
+        ``best`` (the value at the best point).
+    plateau : Plateau
+    """
+
+    dimensions: tuple[Dimension, ...]
+    chains: np.ndarray
+    chain_scores: np.ndarray
+    accepted: np.ndarray
+    burn_in: int
+    thin: int
+    temperature: float
+    acceptance: np.ndarray
+    scales: np.ndarray
+    level: float
+    summary: pd.DataFrame
+    plateau: Plateau
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(d.name for d in self.dimensions)
+
+    @property
+    def samples(self) -> np.ndarray:
+        """Kept draws, shape ``(n_chains, n_kept, n_dims)``."""
+        return self.chains[:, self.burn_in :: self.thin]
+
+    @property
+    def sample_scores(self) -> np.ndarray:
+        """Scores of the kept draws, shape ``(n_chains, n_kept)``."""
+        return self.chain_scores[:, self.burn_in :: self.thin]
+
+    @property
+    def posterior(self) -> pd.DataFrame:
+        """Kept draws as a table: ``chain``, ``draw``, one column per dimension, ``score``."""
+        samples, scores = self.samples, self.sample_scores
+        n_chains, n_kept = scores.shape
+        table = pd.DataFrame(samples.reshape(-1, len(self.dimensions)), columns=list(self.names))
+        table.insert(0, "draw", np.tile(np.arange(n_kept), n_chains))
+        table.insert(0, "chain", np.repeat(np.arange(n_chains), n_kept))
+        table["score"] = scores.ravel()
+        return table
+
+    @property
+    def rhat(self) -> dict[str, float]:
+        """Rank-normalised split-R-hat (Vehtari et al. 2021) per dimension."""
+        return self.summary["rhat"].to_dict()
+
+    @property
+    def credible_intervals(self) -> dict[str, tuple[float, float]]:
+        """Equal-tailed credible interval ``(lower, upper)`` per dimension at ``level``."""
+        return {n: (r.lower, r.upper) for n, r in self.summary.iterrows()}
+
+    def cells(self, names: Sequence[str] | None = None, bins: int = 10) -> pd.DataFrame:
+        """Posterior mass per grid cell: where the posterior is flat (see :func:`posterior_cells`)."""
+        return posterior_cells(
+            self.samples.reshape(-1, len(self.dimensions)),
+            self.sample_scores.ravel(),
+            self.dimensions,
+            names=names,
+            bins=bins,
+        )
+
+
+def metropolis_hastings(
+    space: SearchSpace,
+    evaluate: Evaluate,
+    *,
+    objective: Objective | None = None,
+    temperature: float = 1.0,
+    n_iter: int = 2000,
+    burn_in: int = 500,
+    n_chains: int = 4,
+    proposal_scale: float = 0.1,
+    adapt: bool = True,
+    target_acceptance: float = 0.3,
+    adapt_every: int = 50,
+    thin: int = 1,
+    start: Mapping[str, Any] | None = None,
+    seed: int | None = None,
+    level: float = 0.9,
+    plateau_eps: float | None = None,
+    max_start_tries: int = 200,
+    progress: Callable[[SearchProgress], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    errors: str = "raise",
+) -> MCMCResult:
+    """Sample ``π(x) ∝ exp(score(x) / temperature)`` with random-walk Metropolis chains.
+
+    Parameters
+    ----------
+    space : SearchSpace
+    evaluate : callable
+        ``evaluate(params) -> score`` or ``-> metrics`` (with ``objective``).
+    temperature : float, default 1
+        ``T`` in score units: score differences of ``T`` change the density by a factor e.
+    n_iter : int, default 2000
+        Iterations per chain, burn-in included.
+    burn_in : int, default 500
+        Iterations dropped from the start of each chain (and used to adapt the scale).
+    n_chains : int, default 4
+        Independent chains, each from a random feasible start (chain 0 from ``start``).
+    proposal_scale : float, default 0.1
+        Initial proposal sd as a fraction of each dimension's range.
+    adapt, target_acceptance, adapt_every
+        Burn-in adaptation of the proposal scale towards the target acceptance rate.
+    thin : int, default 1
+        Keep every ``thin``-th draw after burn-in.
+    seed : int, optional
+        Seeds every chain (through ``SeedSequence(seed).spawn(n_chains)``).
+    level : float, default 0.9
+        Mass of the equal-tailed credible intervals.
+    plateau_eps : float, optional
+        ``ε`` of the :class:`Plateau`; default ``temperature`` (the points whose density
+        is at least ``1/e`` of the best point's).
+    max_start_tries : int, default 200
+        Random draws tried per chain for a start with a finite score.
+
+    Returns
+    -------
+    MCMCResult
+
+    Raises
+    ------
+    ValueError
+        When no start with a finite score is found.
+    """
+    if not temperature > 0:
+        raise ValueError("temperature must be positive")
+    if not 0 <= burn_in < n_iter or n_chains < 1 or thin < 1:
+        raise ValueError("need n_chains >= 1, thin >= 1 and 0 <= burn_in < n_iter")
+    rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(n_chains)]
+    trials = Trials(
+        space, evaluate, objective, progress=progress, total=n_chains * n_iter, errors=errors
+    )
+    walk = _Walk(space, rngs, proposal_scale)
+    x = np.array([_start(space, trials, rngs[c], max_start_tries, start if c == 0 else None)
+                  for c in range(n_chains)]).reshape(n_chains, space.n_dims)
+    s = np.array([trials.score(p) for p in x])
+    chains = np.empty((n_chains, n_iter, space.n_dims))
+    scores = np.empty((n_chains, n_iter))
+    accepted = np.zeros((n_chains, n_iter), dtype=bool)
+    done = 0
+    for it in range(n_iter):
+        if should_stop is not None and should_stop():
+            trials.stopped = True
+            break
+        for c in range(n_chains):
+            proposal = walk.propose(c, x[c])
+            new = trials.score(proposal) if proposal is not None else -math.inf
+            if math.log(max(rngs[c].random(), 1e-300)) < (new - s[c]) / temperature:
+                x[c], s[c], accepted[c, it] = proposal, new, True
+        chains[:, it], scores[:, it] = x, s
+        done = it + 1
+        if adapt and done <= burn_in and done % adapt_every == 0:
+            walk.adapt(accepted[:, done - adapt_every : done].mean(axis=1), target_acceptance)
+    eps = temperature if plateau_eps is None else plateau_eps
+    return _result(
+        trials, space, chains[:, :done], scores[:, :done], accepted[:, :done],
+        burn_in=burn_in, thin=thin, temperature=temperature, scales=walk.scales,
+        level=level, eps=eps,
+    )  # fmt: skip
+
+
+class _Walk:
+    """Gaussian random-walk proposals, snapped to the steps of discrete dimensions."""
+
+    def __init__(self, space: SearchSpace, rngs: list[np.random.Generator], scale: float):
+        dims = space.dimensions
+        self.space, self.rngs = space, rngs
+        self.span = np.array([d.span for d in dims], dtype=float)
+        self.step = np.array([d.step or 0.0 for d in dims], dtype=float)
+        self.discrete = self.step > 0
+        self.low = np.array([d.low for d in dims], dtype=float)
+        self.top = np.array([d.top for d in dims], dtype=float)
+        self.scales = np.full(len(rngs), float(scale))
+
+    def propose(self, chain: int, x: np.ndarray) -> np.ndarray | None:
+        """A proposal from ``x`` (shape ``(n_dims,)``), or ``None`` when out of bounds."""
+        sd = np.where(self.discrete, np.maximum(self.scales[chain] * self.span, self.step),
+                      self.scales[chain] * self.span)  # fmt: skip
+        move = self.rngs[chain].normal(0.0, 1.0, len(sd)) * sd
+        move = np.where(self.discrete, np.round(move / np.where(self.discrete, self.step, 1.0))
+                        * self.step, move)  # fmt: skip
+        proposal = x + move
+        tol = 1e-9 * np.maximum(1.0, self.span)
+        if np.any(proposal < self.low - tol) or np.any(proposal > self.top + tol):
+            return None
+        return self.space.round(proposal)
+
+    def adapt(self, rates: np.ndarray, target: float) -> None:
+        self.scales = np.clip(self.scales * np.exp(rates - target), 1e-4, 10.0)
+
+
+def _start(space, trials, rng, tries, start) -> np.ndarray:
+    if start is not None:
+        x = space.round(space.vector(start))
+        if math.isfinite(trials.score(x)):
+            return x
+        raise ValueError(f"the start {dict(start)} has no finite score")
+    for x in space.sample(rng, tries):
+        if math.isfinite(trials.score(x)):
+            return x
+    raise ValueError(f"no point with a finite score in {tries} random draws; widen the space")
+
+
+def _result(trials: Trials, space, chains, scores, accepted, *, eps, **fields) -> MCMCResult:
+    burn_in, thin, level = fields["burn_in"], fields["thin"], fields["level"]
+    kept, kept_scores = chains[:, burn_in::thin], scores[:, burn_in::thin]
+    after = accepted[:, burn_in:]
+    acceptance = after.mean(axis=1) if after.shape[1] else np.full(len(chains), np.nan)
+    base = trials.result("mcmc")
+    return MCMCResult(
+        **{k: getattr(base, k) for k in base.__dataclass_fields__},
+        dimensions=space.dimensions,
+        chains=chains,
+        chain_scores=scores,
+        accepted=accepted,
+        acceptance=acceptance,
+        summary=_summary(space, kept, level, trials.best_point),
+        plateau=_plateau(space, kept, kept_scores, trials.best_score, eps),
+        **fields,
+    )
+
+
+def _summary(space: SearchSpace, kept: np.ndarray, level: float, best) -> pd.DataFrame:
+    rows = []
+    for j, d in enumerate(space.dimensions):
+        draws = kept[:, :, j]
+        pooled = draws.ravel()
+        lower, median, upper = _quantiles(pooled, [(1 - level) / 2, 0.5, (1 + level) / 2], d)
+        rows.append(
+            {
+                "mean": pooled.mean() if pooled.size else math.nan,
+                "sd": pooled.std(ddof=1) if pooled.size > 1 else math.nan,
+                "lower": lower,
+                "median": median,
+                "upper": upper,
+                "rhat": rank_normalized_split_rhat(draws),
+                "rhat_basic": split_rhat(draws),
+                "best": math.nan if best is None else float(best[j]),
+            }
+        )
+    return pd.DataFrame(rows, index=pd.Index(space.names, name="parameter"))
+
+
+def _quantiles(values: np.ndarray, qs: list[float], dim: Dimension) -> list[float]:
+    if not values.size:
+        return [math.nan] * len(qs)
+    method = "inverted_cdf" if dim.discrete else "linear"
+    return [float(v) for v in np.quantile(values, qs, method=method)]
+
+
+def _plateau(space, kept, kept_scores, best_score, eps) -> Plateau:
+    threshold = best_score - eps
+    flat = kept.reshape(-1, space.n_dims)
+    near = flat[kept_scores.ravel() >= threshold]
+    share = len(near) / len(flat) if len(flat) else math.nan
+    if not len(near):
+        return Plateau(eps, threshold, share, {}, None)
+    bounds = {d.name: (float(near[:, j].min()), float(near[:, j].max()))
+              for j, d in enumerate(space.dimensions)}  # fmt: skip
+    centre = [_quantiles(near[:, j], [0.5], d)[0] for j, d in enumerate(space.dimensions)]
+    return Plateau(eps, threshold, share, bounds, space.to_params(space.round(np.array(centre))))
+
+
+def posterior_cells(
+    samples: np.ndarray,
+    scores: np.ndarray,
+    dimensions: Sequence[Dimension],
+    *,
+    names: Sequence[str] | None = None,
+    bins: int = 10,
+) -> pd.DataFrame:
+    """Posterior mass, mean and best score per cell of a grid over some dimensions.
+
+    A dimension with at most ``bins`` allowed values gets one cell per value; any other
+    is cut into ``bins`` equal-width cells over its range. A wide region of cells with
+    similar mass and score is a robust plateau; a single heavy cell is a lone peak.
+
+    Parameters
+    ----------
+    samples : ndarray of shape (n_draws, n_dims)
+        Posterior draws in value coordinates.
+    scores : ndarray of shape (n_draws,)
+    dimensions : sequence of Dimension
+        The dimensions of the columns of ``samples``.
+    names : sequence of str, optional
+        The dimensions to grid (default all; one or two make readable tables and heatmaps).
+    bins : int, default 10
+
+    Returns
+    -------
+    DataFrame of shape (n_cells, 3 * len(names) + 5)
+        Per non-empty cell: ``<name>`` (cell centre), ``<name>_low``, ``<name>_high`` for
+        each gridded dimension, ``n`` (draws), ``share`` (posterior mass), ``relative``
+        (share / largest share), ``mean_score`` and ``max_score``; ordered by cell.
+    """
+    by_name = {d.name: j for j, d in enumerate(dimensions)}
+    names = list(by_name) if names is None else list(names)
+    table: dict[str, Any] = {}
+    for name in names:
+        dim, values = dimensions[by_name[name]], samples[:, by_name[name]]
+        low, high = _cell_edges(dim, values, bins)
+        table.update({name: (low + high) / 2, f"{name}_low": low, f"{name}_high": high})
+    table["score"] = scores
+    frame = pd.DataFrame(table)
+    keys = [c for n in names for c in (n, f"{n}_low", f"{n}_high")]
+    cells = frame.groupby(keys, sort=True)["score"].agg(n="size", mean_score="mean",
+                                                         max_score="max").reset_index()  # fmt: skip
+    cells.insert(len(keys) + 1, "share", cells["n"] / max(1, len(samples)))
+    cells.insert(len(keys) + 2, "relative", cells["share"] / cells["share"].max())
+    return cells
+
+
+def _cell_edges(dim: Dimension, values: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndarray]:
+    if dim.discrete and dim.n_values <= bins:
+        return values, values
+    edges = np.linspace(dim.low, dim.top, bins + 1)
+    index = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, bins - 1)
+    return edges[index], edges[index + 1]
