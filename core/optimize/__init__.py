@@ -1,0 +1,58 @@
+"""Optimisation lab: search spaces, objectives, searches, MCMC, walk-forward and overfitting.
+
+Everything here is pure: an ``evaluate(params) -> score | metrics`` callable is the only
+link to backtests (:class:`BacktestEvaluator` builds one from a backtest config).
+"""
+
+from core.optimize._backtest import BacktestEvaluator
+from core.optimize._diagnostics import rank_normalized_split_rhat, split_rhat
+from core.optimize._mcmc import MCMCResult, Plateau, metropolis_hastings, posterior_cells
+from core.optimize._objective import Objective
+from core.optimize._overfitting import (
+    DeflatedSharpe,
+    PBOResult,
+    deflated_sharpe,
+    deflated_sharpe_ratio,
+    expected_max_sharpe,
+    probabilistic_sharpe_ratio,
+    probability_of_backtest_overfitting,
+)
+from core.optimize._search import differential_evolution, grid_search, random_search
+from core.optimize._space import Dimension, SearchSpace
+from core.optimize._trials import SearchProgress, SearchResult, Trials
+from core.optimize._walkforward import (
+    WalkForwardResult,
+    stitch,
+    walk_forward,
+    walk_forward_splits,
+)
+
+__all__ = [
+    "BacktestEvaluator",
+    "DeflatedSharpe",
+    "Dimension",
+    "MCMCResult",
+    "Objective",
+    "PBOResult",
+    "Plateau",
+    "SearchProgress",
+    "SearchResult",
+    "SearchSpace",
+    "Trials",
+    "WalkForwardResult",
+    "deflated_sharpe",
+    "deflated_sharpe_ratio",
+    "differential_evolution",
+    "expected_max_sharpe",
+    "grid_search",
+    "metropolis_hastings",
+    "posterior_cells",
+    "probabilistic_sharpe_ratio",
+    "probability_of_backtest_overfitting",
+    "random_search",
+    "rank_normalized_split_rhat",
+    "split_rhat",
+    "stitch",
+    "walk_forward",
+    "walk_forward_splits",
+]

@@ -153,7 +153,7 @@ class MCMCResult(SearchResult):
         return {n: (r.lower, r.upper) for n, r in self.summary.iterrows()}
 
     def cells(self, names: Sequence[str] | None = None, bins: int = 10) -> pd.DataFrame:
-        """Posterior mass per grid cell: where the posterior is flat (see :func:`posterior_cells`)."""
+        """Posterior mass per grid cell, to see where it is flat (:func:`posterior_cells`)."""
         return posterior_cells(
             self.samples.reshape(-1, len(self.dimensions)),
             self.sample_scores.ravel(),
@@ -216,6 +216,13 @@ def metropolis_hastings(
         is at least ``1/e`` of the best point's).
     max_start_tries : int, default 200
         Random draws tried per chain for a start with a finite score.
+    progress : callable, optional
+        ``progress(SearchProgress)`` after every iteration; ``done`` and ``total`` count
+        chain steps (``iterations × n_chains``), not evaluations.
+    should_stop : callable, optional
+        ``should_stop() -> bool``, checked before every iteration.
+    errors : {"raise", "skip"}, default "raise"
+        What an exception in ``evaluate`` does (see :class:`~core.optimize.Trials`).
 
     Returns
     -------
@@ -231,14 +238,40 @@ def metropolis_hastings(
     if not 0 <= burn_in < n_iter or n_chains < 1 or thin < 1:
         raise ValueError("need n_chains >= 1, thin >= 1 and 0 <= burn_in < n_iter")
     rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(n_chains)]
-    trials = Trials(
-        space, evaluate, objective, progress=progress, total=n_chains * n_iter, errors=errors
+    trials = Trials(space, evaluate, objective, errors=errors)
+    starts = [start] + [None] * (n_chains - 1)
+    x = [_start(space, trials, r, max_start_tries, s) for r, s in zip(rngs, starts, strict=True)]
+    walk = _Walk(space, rngs, proposal_scale, n_iter)
+    adaptation = (burn_in, adapt_every, target_acceptance) if adapt else None
+    x = np.array(x).reshape(n_chains, -1)
+    chains, scores, accepted = _sample(
+        trials, walk, x, temperature, adaptation, progress, should_stop
     )
-    walk = _Walk(space, rngs, proposal_scale)
-    x = np.array([_start(space, trials, rngs[c], max_start_tries, start if c == 0 else None)
-                  for c in range(n_chains)]).reshape(n_chains, space.n_dims)
+    eps = temperature if plateau_eps is None else plateau_eps
+    return _result(
+        trials,
+        space,
+        chains,
+        scores,
+        accepted,
+        burn_in=burn_in,
+        thin=thin,
+        temperature=temperature,
+        scales=walk.scales,
+        level=level,
+        eps=eps,
+    )
+
+
+def _sample(trials: Trials, walk: _Walk, x, temperature, adaptation, progress, should_stop):
+    """Run the chains from states ``x`` (shape ``(n_chains, n_dims)``) for ``walk.n_iter``.
+
+    Returns the states, scores and acceptances of the iterations done, shapes
+    ``(n_chains, n_done, n_dims)``, ``(n_chains, n_done)`` and ``(n_chains, n_done)``.
+    """
+    n_chains, n_iter = walk.log_u.shape
     s = np.array([trials.score(p) for p in x])
-    chains = np.empty((n_chains, n_iter, space.n_dims))
+    chains = np.empty((n_chains, n_iter, x.shape[1]))
     scores = np.empty((n_chains, n_iter))
     accepted = np.zeros((n_chains, n_iter), dtype=bool)
     done = 0
@@ -247,50 +280,57 @@ def metropolis_hastings(
             trials.stopped = True
             break
         for c in range(n_chains):
-            proposal = walk.propose(c, x[c])
+            proposal = walk.propose(c, it, x[c])
             new = trials.score(proposal) if proposal is not None else -math.inf
-            if math.log(max(rngs[c].random(), 1e-300)) < (new - s[c]) / temperature:
+            if walk.log_u[c, it] < (new - s[c]) / temperature:
                 x[c], s[c], accepted[c, it] = proposal, new, True
         chains[:, it], scores[:, it] = x, s
         done = it + 1
-        if adapt and done <= burn_in and done % adapt_every == 0:
-            walk.adapt(accepted[:, done - adapt_every : done].mean(axis=1), target_acceptance)
-    eps = temperature if plateau_eps is None else plateau_eps
-    return _result(
-        trials, space, chains[:, :done], scores[:, :done], accepted[:, :done],
-        burn_in=burn_in, thin=thin, temperature=temperature, scales=walk.scales,
-        level=level, eps=eps,
-    )  # fmt: skip
+        if progress is not None:
+            total = n_chains * n_iter
+            progress(SearchProgress(done * n_chains, total, trials.best_score, trials.best_params))
+        if adaptation is not None and done <= adaptation[0] and done % adaptation[1] == 0:
+            walk.adapt(accepted[:, done - adaptation[1] : done].mean(axis=1), adaptation[2])
+    return chains[:, :done], scores[:, :done], accepted[:, :done]
 
 
 class _Walk:
-    """Gaussian random-walk proposals, snapped to the steps of discrete dimensions."""
+    """Gaussian random-walk proposals, snapped to the steps of discrete dimensions.
 
-    def __init__(self, space: SearchSpace, rngs: list[np.random.Generator], scale: float):
+    Each chain's normal and uniform variates are drawn up front from its own generator,
+    shape ``(n_iter, n_dims)`` and ``(n_iter,)``.
+    """
+
+    def __init__(self, space: SearchSpace, rngs: list[np.random.Generator], scale, n_iter: int):
         dims = space.dimensions
-        self.space, self.rngs = space, rngs
+        self.space = space
         self.span = np.array([d.span for d in dims], dtype=float)
-        self.step = np.array([d.step or 0.0 for d in dims], dtype=float)
-        self.discrete = self.step > 0
+        self.step = np.array([d.step or 1.0 for d in dims], dtype=float)
+        self.discrete = np.array([d.discrete for d in dims], dtype=bool)
         self.low = np.array([d.low for d in dims], dtype=float)
         self.top = np.array([d.top for d in dims], dtype=float)
+        self.tol = 1e-9 * np.maximum(1.0, self.span)
+        self.normals = np.stack([r.standard_normal((n_iter, len(dims))) for r in rngs])
+        self.log_u = np.log(np.stack([1.0 - r.random(n_iter) for r in rngs]))
         self.scales = np.full(len(rngs), float(scale))
+        self._set_sd()
 
-    def propose(self, chain: int, x: np.ndarray) -> np.ndarray | None:
+    def propose(self, chain: int, it: int, x: np.ndarray) -> np.ndarray | None:
         """A proposal from ``x`` (shape ``(n_dims,)``), or ``None`` when out of bounds."""
-        sd = np.where(self.discrete, np.maximum(self.scales[chain] * self.span, self.step),
-                      self.scales[chain] * self.span)  # fmt: skip
-        move = self.rngs[chain].normal(0.0, 1.0, len(sd)) * sd
-        move = np.where(self.discrete, np.round(move / np.where(self.discrete, self.step, 1.0))
-                        * self.step, move)  # fmt: skip
+        move = self.normals[chain, it] * self.sd[chain]
+        move = np.where(self.discrete, np.round(move / self.step) * self.step, move)
         proposal = x + move
-        tol = 1e-9 * np.maximum(1.0, self.span)
-        if np.any(proposal < self.low - tol) or np.any(proposal > self.top + tol):
+        if np.any(proposal < self.low - self.tol) or np.any(proposal > self.top + self.tol):
             return None
         return self.space.round(proposal)
 
     def adapt(self, rates: np.ndarray, target: float) -> None:
         self.scales = np.clip(self.scales * np.exp(rates - target), 1e-4, 10.0)
+        self._set_sd()
+
+    def _set_sd(self) -> None:
+        sd = self.scales[:, None] * self.span
+        self.sd = np.where(self.discrete, np.maximum(sd, self.step), sd)
 
 
 def _start(space, trials, rng, tries, start) -> np.ndarray:
@@ -359,8 +399,10 @@ def _plateau(space, kept, kept_scores, best_score, eps) -> Plateau:
     share = len(near) / len(flat) if len(flat) else math.nan
     if not len(near):
         return Plateau(eps, threshold, share, {}, None)
-    bounds = {d.name: (float(near[:, j].min()), float(near[:, j].max()))
-              for j, d in enumerate(space.dimensions)}  # fmt: skip
+    bounds = {
+        d.name: (float(near[:, j].min()), float(near[:, j].max()))
+        for j, d in enumerate(space.dimensions)
+    }
     centre = [_quantiles(near[:, j], [0.5], d)[0] for j, d in enumerate(space.dimensions)]
     return Plateau(eps, threshold, share, bounds, space.to_params(space.round(np.array(centre))))
 
@@ -407,8 +449,8 @@ def posterior_cells(
     table["score"] = scores
     frame = pd.DataFrame(table)
     keys = [c for n in names for c in (n, f"{n}_low", f"{n}_high")]
-    cells = frame.groupby(keys, sort=True)["score"].agg(n="size", mean_score="mean",
-                                                         max_score="max").reset_index()  # fmt: skip
+    grouped = frame.groupby(keys, sort=True)["score"]
+    cells = grouped.agg(n="size", mean_score="mean", max_score="max").reset_index()
     cells.insert(len(keys) + 1, "share", cells["n"] / max(1, len(samples)))
     cells.insert(len(keys) + 2, "relative", cells["share"] / cells["share"].max())
     return cells

@@ -87,7 +87,7 @@ class Dimension:
         """Number of allowed values (``None`` when continuous)."""
         if self.step is None:
             return None
-        return int(math.floor((self.high - self.low) / self.step + 1e-9)) + 1
+        return math.floor((self.high - self.low) / self.step + 1e-9) + 1
 
     @property
     def top(self) -> float:
@@ -177,7 +177,7 @@ class SearchSpace:
         self._top = np.array([d.top for d in dims], dtype=float)
         self._step = np.array([d.step or 1.0 for d in dims], dtype=float)
         self._discrete = np.array([d.discrete for d in dims], dtype=bool)
-        self._scale = np.array([10.0 ** d._decimals for d in dims], dtype=float)
+        self._scale = np.array([10.0**d._decimals for d in dims], dtype=float)
 
     @classmethod
     def from_params(
@@ -294,7 +294,7 @@ class SearchSpace:
 
     def round(self, x: np.ndarray) -> np.ndarray:
         """``x`` (shape ``(n_dims,)`` or ``(n, n_dims)``) moved to the nearest allowed values."""
-        clipped = np.clip(np.asarray(x, dtype=float), self._low, self._top)
+        clipped = np.minimum(np.maximum(np.asarray(x, dtype=float), self._low), self._top)
         stepped = self._low + np.round((clipped - self._low) / self._step) * self._step
         tidy = np.round(stepped * self._scale) / self._scale
         return np.where(self._discrete, tidy, clipped)
@@ -306,9 +306,12 @@ class SearchSpace:
 
     def to_params(self, x: np.ndarray) -> dict[str, Any]:
         """The parameters of point ``x`` (shape ``(n_dims,)``), fixed ones included."""
-        rounded = self.round(x).tolist()
-        values = {d.name: d._value(v) for d, v in zip(self.dimensions, rounded, strict=True)}
-        return {**values, **self.fixed}
+        return self._decode(self.round(x))
+
+    def _decode(self, rounded: np.ndarray) -> dict[str, Any]:
+        """:meth:`to_params` of a point already on the steps."""
+        values = zip(self.dimensions, rounded.tolist(), strict=True)
+        return {**{d.name: d._value(v) for d, v in values}, **self.fixed}
 
     def vector(self, params: Mapping[str, Any] | BaseModel) -> np.ndarray:
         """The point of ``params`` (a dict or a params model), shape ``(n_dims,)``."""
@@ -317,12 +320,15 @@ class SearchSpace:
         return np.array([d.encode(params[d.name]) for d in self.dimensions], dtype=float)
 
     # -- feasibility -------------------------------------------------------------------------
-    def check(self, x: np.ndarray) -> str | None:
-        """Why the params model rejects point ``x``, or ``None`` when it is feasible."""
+    def check(self, x: np.ndarray, params: Mapping[str, Any] | None = None) -> str | None:
+        """Why the params model rejects point ``x``, or ``None`` when it is feasible.
+
+        ``params`` may give ``to_params(x)`` when the caller already has it.
+        """
         if self.model is None:
             return None
         try:
-            self.model.model_validate(self.to_params(x))
+            self.model.model_validate(self.to_params(x) if params is None else params)
         except ValidationError as error:
             return "; ".join(_message(e) for e in error.errors())
         return None

@@ -44,8 +44,9 @@ MapFunction = Callable[[Callable, Iterable], Iterable]
 class SearchProgress:
     """What a progress callback receives after each evaluation.
 
-    ``total`` is the planned number of evaluations (``None`` when unknown, e.g. for
-    differential evolution, which may stop early).
+    ``done`` counts evaluations (chain steps for MCMC); ``total`` is the planned number
+    (an upper bound for differential evolution, which may converge early; ``None`` when
+    unknown).
     """
 
     done: int
@@ -84,6 +85,9 @@ class SearchResult:
         True when the stop flag ended the search early (the result is partial).
     elapsed : float
         Wall-clock seconds.
+    info : dict
+        Method-specific extras (e.g. differential evolution's ``nit``, ``message`` and
+        ``generation_best``, the best score after each generation).
     """
 
     method: str
@@ -160,13 +164,14 @@ class Trials:
         key = _key(x)
         if key in self.cache:
             return self.cache[key]
-        reason = self.space.check(x)
+        params = self.space._decode(x)
+        reason = self.space.check(x, params)
         if reason is not None:
-            return self._record(x, key, -math.inf, {}, f"infeasible: {reason}", feasible=False)
+            error = f"infeasible: {reason}"
+            return self._record(x, key, params, -math.inf, {}, error, feasible=False)
         self._check_stop()
-        params = self.space.to_params(x)
         outcome, error = _call(self.evaluate, params, self.errors)
-        return self._record(x, key, *self._scored(outcome), error)
+        return self._record(x, key, params, *self._scored(outcome), error)
 
     def scores(self, points: np.ndarray) -> np.ndarray:
         """Scores of the rows of ``points`` (shape ``(n, n_dims)``) → shape ``(n,)``.
@@ -189,8 +194,8 @@ class Trials:
             self._check_stop()
             params = [self.space.to_params(p) for p in chunk]
             outcomes = mapper(_Call(self.evaluate, self.errors), params)
-            for p, (outcome, error) in zip(chunk, outcomes, strict=True):
-                self._record(p, _key(p), *self._scored(outcome), error)
+            for p, values, (outcome, error) in zip(chunk, params, outcomes, strict=True):
+                self._record(p, _key(p), values, *self._scored(outcome), error)
         return np.array([self.cache[_key(p)] for p in points])
 
     def _scored(self, outcome: Any) -> tuple[float, dict[str, Any]]:
@@ -203,10 +208,10 @@ class Trials:
         score = float(outcome)
         return (score if math.isfinite(score) else -math.inf), {}
 
-    def _record(self, x, key, score, metrics, error, feasible=True) -> float:
+    def _record(self, x, key, params, score, metrics, error, feasible=True) -> float:
         self.cache[key] = score
         self.n_evaluations += feasible
-        row = {"trial": len(self.rows), **self.space.to_params(x), "score": score}
+        row = {"trial": len(self.rows), **params, "score": score}
         row.update(feasible=feasible, error=error)
         row.update({k if k not in row else f"metric_{k}": v for k, v in metrics.items()})
         self.rows.append(row)

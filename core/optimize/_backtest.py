@@ -1,0 +1,138 @@
+"""Backtests as ``evaluate`` callables: the bridge from the optimisers to :mod:`core.backtest`.
+
+A :class:`BacktestEvaluator` holds a base :class:`~core.backtest.BacktestConfig` and the
+market data it was loaded with, and runs one backtest per parameter set (the vectorized path
+by default). It can be pickled, so the searches can evaluate in worker processes.
+
+On a *window* of bars ``[start, stop)`` the backtest runs on every bar before ``stop`` (the
+strategy warms up on earlier data and may enter a position before the window, as it would
+live) and the metrics measure the window only: the equity from the close before ``start``
+to the last bar of the window, the trades closed and the fills made in the window and the
+position held in it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core.analytics import compute_metrics, periods_per_year_for
+from core.backtest import (
+    BacktestConfig,
+    BacktestEngine,
+    MarketFrame,
+    RawRun,
+    run_vectorized,
+)
+from core.instruments import Instrument
+from core.optimize._objective import Objective
+from core.strategies import get_strategy
+
+
+@dataclass(frozen=True)
+class BacktestEvaluator:
+    """``evaluate(params) -> metrics`` of a backtest of ``config`` with other parameters.
+
+    Parameters
+    ----------
+    config : BacktestConfig
+        Strategy, cash, execution, ``periods_per_year`` and ``risk_free``; its ``params``
+        are the base the searched parameters are laid over.
+    market : MarketFrame
+        The bars (e.g. from ``BacktestService.load(config)``).
+    instruments : dict of str to Instrument
+    vectorized : bool, default True
+        Use :func:`core.backtest.run_vectorized` (one instrument, array signals) rather
+        than the event engine.
+    window : slice, optional
+        Bar positions to measure (default all bars).
+    """
+
+    config: BacktestConfig
+    market: MarketFrame
+    instruments: dict[str, Instrument]
+    vectorized: bool = True
+    window: slice | None = None
+
+    @classmethod
+    def from_service(cls, service, config: BacktestConfig, **options: Any) -> BacktestEvaluator:
+        """An evaluator on the data ``service`` (a ``BacktestService``) loads for ``config``."""
+        market, instruments = service.load(config)
+        return cls(config, market, instruments, **options)
+
+    @cached_property
+    def periods_per_year(self) -> float:
+        return float(self.config.periods_per_year or periods_per_year_for(self.market.index))
+
+    def on(self, window: slice | None) -> BacktestEvaluator:
+        """The same evaluator measuring ``window`` (bar positions)."""
+        return replace(self, window=window)
+
+    def __call__(self, params: dict[str, Any]) -> dict[str, float | int]:
+        """The metrics of a backtest with ``params`` (keys of ``compute_metrics``)."""
+        return self.run(params)[0]
+
+    def run(self, params: dict[str, Any]) -> tuple[dict[str, float | int], pd.Series]:
+        """Metrics and equity curve of the measured window.
+
+        Returns
+        -------
+        metrics : dict
+        equity : Series of shape (n_window + 1,) or (n_bars,)
+            From the close before the window (its opening value) to its last bar; all
+            bars when the window starts at bar 0.
+        """
+        start, stop = self._bounds()
+        raw = self._simulate(params, _head(self.market, stop))
+        first = max(start - 1, 0)
+        equity = raw.equity[first:stop]
+        trades = [t for t in raw.trades.closed if start <= t[3] < stop]
+        fills = [x for x in raw.broker.executions if start <= x.bar < stop]
+        metrics = compute_metrics(
+            equity,
+            trade_pnls=np.array([t[8] for t in trades], dtype=float),
+            position=raw.position[start:stop],
+            traded_notional=np.array([x.quantity * x.price for x in fills], dtype=float)
+            if fills
+            else None,
+            periods_per_year=self.periods_per_year,
+            risk_free=self.config.risk_free,
+        )
+        index = self.market.index[first:stop]
+        return metrics, pd.Series(equity, index=index, name="equity")
+
+    def evaluate_on(
+        self, params: dict[str, Any], window: slice, objective: Objective
+    ) -> tuple[float, pd.Series]:
+        """``(score, equity)`` on ``window``: the ``evaluate_on`` of a walk-forward run."""
+        metrics, equity = self.on(window).run(params)
+        return objective(metrics), equity
+
+    def _bounds(self) -> tuple[int, int]:
+        window = self.window or slice(None)
+        start, stop, _ = window.indices(self.market.n_bars)
+        if stop - start < 1 or (start == 0 and stop < 2):
+            raise ValueError(f"window {window} has too few bars to measure")
+        return start, stop
+
+    def _simulate(self, params: dict[str, Any], market: MarketFrame) -> RawRun:
+        cls = get_strategy(self.config.strategy)
+        strategy = cls(cls.Params.model_validate({**self.config.params, **params}))
+        options = {"cash": self.config.cash, "execution": self.config.execution}
+        if self.vectorized:
+            return run_vectorized(strategy, market, self.instruments, **options)
+        return BacktestEngine(strategy, market, self.instruments, **options).run()
+
+
+def _head(market: MarketFrame, stop: int) -> MarketFrame:
+    """The first ``stop`` bars of ``market``."""
+    if stop >= market.n_bars:
+        return market
+    fields = ("open", "high", "low", "close", "volume")
+    return replace(
+        market, index=market.index[:stop], **{f: getattr(market, f)[:stop] for f in fields}
+    )
