@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from core.cli import _backtest, _data, _metrics, _montecarlo, _portfolio
+from core.cli import _backtest, _data, _metrics, _montecarlo, _optimize, _portfolio, _regime
 from core.cli._output import CommandError, emit_error
 
-COMMANDS = (_data, _portfolio, _backtest, _metrics, _montecarlo)
+COMMANDS = (_data, _portfolio, _backtest, _metrics, _montecarlo, _optimize, _regime)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -5,7 +5,9 @@ link to backtests (:class:`BacktestEvaluator` builds one from a backtest config)
 """
 
 from core.optimize._backtest import BacktestEvaluator
+from core.optimize._bayes import bayesian_search, optuna_storage
 from core.optimize._diagnostics import rank_normalized_split_rhat, split_rhat
+from core.optimize._job import METHODS, parse_range, run_optimization
 from core.optimize._mcmc import MCMCResult, Plateau, metropolis_hastings, posterior_cells
 from core.optimize._objective import Objective
 from core.optimize._overfitting import (
@@ -28,6 +30,7 @@ from core.optimize._walkforward import (
 )
 
 __all__ = [
+    "METHODS",
     "BacktestEvaluator",
     "DeflatedSharpe",
     "Dimension",
@@ -40,17 +43,21 @@ __all__ = [
     "SearchSpace",
     "Trials",
     "WalkForwardResult",
+    "bayesian_search",
     "deflated_sharpe",
     "deflated_sharpe_ratio",
     "differential_evolution",
     "expected_max_sharpe",
     "grid_search",
     "metropolis_hastings",
+    "optuna_storage",
+    "parse_range",
     "posterior_cells",
     "probabilistic_sharpe_ratio",
     "probability_of_backtest_overfitting",
     "random_search",
     "rank_normalized_split_rhat",
+    "run_optimization",
     "split_rhat",
     "stitch",
     "walk_forward",

@@ -77,7 +77,8 @@ def return_features(
     frame = pd.concat([returns, volatility], axis=1).iloc[int(vol_window) - 1 :]
     if frame.empty:
         raise ValueError(f"need more than {vol_window} closes for vol_window={vol_window}")
-    return Features(frame.to_numpy(dtype=float), frame.index, ("log_return", "volatility"))
+    values = np.ascontiguousarray(frame.to_numpy(dtype=float))
+    return Features(values, frame.index, ("log_return", "volatility"))
 
 
 def _close_series(closes: pd.Series | pd.DataFrame | np.ndarray) -> pd.Series:

@@ -18,12 +18,15 @@ import contextlib
 import logging
 import math
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
-from hmmlearn.hmm import GaussianHMM
 from scipy.linalg import solve_triangular
 
 from core.regimes._labels import FLAT_SHARPE, VOL_RATIO, label_states
+
+if TYPE_CHECKING:  # hmmlearn (and scikit-learn) load on the first fit, not on import
+    from hmmlearn.hmm import GaussianHMM
 
 COVARIANCE_TYPES = ("diag", "full")
 _LOG_2PI = math.log(2 * math.pi)
@@ -77,7 +80,8 @@ class RegimeHMM:
         EM iterations of the kept start.
     n_features_in_ : int
     hmm_ : hmmlearn.hmm.GaussianHMM
-        The kept model in feature units and state order (for cross-checks).
+        The kept model in feature units and state order (built on access; for
+        cross-checks such as smoothed probabilities).
     """
 
     def __init__(
@@ -123,7 +127,9 @@ class RegimeHMM:
             raise ValueError("a feature is constant: nothing to separate regimes by")
         Z = (X - loc) / scale
         seeds = np.random.SeedSequence(self.seed).spawn(self.n_starts)
-        runs = [self._run_em(Z, np.random.default_rng(s), first=i == 0) for i, s in enumerate(seeds)]
+        runs = [
+            self._run_em(Z, np.random.default_rng(s), first=i == 0) for i, s in enumerate(seeds)
+        ]
         scores = np.array([score for _, score in runs])
         if not np.isfinite(scores).any():
             raise ValueError("every Baum–Welch start failed; try other seeds or fewer states")
@@ -237,6 +243,8 @@ class RegimeHMM:
     def _run_em(
         self, Z: np.ndarray, rng: np.random.Generator, *, first: bool
     ) -> tuple[GaussianHMM | None, float]:
+        from hmmlearn.hmm import GaussianHMM
+
         startprob, transmat, means, variances = _initial_params(Z, self.n_states, rng, first)
         for implementation in ("scaling", "log"):
             hmm = GaussianHMM(
@@ -286,9 +294,14 @@ class RegimeHMM:
         self.labels_ = label_states(
             means, self.variances_, vol_ratio=self.vol_ratio, flat_sharpe=self.flat_sharpe
         )
-        self.hmm_ = self._hmmlearn_model()
 
-    def _hmmlearn_model(self) -> GaussianHMM:
+    @property
+    def hmm_(self) -> GaussianHMM:
+        """The model as an hmmlearn ``GaussianHMM`` in feature units and state order."""
+        from hmmlearn.hmm import GaussianHMM
+
+        if not hasattr(self, "means_"):
+            raise AttributeError("hmm_ exists after fit")
         hmm = GaussianHMM(self.n_states, covariance_type=self.covariance_type, init_params="")
         hmm.startprob_, hmm.transmat_, hmm.means_ = self.startprob_, self.transmat_, self.means_
         diag = self.covariance_type == "diag"
@@ -328,7 +341,7 @@ def forward_filter(
         total = float(w.sum())
         if total > 0.0:
             p, log_norms[t] = w / total, math.log(total) + shift[t]
-        else:
+        else:  # every weight underflowed
             p, log_norms[t] = _log_space_step(prior, log_emissions[t])
         out[t] = p
         prior = p @ transmat
@@ -357,8 +370,11 @@ def viterbi_path(
 
 
 def as_features(X: np.ndarray) -> np.ndarray:
-    """``X`` as a finite float64 array of shape (n_observations, n_features)."""
-    X = np.asarray(X, dtype=float)
+    """``X`` as a finite, C-ordered float64 array of shape (n_observations, n_features).
+
+    One memory layout whatever the input's, so that equal rows give bit-equal fits.
+    """
+    X = np.ascontiguousarray(X, dtype=float)
     if X.ndim == 1:
         X = X[:, None]
     if X.ndim != 2 or len(X) == 0:
@@ -380,7 +396,7 @@ def _log_space_step(prior: np.ndarray, log_emission: np.ndarray) -> tuple[np.nda
 def _initial_params(
     Z: np.ndarray, k: int, rng: np.random.Generator, first: bool
 ) -> tuple[np.ndarray, ...]:
-    """Start values in standardised units: quantile bins of |z| first, random after."""
+    """Start values (standardised units): quantile bins of |z| first, random after."""
     n, d = Z.shape
     if first:
         groups = np.array_split(np.argsort(np.abs(Z[:, 0]), kind="stable"), k)
@@ -394,7 +410,8 @@ def _initial_params(
     transmat = np.zeros((k, k))
     for i in range(k):
         others = [j for j in range(k) if j != i]
-        transmat[i, others] = rng.dirichlet(np.ones(k - 1)) * (1 - stay[i])
+        split = np.full(k - 1, 1 / (k - 1)) if first else rng.dirichlet(np.ones(k - 1))
+        transmat[i, others] = split * (1 - stay[i])
         transmat[i, i] = stay[i]
     return np.full(k, 1 / k), transmat, means, variances
 

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
+from scipy import stats
 
 from core.analytics import conditional_value_at_risk, max_drawdown, value_at_risk
 from core.whatif import (
@@ -202,6 +203,30 @@ def test_fan_and_drawdowns_match_references_for_any_size(n_paths, horizon, seed,
     np.testing.assert_array_equal(result.fan, np.quantile(paths, FAN_LEVELS, axis=0).T)
     reference = (paths / np.maximum.accumulate(paths, axis=1)).min(axis=1) - 1.0
     np.testing.assert_allclose(result.max_drawdowns, reference, rtol=1e-14)
+
+
+@pytest.mark.parametrize("n", [3, 7, 2_520, 4_096, 5_000])
+def test_resampling_indices_are_uniform(n):
+    rng = np.random.default_rng(n)
+    index = montecarlo_module._uniform_indices(rng, n, (200, 1_000))
+    assert index.dtype == np.intp and index.min() >= 0 and index.max() < n
+    counts = np.bincount(index.ravel(), minlength=n)
+    assert stats.chisquare(counts).pvalue > 1e-4
+
+
+def test_resampling_indices_redraw_the_values_above_the_last_full_multiple():
+    class AllOnes:  # every 16-bit value is 65,535, the one value rejected for n = 3
+        class bit_generator:  # mimics numpy's attribute
+            @staticmethod
+            def random_raw(size):
+                return np.full(size, np.iinfo(np.uint64).max, dtype=np.uint64)
+
+        @staticmethod
+        def integers(low, high, size):
+            return np.full(size, 2)
+
+    index = montecarlo_module._uniform_indices(AllOnes(), 3, (2, 5))
+    assert (index == 2).all()
 
 
 # --- determinism and the helper thread --------------------------------------------------------

@@ -1,0 +1,49 @@
+"""``optimize``: search a strategy's parameters with a backtest objective."""
+
+from __future__ import annotations
+
+from core.cli._backtest import add_run_options, config_from_args
+from core.cli._output import emit, open_workstation, table
+from core.optimize import METHODS, Objective, optuna_storage, parse_range, run_optimization
+
+
+def register(commands, shared) -> None:
+    opt = commands.add_parser("optimize", help="optimize a strategy's parameters", parents=[shared])
+    add_run_options(opt)
+    opt.add_argument("--method", choices=METHODS, default="grid")
+    opt.add_argument("--objective", default="sharpe", help="metric to maximise (see metrics)")
+    opt.add_argument("--range", action="append", default=[], metavar="KEY=LO:HI[:STEP]")
+    opt.add_argument("--trials", type=int, default=200, help="evaluation budget")
+    opt.add_argument("--seed", type=int, default=0)
+    opt.add_argument(
+        "--max-drawdown", type=float, help="constraint: max drawdown ≥ this (e.g. -0.2)"
+    )
+    opt.add_argument("--min-trades", type=int, help="constraint: at least this many trades")
+    opt.set_defaults(handler=optimize)
+
+
+def optimize(args) -> None:
+    ws = open_workstation(args)
+    constraints = {}
+    if args.max_drawdown is not None:
+        constraints["max_drawdown"] = (">=", args.max_drawdown)
+    if args.min_trades is not None:
+        constraints["n_trades"] = (">=", args.min_trades)
+    report = run_optimization(
+        ws.backtests,
+        config_from_args(args),
+        method=args.method,
+        objective=Objective(metric=args.objective, constraints=constraints),
+        ranges=dict(parse_range(r) for r in args.range),
+        trials=args.trials,
+        seed=args.seed,
+        storage=optuna_storage(ws.settings.database_url) if args.method == "bayes" else None,
+    )
+    trials = report.pop("trials")
+    report.pop("history")
+    top = trials.sort_values("score", ascending=False).head(10)
+    text = (
+        f"{args.method}: {report['n_trials']} trials, best {report['best_params']} "
+        f"score {report['best_score']:.4g}\n{table(top)}"
+    )
+    emit(args, report, text)

@@ -1,0 +1,132 @@
+"""One optimisation job end to end, headless: the command line (and later the page's worker)
+calls this. Search, then the best parameters' full backtest and the overfitting guard."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from core.backtest import BacktestConfig, BacktestService
+from core.optimize._backtest import BacktestEvaluator
+from core.optimize._bayes import bayesian_search
+from core.optimize._mcmc import metropolis_hastings
+from core.optimize._objective import Objective
+from core.optimize._overfitting import deflated_sharpe
+from core.optimize._search import differential_evolution, grid_search, random_search
+from core.optimize._space import SearchSpace
+from core.strategies import get_strategy
+
+METHODS = ("grid", "random", "mcmc", "de", "bayes")
+
+
+def parse_range(text: str) -> tuple[str, tuple[float, ...]]:
+    """``key=lo:hi[:step]`` → (key, (lo, hi[, step]))."""
+    key, sep, spec = text.partition("=")
+    parts = spec.split(":")
+    if not sep or len(parts) not in (2, 3):
+        raise ValueError(f"--range expects key=lo:hi[:step], got {text!r}")
+    return key.strip(), tuple(float(p) for p in parts)
+
+
+def run_optimization(
+    service: BacktestService,
+    config: BacktestConfig,
+    *,
+    method: str,
+    objective: Objective,
+    ranges: dict[str, tuple[float, ...]] | None = None,
+    trials: int = 200,
+    seed: int = 0,
+    storage: str | None = None,
+    progress=None,
+    should_stop=None,
+) -> dict[str, Any]:
+    """Search ``config``'s strategy parameters and report the best with its guards."""
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    cls = get_strategy(config.strategy)
+    space = SearchSpace.from_params(cls.Params, overrides=ranges or {})
+    vectorized = len(config.symbols) <= 1 and cls.signals is not _base_signals()
+    evaluator = BacktestEvaluator.from_service(service, config, vectorized=vectorized)
+    common = {"objective": objective, "progress": progress, "should_stop": should_stop}
+    result = _search(method, space, evaluator, trials, seed, storage, config, common)
+    report = {
+        "method": method,
+        "objective": objective.describe(),
+        "n_trials": result.n_trials,
+        "stopped": result.stopped,
+        "elapsed_seconds": result.elapsed,
+        "best_params": result.best_params,
+        "best_score": result.best_score,
+    }
+    if result.best_params is None:
+        return {**report, "metrics": None, "deflated_sharpe": None}
+    metrics, equity = evaluator.run(result.best_params)
+    report["metrics"] = metrics
+    report["deflated_sharpe"] = _dsr(equity, result.trials, evaluator.periods_per_year)
+    if method == "mcmc":
+        report.update(_mcmc_report(result))
+    report["trials"] = result.trials
+    report["history"] = result.history
+    return report
+
+
+def _search(method, space, evaluator, trials, seed, storage, config, common):
+    if method == "grid":
+        return grid_search(space, evaluator, max_points=max(trials, 1), **common)
+    if method == "random":
+        return random_search(space, evaluator, trials, seed=seed, **common)
+    if method == "de":
+        popsize = 10
+        maxiter = max(1, trials // (popsize * max(1, space.n_dims)) - 1)
+        return differential_evolution(
+            space, evaluator, seed=seed, popsize=popsize, maxiter=maxiter, **common
+        )
+    if method == "mcmc":
+        n_chains = 4
+        n_iter = max(trials // n_chains, 20)
+        return metropolis_hastings(
+            space,
+            evaluator,
+            n_iter=n_iter,
+            burn_in=n_iter // 4,
+            n_chains=n_chains,
+            seed=seed,
+            **common,
+        )
+    name = f"{config.strategy}-{config.run_id()}-{seed}"
+    return bayesian_search(
+        space, evaluator, trials, seed=seed, storage=storage, study_name=name, **common
+    )
+
+
+def _dsr(equity, trials_table, periods_per_year: float) -> dict[str, Any] | None:
+    returns = np.diff(np.asarray(equity, float)) / np.asarray(equity, float)[:-1]
+    sharpes = trials_table["sharpe"].to_numpy(float) if "sharpe" in trials_table else np.array([])
+    sharpes = sharpes[np.isfinite(sharpes)]
+    if len(returns) < 3 or len(sharpes) < 2:
+        return None
+    guard = deflated_sharpe(returns, sharpes, periods_per_year=periods_per_year)
+    return {
+        "dsr": guard.dsr,
+        "sharpe": guard.sharpe,
+        "benchmark": guard.benchmark,
+        "n_trials": guard.n_trials,
+    }
+
+
+def _mcmc_report(result) -> dict[str, Any]:
+    return {
+        "acceptance_rate": float(np.mean(result.acceptance)),
+        "acceptance_by_chain": [float(a) for a in result.acceptance],
+        "rhat": {k: (None if not math.isfinite(v) else v) for k, v in result.rhat.items()},
+        "credible_intervals": {k: list(v) for k, v in result.credible_intervals.items()},
+    }
+
+
+def _base_signals():
+    from core.strategies import Strategy
+
+    return Strategy.signals

@@ -1,0 +1,96 @@
+import json
+
+import pytest
+
+from core.backtest import BacktestConfig
+from core.cli import main
+from core.execution import CommissionModel, ExecutionConfig
+from core.workstation import Workstation
+
+
+@pytest.fixture(autouse=True)
+def temp_db(tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKSTATION_DATABASE_URL", f"sqlite:///{tmp_path}/cli.db")
+    monkeypatch.setenv("WORKSTATION_SEED_DEMO", "0")
+
+
+def run_json(capsys, *argv):
+    assert main([*argv, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+GRID = ["--range", "fast=5:15:5", "--range", "slow=30:50:10", "--range", "long_short=0:0"]
+
+
+def test_grid_best_equals_the_best_of_single_backtests(capsys, tmp_path):
+    out = run_json(
+        capsys,
+        "optimize",
+        "--strategy",
+        "sma_crossover",
+        "--symbol",
+        "SPX",
+        "--method",
+        "grid",
+        *GRID,
+        "--commission",
+        "0.001",
+    )
+    assert out["n_trials"] == 9
+    ws = Workstation.open(f"sqlite:///{tmp_path}/cli.db", seed_demo=False)
+    sharpes = {}
+    for fast in (5, 10, 15):
+        for slow in (30, 40, 50):
+            config = BacktestConfig(
+                strategy="sma_crossover",
+                params={"fast": fast, "slow": slow},
+                symbols=("SPX",),
+                execution=ExecutionConfig(commission=CommissionModel(rate=0.001)),
+            )
+            sharpes[(fast, slow)] = ws.backtests.run(config, save=False).metrics["sharpe"]
+    best = max(sharpes, key=sharpes.get)
+    assert (out["best_params"]["fast"], out["best_params"]["slow"]) == best
+    assert out["best_score"] == pytest.approx(sharpes[best], rel=1e-12)
+    assert out["metrics"]["sharpe"] == pytest.approx(sharpes[best], rel=1e-12)
+    assert 0 <= out["deflated_sharpe"]["dsr"] <= 1
+
+
+def test_mcmc_reports_acceptance_rhat_and_intervals(capsys):
+    out = run_json(
+        capsys,
+        "optimize",
+        "--strategy",
+        "sma_crossover",
+        "--symbol",
+        "SPX",
+        "--method",
+        "mcmc",
+        *GRID,
+        "--trials",
+        "80",
+        "--seed",
+        "3",
+    )
+    assert 0 <= out["acceptance_rate"] <= 1
+    assert set(out["rhat"]) >= {"fast", "slow"}
+    lo, hi = out["credible_intervals"]["fast"]
+    assert 5 <= lo <= hi <= 15
+
+
+def test_bad_range_is_a_clear_error(capsys):
+    assert (
+        main(
+            [
+                "optimize",
+                "--strategy",
+                "sma_crossover",
+                "--symbol",
+                "SPX",
+                "--range",
+                "fast=5",
+                "--json",
+            ]
+        )
+        == 1
+    )
+    assert "key=lo:hi" in json.loads(capsys.readouterr().out)["error"]
