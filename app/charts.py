@@ -190,3 +190,62 @@ def histogram_figure(values, title: str, percent: bool = False) -> go.Figure:
     if percent:
         fig.update_xaxes(tickformat=".0%")
     return _layout(fig, 280)
+
+
+REGIME_COLORS = {"bull": UP, "bear": DOWN, "sideways": "#90a4ae", "high_volatility": "#ffb74d"}
+
+
+def regime_price_figure(close: pd.Series, regimes: pd.Series, title: str) -> go.Figure:
+    """The close line coloured by the regime in force at each bar."""
+    fig = go.Figure()
+    aligned = regimes.reindex(close.index).ffill()
+    for label in pd.unique(aligned.dropna()):
+        segment = close.where((aligned == label) | (aligned.shift(-1) == label))
+        fig.add_trace(
+            go.Scatter(
+                x=close.index,
+                y=segment,
+                mode="lines",
+                name=str(label),
+                line=dict(color=REGIME_COLORS.get(label, LINE), width=1.5),
+            )
+        )
+    fig.update_layout(title=title)
+    fig.update_yaxes(type="log")
+    return _layout(fig, 420)
+
+
+def probabilities_figure(probabilities: pd.DataFrame) -> go.Figure:
+    """Filtered regime probabilities over time, stacked to 1."""
+    fig = go.Figure()
+    for label in probabilities.columns:
+        fig.add_trace(
+            go.Scatter(
+                x=probabilities.index,
+                y=probabilities[label],
+                name=str(label),
+                stackgroup="p",
+                mode="lines",
+                line=dict(width=0.5),
+                fillcolor=REGIME_COLORS.get(label),
+                marker_color=REGIME_COLORS.get(label),
+            )
+        )
+    fig.update_layout(title="Filtered probabilities (data up to each bar)", yaxis_range=[0, 1])
+    return _layout(fig, 260)
+
+
+def heatmap_figure(matrix: pd.DataFrame, title: str, fmt: str = ".3f") -> go.Figure:
+    fig = go.Figure(
+        go.Heatmap(
+            z=matrix.to_numpy(),
+            x=list(matrix.columns),
+            y=list(matrix.index),
+            colorscale="Blues",
+            text=matrix.to_numpy(),
+            texttemplate=f"%{{text:{fmt}}}",
+        )
+    )
+    fig.update_layout(title=title)
+    fig.update_yaxes(autorange="reversed")
+    return _layout(fig, 320)

@@ -41,6 +41,14 @@ PAGES: tuple[PageSpec, ...] = (
         "Run a strategy over history with costs; Monte Carlo, stress tests, compare runs.",
     ),
     PageSpec(
+        "../pages/regimes.py",
+        "Regimes",
+        ":material/insights:",
+        "regimes",
+        "Research",
+        "Hidden Markov regimes: states, transitions, the regime now, strategy results by regime.",
+    ),
+    PageSpec(
         "../pages/market_data.py",
         "Market Data",
         ":material/candlestick_chart:",

@@ -17,21 +17,25 @@ from core.regimes._filter import RegimeFilter
 from core.regimes._hmm import RegimeHMM, forward_filter, viterbi_path
 from core.regimes._labels import LABELS, RegimeLabel, label_states
 from core.regimes._params import RegimeChoice, RegimeParams
+from core.regimes._report import RegimeAnalysis, analyze, performance_by_regime
 from core.regimes._walkforward import CausalRegimes, causal_regimes
 
 __all__ = [
     "LABELS",
     "CausalRegimes",
     "Features",
+    "RegimeAnalysis",
     "RegimeChoice",
     "RegimeFilter",
     "RegimeHMM",
     "RegimeLabel",
     "RegimeParams",
+    "analyze",
     "causal_regimes",
     "forward_filter",
     "label_states",
     "log_returns",
+    "performance_by_regime",
     "return_features",
     "viterbi_path",
 ]

@@ -1,0 +1,69 @@
+"""Regimes page panels: the cached fit, the state table, per-regime strategy performance."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.backtest import BacktestConfig
+from core.execution import CommissionModel, ExecutionConfig
+from core.regimes import RegimeAnalysis, analyze, performance_by_regime
+from core.strategies import registry
+from core.workstation import Workstation
+
+
+@st.cache_data(max_entries=16, show_spinner="Fitting the hidden Markov model…")
+def _analysis(
+    _ws: Workstation, symbol: str, n_states: int, seed: int, starts: int
+) -> RegimeAnalysis:
+    return analyze(_ws.market.bars(symbol)["close"], n_states=n_states, seed=seed, n_starts=starts)
+
+
+def fit(ws: Workstation, symbol: str, n_states: int, seed: int, starts: int) -> RegimeAnalysis:
+    return _analysis(ws, symbol, n_states, seed, starts)
+
+
+def state_table(analysis: RegimeAnalysis) -> None:
+    st.dataframe(
+        analysis.states,
+        hide_index=True,
+        key="rg_states_table",
+        column_config={
+            "label": "Regime",
+            "mean_annual": st.column_config.NumberColumn("Mean (ann.)", format="percent"),
+            "vol_annual": st.column_config.NumberColumn("Volatility (ann.)", format="percent"),
+            "expected_duration": st.column_config.NumberColumn(
+                "Expected duration (bars)", format="%.1f"
+            ),
+            "share": st.column_config.NumberColumn("Share of bars", format="percent"),
+        },
+    )
+
+
+def performance_view(ws: Workstation, symbol: str, analysis: RegimeAnalysis) -> None:
+    """A strategy's daily returns split by the regime in force (Viterbi, descriptive)."""
+    st.subheader("Strategy performance by regime")
+    names = [n for n, cls in registry().items() if not cls.multi_asset]
+    strategy = st.selectbox(
+        "Strategy (default parameters, 0.1 % commission)",
+        names,
+        index=names.index("sma_crossover"),
+        key="rg_strategy",
+    )
+    config = BacktestConfig(
+        strategy=strategy,
+        symbols=(symbol,),
+        execution=ExecutionConfig(commission=CommissionModel(rate=0.001)),
+    )
+    result = ws.backtests.run(config, save=False)
+    table = performance_by_regime(result.returns, analysis.viterbi, analysis.periods_per_year)
+    st.dataframe(
+        table,
+        hide_index=True,
+        key="rg_perf",
+        column_config={
+            "mean_annual": st.column_config.NumberColumn("Mean (ann.)", format="percent"),
+            "vol_annual": st.column_config.NumberColumn("Volatility (ann.)", format="percent"),
+            "sharpe": st.column_config.NumberColumn("Sharpe", format="%.2f"),
+            "total_return": st.column_config.NumberColumn("Compounded return", format="percent"),
+        },
+    )

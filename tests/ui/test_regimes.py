@@ -1,0 +1,27 @@
+from core.marketdata import load_bundled
+from core.regimes import analyze
+
+
+def test_regimes_page_shows_states_current_regime_and_probabilities(app):
+    at = app("regimes")
+    assert not at.exception, at.exception
+
+    expected = analyze(load_bundled("SPX")["close"], n_states=3, seed=0, n_starts=5)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Current regime"] == expected.current.replace("_", " ")
+    shown = [float(v[:-1]) for k, v in metrics.items() if k.startswith("P(")]
+    assert len(shown) == 3 and abs(sum(shown) - 100) < 0.2  # filtered probabilities sum to 1
+    states = at.dataframe[0].value
+    assert list(states["label"]) == list(expected.model.labels_)
+    assert abs(states["share"].sum() - 1) < 1e-9
+    assert len(at.get("plotly_chart")) == 3
+    perf = at.dataframe[1].value
+    assert set(perf["regime"]) <= set(expected.model.labels_)
+    assert perf["bars"].sum() > 4000  # every traded day of 1999–2018 falls in one regime
+
+
+def test_two_states_refit(app):
+    at = app("regimes")
+    at.segmented_control(key="rg_states").set_value(2).run()
+    assert not at.exception
+    assert len(at.dataframe[0].value) == 2
