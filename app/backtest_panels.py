@@ -100,45 +100,53 @@ def run_form(ws: Workstation) -> BacktestConfig | None:
         return None
 
 
-def _date_range(ws: Workstation, symbols: list[str]) -> tuple[date | None, date | None]:
+def _date_range(
+    ws: Workstation, symbols: list[str], prefix: str = "bt"
+) -> tuple[date | None, date | None]:
     if not symbols:
         return None, None
     catalogue = ws.market.symbols().set_index("symbol").loc[symbols]
     first, last = max(catalogue["start"]).date(), min(catalogue["end"]).date()
     c1, c2 = st.columns(2)
-    start = c1.date_input("From", value=first, min_value=first, max_value=last, key="bt_start")
-    end = c2.date_input("To", value=last, min_value=first, max_value=last, key="bt_end")
+    start = c1.date_input(
+        "From", value=first, min_value=first, max_value=last, key=f"{prefix}_start"
+    )
+    end = c2.date_input("To", value=last, min_value=first, max_value=last, key=f"{prefix}_end")
     return start, end
 
 
-def _execution_inputs() -> tuple[ExecutionConfig, float]:
+def _execution_inputs(prefix: str = "bt") -> tuple[ExecutionConfig, float]:
     with st.expander("Costs, fills and sizing"):
         cash = st.number_input(
-            "Starting cash", min_value=1.0, value=100_000.0, step=10_000.0, key="bt_cash"
+            "Starting cash", min_value=1.0, value=100_000.0, step=10_000.0, key=f"{prefix}_cash"
         )
         commission = st.number_input(
-            "Commission (% of notional)", min_value=0.0, value=0.1, step=0.05, key="bt_commission"
+            "Commission (% of notional)",
+            min_value=0.0,
+            value=0.1,
+            step=0.05,
+            key=f"{prefix}_commission",
         )
         slippage = st.number_input(
-            "Slippage (bp)", min_value=0.0, value=0.0, step=1.0, key="bt_slippage"
+            "Slippage (bp)", min_value=0.0, value=0.0, step=1.0, key=f"{prefix}_slippage"
         )
         fill = st.radio(
             "Market orders fill at",
             ["next_open", "same_close"],
             horizontal=True,
-            key="bt_fill",
+            key=f"{prefix}_fill",
             format_func=lambda x: "next open" if x == "next_open" else "same close",
         )
         sizing = st.selectbox(
-            "Sizing", ["all_in", "percent", "fixed", "vol_target", "kelly"], key="bt_sizing"
+            "Sizing", ["all_in", "percent", "fixed", "vol_target", "kelly"], key=f"{prefix}_sizing"
         )
         size = st.number_input(
             "Size (units for fixed, share of equity for percent)",
             min_value=0.0001,
             value=1.0,
-            key="bt_size",
+            key=f"{prefix}_size",
         )
-        allow_short = st.checkbox("Allow short selling", value=True, key="bt_short")
+        allow_short = st.checkbox("Allow short selling", value=True, key=f"{prefix}_short")
     rule = {"method": sizing}
     if sizing in ("fixed", "percent"):
         rule["quantity" if sizing == "fixed" else "percent"] = size
@@ -322,7 +330,11 @@ def stress_view(result: BacktestResult) -> None:
         scenario = STRESS_SCENARIOS[name]
         st.caption(scenario.description)
     stressed = stress_equity(result.equity.to_numpy(), scenario, seed=0)
-    curve = pd.Series(stressed.equity, index=result.equity.index[: len(stressed.equity)])
+    index = result.equity.index
+    extra = len(stressed.equity) - len(index)
+    if extra > 0:  # the stress window outlasts the run: continue on business days
+        index = index.append(pd.bdate_range(index[-1] + pd.Timedelta(days=1), periods=extra))
+    curve = pd.Series(stressed.equity, index=index[: len(stressed.equity)])
     cols = st.columns(3)
     cols[0].metric(
         "Stressed final equity",

@@ -33,7 +33,7 @@ def main() -> None:
         config = MonteCarloConfig(method=method, n_paths=10_000, horizon=252)
         seconds = best_of(lambda config=config: run_monte_carlo(returns, config), repeats)
         rows.append((f"Monte Carlo, {method}, 10,000 paths × 252 days, with statistics", seconds))
-    print("| what | best of %d |\n| --- | --- |" % repeats)
+    print(f"| what | best of {repeats} |\n| --- | --- |")
     for what, seconds in rows:
         print(f"| {what} | {seconds * 1e3:.1f} ms |")
 

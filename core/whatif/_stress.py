@@ -9,8 +9,18 @@ with volatility multiplied by ``vol_multiplier`` during the shock and for
 * :func:`stress_returns` / :func:`stress_equity` — over time, on a historical return
   path (construction in :func:`stress_returns`).
 
-:data:`STRESS_SCENARIOS` holds five presets modelled on S&P 500 episodes; users define
-their own with the same model.
+:data:`STRESS_SCENARIOS` holds five presets modelled on S&P 500 episodes (each one's
+``description`` gives the numbers); users define their own with the same model.
+
+=============  ======  ==========  ====  =========  ==========================================
+name           shock   shock days  vol×  vol days   mirrors
+=============  ======  ==========  ====  =========  ==========================================
+gfc_2008       -45 %   120         3.0   120        2008-09-19 → 2009-03-09, -46 % in 116 days
+covid_2020     -34 %   23          4.0   40         2020-02-19 → 2020-03-23, -34 % in 23 days
+flash_crash    -9 %    1           2.0   5          2010-05-06 intraday fall, assumed to stick
+correction     -12 %   30          1.5   20         a generic 10-20 % correction (2015, 2018)
+stagflation    -25 %   250         1.3   0          2022: -25 % in ~195 days, inflation 9 %
+=============  ======  ==========  ====  =========  ==========================================
 """
 
 from __future__ import annotations
@@ -114,9 +124,9 @@ STRESS_SCENARIOS: dict[str, StressScenario] = {
             name="flash_crash",
             description=(
                 "A one-day crash the size of the 2010-05-06 flash crash, when the Dow "
-                "Jones fell about 9 % within minutes. That fall was mostly recovered the "
-                "same afternoon; here it is assumed to stick (a hypothetical between "
-                "that day and Black Monday, 1987-10-19, -20.5 %)."
+                "Jones fell about 9 % intraday, most of it within minutes. That fall was "
+                "mostly recovered the same afternoon; here it is assumed to stick (a "
+                "hypothetical between that day and Black Monday, 1987-10-19, -20.5 %)."
             ),
             price_shock=-0.09,
             shock_days=1,
@@ -140,8 +150,8 @@ STRESS_SCENARIOS: dict[str, StressScenario] = {
             description=(
                 "A year-long grind under inflation and rising rates, like 2022, when the "
                 "S&P 500 fell -25.4 % from 4,797 (2022-01-03) to 3,577 (2022-10-12) in "
-                "195 trading days with CPI inflation above 8 %. 1973-74 was harsher: "
-                "-48 % over 21 months."
+                "about 195 trading days while CPI inflation peaked at 9.1 %. 1973-74 was "
+                "harsher: -48 % over 21 months."
             ),
             price_shock=-0.25,
             shock_days=250,

@@ -59,3 +59,12 @@ def test_monte_carlo_and_stress_tabs_after_a_run(app):
     assert stress["Stressed max drawdown"].startswith("-")
     # the crisis scenario deepens the drawdown relative to the original run
     assert float(stress["Stressed max drawdown"][:-1]) < float(stress["Original max drawdown"][:-1])
+
+
+def test_stress_of_a_short_run_is_shown_past_its_end(app):
+    at = app("backtest")
+    at.date_input(key="bt_start").set_value(__import__("datetime").date(2018, 6, 1))
+    at.button(key="bt_run").click().run()
+    at.selectbox(key="st_scenario").set_value("gfc_2008").run()
+    assert not at.exception, at.exception
+    assert _tab(at, "Stress").metric[1].value.startswith("-")
