@@ -28,7 +28,10 @@ class MarketFrame:
     def from_bars(cls, bars: dict[str, pd.DataFrame]) -> MarketFrame:
         if not bars:
             raise ValueError("no instruments to backtest")
-        index = pd.DatetimeIndex(sorted(set().union(*(b.index for b in bars.values()))))
+        frames = list(bars.values())
+        index = pd.DatetimeIndex(frames[0].index)
+        for frame in frames[1:]:
+            index = index.union(frame.index)  # sorted, duplicates dropped
         aligned = {s: b.reindex(index) for s, b in bars.items()}
         close = np.column_stack([a["close"].to_numpy(float) for a in aligned.values()])
 
