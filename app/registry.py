@@ -41,6 +41,14 @@ PAGES: tuple[PageSpec, ...] = (
         "Run a strategy over history with costs; Monte Carlo, stress tests, compare runs.",
     ),
     PageSpec(
+        "../pages/optimize.py",
+        "Optimize",
+        ":material/tune:",
+        "optimize",
+        "Research",
+        "Search a strategy's parameters in the background: grid, random, MCMC, DE, Bayesian.",
+    ),
+    PageSpec(
         "../pages/regimes.py",
         "Regimes",
         ":material/insights:",

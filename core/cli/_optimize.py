@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from core.cli._backtest import add_run_options, config_from_args
 from core.cli._output import emit, open_workstation, table
-from core.optimize import METHODS, Objective, optuna_storage, parse_range, run_optimization
+from core.optimize import (
+    METHODS,
+    Objective,
+    optuna_storage,
+    parse_range,
+    run_job,
+    run_optimization,
+)
+from core.workstation import Workstation
 
 
 def register(commands, shared) -> None:
@@ -20,6 +28,22 @@ def register(commands, shared) -> None:
     )
     opt.add_argument("--min-trades", type=int, help="constraint: at least this many trades")
     opt.set_defaults(handler=optimize)
+    worker = commands.add_parser(
+        "optimize-worker",
+        help="run a queued optimisation job (the page starts it)",
+        parents=[shared],
+    )
+    worker.add_argument("--job", required=True, help="the job id")
+    worker.set_defaults(handler=optimize_worker)
+
+
+def optimize_worker(args) -> None:
+    ws = Workstation.open(args.db, seed_demo=False)
+    try:
+        status = run_job(ws, args.job)
+    finally:
+        ws.close()
+    emit(args, {"job": args.job, "status": status}, f"job {args.job}: {status}")
 
 
 def optimize(args) -> None:

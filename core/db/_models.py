@@ -225,3 +225,24 @@ class BacktestRunRow(Base):
     trades: Mapped[list[Any]] = mapped_column(default=list)
     equity: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class OptimizationJobRow(Base):
+    """A parameter search run by a worker process; the page reads it and writes commands."""
+
+    __tablename__ = "optimization_jobs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    request: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    progress_done: Mapped[int] = mapped_column(Integer, default=0)
+    progress_total: Mapped[int | None] = mapped_column(Integer)
+    best_score: Mapped[float | None] = mapped_column(Float)
+    best_params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    history: Mapped[list[Any]] = mapped_column(default=list)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    pid: Mapped[int | None] = mapped_column(Integer)

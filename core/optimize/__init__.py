@@ -8,6 +8,13 @@ from core.optimize._backtest import BacktestEvaluator
 from core.optimize._bayes import bayesian_search, optuna_storage
 from core.optimize._diagnostics import rank_normalized_split_rhat, split_rhat
 from core.optimize._job import METHODS, parse_range, run_optimization
+from core.optimize._jobs import (
+    JobStore,
+    OptimizationJob,
+    make_request,
+    run_job,
+    start_worker,
+)
 from core.optimize._mcmc import MCMCResult, Plateau, metropolis_hastings, posterior_cells
 from core.optimize._objective import Objective
 from core.optimize._overfitting import (
@@ -34,8 +41,10 @@ __all__ = [
     "BacktestEvaluator",
     "DeflatedSharpe",
     "Dimension",
+    "JobStore",
     "MCMCResult",
     "Objective",
+    "OptimizationJob",
     "PBOResult",
     "Plateau",
     "SearchProgress",
@@ -49,6 +58,7 @@ __all__ = [
     "differential_evolution",
     "expected_max_sharpe",
     "grid_search",
+    "make_request",
     "metropolis_hastings",
     "optuna_storage",
     "parse_range",
@@ -57,8 +67,10 @@ __all__ = [
     "probability_of_backtest_overfitting",
     "random_search",
     "rank_normalized_split_rhat",
+    "run_job",
     "run_optimization",
     "split_rhat",
+    "start_worker",
     "stitch",
     "walk_forward",
     "walk_forward_splits",

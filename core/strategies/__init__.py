@@ -3,15 +3,19 @@
 from core.strategies._base import Context, Strategy
 from core.strategies._params import ParamSpec, StrategyParams, param_space, parse_overrides
 from core.strategies._registry import get_strategy, registry, reload
+from core.strategies._saved import config_hash, save_strategy_config, strategy_configs
 
 __all__ = [
     "Context",
     "ParamSpec",
     "Strategy",
     "StrategyParams",
+    "config_hash",
     "get_strategy",
     "param_space",
     "parse_overrides",
     "registry",
     "reload",
+    "save_strategy_config",
+    "strategy_configs",
 ]

@@ -341,7 +341,10 @@ def test_cvar_is_at_most_var(returns, level):
 
 
 @settings(max_examples=200, deadline=None)
-@given(pnls=st.lists(st.floats(-1e6, 1e6, allow_subnormal=False), max_size=50), scale=st.floats(1e-3, 1e3))
+@given(
+    pnls=st.lists(st.floats(-1e6, 1e6, allow_subnormal=False), max_size=50),
+    scale=st.floats(1e-3, 1e3),
+)
 def test_trade_statistics_are_bounded_and_scale_free(pnls, scale):
     rate, factor = win_rate(pnls), profit_factor(pnls)
     if pnls:

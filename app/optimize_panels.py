@@ -1,0 +1,415 @@
+"""Optimize page panels: the job form (ranges from the strategy's parameters model), the job
+list and the live job panel. The search itself runs in a worker process; these only submit
+jobs, read snapshots and write the cancel command."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from app import charts
+from app.backtest_panels import METRIC_LABELS, _date_range, _execution_inputs, metrics_table
+from core.backtest import BacktestConfig
+from core.optimize import METHODS, JobStore, OptimizationJob, make_request, start_worker
+from core.optimize._jobs import ROOT
+from core.strategies import ParamSpec, get_strategy, param_space, registry, save_strategy_config
+from core.workstation import Workstation
+
+JOB = "opt_job"
+PAUSED = "opt_paused"
+REFRESH = "2s"
+METHOD_LABELS = {
+    "grid": "Grid",
+    "random": "Random",
+    "mcmc": "MCMC (Metropolis–Hastings)",
+    "de": "Differential evolution",
+    "bayes": "Bayesian (Optuna TPE)",
+}
+LOG_DIR = ROOT / "data" / "logs"
+
+
+# -- form --------------------------------------------------------------------------------------
+def request_form(ws: Workstation) -> dict[str, Any] | None:
+    """Strategy, data, search and cost inputs; a checked job request when Start is pressed."""
+    names = list(registry())
+    strategy = st.selectbox(
+        "Strategy",
+        names,
+        index=names.index("sma_crossover"),
+        key="opt_strategy",
+        format_func=lambda n: registry()[n].label or n,
+    )
+    cls = get_strategy(strategy)
+    symbols = list(ws.market.symbols()["symbol"])
+    if cls.multi_asset:
+        chosen = st.multiselect(
+            "Instruments", symbols, default=["AAPL", "MSFT", "JNJ", "XOM"], key="opt_symbols"
+        )
+    else:
+        chosen = [st.selectbox("Instrument", symbols, index=symbols.index("SPX"), key="opt_symbol")]
+    start, end = _date_range(ws, chosen, prefix="opt")
+    with st.form("opt_form", border=False):
+        c1, c2 = st.columns(2)
+        method = c1.selectbox("Method", METHODS, key="opt_method", format_func=METHOD_LABELS.get)
+        metrics = list(METRIC_LABELS)
+        metric = c2.selectbox(
+            "Maximise",
+            metrics,
+            index=metrics.index("sharpe"),
+            key="opt_objective",
+            format_func=METRIC_LABELS.get,
+        )
+        c1, c2 = st.columns(2)
+        max_dd = c1.number_input(
+            "Max drawdown at least (%)",
+            min_value=-100.0,
+            max_value=0.0,
+            value=-100.0,
+            step=5.0,
+            key="opt_max_dd",
+            help="-100 means no limit",
+        )
+        min_trades = c2.number_input(
+            "Min trades", min_value=0, value=0, step=1, key="opt_min_trades"
+        )
+        st.markdown("**Parameter ranges**")
+        ranges = range_inputs(cls.Params, f"opt_{strategy}")
+        c1, c2 = st.columns(2)
+        trials = c1.number_input(
+            "Trials", min_value=1, max_value=20_000, value=100, step=10, key="opt_trials"
+        )
+        seed = c2.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, key="opt_seed")
+        execution, cash = _execution_inputs(prefix="opt")
+        submitted = st.form_submit_button(
+            "Start optimisation", type="primary", width="stretch", key="opt_submit"
+        )
+    if not submitted:
+        return None
+    try:
+        config = BacktestConfig(
+            strategy=strategy,
+            symbols=tuple(chosen),
+            start=start,
+            end=end,
+            cash=cash,
+            execution=execution,
+        )
+        return make_request(
+            config,
+            method=method,
+            metric=metric,
+            constraints=constraints_from(max_dd, min_trades),
+            ranges=ranges,
+            trials=int(trials),
+            seed=int(seed),
+        )
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        st.error(str(exc))
+        return None
+
+
+def constraints_from(max_drawdown_pct: float, min_trades: int) -> dict[str, tuple[str, float]]:
+    """The form's constraints: -100 % drawdown and 0 trades mean none."""
+    constraints: dict[str, tuple[str, float]] = {}
+    if max_drawdown_pct > -100:
+        constraints["max_drawdown"] = (">=", max_drawdown_pct / 100)
+    if min_trades > 0:
+        constraints["n_trades"] = (">=", float(min_trades))
+    return constraints
+
+
+def default_range(spec: ParamSpec) -> tuple[float, float, float]:
+    """A starting range around the default: half to twice it, about five values."""
+    low, high = float(spec.low), float(spec.high)
+    default = float(spec.default)
+    lo, hi = max(low, default * 0.5), min(high, default * 2)
+    if not lo < hi:
+        lo, hi = low, high
+    raw = (hi - lo) / 4
+    if spec.kind == "int":
+        step = max(int(spec.step or 1), round(raw))
+        return int(lo), int(hi), int(step)
+    base = spec.step or raw
+    step = max(base, round(raw / base) * base) if base else raw
+    return lo, hi, round(step, 10)
+
+
+def range_inputs(params_model, key: str) -> dict[str, tuple[float, ...]]:
+    """A range slider and a step per numeric parameter, "search both" for a bool."""
+    ranges: dict[str, tuple[float, ...]] = {}
+    for spec in param_space(params_model):
+        label = spec.name.replace("_", " ")
+        if spec.kind == "bool":
+            both = st.checkbox(
+                f"{label}: search both", value=True, key=f"{key}_{spec.name}", help=spec.description
+            )
+            value = float(bool(spec.default))
+            ranges[spec.name] = (0.0, 1.0) if both else (value, value)
+            continue
+        if spec.kind in ("choice", "text"):
+            st.caption(f"{label}: {'all choices searched' if spec.kind == 'choice' else 'fixed'}")
+            continue
+        if spec.low is None or spec.high is None:
+            st.caption(f"{label}: fixed at {spec.default} (no declared bounds)")
+            ranges[spec.name] = (float(spec.default), float(spec.default))
+            continue
+        lo, hi, step = default_range(spec)
+        c1, c2 = st.columns([3, 1])
+        if spec.kind == "int":
+            chosen = c1.slider(
+                label,
+                min_value=int(spec.low),
+                max_value=int(spec.high),
+                value=(int(lo), int(hi)),
+                step=int(spec.step or 1),
+                key=f"{key}_{spec.name}",
+                help=spec.description,
+            )
+            size = c2.number_input(
+                "step", min_value=1, value=int(step), step=1, key=f"{key}_{spec.name}_step"
+            )
+        else:
+            fine = float(spec.step or (spec.high - spec.low) / 100)
+            chosen = c1.slider(
+                label,
+                min_value=float(spec.low),
+                max_value=float(spec.high),
+                value=(float(lo), float(hi)),
+                step=fine,
+                key=f"{key}_{spec.name}",
+                help=spec.description,
+            )
+            size = c2.number_input(
+                "step", min_value=fine, value=float(step), step=fine, key=f"{key}_{spec.name}_step"
+            )
+        ranges[spec.name] = (float(chosen[0]), float(chosen[1]), float(size))
+    return ranges
+
+
+# -- submitting --------------------------------------------------------------------------------
+def launch(ws: Workstation, job_id: str) -> int:
+    """Start the worker process for ``job_id`` (tests replace this to run in-process)."""
+    return start_worker(job_id, ws.settings.database_url, log_dir=LOG_DIR)
+
+
+def submit(ws: Workstation, request: dict[str, Any]) -> str | None:
+    store = JobStore(ws.sessions)
+    job_id = store.submit(request)
+    try:
+        pid = launch(ws, job_id)
+    except OSError as exc:
+        store.fail(job_id, f"could not start the worker: {exc}")
+        st.error(f"Could not start the worker: {exc}")
+        return job_id
+    if pid:
+        store.set_pid(job_id, pid)
+    st.session_state[JOB] = job_id
+    st.toast("Optimisation started")
+    return job_id
+
+
+# -- jobs --------------------------------------------------------------------------------------
+def job_label(job: OptimizationJob) -> str:
+    when = job.created_at.strftime("%Y-%m-%d %H:%M:%S") if job.created_at else ""
+    symbols = ",".join(job.request.get("config", {}).get("symbols", []))
+    return f"{when} · {job.strategy} · {symbols} · {job.method} · {job.status}"
+
+
+def jobs_table(jobs: list[OptimizationJob]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "created": j.created_at,
+                "strategy": j.strategy,
+                "method": j.method,
+                "status": j.status,
+                "progress": j.fraction,
+                "best score": j.best_score,
+                "id": j.id,
+            }
+            for j in jobs
+        ]
+    )
+
+
+def job_picker(ws: Workstation) -> str | None:
+    """The recent jobs and the one to show (the one just started, at first)."""
+    jobs = JobStore(ws.sessions).list(20)
+    if not jobs:
+        st.info("Set the ranges, then **Start optimisation**. Jobs run in the background.")
+        return None
+    labels = {j.id: job_label(j) for j in jobs}
+    if st.session_state.get(JOB) not in labels:
+        st.session_state[JOB] = jobs[0].id
+    job_id = st.selectbox("Job", list(labels), format_func=labels.get, key=JOB)
+    with st.expander(f"Recent jobs ({len(jobs)})"):
+        st.dataframe(
+            jobs_table(jobs),
+            hide_index=True,
+            key="opt_jobs_table",
+            column_config={"progress": st.column_config.ProgressColumn(min_value=0, max_value=1)},
+        )
+    return job_id
+
+
+def refresh_interval(job: OptimizationJob | None, paused: bool) -> str | None:
+    """How often the live panel refreshes: never when finished or paused."""
+    if job is None or job.finished or paused:
+        return None
+    return REFRESH
+
+
+def live_panel(ws: Workstation, job_id: str) -> OptimizationJob | None:
+    """The job's status; refreshes itself while the job runs (unless paused)."""
+    job = JobStore(ws.sessions).get(job_id)
+    every = refresh_interval(job, st.session_state.get(PAUSED, False))
+    st.fragment(run_every=every, key="opt_live")(_job_status)(ws, job_id, every is not None)
+    return job
+
+
+def _job_status(ws: Workstation, job_id: str, live: bool) -> None:
+    store = JobStore(ws.sessions)
+    job = store.get(job_id)
+    if job is None:
+        st.warning("This job no longer exists.")
+        return
+    if live and job.finished:
+        st.rerun()  # the whole page: results appear and the timer stops
+    c1, c2, c3 = st.columns([2, 1, 1])
+    c1.markdown(f"**Status:** {status_text(job)}")
+    c2.metric("Best score", _num(job.best_score))
+    c3.metric("Trials", f"{job.done}" + (f" / {job.total}" if job.total else ""))
+    st.progress(job.fraction, text=progress_text(job))
+    if job.best_params:
+        st.caption("Best so far: " + params_text(job.best_params))
+    if job.history:
+        st.plotly_chart(convergence_figure(job.history), key="opt_convergence")
+    if job.error:
+        st.error(job.error)
+    if not job.finished:
+        st.button(
+            "Cancel",
+            key="opt_cancel",
+            disabled=job.cancel_requested,
+            icon=":material/stop:",
+            on_click=store.request_cancel,
+            args=(job_id,),
+        )
+
+
+def status_text(job: OptimizationJob) -> str:
+    if job.status == "running" and job.cancel_requested:
+        return "cancelling…"
+    return job.status
+
+
+def progress_text(job: OptimizationJob) -> str:
+    if job.total:
+        return f"{job.done} of {job.total} evaluations ({job.fraction:.0%})"
+    return f"{job.done} evaluations"
+
+
+def params_text(params: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in params.items())
+
+
+def convergence_figure(history: list[float | None]) -> go.Figure:
+    """Best score so far per trial."""
+    fig = go.Figure(
+        go.Scattergl(
+            x=list(range(1, len(history) + 1)),
+            y=[math.nan if v is None else v for v in history],
+            mode="lines",
+            name="best so far",
+        )
+    )
+    fig.update_layout(title="Convergence", xaxis_title="trial", yaxis_title="best score")
+    return charts._layout(fig, 260)
+
+
+def surface_figure(surface: dict[str, Any], metric: str) -> go.Figure:
+    """Score over a two-parameter grid."""
+    frame = pd.DataFrame(surface["points"], columns=[surface["x"], surface["y"], "score"])
+    matrix = frame.pivot_table(
+        index=surface["y"], columns=surface["x"], values="score", dropna=False
+    )
+    return charts.heatmap_figure(matrix, f"{metric} over the grid")
+
+
+# -- results -----------------------------------------------------------------------------------
+def result_panel(ws: Workstation, job: OptimizationJob) -> None:
+    """Best parameters, metrics, the overfitting guard and the top trials of a finished job."""
+    result = job.result or {}
+    if job.status == "failed" or not result.get("best_params"):
+        if job.status != "failed":
+            st.info("The search ended without a feasible point.")
+        return
+    if job.status == "cancelled":
+        st.warning("Cancelled: these are the best results found before the stop.")
+    metric = job.request.get("objective", {}).get("metric", "score")
+    best, metrics = st.columns([1, 1.4])
+    with best:
+        st.markdown("**Best parameters**")
+        st.dataframe(
+            pd.DataFrame(
+                [{"parameter": k, "value": str(v)} for k, v in result["best_params"].items()]
+            ),
+            hide_index=True,
+            key="opt_best_params",
+        )
+        dsr = result.get("deflated_sharpe")
+        if dsr:
+            st.metric(
+                "Deflated Sharpe (P[true Sharpe > 0])",
+                f"{dsr['dsr']:.1%}",
+                help=f"Sharpe {dsr['sharpe']:.3f} vs. the best of {dsr['n_trials']} "
+                f"luck-only trials {dsr['benchmark']:.3f}",
+            )
+        save_panel(ws, job)
+    with metrics:
+        if result.get("metrics"):
+            st.dataframe(metrics_table(result["metrics"]), hide_index=True, key="opt_metrics_table")
+    if result.get("surface"):
+        st.plotly_chart(surface_figure(result["surface"], metric), key="opt_surface")
+    if "acceptance_rate" in result:
+        mcmc_view(result)
+    if result.get("top_trials"):
+        st.markdown("**Top trials**")
+        st.dataframe(pd.DataFrame(result["top_trials"]), hide_index=True, key="opt_top_trials")
+
+
+def mcmc_view(result: dict[str, Any]) -> None:
+    st.metric("Acceptance rate", f"{result['acceptance_rate']:.1%}")
+    rows = [
+        {
+            "parameter": name,
+            "R-hat": result.get("rhat", {}).get(name),
+            "credible low": interval[0] if interval else None,
+            "credible high": interval[-1] if interval else None,
+        }
+        for name, interval in result.get("credible_intervals", {}).items()
+    ]
+    if rows:
+        st.dataframe(pd.DataFrame(rows), hide_index=True, key="opt_mcmc_table")
+
+
+def save_panel(ws: Workstation, job: OptimizationJob) -> None:
+    result = job.result or {}
+    default = f"{job.strategy} {datetime.now():%Y-%m-%d %H%M}"
+    name = st.text_input("Configuration name", value=default, key="opt_save_name")
+    if st.button("Save as strategy configuration", key="opt_save"):
+        try:
+            save_strategy_config(ws.sessions, name, job.strategy, result["best_params"])
+        except ValueError as exc:
+            st.error(str(exc))
+        else:
+            st.success(f"Saved {name!r}")
+
+
+def _num(value: float | None) -> str:
+    return "—" if value is None else f"{value:.4g}"

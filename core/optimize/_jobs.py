@@ -1,0 +1,415 @@
+"""Optimisation jobs: a request stored in the database, run by a separate worker process.
+
+The page submits a job (:meth:`JobStore.submit`) and starts a worker (:func:`start_worker`,
+``python -m core optimize-worker --job ID``); the worker runs :func:`run_job`, which writes
+progress at most every :data:`WRITE_EVERY` seconds and reads the cancel flag as often. The
+page only reads snapshots (:meth:`JobStore.get`) and writes the cancel command.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+from sqlalchemy import select, update
+from sqlalchemy.orm import sessionmaker
+
+from core.backtest import BacktestConfig
+from core.db import OptimizationJobRow
+from core.optimize._job import METHODS, run_optimization
+from core.optimize._objective import Objective
+from core.optimize._space import SearchSpace
+from core.optimize._trials import SearchProgress
+from core.strategies import get_strategy
+
+if TYPE_CHECKING:
+    from core.workstation import Workstation
+
+STATUSES = ("queued", "running", "done", "failed", "cancelled")
+FINISHED = frozenset({"done", "failed", "cancelled"})
+WRITE_EVERY = 0.5
+"""Seconds between progress writes (and between reads of the cancel flag)."""
+HISTORY_CAP = 1000
+"""At most this many best-so-far points are kept for the convergence plot."""
+TOP_TRIALS = 50
+SURFACE_CAP = 2500
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class OptimizationJob:
+    """A snapshot of one job row."""
+
+    id: str
+    status: str
+    request: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    done: int = 0
+    total: int | None = None
+    best_score: float | None = None
+    best_params: dict[str, Any] | None = None
+    history: list[Any] = field(default_factory=list)
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    cancel_requested: bool = False
+    pid: int | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED
+
+    @property
+    def fraction(self) -> float:
+        """Share done in ``[0, 1]`` (1 once finished, 0 when the total is unknown)."""
+        if self.status == "done":
+            return 1.0
+        if not self.total:
+            return 0.0
+        return min(1.0, self.done / self.total)
+
+    @property
+    def strategy(self) -> str:
+        return self.request.get("config", {}).get("strategy", "")
+
+    @property
+    def method(self) -> str:
+        return self.request.get("method", "")
+
+
+def make_request(
+    config: BacktestConfig,
+    *,
+    method: str = "grid",
+    metric: str = "sharpe",
+    constraints: Mapping[str, tuple[str, float]] | None = None,
+    ranges: Mapping[str, tuple[float, ...]] | None = None,
+    trials: int = 200,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """A job request (plain JSON), checked: the method, the objective and the ranges."""
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    if trials < 1:
+        raise ValueError("trials must be at least 1")
+    objective = Objective(metric=metric, constraints=dict(constraints or {}))
+    ranges = {k: [float(v) for v in r] for k, r in (ranges or {}).items()}
+    SearchSpace.from_params(get_strategy(config.strategy).Params, overrides=ranges)
+    return {
+        "config": config.model_dump(mode="json"),
+        "method": method,
+        "objective": {
+            "metric": objective.metric,
+            "constraints": {k: [op, bound] for k, (op, bound) in objective.constraints.items()},
+        },
+        "ranges": ranges,
+        "trials": int(trials),
+        "seed": int(seed),
+    }
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class JobStore:
+    """Reads and writes ``optimization_jobs`` rows; every method is one short transaction."""
+
+    def __init__(self, sessions: sessionmaker):
+        self.sessions = sessions
+
+    def submit(self, request: Mapping[str, Any]) -> str:
+        job_id = uuid.uuid4().hex
+        now = _now()
+        with self.sessions.begin() as session:
+            session.add(
+                OptimizationJobRow(
+                    id=job_id,
+                    created_at=now,
+                    updated_at=now,
+                    status="queued",
+                    request=plain(dict(request)),
+                    progress_done=0,
+                    progress_total=_planned_total(request),
+                    history=[],
+                    cancel_requested=False,
+                )
+            )
+        return job_id
+
+    def get(self, job_id: str) -> OptimizationJob | None:
+        with self.sessions() as session:
+            row = session.get(OptimizationJobRow, job_id)
+            return None if row is None else _snapshot(row)
+
+    def list(self, limit: int = 20) -> list[OptimizationJob]:
+        """The newest jobs first (without their results, to keep the list light)."""
+        with self.sessions() as session:
+            rows = session.scalars(
+                select(OptimizationJobRow)
+                .order_by(OptimizationJobRow.created_at.desc())
+                .limit(limit)
+            ).all()
+            return [_snapshot(r, light=True) for r in rows]
+
+    def request_cancel(self, job_id: str) -> bool:
+        """Ask the worker to stop; a queued job is cancelled at once. False when finished."""
+        with self.sessions.begin() as session:
+            row = session.get(OptimizationJobRow, job_id)
+            if row is None or row.status in FINISHED:
+                return False
+            row.cancel_requested = True
+            row.updated_at = _now()
+            return True
+
+    def cancel_requested(self, job_id: str) -> bool:
+        with self.sessions() as session:
+            return bool(
+                session.scalar(
+                    select(OptimizationJobRow.cancel_requested).where(
+                        OptimizationJobRow.id == job_id
+                    )
+                )
+            )
+
+    def start(self, job_id: str, pid: int | None = None) -> None:
+        self._update(job_id, status="running", pid=pid)
+
+    def set_pid(self, job_id: str, pid: int) -> None:
+        self._update(job_id, pid=pid)
+
+    def update_progress(
+        self,
+        job_id: str,
+        done: int,
+        total: int | None,
+        best_score: float | None,
+        best_params: dict[str, Any] | None,
+        history: list[Any] | None = None,
+    ) -> None:
+        values: dict[str, Any] = {
+            "progress_done": int(done),
+            "progress_total": None if total is None else int(total),
+            "best_score": _finite(best_score),
+            "best_params": plain(best_params),
+        }
+        if history is not None:
+            values["history"] = plain(_thin(list(history)))
+        self._update(job_id, **values)
+
+    def finish(self, job_id: str, report: Mapping[str, Any], *, cancelled: bool = False) -> None:
+        """Store a report of :func:`run_optimization` (``trials``/``history`` frames allowed)."""
+        report = dict(report)
+        trials = report.pop("trials", None)
+        history = report.pop("history", None)
+        stored = plain(report)
+        if isinstance(trials, pd.DataFrame) and not trials.empty:
+            ranked = trials.sort_values("score", ascending=False, kind="stable")
+            stored["top_trials"] = plain(ranked.head(TOP_TRIALS).to_dict("records"))
+            stored["n_rows"] = len(trials)
+        values: dict[str, Any] = {
+            "status": "cancelled" if cancelled else "done",
+            "result": stored,
+            "best_score": _finite(report.get("best_score")),
+            "best_params": plain(report.get("best_params")),
+        }
+        if isinstance(history, pd.DataFrame) and len(history):
+            values["history"] = plain(_thin(history["best_score"].tolist()))
+            values["progress_done"] = int(report.get("n_trials") or 0)
+        if trials is not None and report.get("method") == "grid":
+            surface = _surface(trials, stored.get("searched", []))
+            if surface is not None:
+                stored["surface"] = surface
+        self._update(job_id, **values)
+
+    def fail(self, job_id: str, error: str) -> None:
+        self._update(job_id, status="failed", error=error)
+
+    def _update(self, job_id: str, **values: Any) -> None:
+        with self.sessions.begin() as session:
+            session.execute(
+                update(OptimizationJobRow)
+                .where(OptimizationJobRow.id == job_id)
+                .values(updated_at=_now(), **values)
+            )
+
+
+def run_job(workstation: Workstation, job_id: str, *, write_every: float = WRITE_EVERY) -> str:
+    """Run job ``job_id`` in this process and store its outcome; the final status."""
+    store = JobStore(workstation.sessions)
+    job = store.get(job_id)
+    if job is None:
+        raise LookupError(f"no optimisation job {job_id!r}")
+    if job.finished:
+        return job.status
+    if job.cancel_requested:
+        store.finish(job_id, {"stopped": True, "best_params": None, "n_trials": 0}, cancelled=True)
+        return "cancelled"
+    store.start(job_id, os.getpid())
+    try:
+        request = job.request
+        config = BacktestConfig.model_validate(request["config"])
+        objective = request.get("objective", {})
+        constraints = {k: tuple(v) for k, v in objective.get("constraints", {}).items()}
+        ranges = {k: tuple(v) for k, v in request.get("ranges", {}).items()}
+        space = SearchSpace.from_params(get_strategy(config.strategy).Params, overrides=ranges)
+        reporter = _Reporter(store, job_id, write_every)
+        report = run_optimization(
+            workstation.backtests,
+            config,
+            method=request["method"],
+            objective=Objective(metric=objective.get("metric", "sharpe"), constraints=constraints),
+            ranges=ranges,
+            trials=int(request.get("trials", 200)),
+            seed=int(request.get("seed", 0)),
+            progress=reporter.progress,
+            should_stop=reporter.should_stop,
+        )
+    except Exception as exc:  # the worker must record every failure
+        store.fail(job_id, f"{type(exc).__name__}: {exc}")
+        return "failed"
+    report["searched"] = list(space.names)
+    report["total"] = reporter.total
+    cancelled = bool(report.get("stopped"))
+    store.finish(job_id, report, cancelled=cancelled)
+    return "cancelled" if cancelled else "done"
+
+
+class _Reporter:
+    """Progress and stop callbacks that touch the database at most every ``every`` s."""
+
+    def __init__(self, store: JobStore, job_id: str, every: float):
+        self.store, self.job_id, self.every = store, job_id, every
+        self.history: list[float | None] = []
+        self.total: int | None = None
+        self._written = self._read = -math.inf
+        self._cancel = False
+
+    def progress(self, p: SearchProgress) -> None:
+        self.total = p.total
+        self.history.append(_finite(p.best_score))
+        if len(self.history) > 2 * HISTORY_CAP:
+            self.history = self.history[::2]
+        now = time.monotonic()
+        if now - self._written >= self.every:
+            self._written = now
+            self.store.update_progress(
+                self.job_id, p.done, p.total, p.best_score, p.best_params, self.history
+            )
+
+    def should_stop(self) -> bool:
+        now = time.monotonic()
+        if not self._cancel and now - self._read >= self.every:
+            self._read = now
+            self._cancel = self.store.cancel_requested(self.job_id)
+        return self._cancel
+
+
+def start_worker(job_id: str, database_url: str, *, log_dir: Path | str | None = None) -> int:
+    """Launch ``python -m core --db URL optimize-worker --job ID`` detached; its pid."""
+    command = [
+        sys.executable,
+        "-m",
+        "core",
+        "--db",
+        database_url,
+        "optimize-worker",
+        "--job",
+        job_id,
+    ]
+    if log_dir is None:
+        out = subprocess.DEVNULL
+    else:
+        Path(log_dir).mkdir(parents=True, exist_ok=True)
+        out = open(Path(log_dir) / f"optimize-{job_id}.log", "ab")  # noqa: SIM115
+    try:
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT if log_dir is not None else subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    finally:
+        if log_dir is not None:
+            out.close()
+    return process.pid
+
+
+# -- helpers -----------------------------------------------------------------------------------
+def plain(value: Any) -> Any:
+    """JSON-safe: numpy scalars to Python, dates to ISO text, NaN/inf to None."""
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, pd.DataFrame):
+        return plain(value.to_dict("records"))
+    if isinstance(value, (datetime, date, pd.Timestamp)):
+        return value.isoformat()
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _finite(value: Any) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _thin(values: list[Any]) -> list[Any]:
+    while len(values) > HISTORY_CAP:
+        values = values[::2]
+    return values
+
+
+def _planned_total(request: Mapping[str, Any]) -> int | None:
+    trials = request.get("trials")
+    return int(trials) if isinstance(trials, (int, float)) else None
+
+
+def _surface(trials: pd.DataFrame, searched: list[str]) -> dict[str, Any] | None:
+    """For a two-parameter grid: the score of every point, for a heatmap."""
+    if len(searched) != 2 or len(trials) > SURFACE_CAP:
+        return None
+    x, y = searched
+    rows = trials[trials["feasible"].astype(bool)] if "feasible" in trials else trials
+    return {
+        "x": x,
+        "y": y,
+        "points": [[plain(a), plain(b), _finite(s)] for a, b, s in rows[[x, y, "score"]].values],
+    }
+
+
+def _snapshot(row: OptimizationJobRow, *, light: bool = False) -> OptimizationJob:
+    return OptimizationJob(
+        id=row.id,
+        status=row.status,
+        request=dict(row.request or {}),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        done=row.progress_done or 0,
+        total=row.progress_total,
+        best_score=row.best_score,
+        best_params=None if row.best_params is None else dict(row.best_params),
+        history=[] if light else list(row.history or []),
+        result=None if light or row.result is None else dict(row.result),
+        error=row.error,
+        cancel_requested=bool(row.cancel_requested),
+        pid=row.pid,
+    )

@@ -1,0 +1,122 @@
+"""Optimisation jobs: stored requests, run in-process or by a worker process."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from core.backtest import BacktestConfig
+from core.optimize import JobStore, Objective, make_request, run_job, run_optimization, start_worker
+from core.strategies import save_strategy_config, strategy_configs
+
+CONFIG = BacktestConfig(
+    strategy="sma_crossover", symbols=("SPX",), start="2005-01-03", end="2012-12-31"
+)
+RANGES = {"fast": (5, 15, 5), "slow": (30, 50, 10), "long_short": (0, 0)}
+
+
+def tiny_request(**changes):
+    return make_request(CONFIG, method="grid", metric="sharpe", ranges=RANGES, trials=50, **changes)
+
+
+def test_a_job_run_in_process_matches_run_optimization(ws):
+    store = JobStore(ws.sessions)
+    job_id = store.submit(tiny_request())
+    assert store.get(job_id).status == "queued"
+
+    assert run_job(ws, job_id) == "done"
+
+    job = store.get(job_id)
+    direct = run_optimization(
+        ws.backtests, CONFIG, method="grid", objective=Objective("sharpe"), ranges=RANGES, trials=50
+    )
+    assert job.status == "done" and job.finished and job.fraction == 1.0
+    assert job.best_params == direct["best_params"]
+    assert job.best_score == pytest.approx(direct["best_score"], rel=1e-12)
+    assert job.done == direct["n_trials"] == 9
+    assert len(job.history) == 9
+    assert job.history[-1] == pytest.approx(direct["best_score"], rel=1e-12)
+    result = job.result
+    assert result["metrics"]["sharpe"] == pytest.approx(direct["metrics"]["sharpe"])
+    assert len(result["top_trials"]) == 9
+    assert result["top_trials"][0]["score"] == pytest.approx(direct["best_score"])
+    assert sorted(result["surface"]["points"])[0][:2] == [5, 30]  # the 3 x 3 grid, for a heatmap
+    assert len(result["surface"]["points"]) == 9
+    assert [j.id for j in store.list()] == [job_id]
+
+
+def test_cancel_requested_before_the_start_ends_cancelled(ws):
+    store = JobStore(ws.sessions)
+    job_id = store.submit(tiny_request())
+    assert store.request_cancel(job_id)
+
+    assert run_job(ws, job_id) == "cancelled"
+    job = store.get(job_id)
+    assert job.status == "cancelled" and job.best_params is None
+    assert not store.request_cancel(job_id)  # finished jobs cannot be cancelled again
+
+
+def test_cancel_during_the_run_keeps_a_partial_result(ws, monkeypatch):
+    store = JobStore(ws.sessions)
+    job_id = store.submit(tiny_request())
+    original, writes = JobStore.update_progress, []
+
+    def update_then_cancel(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        writes.append(args)
+        if len(writes) == 3:  # the user presses Cancel after the third progress write
+            self.request_cancel(job_id)
+
+    monkeypatch.setattr(JobStore, "update_progress", update_then_cancel)
+    assert run_job(ws, job_id, write_every=0.0) == "cancelled"
+    job = store.get(job_id)
+    assert job.status == "cancelled"
+    assert 3 <= job.result["n_trials"] < 9
+    assert job.best_params is not None
+
+
+def test_a_failing_request_ends_failed_with_the_error(ws):
+    store = JobStore(ws.sessions)
+    request = tiny_request()
+    request["config"]["symbols"] = ["NO_SUCH_SYMBOL"]
+    job_id = store.submit(request)
+
+    assert run_job(ws, job_id) == "failed"
+    job = store.get(job_id)
+    assert job.status == "failed"
+    assert "NO_SUCH_SYMBOL" in job.error
+
+
+def test_bad_requests_are_refused_before_submission():
+    with pytest.raises(ValueError, match="unknown method"):
+        make_request(CONFIG, method="magic")
+    with pytest.raises(ValueError, match="no parameter"):
+        make_request(CONFIG, ranges={"nope": (1, 2)})
+
+
+def test_the_worker_process_runs_a_job_to_completion(ws, db_url, tmp_path):
+    store = JobStore(ws.sessions)
+    job_id = store.submit(tiny_request())
+
+    pid = start_worker(job_id, db_url, log_dir=tmp_path)
+    assert pid > 0
+    deadline = time.monotonic() + 60
+    while not (job := store.get(job_id)).finished and time.monotonic() < deadline:
+        time.sleep(0.25)
+    log = (tmp_path / f"optimize-{job_id}.log").read_text()
+    assert job.status == "done", log
+    assert job.pid == pid
+    assert job.best_params["fast"] in (5, 10, 15)
+
+
+def test_the_best_params_save_as_a_strategy_configuration(ws):
+    row_id = save_strategy_config(ws.sessions, "SMA best", "sma_crossover", {"fast": 5, "slow": 30})
+    saved = strategy_configs(ws.sessions)
+    assert [s["id"] for s in saved] == [row_id]
+    assert saved[0]["params"] == {"fast": 5, "slow": 30, "long_short": False}
+    assert len(saved[0]["config_hash"]) == 64
+    with pytest.raises(ValueError, match="already exists"):
+        save_strategy_config(ws.sessions, "SMA best", "sma_crossover", {"fast": 5, "slow": 30})
+    with pytest.raises(ValueError):
+        save_strategy_config(ws.sessions, "bad", "sma_crossover", {"fast": 60, "slow": 30})
