@@ -217,7 +217,7 @@ def submit(ws: Workstation, request: dict[str, Any]) -> str | None:
 def job_label(job: OptimizationJob) -> str:
     when = job.created_at.strftime("%Y-%m-%d %H:%M:%S") if job.created_at else ""
     symbols = ",".join(job.request.get("config", {}).get("symbols", []))
-    return f"{when} · {job.strategy} · {symbols} · {job.method} · {job.status}"
+    return f"{when} · {job.strategy} · {symbols} · {job.method}"
 
 
 def jobs_table(jobs: list[OptimizationJob]) -> pd.DataFrame:
