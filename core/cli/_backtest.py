@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from core.analytics import METRIC_KEYS
 from core.backtest import BacktestConfig
 from core.cli._output import emit, open_workstation, table
 from core.execution import CommissionModel, ExecutionConfig, Sizing, SlippageModel
@@ -20,22 +21,6 @@ TRADE_KEYS = [
     "pnl",
     "pnl_net",
     "commission",
-]
-METRIC_KEYS = [
-    "total_return",
-    "cagr",
-    "volatility",
-    "sharpe",
-    "sortino",
-    "max_drawdown",
-    "calmar",
-    "var_95",
-    "cvar_95",
-    "var_99",
-    "cvar_99",
-    "win_rate",
-    "profit_factor",
-    "n_trades",
 ]
 SIZING = ["all_in", "fixed", "percent", "vol_target", "kelly"]
 
@@ -117,7 +102,7 @@ def backtest(args) -> None:
         "metrics": result.metrics,
         "trades": trades,
     }
-    metrics = "\n".join(f"{k:<14} {result.metrics[k]:.6g}" for k in METRIC_KEYS)
+    metrics = "\n".join(f"{k:<14} {float(result.metrics[k]):.6g}" for k in METRIC_KEYS)
     head = f"run {result.run_id}: final equity {result.final_equity:,.2f}"
     text = f"{head}\n{metrics}\n\n{table(trades.tail(10))}"
     emit(args, payload, text)
