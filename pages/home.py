@@ -10,8 +10,9 @@ from core.demo import DEMO_NAME
 ws = workstation()
 st.title("Quant Workstation")
 st.caption(
-    "Market data, virtual portfolios and — in the next releases — backtests, optimization "
-    "and live paper trading, on one local database. Everything here also runs headless: "
+    "Market data, virtual portfolios, backtests with costs, Monte Carlo and stress tests, "
+    "parameter optimization with overfitting guards, and market regimes — on one local "
+    "database. Live paper trading comes next. Everything here also runs headless: "
     "`python -m core --help`."
 )
 

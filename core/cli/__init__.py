@@ -5,10 +5,19 @@ from __future__ import annotations
 import argparse
 import sys
 
-from core.cli import _backtest, _data, _metrics, _montecarlo, _optimize, _portfolio, _regime
+from core.cli import (
+    _backtest,
+    _data,
+    _features,
+    _metrics,
+    _montecarlo,
+    _optimize,
+    _portfolio,
+    _regime,
+)
 from core.cli._output import CommandError, emit_error
 
-COMMANDS = (_data, _portfolio, _backtest, _metrics, _montecarlo, _optimize, _regime)
+COMMANDS = (_data, _portfolio, _backtest, _metrics, _montecarlo, _optimize, _regime, _features)
 
 
 def build_parser() -> argparse.ArgumentParser:

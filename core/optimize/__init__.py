@@ -7,6 +7,15 @@ link to backtests (:class:`BacktestEvaluator` builds one from a backtest config)
 from core.optimize._backtest import BacktestEvaluator
 from core.optimize._bayes import bayesian_search, optuna_storage
 from core.optimize._diagnostics import rank_normalized_split_rhat, split_rhat
+from core.optimize._information import (
+    candidate_features,
+    entropy,
+    forward_returns,
+    mutual_information,
+    normalized_mutual_information,
+    parameter_relevance,
+    rank_features,
+)
 from core.optimize._job import METHODS, parse_range, run_optimization
 from core.optimize._jobs import (
     JobStore,
@@ -53,19 +62,26 @@ __all__ = [
     "Trials",
     "WalkForwardResult",
     "bayesian_search",
+    "candidate_features",
     "deflated_sharpe",
     "deflated_sharpe_ratio",
     "differential_evolution",
+    "entropy",
     "expected_max_sharpe",
+    "forward_returns",
     "grid_search",
     "make_request",
     "metropolis_hastings",
+    "mutual_information",
+    "normalized_mutual_information",
     "optuna_storage",
+    "parameter_relevance",
     "parse_range",
     "posterior_cells",
     "probabilistic_sharpe_ratio",
     "probability_of_backtest_overfitting",
     "random_search",
+    "rank_features",
     "rank_normalized_split_rhat",
     "run_job",
     "run_optimization",
