@@ -32,6 +32,9 @@ COVARIANCE_TYPES = ("diag", "full")
 _LOG_2PI = math.log(2 * math.pi)
 
 
+TRANSMAT_PSEUDOCOUNT = 0.01
+
+
 class RegimeHMM:
     """Gaussian HMM of return features with 2 to 4 labelled states.
 
@@ -254,6 +257,9 @@ class RegimeHMM:
                 tol=self.tol,
                 init_params="",
                 implementation=implementation,
+                # a pseudo-count per transition: a state seen only at the end of the sample
+                # (one outlier) still has a valid row instead of failing the fit
+                transmat_prior=TRANSMAT_PSEUDOCOUNT + 1.0,
                 random_state=int(rng.integers(2**31)),
             )
             hmm.startprob_, hmm.transmat_, hmm.means_ = startprob, transmat, means

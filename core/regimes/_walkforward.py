@@ -106,15 +106,20 @@ def causal_regimes(
     models, rows = [], []
     for number, start in enumerate(range(min_train, n, refit_every)):
         first = 0 if window is None else start - window
-        model = RegimeHMM(n_states, n_starts, seed, covariance_type, n_iter=n_iter, tol=tol).fit(
-            X[first:start]
-        )
+        try:
+            model = RegimeHMM(n_states, n_starts, seed, covariance_type, n_iter=n_iter, tol=tol)
+            model = model.fit(X[first:start])
+            loglik = model.loglik_
+        except ValueError:
+            if not models:
+                raise
+            model, loglik = models[-1], float("nan")  # a failed refit keeps the last model
         stop = min(start + refit_every, n)
         filtered = model.filtered_probabilities(X[first:stop])
         probabilities[start:stop] = filtered[start - first :]
         model_number[start:stop] = number
         models.append(model)
-        rows.append((start, index[start], first, start, model.loglik_, tuple(model.labels_)))
+        rows.append((start, index[start], first, start, loglik, tuple(model.labels_)))
     return _result(probabilities, model_number, models, rows, index)
 
 
