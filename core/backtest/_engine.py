@@ -92,18 +92,20 @@ class _Ctx:
         return self._e.ledger.equity(self._e.marks())
 
     # -- orders ------------------------------------------------------------------------
-    def go_long(self, symbol: str | None = None, tag: str = "") -> Order:
-        return self._target(symbol, 1, tag)
+    def go_long(self, symbol: str | None = None, tag: str = "", scale: float = 1.0) -> Order:
+        return self._target(symbol, 1, tag, scale)
 
-    def go_short(self, symbol: str | None = None, tag: str = "") -> Order:
-        return self._target(symbol, -1, tag)
+    def go_short(self, symbol: str | None = None, tag: str = "", scale: float = 1.0) -> Order:
+        return self._target(symbol, -1, tag, scale)
 
     def go_flat(self, symbol: str | None = None, tag: str = "") -> Order:
         return self._target(symbol, 0, tag)
 
-    def _target(self, symbol: str | None, target: int, tag: str) -> Order:
+    def _target(self, symbol: str | None, target: int, tag: str, scale: float = 1.0) -> Order:
         side = Side.BUY if target > 0 or (target == 0 and self.position(symbol) < 0) else Side.SELL
-        return self._submit(symbol, side, None, target=target, tag=tag)
+        order = self._submit(symbol, side, None, target=target, tag=tag)
+        order.scale = scale
+        return order
 
     def buy(self, quantity: float, symbol: str | None = None, **order) -> Order:
         return self._submit(symbol, Side.BUY, quantity, **order)

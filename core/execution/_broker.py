@@ -202,6 +202,9 @@ class SimulatedBroker:
                 return
         if order.target != 0 and not (self.ledger.quantity(order.symbol) * order.target > 0):
             units = self._units(order.symbol, price)
+            if order.scale != 1.0:
+                step = self.instruments[order.symbol].quantity_step
+                units = math.floor(units * order.scale / step + 1e-9) * step
             if units > 0:
                 self._book(order, BUY if order.target > 0 else SELL, units, price, bar)
         if order.status is not OrderStatus.REJECTED:

@@ -45,6 +45,7 @@ class Order:
     side: Side
     quantity: float | None
     target: int | None = None  # −1, 0, +1: size at the fill to be short, flat or long
+    scale: float = 1.0  # share of the sizing rule's quantity a target order takes
     type: OrderType = OrderType.MARKET
     limit_price: float | None = None
     stop_price: float | None = None

@@ -31,7 +31,15 @@ from core.strategies.builtin.rsi_reversal import RsiReversalParams
 from core.strategies.builtin.sma_crossover import SmaCrossoverParams
 
 REPO = Path(__file__).resolve().parents[2]
-BUILTINS = ["donchian", "mean_reversion", "momentum", "rebalancer", "rsi_reversal", "sma_crossover"]
+BUILTINS = [
+    "donchian",
+    "mean_reversion",
+    "momentum",
+    "rebalancer",
+    "regime_adaptive",
+    "rsi_reversal",
+    "sma_crossover",
+]
 
 
 @pytest.fixture
@@ -76,6 +84,20 @@ SPACES = {
         P("overbought", "float", 70.0, "RSI above which to sell short", 50, 99),
         P("exit_level", "float", 50.0, "RSI at which positions close", 1, 99),
         P("long_short", "bool", False, "also sell short when overbought"),
+    ],
+    "regime_adaptive": [
+        P("strategy", "text", "sma_crossover", "single-instrument strategy run in every regime"),
+        P(
+            "regime_params",
+            "text",
+            '{"bull": {"fast": 20, "slow": 100}, "bear": {"fast": 5, "slow": 20}}',
+            "JSON: regime label → parameter overrides",
+        ),
+        P("size_scale", "text", '{"bear": 0.5}', "JSON: regime label → position size scale"),
+        P("n_states", "int", 2, "hidden states of the regime model", 2, 4, 1),
+        P("min_train", "int", 500, "bars before the first fit", 100, 5000, 1),
+        P("refit_every", "int", 252, "bars between refits", 20, 2520, 1),
+        P("seed", "int", 0, "seed of the model's random starts", 0, 10_000, 1),
     ],
     "sma_crossover": [
         P("fast", "int", 10, "bars in the fast moving average", 2, 200, 1),
