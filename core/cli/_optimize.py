@@ -11,6 +11,7 @@ from core.optimize import (
     parse_range,
     run_job,
     run_optimization,
+    run_walk_forward,
 )
 from core.workstation import Workstation
 
@@ -27,6 +28,11 @@ def register(commands, shared) -> None:
         "--max-drawdown", type=float, help="constraint: max drawdown ≥ this (e.g. -0.2)"
     )
     opt.add_argument("--min-trades", type=int, help="constraint: at least this many trades")
+    opt.add_argument(
+        "--walk-forward",
+        metavar="TRAIN:TEST[:anchored]",
+        help="optimise on rolling (or anchored) windows of TRAIN bars, test on TEST",
+    )
     opt.set_defaults(handler=optimize)
     worker = commands.add_parser(
         "optimize-worker",
@@ -53,12 +59,17 @@ def optimize(args) -> None:
         constraints["max_drawdown"] = (">=", args.max_drawdown)
     if args.min_trades is not None:
         constraints["n_trades"] = (">=", args.min_trades)
+    objective = Objective(metric=args.objective, constraints=constraints)
+    ranges = dict(parse_range(r) for r in args.range)
+    if args.walk_forward:
+        emit_walk_forward(args, ws, objective, ranges)
+        return
     report = run_optimization(
         ws.backtests,
         config_from_args(args),
         method=args.method,
-        objective=Objective(metric=args.objective, constraints=constraints),
-        ranges=dict(parse_range(r) for r in args.range),
+        objective=objective,
+        ranges=ranges,
         trials=args.trials,
         seed=args.seed,
         storage=optuna_storage(ws.settings.database_url) if args.method == "bayes" else None,
@@ -71,3 +82,28 @@ def optimize(args) -> None:
         f"score {report['best_score']:.4g}\n{table(top)}"
     )
     emit(args, report, text)
+
+
+def emit_walk_forward(args, ws, objective, ranges) -> None:
+    train, _, rest = args.walk_forward.partition(":")
+    test, _, mode = rest.partition(":")
+    if not train.isdigit() or not test.isdigit() or mode not in ("", "anchored", "rolling"):
+        raise ValueError("--walk-forward expects TRAIN:TEST[:anchored|rolling] in bars")
+    report = run_walk_forward(
+        ws.backtests,
+        config_from_args(args),
+        method=args.method,
+        objective=objective,
+        train=int(train),
+        test=int(test),
+        anchored=mode == "anchored",
+        ranges=ranges,
+        trials=args.trials,
+        seed=args.seed,
+    )
+    oos = report["out_of_sample_metrics"]
+    text = (
+        f"walk-forward {report['n_windows']} windows, efficiency {report['efficiency']:.3g}, "
+        f"out-of-sample sharpe {oos['sharpe']:.3g}\n{table(report['windows'])}"
+    )
+    emit(args, {k: v for k, v in report.items() if k != "equity"}, text)

@@ -16,7 +16,7 @@ from core.optimize._information import (
     parameter_relevance,
     rank_features,
 )
-from core.optimize._job import METHODS, parse_range, run_optimization
+from core.optimize._job import METHODS, parse_range, run_optimization, run_walk_forward
 from core.optimize._jobs import (
     JobStore,
     OptimizationJob,
@@ -85,6 +85,7 @@ __all__ = [
     "rank_normalized_split_rhat",
     "run_job",
     "run_optimization",
+    "run_walk_forward",
     "split_rhat",
     "start_worker",
     "stitch",

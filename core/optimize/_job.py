@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from core.analytics import compute_metrics
 from core.backtest import BacktestConfig, BacktestService
 from core.optimize._backtest import BacktestEvaluator
 from core.optimize._bayes import bayesian_search
@@ -16,6 +17,7 @@ from core.optimize._objective import Objective
 from core.optimize._overfitting import deflated_sharpe
 from core.optimize._search import differential_evolution, grid_search, random_search
 from core.optimize._space import SearchSpace
+from core.optimize._walkforward import walk_forward, walk_forward_splits
 from core.strategies import get_strategy
 
 METHODS = ("grid", "random", "mcmc", "de", "bayes")
@@ -71,6 +73,72 @@ def run_optimization(
     report["trials"] = result.trials
     report["history"] = result.history
     return report
+
+
+def run_walk_forward(
+    service: BacktestService,
+    config: BacktestConfig,
+    *,
+    method: str,
+    objective: Objective,
+    train: int,
+    test: int,
+    anchored: bool = False,
+    ranges: dict[str, tuple[float, ...]] | None = None,
+    trials: int = 100,
+    seed: int = 0,
+    progress=None,
+    should_stop=None,
+) -> dict[str, Any]:
+    """Optimise on each training window, score the winner on the next test window, and
+    stitch the out-of-sample equity; in-sample and out-of-sample metrics side by side."""
+    cls = get_strategy(config.strategy)
+    space = SearchSpace.from_params(cls.Params, overrides=ranges or {})
+    vectorized = len(config.symbols) <= 1 and cls.signals is not _base_signals()
+    evaluator = BacktestEvaluator.from_service(service, config, vectorized=vectorized)
+    splits = walk_forward_splits(evaluator.market.n_bars, train, test, anchored=anchored)
+    if not splits:
+        raise ValueError(
+            f"{evaluator.market.n_bars} bars are too few for train={train}, test={test}"
+        )
+
+    def optimize_on(window: slice) -> dict[str, Any]:
+        found = _search(
+            method,
+            space,
+            evaluator.on(window),
+            trials,
+            seed,
+            None,
+            config,
+            {"objective": objective},
+        )
+        return found.best_params or space.to_params(space.default())
+
+    result = walk_forward(
+        lambda params, window: evaluator.evaluate_on(params, window, objective),
+        optimize_on,
+        splits,
+        progress=progress,
+        should_stop=should_stop,
+    )
+    equity = np.asarray(result.equity, float)
+    oos = compute_metrics(equity, periods_per_year=evaluator.periods_per_year)
+    return {
+        "method": method,
+        "objective": objective.describe(),
+        "train": train,
+        "test": test,
+        "anchored": anchored,
+        "n_windows": len(result.windows),
+        "stopped": result.stopped,
+        "windows": result.windows,
+        "efficiency": result.efficiency,
+        "out_of_sample_metrics": oos,
+        "in_sample_mean_score": float(result.windows["in_sample"].mean()),
+        "out_of_sample_mean_score": float(result.windows["out_of_sample"].mean()),
+        "equity": equity.tolist(),
+    }
 
 
 def _search(method, space, evaluator, trials, seed, storage, config, common):

@@ -94,3 +94,37 @@ def test_bad_range_is_a_clear_error(capsys):
         == 1
     )
     assert "key=lo:hi" in json.loads(capsys.readouterr().out)["error"]
+
+
+def test_walk_forward_windows_use_only_past_data(capsys, tmp_path):
+    from core.marketdata import load_bundled
+
+    bars = load_bundled("SPX").iloc[:1800]
+    clean, poisoned = tmp_path / "clean.csv", tmp_path / "poisoned.csv"
+    bars.to_csv(clean, index_label="date")
+    later = bars.copy()
+    later.iloc[1300:, :4] *= 3.0  # every price after bar 1300 changes
+    later.to_csv(poisoned, index_label="date")
+    args = [
+        "optimize",
+        "--strategy",
+        "sma_crossover",
+        "--method",
+        "grid",
+        "--range",
+        "fast=5:20:5",
+        "--range",
+        "slow=40:80:40",
+        "--range",
+        "long_short=0:0",
+        "--walk-forward",
+        "600:200",
+    ]
+    a = run_json(capsys, *args, "--data", str(clean))["windows"]
+    b = run_json(capsys, *args, "--data", str(poisoned))["windows"]
+    assert [w["test_start"] for w in a] == [600, 800, 1000, 1200, 1400, 1600]
+    for wa, wb in zip(a, b, strict=True):
+        assert wa["train_stop"] == wa["test_start"]  # tested right after its training window
+        if wa["test_stop"] <= 1300:  # windows that end before the change are untouched
+            assert wa == wb
+    assert a[-1] != b[-1]  # and the change is seen once it is in the past
