@@ -370,6 +370,14 @@ def result_panel(ws: Workstation, job: OptimizationJob) -> None:
                 help=f"Sharpe {dsr['sharpe']:.3f} vs. the best of {dsr['n_trials']} "
                 f"luck-only trials {dsr['benchmark']:.3f}",
             )
+        pbo = result.get("pbo")
+        if pbo:
+            st.metric(
+                "Probability of backtest overfitting",
+                f"{pbo['pbo']:.1%}",
+                help=f"CSCV over the best {pbo['n_trials']} trials, {pbo['n_splits']} splits: how "
+                "often the in-sample winner ranks below the median out of sample",
+            )
         save_panel(ws, job)
     with metrics:
         if result.get("metrics"):

@@ -14,7 +14,7 @@ from core.optimize._backtest import BacktestEvaluator
 from core.optimize._bayes import bayesian_search
 from core.optimize._mcmc import metropolis_hastings
 from core.optimize._objective import Objective
-from core.optimize._overfitting import deflated_sharpe
+from core.optimize._overfitting import deflated_sharpe, probability_of_backtest_overfitting
 from core.optimize._search import differential_evolution, grid_search, random_search
 from core.optimize._space import SearchSpace
 from core.optimize._walkforward import walk_forward, walk_forward_splits
@@ -68,6 +68,7 @@ def run_optimization(
     metrics, equity = evaluator.run(result.best_params)
     report["metrics"] = metrics
     report["deflated_sharpe"] = _dsr(equity, result.trials, evaluator.periods_per_year)
+    report["pbo"] = _pbo(evaluator, result.trials, space)
     if method == "mcmc":
         report.update(_mcmc_report(result))
     report["trials"] = result.trials
@@ -183,6 +184,26 @@ def _dsr(equity, trials_table, periods_per_year: float) -> dict[str, Any] | None
         "benchmark": guard.benchmark,
         "n_trials": guard.n_trials,
     }
+
+
+PBO_TRIALS = 50
+
+
+def _pbo(evaluator, trials_table, space) -> dict[str, Any] | None:
+    """Probability of backtest overfitting (CSCV, 16 splits) over the best trials' returns."""
+    feasible = trials_table[np.isfinite(trials_table["score"].to_numpy(float))]
+    top = feasible.sort_values("score", ascending=False).head(PBO_TRIALS)
+    if len(top) < 2:
+        return None
+    names = [d.name for d in space.dimensions]
+    columns = []
+    for row in top.itertuples(index=False):
+        x = np.array([float(getattr(row, n)) for n in names])
+        _, equity = evaluator.run(space.to_params(x))
+        values = np.asarray(equity, float)
+        columns.append(values[1:] / values[:-1] - 1)
+    result = probability_of_backtest_overfitting(np.column_stack(columns), n_splits=16)
+    return {"pbo": result.pbo, "n_trials": len(columns), "n_splits": 16}
 
 
 def _mcmc_report(result) -> dict[str, Any]:

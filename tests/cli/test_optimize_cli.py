@@ -128,3 +128,19 @@ def test_walk_forward_windows_use_only_past_data(capsys, tmp_path):
         if wa["test_stop"] <= 1300:  # windows that end before the change are untouched
             assert wa == wb
     assert a[-1] != b[-1]  # and the change is seen once it is in the past
+
+
+def test_optimize_reports_the_probability_of_backtest_overfitting(capsys):
+    out = run_json(
+        capsys,
+        "optimize",
+        "--strategy",
+        "sma_crossover",
+        "--symbol",
+        "SPX",
+        "--method",
+        "grid",
+        *GRID,
+    )
+    assert out["pbo"]["n_trials"] == 9 and out["pbo"]["n_splits"] == 16
+    assert 0 <= out["pbo"]["pbo"] <= 1
