@@ -31,7 +31,7 @@ returns that :func:`run_monte_carlo` compounds.
 
 Speed: steps are built in chunks of 32 (bootstrap indices cut from the generator's raw
 64-bit output, see :func:`_uniform_indices`); the fan quantiles are found by a few
-single-``kth`` partitions per step (:class:`_QuantilePlan`), equal to ``np.quantile``,
+single-``kth`` partitions per step (``core.whatif._quantiles``), equal to ``np.quantile``,
 and run on a helper thread while the next chunk is built. 10,000 bootstrap paths of
 252 days with every statistic take about 20-25 ms on the 2-core reference machine
 (``benchmarks/bench_montecarlo.py``).
@@ -49,6 +49,8 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy import stats
+
+from core.whatif._quantiles import quantile_plan, row_quantiles, tail
 
 Method = Literal["bootstrap", "block_bootstrap", "normal", "student_t"]
 
@@ -416,7 +418,7 @@ class _Fan:
 
     def __init__(self, equity: np.ndarray, parallel: bool) -> None:
         self.equity = equity
-        self.plan = _quantile_plan(equity.shape[1], FAN_LEVELS)
+        self.plan = quantile_plan(equity.shape[1], FAN_LEVELS)
         self.fan = np.empty((len(equity), len(FAN_LEVELS)))
         self.fan[0] = equity[0, 0]
         self.parallel = parallel
@@ -445,7 +447,7 @@ class _Fan:
         return self.fan
 
     def _quantiles(self, start: int, stop: int, scratch: np.ndarray) -> None:
-        self.fan[start:stop] = _row_quantiles(self.equity[start:stop], self.plan, scratch)
+        self.fan[start:stop] = row_quantiles(self.equity[start:stop], self.plan, scratch)
 
 
 @lru_cache(maxsize=1)
@@ -473,8 +475,8 @@ def _result(
     final = equity[-1].copy()
     horizon_returns = final / initial - 1.0
     ordered = np.sort(horizon_returns)
-    var_95, cvar_95 = _tail(ordered, 0.95)
-    var_99, cvar_99 = _tail(ordered, 0.99)
+    var_95, cvar_95 = tail(ordered, 0.95)
+    var_99, cvar_99 = tail(ordered, 0.99)
     for array in (fan, final, horizon_returns, drawdowns):
         array.flags.writeable = False
     return MonteCarloResult(
@@ -493,94 +495,3 @@ def _result(
         mean_return=float(horizon_returns.mean()),
         median_return=float(np.median(ordered)),
     )
-
-
-def _tail(ordered: np.ndarray, level: float) -> tuple[float, float]:
-    """VaR and CVaR at ``level`` of sorted returns (as ``core.analytics.metrics``)."""
-    var = _sorted_quantile(ordered, 1.0 - level)
-    tail = ordered[: np.searchsorted(ordered, var, side="right")]
-    # The tail's mean lies in [min, VaR]; the clip undoes a last-bit rounding.
-    return var, float(np.clip(tail.mean(), tail[0], var))
-
-
-def _sorted_quantile(ordered: np.ndarray, level: float) -> float:
-    """``np.quantile(values, level)`` from the sorted values."""
-    position = level * (len(ordered) - 1)
-    below = math.floor(position)
-    above = min(below + 1, len(ordered) - 1)
-    return float(_lerp(ordered[below], ordered[above], position - below))
-
-
-# --------------------------------------------------------------------------- quantiles
-
-
-def _lerp(a, b, t):
-    """numpy's quantile interpolation: ``a + (b - a) t``, from ``b`` when ``t ≥ 0.5``."""
-    return np.where(t >= 0.5, b - (b - a) * (1.0 - t), a + (b - a) * t)
-
-
-@dataclass(frozen=True)
-class _QuantilePlan:
-    """How to get linear-interpolated quantiles of rows of ``n`` values by selection.
-
-    ``ops`` are ``(kind, lo, hi, rank)``: ``"partition"`` puts the ``rank``-th smallest
-    of the segment ``[lo, hi)`` of every row in place; ``"min"``/``"max"`` read the
-    segment's extreme, which is that rank when it is the segment's first/last. Each
-    partition splits a segment, so later ops never disturb an earlier rank. For five
-    levels this partitions about 2.5 n values per row, against n log n for a sort and
-    far less than ``np.partition`` with ten ``kth`` at once.
-    """
-
-    ops: tuple[tuple[str, int, int, int], ...]
-    columns: dict[int, int]  # rank → column of the order statistics
-    below: np.ndarray  # column of floor(q (n - 1)) per level
-    above: np.ndarray  # column of the next order statistic per level
-    gamma: np.ndarray  # interpolation weight per level
-
-
-@lru_cache(maxsize=16)
-def _quantile_plan(n: int, levels: tuple[float, ...]) -> _QuantilePlan:
-    position = np.asarray(levels) * (n - 1)  # numpy's "linear" virtual index
-    below = np.floor(position).astype(int)
-    above = np.minimum(below + 1, n - 1)
-    ranks = sorted({*below.tolist(), *above.tolist()})
-    ops: list[tuple[str, int, int, int]] = []
-
-    def plan(lo: int, hi: int, wanted: list[int]) -> None:
-        inner = []
-        for rank in wanted:
-            if rank in (lo, hi - 1):
-                ops.append(("min" if rank == lo else "max", lo, hi, rank))
-            else:
-                inner.append(rank)
-        if inner:
-            pivot = inner[len(inner) // 2]
-            ops.append(("partition", lo, hi, pivot))
-            plan(lo, pivot, [r for r in inner if r < pivot])
-            plan(pivot + 1, hi, [r for r in inner if r > pivot])
-
-    plan(0, n, ranks)
-    columns = {rank: i for i, rank in enumerate(ranks)}
-    return _QuantilePlan(
-        ops=tuple(ops),
-        columns=columns,
-        below=np.array([columns[r] for r in below.tolist()]),
-        above=np.array([columns[r] for r in above.tolist()]),
-        gamma=position - below,
-    )
-
-
-def _row_quantiles(block: np.ndarray, plan: _QuantilePlan, scratch: np.ndarray) -> np.ndarray:
-    """Quantiles of each row of ``block``, shape (rows, levels); equal to ``np.quantile``."""
-    np.copyto(scratch, block)
-    order = np.empty((len(block), len(plan.columns)))
-    for kind, lo, hi, rank in plan.ops:
-        segment, column = scratch[:, lo:hi], order[:, plan.columns[rank]]
-        if kind == "partition":
-            segment.partition(rank - lo, axis=1)
-            column[:] = scratch[:, rank]
-        elif kind == "min":
-            segment.min(axis=1, out=column)
-        else:
-            segment.max(axis=1, out=column)
-    return _lerp(order[:, plan.below], order[:, plan.above], plan.gamma)
