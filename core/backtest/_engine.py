@@ -78,7 +78,7 @@ class _Ctx:
 
     @property
     def time(self):
-        return self._e.market.index[self.i]
+        return self._e.market.timestamp(self.i)
 
     def position(self, symbol: str | None = None) -> float:
         return self._e.ledger.quantity(symbol or self.symbol)
@@ -194,7 +194,12 @@ def _floor_step(quantity: float, step: float) -> float:
 
 
 class BacktestEngine:
-    """Runs one strategy over a :class:`MarketFrame`."""
+    """Runs one strategy over a :class:`MarketFrame`.
+
+    ``run`` goes through every bar; live paper trading drives the same engine one bar at a
+    time (:meth:`start`, :meth:`append_bar`, :meth:`step`) on a
+    :class:`~core.backtest._data.GrowingMarket`, so a strategy runs the same code in both.
+    """
 
     def __init__(
         self,
@@ -221,6 +226,7 @@ class BacktestEngine:
         self.trades = TradeTracker({s: instruments[s].multiplier for s in market.symbols})
         self._i = 0
         self._known = 0  # the last bar whose close is known (i − 1 while matching at the open)
+        self.ctx: _Ctx | None = None
 
     def marks(self) -> dict[str, float]:
         i = self._known
@@ -241,64 +247,95 @@ class BacktestEngine:
             return math.nan, math.nan
         return float(returns.std(ddof=1)), float(returns.mean())
 
+    # -- stepping -----------------------------------------------------------------------
+    def start(self) -> _Ctx:
+        """Set up the curves and call the strategy's ``on_start`` (before the first bar)."""
+        self.ctx = ctx = _Ctx(self)
+        self.equity, self.cash, self._gross, self._net = [], [], [], []
+        self._seen = 0
+        k = len(self.market.symbols)
+        # with several instruments, sales are matched before purchases on each bar
+        self._passes = (None,) if k == 1 else (Side.SELL, Side.BUY)
+        self._same_close = self.execution.fill_timing == "same_close"
+        self._mult = [self.instruments[s].multiplier for s in self.market.symbols]
+        self.strategy.on_start(ctx)
+        return ctx
+
+    def append_bar(self, ts, row: dict[str, np.ndarray]) -> int:
+        """Add a bar that arrived from a live feed (a GrowingMarket); returns its index."""
+        close = np.asarray(row["close"], dtype=float)
+        filled = {
+            f: np.where(np.isnan(v := np.asarray(row[f], dtype=float)), close, v)
+            for f in ("open", "high", "low")
+        }
+        filled["close"], filled["volume"] = close, np.asarray(row["volume"], dtype=float)
+        self.market.append(ts, filled)
+        for lists, f in zip(
+            (self._O, self._H, self._L, self._C, self._V),
+            ("open", "high", "low", "close", "volume"),
+            strict=True,
+        ):
+            for j, value in enumerate(filled[f].tolist()):
+                lists[j].append(value)
+        return self.market.n_bars - 1
+
+    def step(self, i: int, last: bool = False) -> None:
+        """Bar ``i``: match orders at its open, the strategy at its close, mark to market.
+
+        ``last``: no bar follows (a same-close signal on the last bar never fills).
+        """
+        ctx, broker, ledger = self.ctx, self.broker, self.ledger
+        symbols, O, H, L, C, V = self.market.symbols, self._O, self._H, self._L, self._C, self._V
+        k, passes = len(symbols), self._passes
+        self._i = ctx.i = i
+        self._known = i - 1 if i else 0  # at the open only earlier closes are known
+        if broker.active:
+            for side in passes:
+                for j in range(k):
+                    c = C[j][i]
+                    if c == c:
+                        broker.on_bar(i, symbols[j], O[j][i], H[j][i], L[j][i], c, V[j][i], side)
+            if len(broker.executions) > self._seen:
+                self._seen = self._record(ctx, self._seen)
+        self._known = i
+        self.strategy.on_bar(ctx)
+        if self._same_close and broker.active and not last:
+            for side in passes:
+                for j in range(k):
+                    if C[j][i] == C[j][i]:
+                        broker.on_close(i, symbols[j], C[j][i], V[j][i], side)
+            if len(broker.executions) > self._seen:
+                self._seen = self._record(ctx, self._seen)
+        # mark to market at this close (no bar: the last known close)
+        value = gross_value = 0.0
+        column, mult = self.column, self._mult
+        for symbol, position in ledger.positions.items():
+            q = position.quantity
+            if q:
+                j = column[symbol]
+                price = C[j][i]
+                if price != price:
+                    price = _last_valid(C[j], i)
+                v = q * price * mult[j]
+                value += v
+                gross_value += abs(v)
+        money = ledger.cash
+        self.cash.append(money)
+        self.equity.append(money + value)
+        self._gross.append(gross_value)
+        self._net.append(value)
+
     def run(
         self,
         progress: Callable[[float], None] | None = None,
         should_stop: Callable[[], bool] | None = None,
     ) -> RawRun:
-        n, k = self.market.n_bars, len(self.market.symbols)
-        ctx = _Ctx(self)
-        self.strategy.on_start(ctx)
-        broker, ledger, on_bar = self.broker, self.ledger, self.strategy.on_bar
-        same_close = self.execution.fill_timing == "same_close"
-        symbols, O, H, L, C, V = self.market.symbols, self._O, self._H, self._L, self._C, self._V
-        mult = [self.instruments[s].multiplier for s in symbols]
-        column, positions = self.column, ledger.positions
-        # Curves are collected in lists (appending a float is cheaper than numpy item
-        # assignment) and turned into arrays once at the end.
-        equity, cash, gross, net = [], [], [], []
-        seen, report_every = 0, max(n // 50, 1)
-        # with several instruments, sales are matched before purchases on each bar
-        passes = (None,) if k == 1 else (Side.SELL, Side.BUY)
+        n = self.market.n_bars
+        self.start()
+        step = self.step
+        report_every = max(n // 50, 1)
         for i in range(n):
-            self._i = ctx.i = i
-            self._known = i - 1 if i else 0  # at the open only earlier closes are known
-            if broker.active:
-                for side in passes:
-                    for j in range(k):
-                        c = C[j][i]
-                        if c == c:
-                            broker.on_bar(
-                                i, symbols[j], O[j][i], H[j][i], L[j][i], c, V[j][i], side
-                            )
-                if len(broker.executions) > seen:
-                    seen = self._record(ctx, seen)
-            self._known = i
-            on_bar(ctx)
-            if same_close and broker.active and i < n - 1:  # a last-bar signal never fills
-                for side in passes:
-                    for j in range(k):
-                        if C[j][i] == C[j][i]:
-                            broker.on_close(i, symbols[j], C[j][i], V[j][i], side)
-                if len(broker.executions) > seen:
-                    seen = self._record(ctx, seen)
-            # mark to market at this close (no bar: the last known close)
-            value = gross_value = 0.0
-            for symbol, position in positions.items():
-                q = position.quantity
-                if q:
-                    j = column[symbol]
-                    price = C[j][i]
-                    if price != price:
-                        price = _last_valid(C[j], i)
-                    v = q * price * mult[j]
-                    value += v
-                    gross_value += abs(v)
-            money = ledger.cash
-            cash.append(money)
-            equity.append(money + value)
-            gross.append(gross_value)
-            net.append(value)
+            step(i, i == n - 1)
             if i % report_every == 0:
                 if progress:
                     progress(i / n)
@@ -306,10 +343,17 @@ class BacktestEngine:
                     raise StopRequested(f"stopped at bar {i} of {n}")
         if progress:
             progress(1.0)
-        equity, cash, gross, net = (np.array(x, dtype=float) for x in (equity, cash, gross, net))
+        return self.raw()
+
+    def raw(self) -> RawRun:
+        """The curves so far as a :class:`RawRun`."""
+        equity, cash, gross, net = (
+            np.array(x, dtype=float) for x in (self.equity, self.cash, self._gross, self._net)
+        )
         with np.errstate(divide="ignore", invalid="ignore"):
             exposure = np.where(equity != 0, gross / equity, 0.0)
-        return RawRun(self.market, equity, cash, exposure, net, broker, self.trades, ledger)
+        market = self.market if isinstance(self.market, MarketFrame) else self.market.frame()
+        return RawRun(market, equity, cash, exposure, net, self.broker, self.trades, self.ledger)
 
     def _record(self, ctx: _Ctx, seen: int) -> int:
         executions = self.broker.executions
