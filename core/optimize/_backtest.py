@@ -13,7 +13,7 @@ position held in it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -25,10 +25,10 @@ from core.backtest import (
     BacktestConfig,
     BacktestEngine,
     MarketFrame,
-    RawRun,
     run_vectorized,
 )
 from core.instruments import Instrument
+from core.optimize._fast_sma import FastRun, FastSmaCrossover, supports
 from core.optimize._objective import Objective
 from core.strategies import get_strategy
 
@@ -50,6 +50,11 @@ class BacktestEvaluator:
         than the event engine.
     window : slice, optional
         Bar positions to measure (default all bars).
+    fast : bool, default True
+        With ``vectorized``, run the SMA crossover through
+        :class:`~core.optimize._fast_sma.FastSmaCrossover` when it reproduces the backtest
+        exactly (:func:`~core.optimize._fast_sma.supports`); its moving averages are cached
+        and shared by the evaluators :meth:`on` derives.
     """
 
     config: BacktestConfig
@@ -57,6 +62,14 @@ class BacktestEvaluator:
     instruments: dict[str, Instrument]
     vectorized: bool = True
     window: slice | None = None
+    fast: bool = True
+    simulator: FastSmaCrossover | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        wanted = self.simulator is None and self.fast and self.vectorized
+        if wanted and supports(self.config, self.instruments):
+            simulator = FastSmaCrossover.for_backtest(self.config, self.market)
+            object.__setattr__(self, "simulator", simulator)
 
     @classmethod
     def from_service(cls, service, config: BacktestConfig, **options: Any) -> BacktestEvaluator:
@@ -87,18 +100,16 @@ class BacktestEvaluator:
             bars when the window starts at bar 0.
         """
         start, stop = self._bounds()
-        raw = self._simulate(params, _head(self.market, stop))
+        run = self._simulate(params, stop)
         first = max(start - 1, 0)
-        equity = raw.equity[first:stop]
-        trades = [t for t in raw.trades.closed if start <= t[3] < stop]
-        fills = [x for x in raw.broker.executions if start <= x.bar < stop]
+        equity = run.equity[first:stop]
+        trades = [t for t in run.closed if start <= t[3] < stop]
+        fills = [q * p for bar, q, p in run.fills if start <= bar < stop]
         metrics = compute_metrics(
             equity,
             trade_pnls=np.array([t[8] for t in trades], dtype=float),
-            position=raw.position[start:stop],
-            traded_notional=np.array([x.quantity * x.price for x in fills], dtype=float)
-            if fills
-            else None,
+            position=run.position[start:stop],
+            traded_notional=np.array(fills, dtype=float) if fills else None,
             periods_per_year=self.periods_per_year,
             risk_free=self.config.risk_free,
         )
@@ -119,13 +130,20 @@ class BacktestEvaluator:
             raise ValueError(f"window {window} has too few bars to measure")
         return start, stop
 
-    def _simulate(self, params: dict[str, Any], market: MarketFrame) -> RawRun:
+    def _simulate(self, params: dict[str, Any], stop: int) -> FastRun:
         cls = get_strategy(self.config.strategy)
-        strategy = cls(cls.Params.model_validate({**self.config.params, **params}))
+        values = cls.Params.model_validate({**self.config.params, **params})
+        if self.simulator is not None:
+            return self.simulator.run(values.fast, values.slow, values.long_short, stop)
+        strategy = cls(values)
+        market = _head(self.market, stop)
         options = {"cash": self.config.cash, "execution": self.config.execution}
         if self.vectorized:
-            return run_vectorized(strategy, market, self.instruments, **options)
-        return BacktestEngine(strategy, market, self.instruments, **options).run()
+            raw = run_vectorized(strategy, market, self.instruments, **options)
+        else:
+            raw = BacktestEngine(strategy, market, self.instruments, **options).run()
+        fills = [(x.bar, x.quantity, x.price) for x in raw.broker.executions]
+        return FastRun(raw.equity, raw.position, raw.trades.closed, fills)
 
 
 def _head(market: MarketFrame, stop: int) -> MarketFrame:
