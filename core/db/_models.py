@@ -246,3 +246,94 @@ class OptimizationJobRow(Base):
     error: Mapped[str | None] = mapped_column(Text)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     pid: Mapped[int | None] = mapped_column(Integer)
+
+
+class PaperSessionRow(Base):
+    """A paper-trading session: its configuration, where its worker is, its latest state."""
+
+    __tablename__ = "paper_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    portfolio_id: Mapped[int] = mapped_column(ForeignKey("portfolios.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    config: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    events: Mapped[int] = mapped_column(Integer, default=0)  # events committed
+    last_ts: Mapped[datetime | None] = mapped_column(DateTime)
+    state: Mapped[dict[str, Any]] = mapped_column(default=dict)  # latest snapshot
+    pid: Mapped[int | None] = mapped_column(Integer)
+    host: Mapped[str | None] = mapped_column(String(255))
+    heartbeat: Mapped[datetime | None] = mapped_column(DateTime)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class PaperBarRow(Base):
+    """A bar a session processed, in order (``seq`` from 0): its recorded feed."""
+
+    __tablename__ = "paper_bars"
+
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("paper_sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    symbol: Mapped[str] = mapped_column(String(32), primary_key=True)
+    ts: Mapped[datetime] = mapped_column(DateTime)
+    open: Mapped[float] = mapped_column(Float)
+    high: Mapped[float] = mapped_column(Float)
+    low: Mapped[float] = mapped_column(Float)
+    close: Mapped[float] = mapped_column(Float)
+    volume: Mapped[float] = mapped_column(Float)
+
+
+class PaperEquityRow(Base):
+    """The session's equity after each event, with each strategy's share."""
+
+    __tablename__ = "paper_equity"
+
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("paper_sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ts: Mapped[datetime] = mapped_column(DateTime)
+    equity: Mapped[float] = mapped_column(Float)
+    cash: Mapped[float] = mapped_column(Float)
+    gross: Mapped[float] = mapped_column(Float)
+    drawdown: Mapped[float] = mapped_column(Float)
+    regime: Mapped[str | None] = mapped_column(String(32))
+    strategies: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class PaperCommandRow(Base):
+    """A command for a session's worker (start, pause, order, …) and what became of it."""
+
+    __tablename__ = "paper_commands"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("paper_sessions.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    message: Mapped[str] = mapped_column(Text, default="")
+    applied_seq: Mapped[int | None] = mapped_column(Integer)  # replayed at this event on resume
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    applied_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class PaperAlertRow(Base):
+    """A risk alert raised in a session: a pre-trade warning or block, a drawdown level."""
+
+    __tablename__ = "paper_alerts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("paper_sessions.id", ondelete="CASCADE"), index=True
+    )
+    seq: Mapped[int] = mapped_column(Integer)
+    ts: Mapped[datetime] = mapped_column(DateTime)
+    level: Mapped[str] = mapped_column(String(16))  # info | warn | block | critical
+    rule: Mapped[str] = mapped_column(String(64))
+    message: Mapped[str] = mapped_column(Text)
