@@ -2,6 +2,23 @@
 
 from core.risk._drawdown import DrawdownController, DrawdownStatus, drawdown_series
 from core.risk._limits import LIMIT_KEYS, RiskLimits, TradingState, TradingWindow
+from core.risk._measures import (
+    METHODS,
+    atr,
+    atr_stop_distance,
+    beta_correlation,
+    empirical_var_cvar,
+    historical_var_cvar,
+    kelly_continuous,
+    kelly_discrete,
+    monte_carlo_var_cvar,
+    normal_var_cvar,
+    risk_contributions,
+    student_t_var_cvar,
+    var_cvar,
+    volatility,
+    volatility_stop_distance,
+)
 from core.risk._pretrade import (
     OrderIntent,
     PortfolioState,
@@ -12,6 +29,7 @@ from core.risk._pretrade import (
 
 __all__ = [
     "LIMIT_KEYS",
+    "METHODS",
     "DrawdownController",
     "DrawdownStatus",
     "OrderIntent",
@@ -21,6 +39,20 @@ __all__ = [
     "RuleResult",
     "TradingState",
     "TradingWindow",
+    "atr",
+    "atr_stop_distance",
+    "beta_correlation",
     "check_order",
     "drawdown_series",
+    "empirical_var_cvar",
+    "historical_var_cvar",
+    "kelly_continuous",
+    "kelly_discrete",
+    "monte_carlo_var_cvar",
+    "normal_var_cvar",
+    "risk_contributions",
+    "student_t_var_cvar",
+    "var_cvar",
+    "volatility",
+    "volatility_stop_distance",
 ]
