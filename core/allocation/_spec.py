@@ -1,0 +1,104 @@
+"""The edges of the allocation package: what is asked (a spec), what comes back (a result)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Method = Literal[
+    "equal",
+    "inverse_vol",
+    "min_variance",
+    "mean_variance",
+    "max_sharpe",
+    "risk_parity",
+    "min_cvar",
+    "hrp",
+]
+METHODS: tuple[str, ...] = get_args(Method)
+
+
+class AllocationError(ValueError):
+    """An allocation that cannot be computed as asked; ``field`` names the culprit input."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+class GroupCap(BaseModel):
+    """At most ``cap`` of the portfolio in ``symbols`` together."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1)
+    symbols: tuple[str, ...] = Field(min_length=1)
+    cap: float = Field(ge=0, le=1)
+
+
+class AllocationSpec(BaseModel):
+    """How to allocate: the method, its constraints and its parameters (all keyword-only)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    method: Method
+    max_weight: float = Field(1.0, gt=0, le=1, description="cap of every asset's weight")
+    group_caps: tuple[GroupCap, ...] = ()
+    target_return: float | None = Field(
+        None, description="mean_variance: minimum annual expected return"
+    )
+    risk_aversion: float | None = Field(
+        None, gt=0, description="mean_variance: δ in max μᵀw − δ/2 wᵀΣw (default 1)"
+    )
+    risk_free_rate: float = Field(0.0, description="annual, for the Sharpe ratio")
+    shrinkage: Literal["ledoit_wolf"] | None = None
+    cvar_beta: float = Field(0.95, gt=0.5, lt=1, description="min_cvar: confidence level")
+
+    @model_validator(mode="after")
+    def _mean_variance_parameters(self) -> AllocationSpec:
+        given = [n for n in ("target_return", "risk_aversion") if getattr(self, n) is not None]
+        if given and self.method != "mean_variance":
+            raise ValueError(f"{given[0]} applies to mean_variance only, not {self.method}")
+        if len(given) == 2:
+            raise ValueError("give target_return or risk_aversion, not both")
+        return self
+
+
+class AllocationResult(BaseModel):
+    """Weights and their ex-post measures on the estimation window.
+
+    ``expected_return`` and ``volatility`` are annual; ``cvar_95`` is the daily historical
+    CVaR at 95 % as a positive loss (see ``historical_cvar``); ``risk_contributions`` are
+    each asset's share of the volatility, in volatility units (they sum to ``volatility``).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    method: Method
+    weights: dict[str, float]
+    expected_return: float
+    volatility: float
+    sharpe: float
+    cvar_95: float
+    risk_contributions: dict[str, float]
+    risk_free_rate: float
+    start: date
+    end: date
+    n_returns: int
+
+    def summary(self) -> dict[str, Any]:
+        """The command line's payload: weights and the four measures, then the window."""
+        return self.model_dump(mode="json")
+
+
+class FrontierPoint(BaseModel):
+    """One mean-variance efficient portfolio."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    expected_return: float
+    volatility: float
+    sharpe: float
+    weights: dict[str, float]
