@@ -26,6 +26,15 @@ from core.risk._pretrade import (
     RuleResult,
     check_order,
 )
+from core.risk._report import portfolio_risk, portfolio_state
+from core.risk._store import (
+    load_limits,
+    load_trading_state,
+    parse_limit_updates,
+    save_limits,
+    set_trading_state,
+)
+from core.risk._usage import limit_usage
 
 __all__ = [
     "LIMIT_KEYS",
@@ -48,9 +57,17 @@ __all__ = [
     "historical_var_cvar",
     "kelly_continuous",
     "kelly_discrete",
+    "limit_usage",
+    "load_limits",
+    "load_trading_state",
     "monte_carlo_var_cvar",
     "normal_var_cvar",
+    "parse_limit_updates",
+    "portfolio_risk",
+    "portfolio_state",
     "risk_contributions",
+    "save_limits",
+    "set_trading_state",
     "student_t_var_cvar",
     "var_cvar",
     "volatility",

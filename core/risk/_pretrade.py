@@ -199,13 +199,21 @@ def _ratio_result(
     text: str,
     minimum: bool = False,
 ) -> RuleResult:
+    result = ratio_rule(rule, value, limit, limits.warn_at, text, minimum)
+    if result.outcome == "block" and order.reduces:
+        message = result.message + "; not blocked: the order reduces the position"
+        return RuleResult(rule, "warn", value, limit, message, result.used)
+    return result
+
+
+def ratio_rule(
+    rule: str, value: float, limit: float, warn_at: float, text: str, minimum: bool = False
+) -> RuleResult:
+    """The verdict of a ratio limit: ``text`` is followed by the value, limit and use."""
     used = _use(value, limit, minimum)
-    outcome = _verdict(used, limits.warn_at)
+    outcome = _verdict(used, warn_at)
     sign = {"block": "<" if minimum else ">", "warn": "near", "pass": "within"}[outcome]
     message = f"{text} {_pct(value)} {sign} limit {_pct(limit)} (used {_pct(used)})"
-    if outcome == "block" and order.reduces:
-        outcome = "warn"
-        message += "; not blocked: the order reduces the position"
     return RuleResult(rule, outcome, value, limit, message, used)
 
 

@@ -1,0 +1,118 @@
+"""Per-portfolio limits and trading state, kept in the portfolio's ``metadata`` JSON.
+
+Keys ``"risk_limits"`` (a :class:`RiskLimits` as JSON) and ``"trading_state"``. Every change
+is recorded in the audit log (``limits_changed``, ``trading_state``) in the same transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from core.audit import append_event
+from core.portfolio._repository import get_row
+from core.risk._limits import LIMIT_KEYS, RiskLimits, TradingState
+
+LIMITS_KEY = "risk_limits"
+STATE_KEY = "trading_state"
+_NONE = {"", "none", "null", "off"}
+
+
+def load_limits(session: Session, portfolio_name: str) -> RiskLimits:
+    """The portfolio's limits; the defaults when none were saved."""
+    stored = (get_row(session, portfolio_name).meta or {}).get(LIMITS_KEY)
+    if stored is None:
+        return RiskLimits()
+    try:
+        return RiskLimits.model_validate(stored)
+    except ValidationError as exc:
+        raise ValueError(f"stored risk limits of {portfolio_name!r} are invalid: {exc}") from None
+
+
+def save_limits(
+    session: Session, portfolio_name: str, limits: RiskLimits, *, actor: str = "user"
+) -> dict[str, Any]:
+    """Store ``limits``; returns the changes {key: [before, after]} (audited when any)."""
+    row = get_row(session, portfolio_name)
+    before = load_limits(session, portfolio_name).to_dict()
+    after = limits.to_dict()
+    changes = {k: [before[k], after[k]] for k in after if before.get(k) != after[k]}
+    row.meta = {**(row.meta or {}), LIMITS_KEY: after}
+    if changes:
+        append_event(
+            session, "limits_changed", {"changes": changes}, portfolio=portfolio_name, actor=actor
+        )
+    return changes
+
+
+def load_trading_state(session: Session, portfolio_name: str) -> TradingState:
+    stored = (get_row(session, portfolio_name).meta or {}).get(STATE_KEY, "active")
+    return TradingState(stored)
+
+
+def set_trading_state(
+    session: Session,
+    portfolio_name: str,
+    state: TradingState | str,
+    *,
+    actor: str = "user",
+    reason: str = "",
+) -> TradingState:
+    """Switch the portfolio's trading state (the kill switch); audited as ``trading_state``."""
+    try:
+        new = TradingState(str(state).strip().lower())
+    except ValueError:
+        states = ", ".join(s.value for s in TradingState)
+        raise ValueError(f"trading state must be one of {states}, got {state!r}") from None
+    row = get_row(session, portfolio_name)
+    old = load_trading_state(session, portfolio_name)
+    row.meta = {**(row.meta or {}), STATE_KEY: new.value}
+    payload = {"from": old.value, "to": new.value, "reason": reason}
+    append_event(session, "trading_state", payload, portfolio=portfolio_name, actor=actor)
+    return new
+
+
+def parse_limit_updates(current: RiskLimits, pairs: list[str]) -> RiskLimits:
+    """Apply ``key=value`` strings to ``current``: numbers, ``none`` to switch a rule off,
+    ``trading_hours.<class>=09:30-16:00`` or ``trading_hours={json}``."""
+    data = current.to_dict()
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        key, text = key.strip(), text.strip()
+        if not sep:
+            raise ValueError(f"limit update {pair!r} must look like key=value")
+        data = _apply(data, key, text, pair)
+    try:
+        return RiskLimits.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False)
+        )
+        raise ValueError(f"invalid risk limits: {problems}") from None
+
+
+def _apply(data: dict[str, Any], key: str, text: str, pair: str) -> dict[str, Any]:
+    if key.startswith("trading_hours."):
+        klass = key.split(".", 1)[1].strip().lower()
+        hours = dict(data.get("trading_hours") or {})
+        if text.lower() in _NONE:
+            hours.pop(klass, None)
+        else:
+            hours[klass] = text
+        return {**data, "trading_hours": hours or None}
+    if key not in LIMIT_KEYS:
+        raise ValueError(f"unknown limit {key!r} in {pair!r}; limits: {', '.join(LIMIT_KEYS)}")
+    if text.lower() in _NONE:
+        return {**data, key: None}
+    if key == "trading_hours":
+        try:
+            return {**data, key: json.loads(text)}
+        except json.JSONDecodeError:
+            raise ValueError(f"trading_hours needs a JSON object, got {text!r}") from None
+    try:
+        return {**data, key: float(text)}
+    except ValueError:
+        raise ValueError(f"limit {key} needs a number or 'none', got {text!r}") from None
