@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.db import AuditEventRow
@@ -42,11 +42,18 @@ def append_event(
     *,
     portfolio: str | None = None,
     actor: str = "user",
+    ts: datetime | None = None,
 ) -> AuditEventRow:
-    """Add one event; it commits or rolls back with the caller's transaction."""
+    """Add one event; it commits or rolls back with the caller's transaction.
+
+    ``ts`` (naive UTC) defaults to now; a simulated session may pass its clock's time.
+    """
     last = session.scalar(select(AuditEventRow.hash).order_by(AuditEventRow.id.desc()).limit(1))
     prev = last or GENESIS_HASH
-    ts = datetime.now(UTC).replace(tzinfo=None)
+    if ts is None:
+        ts = datetime.now(UTC).replace(tzinfo=None)
+    elif ts.tzinfo is not None:
+        ts = ts.astimezone(UTC).replace(tzinfo=None)
     payload = json.loads(json.dumps(payload, default=str))
     row = AuditEventRow(
         ts=ts,
@@ -64,21 +71,60 @@ def append_event(
 
 @dataclass(frozen=True)
 class ChainReport:
+    """The result of :func:`verify_chain`.
+
+    ok : every event checked out
+    events : events checked (up to and including the first broken one)
+    first_broken_id : id of the first event whose link or hash is wrong, else None
+    reason : why that event fails (empty when ok)
+    n_events : events in the log
+    """
+
     ok: bool
     events: int
     first_broken_id: int | None = None
     reason: str = ""
+    n_events: int | None = None
+
+    @property
+    def first_bad_id(self) -> int | None:
+        return self.first_broken_id
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "n_events": self.n_events if self.n_events is not None else self.events,
+            "checked": self.events,
+            "first_bad_id": self.first_broken_id,
+            "reason": self.reason or None,
+        }
 
 
 def verify_chain(session: Session) -> ChainReport:
-    """Walk the log in order and report the first event whose hash does not match."""
-    prev, count = GENESIS_HASH, 0
+    """Walk the log in id order and report the first event whose link or hash is wrong.
+
+    An event fails when its ``prev_hash`` is not the previous event's stored hash (an event
+    before it was removed, inserted or had its hash edited, or its own ``prev_hash`` was
+    edited) or when its stored ``hash`` is not SHA-256 of its content and ``prev_hash`` (one
+    of ``ts``, ``kind``, ``portfolio``, ``actor``, ``payload`` or the hash itself was edited).
+    """
+    total = session.scalar(select(func.count()).select_from(AuditEventRow)) or 0
+    prev, prev_id, count = GENESIS_HASH, None, 0
     for row in session.scalars(select(AuditEventRow).order_by(AuditEventRow.id)):
         count += 1
         if row.prev_hash != prev:
-            return ChainReport(False, count, row.id, "previous-hash link does not match")
+            after = f"event {prev_id}" if prev_id is not None else "the start of the log"
+            reason = (
+                f"event {row.id}: previous-hash link does not match: it holds "
+                f"{row.prev_hash[:12]}…, {after} has hash {prev[:12]}…"
+            )
+            return ChainReport(False, count, row.id, reason, total)
         expected = event_hash(prev, row.ts, row.kind, row.portfolio, row.actor, row.payload)
         if row.hash != expected:
-            return ChainReport(False, count, row.id, "content does not match its hash")
-        prev = row.hash
-    return ChainReport(True, count)
+            reason = (
+                f"event {row.id} ({row.kind}): content does not match its hash: stored "
+                f"{row.hash[:12]}…, recomputed {expected[:12]}… (a field or the hash was edited)"
+            )
+            return ChainReport(False, count, row.id, reason, total)
+        prev, prev_id = row.hash, row.id
+    return ChainReport(True, count, n_events=total)

@@ -31,6 +31,7 @@ from core.risk._store import (
     load_limits,
     load_trading_state,
     parse_limit_updates,
+    record_check,
     save_limits,
     set_trading_state,
 )
@@ -65,6 +66,7 @@ __all__ = [
     "parse_limit_updates",
     "portfolio_risk",
     "portfolio_state",
+    "record_check",
     "risk_contributions",
     "save_limits",
     "set_trading_state",

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from core.audit import append_event
 from core.portfolio._repository import get_row
 from core.risk._limits import LIMIT_KEYS, RiskLimits, TradingState
+from core.risk._pretrade import PreTradeReport
 
 LIMITS_KEY = "risk_limits"
 STATE_KEY = "trading_state"
@@ -73,6 +74,14 @@ def set_trading_state(
     payload = {"from": old.value, "to": new.value, "reason": reason}
     append_event(session, "trading_state", payload, portfolio=portfolio_name, actor=actor)
     return new
+
+
+def record_check(
+    session: Session, portfolio_name: str, report: PreTradeReport, *, actor: str = "paper"
+) -> None:
+    """Log one order's pre-trade results as a ``pretrade_check`` event (every check, so the
+    compliance report can count breaches)."""
+    append_event(session, "pretrade_check", report.to_dict(), portfolio=portfolio_name, actor=actor)
 
 
 def parse_limit_updates(current: RiskLimits, pairs: list[str]) -> RiskLimits:
