@@ -29,6 +29,16 @@ def register(commands, shared) -> None:
     )
     opt.add_argument("--min-trades", type=int, help="constraint: at least this many trades")
     opt.add_argument(
+        "--workers",
+        type=int,
+        help="local processes evaluating in parallel (default one per CPU; 1: this process)",
+    )
+    opt.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="evaluate on the Dask distributed cluster of this scheduler (tcp://host:8786)",
+    )
+    opt.add_argument(
         "--walk-forward",
         metavar="TRAIN:TEST[:anchored]",
         help="optimise on rolling (or anchored) windows of TRAIN bars, test on TEST",
@@ -73,6 +83,8 @@ def optimize(args) -> None:
         trials=args.trials,
         seed=args.seed,
         storage=optuna_storage(ws.settings.database_url) if args.method == "bayes" else None,
+        workers=args.workers,
+        scheduler=args.scheduler,
     )
     trials = report.pop("trials")
     report.pop("history")
@@ -100,6 +112,8 @@ def emit_walk_forward(args, ws, objective, ranges) -> None:
         ranges=ranges,
         trials=args.trials,
         seed=args.seed,
+        workers=args.workers,
+        scheduler=args.scheduler,
     )
     oos = report["out_of_sample_metrics"]
     text = (

@@ -7,6 +7,7 @@ link to backtests (:class:`BacktestEvaluator` builds one from a backtest config)
 from core.optimize._backtest import BacktestEvaluator
 from core.optimize._bayes import bayesian_search, optuna_storage
 from core.optimize._diagnostics import rank_normalized_split_rhat, split_rhat
+from core.optimize._executor import DaskExecutor, Executor, ProcessExecutor, make_executor
 from core.optimize._information import (
     candidate_features,
     entropy,
@@ -48,14 +49,17 @@ from core.optimize._walkforward import (
 __all__ = [
     "METHODS",
     "BacktestEvaluator",
+    "DaskExecutor",
     "DeflatedSharpe",
     "Dimension",
+    "Executor",
     "JobStore",
     "MCMCResult",
     "Objective",
     "OptimizationJob",
     "PBOResult",
     "Plateau",
+    "ProcessExecutor",
     "SearchProgress",
     "SearchResult",
     "SearchSpace",
@@ -70,6 +74,7 @@ __all__ = [
     "expected_max_sharpe",
     "forward_returns",
     "grid_search",
+    "make_executor",
     "make_request",
     "metropolis_hastings",
     "mutual_information",

@@ -21,6 +21,7 @@ operation for operation, as :mod:`core.backtest._sweep` does for final equity:
 from __future__ import annotations
 
 import math
+import uuid
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -89,7 +90,11 @@ class FastSmaCrossover:
     cash: float
     rate: float
     symbol: str = "X"
+    token: str = field(default_factory=lambda: uuid.uuid4().hex, repr=False, compare=False)
     _smas: dict[int, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._smas = _cache(self.token)
 
     @classmethod
     def for_backtest(cls, config: BacktestConfig, market: MarketFrame) -> FastSmaCrossover:
@@ -103,7 +108,11 @@ class FastSmaCrossover:
         )
 
     def __getstate__(self) -> dict:
-        return {**self.__dict__, "_smas": {}}  # the cache is rebuilt where it is used
+        return {**self.__dict__, "_smas": {}}  # the averages are not shipped to workers
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._smas = _cache(self.token)  # a worker process keeps them between tasks
 
     def sma(self, window: int) -> np.ndarray:
         """:func:`sma_array` of the closes, cached per window."""
@@ -159,6 +168,19 @@ class FastSmaCrossover:
         cash_at, qty_at = np.array(cash_after)[state], np.array(qty_after)[state]
         value = np.where(qty_at != 0, qty_at * close, 0.0)
         return FastRun(cash_at + value, value, tracker.closed, fills)
+
+
+_CACHES: dict[str, dict[int, np.ndarray]] = {}
+CACHED_SERIES = 4
+"""Each process keeps the moving averages of this many price series (the latest used)."""
+
+
+def _cache(token: str) -> dict[int, np.ndarray]:
+    cache = _CACHES.pop(token, None)
+    _CACHES[token] = cache = {} if cache is None else cache
+    while len(_CACHES) > CACHED_SERIES:
+        del _CACHES[next(iter(_CACHES))]
+    return cache
 
 
 def _cash_after(cash: float, signed: float, price: float, rate: float) -> float:

@@ -12,6 +12,7 @@ from core.analytics import compute_metrics
 from core.backtest import BacktestConfig, BacktestService
 from core.optimize._backtest import BacktestEvaluator
 from core.optimize._bayes import bayesian_search
+from core.optimize._executor import Executor, make_executor
 from core.optimize._mcmc import metropolis_hastings
 from core.optimize._objective import Objective
 from core.optimize._overfitting import deflated_sharpe, probability_of_backtest_overfitting
@@ -44,8 +45,17 @@ def run_optimization(
     storage: str | None = None,
     progress=None,
     should_stop=None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    executor: Executor | None = None,
 ) -> dict[str, Any]:
-    """Search ``config``'s strategy parameters and report the best with its guards."""
+    """Search ``config``'s strategy parameters and report the best with its guards.
+
+    Evaluations run on ``executor`` when given, else on a Dask cluster when ``scheduler``
+    (its address) is given, else on a local pool of ``workers`` processes (default one per
+    CPU; 1 runs in this process). Bayesian search proposes one point at a time and always
+    runs here.
+    """
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     cls = get_strategy(config.strategy)
@@ -53,9 +63,16 @@ def run_optimization(
     vectorized = len(config.symbols) <= 1 and cls.signals is not _base_signals()
     evaluator = BacktestEvaluator.from_service(service, config, vectorized=vectorized)
     common = {"objective": objective, "progress": progress, "should_stop": should_stop}
-    result = _search(method, space, evaluator, trials, seed, storage, config, common)
+    pool = executor or make_executor(workers, scheduler)
+    where = "serial" if method == "bayes" else pool.describe()
+    try:
+        result = _search(method, space, evaluator, trials, seed, storage, config, common, pool)
+    finally:
+        if executor is None:
+            pool.close()
     report = {
         "method": method,
+        "executor": where,
         "objective": objective.describe(),
         "n_trials": result.n_trials,
         "stopped": result.stopped,
@@ -71,6 +88,8 @@ def run_optimization(
     report["pbo"] = _pbo(evaluator, result.trials, space)
     if method == "mcmc":
         report.update(_mcmc_report(result))
+    if method == "bayes":
+        report["optuna_study"] = {"name": result.info.get("study_name"), "stored": bool(storage)}
     report["trials"] = result.trials
     report["history"] = result.history
     return report
@@ -90,9 +109,13 @@ def run_walk_forward(
     seed: int = 0,
     progress=None,
     should_stop=None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    executor: Executor | None = None,
 ) -> dict[str, Any]:
     """Optimise on each training window, score the winner on the next test window, and
-    stitch the out-of-sample equity; in-sample and out-of-sample metrics side by side."""
+    stitch the out-of-sample equity; in-sample and out-of-sample metrics side by side
+    (evaluations run where :func:`run_optimization` runs them)."""
     cls = get_strategy(config.strategy)
     space = SearchSpace.from_params(cls.Params, overrides=ranges or {})
     vectorized = len(config.symbols) <= 1 and cls.signals is not _base_signals()
@@ -102,6 +125,8 @@ def run_walk_forward(
         raise ValueError(
             f"{evaluator.market.n_bars} bars are too few for train={train}, test={test}"
         )
+
+    pool = executor or make_executor(workers, scheduler)
 
     def optimize_on(window: slice) -> dict[str, Any]:
         found = _search(
@@ -113,16 +138,21 @@ def run_walk_forward(
             None,
             config,
             {"objective": objective},
+            pool,
         )
         return found.best_params or space.to_params(space.default())
 
-    result = walk_forward(
-        lambda params, window: evaluator.evaluate_on(params, window, objective),
-        optimize_on,
-        splits,
-        progress=progress,
-        should_stop=should_stop,
-    )
+    try:
+        result = walk_forward(
+            lambda params, window: evaluator.evaluate_on(params, window, objective),
+            optimize_on,
+            splits,
+            progress=progress,
+            should_stop=should_stop,
+        )
+    finally:
+        if executor is None:
+            pool.close()
     equity = np.asarray(result.equity, float)
     oos = compute_metrics(equity, periods_per_year=evaluator.periods_per_year)
     return {
@@ -142,7 +172,9 @@ def run_walk_forward(
     }
 
 
-def _search(method, space, evaluator, trials, seed, storage, config, common):
+def _search(method, space, evaluator, trials, seed, storage, config, common, pool=None):
+    if method != "bayes" and pool is not None:
+        common = {**common, "workers": pool}
     if method == "grid":
         return grid_search(space, evaluator, max_points=max(trials, 1), **common)
     if method == "random":

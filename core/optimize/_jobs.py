@@ -26,6 +26,7 @@ from sqlalchemy.orm import sessionmaker
 
 from core.backtest import BacktestConfig
 from core.db import OptimizationJobRow
+from core.optimize._bayes import optuna_storage
 from core.optimize._job import METHODS, run_optimization
 from core.optimize._objective import Objective
 from core.optimize._space import SearchSpace
@@ -96,8 +97,12 @@ def make_request(
     ranges: Mapping[str, tuple[float, ...]] | None = None,
     trials: int = 200,
     seed: int = 0,
+    scheduler: str | None = None,
 ) -> dict[str, Any]:
-    """A job request (plain JSON), checked: the method, the objective and the ranges."""
+    """A job request (plain JSON), checked: the method, the objective and the ranges.
+
+    ``scheduler`` is the address of a Dask scheduler to evaluate on (default: a local
+    process pool in the worker)."""
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     if trials < 1:
@@ -115,6 +120,7 @@ def make_request(
         "ranges": ranges,
         "trials": int(trials),
         "seed": int(seed),
+        "scheduler": (scheduler or "").strip() or None,
     }
 
 
@@ -274,6 +280,10 @@ def run_job(workstation: Workstation, job_id: str, *, write_every: float = WRITE
             seed=int(request.get("seed", 0)),
             progress=reporter.progress,
             should_stop=reporter.should_stop,
+            scheduler=request.get("scheduler"),
+            storage=optuna_storage(workstation.settings.database_url)
+            if request["method"] == "bayes"
+            else None,
         )
     except Exception as exc:  # the worker must record every failure
         store.fail(job_id, f"{type(exc).__name__}: {exc}")

@@ -42,9 +42,17 @@ import numpy as np
 import pandas as pd
 
 from core.optimize._diagnostics import rank_normalized_split_rhat, split_rhat
+from core.optimize._executor import ProcessExecutor, worker_count
 from core.optimize._objective import Objective
 from core.optimize._space import Dimension, SearchSpace
-from core.optimize._trials import Evaluate, SearchProgress, SearchResult, Trials
+from core.optimize._trials import (
+    Evaluate,
+    MapFunction,
+    SearchProgress,
+    SearchResult,
+    Trials,
+    _picklable,
+)
 
 
 @dataclass(frozen=True)
@@ -185,6 +193,7 @@ def metropolis_hastings(
     progress: Callable[[SearchProgress], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     errors: str = "raise",
+    workers: int | MapFunction = 1,
 ) -> MCMCResult:
     """Sample ``π(x) ∝ exp(score(x) / temperature)`` with random-walk Metropolis chains.
 
@@ -223,6 +232,11 @@ def metropolis_hastings(
         ``should_stop() -> bool``, checked before every iteration.
     errors : {"raise", "skip"}, default "raise"
         What an exception in ``evaluate`` does (see :class:`~core.optimize.Trials`).
+    workers : int or map-like, default 1
+        Run groups of chains in parallel: a number of processes or an executor (see
+        :mod:`core.optimize._executor`), with a picklable ``evaluate``. The chains equal
+        the serial run's; progress and the stop flag are then seen once per segment of
+        about ``n_iter / 8`` iterations.
 
     Returns
     -------
@@ -241,12 +255,31 @@ def metropolis_hastings(
     trials = Trials(space, evaluate, objective, errors=errors)
     starts = [start] + [None] * (n_chains - 1)
     x = [_start(space, trials, r, max_start_tries, s) for r, s in zip(rngs, starts, strict=True)]
-    walk = _Walk(space, rngs, proposal_scale, n_iter)
+    walk = _Walk.draw(space, rngs, proposal_scale, n_iter)
     adaptation = (burn_in, adapt_every, target_acceptance) if adapt else None
     x = np.array(x).reshape(n_chains, -1)
-    chains, scores, accepted = _sample(
-        trials, walk, x, temperature, adaptation, progress, should_stop
-    )
+    groups = min(n_chains, worker_count(workers))
+    if groups > 1 and _picklable(evaluate):
+        own = None if callable(workers) else ProcessExecutor(worker_count(workers))
+        try:
+            chains, scores, accepted = _sample_parallel(
+                trials,
+                walk,
+                x,
+                temperature,
+                adaptation,
+                progress,
+                should_stop,
+                workers if own is None else own,
+                groups,
+            )
+        finally:
+            if own is not None:
+                own.close()
+    else:
+        chains, scores, accepted = _sample(
+            trials, walk, x, temperature, adaptation, progress, should_stop
+        )
     eps = temperature if plateau_eps is None else plateau_eps
     return _result(
         trials,
@@ -269,8 +302,14 @@ def _sample(trials: Trials, walk: _Walk, x, temperature, adaptation, progress, s
     Returns the states, scores and acceptances of the iterations done, shapes
     ``(n_chains, n_done, n_dims)``, ``(n_chains, n_done)`` and ``(n_chains, n_done)``.
     """
-    n_chains, n_iter = walk.log_u.shape
     s = np.array([trials.score(p) for p in x])
+    return _steps(trials, walk, x, s, temperature, adaptation, progress, should_stop)
+
+
+def _steps(trials, walk, x, s, temperature, adaptation, progress, should_stop, offset=0):
+    """Advance chains in states ``x`` with scores ``s`` over ``walk``'s iterations, the
+    first being iteration ``offset`` of the run (for the burn-in adaptation)."""
+    n_chains, n_iter = walk.log_u.shape
     chains = np.empty((n_chains, n_iter, x.shape[1]))
     scores = np.empty((n_chains, n_iter))
     accepted = np.zeros((n_chains, n_iter), dtype=bool)
@@ -289,9 +328,89 @@ def _sample(trials: Trials, walk: _Walk, x, temperature, adaptation, progress, s
         if progress is not None:
             total = n_chains * n_iter
             progress(SearchProgress(done * n_chains, total, trials.best_score, trials.best_params))
-        if adaptation is not None and done <= adaptation[0] and done % adaptation[1] == 0:
+        absolute = offset + done
+        if adaptation is not None and absolute <= adaptation[0] and absolute % adaptation[1] == 0:
             walk.adapt(accepted[:, done - adaptation[1] : done].mean(axis=1), adaptation[2])
     return chains[:, :done], scores[:, :done], accepted[:, :done]
+
+
+ROUNDS = 8
+"""The parallel sampler hands each group of chains this many segments of its iterations
+(progress and the stop flag are seen between segments)."""
+
+
+def _sample_parallel(trials, walk, x, temperature, adaptation, progress, should_stop, run, groups):
+    """:func:`_sample` with the chains split into ``groups`` run by the map function ``run``.
+
+    Every chain draws its proposals from its own pre-drawn variates, and a point's score
+    does not depend on where it is evaluated, so the chains equal the serial run's. Each
+    segment starts with the scores known so far; new evaluations come back and are merged.
+    """
+    n_chains, n_iter = walk.log_u.shape
+    s = np.array([trials.score(p) for p in x])
+    every = adaptation[1] if adaptation is not None else 1
+    segment = every * max(1, math.ceil(n_iter / ROUNDS / every))  # adaptation windows align
+    parts = np.array_split(np.arange(n_chains), groups)
+    out = [], [], []
+    for start in range(0, n_iter, segment):
+        if should_stop is not None and should_stop():
+            trials.stopped = True
+            break
+        stop = min(start + segment, n_iter)
+        tasks = [
+            _Segment(trials, walk.part(c, start, stop), x[c], s[c], temperature, adaptation, start)
+            for c in parts
+        ]
+        pieces = [[], [], []]
+        for c, (rows, states, scales) in zip(parts, run(_run_segment, tasks), strict=True):
+            trials.absorb(rows)
+            walk.scales[c] = scales
+            x[c], s[c] = states[0][:, -1], states[1][:, -1]
+            for piece, state in zip(pieces, states, strict=True):
+                piece.append(state)
+        walk._set_sd()
+        for whole, piece in zip(out, pieces, strict=True):
+            whole.append(np.concatenate(piece))
+        if progress is not None:
+            done = n_chains * stop
+            total = n_chains * n_iter
+            progress(SearchProgress(done, total, trials.best_score, trials.best_params))
+    if not out[0]:
+        return (
+            np.empty((n_chains, 0, x.shape[1])),
+            np.empty((n_chains, 0)),
+            np.empty((n_chains, 0), dtype=bool),
+        )
+    return tuple(np.concatenate(whole, axis=1) for whole in out)
+
+
+class _Segment:
+    """One group of chains over some iterations, for a worker (picklable)."""
+
+    def __init__(self, trials: Trials, walk: _Walk, x, s, temperature, adaptation, offset):
+        self.space, self.evaluate = trials.space, trials.evaluate
+        self.objective, self.errors = trials.objective, trials.errors
+        self.cache = dict(trials.cache)
+        self.walk, self.x, self.s = walk, x.copy(), s.copy()
+        self.temperature, self.adaptation, self.offset = temperature, adaptation, offset
+
+
+def _run_segment(task: _Segment):
+    """Run a :class:`_Segment`: the new trials, ``(states, scores, accepted)`` and scales."""
+    trials = Trials(task.space, task.evaluate, task.objective, errors=task.errors)
+    trials.cache.update(task.cache)
+    states = _steps(
+        trials,
+        task.walk,
+        task.x,
+        task.s,
+        task.temperature,
+        task.adaptation,
+        None,
+        None,
+        offset=task.offset,
+    )
+    return trials.recorded(), states, task.walk.scales
 
 
 class _Walk:
@@ -301,7 +420,7 @@ class _Walk:
     shape ``(n_iter, n_dims)`` and ``(n_iter,)``.
     """
 
-    def __init__(self, space: SearchSpace, rngs: list[np.random.Generator], scale, n_iter: int):
+    def __init__(self, space: SearchSpace, normals, log_u, scales):
         dims = space.dimensions
         self.space = space
         self.span = np.array([d.span for d in dims], dtype=float)
@@ -310,10 +429,24 @@ class _Walk:
         self.low = np.array([d.low for d in dims], dtype=float)
         self.top = np.array([d.top for d in dims], dtype=float)
         self.tol = 1e-9 * np.maximum(1.0, self.span)
-        self.normals = np.stack([r.standard_normal((n_iter, len(dims))) for r in rngs])
-        self.log_u = np.log(np.stack([1.0 - r.random(n_iter) for r in rngs]))
-        self.scales = np.full(len(rngs), float(scale))
+        self.normals, self.log_u = normals, log_u
+        self.scales = np.array(scales, dtype=float)
         self._set_sd()
+
+    @classmethod
+    def draw(cls, space: SearchSpace, rngs: list[np.random.Generator], scale, n_iter: int):
+        normals = np.stack([r.standard_normal((n_iter, space.n_dims)) for r in rngs])
+        log_u = np.log(np.stack([1.0 - r.random(n_iter) for r in rngs]))
+        return cls(space, normals, log_u, np.full(len(rngs), float(scale)))
+
+    def part(self, chains: np.ndarray, start: int, stop: int) -> _Walk:
+        """The walk of some ``chains`` over iterations ``[start, stop)``."""
+        return _Walk(
+            self.space,
+            self.normals[chains, start:stop],
+            self.log_u[chains, start:stop],
+            self.scales[chains],
+        )
 
     def propose(self, chain: int, it: int, x: np.ndarray) -> np.ndarray | None:
         """A proposal from ``x`` (shape ``(n_dims,)``), or ``None`` when out of bounds."""

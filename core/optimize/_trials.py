@@ -19,7 +19,6 @@ history for a convergence plot.
 from __future__ import annotations
 
 import math
-import os
 import pickle
 import time
 import warnings
@@ -31,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.optimize._executor import worker_count
 from core.optimize._objective import Objective
 from core.optimize._space import SearchSpace
 
@@ -149,6 +149,7 @@ class Trials:
         self.total, self.errors = total, errors
         self.cache: dict[tuple[float, ...], float] = {}
         self.rows: list[dict[str, Any]] = []
+        self._keys: list[tuple[float, ...]] = []
         self.n_evaluations = 0
         self.best_score, self.best_point = -math.inf, None
         self.stopped = False
@@ -208,8 +209,26 @@ class Trials:
         score = float(outcome)
         return (score if math.isfinite(score) else -math.inf), {}
 
+    def recorded(self) -> list[tuple[tuple[float, ...], dict[str, Any]]]:
+        """``(key, row)`` of every trial recorded here, for :meth:`absorb` elsewhere."""
+        return list(zip(self._keys, self.rows, strict=True))
+
+    def absorb(self, recorded: Iterable[tuple[tuple[float, ...], dict[str, Any]]]) -> None:
+        """Add trials recorded by another :class:`Trials` of the same space (a worker's);
+        points already known here are skipped. Progress is not reported."""
+        for key, row in recorded:
+            if key in self.cache:
+                continue
+            self.cache[key] = row["score"]
+            self._keys.append(key)
+            self.rows.append({**row, "trial": len(self.rows)})
+            self.n_evaluations += bool(row["feasible"])
+            if row["score"] > self.best_score:
+                self.best_score, self.best_point = row["score"], np.array(key)
+
     def _record(self, x, key, params, score, metrics, error, feasible=True) -> float:
         self.cache[key] = score
+        self._keys.append(key)
         self.n_evaluations += feasible
         row = {"trial": len(self.rows), **params, "score": score}
         row.update(feasible=feasible, error=error)
@@ -230,11 +249,7 @@ class Trials:
 
     # -- parallel ----------------------------------------------------------------------------
     def _n_workers(self) -> int:
-        if callable(self.workers):
-            return os.cpu_count() or 1
-        if self.workers == -1:
-            return os.cpu_count() or 1
-        return max(1, int(self.workers))
+        return worker_count(self.workers)
 
     def _mapper(self) -> MapFunction | None:
         if callable(self.workers):

@@ -144,3 +144,18 @@ def test_optimize_reports_the_probability_of_backtest_overfitting(capsys):
     )
     assert out["pbo"]["n_trials"] == 9 and out["pbo"]["n_splits"] == 16
     assert 0 <= out["pbo"]["pbo"] <= 1
+
+
+def test_scheduler_option_evaluates_on_a_dask_cluster_with_the_serial_result(capsys):
+    distributed = pytest.importorskip("distributed")
+    argv = ["optimize", "--strategy", "sma_crossover", "--symbol", "SPX", "--method", "mcmc"]
+    argv += [*GRID[:4], "--range", "long_short=0:0", "--trials", "80", "--seed", "2"]
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        on_dask = run_json(capsys, *argv, "--scheduler", cluster.scheduler_address)
+    serial = run_json(capsys, *argv, "--workers", "1")
+    assert on_dask["executor"].startswith(f"Dask cluster at {cluster.scheduler_address}")
+    assert serial["executor"] == "serial"
+    for key in ("best_params", "best_score", "n_trials", "acceptance_rate", "credible_intervals"):
+        assert on_dask[key] == serial[key]

@@ -86,8 +86,9 @@ def test_moving_averages_are_cached_once_per_window_and_not_pickled(market):
     fast({"fast": 10, "slow": 50})
     fast.on(slice(100, 900))({"fast": 10, "slow": 60})
     assert set(fast.simulator._smas) == {10, 50, 60}  # windows share the simulator
+    assert fast.simulator.__getstate__()["_smas"] == {}
     clone = pickle.loads(pickle.dumps(fast))
-    assert clone.simulator._smas == {}
+    assert clone.simulator._smas is fast.simulator._smas  # one cache per series per process
     assert_same_metrics(clone({"fast": 10, "slow": 50}), fast({"fast": 10, "slow": 50}))
 
 
