@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from core.cli import (
+    _allocate,
     _backtest,
     _data,
     _features,
@@ -17,7 +18,17 @@ from core.cli import (
 )
 from core.cli._output import CommandError, emit_error
 
-COMMANDS = (_data, _portfolio, _backtest, _metrics, _montecarlo, _optimize, _regime, _features)
+COMMANDS = (
+    _data,
+    _portfolio,
+    _backtest,
+    _metrics,
+    _montecarlo,
+    _optimize,
+    _regime,
+    _features,
+    _allocate,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
