@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from core.cli import (
-    _allocate,
+    _audit,
     _backtest,
     _data,
     _features,
@@ -15,6 +15,7 @@ from core.cli import (
     _optimize,
     _portfolio,
     _regime,
+    _risk,
 )
 from core.cli._output import CommandError, emit_error
 
@@ -27,7 +28,8 @@ COMMANDS = (
     _optimize,
     _regime,
     _features,
-    _allocate,
+    _risk,
+    _audit,
 )
 
 

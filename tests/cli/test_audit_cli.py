@@ -1,0 +1,138 @@
+"""``python -m core audit``: verify (intact and tampered), list with filters, report to files."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+from datetime import UTC, datetime
+
+import pytest
+
+from core.cli import main
+
+
+@pytest.fixture
+def db_path(tmp_path, monkeypatch):
+    path = tmp_path / "audit.db"
+    monkeypatch.setenv("WORKSTATION_DATABASE_URL", f"sqlite:///{path}")
+    monkeypatch.setenv("WORKSTATION_SEED_DEMO", "0")
+    return path
+
+
+def run(capsys, *argv: str) -> tuple[int, dict]:
+    code = main(["--json", *argv])
+    return code, json.loads(capsys.readouterr().out)
+
+
+@pytest.fixture
+def busy(db_path, capsys):
+    for argv in (
+        ["portfolio", "create", "A", "--cash", "10000"],
+        [
+            "portfolio",
+            "trade",
+            "A",
+            "--symbol",
+            "KO",
+            "--side",
+            "buy",
+            "--qty",
+            "10",
+            "--price",
+            "50",
+        ],
+        ["portfolio", "create", "B", "--cash", "500"],
+        ["risk", "state", "--portfolio", "B", "reducing_only"],
+    ):
+        assert main(argv) == 0
+    capsys.readouterr()
+    return db_path
+
+
+def test_verify_intact(capsys, busy):
+    code, payload = run(capsys, "audit", "verify")
+    assert code == 0
+    assert payload == {
+        "ok": True,
+        "n_events": 4,
+        "checked": 4,
+        "first_bad_id": None,
+        "reason": None,
+    }
+
+
+@pytest.mark.parametrize("column", ["kind", "actor", "payload", "ts", "prev_hash", "hash"])
+def test_verify_names_the_tampered_event(capsys, busy, column):
+    with sqlite3.connect(busy) as connection:
+        value = connection.execute(f"SELECT {column} FROM audit_log WHERE id = 2").fetchone()[0]
+        changed = {
+            "payload": value.replace("50", "5"),
+            "ts": value[:-1] + ("1" if value[-1] != "1" else "2"),
+            "prev_hash": "0" * 64,
+            "hash": "a" * 64,
+        }.get(column, value + "!")
+        connection.execute(f"UPDATE audit_log SET {column} = ? WHERE id = 2", (changed,))
+    code, payload = run(capsys, "audit", "verify")
+    assert code == 0
+    assert (payload["ok"], payload["n_events"], payload["first_bad_id"]) == (False, 4, 2)
+    assert "event 2" in payload["reason"]
+    assert main(["audit", "verify"]) == 0
+    assert capsys.readouterr().out.startswith("BROKEN at event 2")
+
+
+def test_list_filters(capsys, busy):
+    _, payload = run(capsys, "audit", "list", "--portfolio", "A")
+    assert [e["kind"] for e in payload["events"]] == ["fill", "portfolio_created"]
+    _, payload = run(capsys, "audit", "list", "--kind", "fill", "--kind", "trading_state")
+    assert [e["portfolio"] for e in payload["events"]] == ["B", "A"]
+    _, payload = run(capsys, "audit", "list", "--text", "reducing_only")
+    assert payload["n_events"] == 1 and payload["events"][0]["actor"] == "cli"
+    _, payload = run(capsys, "audit", "list", "--end", "2000-01-01")
+    assert payload["n_events"] == 0
+
+
+def test_report_json_and_csv_files(capsys, busy, tmp_path):
+    today = datetime.now(UTC).date().isoformat()
+    out = tmp_path / "report.csv"
+    code, payload = run(
+        capsys, "audit", "report", "--start", today, "--end", today, "--out", str(out)
+    )
+    assert code == 0
+    assert payload["counts_by_kind"] == {"fill": 1, "portfolio_created": 2, "trading_state": 1}
+    assert payload["fills"]["count"] == 1 and payload["fills"]["notional"] == 500.0
+    rows = list(csv.DictReader(out.open()))
+    assert {r["name"]: r["value"] for r in rows if r["section"] == "count"}["fill"] == "1"
+    position = next(r for r in rows if r["section"] == "position")
+    assert (position["portfolio"], position["name"]) == ("A", "KO")
+    out_json = tmp_path / "report.json"
+    run(capsys, "audit", "report", "--start", today, "--end", today, "--out", str(out_json))
+    assert json.loads(out_json.read_text())["n_events"] == 4
+
+
+def test_report_bad_input_writes_nothing(capsys, busy, tmp_path):
+    code, payload = run(
+        capsys,
+        "audit",
+        "report",
+        "--start",
+        "2024-02-01",
+        "--end",
+        "2024-01-01",
+        "--out",
+        str(tmp_path / "r.csv"),
+    )
+    assert code == 1 and "after end" in payload["error"]
+    assert not (tmp_path / "r.csv").exists()
+    code, payload = run(
+        capsys,
+        "audit",
+        "report",
+        "--start",
+        "2024-01-01",
+        "--end",
+        "2024-01-02",
+        "--out",
+        str(tmp_path / "r.txt"),
+    )
+    assert code == 1 and ".csv or .json" in payload["error"]
