@@ -36,6 +36,9 @@ class Workstation:
         self.market = MarketDataService(self.sessions, allow_network=self.settings.allow_network)
         self.portfolios = PortfolioService(self.sessions, self.market)
         self.backtests = BacktestService(self.sessions, self.market)
+        from core.paper import PaperService  # paper builds on backtests and portfolios
+
+        self.paper = PaperService(self)
 
     @classmethod
     def open(cls, database_url: str | None = None, *, seed_demo: bool | None = None) -> Workstation:

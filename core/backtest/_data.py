@@ -66,14 +66,14 @@ class GrowingMarket:
     def __init__(self, symbols: tuple[str, ...] | list[str], capacity: int = 1024):
         self.symbols = tuple(symbols)
         self._buf = {f: np.full((capacity, len(self.symbols)), np.nan) for f in _FIELDS}
-        self._ts: list[pd.Timestamp] = []
+        self._ts: list = []  # datetimes as the feed gives them
         self._index: pd.DatetimeIndex | None = None
 
     @property
     def n_bars(self) -> int:
         return len(self._ts)
 
-    def append(self, ts: pd.Timestamp, row: dict[str, np.ndarray]) -> None:
+    def append(self, ts, row: dict[str, list[float]]) -> None:
         """Add one timestamp; ``row`` maps each field to one value per symbol (NaN: no bar)."""
         n = len(self._ts)
         if n == len(self._buf["close"]):
@@ -83,7 +83,7 @@ class GrowingMarket:
                 self._buf[f] = grown
         for f in _FIELDS:
             self._buf[f][n] = row[f]
-        self._ts.append(pd.Timestamp(ts))
+        self._ts.append(ts)
         self._index = None
 
     def _view(self, field: str) -> np.ndarray:

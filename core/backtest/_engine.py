@@ -261,21 +261,23 @@ class BacktestEngine:
         self.strategy.on_start(ctx)
         return ctx
 
-    def append_bar(self, ts, row: dict[str, np.ndarray]) -> int:
-        """Add a bar that arrived from a live feed (a GrowingMarket); returns its index."""
-        close = np.asarray(row["close"], dtype=float)
-        filled = {
-            f: np.where(np.isnan(v := np.asarray(row[f], dtype=float)), close, v)
-            for f in ("open", "high", "low")
-        }
-        filled["close"], filled["volume"] = close, np.asarray(row["volume"], dtype=float)
+    def append_bar(self, ts, row: dict[str, list[float]]) -> int:
+        """Add a bar that arrived from a live feed (a GrowingMarket); returns its index.
+
+        ``row`` maps each field to one value per symbol (NaN: no bar; a missing open, high
+        or low is the close, as in :meth:`MarketFrame.from_bars`).
+        """
+        close = [float(c) for c in row["close"]]
+        filled = {"close": close, "volume": [float(v) for v in row["volume"]]}
+        for f in ("open", "high", "low"):
+            filled[f] = [c if v != v else v for v, c in zip(map(float, row[f]), close, strict=True)]
         self.market.append(ts, filled)
         for lists, f in zip(
             (self._O, self._H, self._L, self._C, self._V),
             ("open", "high", "low", "close", "volume"),
             strict=True,
         ):
-            for j, value in enumerate(filled[f].tolist()):
+            for j, value in enumerate(filled[f]):
                 lists[j].append(value)
         return self.market.n_bars - 1
 

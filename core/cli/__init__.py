@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from core.cli import (
+    _allocate,
     _audit,
     _backtest,
     _data,
@@ -13,6 +14,7 @@ from core.cli import (
     _metrics,
     _montecarlo,
     _optimize,
+    _paper,
     _portfolio,
     _regime,
     _risk,
@@ -28,8 +30,10 @@ COMMANDS = (
     _optimize,
     _regime,
     _features,
+    _paper,
     _risk,
     _audit,
+    _allocate,
 )
 
 

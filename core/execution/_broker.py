@@ -54,6 +54,9 @@ class SimulatedBroker:
         # vol-target and Kelly sizers: skip computing them for the other rules.
         self._slip_needs_stats = config.slippage.kind != "bps"
         self._size_needs_stats = config.sizing.method in ("vol_target", "kelly")
+        # Paper trading sets a pre-trade check: it returns why an order is refused ("" to
+        # accept it) and may scale the order down (the drawdown controller).
+        self.pre_trade: Callable[[Order], str] | None = None
 
     # -- order entry ------------------------------------------------------------------
     def submit(self, order: Order) -> Order:
@@ -61,6 +64,8 @@ class SimulatedBroker:
         self._next_id += 1
         self.orders[order.id] = order
         problem = _check(order, self.instruments)
+        if not problem and self.pre_trade is not None:
+            problem = self.pre_trade(order)
         if problem:
             order.status, order.reason = OrderStatus.REJECTED, problem
         elif order.status is not OrderStatus.PENDING:

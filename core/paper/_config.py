@@ -1,0 +1,113 @@
+"""A paper session's configuration: pydantic at the edge, stored as JSON with the session."""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from core.execution import ExecutionConfig
+from core.strategies import get_strategy
+
+SESSION_NAME = re.compile(r"^[\w .:@()+-]{1,100}$")
+
+
+class SleeveConfig(BaseModel):
+    """One strategy in a session and the share of the starting cash it trades with."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    key: str = Field(min_length=1, max_length=40, description="unique name in the session")
+    strategy: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    allocation: float = Field(default=1.0, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _known_strategy(self) -> SleeveConfig:
+        cls = get_strategy(self.strategy)  # KeyError names the unknown strategy
+        cls.Params.model_validate(self.params)
+        return self
+
+    def validated_params(self) -> dict[str, Any]:
+        cls = get_strategy(self.strategy)
+        return cls.Params.model_validate(self.params).model_dump(mode="json")
+
+
+class FeedConfig(BaseModel):
+    """Where events come from.
+
+    ``replay``: bars of bundled or imported symbols (or a file) between ``start`` and
+    ``end``, in order. ``synthetic``: ``events`` ticks of the seeded regime-switching
+    market (preset ``equity``, ``crypto`` or ``forex``), each an event with
+    open = high = low = close = the trade price and volume = its size.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["replay", "synthetic"] = "replay"
+    symbols: tuple[str, ...] = ()
+    data_file: str | None = None
+    start: date | None = None
+    end: date | None = None
+    preset: Literal["equity", "crypto", "forex"] = "equity"
+    seed: int = 7
+    events: int = Field(default=20_000, ge=2, le=5_000_000)
+    tick_rate: float = Field(default=1.0, gt=0, description="synthetic ticks per second")
+
+    @model_validator(mode="after")
+    def _source(self) -> FeedConfig:
+        if self.kind == "replay" and not (self.symbols or self.data_file):
+            raise ValueError("a replay feed needs --symbol or --data")
+        return self
+
+
+class SessionConfig(BaseModel):
+    """Everything a worker needs to run (and re-run after a crash) a session."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    sleeves: tuple[SleeveConfig, ...] = Field(min_length=1)
+    feed: FeedConfig
+    cash: float = Field(default=100_000.0, gt=0)
+    execution: ExecutionConfig = ExecutionConfig()
+    speed: float | None = Field(
+        default=None, gt=0, description="× real time between event timestamps; None: max"
+    )
+    risk_checks: bool = Field(default=False, description="apply the portfolio's risk limits")
+    drawdown_warning: float = Field(default=0.10, gt=0, lt=1)
+    drawdown_critical: float = Field(default=0.20, gt=0, lt=1)
+    critical_scale: float = Field(default=0.5, ge=0, le=1)
+    regime_states: int | None = Field(default=2, ge=2, le=4)
+    regime_warmup: int = Field(default=250, ge=50)
+
+    @field_validator("sleeves")
+    @classmethod
+    def _sleeves(cls, sleeves: tuple[SleeveConfig, ...]) -> tuple[SleeveConfig, ...]:
+        keys = [s.key for s in sleeves]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"strategy keys must be unique, got {keys}")
+        total = sum(s.allocation for s in sleeves)
+        if total > 1 + 1e-9:
+            raise ValueError(f"allocations add up to {total:.4g}; they must not exceed 1")
+        return sleeves
+
+    @model_validator(mode="after")
+    def _bands(self) -> SessionConfig:
+        if self.drawdown_warning >= self.drawdown_critical:
+            raise ValueError("the drawdown warning must be below the critical level")
+        if self.speed is not None and not math.isfinite(self.speed):
+            raise ValueError("speed must be finite (or None for as fast as possible)")
+        return self
+
+
+def parse_speed(text: str | float | None) -> float | None:
+    """``max`` (or None) → as fast as possible; a number → that many × real time."""
+    if text is None or (isinstance(text, str) and text.strip().lower() in ("max", "")):
+        return None
+    value = float(text)
+    if not (value > 0 and math.isfinite(value)):
+        raise ValueError(f"speed must be 'max' or a positive number, got {text!r}")
+    return value
