@@ -14,7 +14,6 @@ from core.cli import (
     _metrics,
     _montecarlo,
     _optimize,
-    _paper,
     _portfolio,
     _regime,
     _risk,
@@ -30,10 +29,9 @@ COMMANDS = (
     _optimize,
     _regime,
     _features,
-    _paper,
+    _allocate,
     _risk,
     _audit,
-    _allocate,
 )
 
 
