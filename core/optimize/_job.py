@@ -115,7 +115,12 @@ def run_walk_forward(
 ) -> dict[str, Any]:
     """Optimise on each training window, score the winner on the next test window, and
     stitch the out-of-sample equity; in-sample and out-of-sample metrics side by side
-    (evaluations run where :func:`run_optimization` runs them)."""
+    (evaluations run where :func:`run_optimization` runs them).
+
+    For comparison, ``in_sample_equity`` is the equity over the same test span (from the
+    close before it, as the stitched curve) of the parameters optimised on all the bars:
+    what hindsight would have earned (``in_sample_params``).
+    """
     cls = get_strategy(config.strategy)
     space = SearchSpace.from_params(cls.Params, overrides=ranges or {})
     vectorized = len(config.symbols) <= 1 and cls.signals is not _base_signals()
@@ -150,11 +155,17 @@ def run_walk_forward(
             progress=progress,
             should_stop=should_stop,
         )
+        whole = in_sample = None
+        if len(result.windows) and not result.stopped:
+            whole = optimize_on(slice(0, evaluator.market.n_bars))
+            span = slice(splits[0][1].start, int(result.windows["test_stop"].iloc[-1]))
+            in_sample = evaluator.on(span).run(whole)[1]
     finally:
         if executor is None:
             pool.close()
     equity = np.asarray(result.equity, float)
     oos = compute_metrics(equity, periods_per_year=evaluator.periods_per_year)
+    dates = getattr(result.equity, "index", None)
     return {
         "method": method,
         "objective": objective.describe(),
@@ -169,6 +180,9 @@ def run_walk_forward(
         "in_sample_mean_score": float(result.windows["in_sample"].mean()),
         "out_of_sample_mean_score": float(result.windows["out_of_sample"].mean()),
         "equity": equity.tolist(),
+        "dates": None if dates is None else [d.isoformat() for d in dates],
+        "in_sample_params": whole,
+        "in_sample_equity": None if in_sample is None else in_sample.tolist(),
     }
 
 
@@ -238,13 +252,57 @@ def _pbo(evaluator, trials_table, space) -> dict[str, Any] | None:
     return {"pbo": result.pbo, "n_trials": len(columns), "n_splits": 16}
 
 
+TRACE_POINTS = 500
+"""At most this many states per chain are kept for the trace plot."""
+HISTOGRAM_BINS = 30
+
+
 def _mcmc_report(result) -> dict[str, Any]:
     return {
         "acceptance_rate": float(np.mean(result.acceptance)),
         "acceptance_by_chain": [float(a) for a in result.acceptance],
         "rhat": {k: (None if not math.isfinite(v) else v) for k, v in result.rhat.items()},
         "credible_intervals": {k: list(v) for k, v in result.credible_intervals.items()},
+        "credible_level": result.level,
+        "posterior_summary": result.summary.reset_index().to_dict("records"),
+        "burn_in": result.burn_in,
+        "trace": mcmc_trace(result),
+        "histograms": mcmc_histograms(result),
     }
+
+
+def mcmc_trace(result, points: int = TRACE_POINTS) -> dict[str, Any]:
+    """Every k-th state of every chain, burn-in included: ``iterations`` and, per
+    parameter, one list per chain."""
+    n_iter = result.chains.shape[1]
+    every = max(1, math.ceil(n_iter / points))
+    return {
+        "iterations": list(range(0, n_iter, every)),
+        "chains": {
+            name: [chain[::every, j].tolist() for chain in result.chains]
+            for j, name in enumerate(result.names)
+        },
+    }
+
+
+def mcmc_histograms(result, bins: int = HISTOGRAM_BINS) -> dict[str, Any]:
+    """Posterior histograms of the kept draws, per parameter and chain, on common edges:
+    one bin per value for a stepped parameter with at most ``bins`` values in the draws."""
+    samples = result.samples
+    out = {}
+    for j, (name, dim) in enumerate(zip(result.names, result.dimensions, strict=True)):
+        draws = samples[:, :, j]
+        if not draws.size:
+            continue
+        low, high = float(draws.min()), float(draws.max())
+        if dim.discrete and (high - low) / dim.step < bins:
+            half = dim.step / 2
+            edges = np.arange(low - half, high + dim.step, dim.step)
+        else:
+            edges = np.linspace(low, high if high > low else low + 1.0, bins + 1)
+        counts = [np.histogram(chain, bins=edges)[0].tolist() for chain in draws]
+        out[name] = {"edges": edges.tolist(), "counts": counts}
+    return out
 
 
 def _base_signals():

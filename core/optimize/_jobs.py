@@ -27,7 +27,7 @@ from sqlalchemy.orm import sessionmaker
 from core.backtest import BacktestConfig
 from core.db import OptimizationJobRow
 from core.optimize._bayes import optuna_storage
-from core.optimize._job import METHODS, run_optimization
+from core.optimize._job import METHODS, run_optimization, run_walk_forward
 from core.optimize._objective import Objective
 from core.optimize._space import SearchSpace
 from core.optimize._trials import SearchProgress
@@ -45,6 +45,8 @@ HISTORY_CAP = 1000
 TOP_TRIALS = 50
 SURFACE_CAP = 2500
 ROOT = Path(__file__).resolve().parents[2]
+STALE_AFTER = 600.0
+"""A running job with no known pid and no write for this many seconds has lost its worker."""
 
 
 @dataclass(frozen=True)
@@ -98,11 +100,13 @@ def make_request(
     trials: int = 200,
     seed: int = 0,
     scheduler: str | None = None,
+    walk_forward: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A job request (plain JSON), checked: the method, the objective and the ranges.
 
     ``scheduler`` is the address of a Dask scheduler to evaluate on (default: a local
-    process pool in the worker)."""
+    process pool in the worker). ``walk_forward`` (``train`` and ``test`` in bars,
+    ``anchored``) runs a walk-forward optimisation instead of one search."""
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     if trials < 1:
@@ -110,6 +114,15 @@ def make_request(
     objective = Objective(metric=metric, constraints=dict(constraints or {}))
     ranges = {k: [float(v) for v in r] for k, r in (ranges or {}).items()}
     SearchSpace.from_params(get_strategy(config.strategy).Params, overrides=ranges)
+    if walk_forward is not None:
+        train, test = int(walk_forward["train"]), int(walk_forward["test"])
+        if train < 2 or test < 2:
+            raise ValueError("walk-forward train and test windows need at least 2 bars each")
+        walk_forward = {
+            "train": train,
+            "test": test,
+            "anchored": bool(walk_forward.get("anchored")),
+        }
     return {
         "config": config.model_dump(mode="json"),
         "method": method,
@@ -121,6 +134,7 @@ def make_request(
         "trials": int(trials),
         "seed": int(seed),
         "scheduler": (scheduler or "").strip() or None,
+        "walk_forward": walk_forward,
     }
 
 
@@ -154,9 +168,13 @@ class JobStore:
         return job_id
 
     def get(self, job_id: str) -> OptimizationJob | None:
+        """A snapshot of the job; an unfinished job whose worker died is marked failed."""
         with self.sessions() as session:
             row = session.get(OptimizationJobRow, job_id)
-            return None if row is None else _snapshot(row)
+            job = None if row is None else _snapshot(row)
+        if job is not None and self.reap(job):
+            return self.get(job_id)
+        return job
 
     def list(self, limit: int = 20) -> list[OptimizationJob]:
         """The newest jobs first (without their results, to keep the list light)."""
@@ -166,7 +184,40 @@ class JobStore:
                 .order_by(OptimizationJobRow.created_at.desc())
                 .limit(limit)
             ).all()
-            return [_snapshot(r, light=True) for r in rows]
+            jobs = [_snapshot(r, light=True) for r in rows]
+        if any([self.reap(j) for j in jobs]):
+            return self.list(limit)
+        return jobs
+
+    def reap(self, job: OptimizationJob, *, stale_after: float = STALE_AFTER) -> bool:
+        """Mark ``job`` failed ("worker died") when it is unfinished and its worker is gone:
+        the process ``pid`` no longer runs, or (no pid known) it has been running without
+        a word for ``stale_after`` seconds. True when the row was changed.
+
+        The change only applies if the row is still as read (a worker that finished in
+        between keeps its outcome)."""
+        if job.finished:
+            return False
+        if job.pid is not None:
+            if worker_alive(job.pid):
+                return False
+            error = f"worker died: process {job.pid} is gone"
+        else:
+            age = (_now() - job.updated_at).total_seconds()
+            if job.status != "running" or age < stale_after:
+                return False
+            error = f"worker died: no progress for {age:.0f} s"
+        with self.sessions.begin() as session:
+            changed = session.execute(
+                update(OptimizationJobRow)
+                .where(
+                    OptimizationJobRow.id == job.id,
+                    OptimizationJobRow.status == job.status,
+                    OptimizationJobRow.updated_at == job.updated_at,
+                )
+                .values(status="failed", error=error, updated_at=_now())
+            ).rowcount
+        return bool(changed)
 
     def request_cancel(self, job_id: str) -> bool:
         """Ask the worker to stop; a queued job is cancelled at once. False when finished."""
@@ -270,21 +321,40 @@ def run_job(workstation: Workstation, job_id: str, *, write_every: float = WRITE
         ranges = {k: tuple(v) for k, v in request.get("ranges", {}).items()}
         space = SearchSpace.from_params(get_strategy(config.strategy).Params, overrides=ranges)
         reporter = _Reporter(store, job_id, write_every)
-        report = run_optimization(
-            workstation.backtests,
-            config,
-            method=request["method"],
-            objective=Objective(metric=objective.get("metric", "sharpe"), constraints=constraints),
-            ranges=ranges,
-            trials=int(request.get("trials", 200)),
-            seed=int(request.get("seed", 0)),
-            progress=reporter.progress,
-            should_stop=reporter.should_stop,
-            scheduler=request.get("scheduler"),
-            storage=optuna_storage(workstation.settings.database_url)
-            if request["method"] == "bayes"
-            else None,
-        )
+        options = {
+            "method": request["method"],
+            "objective": Objective(
+                metric=objective.get("metric", "sharpe"), constraints=constraints
+            ),
+            "ranges": ranges,
+            "trials": int(request.get("trials", 200)),
+            "seed": int(request.get("seed", 0)),
+            "should_stop": reporter.should_stop,
+            "scheduler": request.get("scheduler"),
+        }
+        windows = request.get("walk_forward")
+        if windows:
+            report = run_walk_forward(
+                workstation.backtests,
+                config,
+                train=int(windows["train"]),
+                test=int(windows["test"]),
+                anchored=bool(windows.get("anchored")),
+                progress=reporter.windows,
+                **options,
+            )
+            report["walk_forward"] = True
+        else:
+            storage = None
+            if request["method"] == "bayes":
+                storage = optuna_storage(workstation.settings.database_url)
+            report = run_optimization(
+                workstation.backtests,
+                config,
+                progress=reporter.progress,
+                storage=storage,
+                **options,
+            )
     except Exception as exc:  # the worker must record every failure
         store.fail(job_id, f"{type(exc).__name__}: {exc}")
         return "failed"
@@ -316,6 +386,10 @@ class _Reporter:
             self.store.update_progress(
                 self.job_id, p.done, p.total, p.best_score, p.best_params, self.history
             )
+
+    def windows(self, done: int, total: int) -> None:
+        """Walk-forward progress: windows done of ``total``."""
+        self.progress(SearchProgress(done, total, math.nan, None))
 
     def should_stop(self) -> bool:
         now = time.monotonic()
@@ -358,6 +432,22 @@ def start_worker(job_id: str, database_url: str, *, log_dir: Path | str | None =
 
 
 # -- helpers -----------------------------------------------------------------------------------
+def worker_alive(pid: int) -> bool:
+    """True while process ``pid`` runs on this machine (an exited, unreaped child counts
+    as gone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc: trust the signal check
+    return stat.rpartition(")")[2].split()[0] not in ("Z", "X")
+
+
 def plain(value: Any) -> Any:
     """JSON-safe: numpy scalars to Python, dates to ISO text, NaN/inf to None."""
     if isinstance(value, Mapping):

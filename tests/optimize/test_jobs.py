@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 import pytest
 
 from core.backtest import BacktestConfig
-from core.optimize import JobStore, Objective, make_request, run_job, run_optimization, start_worker
+from core.optimize import (
+    JobStore,
+    Objective,
+    make_request,
+    optuna_storage,
+    run_job,
+    run_optimization,
+    start_worker,
+)
+from core.optimize._jobs import worker_alive
 from core.strategies import save_strategy_config, strategy_configs
 
 CONFIG = BacktestConfig(
@@ -120,3 +131,84 @@ def test_the_best_params_save_as_a_strategy_configuration(ws):
         save_strategy_config(ws.sessions, "SMA best", "sma_crossover", {"fast": 5, "slow": 30})
     with pytest.raises(ValueError):
         save_strategy_config(ws.sessions, "bad", "sma_crossover", {"fast": 60, "slow": 30})
+
+
+def running_job(store, pid):
+    job_id = store.submit(tiny_request())
+    store.start(job_id, pid)
+    return job_id
+
+
+def test_a_job_whose_worker_process_died_shows_failed(ws):
+    store = JobStore(ws.sessions)
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()  # exited and reaped: the pid is gone
+    job_id = running_job(store, child.pid)
+
+    job = store.get(job_id)
+    assert job.status == "failed" and job.finished
+    assert job.error == f"worker died: process {child.pid} is gone"
+    assert store.list()[0].status == "failed"
+
+
+def test_an_exited_unreaped_worker_counts_as_dead_and_a_live_one_as_running(ws):
+    store = JobStore(ws.sessions)
+    zombie = subprocess.Popen([sys.executable, "-c", "pass"])
+    deadline = time.monotonic() + 10
+    while worker_alive(zombie.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)  # not waited for: it stays a zombie
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        dead_id, live_id = running_job(store, zombie.pid), running_job(store, live.pid)
+        assert store.get(dead_id).status == "failed"
+        assert store.get(live_id).status == "running"
+    finally:
+        live.kill()
+        live.wait()
+        zombie.wait()
+    assert store.get(live_id).status == "failed"
+
+
+def test_a_running_job_without_a_pid_fails_once_its_heartbeat_is_stale(ws):
+    store = JobStore(ws.sessions)
+    job_id = running_job(store, None)
+    job = store.get(job_id)
+    assert not store.reap(job, stale_after=60) and store.get(job_id).status == "running"
+    assert store.reap(job, stale_after=0)
+    assert store.get(job_id).error.startswith("worker died: no progress for")
+
+
+def test_a_finished_job_is_never_reaped(ws):
+    store = JobStore(ws.sessions)
+    job_id = store.submit(tiny_request())
+    assert run_job(ws, job_id) == "done"
+    store.set_pid(job_id, 2**22 + 12345)  # a pid that does not exist
+    assert store.get(job_id).status == "done"
+
+
+def test_a_walk_forward_job_stores_windows_and_both_equity_curves(ws):
+    store = JobStore(ws.sessions)
+    request = tiny_request(walk_forward={"train": 500, "test": 250})
+    job_id = store.submit(request)
+    assert run_job(ws, job_id) == "done"
+    result = store.get(job_id).result
+    assert result["walk_forward"] and result["n_windows"] == len(result["windows"]) >= 4
+    assert len(result["equity"]) == len(result["in_sample_equity"]) == len(result["dates"])
+    first = result["windows"][0]
+    assert (first["train_start"], first["train_stop"], first["test_start"]) == (0, 500, 500)
+    assert first["params"]["fast"] in (5, 10, 15)
+    assert result["in_sample_params"]["slow"] in (30, 40, 50)
+
+
+def test_a_bayesian_job_keeps_its_optuna_study_beside_the_database(ws, tmp_path):
+    optuna = pytest.importorskip("optuna")
+    store = JobStore(ws.sessions)
+    job_id = store.submit(
+        make_request(CONFIG, method="bayes", metric="sharpe", ranges=RANGES, trials=6)
+    )
+    assert run_job(ws, job_id) == "done"
+    study = store.get(job_id).result["optuna_study"]
+    assert study["stored"]
+    storage = optuna_storage(ws.settings.database_url)
+    loaded = optuna.load_study(study_name=study["name"], storage=storage)
+    assert len(loaded.trials) == 6
