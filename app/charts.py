@@ -249,3 +249,89 @@ def heatmap_figure(matrix: pd.DataFrame, title: str, fmt: str = ".3f") -> go.Fig
     fig.update_layout(title=title)
     fig.update_yaxes(autorange="reversed")
     return _layout(fig, 320)
+
+
+def frontier_figure(
+    frontier: pd.DataFrame, assets: pd.DataFrame, chosen: tuple[float, float], label: str
+) -> go.Figure:
+    """Efficient frontier (``volatility``, ``expected_return`` columns), the single assets
+    and the chosen allocation, all annual."""
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=frontier["volatility"],
+            y=frontier["expected_return"],
+            name="Efficient frontier",
+            mode="lines+markers",
+            line=dict(color=LINE),
+            marker=dict(size=5),
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=assets["volatility"],
+            y=assets["expected_return"],
+            name="Assets",
+            mode="markers+text",
+            text=list(assets.index),
+            textposition="top center",
+            marker=dict(color="#9e9e9e", size=7),
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=[chosen[0]],
+            y=[chosen[1]],
+            name=label,
+            mode="markers",
+            marker=dict(color=UP, size=14, symbol="star"),
+        )
+    )
+    fig.update_xaxes(title="Volatility (annual)", tickformat=".0%")
+    fig.update_yaxes(title="Expected return (annual)", tickformat=".0%")
+    fig = _layout(fig, 380)
+    fig.update_layout(title="Efficient frontier", hovermode="closest")
+    return fig
+
+
+def risk_contribution_figure(weights: pd.Series, shares: pd.Series) -> go.Figure:
+    """Each asset's weight beside its share of the portfolio volatility."""
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=list(weights.index), y=weights, name="Weight", marker_color=LINE))
+    fig.add_trace(
+        go.Bar(x=list(shares.index), y=shares, name="Share of volatility", marker_color=DOWN)
+    )
+    fig.update_layout(title="Risk contributions", barmode="group")
+    fig.update_yaxes(tickformat=".0%")
+    fig = _layout(fig, 320)
+    fig.update_layout(hovermode="x")
+    return fig
+
+
+def drawdown_bands_figure(frame: pd.DataFrame, warning: float, critical: float) -> go.Figure:
+    """Drawdown below the running peak (from ``core.risk.drawdown_series``) over shaded
+    normal / warning / critical bands."""
+    depth = max(float(frame["drawdown"].max()) * 1.1, critical * 1.25)
+    fig = go.Figure()
+    for low, high, color, name in (
+        (0.0, warning, "rgba(38,166,154,0.12)", "normal"),
+        (warning, critical, "rgba(255,167,38,0.18)", "warning"),
+        (critical, depth, "rgba(239,83,80,0.18)", "critical"),
+    ):
+        fig.add_hrect(
+            y0=-low,
+            y1=-high,
+            fillcolor=color,
+            line_width=0,
+            layer="below",
+            annotation_text=name,
+            annotation_position="bottom left",
+        )
+    fig.add_trace(
+        go.Scattergl(
+            x=frame.index, y=-frame["drawdown"], name="Drawdown", line_color=DOWN, fill="tozeroy"
+        )
+    )
+    fig.update_layout(title="Drawdown and controller bands", showlegend=False)
+    fig.update_yaxes(tickformat=".0%", range=[-depth, 0.005])
+    return _layout(fig, 300)

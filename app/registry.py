@@ -33,6 +33,14 @@ PAGES: tuple[PageSpec, ...] = (
         "Create portfolios, trade, follow P&L, export, import and merge.",
     ),
     PageSpec(
+        "../pages/allocation.py",
+        "Allocation",
+        ":material/donut_large:",
+        "allocation",
+        "Portfolios",
+        "Weights by eight methods under caps, efficient frontier, risk contributions, apply.",
+    ),
+    PageSpec(
         "../pages/backtest.py",
         "Backtest",
         ":material/query_stats:",

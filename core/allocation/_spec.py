@@ -37,6 +37,20 @@ class GroupCap(BaseModel):
     symbols: tuple[str, ...] = Field(min_length=1)
     cap: float = Field(ge=0, le=1)
 
+    @classmethod
+    def parse(cls, text: str) -> GroupCap:
+        """``"NAME=A,B:CAP"``, e.g. ``"staples=KO,PEP,PG:0.3"``."""
+        try:
+            name, rest = text.split("=", 1)
+            symbols, cap = rest.rsplit(":", 1)
+            members = tuple(s.strip().upper() for s in symbols.split(",") if s.strip())
+            return cls(name=name.strip(), symbols=members, cap=float(cap))
+        except ValueError:  # pydantic's ValidationError is a ValueError too
+            raise AllocationError(
+                f"group cap {text!r}: expected NAME=A,B:CAP with CAP between 0 and 1",
+                "group_caps",
+            ) from None
+
 
 class AllocationSpec(BaseModel):
     """How to allocate: the method, its constraints and its parameters (all keyword-only)."""

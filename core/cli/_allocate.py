@@ -67,7 +67,7 @@ def _spec(args) -> AllocationSpec:
         return AllocationSpec(
             method=args.method,
             max_weight=args.max_weight,
-            group_caps=tuple(_group_cap(text) for text in args.group_cap),
+            group_caps=tuple(GroupCap.parse(text) for text in args.group_cap),
             target_return=args.target_return,
             risk_aversion=args.risk_aversion,
             risk_free_rate=args.risk_free_rate,
@@ -81,18 +81,6 @@ def _spec(args) -> AllocationSpec:
             for e in exc.errors()
         ]
         raise CommandError("; ".join(problems)) from None
-
-
-def _group_cap(text: str) -> GroupCap:
-    try:
-        name, rest = text.split("=", 1)
-        symbols, cap = rest.rsplit(":", 1)
-        members = tuple(s.strip().upper() for s in symbols.split(",") if s.strip())
-        return GroupCap(name=name.strip(), symbols=members, cap=float(cap))
-    except (ValueError, ValidationError):
-        raise CommandError(
-            f"--group-cap {text!r}: expected NAME=A,B:CAP with CAP between 0 and 1"
-        ) from None
 
 
 def _text(payload: dict) -> str:
