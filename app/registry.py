@@ -33,6 +33,22 @@ PAGES: tuple[PageSpec, ...] = (
         "Create portfolios, trade, follow P&L, export, import and merge.",
     ),
     PageSpec(
+        "../pages/risk.py",
+        "Risk",
+        ":material/shield:",
+        "risk",
+        "Portfolios",
+        "VaR/CVaR, limits and how much is used, drawdown controller, stress, kill switch.",
+    ),
+    PageSpec(
+        "../pages/audit.py",
+        "Audit",
+        ":material/verified_user:",
+        "audit",
+        "Portfolios",
+        "The hash-chained log with filters, chain verification, compliance report.",
+    ),
+    PageSpec(
         "../pages/allocation.py",
         "Allocation",
         ":material/donut_large:",

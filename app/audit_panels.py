@@ -1,0 +1,139 @@
+"""Audit page panels: the filtered log, chain verification, the compliance report."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy import select
+
+from core.audit import (
+    compliance_report,
+    query_events,
+    report_to_csv,
+    report_to_json,
+    verify_chain,
+)
+from core.db import AuditEventRow
+from core.workstation import Workstation
+
+ALL = "All portfolios"
+MAX_ROWS = 1000
+
+
+def _kinds(ws: Workstation) -> list[str]:
+    with ws.sessions() as session:
+        return sorted(session.scalars(select(AuditEventRow.kind).distinct()))
+
+
+def log_table(ws: Workstation) -> None:
+    cols = st.columns([2, 2, 1, 1, 2])
+    kinds = cols[0].multiselect("Kinds", _kinds(ws), key="audit_kinds")
+    portfolio = cols[1].selectbox("Portfolio", [ALL, *ws.portfolios.names()], key="audit_portfolio")
+    start = cols[2].date_input("From", value=None, key="audit_start")
+    end = cols[3].date_input("To", value=None, key="audit_end")
+    text = cols[4].text_input("Text", key="audit_text", placeholder="symbol, note, actor…")
+    if start and end and start > end:
+        st.error(f"From ({start}) is after To ({end}).")
+        return
+    with ws.sessions() as session:
+        events = query_events(
+            session,
+            kind=kinds or None,
+            portfolio=None if portfolio == ALL else portfolio,
+            start=start,
+            end=end,
+            text=text or None,
+            limit=MAX_ROWS,
+        )
+    st.caption(f"{len(events)} events (newest first, at most {MAX_ROWS:,})")
+    shown = events.assign(
+        payload=events["payload"].map(lambda p: json.dumps(p, ensure_ascii=False)),
+        hash=events["hash"].str[:12],
+    ).drop(columns=["prev_hash"])
+    st.dataframe(
+        shown,
+        hide_index=True,
+        key="audit_table",
+        column_config={
+            "ts": st.column_config.DatetimeColumn("Time (UTC)", format="YYYY-MM-DD HH:mm:ss"),
+            "payload": st.column_config.TextColumn("Payload", width="large"),
+        },
+    )
+
+
+def verify_panel(ws: Workstation) -> None:
+    if st.button("Verify the chain", key="audit_verify", icon=":material/fact_check:"):
+        with ws.sessions() as session:
+            st.session_state["audit_verified"] = verify_chain(session).to_dict()
+    result = st.session_state.get("audit_verified")
+    if result is None:
+        st.caption("Recomputes every event's SHA-256 over its content and the previous hash.")
+    elif result["ok"]:
+        st.success(f"Chain intact: {result['n_events']} events verified.")
+    else:
+        st.error(f"Chain broken at event {result['first_bad_id']}: {result['reason']}")
+        with ws.sessions() as session:
+            row = session.get(AuditEventRow, result["first_bad_id"])
+            if row is not None:
+                st.json(
+                    {
+                        "id": row.id,
+                        "ts": str(row.ts),
+                        "kind": row.kind,
+                        "portfolio": row.portfolio,
+                        "actor": row.actor,
+                        "payload": row.payload,
+                        "prev_hash": row.prev_hash,
+                        "hash": row.hash,
+                    },
+                    expanded=False,
+                )
+
+
+def report_panel(ws: Workstation) -> None:
+    today = datetime.now(UTC).date()
+    cols = st.columns(2)
+    start = cols[0].date_input("Report from", today - timedelta(days=30), key="audit_rep_start")
+    end = cols[1].date_input("Report to", today, key="audit_rep_end")
+    if start > end:
+        st.error(f"Report from ({start}) is after report to ({end}).")
+        return
+    with ws.sessions() as session:
+        report = compliance_report(session, start, end, price_at=ws.market.last_price)
+    cols = st.columns(5)
+    cols[0].metric("Events", report["n_events"])
+    cols[1].metric(
+        "Limit breaches", report["n_breaches"], f"{report['n_blocked']} blocked", delta_color="off"
+    )
+    cols[2].metric("Fills", report["fills"]["count"])
+    cols[3].metric("Notional traded", f"{report['fills']['notional']:,.0f}")
+    cols[4].metric("Chain", "intact" if report["chain"]["ok"] else "broken")
+    left, right = st.columns(2)
+    left.dataframe(
+        pd.DataFrame(report["counts_by_kind"].items(), columns=["kind", "count"]),
+        hide_index=True,
+        key="audit_counts",
+    )
+    right.dataframe(
+        pd.DataFrame(report["largest_positions"]),
+        hide_index=True,
+        key="audit_positions",
+        column_config={"market_value": st.column_config.NumberColumn("Value", format="%,.2f")},
+    )
+    if report["breaches"]:
+        st.dataframe(pd.DataFrame(report["breaches"]), hide_index=True, key="audit_breaches")
+    stem = f"compliance-{report['start']}-{report['end']}"
+    d1, d2 = st.columns(2)
+    d1.download_button(
+        "Report (CSV)", report_to_csv(report), f"{stem}.csv", "text/csv", key="audit_dl_csv"
+    )
+    d2.download_button(
+        "Report (JSON)",
+        report_to_json(report),
+        f"{stem}.json",
+        "application/json",
+        key="audit_dl_json",
+    )

@@ -1,0 +1,257 @@
+"""Risk page panels: the cached report, limit gauges, drawdown, stress, limits editor and the
+kill switch."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy import func, select
+
+from app import charts, widgets
+from core.db import AuditEventRow
+from core.risk import (
+    LIMIT_KEYS,
+    DrawdownController,
+    RiskLimits,
+    TradingState,
+    drawdown_series,
+    load_limits,
+    parse_limit_updates,
+    portfolio_risk,
+    save_limits,
+    set_trading_state,
+)
+from core.workstation import Workstation
+
+FORM = "risk_limits_form"
+OUTCOME_COLOUR = {"pass": "green", "warn": "orange", "block": "red"}
+OUTCOME_LABEL = {"pass": "OK", "warn": "near limit", "block": "breached"}
+RATIO_LIMITS = [k for k in LIMIT_KEYS if k not in ("trading_hours", "min_adv", "warn_at")]
+STATE_LABELS = {"active": "Active", "reducing_only": "Reducing only", "halted": "Halted"}
+
+
+def log_version(ws: Workstation) -> int:
+    """Id of the newest audit event: trades, limits and state changes all add one."""
+    with ws.sessions() as session:
+        return session.scalar(select(func.max(AuditEventRow.id))) or 0
+
+
+@st.cache_data(ttl=300, max_entries=16, show_spinner="Measuring the portfolio's risk…")
+def _report(_ws: Workstation, name: str, horizon: int, version: int) -> dict:
+    return portfolio_risk(_ws, name, horizon=horizon)
+
+
+def report(ws: Workstation, name: str, horizon: int) -> dict:
+    return _report(ws, name, horizon, log_version(ws))
+
+
+def headline(r: dict) -> None:
+    if not r["var"]:
+        st.info("No open positions: nothing at risk.")
+        return
+    h = r["horizon_days"]
+    cols = st.columns(6)
+    for col, key, label in zip(
+        cols,
+        ("var_95", "cvar_95", "var_99", "cvar_99"),
+        ("VaR 95%", "CVaR 95%", "VaR 99%", "CVaR 99%"),
+        strict=False,
+    ):
+        col.metric(
+            f"{label} ({h}d)",
+            f"{r[key]:.2%}",
+            f"-{widgets.amount(r[key] * r['equity'])}",
+            delta_color="off",
+            help="Historical, on the current holdings; a loss as a fraction of equity",
+        )
+    cols[4].metric("Volatility (ann.)", f"{r['volatility']:.2%}")
+    cols[5].metric(
+        f"Beta to {r['benchmark']}",
+        f"{r['beta']:.2f}",
+        f"corr. {r['correlation']:.2f}",
+        delta_color="off",
+    )
+    st.caption(
+        f"{r['n_observations']} daily returns to {r['as_of']:%Y-%m-%d}; VaR and CVaR are "
+        "losses (positive fractions of equity) over the horizon."
+    )
+
+
+def var_table(r: dict) -> None:
+    frame = pd.DataFrame(r["var"])
+    st.dataframe(
+        frame,
+        hide_index=True,
+        key="risk_var",
+        column_config={
+            "method": "Method",
+            "level": st.column_config.NumberColumn("Level", format="percent"),
+            "var": st.column_config.NumberColumn("VaR", format="percent"),
+            "cvar": st.column_config.NumberColumn("CVaR", format="percent"),
+            "var_amount": st.column_config.NumberColumn("VaR amount", format="%,.0f"),
+            "cvar_amount": st.column_config.NumberColumn("CVaR amount", format="%,.0f"),
+        },
+    )
+
+
+def contributions_table(r: dict) -> None:
+    st.dataframe(
+        pd.DataFrame(r["contributions"]),
+        hide_index=True,
+        key="risk_contributions",
+        column_config={
+            "symbol": "Symbol",
+            "weight": st.column_config.NumberColumn("Weight", format="percent"),
+            "volatility": st.column_config.NumberColumn("Own vol. (ann.)", format="percent"),
+            "contribution": st.column_config.NumberColumn("Contribution", format="percent"),
+            "share": st.column_config.ProgressColumn(
+                "Share of risk", format="percent", min_value=0, max_value=1
+            ),
+        },
+    )
+
+
+def limit_gauges(r: dict) -> None:
+    """One progress bar per rule, coloured by its outcome, and the table of numbers."""
+    for u in r["limit_usage"]:
+        colour, label = OUTCOME_COLOUR[u["outcome"]], OUTCOME_LABEL[u["outcome"]]
+        title = f"**{u['rule'].replace('_', ' ')}** :{colour}-badge[{label}]"
+        if u["used"] is None:
+            st.markdown(f"{title} — {u['message']}")
+            continue
+        used = u["used"] if math.isfinite(u["used"]) else 1.0
+        st.progress(min(max(used, 0.0), 1.0), text=f"{title} — {u['message']}")
+    frame = pd.DataFrame(r["limit_usage"]).astype({"value": str, "limit": str})
+    st.dataframe(
+        frame,
+        hide_index=True,
+        key="risk_limits_table",
+        column_config={
+            "used": st.column_config.NumberColumn("Used", format="percent"),
+            "message": st.column_config.TextColumn("Why", width="large"),
+        },
+    )
+
+
+def drawdown_panel(ws: Workstation, name: str, r: dict) -> None:
+    d = r["drawdown"]
+    cols = st.columns(4)
+    cols[0].metric("Drawdown", f"{d['drawdown']:.2%}", help="Below the highest equity seen")
+    cols[1].metric("Controller level", d["level"])
+    cols[2].metric("Position scale", f"{d['scale']:g}")
+    cols[3].metric("Worst drawdown", f"{d['max_drawdown']:.2%}")
+    curve = ws.portfolios.equity_curve(name)["equity"]
+    if len(curve) > 1:
+        frame = drawdown_series(curve, d["warning"], d["critical"], d["critical_scale"])
+        st.plotly_chart(
+            charts.drawdown_bands_figure(frame, d["warning"], d["critical"]), key="risk_drawdown"
+        )
+    controller = DrawdownController()
+    st.caption(
+        f"Warning from {controller.warning:.0%}, critical from {controller.critical:.0%} "
+        f"(positions scaled by {controller.critical_scale:g})."
+    )
+
+
+def stress_table(r: dict) -> None:
+    st.dataframe(
+        pd.DataFrame(r["stress"]),
+        hide_index=True,
+        key="risk_stress",
+        column_config={
+            "scenario": "Scenario",
+            "description": st.column_config.TextColumn("Mirrors", width="large"),
+            "pnl": st.column_config.NumberColumn("P&L", format="%,.0f"),
+            "return": st.column_config.NumberColumn("Return", format="percent"),
+            "equity_after": st.column_config.NumberColumn("Equity after", format="%,.0f"),
+        },
+    )
+
+
+def limits_form(ws: Workstation, name: str) -> None:
+    with ws.sessions() as session:
+        current = load_limits(session, name)
+    widgets.field_error(FORM, "_form")
+    with st.form(FORM):
+        defaults = RiskLimits()
+        switchable = [*RATIO_LIMITS, "min_adv"]
+        st.multiselect(
+            "Rules switched off",
+            switchable,
+            default=[k for k in switchable if getattr(current, k) is None],
+            format_func=lambda k: k.replace("_", " "),
+            key="lim_off",
+        )
+        cols = st.columns(3)
+        for i, key in enumerate(RATIO_LIMITS):
+            cols[i % 3].number_input(
+                f"{key.replace('_', ' ')} (fraction)",
+                min_value=0.0,
+                value=_or(getattr(current, key), getattr(defaults, key)),
+                step=0.01,
+                format="%.4f",
+                key=f"lim_{key}",
+            )
+        cols[0].number_input(
+            "min adv (shares a day)",
+            min_value=0.0,
+            value=_or(current.min_adv, 100_000.0),
+            step=1000.0,
+            key="lim_min_adv",
+        )
+        cols[1].number_input(
+            "warn at (fraction of a limit)", 0.01, 1.0, current.warn_at, 0.05, key="lim_warn_at"
+        )
+        hours = current.trading_hours or {}
+        cols[2].text_input(
+            "trading hours (class=HH:MM-HH:MM; …)",
+            "; ".join(f"{k}={w.start:%H:%M}-{w.end:%H:%M}" for k, w in hours.items()),
+            key="lim_trading_hours",
+        )
+        if st.form_submit_button("Save limits"):
+            widgets.run_action(FORM, lambda: _save(ws, name, current), "Limits saved")
+            st.rerun()
+
+
+def _or(value, fallback):
+    return fallback if value is None else value
+
+
+def _save(ws: Workstation, name: str, current) -> None:
+    pairs = []
+    off = set(st.session_state["lim_off"])
+    for key in [*RATIO_LIMITS, "min_adv", "warn_at"]:
+        value = st.session_state[f"lim_{key}"]
+        pairs.append(f"{key}={'none' if key in off or value is None else value}")
+    pairs.append("trading_hours=none")
+    for part in str(st.session_state["lim_trading_hours"]).split(";"):
+        if part.strip():
+            klass, sep, window = part.partition("=")
+            if not sep:
+                raise ValueError(f"trading hours {part.strip()!r} must look like stock=09:30-16:00")
+            pairs.append(f"trading_hours.{klass.strip()}={window.strip()}")
+    limits = parse_limit_updates(current, pairs)
+    with ws.sessions.begin() as session:
+        save_limits(session, name, limits, actor="ui")
+
+
+def kill_switch(ws: Workstation, name: str, state: str) -> None:
+    """The trading state: active, reducing only, halted (audited with a reason)."""
+    colour = {"active": "green", "reducing_only": "orange", "halted": "red"}[state]
+    st.markdown(f"Trading state: :{colour}-badge[{STATE_LABELS[state]}]")
+    cols = st.columns([2, 3, 1])
+    choice = cols[0].segmented_control(
+        "Set trading state",
+        [s.value for s in TradingState],
+        default=state,
+        format_func=STATE_LABELS.get,
+        key="risk_state_choice",
+    )
+    reason = cols[1].text_input("Reason (audited)", key="risk_state_reason")
+    if cols[2].button("Apply", key="risk_state_apply", type="primary") and choice:
+        with ws.sessions.begin() as session:
+            set_trading_state(session, name, choice, actor="ui", reason=reason)
+        st.session_state["_flash"] = f"{name}: trading {STATE_LABELS[choice].lower()}"
+        st.rerun()
