@@ -335,32 +335,3 @@ def drawdown_bands_figure(frame: pd.DataFrame, warning: float, critical: float) 
     fig.update_layout(title="Drawdown and controller bands", showlegend=False)
     fig.update_yaxes(tickformat=".0%", range=[-depth, 0.005])
     return _layout(fig, 300)
-
-
-def drawdown_bands_figure(frame: pd.DataFrame, warning: float, critical: float) -> go.Figure:
-    """Drawdown below the running peak (from ``core.risk.drawdown_series``) over shaded
-    normal / warning / critical bands."""
-    depth = max(float(frame["drawdown"].max()) * 1.1, critical * 1.25)
-    fig = go.Figure()
-    for low, high, color, name in (
-        (0.0, warning, "rgba(38,166,154,0.12)", "normal"),
-        (warning, critical, "rgba(255,167,38,0.18)", "warning"),
-        (critical, depth, "rgba(239,83,80,0.18)", "critical"),
-    ):
-        fig.add_hrect(
-            y0=-low,
-            y1=-high,
-            fillcolor=color,
-            line_width=0,
-            layer="below",
-            annotation_text=name,
-            annotation_position="bottom left",
-        )
-    fig.add_trace(
-        go.Scattergl(
-            x=frame.index, y=-frame["drawdown"], name="Drawdown", line_color=DOWN, fill="tozeroy"
-        )
-    )
-    fig.update_layout(title="Drawdown and controller bands", showlegend=False)
-    fig.update_yaxes(tickformat=".0%", range=[-depth, 0.005])
-    return _layout(fig, 300)
