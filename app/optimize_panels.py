@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
+from itertools import pairwise
 from typing import Any
 
 import pandas as pd
@@ -84,6 +85,21 @@ def request_form(ws: Workstation) -> dict[str, Any] | None:
             "Trials", min_value=1, max_value=20_000, value=100, step=10, key="opt_trials"
         )
         seed = c2.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, key="opt_seed")
+        wf = st.checkbox(
+            "Walk-forward",
+            key="opt_wf",
+            help="optimise on each training window, score on the next test window",
+        )
+        c1, c2, c3 = st.columns(3)
+        train = c1.number_input("Train bars", min_value=20, value=750, step=50, key="opt_wf_train")
+        test = c2.number_input("Test bars", min_value=5, value=250, step=25, key="opt_wf_test")
+        anchored = c3.checkbox("Anchored", key="opt_wf_anchored")
+        scheduler = st.text_input(
+            "Dask scheduler (optional)",
+            key="opt_scheduler",
+            placeholder="tcp://127.0.0.1:8786",
+            help="empty: a local process pool; an address: evaluate on that Dask cluster",
+        )
         execution, cash = _execution_inputs(prefix="opt")
         submitted = st.form_submit_button(
             "Start optimisation", type="primary", width="stretch", key="opt_submit"
@@ -107,6 +123,8 @@ def request_form(ws: Workstation) -> dict[str, Any] | None:
             ranges=ranges,
             trials=int(trials),
             seed=int(seed),
+            scheduler=scheduler,
+            walk_forward={"train": train, "test": test, "anchored": anchored} if wf else None,
         )
     except ValueError as exc:  # pydantic's ValidationError is a ValueError
         st.error(str(exc))
@@ -345,6 +363,9 @@ def surface_figure(surface: dict[str, Any], metric: str) -> go.Figure:
 def result_panel(ws: Workstation, job: OptimizationJob) -> None:
     """Best parameters, metrics, the overfitting guard and the top trials of a finished job."""
     result = job.result or {}
+    if result.get("walk_forward") and job.status != "failed":
+        walk_forward_view(result)
+        return
     if job.status == "failed" or not result.get("best_params"):
         if job.status != "failed":
             st.info("The search ended without a feasible point.")
@@ -392,7 +413,34 @@ def result_panel(ws: Workstation, job: OptimizationJob) -> None:
 
 
 def mcmc_view(result: dict[str, Any]) -> None:
+    """Acceptance, R-hat and credible intervals; trace plots and posterior histograms."""
     st.metric("Acceptance rate", f"{result['acceptance_rate']:.1%}")
+    table = credible_table(result)
+    if len(table):
+        level = result.get("credible_level", 0.9)
+        st.markdown(f"**Posterior: {level:.0%} credible intervals**")
+        st.dataframe(table, hide_index=True, key="opt_mcmc_table")
+    trace, histograms = result.get("trace"), result.get("histograms", {})
+    for name in (trace or {}).get("chains", {}):
+        left, right = st.columns(2)
+        with left:
+            figure = trace_figure(trace, name, result.get("burn_in", 0))
+            st.plotly_chart(figure, key=f"opt_trace_{name}")
+        with right:
+            if name in histograms:
+                figure = posterior_figure(histograms[name], name, result["credible_intervals"])
+                st.plotly_chart(figure, key=f"opt_posterior_{name}")
+
+
+def credible_table(result: dict[str, Any]) -> pd.DataFrame:
+    """One row per parameter: mean, sd, credible interval, median, best and R-hat."""
+    summary = result.get("posterior_summary")
+    if summary:
+        frame = pd.DataFrame(summary)
+        columns = ["parameter", "mean", "sd", "lower", "median", "upper", "best", "rhat"]
+        return frame[columns].rename(
+            columns={"lower": "credible low", "upper": "credible high", "rhat": "R-hat"}
+        )
     rows = [
         {
             "parameter": name,
@@ -402,8 +450,104 @@ def mcmc_view(result: dict[str, Any]) -> None:
         }
         for name, interval in result.get("credible_intervals", {}).items()
     ]
-    if rows:
-        st.dataframe(pd.DataFrame(rows), hide_index=True, key="opt_mcmc_table")
+    return pd.DataFrame(rows)
+
+
+def trace_figure(trace: dict[str, Any], name: str, burn_in: int) -> go.Figure:
+    """Each chain's value of ``name`` per iteration; burn-in shaded."""
+    fig = go.Figure()
+    for c, values in enumerate(trace["chains"][name]):
+        fig.add_trace(
+            go.Scattergl(x=trace["iterations"], y=values, mode="lines", name=f"chain {c + 1}")
+        )
+    if burn_in:
+        fig.add_vrect(x0=0, x1=burn_in, fillcolor="grey", opacity=0.15, line_width=0)
+    fig.update_layout(title=f"Trace: {name}", xaxis_title="iteration", yaxis_title=name)
+    return charts._layout(fig, 260)
+
+
+def posterior_figure(
+    histogram: dict[str, Any], name: str, intervals: dict[str, list[float]]
+) -> go.Figure:
+    """Posterior histogram of ``name`` per chain (kept draws), credible interval marked."""
+    edges = histogram["edges"]
+    centres = [(a + b) / 2 for a, b in pairwise(edges)]
+    widths = [b - a for a, b in pairwise(edges)]
+    fig = go.Figure(
+        [
+            go.Bar(x=centres, y=counts, width=widths, name=f"chain {c + 1}", opacity=0.6)
+            for c, counts in enumerate(histogram["counts"])
+        ]
+    )
+    interval = intervals.get(name)
+    if interval:
+        for bound in (interval[0], interval[-1]):
+            fig.add_vline(x=bound, line_dash="dash", line_color="black")
+    fig.update_layout(
+        barmode="stack", title=f"Posterior: {name}", xaxis_title=name, yaxis_title="draws"
+    )
+    return charts._layout(fig, 260)
+
+
+# -- walk-forward ------------------------------------------------------------------------------
+def walk_forward_view(result: dict[str, Any]) -> None:
+    """Stitched out-of-sample equity beside the in-sample curve, scores and params per window."""
+    if result.get("stopped"):
+        st.warning("Cancelled: the windows done before the stop.")
+    oos = result.get("out_of_sample_metrics") or {}
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Windows", result.get("n_windows", 0))
+    c2.metric("Walk-forward efficiency", _num(result.get("efficiency")))
+    c3.metric("Mean in-sample score", _num(result.get("in_sample_mean_score")))
+    c4.metric("Mean out-of-sample score", _num(result.get("out_of_sample_mean_score")))
+    if result.get("equity"):
+        st.plotly_chart(walk_forward_figure(result), key="opt_wf_equity")
+    windows = window_table(result)
+    if len(windows):
+        st.plotly_chart(window_scores_figure(windows), key="opt_wf_scores")
+        st.markdown("**Windows: parameters chosen in sample, scored out of sample**")
+        st.dataframe(windows, hide_index=True, key="opt_wf_windows")
+    if oos:
+        st.markdown("**Stitched out-of-sample metrics**")
+        st.dataframe(metrics_table(oos), hide_index=True, key="opt_wf_metrics")
+
+
+def walk_forward_figure(result: dict[str, Any]) -> go.Figure:
+    """Stitched out-of-sample equity and the in-sample (hindsight) equity, both from 1."""
+    x = pd.to_datetime(result["dates"]) if result.get("dates") else None
+    curves = {"out of sample (stitched)": result["equity"]}
+    if result.get("in_sample_equity"):
+        params = params_text(result.get("in_sample_params") or {})
+        curves[f"in sample ({params})"] = result["in_sample_equity"]
+    fig = go.Figure()
+    for label, values in curves.items():
+        y = [v / values[0] for v in values]
+        fig.add_trace(go.Scattergl(x=x if x is not None else None, y=y, mode="lines", name=label))
+    fig.update_layout(title="Walk-forward equity", yaxis_title="growth of 1")
+    return charts._layout(fig, 320)
+
+
+def window_table(result: dict[str, Any]) -> pd.DataFrame:
+    """One row per window: bars, scores and the chosen parameters (one column each)."""
+    rows = []
+    for w in result.get("windows") or []:
+        row = {k: w[k] for k in ("train_start", "train_stop", "test_start", "test_stop")}
+        row.update({"in-sample score": w["in_sample"], "out-of-sample score": w["out_of_sample"]})
+        row.update(w.get("params") or {})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def window_scores_figure(windows: pd.DataFrame) -> go.Figure:
+    labels = [f"{a}–{b}" for a, b in zip(windows["test_start"], windows["test_stop"], strict=True)]
+    fig = go.Figure(
+        [
+            go.Bar(x=labels, y=windows["in-sample score"], name="in sample"),
+            go.Bar(x=labels, y=windows["out-of-sample score"], name="out of sample"),
+        ]
+    )
+    fig.update_layout(barmode="group", title="Score per window", xaxis_title="test bars")
+    return charts._layout(fig, 260)
 
 
 def save_panel(ws: Workstation, job: OptimizationJob) -> None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from datetime import datetime
 
 import pytest
@@ -86,7 +90,7 @@ def test_a_running_job_refreshes_and_can_be_cancelled(app):
     store = panels.JobStore(ws.sessions)
     request = make_request(BacktestConfig(strategy="sma_crossover", symbols=("SPX",)))
     job_id = store.submit(request)
-    store.start(job_id, pid=123)
+    store.start(job_id, pid=os.getpid())  # a live worker
     store.update_progress(job_id, 30, 100, 0.5, {"fast": 10, "slow": 50}, [0.1, 0.3, 0.5])
     at.run()
     assert at.selectbox(key=panels.JOB).value == job_id
@@ -134,3 +138,112 @@ def test_status_progress_and_constraints_texts():
     surface = {"x": "fast", "y": "slow", "points": [[5, 30, 0.1], [10, 30, 0.2], [5, 40, None]]}
     heat = panels.surface_figure(surface, "sharpe")
     assert heat.data[0].z.shape == (2, 2)
+
+
+def _titles(at) -> list[str]:
+    """The titles of the page's plotly charts."""
+    titles = []
+    for chart in at.get("plotly_chart"):
+        title = json.loads(chart.proto.spec)["layout"].get("title", {})
+        titles.append(title.get("text", "") if isinstance(title, dict) else str(title))
+    return titles
+
+
+def _narrow_grid(at, start=(2010, 1, 4)):
+    at.date_input(key="opt_start").set_value(datetime(*start).date())
+    at.slider(key="opt_sma_crossover_fast").set_value((5, 15))
+    at.number_input(key="opt_sma_crossover_fast_step").set_value(5)
+    at.slider(key="opt_sma_crossover_slow").set_value((30, 50))
+    at.number_input(key="opt_sma_crossover_slow_step").set_value(10)
+    at.checkbox(key="opt_sma_crossover_long_short").uncheck()
+
+
+def test_an_mcmc_job_shows_traces_posteriors_and_credible_intervals(app, in_process):
+    at = app("optimize")
+    _narrow_grid(at)
+    at.selectbox(key="opt_method").set_value("mcmc")
+    at.number_input(key="opt_trials").set_value(120)
+    at.button(key="opt_submit").click().run()
+    assert not at.exception, at.exception
+    at.run()
+    assert not at.exception, at.exception
+
+    from app.services import workstation
+
+    result = panels.JobStore(workstation().sessions).get(in_process[0]).result
+    titles = _titles(at)
+    for name in ("fast", "slow"):
+        assert f"Trace: {name}" in titles and f"Posterior: {name}" in titles
+    table = _frame(at, "credible low")
+    bounds = zip(table["credible low"], table["credible high"], strict=True)
+    shown = dict(zip(table["parameter"], bounds, strict=True))
+    assert shown == {k: tuple(v) for k, v in result["credible_intervals"].items()}
+    assert set(shown) == {"fast", "slow"}
+    histogram = result["histograms"]["fast"]
+    n_kept = 30 - result["burn_in"]  # 120 trials = 4 chains × 30 iterations
+    assert [sum(c) for c in histogram["counts"]] == [n_kept] * 4
+    assert len(result["trace"]["chains"]["slow"]) == 4
+
+
+def test_a_walk_forward_job_shows_stitched_equity_and_windows(app, in_process):
+    at = app("optimize")
+    _narrow_grid(at, start=(2005, 1, 3))
+    at.checkbox(key="opt_wf").check()
+    at.number_input(key="opt_wf_train").set_value(500)
+    at.number_input(key="opt_wf_test").set_value(250)
+    at.button(key="opt_submit").click().run()
+    at.run()
+    assert not at.exception, at.exception
+
+    from app.services import workstation
+
+    job = panels.JobStore(workstation().sessions).get(in_process[0])
+    assert job.status == "done" and job.request["walk_forward"]["train"] == 500
+    assert "Walk-forward equity" in _titles(at) and "Score per window" in _titles(at)
+    windows = _frame(at, "out-of-sample score")
+    assert len(windows) == job.result["n_windows"] >= 4
+    assert list(windows["fast"]) == [w["params"]["fast"] for w in job.result["windows"]]
+    assert list(windows["test_start"][:2]) == [500, 750]
+
+
+def test_the_scheduler_address_goes_into_the_request(app, monkeypatch):
+    monkeypatch.setattr(panels, "launch", lambda ws, job_id: 0)
+    at = app("optimize")
+    at.text_input(key="opt_scheduler").set_value(" tcp://10.0.0.5:8786 ")
+    at.button(key="opt_submit").click().run()
+    assert not at.exception, at.exception
+
+    from app.services import workstation
+
+    job = panels.JobStore(workstation().sessions).list()[0]
+    assert job.request["scheduler"] == "tcp://10.0.0.5:8786"
+
+
+def test_a_job_whose_worker_died_shows_failed_not_running(app):
+    from app.services import workstation
+    from core.backtest import BacktestConfig
+    from core.optimize import make_request
+
+    at = app("optimize")
+    store = panels.JobStore(workstation().sessions)
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    job_id = store.submit(make_request(BacktestConfig(strategy="sma_crossover", symbols=("SPX",))))
+    store.start(job_id, pid=child.pid)
+    at.run()
+    assert not at.exception, at.exception
+    assert "**Status:** failed" in [m.value for m in at.markdown]
+    assert [e.value for e in at.error] == [f"worker died: process {child.pid} is gone"]
+    assert not [b for b in at.button if b.key == "opt_cancel"]
+
+
+def test_posterior_and_trace_figures():
+    histogram = {"edges": [4.5, 5.5, 6.5], "counts": [[3, 1], [0, 4]]}
+    fig = panels.posterior_figure(histogram, "fast", {"fast": [5, 6]})
+    assert [list(t.x) for t in fig.data] == [[5.0, 6.0], [5.0, 6.0]]
+    assert [list(t.y) for t in fig.data] == [[3, 1], [0, 4]]
+    assert [s.x0 for s in fig.layout.shapes] == [5, 6]
+    trace = {"iterations": [0, 2, 4], "chains": {"fast": [[5, 6, 6], [7, 7, 6]]}}
+    fig = panels.trace_figure(trace, "fast", burn_in=2)
+    assert len(fig.data) == 2 and list(fig.data[1].y) == [7, 7, 6]
+    assert fig.layout.shapes[0].x1 == 2
