@@ -15,10 +15,12 @@ Conventions (``docs/RISK.md``):
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from core.risk._limits import RiskLimits, TradingState
@@ -162,14 +164,20 @@ class _Order:
         self.notional = intent.quantity * intent.price * self.multiplier
         self.reduces = self.before != 0 and 0 <= self.after / self.before < 1
         self.cash_after = state.cash - intent.signed_quantity * intent.price * self.multiplier
-        values = {}
-        for s, q in state.positions.items():
-            if s == sym or q == 0:
-                continue
-            price = state.prices.get(s)
-            if price is None or not math.isfinite(price):
-                raise ValueError(f"no price for held symbol {s} in the portfolio state's prices")
-            values[s] = abs(q * price * state.multipliers.get(s, 1.0))
+        prices, multipliers = state.prices, state.multipliers
+        try:
+            values = {
+                s: abs(q * prices[s] * multipliers.get(s, 1.0))
+                for s, q in state.positions.items()
+                if q and s != sym
+            }
+        except KeyError as exc:
+            raise ValueError(
+                f"no price for held symbol {exc.args[0]} in the portfolio state's prices"
+            ) from None
+        bad = [s for s, v in values.items() if not math.isfinite(v)]
+        if bad:
+            raise ValueError(f"the price of held symbol {bad[0]} is not a finite number")
         values[sym] = abs(self.after * intent.price * self.multiplier)
         self.values = values
 
@@ -249,7 +257,7 @@ def _position_weight(order: _Order, limits: RiskLimits) -> RuleResult | None:
 def _top3_weight(order: _Order, limits: RiskLimits) -> RuleResult | None:
     if limits.max_top3_weight is None:
         return None
-    top = sorted(order.values.items(), key=lambda kv: -kv[1])[:3]
+    top = heapq.nlargest(3, order.values.items(), key=itemgetter(1))
     value = order.weight(sum(v for _, v in top))
     names = ", ".join(s for s, _ in top)
     text = f"largest three after the order ({names}) weigh"
