@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from core.backtest import BacktestConfig
 from core.cli._backtest import add_run_options, config_from_args
 from core.cli._output import emit, open_workstation, table
+from core.execution import CommissionModel, ExecutionConfig
 from core.optimize import (
     METHODS,
     Objective,
+    optimize_allocation,
     optuna_storage,
     parse_range,
     run_job,
@@ -44,6 +47,29 @@ def register(commands, shared) -> None:
         help="optimise on rolling (or anchored) windows of TRAIN bars, test on TEST",
     )
     opt.set_defaults(handler=optimize)
+    alloc = commands.add_parser(
+        "optimize-allocation",
+        help="tune strategies per asset, then weight the strategies × assets matrix",
+        parents=[shared],
+    )
+    alloc.add_argument("--strategies", required=True, help="comma-separated strategy names")
+    alloc.add_argument("--symbols", required=True, help="comma-separated symbols")
+    alloc.add_argument("--start", help="first date (YYYY-MM-DD)")
+    alloc.add_argument("--end", help="last date (YYYY-MM-DD)")
+    alloc.add_argument("--cash", type=float, default=100_000.0)
+    alloc.add_argument("--commission", type=float, default=0.0, help="fraction of notional")
+    alloc.add_argument("--method", choices=METHODS, default="random")
+    alloc.add_argument("--objective", default="sharpe", help="metric to maximise in sample")
+    alloc.add_argument("--trials", type=int, default=50, help="budget per strategy and asset")
+    alloc.add_argument("--seed", type=int, default=0)
+    alloc.add_argument("--train-fraction", type=float, default=0.7, help="share of bars to tune on")
+    alloc.add_argument("--risk-aversion", type=float, default=1.0, help="λ on the variance")
+    alloc.add_argument(
+        "--diversification", type=float, default=0.1, help="δ on the -Σw² diversity term"
+    )
+    alloc.add_argument("--workers", type=int, help="local processes (default one per CPU)")
+    alloc.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address")
+    alloc.set_defaults(handler=optimize_allocation_command)
     worker = commands.add_parser(
         "optimize-worker",
         help="run a queued optimisation job (the page starts it)",
@@ -121,3 +147,40 @@ def emit_walk_forward(args, ws, objective, ranges) -> None:
         f"out-of-sample sharpe {oos['sharpe']:.3g}\n{table(report['windows'])}"
     )
     emit(args, {k: v for k, v in report.items() if k != "equity"}, text)
+
+
+def optimize_allocation_command(args) -> None:
+    ws = open_workstation(args)
+    strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
+    symbols = [s.strip().upper() for s in args.symbols.split(",") if s.strip()]
+    base = BacktestConfig(
+        strategy=strategies[0] if strategies else "sma_crossover",
+        symbols=tuple(symbols[:1]),
+        start=args.start,
+        end=args.end,
+        cash=args.cash,
+        execution=ExecutionConfig(commission=CommissionModel(rate=args.commission)),
+    )
+    report = optimize_allocation(
+        ws.backtests,
+        base,
+        strategies,
+        symbols,
+        method=args.method,
+        objective=Objective(metric=args.objective),
+        trials=args.trials,
+        seed=args.seed,
+        train_fraction=args.train_fraction,
+        risk_aversion=args.risk_aversion,
+        diversification=args.diversification,
+        workers=args.workers,
+        scheduler=args.scheduler,
+    )
+    lines = [
+        f"{s:<16} {a:<8} {w:7.2%}" for s, row in report["weights"].items() for a, w in row.items()
+    ]
+    text = (
+        "\n".join(lines) + f"\nexpected return {report['expected_return']:.2%}, volatility "
+        f"{report['volatility']:.2%}, sharpe {report['sharpe']:.3g}"
+    )
+    emit(args, report, text)

@@ -4,6 +4,7 @@ Everything here is pure: an ``evaluate(params) -> score | metrics`` callable is 
 link to backtests (:class:`BacktestEvaluator` builds one from a backtest config).
 """
 
+from core.optimize._allocation import Allocation, allocation_weights, optimize_allocation
 from core.optimize._backtest import BacktestEvaluator
 from core.optimize._bayes import bayesian_search, optuna_storage
 from core.optimize._diagnostics import rank_normalized_split_rhat, split_rhat
@@ -48,6 +49,7 @@ from core.optimize._walkforward import (
 
 __all__ = [
     "METHODS",
+    "Allocation",
     "BacktestEvaluator",
     "DaskExecutor",
     "DeflatedSharpe",
@@ -65,6 +67,7 @@ __all__ = [
     "SearchSpace",
     "Trials",
     "WalkForwardResult",
+    "allocation_weights",
     "bayesian_search",
     "candidate_features",
     "deflated_sharpe",
@@ -79,6 +82,7 @@ __all__ = [
     "metropolis_hastings",
     "mutual_information",
     "normalized_mutual_information",
+    "optimize_allocation",
     "optuna_storage",
     "parameter_relevance",
     "parse_range",

@@ -159,3 +159,33 @@ def test_scheduler_option_evaluates_on_a_dask_cluster_with_the_serial_result(cap
     assert serial["executor"] == "serial"
     for key in ("best_params", "best_score", "n_trials", "acceptance_rate", "credible_intervals"):
         assert on_dask[key] == serial[key]
+
+
+def test_optimize_allocation_prints_nested_weights_and_portfolio_figures(capsys):
+    out = run_json(
+        capsys,
+        "optimize-allocation",
+        "--strategies",
+        "sma_crossover,donchian",
+        "--symbols",
+        "SPX,XOM",
+        "--start",
+        "2010-01-04",
+        "--end",
+        "2016-12-30",
+        "--trials",
+        "8",
+        "--workers",
+        "1",
+    )
+    weights = out["weights"]
+    assert {s: set(row) for s, row in weights.items()} == {
+        "sma_crossover": {"SPX", "XOM"},
+        "donchian": {"SPX", "XOM"},
+    }
+    assert sum(w for row in weights.values() for w in row.values()) == pytest.approx(1.0)
+    assert min(w for row in weights.values() for w in row.values()) >= 0
+    assert out["sharpe"] == pytest.approx(out["expected_return"] / out["volatility"])
+    assert {(s["strategy"], s["symbol"]) for s in out["streams"]} == {
+        (a, b) for a in ("sma_crossover", "donchian") for b in ("SPX", "XOM")
+    }
