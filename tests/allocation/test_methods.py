@@ -153,10 +153,11 @@ def test_infeasible_cap_names_the_arithmetic(stock_moments, method):
     assert err.value.field == "max_weight"
 
 
-def test_infeasible_group_caps_are_reported(stock_moments):
+@pytest.mark.parametrize("method", ["min_variance", "max_sharpe", "min_cvar", "mean_variance"])
+def test_infeasible_group_caps_are_reported(stock_moments, method):
     everything = GroupCap(name="all", symbols=stock_moments.symbols, cap=0.9)
-    with pytest.raises(AllocationError, match=r"min_variance found no .* group caps all ≤ 0.9"):
-        solve(stock_moments, AllocationSpec(method="min_variance", group_caps=(everything,)))
+    with pytest.raises(AllocationError, match=rf"{method} found no .* group caps all ≤ 0.9"):
+        solve(stock_moments, AllocationSpec(method=method, group_caps=(everything,)))
 
 
 def test_group_with_a_symbol_not_allocated(stock_moments):

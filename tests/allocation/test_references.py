@@ -107,6 +107,20 @@ def test_min_cvar_matches_pypfopt(stock_prices, stock_returns, cap):
     assert_allclose(got, weights_of(ec, stock_prices.columns), atol=ATOL)
 
 
+def test_min_cvar_with_a_group_cap_matches_pypfopt(stock_prices, stock_returns):
+    staples = ("KO", "PEP", "PG", "WMT")
+    mu = expected_returns.mean_historical_return(stock_prices, compounding=False)
+    ec = EfficientCVaR(mu, stock_returns, beta=0.95, solver="CLARABEL")
+    mapper = {s: ("staples" if s in staples else "other") for s in stock_prices.columns}
+    ec.add_sector_constraints(mapper, {}, {"staples": 0.15})
+    ec.min_cvar()
+    expected = weights_of(ec, stock_prices.columns)
+    assert expected[list(staples)].sum() == pytest.approx(0.15, abs=1e-6)  # the cap binds
+    cap = GroupCap(name="staples", symbols=staples, cap=0.15)
+    got = ours(stock_prices, method="min_cvar", group_caps=(cap,))
+    assert_allclose(got, expected, atol=ATOL)
+
+
 def test_hrp_matches_pypfopt(stock_prices, stock_returns):
     expected = pd.Series(HRPOpt(stock_returns).optimize(linkage_method="single"))
     got = ours(stock_prices, method="hrp")
