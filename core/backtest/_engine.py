@@ -103,9 +103,7 @@ class _Ctx:
 
     def _target(self, symbol: str | None, target: int, tag: str, scale: float = 1.0) -> Order:
         side = Side.BUY if target > 0 or (target == 0 and self.position(symbol) < 0) else Side.SELL
-        order = self._submit(symbol, side, None, target=target, tag=tag)
-        order.scale = scale
-        return order
+        return self._submit(symbol, side, None, target=target, tag=tag, scale=scale)
 
     def buy(self, quantity: float, symbol: str | None = None, **order) -> Order:
         return self._submit(symbol, Side.BUY, quantity, **order)
@@ -171,6 +169,7 @@ class _Ctx:
         stop_price=None,
         tif=TimeInForce.GTC,
         tag="",
+        scale=1.0,
     ) -> Order:
         order = Order(
             0,
@@ -184,6 +183,7 @@ class _Ctx:
             tif=TimeInForce(tif),
             created_at=self.i,
             tag=tag,
+            scale=scale,
         )
         return self._e.broker.submit(order)
 

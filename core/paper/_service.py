@@ -662,8 +662,8 @@ class PaperService:
         interventions.sort(key=lambda x: x[0])
         if bars.empty:
             return {"session": name, "events": 0, "match": True, "strategies": {}, "fills": []}
-        market, seq_of = _market_from_bars(bars)
         feed = build_feed(config.feed, self.ws.backtests)
+        market, seq_of = _market_from_bars(bars, feed.symbols)
         rows, report = [], {}
         for sleeve in config.sleeves:
             cls = get_strategy(sleeve.strategy)
@@ -727,8 +727,9 @@ class PaperService:
         }
 
 
-def _market_from_bars(bars: pd.DataFrame) -> tuple[MarketFrame, dict[pd.Timestamp, int]]:
-    symbols = tuple(dict.fromkeys(bars["symbol"]))
+def _market_from_bars(
+    bars: pd.DataFrame, symbols: tuple[str, ...]
+) -> tuple[MarketFrame, dict[pd.Timestamp, int]]:
     index = bars.drop_duplicates("seq").set_index("seq")["ts"]
     n = int(index.index.max()) + 1
     arrays = {

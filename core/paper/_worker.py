@@ -72,8 +72,15 @@ class Sleeve:
 class _SilentCtx(_Ctx):
     """Warms a strategy up on past bars after a parameter change: it places no orders."""
 
-    def _submit(self, *args, **kwargs):
-        return None
+    def _submit(self, symbol, side, quantity, **kwargs):
+        return Order(
+            0,
+            symbol or self.symbol,
+            side,
+            quantity,
+            status=OrderStatus.CANCELLED,
+            reason="warm-up after a parameter change: not sent",
+        )
 
     def target_weights(self, weights, tag=""):
         return None
@@ -147,7 +154,8 @@ class PaperWorker:
         self.limits, self.trading_state = self._read_limits()
         self.pending = Pending()
         self.live = False
-        self.seq = 0  # the next event
+        self.seq = 0  # the event being processed (alerts and fills carry it)
+        self.next_seq = 0  # events processed so far: the next event to process
         self.ts: datetime | None = None
         self.n_fills = 0
         self.day: Any = None
@@ -182,10 +190,11 @@ class PaperWorker:
         self._catch_up()
         self.live = True
         self.writer.claim("running")
-        self.writer.set_status("running", audit={"resumed_at": self.seq, "pid_event": "start"})
-        self._log(f"session {self.name!r}: trading from event {self.seq} of {len(self.feed)}")
+        self.writer.set_status("running", audit={"resumed_at": self.next_seq})
+        self._log(f"session {self.name!r}: trading from event {self.next_seq} of {len(self.feed)}")
+        self._commands()  # what was queued while no worker ran
         clock = Clock(self.config.speed, sleep=self._sleep)
-        events = self.feed.events(self.seq)
+        events = self.feed.events(self.next_seq)
         last_commit, done = time.monotonic(), 0
         final = "stopped"
         try:
@@ -215,7 +224,7 @@ class PaperWorker:
                 if self.stop_requested:
                     break
                 if self.paused:  # the event waits for the resume
-                    events = self.feed.events(self.seq)
+                    events = self.feed.events(self.next_seq)
                     continue
                 fills = self.n_fills
                 self._process(event)
@@ -233,10 +242,10 @@ class PaperWorker:
             raise
         self._last_snapshot = -math.inf  # the last state always gets its snapshot
         self._commit()
-        self.writer.set_status(final, audit={"events": self.seq, "fills": self.n_fills})
+        self.writer.set_status(final, audit={"events": self.next_seq, "fills": self.n_fills})
         self.status = final
         self._log(
-            f"session {self.name!r} {final} after {self.seq + 1} events, {self.n_fills} fills"
+            f"session {self.name!r} {final} after {self.next_seq} events, {self.n_fills} fills"
         )
         return self.summary()
 
@@ -297,7 +306,7 @@ class PaperWorker:
 
     # -- one event -------------------------------------------------------------------------
     def _process(self, event: Event) -> None:
-        self.seq, self.ts = event.seq, event.ts
+        self.seq, self.ts, self.next_seq = event.seq, event.ts, event.seq + 1
         day = event.ts.date()
         if day != self.day:
             self.day, self.day_start_equity, self.day_turnover = day, self.equity, 0.0
@@ -436,6 +445,15 @@ class PaperWorker:
             state = (o.status, o.filled, o.quantity, o.limit_price, o.stop_price)
             if state == sleeve.tracked[oid]:
                 continue
+            if (
+                not sleeve.tracked[oid]
+                and o.target is not None
+                and o.status.value in TERMINAL
+                and not o.filled
+                and o.status is not OrderStatus.REJECTED
+            ):
+                del sleeve.tracked[oid]  # "go flat" when already flat: nothing to record
+                continue
             quantity = o.quantity if o.quantity is not None else o.filled
             self.pending.orders[self._order_key(sleeve, oid)] = OrderState(
                 self._order_key(sleeve, oid),
@@ -534,7 +552,7 @@ class PaperWorker:
     def _commands(self) -> None:
         for command_id, kind, payload in self.writer.pending_commands():
             status, message = self._apply(command_id, kind, payload)
-            self.pending.commands.append((command_id, status, message, self.seq))
+            self.pending.commands.append((command_id, status, message, self.next_seq))
             self._log(f"command {kind} {payload}: {status} {message}")
         if self.pending.commands:
             self._commit()
@@ -544,7 +562,7 @@ class PaperWorker:
             self._alert("info", "trading_state", f"trading state {state}; limits reloaded")
 
     def _apply(self, command_id: int, kind: str, payload: dict) -> tuple[str, str]:
-        """Apply one command before event ``self.seq`` (also when re-running after a crash)."""
+        """Apply one command before event ``self.next_seq`` (also when re-running after a crash)."""
         try:
             if kind == "pause":
                 self.paused = True
@@ -601,11 +619,11 @@ class PaperWorker:
             limit_price=_opt_float(payload.get("limit_price")),
             stop_price=_opt_float(payload.get("stop_price")),
             tif=TimeInForce(payload.get("tif", "gtc")),
-            created_at=self.seq - 1,  # placed before this event: fills from its open
+            created_at=self.next_seq - 1,  # placed before the next event: fills at its open
             tag="manual",
         )
         engine = sleeve.engine
-        engine._known = max(self.seq - 1, 0)
+        engine._known = max(self.next_seq - 1, 0)
         engine.broker.submit(order)
         if self.live:
             self._track_orders(sleeve)
@@ -667,7 +685,7 @@ class PaperWorker:
         self.writer.commit(
             self.pending,
             self.ledger,
-            events=self.seq + 1 if self.ts is not None else 0,
+            events=self.next_seq,
             last_ts=self.ts,
             state=self.state(),
             snapshot=snapshot,
@@ -738,7 +756,7 @@ class PaperWorker:
         return {
             "session": self.name,
             "status": self.status,
-            "events": self.seq + 1 if self.ts is not None else self.committed,
+            "events": self.next_seq,
             "equity": self.equity,
             "cash": self.cash,
             "n_fills": self.n_fills,

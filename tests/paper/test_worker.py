@@ -1,0 +1,344 @@
+"""The paper worker against independent references: the backtester on the same bars, an
+uninterrupted run for crash-and-resume, the ledger's own arithmetic for the sleeves."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+from sqlalchemy import func, select
+
+from core.backtest import BacktestConfig, BacktestEngine, build_strategy
+from core.db import (
+    AuditEventRow,
+    FillRow,
+    InstrumentRow,
+    OrderRow,
+    PaperAlertRow,
+    PaperBarRow,
+    PaperCommandRow,
+    PaperEquityRow,
+    PaperSessionRow,
+    PortfolioRow,
+    PositionRow,
+)
+from core.execution import CommissionModel, ExecutionConfig, Sizing
+from core.marketdata import MarketDataError
+from core.paper import FeedConfig, PaperWorker, SessionConfig, SleeveConfig
+from core.paper._store import Pending
+
+
+def replay_config(strategy="sma_crossover", params=None, symbols=("SPX",), **extra):
+    return SessionConfig(
+        sleeves=(SleeveConfig(key=strategy, strategy=strategy, params=params or {}),),
+        feed=FeedConfig(kind="replay", symbols=symbols, start="2004-01-01", end="2009-12-31"),
+        cash=100_000,
+        execution=ExecutionConfig(commission=CommissionModel(rate=0.001)),
+        critical_scale=1.0,
+        **extra,
+    )
+
+
+def synthetic_config(events=4000, **extra):
+    return SessionConfig(
+        sleeves=(
+            SleeveConfig(
+                key="fast", strategy="sma_crossover", params={"fast": 5, "slow": 20}, allocation=0.6
+            ),
+            SleeveConfig(
+                key="slow",
+                strategy="sma_crossover",
+                params={"fast": 20, "slow": 60},
+                allocation=0.3,
+            ),
+        ),
+        feed=FeedConfig(kind="synthetic", preset="equity", seed=11, events=events),
+        cash=50_000,
+        execution=ExecutionConfig(commission=CommissionModel(rate=0.0005)),
+        critical_scale=1.0,
+        **extra,
+    )
+
+
+def fills(ws, session: str) -> pd.DataFrame:
+    with ws.sessions() as s:
+        sid, pid = s.execute(
+            select(PaperSessionRow.id, PaperSessionRow.portfolio_id).where(
+                PaperSessionRow.name == session
+            )
+        ).one()
+        rows = s.execute(
+            select(
+                FillRow.fill_id,
+                FillRow.ts,
+                FillRow.strategy,
+                InstrumentRow.symbol,
+                FillRow.side,
+                FillRow.quantity,
+                FillRow.price,
+                FillRow.commission,
+            )
+            .join(InstrumentRow, InstrumentRow.id == FillRow.instrument_id)
+            .where(FillRow.portfolio_id == pid)
+            .order_by(FillRow.id)
+        ).all()
+    return pd.DataFrame(
+        rows,
+        columns=["fill_id", "ts", "strategy", "symbol", "side", "quantity", "price", "commission"],
+    )
+
+
+@pytest.mark.parametrize(
+    ("strategy", "params", "symbols"),
+    [
+        ("sma_crossover", {"fast": 10, "slow": 40}, ("SPX",)),
+        ("donchian", {}, ("IXIC",)),
+        ("rebalancer", {}, ("AAPL", "MSFT", "JPM")),
+    ],
+)
+def test_replay_matches_the_backtest_fill_for_fill(ws, strategy, params, symbols):
+    config = replay_config(strategy, params, symbols)
+    ws.paper.create("replay", config)
+    summary = PaperWorker(ws, "replay").run()
+    assert summary["status"] == "finished"
+    spec = BacktestConfig(
+        strategy=strategy,
+        params=params,
+        symbols=symbols,
+        start="2004-01-01",
+        end="2009-12-31",
+        cash=100_000,
+        execution=config.execution,
+    )
+    backtest = ws.backtests.run(spec, save=False)
+    market, instruments = ws.backtests.load(spec)
+    engine = BacktestEngine(
+        build_strategy(spec), market, instruments, cash=100_000, execution=config.execution
+    )
+    executions = engine.run().broker.executions
+    paper = fills(ws, "replay")
+    assert len(paper) > 4
+    # every backtest execution, in order, equals the paper fill with the same number
+    assert [
+        (market.index[x.bar].to_pydatetime(), x.symbol, x.side.value, x.quantity, x.price)
+        for x in executions
+    ] == list(
+        zip(
+            paper["ts"],
+            paper["symbol"],
+            paper["side"],
+            paper["quantity"],
+            paper["price"],
+            strict=True,
+        )
+    )
+    assert summary["equity"] == pytest.approx(backtest.final_equity, rel=1e-12)
+    status = ws.paper.status("replay")
+    assert status["n_fills"] == len(paper)
+    assert status["equity"] == pytest.approx(backtest.final_equity, rel=1e-12)
+    report = ws.paper.reconcile("replay")
+    assert report["match"] is True
+    assert report["strategies"][strategy]["matched"] == len(paper)
+
+
+def test_synthetic_sleeves_add_up_and_each_equals_its_own_backtest(ws):
+    config = synthetic_config()
+    ws.paper.create("two", config)
+    worker = PaperWorker(ws, "two")
+    worker.run()
+    state = ws.paper.snapshot_state("two")
+    sleeves = state["strategies"]
+    idle = 50_000 * (1 - 0.6 - 0.3)
+    assert state["equity"] == pytest.approx(
+        idle + sleeves["fast"]["equity"] + sleeves["slow"]["equity"], rel=1e-12
+    )
+    # the shared portfolio's stored cash + positions at the last marks = that equity
+    with ws.sessions() as s:
+        row = s.scalar(select(PortfolioRow).where(PortfolioRow.name == "Paper · two"))
+        positions = (
+            s.execute(select(PositionRow.quantity).where(PositionRow.portfolio_id == row.id))
+            .scalars()
+            .all()
+        )
+        cash = row.cash
+    mark = next(iter(state["marks"].values()))
+    assert cash + sum(positions) * mark == pytest.approx(state["equity"], rel=1e-9)
+    # reconciliation backtests each sleeve on its cash share: every fill matches
+    report = ws.paper.reconcile("two")
+    assert report["match"]
+    assert report["strategies"]["fast"]["paper_fills"] == sleeves["fast"]["n_fills"] > 10
+    assert report["strategies"]["slow"]["backtest_equity"] == pytest.approx(
+        sleeves["slow"]["equity"], rel=1e-12
+    )
+
+
+def test_resume_after_stopping_mid_run_equals_an_uninterrupted_run(ws, tmp_path):
+    config = synthetic_config(events=3000)
+    ws.paper.create("whole", config)
+    PaperWorker(ws, "whole").run()
+    ws.paper.create("parts", config, portfolio="parts")
+    for chunk in (700, 1, 900):
+        PaperWorker(ws, "parts").run(max_events=chunk)
+    PaperWorker(ws, "parts").run()
+    a, b = fills(ws, "whole"), fills(ws, "parts")
+    pd.testing.assert_frame_equal(
+        a.drop(columns="fill_id"), b.drop(columns="fill_id"), check_exact=True
+    )
+    assert ws.paper.status("parts")["equity"] == ws.paper.status("whole")["equity"]
+    with ws.sessions() as s:
+        bars = s.scalar(
+            select(func.count())
+            .select_from(PaperBarRow)
+            .join(PaperSessionRow, PaperSessionRow.id == PaperBarRow.session_id)
+            .where(PaperSessionRow.name == "parts")
+        )
+        equity = s.scalar(select(func.count()).select_from(PaperEquityRow))
+    assert bars == 3000
+    assert equity == 6000  # one row per event per session, no gaps, no duplicates
+
+
+def test_a_retried_commit_writes_no_duplicate_fill(ws):
+    ws.paper.create("retry", synthetic_config(events=400))
+    worker = PaperWorker(ws, "retry")
+    worker.live = True
+    events = worker.feed.events(0)
+    while worker.n_fills == 0:
+        worker._process(next(events))
+    pending = worker.pending
+    copy = Pending(
+        bars=list(pending.bars),
+        equity=list(pending.equity),
+        alerts=list(pending.alerts),
+        orders=dict(pending.orders),
+        fills=list(pending.fills),
+        audit=list(pending.audit),
+    )
+    kwargs = dict(events=worker.seq + 1, last_ts=worker.ts, state=worker.state(), snapshot=None)
+    worker.writer.commit(pending, worker.ledger, **kwargs)
+    # the first attempt committed but its caller never heard back: the same write again
+    worker.writer.commit(copy, worker.ledger, **kwargs)
+    assert worker.writer.retries == 1
+    with ws.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(FillRow)) == worker.n_fills
+        assert s.scalar(select(func.count()).select_from(PaperBarRow)) == worker.seq + 1
+        assert (
+            s.scalar(
+                select(func.count()).select_from(AuditEventRow).where(AuditEventRow.kind == "fill")
+            )
+            == worker.n_fills
+        )
+
+
+def test_commands_reach_the_worker_and_are_replayed_on_resume(ws):
+    config = synthetic_config(events=1500)
+    ws.paper.create("cmd", config)
+    PaperWorker(ws, "cmd").run(max_events=200)
+    held = ws.paper.status("cmd")["positions"].get("SYN-EQ", 0.0)
+    order_id = ws.paper.send("cmd", "order", {"side": "sell", "quantity": 7, "strategy": "slow"})
+    params_id = ws.paper.send("cmd", "params", {"strategy": "fast", "params": {"slow": 30}})
+    PaperWorker(ws, "cmd").run(max_events=50)
+    assert ws.paper.command(order_id)["status"] == "applied"
+    assert ws.paper.command(params_id)["status"] == "applied"
+    assert ws.paper.command(order_id)["applied_seq"] == 200
+    state = ws.paper.snapshot_state("cmd")
+    assert state["strategies"]["fast"]["params"]["slow"] == 30
+    manual = fills(ws, "cmd")
+    manual = manual[(manual["strategy"] == "slow") & (manual["quantity"] == 7)]
+    assert len(manual) == 1  # filled at the next event's open
+    del held
+    with ws.sessions() as s:
+        assert (
+            s.scalar(
+                select(func.count())
+                .select_from(AuditEventRow)
+                .where(AuditEventRow.kind == "params_changed")
+            )
+            == 1
+        )
+    # a resume re-applies both commands before event 200 and ends where a run without
+    # interruption after them would
+    PaperWorker(ws, "cmd").run()
+    report = ws.paper.reconcile("cmd")
+    assert not report["match"]
+    reasons = {r["reason"] for r in report["fills"] if not r["match"]}
+    assert any("order command" in r or "params command" in r for r in reasons)
+
+
+def test_pre_trade_checks_block_orders_and_raise_alerts(ws):
+    ws.portfolios.create("tight", 100_000)
+    with ws.sessions.begin() as s:
+        row = s.scalar(select(PortfolioRow).where(PortfolioRow.name == "tight"))
+        row.meta = {"risk_limits": {"max_position_weight": 0.5}}
+    config = replay_config("sma_crossover", {"fast": 10, "slow": 40}, risk_checks=True)
+    ws.paper.create("risky", config, portfolio="tight")
+    PaperWorker(ws, "risky").run()
+    assert len(fills(ws, "risky")) == 0  # all-in is ~100 % of equity: every entry blocked
+    with ws.sessions() as s:
+        alerts = s.execute(select(PaperAlertRow.level, PaperAlertRow.rule)).all()
+        orders = s.execute(select(OrderRow.status, OrderRow.filled_quantity)).all()
+    assert ("block", "max_position_weight") in alerts
+    assert {status for status, _ in orders} <= {"rejected", "filled"}
+    assert ("rejected", 0.0) in orders
+    assert all(filled == 0 for _, filled in orders)  # entries blocked, exits had nothing
+
+
+def test_drawdown_controller_scales_new_positions(ws):
+    config = replay_config("sma_crossover", {"fast": 5, "slow": 20}).model_copy(
+        update={"drawdown_warning": 0.01, "drawdown_critical": 0.02, "critical_scale": 0.5}
+    )
+    ws.paper.create("dd", config)
+    PaperWorker(ws, "dd").run()
+    report = ws.paper.reconcile("dd")
+    assert not report["match"]
+    first = next(r for r in report["fills"] if not r["match"])
+    assert "drawdown critical" in first["reason"]
+    paper_qty = float(first["paper"].split()[1])
+    backtest_qty = float(first["backtest"].split()[1])
+    assert paper_qty == math.floor(backtest_qty * 0.5) or paper_qty < backtest_qty
+
+
+def test_bad_requests_say_what_is_wrong_and_write_nothing(ws):
+    with pytest.raises(MarketDataError, match="unknown symbol .NOPE."):
+        ws.paper.create("x", replay_config(symbols=("NOPE",)))
+    with pytest.raises(ValueError, match="allocations add up"):
+        SessionConfig(
+            sleeves=(
+                SleeveConfig(key="a", strategy="momentum", allocation=0.7),
+                SleeveConfig(key="b", strategy="momentum", allocation=0.7),
+            ),
+            feed=FeedConfig(kind="synthetic"),
+        )
+    with pytest.raises(ValueError, match="fast"):
+        SleeveConfig(key="a", strategy="sma_crossover", params={"fast": 50, "slow": 20})
+    with pytest.raises(ValueError, match="session name"):
+        ws.paper.create("bad/name", replay_config())
+    with ws.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(PaperSessionRow)) == 0
+        assert s.scalar(select(func.count()).select_from(PortfolioRow)) == 0
+    ws.paper.create("ok", replay_config())
+    with pytest.raises(ValueError, match="quantity"):
+        ws.paper.send("ok", "order", {"side": "buy", "quantity": -3})
+    with pytest.raises(ValueError, match="limit_price"):
+        ws.paper.send("ok", "order", {"side": "buy", "quantity": 3, "type": "limit"})
+    with pytest.raises(ValueError, match="fast"):
+        ws.paper.send("ok", "params", {"params": {"fast": 80}})
+    with pytest.raises(ValueError, match="already exists"):
+        ws.paper.create("ok", replay_config())
+    with ws.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(PaperCommandRow)) == 0
+
+
+def test_selling_what_the_sleeve_does_not_hold_is_rejected(ws):
+    config = replay_config().model_copy(
+        update={"execution": ExecutionConfig(allow_short=False, sizing=Sizing())}
+    )
+    ws.paper.create("short", config)
+    PaperWorker(ws, "short").run(max_events=1)
+    command = ws.paper.send("short", "order", {"side": "sell", "quantity": 5})
+    PaperWorker(ws, "short").run(max_events=3)
+    assert ws.paper.command(command)["status"] == "applied"  # accepted, then refused at fill
+    with ws.sessions() as s:
+        statuses = s.execute(select(OrderRow.status)).scalars().all()
+    assert "rejected" in statuses
+    assert not (fills(ws, "short")["side"] == "sell").any()
