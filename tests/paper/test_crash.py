@@ -73,7 +73,7 @@ def test_sigkill_at_random_points_then_resume_equals_an_uninterrupted_run(ws, db
     status = ws.paper.status("crash")
     assert status["status"] == "interrupted"  # the last worker died without a word
     resumed = subprocess.run(
-        command + ["--json"], cwd=ROOT, capture_output=True, text=True, timeout=240
+        [*command, "--json"], cwd=ROOT, capture_output=True, text=True, timeout=240
     )
     assert resumed.returncode == 0, resumed.stderr
     assert committed(ws, "crash") == (EVENTS, "finished")

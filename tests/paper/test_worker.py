@@ -63,7 +63,7 @@ def synthetic_config(events=4000, **extra):
 
 def fills(ws, session: str) -> pd.DataFrame:
     with ws.sessions() as s:
-        sid, pid = s.execute(
+        _sid, pid = s.execute(
             select(PaperSessionRow.id, PaperSessionRow.portfolio_id).where(
                 PaperSessionRow.name == session
             )
@@ -299,7 +299,7 @@ def test_drawdown_controller_scales_new_positions(ws):
 
 
 def test_bad_requests_say_what_is_wrong_and_write_nothing(ws):
-    with pytest.raises(MarketDataError, match="unknown symbol .NOPE."):
+    with pytest.raises(MarketDataError, match=r"unknown symbol .NOPE."):
         ws.paper.create("x", replay_config(symbols=("NOPE",)))
     with pytest.raises(ValueError, match="allocations add up"):
         SessionConfig(
