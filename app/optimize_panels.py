@@ -5,7 +5,7 @@ jobs, read snapshots and write the cancel command."""
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import date, datetime
 from itertools import pairwise
 from typing import Any
 
@@ -16,7 +16,14 @@ import streamlit as st
 from app import charts
 from app.backtest_panels import METRIC_LABELS, _date_range, _execution_inputs, metrics_table
 from core.backtest import BacktestConfig
-from core.optimize import METHODS, JobStore, OptimizationJob, make_request, start_worker
+from core.optimize import (
+    METHODS,
+    JobStore,
+    OptimizationJob,
+    make_allocation_request,
+    make_request,
+    start_worker,
+)
 from core.optimize._jobs import ROOT
 from core.strategies import ParamSpec, get_strategy, param_space, registry, save_strategy_config
 from core.workstation import Workstation
@@ -127,6 +134,63 @@ def request_form(ws: Workstation) -> dict[str, Any] | None:
             walk_forward={"train": train, "test": test, "anchored": anchored} if wf else None,
         )
     except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        st.error(str(exc))
+        return None
+
+
+def allocation_form(ws: Workstation) -> dict[str, Any] | None:
+    """Strategies, assets and the allocation's risk settings; a job request when started."""
+    single = [n for n, cls in registry().items() if not cls.multi_asset]
+    symbols = list(ws.market.symbols()["symbol"])
+    with st.form("opt_alloc_form", border=False):
+        strategies = st.multiselect(
+            "Strategies",
+            single,
+            default=[n for n in ("sma_crossover", "donchian") if n in single],
+            key="opt_alloc_strategies",
+            format_func=lambda n: registry()[n].label or n,
+        )
+        chosen = st.multiselect(
+            "Assets",
+            symbols,
+            default=[s for s in ("SPX", "XOM") if s in symbols],
+            key="opt_alloc_symbols",
+        )
+        c1, c2 = st.columns(2)
+        start = c1.date_input("From", value=date(2010, 1, 4), key="opt_alloc_start")
+        end = c2.date_input("To", value=date(2018, 12, 31), key="opt_alloc_end")
+        c1, c2, c3 = st.columns(3)
+        trials = c1.number_input(
+            "Trials per pair", min_value=1, max_value=2000, value=30, key="opt_alloc_trials"
+        )
+        risk = c2.number_input(
+            "Risk aversion λ", min_value=0.0, value=1.0, step=0.5, key="opt_alloc_lambda"
+        )
+        diversity = c3.number_input(
+            "Diversification δ", min_value=0.0, value=0.1, step=0.05, key="opt_alloc_delta"
+        )
+        train = st.slider("Share of bars to tune on", 0.3, 0.9, 0.7, 0.05, key="opt_alloc_train")
+        submitted = st.form_submit_button("Optimise allocation", key="opt_alloc_submit")
+    if not submitted:
+        return None
+    try:
+        base = BacktestConfig(
+            strategy=strategies[0] if strategies else "sma_crossover",
+            symbols=tuple(chosen[:1]) or ("SPX",),
+            start=start,
+            end=end,
+        )
+        return make_allocation_request(
+            base,
+            strategies,
+            chosen,
+            trials=int(trials),
+            train_fraction=float(train),
+            risk_aversion=float(risk),
+            diversification=float(diversity),
+            scheduler=st.session_state.get("opt_scheduler"),
+        )
+    except ValueError as exc:
         st.error(str(exc))
         return None
 
@@ -363,6 +427,9 @@ def surface_figure(surface: dict[str, Any], metric: str) -> go.Figure:
 def result_panel(ws: Workstation, job: OptimizationJob) -> None:
     """Best parameters, metrics, the overfitting guard and the top trials of a finished job."""
     result = job.result or {}
+    if result.get("allocation") and job.status != "failed":
+        allocation_view(result)
+        return
     if result.get("walk_forward") and job.status != "failed":
         walk_forward_view(result)
         return
@@ -487,6 +554,45 @@ def posterior_figure(
         barmode="stack", title=f"Posterior: {name}", xaxis_title=name, yaxis_title="draws"
     )
     return charts._layout(fig, 260)
+
+
+# -- allocation --------------------------------------------------------------------------------
+def weights_matrix(result: dict[str, Any]) -> pd.DataFrame:
+    """Weights as a strategies × assets table."""
+    return pd.DataFrame(result.get("weights") or {}).T.fillna(0.0)
+
+
+def allocation_view(result: dict[str, Any]) -> None:
+    """The strategies × assets weights, the portfolio's figures and each stream."""
+    if result.get("stopped"):
+        st.warning("Cancelled: the allocation covers the pairs tuned before the stop.")
+    if not result.get("weights"):
+        st.info("No pair was tuned.")
+        return
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Expected return (annual)", f"{result['expected_return']:.2%}")
+    c2.metric("Volatility (annual)", f"{result['volatility']:.2%}")
+    c3.metric("Sharpe", _num(result.get("sharpe")))
+    matrix = weights_matrix(result)
+    st.plotly_chart(
+        charts.heatmap_figure(matrix, "Weights: strategies × assets", fmt=".1%"),
+        key="opt_alloc_weights",
+    )
+    streams = pd.DataFrame(
+        [
+            {
+                "strategy": r["strategy"],
+                "asset": r["symbol"],
+                "weight": result["weights"][r["strategy"]][r["symbol"]],
+                "params": params_text(r.get("params") or {}),
+                "in-sample score": r.get("score"),
+                "out-of-sample return": r.get("mean"),
+                "out-of-sample volatility": r.get("volatility"),
+            }
+            for r in result.get("streams", [])
+        ]
+    )
+    st.dataframe(streams, hide_index=True, key="opt_alloc_streams")
 
 
 # -- walk-forward ------------------------------------------------------------------------------

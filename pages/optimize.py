@@ -13,6 +13,10 @@ with form:
     request = panels.request_form(ws)
     if request is not None:
         panels.submit(ws, request)
+    with st.expander("Strategies × assets allocation"):
+        allocation = panels.allocation_form(ws)
+        if allocation is not None:
+            panels.submit(ws, allocation)
 with results:
     job_id = panels.job_picker(ws)
     if job_id is not None:

@@ -22,6 +22,7 @@ from core.optimize._job import METHODS, parse_range, run_optimization, run_walk_
 from core.optimize._jobs import (
     JobStore,
     OptimizationJob,
+    make_allocation_request,
     make_request,
     run_job,
     start_worker,
@@ -77,6 +78,7 @@ __all__ = [
     "expected_max_sharpe",
     "forward_returns",
     "grid_search",
+    "make_allocation_request",
     "make_executor",
     "make_request",
     "metropolis_hastings",

@@ -22,6 +22,7 @@ Worked case: two uncorrelated streams with equal means give ``w₁/w₂ = (λσ�
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +38,7 @@ from core.optimize._executor import Executor, make_executor
 from core.optimize._job import _base_signals, _search
 from core.optimize._objective import Objective
 from core.optimize._space import SearchSpace
+from core.optimize._trials import SearchProgress
 from core.strategies import get_strategy
 
 
@@ -141,11 +143,15 @@ def optimize_allocation(
     workers: int | None = None,
     scheduler: str | None = None,
     executor: Executor | None = None,
+    progress=None,
+    should_stop=None,
 ) -> dict[str, Any]:
     """Tune every strategy on every symbol in sample, then allocate over their
     out-of-sample return streams (see the module docstring).
 
     ``base`` gives the dates, cash and execution; its strategy and symbols are replaced.
+    ``progress(SearchProgress)`` follows the pairs tuned; ``should_stop()`` is checked
+    before each pair (a stopped run allocates over the pairs done, ``stopped`` is True).
 
     Returns
     -------
@@ -162,26 +168,34 @@ def optimize_allocation(
     objective = objective or Objective(metric="sharpe")
     pool = executor or make_executor(workers, scheduler)
     streams, rows = {}, {}
+    pairs = [(strategy, symbol) for strategy in strategies for symbol in symbols]
+    stopped = False
     try:
-        for strategy in strategies:
-            for symbol in symbols:
-                config = base.model_copy(
-                    update={"strategy": strategy, "symbols": (symbol,), "params": {}}
-                )
-                found, equity = _tune(
-                    service, config, method, objective, trials, seed, train_fraction, pool
-                )
-                streams[(strategy, symbol)] = equity
-                rows[(strategy, symbol)] = found
+        for strategy, symbol in pairs:
+            if should_stop is not None and should_stop():
+                stopped = True
+                break
+            config = base.model_copy(
+                update={"strategy": strategy, "symbols": (symbol,), "params": {}}
+            )
+            found, equity = _tune(
+                service, config, method, objective, trials, seed, train_fraction, pool
+            )
+            streams[(strategy, symbol)] = equity
+            rows[(strategy, symbol)] = found
+            if progress is not None:
+                progress(SearchProgress(len(streams), len(pairs), math.nan, None))
     finally:
         if executor is None:
             pool.close()
+    if not streams:
+        return {"weights": {}, "stopped": True, "streams": []}
     returns = _aligned_returns(streams)
     allocation = allocation_weights(
         returns, risk_aversion=risk_aversion, diversification=diversification
     )
     ppy = _periods(returns.index)
-    weights: dict[str, dict[str, float]] = {s: {} for s in strategies}
+    weights: dict[str, dict[str, float]] = {s: {} for s, _ in streams}
     for (strategy, symbol), w in allocation.weights.items():
         weights[strategy][symbol] = float(w)
         rows[(strategy, symbol)].update(
@@ -199,6 +213,7 @@ def optimize_allocation(
         "risk_aversion": risk_aversion,
         "diversification": diversification,
         "train_fraction": train_fraction,
+        "stopped": stopped,
         "streams": [{"strategy": s, "symbol": a, **row} for (s, a), row in rows.items()],
         "correlation": correlation.round(6).to_dict(),
         "start": returns.index[0].isoformat() if len(returns) else None,

@@ -26,6 +26,7 @@ from sqlalchemy.orm import sessionmaker
 
 from core.backtest import BacktestConfig
 from core.db import OptimizationJobRow
+from core.optimize._allocation import optimize_allocation
 from core.optimize._bayes import optuna_storage
 from core.optimize._job import METHODS, run_optimization, run_walk_forward
 from core.optimize._objective import Objective
@@ -87,6 +88,10 @@ class OptimizationJob:
 
     @property
     def method(self) -> str:
+        if self.request.get("allocation"):
+            return "allocation"
+        if self.request.get("walk_forward"):
+            return f"walk-forward {self.request.get('method', '')}"
         return self.request.get("method", "")
 
 
@@ -136,6 +141,40 @@ def make_request(
         "scheduler": (scheduler or "").strip() or None,
         "walk_forward": walk_forward,
     }
+
+
+def make_allocation_request(
+    base: BacktestConfig,
+    strategies: list[str],
+    symbols: list[str],
+    *,
+    method: str = "random",
+    metric: str = "sharpe",
+    trials: int = 50,
+    seed: int = 0,
+    train_fraction: float = 0.7,
+    risk_aversion: float = 1.0,
+    diversification: float = 0.1,
+    scheduler: str | None = None,
+) -> dict[str, Any]:
+    """A job request for :func:`~core.optimize.optimize_allocation` (plain JSON), checked."""
+    if not strategies or not symbols:
+        raise ValueError("pick at least one strategy and one asset")
+    for name in strategies:
+        if get_strategy(name).multi_asset:
+            raise ValueError(f"{name} trades several assets at once; pick one-asset strategies")
+    if not 0 < train_fraction < 1 or risk_aversion < 0 or diversification < 0:
+        raise ValueError("need 0 < train fraction < 1, risk aversion ≥ 0, diversification ≥ 0")
+    request = make_request(base, method=method, metric=metric, trials=trials, seed=seed)
+    request["scheduler"] = (scheduler or "").strip() or None
+    request["allocation"] = {
+        "strategies": list(strategies),
+        "symbols": list(symbols),
+        "train_fraction": float(train_fraction),
+        "risk_aversion": float(risk_aversion),
+        "diversification": float(diversification),
+    }
+    return request
 
 
 def _now() -> datetime:
@@ -332,8 +371,22 @@ def run_job(workstation: Workstation, job_id: str, *, write_every: float = WRITE
             "should_stop": reporter.should_stop,
             "scheduler": request.get("scheduler"),
         }
-        windows = request.get("walk_forward")
-        if windows:
+        windows, allocation = request.get("walk_forward"), request.get("allocation")
+        if allocation:
+            options.pop("ranges")
+            report = optimize_allocation(
+                workstation.backtests,
+                config,
+                allocation["strategies"],
+                allocation["symbols"],
+                train_fraction=allocation["train_fraction"],
+                risk_aversion=allocation["risk_aversion"],
+                diversification=allocation["diversification"],
+                progress=reporter.progress,
+                **options,
+            )
+            report["allocation"] = True
+        elif windows:
             report = run_walk_forward(
                 workstation.backtests,
                 config,

@@ -247,3 +247,29 @@ def test_posterior_and_trace_figures():
     fig = panels.trace_figure(trace, "fast", burn_in=2)
     assert len(fig.data) == 2 and list(fig.data[1].y) == [7, 7, 6]
     assert fig.layout.shapes[0].x1 == 2
+
+
+def test_an_allocation_job_shows_the_strategies_by_assets_weights(app, in_process):
+    at = app("optimize")
+    assert at.multiselect(key="opt_alloc_strategies").value == ["sma_crossover", "donchian"]
+    at.multiselect(key="opt_alloc_symbols").set_value(["SPX", "XOM"])
+    at.number_input(key="opt_alloc_trials").set_value(5)
+    at.date_input(key="opt_alloc_start").set_value(datetime(2012, 1, 3).date())
+    at.button(key="opt_alloc_submit").click().run()
+    assert not at.exception, at.exception
+    at.run()
+    assert not at.exception, at.exception
+
+    from app.services import workstation
+
+    job = panels.JobStore(workstation().sessions).get(in_process[-1])
+    assert job.status == "done" and job.method == "allocation"
+    result = job.result
+    assert "Weights: strategies × assets" in _titles(at)
+    streams = _frame(at, "out-of-sample volatility")
+    shown = {(r.strategy, r.asset): r.weight for r in streams.itertuples()}
+    stored = {(s, a): w for s, row in result["weights"].items() for a, w in row.items()}
+    assert shown == stored and len(shown) == 4
+    assert sum(shown.values()) == pytest.approx(1.0)
+    matrix = panels.weights_matrix(result)
+    assert matrix.shape == (2, 2) and matrix.loc["donchian", "XOM"] == stored[("donchian", "XOM")]
