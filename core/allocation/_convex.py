@@ -152,6 +152,10 @@ def _solve(P, q, A, b, n_equalities: int, method: str, bounds: Bounds) -> np.nda
     settings.verbose = False
     settings.tol_gap_abs = settings.tol_gap_rel = settings.tol_feas = _TOL
     settings.tol_ktratio = 1e-8
+    # faer's supernodal LDLᵀ handles the dense covariance block ~1.5x faster than QDLDL at
+    # 500 assets; one thread keeps timings steady on a shared machine.
+    settings.direct_solve_method = "faer"
+    settings.max_threads = 1
     cones = [clarabel.ZeroConeT(n_equalities), clarabel.NonnegativeConeT(A.shape[0] - n_equalities)]
     solution = clarabel.DefaultSolver(sp.triu(P, format="csc"), q, A, b, cones, settings).solve()
     status = str(solution.status)
