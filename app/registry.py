@@ -57,6 +57,14 @@ PAGES: tuple[PageSpec, ...] = (
         "Weights by eight methods under caps, efficient frontier, risk contributions, apply.",
     ),
     PageSpec(
+        "../pages/paper.py",
+        "Paper trading",
+        ":material/monitoring:",
+        "paper",
+        "Trading",
+        "Watch strategies trade a virtual portfolio on a live feed; orders, fills, P&L, risk.",
+    ),
+    PageSpec(
         "../pages/backtest.py",
         "Backtest",
         ":material/query_stats:",

@@ -65,6 +65,7 @@ class ConsoleSnapshot:
     alerts: pd.DataFrame
     commands: pd.DataFrame
     strategies: pd.DataFrame
+    markers: pd.DataFrame  # the chart symbol's latest fills, for trade markers
 
 
 class PaperService:
@@ -461,6 +462,18 @@ class PaperService:
                 ).all(),
                 columns=["seq", "ts", "close"],
             )
+            markers = pd.DataFrame(
+                s.execute(
+                    select(
+                        FillRow.ts, FillRow.side, FillRow.quantity, FillRow.price, FillRow.strategy
+                    )
+                    .join(InstrumentRow, InstrumentRow.id == FillRow.instrument_id)
+                    .where(FillRow.portfolio_id == row.portfolio_id, InstrumentRow.symbol == symbol)
+                    .order_by(FillRow.id.desc())
+                    .limit(300)
+                ).all(),
+                columns=["ts", "side", "quantity", "price", "strategy"],
+            )
             alerts = pd.DataFrame(
                 s.execute(
                     select(
@@ -563,6 +576,9 @@ class PaperService:
             "symbols": symbols,
             "error": row.error,
             "cash0": SessionConfig.model_validate(cfg).cash,
+            "warning": cfg.get("drawdown_warning", 0.10),
+            "critical": cfg.get("drawdown_critical", 0.20),
+            "sleeves": [s["key"] for s in cfg["sleeves"]],
             "heartbeat": row.heartbeat,
         }
         return ConsoleSnapshot(
@@ -576,6 +592,7 @@ class PaperService:
             alerts,
             commands,
             strategies,
+            markers,
         )
 
     # -- reconciliation --------------------------------------------------------------------

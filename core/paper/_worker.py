@@ -509,7 +509,7 @@ class PaperWorker:
             equity=self.equity,
             cash=self.cash,
             positions={s: p.quantity for s, p in self.ledger.positions.items() if p.quantity},
-            prices={**engine.marks()},
+            prices=self._marks(),
             multipliers=self.multipliers,
             peak_equity=self.dd_status.peak,
             day_start_equity=self.day_start_equity,
@@ -519,15 +519,37 @@ class PaperWorker:
             trading_state=self.trading_state,
         )
         report = check_order(intent, state, self.limits or RiskLimits())
+        if self.live:  # every check is logged; the compliance report counts the breaches
+            self.pending.audit.append(
+                ("pretrade_check", {"strategy": sleeve.key, **report.to_dict()})
+            )
         for result in report.results:
             if result.outcome in ("warn", "block"):
-                self._alert(result.outcome, result.rule, f"{sleeve.key} {symbol}: {result.message}")
+                self._alert(
+                    result.outcome,
+                    result.rule,
+                    f"{sleeve.key} {symbol}: {result.message}",
+                    audit=False,
+                )
         if report.blocked:
             reasons = "; ".join(r.message for r in report.results if r.outcome == "block")
             return f"blocked by pre-trade checks: {reasons}"
         return ""
 
-    def _alert(self, level: str, rule: str, message: str) -> None:
+    def _marks(self) -> dict[str, float]:
+        """The last known close of every instrument (held ones may have no bar now)."""
+        closes = self.sleeves[0].engine._C
+        marks = {}
+        for j, symbol in enumerate(self.symbols):
+            column = closes[j]
+            k = len(column) - 1
+            while k >= 0 and column[k] != column[k]:
+                k -= 1
+            if k >= 0:
+                marks[symbol] = column[k]
+        return marks
+
+    def _alert(self, level: str, rule: str, message: str, audit: bool = True) -> None:
         if not self.live:
             return
         self.pending.alerts.append(
@@ -540,7 +562,7 @@ class PaperWorker:
                 "message": message,
             }
         )
-        if level in ("warn", "block", "critical"):
+        if audit and level in ("warn", "block", "critical"):
             self.pending.audit.append(
                 (
                     "limit_breach",

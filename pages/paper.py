@@ -1,0 +1,30 @@
+"""Paper trading console: sessions, a live panel, manual orders and parameter changes.
+
+Trading happens in each session's worker process; this page reads what it commits and
+sends it commands.
+"""
+
+import streamlit as st
+
+from app import paper_panels as panels
+from app.services import workstation
+from app.widgets import flash
+
+ws = workstation()
+st.title("Paper trading")
+flash()
+
+name = panels.session_picker(ws)
+if name:
+    panels.controls(ws, name)
+    panels.live_panel(ws, name)
+    ticket, params, export = st.tabs(["Order ticket", "Parameters", "Export & reconcile"])
+    with ticket:
+        panels.order_ticket(ws, name)
+    with params:
+        panels.params_editor(ws, name)
+    with export:
+        panels.export_and_reconcile(ws, name)
+
+with st.expander("New session", expanded=name is None):
+    panels.new_session_form(ws)

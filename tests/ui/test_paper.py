@@ -1,0 +1,131 @@
+"""The paper-trading console: it shows what the worker committed and sends commands.
+
+``run_every`` never fires in AppTest: the live fragment is driven by explicit reruns
+while the worker is advanced in-process between them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.widgets import money
+from core.db import PaperCommandRow
+from core.execution import CommissionModel, ExecutionConfig
+from core.paper import FeedConfig, PaperWorker, SessionConfig, SleeveConfig
+
+
+def _ws():
+    from app.services import workstation
+
+    return workstation()
+
+
+def _config(events=3000):
+    return SessionConfig(
+        sleeves=(
+            SleeveConfig(
+                key="fast", strategy="sma_crossover", params={"fast": 5, "slow": 20}, allocation=0.5
+            ),
+            SleeveConfig(key="trend", strategy="momentum", allocation=0.5),
+        ),
+        feed=FeedConfig(kind="synthetic", preset="equity", seed=5, events=events),
+        cash=40_000,
+        execution=ExecutionConfig(commission=CommissionModel(rate=0.0005)),
+    )
+
+
+def _metrics(at):
+    return {m.label: m for m in at.metric}
+
+
+def _tab(at, label):
+    return next(t for t in at.tabs if t.label == label)
+
+
+def test_empty_console_offers_to_create_a_session(app):
+    at = app("paper")
+    assert any("No paper sessions yet" in i.value for i in at.info)
+    at.text_input(key="paper_name").set_value("ui session")
+    at.checkbox(key="paper_start_now").uncheck()
+    at.radio(key="paper_feed").set_value("Synthetic market")
+    at.button[-1].click()  # the form's submit button
+    at.run()
+    assert not at.exception, at.exception
+    ws = _ws()
+    assert ws.paper.names() == ["ui session"]
+    status = ws.paper.status("ui session")
+    assert status["status"] == "created" and status["n_fills"] == 0
+    assert at.selectbox(key="paper_pick").value == "ui session"
+
+
+def test_live_panel_shows_the_workers_state_and_refreshes(app):
+    ws = _ws()
+    ws.paper.create("live", _config())
+    PaperWorker(ws, "live").run(max_events=1200)
+    at = app("paper")
+    status = ws.paper.status("live")
+    metrics = _metrics(at)
+    assert metrics["Equity"].value == money(status["equity"])
+    assert metrics["Events"].value == "1,200"
+    fills = _tab(at, "Positions & orders").dataframe
+    recent = fills[-1].value
+    assert len(recent) == min(status["n_fills"], 50) > 0
+    strategies = _tab(at, "Strategies").dataframe[0].value
+    assert set(strategies["strategy"]) == {"fast", "trend"}
+    state = ws.paper.snapshot_state("live")
+    assert (
+        strategies.set_index("strategy").loc["fast", "fills"]
+        == (state["strategies"]["fast"]["n_fills"])
+    )
+    assert len(at.get("plotly_chart")) == 2  # price with fills, equity with bands
+    # the worker trades on; the next refresh shows the new state
+    PaperWorker(ws, "live").run(max_events=800)
+    at.run()
+    assert _metrics(at)["Events"].value == "2,000"
+    assert _metrics(at)["Equity"].value == money(ws.paper.status("live")["equity"])
+
+
+def test_order_ticket_and_params_reach_the_worker(app):
+    ws = _ws()
+    ws.paper.create("cmds", _config())
+    PaperWorker(ws, "cmds").run(max_events=300)
+    at = app("paper")
+    at.selectbox(key="ticket_sleeve").set_value("trend")
+    at.radio(key="ticket_side").set_value("sell")
+    at.number_input(key="ticket_qty").set_value(3)
+    next(b for b in at.button if b.label == "Send order").click()
+    at.run()
+    assert not at.exception, at.exception
+    at.number_input(key="live_fast_slow").set_value(30)
+    next(b for b in at.button if b.label == "Apply parameters").click()
+    at.run()
+    assert not at.exception, at.exception
+    with ws.sessions() as s:
+        commands = s.execute(
+            select(PaperCommandRow.kind, PaperCommandRow.payload, PaperCommandRow.status)
+        ).all()
+    assert [(k, st) for k, _, st in commands] == [("order", "pending"), ("params", "pending")]
+    assert commands[1][1] == {"strategy": "fast", "params": {"slow": 30}}
+    assert commands[0][1]["quantity"] == 3 and commands[0][1]["strategy"] == "trend"
+    worker = PaperWorker(ws, "cmds")
+    worker.run(max_events=5)
+    with ws.sessions() as s:
+        statuses = s.execute(select(PaperCommandRow.status)).scalars().all()
+    assert statuses == ["applied", "applied"]
+    at.run()
+    assert ws.paper.snapshot_state("cmds")["strategies"]["fast"]["params"]["slow"] == 30
+    assert at.number_input(key="live_fast_slow").value == 30  # the form shows the live value
+    trend = _tab(at, "Strategies").dataframe[0].value.set_index("strategy").loc["trend"]
+    assert trend["fills"] >= 1
+
+
+def test_bad_ticket_is_refused_next_to_its_input(app):
+    ws = _ws()
+    ws.paper.create("bad", _config())
+    at = app("paper")
+    at.number_input(key="ticket_qty").set_value(0)
+    next(b for b in at.button if b.label == "Send order").click()
+    at.run()
+    assert any("quantity must be a positive number" in e.value for e in at.error)
+    with ws.sessions() as s:
+        assert s.scalars(select(PaperCommandRow)).all() == []
