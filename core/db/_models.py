@@ -129,6 +129,7 @@ class FillRow(Base):
     __tablename__ = "fills"
     __table_args__ = (
         Index("ix_fills_portfolio_ts", "portfolio_id", "ts"),
+        Index("ix_fills_portfolio_instrument", "portfolio_id", "instrument_id"),
         UniqueConstraint("portfolio_id", "fill_id"),
     )
 
@@ -273,6 +274,7 @@ class PaperBarRow(Base):
     """A bar a session processed, in order (``seq`` from 0): its recorded feed."""
 
     __tablename__ = "paper_bars"
+    __table_args__ = (Index("ix_paper_bars_symbol", "session_id", "symbol", "seq"),)
 
     session_id: Mapped[int] = mapped_column(
         ForeignKey("paper_sessions.id", ondelete="CASCADE"), primary_key=True

@@ -380,7 +380,7 @@ class PaperService:
         }
 
     def snapshot(
-        self, name: str, *, symbol: str | None = None, points: int = 1500, n_fills: int = 50
+        self, name: str, *, symbol: str | None = None, points: int = 1000, n_fills: int = 50
     ) -> ConsoleSnapshot:
         """One console refresh: a few indexed queries, sampled curves."""
         row = self._row(name)
@@ -390,9 +390,10 @@ class PaperService:
         symbol = symbol or (symbols[0] if symbols else None)
         stride = max(1, row.events // points)
         recent = max(row.events - 200, 0)
-        with self._sessions() as s:
-            positions = pd.DataFrame(
-                s.execute(
+        with self.ws.engine.connect() as s:  # Core rows: no ORM overhead per refresh
+            positions = _frame(
+                s,
+                (
                     select(
                         InstrumentRow.symbol,
                         PositionRow.quantity,
@@ -402,11 +403,12 @@ class PaperService:
                     )
                     .join(InstrumentRow, InstrumentRow.id == PositionRow.instrument_id)
                     .where(PositionRow.portfolio_id == row.portfolio_id, PositionRow.quantity != 0)
-                ).all(),
+                ),
                 columns=["symbol", "quantity", "avg_cost", "realized_pnl", "multiplier"],
             )
-            fills = pd.DataFrame(
-                s.execute(
+            fills = _frame(
+                s,
+                (
                     select(
                         FillRow.fill_id,
                         FillRow.ts,
@@ -422,7 +424,7 @@ class PaperService:
                     .where(FillRow.portfolio_id == row.portfolio_id)
                     .order_by(FillRow.id.desc())
                     .limit(n_fills)
-                ).all(),
+                ),
                 columns=[
                     "fill_id",
                     "ts",
@@ -436,8 +438,9 @@ class PaperService:
                 ],
             )
             sampled = (PaperEquityRow.seq % stride == 0) | (PaperEquityRow.seq >= recent)
-            equity = pd.DataFrame(
-                s.execute(
+            equity = _frame(
+                s,
+                (
                     select(
                         PaperEquityRow.seq,
                         PaperEquityRow.ts,
@@ -448,22 +451,24 @@ class PaperService:
                     )
                     .where(PaperEquityRow.session_id == row.id, sampled)
                     .order_by(PaperEquityRow.seq)
-                ).all(),
+                ),
                 columns=["seq", "ts", "equity", "cash", "drawdown", "regime"],
             )
             bar_sample = (PaperBarRow.seq % stride == 0) | (PaperBarRow.seq >= recent)
-            prices = pd.DataFrame(
-                s.execute(
+            prices = _frame(
+                s,
+                (
                     select(PaperBarRow.seq, PaperBarRow.ts, PaperBarRow.close)
                     .where(
                         PaperBarRow.session_id == row.id, PaperBarRow.symbol == symbol, bar_sample
                     )
                     .order_by(PaperBarRow.seq)
-                ).all(),
+                ),
                 columns=["seq", "ts", "close"],
             )
-            markers = pd.DataFrame(
-                s.execute(
+            markers = _frame(
+                s,
+                (
                     select(
                         FillRow.ts, FillRow.side, FillRow.quantity, FillRow.price, FillRow.strategy
                     )
@@ -471,11 +476,12 @@ class PaperService:
                     .where(FillRow.portfolio_id == row.portfolio_id, InstrumentRow.symbol == symbol)
                     .order_by(FillRow.id.desc())
                     .limit(300)
-                ).all(),
+                ),
                 columns=["ts", "side", "quantity", "price", "strategy"],
             )
-            alerts = pd.DataFrame(
-                s.execute(
+            alerts = _frame(
+                s,
+                (
                     select(
                         PaperAlertRow.id,
                         PaperAlertRow.ts,
@@ -486,11 +492,12 @@ class PaperService:
                     .where(PaperAlertRow.session_id == row.id)
                     .order_by(PaperAlertRow.id.desc())
                     .limit(30)
-                ).all(),
+                ),
                 columns=["id", "ts", "level", "rule", "message"],
             )
-            commands = pd.DataFrame(
-                s.execute(
+            commands = _frame(
+                s,
+                (
                     select(
                         PaperCommandRow.id,
                         PaperCommandRow.created_at,
@@ -502,7 +509,7 @@ class PaperService:
                     .where(PaperCommandRow.session_id == row.id)
                     .order_by(PaperCommandRow.id.desc())
                     .limit(20)
-                ).all(),
+                ),
                 columns=["id", "created", "kind", "payload", "status", "message"],
             )
         marks = state.get("marks") or {}
@@ -742,6 +749,10 @@ class PaperService:
             "strategies": report,
             "fills": rows,
         }
+
+
+def _frame(conn, statement, columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame([tuple(r) for r in conn.execute(statement)], columns=columns)
 
 
 def _market_from_bars(
