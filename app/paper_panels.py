@@ -16,7 +16,7 @@ import streamlit as st
 
 from app import charts
 from app.param_form import param_inputs
-from app.widgets import field_error, money, pct, run_action
+from app.widgets import field_error, pct, run_action
 from core.execution import CommissionModel, ExecutionConfig, Sizing, SlippageModel
 from core.paper import FeedConfig, SessionConfig, SleeveConfig, parse_speed
 from core.strategies import get_strategy, registry, strategy_configs
@@ -35,13 +35,13 @@ SPEEDS = {
     "86,400× (a day per second)": "86400",
 }
 STATUS_ICON = {
-    "running": "🟢",
-    "paused": "⏸️",
-    "created": "⚪",
-    "stopped": "⏹️",
-    "finished": "🏁",
-    "failed": "🔴",
-    "interrupted": "🟠",
+    "running": ":material/play_circle:",
+    "paused": ":material/pause_circle:",
+    "created": ":material/radio_button_unchecked:",
+    "stopped": ":material/stop_circle:",
+    "finished": ":material/flag:",
+    "failed": ":material/error:",
+    "interrupted": ":material/warning:",
 }
 
 
@@ -59,7 +59,7 @@ def session_picker(ws) -> str | None:
         names,
         index=index,
         key="paper_pick",
-        format_func=lambda n: f"{STATUS_ICON.get(_status(sessions, n), '')} {n}",
+        format_func=lambda n: f"{n} · {_status(sessions, n)}",
     )
     st.session_state[SELECTED] = name
     with st.expander(f"All sessions ({len(sessions)})"):
@@ -273,9 +273,11 @@ def render_live(ws, name: str) -> None:
     dd = state.get("drawdown") or {}
     regime = state.get("regime") or {}
     cols = st.columns(6)
-    cols[0].metric("Equity", money(equity), money(equity - session["cash0"]))
-    cols[1].metric("P&L today", money(equity - day0), pct((equity - day0) / day0) if day0 else None)
-    cols[2].metric("Cash", money(state.get("cash", session["cash0"])))
+    cols[0].metric("Equity", f"{equity:,.0f}", f"{equity - session['cash0']:+,.2f}")
+    cols[1].metric(
+        "P&L today", f"{equity - day0:+,.2f}", pct((equity - day0) / day0) if day0 else None
+    )
+    cols[2].metric("Cash", f"{state.get('cash', session['cash0']):,.0f}")
     level = dd.get("level", "normal")
     cols[3].metric(
         "Drawdown",

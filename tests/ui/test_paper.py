@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app.widgets import money
 from core.db import PaperCommandRow
 from core.execution import CommissionModel, ExecutionConfig
 from core.paper import FeedConfig, PaperWorker, SessionConfig, SleeveConfig
@@ -65,7 +64,8 @@ def test_live_panel_shows_the_workers_state_and_refreshes(app):
     at = app("paper")
     status = ws.paper.status("live")
     metrics = _metrics(at)
-    assert metrics["Equity"].value == money(status["equity"])
+    assert metrics["Equity"].value == f"{status['equity']:,.0f}"
+    assert metrics["Equity"].delta == f"{status['equity'] - 40_000:+,.2f}"
     assert metrics["Events"].value == "1,200"
     fills = _tab(at, "Positions & orders").dataframe
     recent = fills[-1].value
@@ -82,7 +82,7 @@ def test_live_panel_shows_the_workers_state_and_refreshes(app):
     PaperWorker(ws, "live").run(max_events=800)
     at.run()
     assert _metrics(at)["Events"].value == "2,000"
-    assert _metrics(at)["Equity"].value == money(ws.paper.status("live")["equity"])
+    assert _metrics(at)["Equity"].value == f"{ws.paper.status('live')['equity']:,.0f}"
 
 
 def test_order_ticket_and_params_reach_the_worker(app):
