@@ -1,28 +1,88 @@
-"""Periodic rebalancer to target weights (multi-asset).
+"""Rebalancer to target weights (multi-asset): on a schedule, on drift, on risk triggers.
 
-Rule: every ``every`` bars (from the first bar on which every instrument has a price),
-trade each instrument to ``weight × equity`` at the close, in whole units of its quantity
-step. ``weights`` is "SYM:w,SYM:w"; empty means equal weights over all instruments. Weights
-may sum to less than 1 (the rest stays in cash).
+Rule: on the first bar on which every weighted instrument has a price, trade each to
+``weight × equity`` at the close, in whole units of its quantity step (rounded down). After
+that a :class:`~core.rebalance.RebalancePolicy` built from the parameters decides each bar:
+every ``every`` bars since the last rebalance (``schedule="bars"``, the default), the first
+bar of each month or quarter without one, and, when switched on, an absolute or relative
+drift band, a change of drawdown level (targets then × the level's scale) or the portfolio
+volatility crossing a bound; ``min_interval`` bars must separate two rebalances. ``weights``
+is "SYM:w,SYM:w"; empty means equal weights over all instruments. Weights may sum to less
+than 1 (the rest stays in cash). Each rebalance is appended to ``rebalance_history_``.
 """
 
 from __future__ import annotations
 
+import math
+from typing import Literal
+
+import numpy as np
 from pydantic import Field, field_validator
 
+from core.rebalance import (
+    RebalancePolicy,
+    RebalanceRecord,
+    check_rebalance,
+    rebalance_orders,
+    scaled_targets,
+)
+from core.risk import DrawdownController
 from core.strategies._base import Strategy
 from core.strategies._params import StrategyParams
+
+VOL_WINDOW = 20  # bars of equity returns in the volatility trigger
+BARS_PER_YEAR = 252
+SCHEDULE = {"bars": "every_n_bars", "monthly": "monthly", "quarterly": "quarterly", "none": "none"}
 
 
 class RebalancerParams(StrategyParams):
     every: int = Field(21, ge=1, le=504, description="bars between rebalances")
     weights: str = Field("", description="target weights 'SYM:w,SYM:w'; empty = equal weight")
+    schedule: Literal["bars", "monthly", "quarterly", "none"] = Field(
+        "bars", description="scheduled rebalances: every `every` bars, monthly, quarterly or none"
+    )
+    abs_drift: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="rebalance when |weight − target| ≥ this (0 = off)",
+        json_schema_extra={"step": 0.01},
+    )
+    rel_drift: float = Field(
+        0.0,
+        ge=0,
+        le=10,
+        description="rebalance when |weight − target| ≥ this × target (0 = off)",
+        json_schema_extra={"step": 0.05},
+    )
+    min_interval: int = Field(0, ge=0, le=504, description="bars required between rebalances")
+    drawdown_trigger: bool = Field(
+        False, description="rebalance, scaled, when the drawdown level (10 %, 20 %) changes"
+    )
+    vol_bound: float = Field(
+        0.0,
+        ge=0,
+        le=5,
+        description="rebalance when annualised volatility crosses this (0 = off)",
+        json_schema_extra={"step": 0.01},
+    )
 
     @field_validator("weights")
     @classmethod
     def _parse_check(cls, value: str) -> str:
         parse_weights(value)
         return value
+
+    def policy(self) -> RebalancePolicy:
+        return RebalancePolicy(
+            abs_threshold=self.abs_drift,
+            rel_threshold=self.rel_drift,
+            schedule=SCHEDULE[self.schedule],
+            every_n_bars=self.every,
+            min_interval_bars=self.min_interval,
+            drawdown_trigger=self.drawdown_trigger,
+            vol_bound=self.vol_bound,
+        )
 
 
 def parse_weights(text: str) -> dict[str, float]:
@@ -38,7 +98,12 @@ def parse_weights(text: str) -> dict[str, float]:
 
 
 class Rebalancer(Strategy):
-    """Hold fixed weights, trading back to them on a schedule."""
+    """Hold target weights, trading back to them when the rebalancing policy says so.
+
+    Attributes
+    ----------
+    rebalance_history_ : list of RebalanceRecord, one per rebalance, oldest first
+    """
 
     name = "rebalancer"
     label = "Periodic rebalancer"
@@ -52,12 +117,103 @@ class Rebalancer(Strategy):
         if unknown:
             raise ValueError(f"weights name instruments not in the backtest: {sorted(unknown)}")
         self._weights = given or {s: 1 / len(symbols) for s in symbols}
+        self._policy = self.params.policy()
+        self._controller = DrawdownController() if self.params.drawdown_trigger else None
+        self._equity: list[float] = []
         self._first: int | None = None
+        self._last: tuple[int, object, str, float | None] | None = None  # bar, ts, level, vol
+        self.rebalance_history_: list[RebalanceRecord] = []
 
     def on_bar(self, ctx) -> None:
+        level, scale, vol = self._risk(ctx)
         if self._first is None:
             if not all(ctx.has_bar(s) for s in self._weights):
                 return
             self._first = ctx.i
-        if (ctx.i - self._first) % self.params.every == 0:
-            ctx.target_weights(self._weights, tag="rebalance")
+            self._rebalance(ctx, ["initial allocation"], {}, level, scale, vol)
+            return
+        engine = _engine(ctx)
+        marks = engine.marks()
+        equity = ctx.equity
+        targets = {s: w for s, w in scaled_targets(self._weights, scale).items() if s in marks}
+        bar, ts, last_level, last_vol = self._last
+        decision = check_rebalance(
+            _weights_now(engine, marks, equity, targets),
+            targets,
+            ctx.i - bar,
+            ctx.time,
+            ts,
+            level,
+            last_drawdown_level=last_level,
+            volatility=vol,
+            last_volatility=last_vol,
+            policy=self._policy,
+        )
+        if decision.rebalance:
+            self._rebalance(ctx, decision.reasons, decision.drifts, level, scale, vol)
+
+    def _risk(self, ctx) -> tuple[str, float, float | None]:
+        """Drawdown level and scale, and annualised volatility of the equity (None: off)."""
+        level, scale, vol = "normal", 1.0, None
+        if self._controller is not None:
+            status = self._controller.update(ctx.equity)
+            level, scale = status.level, status.scale
+        if self.params.vol_bound:
+            self._equity.append(ctx.equity)
+            window = np.asarray(self._equity[-VOL_WINDOW - 1 :])
+            if len(window) >= 3 and (window[:-1] > 0).all():
+                returns = np.diff(window) / window[:-1]
+                vol = float(returns.std(ddof=1) * math.sqrt(BARS_PER_YEAR))
+        return level, scale, vol
+
+    def _rebalance(self, ctx, reasons, drifts, level, scale, vol) -> None:
+        engine = _engine(ctx)
+        marks = engine.marks()
+        targets = {s: w for s, w in scaled_targets(self._weights, scale).items() if s in marks}
+        execution = engine.execution
+        volatilities = (
+            {s: engine._stats(s)[0] for s in targets} if execution.slippage.kind != "bps" else None
+        )
+        plan = rebalance_orders(
+            {s: ctx.position(s) for s in targets},
+            marks,
+            ctx.equity,
+            targets,
+            engine.instruments,
+            execution.commission,
+            execution.slippage,
+            volatilities=volatilities,
+        )
+        for order in plan.orders:
+            place = ctx.buy if order.side == "buy" else ctx.sell
+            place(order.quantity, order.symbol, tag="rebalance")
+        self._last = (ctx.i, ctx.time, level, vol)
+        self.rebalance_history_.append(
+            RebalanceRecord(
+                ts=ctx.time,
+                bar=ctx.i,
+                reasons=list(reasons),
+                drifts=dict(drifts),
+                n_orders=len(plan.orders),
+                est_cost=plan.total_cost,
+                orders=plan.to_dicts(),
+            )
+        )
+
+
+def _engine(ctx):
+    """The engine behind the context (backtest and paper share it): marks, instruments and
+    execution costs the rebalancing plan needs."""
+    engine = getattr(ctx, "_e", None)
+    if engine is None:
+        raise TypeError("the rebalancer needs the BacktestEngine context (backtest or paper)")
+    return engine
+
+
+def _weights_now(engine, marks, equity, symbols) -> dict[str, float]:
+    if equity <= 0:
+        return dict.fromkeys(symbols, 0.0)
+    positions = engine.ledger.positions
+    return {
+        s: positions[s].market_value(marks[s]) / equity if s in positions else 0.0 for s in symbols
+    }
