@@ -15,6 +15,7 @@ from core.cli import (
     _montecarlo,
     _optimize,
     _portfolio,
+    _rebalance,
     _regime,
     _risk,
 )
@@ -32,6 +33,7 @@ COMMANDS = (
     _allocate,
     _risk,
     _audit,
+    _rebalance,
 )
 
 

@@ -9,16 +9,26 @@ from core.rebalance._policy import (
     drifts,
     scaled_targets,
 )
+from core.rebalance._portfolio import (
+    PortfolioPlan,
+    execute_plan,
+    plan_portfolio_rebalance,
+    rebalance_history,
+)
 
 __all__ = [
     "Decision",
     "OrderPlan",
     "PlannedOrder",
+    "PortfolioPlan",
     "RebalancePolicy",
     "RebalanceRecord",
     "check_rebalance",
     "drifts",
+    "execute_plan",
     "floor_step",
+    "plan_portfolio_rebalance",
+    "rebalance_history",
     "rebalance_orders",
     "scaled_targets",
 ]
