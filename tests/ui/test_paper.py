@@ -129,3 +129,22 @@ def test_bad_ticket_is_refused_next_to_its_input(app):
     assert any("quantity must be a positive number" in e.value for e in at.error)
     with ws.sessions() as s:
         assert s.scalars(select(PaperCommandRow)).all() == []
+
+
+def test_equity_chart_draws_the_controller_bands_under_the_drawdown():
+    import pandas as pd
+
+    from app.paper_panels import equity_with_bands
+
+    equity = pd.DataFrame(
+        {
+            "ts": pd.date_range("2026-01-05", periods=4, freq="s"),
+            "equity": [100.0, 110.0, 88.0, 99.0],
+            "drawdown": [0.0, 0.0, 0.2, 0.1],
+        }
+    )
+    fig = equity_with_bands(equity, 0.10, 0.20)
+    bands = [(s.y0, s.y1, s.yref) for s in fig.layout.shapes]
+    assert bands == [(-0.0, -0.10, "y2"), (-0.10, -0.20, "y2"), (-0.20, -0.25, "y2")]
+    drawdown = next(t for t in fig.data if t.name == "Drawdown")
+    assert list(drawdown.y) == [-0.0, -0.0, -0.2, -0.1]
