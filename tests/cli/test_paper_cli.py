@@ -1,0 +1,146 @@
+"""``python -m core paper``: the contract scripts rely on (shapes and JSON keys)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from core.cli import main
+from core.marketdata import load_bundled
+from core.portfolio import parse_document
+
+
+@pytest.fixture(autouse=True)
+def temp_db(tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKSTATION_DATABASE_URL", f"sqlite:///{tmp_path}/cli.db")
+    monkeypatch.setenv("WORKSTATION_SEED_DEMO", "0")
+
+
+def run(capsys, *argv) -> dict:
+    code = main(["--json", *argv])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    return json.loads(out)
+
+
+def test_run_from_a_file_resumes_on_rerun_and_reports_the_contract_keys(capsys, tmp_path):
+    bars = load_bundled("SPX").loc["2010":"2012"]
+    path = tmp_path / "spx.csv"
+    bars.rename_axis("Date").rename(columns=str.title).to_csv(path)
+    first = run(
+        capsys,
+        "paper",
+        "run",
+        "--session",
+        "file",
+        "--strategy",
+        "sma_crossover",
+        "--param",
+        "fast=10",
+        "--param",
+        "slow=30",
+        "--data",
+        str(path),
+        "--feed",
+        "replay",
+        "--speed",
+        "max",
+        "--cash",
+        "50000",
+        "--commission",
+        "0.001",
+        "--sizing",
+        "percent",
+        "--size",
+        "0.5",
+        "--max-events",
+        "300",
+    )
+    assert first["created"] is True and first["status"] == "stopped" and first["events"] == 300
+    status = run(capsys, "paper", "status", "--session", "file")
+    assert {"equity", "cash", "positions", "n_fills"} <= set(status)
+    assert status["events"] == 300 and status["n_events"] == len(bars)
+    # the same command again resumes where it stopped and runs to the end
+    second = run(
+        capsys,
+        "paper",
+        "run",
+        "--session",
+        "file",
+        "--strategy",
+        "sma_crossover",
+        "--data",
+        str(path),
+        "--feed",
+        "replay",
+    )
+    assert second["created"] is False and second["status"] == "finished"
+    assert second["events"] == len(bars)
+    # and equals a backtest of the same bars with the same options
+    backtest = run(
+        capsys,
+        "backtest",
+        "--strategy",
+        "sma_crossover",
+        "--param",
+        "fast=10",
+        "--param",
+        "slow=30",
+        "--data",
+        str(path),
+        "--cash",
+        "50000",
+        "--commission",
+        "0.001",
+        "--sizing",
+        "percent",
+        "--size",
+        "0.5",
+        "--no-save",
+    )
+    assert second["equity"] == pytest.approx(backtest["final_equity"], rel=1e-12)
+    assert second["n_fills"] > 10
+    report = run(capsys, "paper", "reconcile", "--session", "file")
+    assert report["match"] is True
+
+
+def test_commands_export_and_errors(capsys, tmp_path):
+    run(
+        capsys,
+        "paper",
+        "run",
+        "--session",
+        "syn",
+        "--strategy",
+        "momentum",
+        "--feed",
+        "synthetic",
+        "--events",
+        "600",
+        "--portfolio",
+        "Paper book",
+        "--max-events",
+        "100",
+    )
+    order = run(capsys, "paper", "order", "--session", "syn", "--side", "sell", "--quantity", "2")
+    assert order["command"] == "order" and order["id"] > 0
+    changed = run(capsys, "paper", "params", "--session", "syn", "--param", "lookback=30")
+    assert changed["payload"] == {"strategy": "momentum", "params": {"lookback": 30}}
+    done = run(capsys, "paper", "run", "--session", "syn")
+    assert done["status"] == "finished" and done["events"] == 600
+    assert done["strategies"]["momentum"]["n_fills"] == done["n_fills"] > 0
+    out = tmp_path / "book.json"
+    run(capsys, "paper", "export", "--session", "syn", "--out", str(out))
+    document = parse_document(out.read_text())
+    assert document.name == "Paper book"
+    assert len(document.trades) == done["n_fills"]
+    listing = run(capsys, "paper", "list")
+    assert [s["session"] for s in listing["sessions"]] == ["syn"]
+    # errors name what is wrong and exit non-zero
+    assert main(["paper", "order", "--session", "syn", "--side", "buy", "--quantity", "-1"]) != 0
+    assert "quantity" in capsys.readouterr().err
+    assert main(["paper", "params", "--session", "syn", "--param", "nope=3"]) != 0
+    assert "no parameter 'nope'" in capsys.readouterr().err
+    assert main(["paper", "status", "--session", "missing"]) != 0
+    assert "no paper session named 'missing'" in capsys.readouterr().err
