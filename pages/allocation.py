@@ -4,6 +4,7 @@ and the chosen weights as a portfolio's targets."""
 import streamlit as st
 
 from app import allocation_panels as panels
+from app import rebalance_panels
 from app.services import workstation
 
 ws = workstation()
@@ -22,3 +23,5 @@ st.caption(
     "covariance the sample covariance × 252 (optionally Ledoit-Wolf); CVaR is the daily "
     "historical loss on the same window. In-sample figures, not a forecast: docs/ALLOCATION.md."
 )
+st.divider()
+rebalance_panels.rebalance_section(ws)
