@@ -151,8 +151,15 @@ def new_session_form(ws) -> None:
             "Session name", key="paper_name", value=f"{strategy} {date.today():%Y-%m-%d}"
         )
         field_error(FORM, "name")
+        feeds = ["Replay history", "Synthetic market"]
+        if ws.settings.allow_network:
+            feeds.append("Live (Yahoo Finance)")
         feed = st.radio(
-            "Feed", ["Replay history", "Synthetic market"], horizontal=True, key="paper_feed"
+            "Feed",
+            feeds,
+            horizontal=True,
+            key="paper_feed",
+            help="live bars need WORKSTATION_ALLOW_NETWORK=1 and yfinance",
         )
         left, right = st.columns(2)
         symbols = left.multiselect(
@@ -215,7 +222,9 @@ def new_session_form(ws) -> None:
         config = SessionConfig(
             sleeves=(*sleeves, *extra),
             feed=FeedConfig(
-                kind="replay" if feed == "Replay history" else "synthetic",
+                kind={"Replay history": "replay", "Synthetic market": "synthetic"}.get(
+                    feed, "yahoo"
+                ),
                 symbols=tuple(symbols),
                 start=start,
                 end=end,

@@ -49,7 +49,14 @@ def register(commands, shared) -> None:
     source = run.add_mutually_exclusive_group()
     source.add_argument("--symbol", action="append", help="bundled or imported symbol")
     source.add_argument("--data", type=Path, help="CSV or Parquet file of bars to replay")
-    run.add_argument("--feed", choices=["replay", "synthetic"], default="replay")
+    run.add_argument(
+        "--feed",
+        choices=["replay", "synthetic", "yahoo"],
+        default="replay",
+        help="yahoo: live bars polled from Yahoo Finance (needs WORKSTATION_ALLOW_NETWORK=1)",
+    )
+    run.add_argument("--interval", default="1m", help="live feed bar interval (1m … 60m, 1d)")
+    run.add_argument("--poll-seconds", type=float, default=30.0, help="live feed polling")
     run.add_argument("--speed", default="max", help="'max' or N × real time")
     run.add_argument("--start", help="first date to replay (YYYY-MM-DD)")
     run.add_argument("--end", help="last date to replay (YYYY-MM-DD)")
@@ -161,6 +168,8 @@ def _config(args) -> SessionConfig:
         preset=args.preset,
         seed=args.seed,
         events=args.events,
+        interval=args.interval,
+        poll_seconds=args.poll_seconds,
     )
     return SessionConfig(
         sleeves=tuple(sleeves),

@@ -42,12 +42,14 @@ class FeedConfig(BaseModel):
     ``replay``: bars of bundled or imported symbols (or a file) between ``start`` and
     ``end``, in order. ``synthetic``: ``events`` ticks of the seeded regime-switching
     market (preset ``equity``, ``crypto`` or ``forex``), each an event with
-    open = high = low = close = the trade price and volume = its size.
+    open = high = low = close = the trade price and volume = its size. ``yahoo``: live
+    bars of ``interval`` polled from Yahoo Finance every ``poll_seconds`` (optional: needs
+    the network setting and the yfinance package); each completed bar is an event.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    kind: Literal["replay", "synthetic"] = "replay"
+    kind: Literal["replay", "synthetic", "yahoo"] = "replay"
     symbols: tuple[str, ...] = ()
     data_file: str | None = None
     start: date | None = None
@@ -56,11 +58,17 @@ class FeedConfig(BaseModel):
     seed: int = 7
     events: int = Field(default=20_000, ge=2, le=5_000_000)
     tick_rate: float = Field(default=1.0, gt=0, description="synthetic ticks per second")
+    interval: Literal["1m", "2m", "5m", "15m", "30m", "60m", "1d"] = "1m"
+    poll_seconds: float = Field(
+        default=30.0, ge=1.0, description="live feed: seconds between polls"
+    )
 
     @model_validator(mode="after")
     def _source(self) -> FeedConfig:
         if self.kind == "replay" and not (self.symbols or self.data_file):
             raise ValueError("a replay feed needs --symbol or --data")
+        if self.kind == "yahoo" and not self.symbols:
+            raise ValueError("a live Yahoo feed needs --symbol")
         return self
 
 

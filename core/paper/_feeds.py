@@ -6,9 +6,11 @@ An event is one timestamp with one bar per instrument (NaN where an instrument h
 
 from __future__ import annotations
 
+import importlib
+import math
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -40,6 +42,8 @@ class Event:
 
 class Feed:
     """A fixed sequence of events (replay of history, or a seeded synthetic market)."""
+
+    live = False
 
     def __init__(
         self,
@@ -78,8 +82,17 @@ class Feed:
         return MarketFrame(m.index[:upto], m.symbols, *(getattr(m, f)[:upto] for f in FIELDS))
 
 
-def build_feed(config: FeedConfig, backtests) -> Feed:
+def build_feed(config: FeedConfig, backtests, *, allow_network: bool = False) -> Feed | PollingFeed:
     """The feed a session's configuration describes (``backtests``: a BacktestService)."""
+    if config.kind == "yahoo":
+        if not allow_network:
+            raise ValueError(
+                "the live Yahoo feed needs the network: set WORKSTATION_ALLOW_NETWORK=1 "
+                "(and pip install yfinance)"
+            )
+        market = backtests.market
+        instruments = {s: market.instrument(s) or default_instrument(s) for s in config.symbols}
+        return PollingFeed(config, instruments, LIVE_SOURCES["yahoo"])
     if config.kind == "replay":
         spec = BacktestConfig(
             strategy="sma_crossover",  # only the data fields are read by ``load``
@@ -132,3 +145,128 @@ class Clock:
             return True
         self._sleep(min(delay, max_wait))
         return delay <= max_wait
+
+
+# -- a live feed ---------------------------------------------------------------------------
+IDLE = None  # what a live feed yields when no new bar has completed yet
+
+LiveSource = Callable[[str, str], pd.DataFrame]  # (symbol, interval) → recent bars
+
+
+def yahoo_recent(symbol: str, interval: str) -> pd.DataFrame:
+    """Recent bars from ``yfinance.Ticker(symbol).history`` (the last days at ``interval``)."""
+    try:
+        yfinance = importlib.import_module("yfinance")
+    except ImportError as exc:
+        raise RuntimeError(
+            "the live Yahoo feed needs the optional yfinance package: pip install yfinance"
+        ) from exc
+    period = "5d" if interval != "1d" else "1mo"
+    return yfinance.Ticker(symbol).history(period=period, interval=interval, auto_adjust=False)
+
+
+LIVE_SOURCES: dict[str, LiveSource] = {"yahoo": yahoo_recent}
+_STEP = {"1m": 60, "2m": 120, "5m": 300, "15m": 900, "30m": 1800, "60m": 3600, "1d": 86400}
+
+
+def recent_bars(history: pd.DataFrame, symbol: str) -> pd.DataFrame:
+    """A ``Ticker.history`` frame → a bars frame (UTC, tz dropped),
+    refusing NaN or non-positive prices with the row at fault."""
+    if history is None or history.empty:
+        return pd.DataFrame(columns=list(FIELDS), index=pd.DatetimeIndex([], name="timestamp"))
+    index = pd.DatetimeIndex(history.index)
+    if index.tz is not None:
+        index = index.tz_convert("UTC").tz_localize(None)  # live bars are stamped in UTC
+    frame = pd.DataFrame(
+        {f: pd.to_numeric(history[f.title()], errors="coerce").to_numpy(float) for f in FIELDS},
+        index=index.rename("timestamp"),
+    )
+    prices = frame[["open", "high", "low", "close"]]
+    bad = ~(np.isfinite(prices) & (prices > 0)).all(axis=1)
+    if bad.any():
+        at = frame.index[bad.to_numpy()][0]
+        raise ValueError(f"{symbol}: a bar at {at} has a missing or non-positive price")
+    return frame[~frame.index.duplicated(keep="last")].sort_index()
+
+
+class PollingFeed:
+    """Live bars polled from a public source; an event per completed bar, in time order.
+
+    Not deterministic, so a resumed session re-runs its recorded bars (from the database)
+    and the feed carries on after the last of them (``resume_after``). A bar is emitted
+    once its interval has ended (a forming bar is left for the next poll); a bar that
+    arrives for a time already passed is dropped.
+    """
+
+    live = True
+    regimes = None
+    regime_names: tuple[str, ...] = ()
+
+    def __init__(
+        self,
+        config: FeedConfig,
+        instruments: dict[str, Instrument],
+        source: LiveSource,
+        *,
+        now=lambda: pd.Timestamp.now("UTC").tz_localize(None),
+        sleep=time.sleep,
+    ):
+        self.symbols = tuple(config.symbols)
+        self.instruments = instruments
+        self._source, self._now, self._sleep = source, now, sleep
+        self._interval, self._poll = config.interval, config.poll_seconds
+        self._step = pd.Timedelta(seconds=_STEP[config.interval])
+        self._last: pd.Timestamp | None = None
+        self._next_poll = -math.inf
+        self.polls = 0
+
+    def __len__(self) -> int:
+        return 0  # unknown: it runs until stopped
+
+    def resume_after(self, ts) -> None:
+        self._last = None if ts is None else pd.Timestamp(ts)
+
+    def poll(self) -> list[tuple[pd.Timestamp, dict[str, list[float]]]]:
+        """Fetch every symbol once; the new completed bars, aligned by time."""
+        self.polls += 1
+        frames = {s: recent_bars(self._source(s, self._interval), s) for s in self.symbols}
+        # a bar has ended once its interval has passed, and a time is complete once every
+        # instrument that reported has reported up to it (a lagging symbol is waited for)
+        cutoff = min(
+            [self._now() - self._step] + [f.index.max() for f in frames.values() if len(f)]
+        )
+        last = self._last
+        stamps = sorted(
+            {
+                t
+                for f in frames.values()
+                for t in f.index
+                if t <= cutoff and (last is None or t > last)
+            }
+        )
+        rows = []
+        for t in stamps:
+            row = {f: [] for f in FIELDS}
+            for s in self.symbols:
+                frame = frames[s]
+                have = t in frame.index
+                for f in FIELDS:
+                    row[f].append(float(frame.at[t, f]) if have else math.nan)
+            rows.append((t, row))
+        return rows
+
+    def events(self, start: int = 0) -> Iterator[Event | None]:
+        """Events from sequence number ``start`` on; ``IDLE`` while nothing is new."""
+        seq = start
+        while True:
+            clock = time.monotonic()
+            if clock < self._next_poll:
+                self._sleep(min(0.2, self._next_poll - clock))
+                yield IDLE
+                continue
+            self._next_poll = clock + self._poll
+            for t, row in self.poll():
+                self._last = t
+                yield Event(seq, t.to_pydatetime(), row, False)
+                seq += 1
+            yield IDLE

@@ -86,8 +86,11 @@ class PaperService:
         config = SessionConfig.model_validate(config)
         if self.exists(name):
             raise PaperServiceError(f"a paper session named {name!r} already exists", "name")
-        feed = build_feed(config.feed, self.ws.backtests)  # refuses bad data before writing
-        if len(feed) < 2:
+        # refuses bad data (or a live feed without the network) before writing anything
+        feed = build_feed(
+            config.feed, self.ws.backtests, allow_network=self.ws.settings.allow_network
+        )
+        if not feed.live and len(feed) < 2:
             raise PaperServiceError("the feed has fewer than two events", "feed")
         portfolio = (portfolio or f"Paper · {name}").strip()
         with self._sessions() as s:
@@ -107,7 +110,8 @@ class PaperService:
                 allow_short=config.execution.allow_short,
                 allow_margin=config.execution.allow_margin,
                 description=f"paper session {name}",
-                created_at=naive(feed.market.index[0]) - timedelta(seconds=1),
+                created_at=(utcnow() if feed.live else naive(feed.market.index[0]))
+                - timedelta(seconds=1),
             )
         now = utcnow()
         with self._sessions.begin() as s:
@@ -118,7 +122,11 @@ class PaperService:
                 status="created",
                 config=config.model_dump(mode="json"),
                 events=0,
-                state={"n_events": len(feed), "equity": config.cash, "cash": config.cash},
+                state={
+                    "n_events": None if feed.live else len(feed),
+                    "equity": config.cash,
+                    "cash": config.cash,
+                },
                 created_at=now,
                 updated_at=now,
             )
@@ -686,7 +694,7 @@ class PaperService:
         interventions.sort(key=lambda x: x[0])
         if bars.empty:
             return {"session": name, "events": 0, "match": True, "strategies": {}, "fills": []}
-        feed = build_feed(config.feed, self.ws.backtests)
+        feed = build_feed(config.feed, self.ws.backtests, allow_network=True)
         market, seq_of = _market_from_bars(bars, feed.symbols)
         rows, report = [], {}
         for sleeve in config.sleeves:

@@ -28,12 +28,12 @@ from sqlalchemy import func, select
 from core.backtest import BacktestEngine
 from core.backtest._data import GrowingMarket
 from core.backtest._engine import _Ctx
-from core.db import FillRow, PaperCommandRow, PaperSessionRow, PortfolioRow
+from core.db import FillRow, PaperBarRow, PaperCommandRow, PaperSessionRow, PortfolioRow
 from core.execution import Order, OrderStatus, OrderType, TimeInForce
 from core.instruments import repository as instrument_repo
 from core.paper._config import SessionConfig
-from core.paper._feeds import Clock, Event, build_feed
-from core.paper._store import FillRecord, OrderState, Pending, SessionWriter, naive
+from core.paper._feeds import FIELDS, IDLE, Clock, Event, build_feed
+from core.paper._store import FillRecord, OrderState, Pending, SessionWriter, utcnow
 from core.portfolio import Fill, Ledger, Side
 from core.regimes import RegimeFilter, RegimeHMM
 from core.risk import (
@@ -108,7 +108,10 @@ class PaperWorker:
             self.portfolio_name = portfolio.name
             self.status, self.committed = row.status, row.events
             self.config = SessionConfig.model_validate(row.config)
-        self.feed = build_feed(self.config.feed, ws.backtests)
+        self.feed = build_feed(
+            self.config.feed, ws.backtests, allow_network=ws.settings.allow_network
+        )
+        self.n_events = None if self.feed.live else len(self.feed)
         self.symbols = self.feed.symbols
         with ws.sessions.begin() as s:
             ids = {
@@ -135,7 +138,7 @@ class PaperWorker:
                 raise PaperError(f"{sc.strategy} trades one instrument; the feed has several")
             engine = BacktestEngine(
                 strategy,
-                GrowingMarket(self.symbols, capacity=min(max(len(feed), 16), 1 << 16)),
+                GrowingMarket(self.symbols, capacity=min(max(len(feed), 1024), 1 << 16)),
                 feed.instruments,
                 cash=cfg.cash * sc.allocation,
                 execution=cfg.execution,
@@ -191,9 +194,10 @@ class PaperWorker:
         self.live = True
         self.writer.claim("running")
         self.writer.set_status("running", audit={"resumed_at": self.next_seq})
-        self._log(f"session {self.name!r}: trading from event {self.next_seq} of {len(self.feed)}")
+        of = self.n_events or "a live feed"
+        self._log(f"session {self.name!r}: trading from event {self.next_seq} of {of}")
         self._commands()  # what was queued while no worker ran
-        clock = Clock(self.config.speed, sleep=self._sleep)
+        clock = Clock(None if self.feed.live else self.config.speed, sleep=self._sleep)
         events = self.feed.events(self.next_seq)
         last_commit, done = time.monotonic(), 0
         final = "stopped"
@@ -211,10 +215,12 @@ class PaperWorker:
                     continue
                 if max_events is not None and done >= max_events:
                     break
-                event = next(events, None)
-                if event is None:
+                event = next(events, "end")
+                if event == "end":
                     final = "finished"
                     break
+                if event is IDLE:  # a live feed with nothing new yet
+                    continue
                 while not clock.wait(event.ts):
                     self._commit()
                     self._commands()
@@ -275,20 +281,64 @@ class PaperWorker:
                     FillRow.fill_id.like(f"P{self.session_id}-%"),
                 )
             )
+        commands = {}
+        for c in replayed:
+            commands.setdefault(c.applied_seq, []).append(c)
+        if self.feed.live:
+            self._catch_up_recorded(target, commands)
+            self._check_resumed(target, stored)
+            return
         if target > len(self.feed):
             raise PaperError(
                 f"session {self.name!r} committed {target} events but its feed has "
                 f"{len(self.feed)}: the data changed since the session started"
             )
-        commands = {}
-        for c in replayed:
-            commands.setdefault(c.applied_seq, []).append(c)
         for event in self.feed.events(0):
             if event.seq >= target:
                 break
             for c in commands.get(event.seq, ()):
                 self._apply(c.id, c.kind, c.payload)
             self._process(event)
+        self._check_resumed(target, stored)
+
+    def _catch_up_recorded(self, target: int, commands: dict) -> None:
+        """A live feed cannot be asked again: re-run the bars the session recorded."""
+        with self.ws.engine.connect() as conn:
+            rows = conn.execute(
+                select(
+                    PaperBarRow.seq,
+                    PaperBarRow.ts,
+                    PaperBarRow.symbol,
+                    PaperBarRow.open,
+                    PaperBarRow.high,
+                    PaperBarRow.low,
+                    PaperBarRow.close,
+                    PaperBarRow.volume,
+                )
+                .where(PaperBarRow.session_id == self.session_id, PaperBarRow.seq < target)
+                .order_by(PaperBarRow.seq)
+            ).all()
+        column = {s: j for j, s in enumerate(self.symbols)}
+        by_seq: dict[int, tuple] = {}
+        for r in rows:
+            ts, row = by_seq.setdefault(
+                r.seq, (r.ts, {f: [math.nan] * len(self.symbols) for f in FIELDS})
+            )
+            j = column[r.symbol]
+            for f in FIELDS:
+                row[f][j] = getattr(r, f)
+        if sorted(by_seq) != list(range(target)):
+            raise PaperError(
+                f"session {self.name!r}: recorded bars do not cover its {target} committed events"
+            )
+        for seq in range(target):
+            ts, row = by_seq[seq]
+            for c in commands.get(seq, ()):
+                self._apply(c.id, c.kind, c.payload)
+            self._process(Event(seq, ts, row, False))
+        self.feed.resume_after(by_seq[target - 1][0])
+
+    def _check_resumed(self, target: int, stored: int) -> None:
         if self.n_fills != stored:
             raise PaperError(
                 f"resume diverged: re-running {target} events gave {self.n_fills} fills, "
@@ -556,7 +606,7 @@ class PaperWorker:
             {
                 "session_id": self.session_id,
                 "seq": self.seq,
-                "ts": self.ts or naive(self.feed.market.index[0]),
+                "ts": self.ts or utcnow(),
                 "level": level,
                 "rule": rule,
                 "message": message,
@@ -724,7 +774,7 @@ class PaperWorker:
             probs = dict(zip(self.regime_filter.labels, map(float, self.regime_probs), strict=True))
         return {
             "seq": self.seq,
-            "n_events": len(self.feed),
+            "n_events": self.n_events,
             "ts": self.ts,
             "equity": self.equity,
             "cash": self.cash,
