@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from core.execution import CommissionModel, SlippageModel
 from core.instruments import Instrument
@@ -35,7 +35,7 @@ class PlannedOrder:
     est_cost: float
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return dict(self.__dict__)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from core.rebalance import (
     rebalance_orders,
     scaled_targets,
 )
+from core.rebalance import drifts as weight_drifts
 from core.risk import DrawdownController
 from core.strategies._base import Strategy
 from core.strategies._params import StrategyParams
@@ -117,7 +118,15 @@ class Rebalancer(Strategy):
         if unknown:
             raise ValueError(f"weights name instruments not in the backtest: {sorted(unknown)}")
         self._weights = given or {s: 1 / len(symbols) for s in symbols}
-        self._policy = self.params.policy()
+        self._policy = policy = self.params.policy()
+        self._watch_drift = bool(policy.abs_threshold or policy.rel_threshold)
+        self._calendar = policy.schedule in ("monthly", "quarterly")
+        self._only_every = (
+            policy.schedule == "every_n_bars"
+            and not self._watch_drift
+            and not policy.drawdown_trigger
+            and not policy.vol_bound
+        )
         self._controller = DrawdownController() if self.params.drawdown_trigger else None
         self._equity: list[float] = []
         self._first: int | None = None
@@ -130,18 +139,22 @@ class Rebalancer(Strategy):
             if not all(ctx.has_bar(s) for s in self._weights):
                 return
             self._first = ctx.i
-            self._rebalance(ctx, ["initial allocation"], {}, level, scale, vol)
+            self._rebalance(ctx, ["initial allocation"], level, scale, vol)
             return
-        engine = _engine(ctx)
-        marks = engine.marks()
-        equity = ctx.equity
-        targets = {s: w for s, w in scaled_targets(self._weights, scale).items() if s in marks}
         bar, ts, last_level, last_vol = self._last
+        if self._only_every and ctx.i - bar < self.params.every:
+            return  # shortcut: only the every-N-bars schedule could fire, and it cannot yet
+        weights, targets = {}, {}
+        if self._watch_drift:  # weights only when a band needs them (they cost a valuation)
+            engine = _engine(ctx)
+            marks = engine.marks()
+            targets = {s: w for s, w in scaled_targets(self._weights, scale).items() if s in marks}
+            weights = _weights_now(engine, marks, ctx.equity, targets)
         decision = check_rebalance(
-            _weights_now(engine, marks, equity, targets),
+            weights,
             targets,
             ctx.i - bar,
-            ctx.time,
+            ctx.time if self._calendar else None,
             ts,
             level,
             last_drawdown_level=last_level,
@@ -150,7 +163,7 @@ class Rebalancer(Strategy):
             policy=self._policy,
         )
         if decision.rebalance:
-            self._rebalance(ctx, decision.reasons, decision.drifts, level, scale, vol)
+            self._rebalance(ctx, decision.reasons, level, scale, vol)
 
     def _risk(self, ctx) -> tuple[str, float, float | None]:
         """Drawdown level and scale, and annualised volatility of the equity (None: off)."""
@@ -166,10 +179,12 @@ class Rebalancer(Strategy):
                 vol = float(returns.std(ddof=1) * math.sqrt(BARS_PER_YEAR))
         return level, scale, vol
 
-    def _rebalance(self, ctx, reasons, drifts, level, scale, vol) -> None:
+    def _rebalance(self, ctx, reasons, level, scale, vol) -> None:
         engine = _engine(ctx)
         marks = engine.marks()
         targets = {s: w for s, w in scaled_targets(self._weights, scale).items() if s in marks}
+        equity = ctx.equity
+        drifts = weight_drifts(_weights_now(engine, marks, equity, targets), targets)
         execution = engine.execution
         volatilities = (
             {s: engine._stats(s)[0] for s in targets} if execution.slippage.kind != "bps" else None
@@ -177,7 +192,7 @@ class Rebalancer(Strategy):
         plan = rebalance_orders(
             {s: ctx.position(s) for s in targets},
             marks,
-            ctx.equity,
+            equity,
             targets,
             engine.instruments,
             execution.commission,
