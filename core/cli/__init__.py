@@ -14,6 +14,7 @@ from core.cli import (
     _metrics,
     _montecarlo,
     _optimize,
+    _paper,
     _portfolio,
     _rebalance,
     _regime,
@@ -30,9 +31,10 @@ COMMANDS = (
     _optimize,
     _regime,
     _features,
-    _allocate,
+    _paper,
     _risk,
     _audit,
+    _allocate,
     _rebalance,
 )
 
