@@ -50,7 +50,9 @@ def test_overrides_outside_the_declared_bounds_or_unknown_names_are_rejected():
 def test_text_parameters_are_fixed_at_their_default():
     space = SearchSpace.from_params(get_strategy("rebalancer").Params, {"every": (5, 10)})
 
-    assert space.names == ("every",)
+    # every parameter but the text one is searchable; the text one stays at its default
+    assert "weights" not in space.names and space.names[0] == "every"
+    assert set(space.names) == set(get_strategy("rebalancer").Params.model_fields) - {"weights"}
     assert space.fixed == {"weights": ""}
 
 
