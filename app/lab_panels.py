@@ -6,6 +6,7 @@ import streamlit as st
 
 from app.widgets import field_error, run_action
 from core.portfolio import to_csv, to_excel, to_json
+from core.risk import checked_trade
 from core.workstation import Workstation
 
 SELECTED = "lab_portfolio"
@@ -64,9 +65,10 @@ def trade_ticket(ws: Workstation, name: str) -> None:
         if s.get("ticket_side") is None:
             run_action(form, _raise("choose buy or sell", "side"), fields=("side",))
             return
-        run_action(
-            form,
-            lambda: ws.portfolios.trade(
+
+        def book() -> None:
+            _, report = checked_trade(  # through the portfolio's pre-trade checks
+                ws,
                 name,
                 s["ticket_symbol"],
                 s["ticket_side"],
@@ -74,7 +76,14 @@ def trade_ticket(ws: Workstation, name: str) -> None:
                 s["ticket_price"],
                 commission=s["ticket_commission"],
                 fees=s["ticket_fees"],
-            ),
+            )
+            warnings = [r.message for r in report.results if r.outcome == "warn"] if report else []
+            if warnings:
+                st.session_state["_ticket_warnings"] = warnings
+
+        run_action(
+            form,
+            book,
             success=f"Filled: {s['ticket_side']} {s['ticket_qty']:g} {s['ticket_symbol']} "
             f"@ {s['ticket_price']:,.4f}.",
             fields=("symbol", "side", "quantity", "price", "commission", "fees"),
@@ -98,6 +107,8 @@ def trade_ticket(ws: Workstation, name: str) -> None:
             key="ticket_price",
         )
         field_error(form, "quantity")
+        for warning in st.session_state.pop("_ticket_warnings", []):
+            st.warning(f"Pre-trade warning: {warning}", icon=":material/warning:")
         field_error(form, "price")
         c1, c2 = st.columns(2)
         c1.number_input("Commission", min_value=0.0, value=0.0, key="ticket_commission")

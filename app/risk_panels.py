@@ -113,6 +113,27 @@ def contributions_table(r: dict) -> None:
     )
 
 
+def enforcement_note(ws: Workstation, name: str) -> None:
+    """Say whether the limits below stop manual orders (they do once saved)."""
+    from core.portfolio._repository import get_row
+    from core.risk._store import LIMITS_KEY
+
+    with ws.sessions() as session:
+        saved = LIMITS_KEY in (get_row(session, name).meta or {})
+    if saved:
+        st.caption(
+            "These limits are enforced: the trade ticket, `portfolio trade` and paper "
+            "sessions with risk checks refuse an order a rule blocks."
+        )
+    else:
+        st.info(
+            "These are the example defaults, shown for reference: they are not enforced "
+            "on this portfolio's orders until saved under **Edit limits**. The kill switch "
+            "always is.",
+            icon=":material/info:",
+        )
+
+
 def limit_gauges(r: dict) -> None:
     """One progress bar per rule, coloured by its outcome, and the table of numbers."""
     for u in r["limit_usage"]:

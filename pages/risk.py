@@ -31,6 +31,7 @@ with measures:
         st.subheader("Contributions to volatility (Euler)")
         risk_panels.contributions_table(report)
 with limits:
+    risk_panels.enforcement_note(ws, name)
     risk_panels.limit_gauges(report)
 with drawdown:
     risk_panels.drawdown_panel(ws, name, report)

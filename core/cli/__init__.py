@@ -64,10 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        args.handler(args)
+        code = args.handler(args)  # a handler may return an exit status
     except (CommandError, ValueError, KeyError, LookupError, OSError) as exc:
         return emit_error(exc, args.json)
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":

@@ -40,7 +40,8 @@ def register(commands, shared) -> None:
     report.set_defaults(handler=audit_report)
 
 
-def audit_verify(args) -> None:
+def audit_verify(args) -> int:
+    """Exit status 2 when the chain is broken, so scripts need not parse the output."""
     ws = open_workstation(args)
     try:
         with ws.sessions() as session:
@@ -53,6 +54,7 @@ def audit_verify(args) -> None:
         else f"BROKEN at event {result['first_bad_id']}: {result['reason']}"
     )
     emit(args, result, text)
+    return 0 if result["ok"] else 2
 
 
 def audit_list(args) -> None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import datetime
 from pathlib import Path
 
 from core.cli._output import CommandError, emit, open_workstation, table
 from core.portfolio import lab_json_schema, to_csv, to_excel, to_json
+from core.risk import checked_trade
 
 EXPORTERS = {"json": lambda d: to_json(d).encode(), "csv": to_csv, "xlsx": to_excel}
 
@@ -97,7 +99,8 @@ def create_portfolio(args) -> None:
 
 def trade_portfolio(args) -> None:
     ws = open_workstation(args)
-    result = ws.portfolios.trade(
+    result, report = checked_trade(  # through the portfolio's pre-trade checks
+        ws,
         args.name,
         args.symbol,
         args.side,
@@ -108,6 +111,9 @@ def trade_portfolio(args) -> None:
         ts=args.time,
         client_order_id=args.order_id,
     )
+    for r in report.results if report else ():  # stderr: the JSON keeps its contract
+        if r.outcome == "warn":
+            print(f"pre-trade warning ({r.rule}): {r.message}", file=sys.stderr)
     payload = {
         **result.__dict__,
         "side": str(result.side),

@@ -162,12 +162,9 @@ class PortfolioService:
             duplicate = _existing_fill(session, row, client_order_id)
             if duplicate is not None:
                 return _result(duplicate, row.cash, duplicate=True)
-            repo.check_not_back_dated(session, row, ts)
-            instrument_row, instrument = repo.instrument_or_error(session, symbol)
-            price = self._price_or_last(symbol, price, ts)
-            ledger, _ = repo.load_ledger(session, row)
-            fill = Fill(symbol, side, float(quantity), float(price), commission, fees, ts)
-            realized = ledger.apply_fill(fill, instrument)
+            instrument_row, ledger, fill, realized = self._book(
+                session, row, symbol, side, quantity, price, commission, fees, ts
+            )
             repo.store_ledger(session, row, ledger)
             fill_row = _insert_order_and_fill(
                 session, row, instrument_row.id, fill, client_order_id, strategy, realized
@@ -176,6 +173,41 @@ class PortfolioService:
                 self._snapshot(session, row, ledger, ts, {symbol: fill.price})
             append_event(session, "fill", _fill_payload(fill, fill_row.fill_id), portfolio=name)
             return _result(fill_row, ledger.cash, symbol=symbol)
+
+    def has_order(self, name: str, client_order_id: str) -> bool:
+        """Whether an order with this client id was booked (a retry returns its fill)."""
+        with self._sessions() as session:
+            return _existing_fill(session, repo.get_row(session, name), client_order_id) is not None
+
+    def validate_trade(
+        self,
+        name: str,
+        symbol: str,
+        side: Side | str,
+        quantity: float,
+        price: float | None = None,
+        *,
+        commission: float = 0.0,
+        fees: float = 0.0,
+        ts: datetime | None = None,
+        **_ignored,
+    ) -> None:
+        """Every check :meth:`trade` makes, raising as it would; nothing is written."""
+        with self._sessions() as session:  # never committed
+            row = repo.get_row(session, name)
+            self._book(
+                session, row, symbol, Side(side), quantity, price, commission, fees, naive_utc(ts)
+            )
+            session.rollback()
+
+    def _book(self, session, row, symbol, side, quantity, price, commission, fees, ts):
+        repo.check_not_back_dated(session, row, ts)
+        instrument_row, instrument = repo.instrument_or_error(session, symbol)
+        price = self._price_or_last(symbol, price, ts)
+        ledger, _ = repo.load_ledger(session, row)
+        fill = Fill(symbol, side, float(quantity), float(price), commission, fees, ts)
+        realized = ledger.apply_fill(fill, instrument)
+        return instrument_row, ledger, fill, realized
 
     def cash_movement(
         self, name: str, amount: float, *, note: str = "", ts: datetime | None = None

@@ -35,6 +35,7 @@ from core.risk._store import (
     save_limits,
     set_trading_state,
 )
+from core.risk._ticket import OrderBlocked, check_manual_order, checked_trade
 from core.risk._usage import limit_usage
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "METHODS",
     "DrawdownController",
     "DrawdownStatus",
+    "OrderBlocked",
     "OrderIntent",
     "PortfolioState",
     "PreTradeReport",
@@ -52,7 +54,9 @@ __all__ = [
     "atr",
     "atr_stop_distance",
     "beta_correlation",
+    "check_manual_order",
     "check_order",
+    "checked_trade",
     "drawdown_series",
     "empirical_var_cvar",
     "historical_var_cvar",

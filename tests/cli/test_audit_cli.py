@@ -53,10 +53,11 @@ def busy(db_path, capsys):
 def test_verify_intact(capsys, busy):
     code, payload = run(capsys, "audit", "verify")
     assert code == 0
+    # created A, the trade's pre-trade check, its fill, created B, the state change
     assert payload == {
         "ok": True,
-        "n_events": 4,
-        "checked": 4,
+        "n_events": 5,
+        "checked": 5,
         "first_bad_id": None,
         "reason": None,
     }
@@ -65,25 +66,30 @@ def test_verify_intact(capsys, busy):
 @pytest.mark.parametrize("column", ["kind", "actor", "payload", "ts", "prev_hash", "hash"])
 def test_verify_names_the_tampered_event(capsys, busy, column):
     with sqlite3.connect(busy) as connection:
-        value = connection.execute(f"SELECT {column} FROM audit_log WHERE id = 2").fetchone()[0]
+        # event 3 is the fill (1: A created, 2: the trade's pre-trade check)
+        value = connection.execute(f"SELECT {column} FROM audit_log WHERE id = 3").fetchone()[0]
         changed = {
             "payload": value.replace("50", "5"),
             "ts": value[:-1] + ("1" if value[-1] != "1" else "2"),
             "prev_hash": "0" * 64,
             "hash": "a" * 64,
         }.get(column, value + "!")
-        connection.execute(f"UPDATE audit_log SET {column} = ? WHERE id = 2", (changed,))
+        connection.execute(f"UPDATE audit_log SET {column} = ? WHERE id = 3", (changed,))
     code, payload = run(capsys, "audit", "verify")
-    assert code == 0
-    assert (payload["ok"], payload["n_events"], payload["first_bad_id"]) == (False, 4, 2)
-    assert "event 2" in payload["reason"]
-    assert main(["audit", "verify"]) == 0
-    assert capsys.readouterr().out.startswith("BROKEN at event 2")
+    assert code == 2  # scripts can test the exit status
+    assert (payload["ok"], payload["n_events"], payload["first_bad_id"]) == (False, 5, 3)
+    assert "event 3" in payload["reason"]
+    assert main(["audit", "verify"]) == 2
+    assert capsys.readouterr().out.startswith("BROKEN at event 3")
 
 
 def test_list_filters(capsys, busy):
     _, payload = run(capsys, "audit", "list", "--portfolio", "A")
-    assert [e["kind"] for e in payload["events"]] == ["fill", "portfolio_created"]
+    assert [e["kind"] for e in payload["events"]] == [
+        "fill",
+        "pretrade_check",
+        "portfolio_created",
+    ]
     _, payload = run(capsys, "audit", "list", "--kind", "fill", "--kind", "trading_state")
     assert [e["portfolio"] for e in payload["events"]] == ["B", "A"]
     _, payload = run(capsys, "audit", "list", "--text", "reducing_only")
@@ -99,7 +105,12 @@ def test_report_json_and_csv_files(capsys, busy, tmp_path):
         capsys, "audit", "report", "--start", today, "--end", today, "--out", str(out)
     )
     assert code == 0
-    assert payload["counts_by_kind"] == {"fill": 1, "portfolio_created": 2, "trading_state": 1}
+    assert payload["counts_by_kind"] == {
+        "fill": 1,
+        "portfolio_created": 2,
+        "pretrade_check": 1,
+        "trading_state": 1,
+    }
     assert payload["fills"]["count"] == 1 and payload["fills"]["notional"] == 500.0
     rows = list(csv.DictReader(out.open()))
     assert {r["name"]: r["value"] for r in rows if r["section"] == "count"}["fill"] == "1"
@@ -107,7 +118,7 @@ def test_report_json_and_csv_files(capsys, busy, tmp_path):
     assert (position["portfolio"], position["name"]) == ("A", "KO")
     out_json = tmp_path / "report.json"
     run(capsys, "audit", "report", "--start", today, "--end", today, "--out", str(out_json))
-    assert json.loads(out_json.read_text())["n_events"] == 4
+    assert json.loads(out_json.read_text())["n_events"] == 5
 
 
 def test_report_bad_input_writes_nothing(capsys, busy, tmp_path):

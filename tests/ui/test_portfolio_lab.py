@@ -120,3 +120,24 @@ def test_stress_tab_applies_the_scenario_shock_to_every_position(app):
     expected = 1_778_621.286 * stock_shock
     shown = float(_tab(at, "Stress").metric[1].value.replace(",", ""))
     assert abs(shown - expected) <= 1
+
+
+def test_kill_switch_blocks_the_ticket_and_the_reason_is_shown(app):
+    from sqlalchemy import func, select
+
+    from app.services import workstation
+    from core.db import FillRow
+    from core.risk import set_trading_state
+
+    at = _create(app("portfolio_lab"), "Halted book", 50_000.0)
+    ws = workstation()
+    with ws.sessions.begin() as session:
+        set_trading_state(session, "Halted book", "halted", reason="desk closed")
+    at.selectbox(key="ticket_symbol").set_value("MSFT").run()
+    at.number_input(key="ticket_qty").set_value(10)
+    at.number_input(key="ticket_price").set_value(200.0)
+    _tab(at, "Trade").button[0].click().run()
+    assert not at.exception, at.exception
+    assert any("blocked by pre-trade checks" in e.value and "halted" in e.value for e in at.error)
+    with ws.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(FillRow)) == 8  # the demo's
