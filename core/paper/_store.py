@@ -98,6 +98,7 @@ _SNAPSHOT_UPDATE = (
         equity=bindparam("equity"),
     )
 )
+_NATIVE = {"fill", "order"}
 _HEAD = select(AUDIT.c.hash).order_by(AUDIT.c.id.desc()).limit(1)
 
 
@@ -306,7 +307,7 @@ class SessionWriter:
                 "_sid": sid,
                 "events": events,
                 "last_ts": last_ts,
-                "state": json.loads(json.dumps(state, default=_json_default)),
+                "state": state,  # JSON-native already (the worker builds it so)
                 "heartbeat": now,
                 "updated_at": now,
             },
@@ -376,7 +377,8 @@ class SessionWriter:
         rows = []
         for kind, payload in events:
             ts = utcnow()
-            payload = json.loads(json.dumps(payload, default=_json_default))
+            if kind not in _NATIVE:  # fills and orders are built JSON-native; others checked
+                payload = json.loads(json.dumps(payload, default=_json_default))
             digest = event_hash(prev, ts, kind, self.portfolio_name, "paper", payload)
             rows.append(
                 {

@@ -505,6 +505,29 @@ class PaperWorker:
                 del sleeve.tracked[oid]  # "go flat" when already flat: nothing to record
                 continue
             quantity = o.quantity if o.quantity is not None else o.filled
+            previous = sleeve.tracked[oid]
+            if not previous or o.status in (
+                OrderStatus.CANCELLED,
+                OrderStatus.EXPIRED,
+                OrderStatus.REJECTED,
+            ):
+                # the audit chain gets each order's placement and how it ended unfilled
+                self.pending.audit.append(
+                    (
+                        "order" if not previous else f"order_{o.status.value}",
+                        {
+                            "session": self.session_id,
+                            "order": self._order_key(sleeve, oid),
+                            "symbol": o.symbol,
+                            "side": o.side.value,
+                            "quantity": o.quantity,
+                            "type": o.type.value if o.target is None else f"target{o.target:+d}",
+                            "status": o.status.value,
+                            "reason": o.reason,
+                            "tag": o.tag,
+                        },
+                    )
+                )
             self.pending.orders[self._order_key(sleeve, oid)] = OrderState(
                 self._order_key(sleeve, oid),
                 sleeve.key,
@@ -775,7 +798,7 @@ class PaperWorker:
         return {
             "seq": self.seq,
             "n_events": self.n_events,
-            "ts": self.ts,
+            "ts": None if self.ts is None else self.ts.isoformat(),
             "equity": self.equity,
             "cash": self.cash,
             "n_fills": self.n_fills,
