@@ -91,6 +91,29 @@ class _Ctx:
     def equity(self) -> float:
         return self._e.ledger.equity(self._e.marks())
 
+    def marks(self) -> dict[str, float]:
+        """The last known close of every instrument with a bar now (what equity uses)."""
+        return self._e.marks()
+
+    def position_value(self, symbol: str, price: float) -> float:
+        """Quantity × price × multiplier of ``symbol`` (0 when flat)."""
+        position = self._e.ledger.positions.get(symbol)
+        return position.market_value(price) if position else 0.0
+
+    @property
+    def instruments(self):
+        """Instrument definitions by symbol (multiplier, quantity step, …)."""
+        return self._e.instruments
+
+    @property
+    def execution(self):
+        """The execution settings (commission, slippage, sizing) orders will meet."""
+        return self._e.execution
+
+    def volatility(self, symbol: str | None = None) -> float:
+        """Volatility of the last returns up to now, as the slippage model measures it."""
+        return self._e._stats(symbol or self.symbol)[0]
+
     # -- orders ------------------------------------------------------------------------
     def go_long(self, symbol: str | None = None, tag: str = "", scale: float = 1.0) -> Order:
         return self._target(symbol, 1, tag, scale)

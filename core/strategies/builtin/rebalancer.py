@@ -146,10 +146,9 @@ class Rebalancer(Strategy):
             return  # shortcut: only the every-N-bars schedule could fire, and it cannot yet
         weights, targets = {}, {}
         if self._watch_drift:  # weights only when a band needs them (they cost a valuation)
-            engine = _engine(ctx)
-            marks = engine.marks()
+            marks = ctx.marks()
             targets = {s: w for s, w in scaled_targets(self._weights, scale).items() if s in marks}
-            weights = _weights_now(engine, marks, ctx.equity, targets)
+            weights = _weights_now(ctx, marks, ctx.equity, targets)
         decision = check_rebalance(
             weights,
             targets,
@@ -180,21 +179,20 @@ class Rebalancer(Strategy):
         return level, scale, vol
 
     def _rebalance(self, ctx, reasons, level, scale, vol) -> None:
-        engine = _engine(ctx)
-        marks = engine.marks()
+        marks = ctx.marks()
         targets = {s: w for s, w in scaled_targets(self._weights, scale).items() if s in marks}
         equity = ctx.equity
-        drifts = weight_drifts(_weights_now(engine, marks, equity, targets), targets)
-        execution = engine.execution
+        drifts = weight_drifts(_weights_now(ctx, marks, equity, targets), targets)
+        execution = ctx.execution
         volatilities = (
-            {s: engine._stats(s)[0] for s in targets} if execution.slippage.kind != "bps" else None
+            {s: ctx.volatility(s) for s in targets} if execution.slippage.kind != "bps" else None
         )
         plan = rebalance_orders(
             {s: ctx.position(s) for s in targets},
             marks,
             equity,
             targets,
-            engine.instruments,
+            ctx.instruments,
             execution.commission,
             execution.slippage,
             volatilities=volatilities,
@@ -216,19 +214,7 @@ class Rebalancer(Strategy):
         )
 
 
-def _engine(ctx):
-    """The engine behind the context (backtest and paper share it): marks, instruments and
-    execution costs the rebalancing plan needs."""
-    engine = getattr(ctx, "_e", None)
-    if engine is None:
-        raise TypeError("the rebalancer needs the BacktestEngine context (backtest or paper)")
-    return engine
-
-
-def _weights_now(engine, marks, equity, symbols) -> dict[str, float]:
+def _weights_now(ctx, marks, equity, symbols) -> dict[str, float]:
     if equity <= 0:
         return dict.fromkeys(symbols, 0.0)
-    positions = engine.ledger.positions
-    return {
-        s: positions[s].market_value(marks[s]) / equity if s in positions else 0.0 for s in symbols
-    }
+    return {s: ctx.position_value(s, marks[s]) / equity for s in symbols}
