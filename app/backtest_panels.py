@@ -216,6 +216,18 @@ def result_overview(ws: Workstation, result: BacktestResult) -> None:
 
 
 def trades_view(result: BacktestResult) -> None:
+    rebalances = result.extra.get("rebalances")
+    if rebalances is not None and len(rebalances):
+        with st.expander(f"Rebalances ({len(rebalances)})"):
+            st.dataframe(
+                rebalances,
+                hide_index=True,
+                key="bt_rebalances",
+                column_config={
+                    "max_drift": st.column_config.NumberColumn("Largest drift", format="percent"),
+                    "est_cost": st.column_config.NumberColumn("Est. cost", format="%,.2f"),
+                },
+            )
     trades = result.trades
     if trades.empty:
         st.info("No completed trades.")

@@ -75,6 +75,20 @@ class BacktestService:
             )
             raw = engine.run(progress=progress, should_stop=should_stop)
         result = build_result(config, raw)
+        history = getattr(strategy, "rebalance_history_", None)
+        if history:  # a rebalancing strategy's decisions: when, why, drift, orders, cost
+            result.extra["rebalances"] = pd.DataFrame(
+                [
+                    {
+                        "ts": r.ts,
+                        "reasons": "; ".join(r.reasons),
+                        "max_drift": max(map(abs, r.drifts.values()), default=0.0),
+                        "orders": r.n_orders,
+                        "est_cost": r.est_cost,
+                    }
+                    for r in history
+                ]
+            )
         if save:
             self.save(result)
         return result

@@ -235,3 +235,22 @@ def test_defaults_spelled_out_or_not_give_the_same_run_id(ws):
         config(params={"fast": 10, "slow": 50, "long_short": False}), save=False
     )
     assert short.run_id == full.run_id
+
+
+def test_a_rebalancing_run_carries_its_rebalance_history(ws):
+    from core.backtest import BacktestConfig
+
+    config = BacktestConfig(
+        strategy="rebalancer",
+        params={"every": 21},
+        symbols=("KO", "MSFT"),
+        start="2020-01-01",
+        end="2020-12-31",
+    )
+    result = ws.backtests.run(config, save=False)
+    rebalances = result.extra["rebalances"]
+    n = len(result.equity)
+    # the first bar allocates, then every 21st bar: bars 0, 21, 42, … below n
+    assert len(rebalances) == -(-n // 21)
+    assert rebalances["reasons"].iloc[0] == "initial allocation"
+    assert list(rebalances["ts"]) == list(result.equity.index[::21])
