@@ -33,6 +33,7 @@ SPEEDS = {
     "60× (a minute per second)": "60",
     "3,600× (an hour per second)": "3600",
     "86,400× (a day per second)": "86400",
+    "864,000× (ten days per second)": "864000",
 }
 STATUS_ICON = {
     "running": ":material/play_circle:",
@@ -59,7 +60,7 @@ def session_picker(ws) -> str | None:
         names,
         index=index,
         key="paper_pick",
-        format_func=lambda n: f"{n} · {_status(sessions, n)}",
+        help="each session's status is in the panel below and in All sessions",
     )
     st.session_state[SELECTED] = name
     with st.expander(f"All sessions ({len(sessions)})"):
@@ -189,7 +190,7 @@ def new_session_form(ws) -> None:
             step=1000,
             key="paper_events",
         )
-        speed = left.selectbox("Speed", list(SPEEDS), index=4, key="paper_speed")
+        speed = left.selectbox("Speed", list(SPEEDS), index=5, key="paper_speed")
         cash = right.number_input(
             "Starting cash", value=100_000.0, min_value=1.0, step=1000.0, key="paper_cash"
         )
@@ -267,6 +268,7 @@ def live_panel(ws, name: str) -> None:
 
 
 def render_live(ws, name: str) -> None:
+    controls(ws, name)  # inside the fragment: the buttons follow the worker's status
     snap = ws.paper.snapshot(name, symbol=st.session_state.get("paper_symbol"))
     notify(name, snap)
     session, state = snap.session, snap.state
@@ -296,9 +298,16 @@ def render_live(ws, name: str) -> None:
     )
     cols[4].metric(
         "Regime",
-        (regime.get("label") or "—").replace("_", " "),
-        f"true: {regime['true']}" if regime.get("true") else None,
+        (regime.get("label") or "warming up").replace("_", " "),
+        f"true: {regime['true']}"
+        if regime.get("true")
+        else (
+            f"{regime.get('observed', 0)} of {regime['warmup']} returns"
+            if not regime.get("label") and regime.get("warmup")
+            else None
+        ),
         delta_color="off",
+        help="a hidden Markov model fitted on the returns seen so far, filtered causally",
     )
     n = session["n_events"] or 0
     cols[5].metric(

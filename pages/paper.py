@@ -16,7 +16,6 @@ flash()
 
 name = panels.session_picker(ws)
 if name:
-    panels.controls(ws, name)
     panels.live_panel(ws, name)
     ticket, params, export = st.tabs(["Order ticket", "Parameters", "Export & reconcile"])
     with ticket:

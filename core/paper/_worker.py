@@ -805,7 +805,13 @@ class PaperWorker:
             "marks": marks,
             "day_start_equity": self.day_start_equity,
             "drawdown": self.dd_status.to_dict(),
-            "regime": {"label": self.regime, "probabilities": probs, "true": self.true_regime},
+            "regime": {
+                "label": self.regime,
+                "probabilities": probs,
+                "true": self.true_regime,
+                "observed": len(self.returns),
+                "warmup": self.config.regime_warmup if self.config.regime_states else None,
+            },
             "trading_state": self.trading_state,
             "strategies": {s.key: self._sleeve_state(s, marks) for s in self.sleeves},
         }
