@@ -238,8 +238,12 @@ class PaperService:
             return "interrupted"  # the worker died: `paper run` resumes it
         return row.status
 
-    def start_worker(self, name: str, database_url: str, *, log_dir: Path | None = None) -> int:
-        """Launch ``python -m core --db URL paper run --session NAME`` detached; its pid."""
+    def start_worker(
+        self, name: str, database_url: str, *, log_dir: Path | None = ROOT / "data" / "logs"
+    ) -> int:
+        """Launch ``python -m core --db URL paper run --session NAME`` detached; its pid.
+
+        Its output goes to ``data/logs/paper-<session id>.log`` (git-ignored) by default."""
         row = self._row(name)
         if self.worker_alive(row):
             raise PaperServiceError(f"session {name!r} is already running (pid {row.pid})")
