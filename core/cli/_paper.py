@@ -18,7 +18,7 @@ from core.paper import (
     parse_speed,
 )
 from core.paper._config import FeedConfig
-from core.strategies import get_strategy, parse_overrides
+from core.strategies import get_strategy, parse_overrides, strategy_configs
 
 
 def register(commands, shared) -> None:
@@ -33,6 +33,12 @@ def register(commands, shared) -> None:
     run = add("run", run_session, "start a session, or resume it when it exists")
     run.add_argument("--session", required=True)
     run.add_argument("--strategy", action="append", help="strategy name (repeatable)")
+    run.add_argument(
+        "--config",
+        action="append",
+        metavar="NAME",
+        help="a saved strategy configuration (from the Optimize page; repeatable)",
+    )
     run.add_argument(
         "--param",
         action="append",
@@ -125,10 +131,19 @@ def register(commands, shared) -> None:
     remove.add_argument("--session", required=True)
 
 
-def _config(args) -> SessionConfig:
-    names = args.strategy or []
+def _config(args, sessions) -> SessionConfig:
+    names = list(args.strategy or [])
+    saved_params: dict[int, dict] = {}
+    if args.config:
+        saved = {c["name"]: c for c in strategy_configs(sessions)}
+        for name in args.config:
+            if name not in saved:
+                known = ", ".join(sorted(saved)) or "none saved yet"
+                raise CommandError(f"no saved strategy configuration {name!r} ({known})")
+            saved_params[len(names)] = saved[name]["params"]
+            names.append(saved[name]["strategy"])
     if not names:
-        raise CommandError("a new session needs --strategy")
+        raise CommandError("a new session needs --strategy or --config")
     keys, sleeves = [], []
     allocations = args.allocation or [round(1 / len(names), 12)] * len(names)
     if len(allocations) != len(names):
@@ -141,7 +156,11 @@ def _config(args) -> SessionConfig:
         key = name if name not in keys else f"{name}#{keys.count(name) + 1}"
         cls = get_strategy(name)
         overrides = by_key.get(key, []) + (by_key.get("", []) if not keys else [])
-        params = parse_overrides(cls.Params, overrides)
+        if len(keys) in saved_params:  # a saved configuration, --param on top of it
+            given = dict(_pairs(overrides))
+            params = cls.Params.model_validate({**saved_params[len(keys)], **given})
+        else:
+            params = parse_overrides(cls.Params, overrides)
         keys.append(key)
         sleeves.append(
             SleeveConfig(
@@ -183,12 +202,20 @@ def _config(args) -> SessionConfig:
     )
 
 
+def _pairs(items: list[str]):
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep:
+            raise CommandError(f"--param expects key=value, got {item!r}")
+        yield key.strip(), _scalar(raw.strip())
+
+
 def run_session(args) -> None:
     ws = open_workstation(args)
     paper = ws.paper
     created = False
     if not paper.exists(args.session):
-        paper.create(args.session, _config(args), portfolio=args.portfolio)
+        paper.create(args.session, _config(args, ws.sessions), portfolio=args.portfolio)
         created = True
     elif args.strategy and not args.json:
         print(f"resuming {args.session!r}: its stored configuration is used", file=sys.stderr)

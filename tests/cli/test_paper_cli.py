@@ -144,3 +144,33 @@ def test_commands_export_and_errors(capsys, tmp_path):
     assert "no parameter 'nope'" in capsys.readouterr().err
     assert main(["paper", "status", "--session", "missing"]) != 0
     assert "no paper session named 'missing'" in capsys.readouterr().err
+
+
+def test_a_session_from_a_saved_strategy_configuration(capsys):
+    from core.strategies import save_strategy_config
+    from core.workstation import Workstation
+
+    ws = Workstation.open()
+    save_strategy_config(ws.sessions, "tuned", "sma_crossover", {"fast": 4, "slow": 9})
+    out = run(
+        capsys,
+        "paper",
+        "run",
+        "--session",
+        "cfg",
+        "--config",
+        "tuned",
+        "--param",
+        "slow=12",
+        "--feed",
+        "synthetic",
+        "--events",
+        "300",
+        "--create-only",
+    )
+    assert out["created"] is True
+    assert ws.paper.config("cfg").sleeves[0].params == {"fast": 4, "slow": 12, "long_short": False}
+    assert (
+        main(["paper", "run", "--session", "x", "--config", "missing", "--feed", "synthetic"]) != 0
+    )
+    assert "no saved strategy configuration 'missing'" in capsys.readouterr().err
