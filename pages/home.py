@@ -10,11 +10,24 @@ from core.demo import DEMO_NAME
 ws = workstation()
 st.title("Quant Workstation")
 st.caption(
-    "Market data, virtual portfolios, backtests with costs, Monte Carlo and stress tests, "
-    "parameter optimization with overfitting guards, and market regimes — on one local "
-    "database. Live paper trading comes next. Everything here also runs headless: "
-    "`python -m core --help`."
+    "Live paper trading, market data, virtual portfolios, allocation, risk limits and an "
+    "audit trail, backtests with costs, Monte Carlo and stress tests, parameter optimization "
+    "with overfitting guards, and market regimes — on one local database. Everything here "
+    "also runs headless: `python -m core --help`."
 )
+
+sessions = ws.paper.list()
+if len(sessions):
+    st.subheader("Paper sessions")
+    st.dataframe(
+        sessions[["session", "status", "strategies", "symbols", "events", "equity", "fills"]],
+        hide_index=True,
+        key="home_sessions",
+        column_config={"equity": st.column_config.NumberColumn(format="%.2f")},
+    )
+    st.page_link(
+        "../pages/paper.py", label="Open the paper trading console", icon=":material/monitoring:"
+    )
 
 names = ws.portfolios.names()
 if not names:
@@ -36,8 +49,9 @@ else:
     st.caption(f"Marked at the last known closes. {len(names)} portfolio(s) in this workstation.")
 
 st.divider()
-cols = st.columns(len(PAGES) - 1)
-for col, spec in zip(cols, [p for p in PAGES if p.url_path != "home"], strict=True):
-    with col.container(border=True):
-        st.page_link(spec.path, label=spec.title, icon=spec.icon)
-        st.caption(spec.blurb)
+others = [p for p in PAGES if p.url_path != "home"]
+for row in range(0, len(others), 3):
+    for col, spec in zip(st.columns(3), others[row : row + 3], strict=False):
+        with col.container(border=True):
+            st.page_link(spec.path, label=spec.title, icon=spec.icon)
+            st.caption(spec.blurb)

@@ -17,3 +17,26 @@ def test_home_shows_demo_portfolio_and_links(app):
     links = [p.proto.page for p in at.get("page_link")]
     assert any(link == "portfolio-lab" for link in links)
     assert any(link == "market-data" for link in links)
+
+
+def test_home_lists_paper_sessions_with_a_link_to_the_console(app):
+    from app.services import workstation
+    from core.paper import FeedConfig, PaperWorker, SessionConfig, SleeveConfig
+
+    at = app()
+    assert not [s for s in at.subheader if s.value == "Paper sessions"]  # none yet
+    ws = workstation()
+    ws.paper.create(
+        "glance",
+        SessionConfig(
+            sleeves=(SleeveConfig(key="sma", strategy="sma_crossover"),),
+            feed=FeedConfig(kind="synthetic", events=400),
+        ),
+    )
+    PaperWorker(ws, "glance").run()
+    at.run()
+    table = next(d for d in at.dataframe if "session" in d.value.columns).value
+    assert table.iloc[0]["session"] == "glance" and table.iloc[0]["status"] == "finished"
+    assert table.iloc[0]["events"] == 400
+    assert table.iloc[0]["fills"] == ws.paper.status("glance")["n_fills"]
+    assert "paper" in [p.proto.page for p in at.get("page_link")]
