@@ -16,8 +16,10 @@ from datetime import datetime
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import select
 
 from core.backtest import BacktestConfig, MarketFrame
+from core.db import PaperBarRow
 from core.instruments import AssetClass, Instrument, default_instrument
 from core.marketdata import SyntheticMarket, preset
 from core.paper._config import FeedConfig
@@ -51,8 +53,11 @@ class Feed:
         instruments: dict[str, Instrument],
         regimes: np.ndarray | None = None,
         regime_names: tuple[str, ...] = (),
+        *,
+        closed: bool = True,
     ):
         self.market, self.instruments = market, instruments
+        self.closed = closed  # no event follows the last one (False: recorded live bars)
         self.symbols = market.symbols
         self.regimes, self.regime_names = regimes, regime_names
         # plain lists and datetimes, converted once: the hot loop never touches numpy
@@ -72,14 +77,36 @@ class Feed:
                 seq,
                 stamps[seq],
                 {f: rows[f][seq] for f in FIELDS},
-                seq == n - 1,
+                self.closed and seq == n - 1,
                 None if regimes is None else int(regimes[seq]),
             )
 
-    def history(self, upto: int) -> MarketFrame:
-        """The first ``upto`` events as a frame (what a resumed worker re-runs)."""
-        m = self.market
-        return MarketFrame(m.index[:upto], m.symbols, *(getattr(m, f)[:upto] for f in FIELDS))
+
+def recorded_market(
+    conn, session_id: int, symbols: tuple[str, ...], upto: int | None = None
+) -> tuple[MarketFrame, dict[pd.Timestamp, int]]:
+    """The bars a session recorded (its first ``upto`` events) as a frame, and each
+    timestamp's event number: what reconciliation backtests and a live feed's resume re-runs."""
+    query = select(
+        PaperBarRow.seq,
+        PaperBarRow.ts,
+        PaperBarRow.symbol,
+        *(getattr(PaperBarRow, f) for f in FIELDS),
+    ).where(PaperBarRow.session_id == session_id)
+    if upto is not None:
+        query = query.where(PaperBarRow.seq < upto)
+    result = conn.execute(query.order_by(PaperBarRow.seq))
+    bars = pd.DataFrame([tuple(r) for r in result], columns=list(result.keys()))
+    n = int(bars["seq"].max()) + 1 if len(bars) else 0
+    arrays = {f: np.full((n, len(symbols)), np.nan) for f in FIELDS}
+    column = {s: j for j, s in enumerate(symbols)}
+    seqs, cols = bars["seq"].to_numpy(int), bars["symbol"].map(column).to_numpy(int)
+    for f, a in arrays.items():
+        a[seqs, cols] = bars[f].to_numpy(float)
+    stamps = bars.drop_duplicates("seq").set_index("seq")["ts"].reindex(range(n))
+    index = pd.DatetimeIndex(stamps.to_numpy(), name="timestamp")
+    market = MarketFrame(index, symbols, *(arrays[f] for f in FIELDS))
+    return market, {t: i for i, t in enumerate(index)}
 
 
 def build_feed(config: FeedConfig, backtests, *, allow_network: bool = False) -> Feed | PollingFeed:

@@ -16,12 +16,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import delete, func, insert, select
 
 from core.audit import append_event
-from core.backtest import BacktestEngine, MarketFrame
+from core.backtest import BacktestEngine
 from core.db import (
     FillRow,
     InstrumentRow,
@@ -34,7 +33,7 @@ from core.db import (
     PositionRow,
 )
 from core.paper._config import SESSION_NAME, SessionConfig
-from core.paper._feeds import build_feed
+from core.paper._feeds import build_feed, recorded_market
 from core.paper._store import naive, utcnow
 from core.strategies import get_strategy
 
@@ -416,7 +415,6 @@ class PaperService:
                     .join(InstrumentRow, InstrumentRow.id == PositionRow.instrument_id)
                     .where(PositionRow.portfolio_id == row.portfolio_id, PositionRow.quantity != 0)
                 ),
-                columns=["symbol", "quantity", "avg_cost", "realized_pnl", "multiplier"],
             )
             fills = _frame(
                 s,
@@ -437,17 +435,6 @@ class PaperService:
                     .order_by(FillRow.id.desc())
                     .limit(n_fills)
                 ),
-                columns=[
-                    "fill_id",
-                    "ts",
-                    "strategy",
-                    "symbol",
-                    "side",
-                    "quantity",
-                    "price",
-                    "commission",
-                    "realized_pnl",
-                ],
             )
             sampled = (PaperEquityRow.seq % stride == 0) | (PaperEquityRow.seq >= recent)
             equity = _frame(
@@ -464,7 +451,6 @@ class PaperService:
                     .where(PaperEquityRow.session_id == row.id, sampled)
                     .order_by(PaperEquityRow.seq)
                 ),
-                columns=["seq", "ts", "equity", "cash", "drawdown", "regime"],
             )
             bar_sample = (PaperBarRow.seq % stride == 0) | (PaperBarRow.seq >= recent)
             prices = _frame(
@@ -476,7 +462,6 @@ class PaperService:
                     )
                     .order_by(PaperBarRow.seq)
                 ),
-                columns=["seq", "ts", "close"],
             )
             markers = _frame(
                 s,
@@ -489,7 +474,6 @@ class PaperService:
                     .order_by(FillRow.id.desc())
                     .limit(300)
                 ),
-                columns=["ts", "side", "quantity", "price", "strategy"],
             )
             alerts = _frame(
                 s,
@@ -505,14 +489,13 @@ class PaperService:
                     .order_by(PaperAlertRow.id.desc())
                     .limit(30)
                 ),
-                columns=["id", "ts", "level", "rule", "message"],
             )
             commands = _frame(
                 s,
                 (
                     select(
                         PaperCommandRow.id,
-                        PaperCommandRow.created_at,
+                        PaperCommandRow.created_at.label("created"),
                         PaperCommandRow.kind,
                         PaperCommandRow.payload,
                         PaperCommandRow.status,
@@ -522,7 +505,6 @@ class PaperService:
                     .order_by(PaperCommandRow.id.desc())
                     .limit(20)
                 ),
-                columns=["id", "created", "kind", "payload", "status", "message"],
             )
         marks = state.get("marks") or {}
         if len(positions):
@@ -626,52 +608,24 @@ class PaperService:
         row = self._row(name)
         config = SessionConfig.model_validate(row.config)
         with self._sessions() as s:
-            bars = pd.DataFrame(
-                s.execute(
-                    select(
-                        PaperBarRow.seq,
-                        PaperBarRow.ts,
-                        PaperBarRow.symbol,
-                        PaperBarRow.open,
-                        PaperBarRow.high,
-                        PaperBarRow.low,
-                        PaperBarRow.close,
-                        PaperBarRow.volume,
-                    )
-                    .where(PaperBarRow.session_id == row.id)
-                    .order_by(PaperBarRow.seq)
-                ).all(),
-                columns=["seq", "ts", "symbol", "open", "high", "low", "close", "volume"],
-            )
-            fills = pd.DataFrame(
-                s.execute(
-                    select(
-                        FillRow.fill_id,
-                        FillRow.ts,
-                        FillRow.strategy,
-                        InstrumentRow.symbol,
-                        FillRow.side,
-                        FillRow.quantity,
-                        FillRow.price,
-                        FillRow.commission,
-                    )
-                    .join(InstrumentRow, InstrumentRow.id == FillRow.instrument_id)
-                    .where(
-                        FillRow.portfolio_id == row.portfolio_id,
-                        FillRow.fill_id.like(f"P{row.id}-%"),
-                    )
-                    .order_by(FillRow.id)
-                ).all(),
-                columns=[
-                    "fill_id",
-                    "ts",
-                    "strategy",
-                    "symbol",
-                    "side",
-                    "quantity",
-                    "price",
-                    "commission",
-                ],
+            fills = _frame(
+                s,
+                select(
+                    FillRow.fill_id,
+                    FillRow.ts,
+                    FillRow.strategy,
+                    InstrumentRow.symbol,
+                    FillRow.side,
+                    FillRow.quantity,
+                    FillRow.price,
+                    FillRow.commission,
+                )
+                .join(InstrumentRow, InstrumentRow.id == FillRow.instrument_id)
+                .where(
+                    FillRow.portfolio_id == row.portfolio_id,
+                    FillRow.fill_id.like(f"P{row.id}-%"),
+                )
+                .order_by(FillRow.id),
             )
             interventions = [
                 (
@@ -696,10 +650,11 @@ class PaperService:
                 )
             ]
         interventions.sort(key=lambda x: x[0])
-        if bars.empty:
+        if not row.events:
             return {"session": name, "events": 0, "match": True, "strategies": {}, "fills": []}
         feed = build_feed(config.feed, self.ws.backtests, allow_network=True)
-        market, seq_of = _market_from_bars(bars, feed.symbols)
+        with self.ws.engine.connect() as conn:
+            market, seq_of = recorded_market(conn, row.id, feed.symbols, row.events)
         rows, report = [], {}
         for sleeve in config.sleeves:
             cls = get_strategy(sleeve.strategy)
@@ -763,27 +718,10 @@ class PaperService:
         }
 
 
-def _frame(conn, statement, columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame([tuple(r) for r in conn.execute(statement)], columns=columns)
-
-
-def _market_from_bars(
-    bars: pd.DataFrame, symbols: tuple[str, ...]
-) -> tuple[MarketFrame, dict[pd.Timestamp, int]]:
-    index = bars.drop_duplicates("seq").set_index("seq")["ts"]
-    n = int(index.index.max()) + 1
-    arrays = {
-        f: np.full((n, len(symbols)), np.nan) for f in ("open", "high", "low", "close", "volume")
-    }
-    col = {s: j for j, s in enumerate(symbols)}
-    seqs, cols = bars["seq"].to_numpy(), bars["symbol"].map(col).to_numpy()
-    for f, a in arrays.items():
-        a[seqs, cols] = bars[f].to_numpy(float)
-    ts = pd.DatetimeIndex(index.reindex(range(n)).to_numpy(), name="timestamp")
-    market = MarketFrame(
-        ts, symbols, *(arrays[f] for f in ("open", "high", "low", "close", "volume"))
-    )
-    return market, {t: i for i, t in enumerate(ts)}
+def _frame(conn, statement) -> pd.DataFrame:
+    """Rows as a frame whose columns are the statement's column names (labels)."""
+    result = conn.execute(statement)
+    return pd.DataFrame([tuple(r) for r in result], columns=list(result.keys()))
 
 
 def _reason(interventions: list[tuple[int, str]], at: int) -> str:

@@ -28,11 +28,11 @@ from sqlalchemy import func, select
 from core.backtest import BacktestEngine
 from core.backtest._data import GrowingMarket
 from core.backtest._engine import _Ctx
-from core.db import FillRow, PaperBarRow, PaperCommandRow, PaperSessionRow, PortfolioRow
+from core.db import FillRow, PaperCommandRow, PaperSessionRow, PortfolioRow
 from core.execution import Order, OrderStatus, OrderType, TimeInForce
 from core.instruments import repository as instrument_repo
 from core.paper._config import SessionConfig
-from core.paper._feeds import FIELDS, IDLE, Clock, Event, build_feed
+from core.paper._feeds import IDLE, Clock, Event, Feed, build_feed, recorded_market
 from core.paper._store import FillRecord, OrderState, Pending, SessionWriter, utcnow
 from core.portfolio import Fill, Ledger, Side
 from core.regimes import RegimeFilter, RegimeHMM
@@ -304,39 +304,16 @@ class PaperWorker:
     def _catch_up_recorded(self, target: int, commands: dict) -> None:
         """A live feed cannot be asked again: re-run the bars the session recorded."""
         with self.ws.engine.connect() as conn:
-            rows = conn.execute(
-                select(
-                    PaperBarRow.seq,
-                    PaperBarRow.ts,
-                    PaperBarRow.symbol,
-                    PaperBarRow.open,
-                    PaperBarRow.high,
-                    PaperBarRow.low,
-                    PaperBarRow.close,
-                    PaperBarRow.volume,
-                )
-                .where(PaperBarRow.session_id == self.session_id, PaperBarRow.seq < target)
-                .order_by(PaperBarRow.seq)
-            ).all()
-        column = {s: j for j, s in enumerate(self.symbols)}
-        by_seq: dict[int, tuple] = {}
-        for r in rows:
-            ts, row = by_seq.setdefault(
-                r.seq, (r.ts, {f: [math.nan] * len(self.symbols) for f in FIELDS})
-            )
-            j = column[r.symbol]
-            for f in FIELDS:
-                row[f][j] = getattr(r, f)
-        if sorted(by_seq) != list(range(target)):
+            market, _ = recorded_market(conn, self.session_id, self.symbols, target)
+        if market.n_bars != target or market.index.hasnans:
             raise PaperError(
                 f"session {self.name!r}: recorded bars do not cover its {target} committed events"
             )
-        for seq in range(target):
-            ts, row = by_seq[seq]
-            for c in commands.get(seq, ()):
+        for event in Feed(market, self.feed.instruments, closed=False).events(0):
+            for c in commands.get(event.seq, ()):
                 self._apply(c.id, c.kind, c.payload)
-            self._process(Event(seq, ts, row, False))
-        self.feed.resume_after(by_seq[target - 1][0])
+            self._process(event)
+        self.feed.resume_after(market.index[-1])
 
     def _check_resumed(self, target: int, stored: int) -> None:
         if self.n_fills != stored:
@@ -787,11 +764,7 @@ class PaperWorker:
         )
 
     def state(self) -> dict[str, Any]:
-        marks = {}
-        for j, s in enumerate(self.symbols):
-            closes = self.sleeves[0].engine._C[j]
-            if closes:
-                marks[s] = closes[-1]
+        marks = self._marks()  # last known closes (a symbol may have no bar this event)
         probs = None
         if self.regime_filter is not None and self.regime_probs is not None:
             probs = dict(zip(self.regime_filter.labels, map(float, self.regime_probs), strict=True))
