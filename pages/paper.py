@@ -6,6 +6,7 @@ sends it commands.
 
 import streamlit as st
 
+from app import paper_live
 from app import paper_panels as panels
 from app.services import workstation
 from app.widgets import flash
@@ -16,7 +17,7 @@ flash()
 
 name = panels.session_picker(ws)
 if name:
-    panels.live_panel(ws, name)
+    paper_live.live_panel(ws, name)
     ticket, params, export = st.tabs(["Order ticket", "Parameters", "Export & reconcile"])
     with ticket:
         panels.order_ticket(ws, name)

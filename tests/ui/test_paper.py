@@ -134,7 +134,7 @@ def test_bad_ticket_is_refused_next_to_its_input(app):
 def test_equity_chart_draws_the_controller_bands_under_the_drawdown():
     import pandas as pd
 
-    from app.paper_panels import equity_with_bands
+    from app.paper_live import equity_with_bands
 
     equity = pd.DataFrame(
         {

@@ -1,0 +1,278 @@
+"""The paper console's live panel: a fragment that re-reads the session's committed state on a
+timer (pausable), with the controls, metrics, charts, book and toasts. It never trades."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+from plotly.subplots import make_subplots
+
+from app import charts
+from app.paper_panels import LIVE, SEEN, STATUS_ICON, controls
+from app.widgets import pct
+
+
+# -- the live panel ----------------------------------------------------------------------------
+def live_panel(ws, name: str) -> None:
+    """Re-reads the session every few seconds while live updates are on."""
+    left, right = st.columns([1, 3])
+    live = left.toggle("Live updates", value=st.session_state.get(LIVE, True), key=LIVE)
+    every = right.select_slider(
+        "Refresh every (s)", [1, 2, 5, 10], value=2, key="paper_every", disabled=not live
+    )
+    st.fragment(run_every=f"{every}s" if live else None)(render_live)(ws, name)
+
+
+def render_live(ws, name: str) -> None:
+    controls(ws, name)  # inside the fragment: the buttons follow the worker's status
+    snap = ws.paper.snapshot(name, symbol=st.session_state.get("paper_symbol"))
+    notify(name, snap)
+    session, state = snap.session, snap.state
+    if session["error"]:
+        st.error(f"Worker error: {session['error']}")
+    if session["status"] == "interrupted":
+        st.warning(
+            "The worker stopped without a word (killed or crashed). **Resume worker** "
+            "picks up from the last committed event."
+        )
+    equity = state.get("equity", session["cash0"])
+    day0 = state.get("day_start_equity", session["cash0"])
+    dd = state.get("drawdown") or {}
+    regime = state.get("regime") or {}
+    cols = st.columns(6)
+    cols[0].metric("Equity", f"{equity:,.0f}", f"{equity - session['cash0']:+,.2f}")
+    cols[1].metric(
+        "P&L today", f"{equity - day0:+,.2f}", pct((equity - day0) / day0) if day0 else None
+    )
+    cols[2].metric("Cash", f"{state.get('cash', session['cash0']):,.0f}")
+    level = dd.get("level", "normal")
+    cols[3].metric(
+        "Drawdown",
+        pct(-dd.get("drawdown", 0.0)),
+        level,
+        delta_color="off" if level == "normal" else "inverse",
+    )
+    cols[4].metric(
+        "Regime",
+        (regime.get("label") or "warming up").replace("_", " "),
+        f"true: {regime['true']}"
+        if regime.get("true")
+        else (
+            f"{regime.get('observed', 0)} of {regime['warmup']} returns"
+            if not regime.get("label") and regime.get("warmup")
+            else None
+        ),
+        delta_color="off",
+        help="a hidden Markov model fitted on the returns seen so far, filtered causally",
+    )
+    n = session["n_events"] or 0
+    cols[5].metric(
+        "Events", f"{session['events']:,}", f"of {n:,}" if n else None, delta_color="off"
+    )
+    st.progress(
+        min(session["events"] / n, 1.0) if n else 0.0,
+        text=f"{STATUS_ICON.get(session['status'], '')} {session['status']} · last "
+        f"event {state.get('ts') or '—'}",
+    )
+    if len(session["symbols"]) > 1:
+        st.selectbox("Chart", session["symbols"], key="paper_symbol")
+    chart, book, strategies, alerts = st.tabs(
+        ["Chart", "Positions & orders", "Strategies", "Alerts & commands"]
+    )
+    with chart:
+        if snap.prices.empty:
+            st.info("No events yet: the chart fills in as the worker trades.")
+        else:
+            st.plotly_chart(
+                price_with_fills(snap.prices, snap.markers, session["symbol"]),
+                key="paper_price",
+                width="stretch",
+            )
+            st.plotly_chart(
+                equity_with_bands(snap.equity, session["warning"], session["critical"]),
+                key="paper_equity",
+                width="stretch",
+            )
+            probs = regime.get("probabilities")
+            if probs:
+                st.caption(
+                    "Filtered regime probabilities (data up to now only): "
+                    + " · ".join(f"{k.replace('_', ' ')} {v:.0%}" for k, v in probs.items())
+                )
+    with book:
+        positions_view(snap)
+        orders_view(ws, name, snap)
+        st.subheader("Recent fills")
+        if snap.fills.empty:
+            st.caption("No fills yet.")
+        else:
+            st.dataframe(
+                snap.fills,
+                hide_index=True,
+                key="paper_fills",
+                column_config={"ts": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")},
+            )
+    with strategies:
+        st.dataframe(
+            snap.strategies,
+            hide_index=True,
+            key="paper_strategies",
+            column_config={
+                "allocation": st.column_config.NumberColumn(format="percent"),
+                **{
+                    c: st.column_config.NumberColumn(format="%.2f")
+                    for c in ("equity", "pnl", "realized", "commissions", "exposure")
+                },
+            },
+        )
+    with alerts:
+        if snap.alerts.empty:
+            st.caption("No risk alerts.")
+        else:
+            st.dataframe(snap.alerts, hide_index=True, key="paper_alerts")
+        st.dataframe(snap.commands.astype({"payload": str}), hide_index=True, key="paper_commands")
+
+
+def positions_view(snap) -> None:
+    st.subheader("Positions")
+    if snap.positions.empty:
+        st.caption("Flat.")
+        return
+    st.dataframe(
+        snap.positions,
+        hide_index=True,
+        key="paper_positions",
+        column_config={
+            "weight": st.column_config.NumberColumn(format="percent"),
+            **{
+                c: st.column_config.NumberColumn(format="%.2f")
+                for c in ("avg_cost", "realized_pnl", "price", "value", "unrealized_pnl")
+            },
+        },
+    )
+
+
+def orders_view(ws, name: str, snap) -> None:
+    st.subheader("Open orders")
+    if snap.open_orders.empty:
+        st.caption("No open orders.")
+        return
+    for row in snap.open_orders.itertuples():
+        text, button = st.columns([5, 1])
+        price = row.limit_price or row.stop_price
+        text.write(
+            f"**{row.strategy}** #{row.id} {row.side} {row.quantity or 'sized'} "
+            f"{row.symbol} {row.type}"
+            + (f" @ {price:g}" if price else "")
+            + f" · {row.status}"
+            + (f" · {row.tag}" if row.tag else "")
+        )
+        if button.button("Cancel", key=f"paper_cancel_{row.strategy}_{row.id}"):
+            ws.paper.send(name, "cancel", {"strategy": row.strategy, "order_id": int(row.id)})
+            st.toast(f"Cancel sent for order {row.id}")
+
+
+def notify(name: str, snap) -> None:
+    """A toast for each fill and each limit breach since the last refresh."""
+    seen = st.session_state.setdefault(SEEN, {})
+    last_fill, last_alert = seen.get(name, (None, None))
+    fills, alerts = snap.fills, snap.alerts
+    newest_fill = fills["fill_id"].iloc[0] if len(fills) else None
+    newest_alert = int(alerts["id"].iloc[0]) if len(alerts) else None
+    if name in seen:
+        if newest_fill is not None and newest_fill != last_fill:
+            new = fills.iloc[: _count_until(fills["fill_id"].tolist(), last_fill)]
+            for f in new.head(3).itertuples():
+                st.toast(
+                    f"Fill {f.side} {f.quantity:g} {f.symbol} @ {f.price:.4g} ({f.strategy})",
+                    icon=":material/swap_horiz:",
+                )
+            if len(new) > 3:
+                st.toast(f"…and {len(new) - 3} more fills")
+        if newest_alert is not None and newest_alert != last_alert:
+            breaches = alerts[
+                (alerts["id"] > (last_alert or 0))
+                & alerts["level"].isin(["warn", "block", "critical"])
+            ]
+            for a in breaches.head(3).itertuples():
+                st.toast(f"{a.level.upper()} {a.rule}: {a.message}", icon=":material/warning:")
+    seen[name] = (newest_fill, newest_alert)
+
+
+def _count_until(ids: list[str], last: str | None) -> int:
+    return ids.index(last) if last in ids else len(ids)
+
+
+def price_with_fills(prices: pd.DataFrame, markers: pd.DataFrame, symbol: str) -> go.Figure:
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scattergl(x=prices["ts"], y=prices["close"], name=symbol, line=dict(color=charts.LINE))
+    )
+    for side, marker, color in (
+        ("buy", "triangle-up", charts.UP),
+        ("sell", "triangle-down", charts.DOWN),
+    ):
+        part = markers[markers["side"] == side]
+        if len(part):
+            fig.add_trace(
+                go.Scatter(
+                    x=part["ts"],
+                    y=part["price"],
+                    mode="markers",
+                    name=side,
+                    marker=dict(symbol=marker, size=10, color=color),
+                    customdata=part[["quantity", "strategy"]],
+                    hovertemplate=f"{side} %{{customdata[0]:g}} @ %{{y:.4g}} (%{{customdata[1]}})",
+                )
+            )
+    fig.update_layout(title=f"{symbol} with fills")
+    return charts._layout(fig, 360)
+
+
+def equity_with_bands(equity: pd.DataFrame, warning: float, critical: float) -> go.Figure:
+    """Equity on top; below, the drawdown over the controller's normal, warning and critical
+    bands."""
+    fig = make_subplots(
+        rows=2, cols=1, shared_xaxes=True, row_heights=[0.6, 0.4], vertical_spacing=0.05
+    )
+    fig.add_trace(
+        go.Scattergl(
+            x=equity["ts"], y=equity["equity"], name="Equity", line=dict(color=charts.LINE)
+        ),
+        1,
+        1,
+    )
+    # the drawdown trace first: hrects skip subplots that have no data yet
+    fig.add_trace(
+        go.Scattergl(
+            x=equity["ts"],
+            y=-equity["drawdown"],
+            name="Drawdown",
+            fill="tozeroy",
+            line=dict(color=charts.DOWN, width=1),
+        ),
+        2,
+        1,
+    )
+    depth = max(float(equity["drawdown"].max()) * 1.1, critical * 1.25)
+    for low, high, color, name in (
+        (0.0, warning, "rgba(38,166,154,0.12)", "normal"),
+        (warning, critical, "rgba(255,167,38,0.18)", "warning"),
+        (critical, depth, "rgba(239,83,80,0.18)", "critical"),
+    ):
+        fig.add_hrect(
+            y0=-low,
+            y1=-high,
+            fillcolor=color,
+            line_width=0,
+            layer="below",
+            annotation_text=name,
+            annotation_position="bottom left",
+            row=2,
+            col=1,
+        )
+    fig.update_yaxes(tickformat=",.0f", row=1, col=1)
+    fig.update_yaxes(tickformat=".0%", range=[-depth, 0.005], row=2, col=1)
+    fig.update_layout(title="Equity, and drawdown against the controller's bands")
+    return charts._layout(fig, 440)
