@@ -3,6 +3,7 @@
 import streamlit as st
 
 from app import optimize_panels as panels
+from app import optimize_results
 from app.services import workstation
 
 ws = workstation()
@@ -23,4 +24,4 @@ with results:
         st.toggle("Pause live refresh", key=panels.PAUSED)
         job = panels.live_panel(ws, job_id)
         if job is not None and job.finished:
-            panels.result_panel(ws, job)
+            optimize_results.result_panel(ws, job)

@@ -11,6 +11,7 @@ from datetime import datetime
 import pytest
 
 from app import optimize_panels as panels
+from app import optimize_results as results
 from core.optimize import OptimizationJob, run_job
 from core.strategies import get_strategy, param_space
 
@@ -239,12 +240,12 @@ def test_a_job_whose_worker_died_shows_failed_not_running(app):
 
 def test_posterior_and_trace_figures():
     histogram = {"edges": [4.5, 5.5, 6.5], "counts": [[3, 1], [0, 4]]}
-    fig = panels.posterior_figure(histogram, "fast", {"fast": [5, 6]})
+    fig = results.posterior_figure(histogram, "fast", {"fast": [5, 6]})
     assert [list(t.x) for t in fig.data] == [[5.0, 6.0], [5.0, 6.0]]
     assert [list(t.y) for t in fig.data] == [[3, 1], [0, 4]]
     assert [s.x0 for s in fig.layout.shapes] == [5, 6]
     trace = {"iterations": [0, 2, 4], "chains": {"fast": [[5, 6, 6], [7, 7, 6]]}}
-    fig = panels.trace_figure(trace, "fast", burn_in=2)
+    fig = results.trace_figure(trace, "fast", burn_in=2)
     assert len(fig.data) == 2 and list(fig.data[1].y) == [7, 7, 6]
     assert fig.layout.shapes[0].x1 == 2
 
@@ -271,5 +272,5 @@ def test_an_allocation_job_shows_the_strategies_by_assets_weights(app, in_proces
     stored = {(s, a): w for s, row in result["weights"].items() for a, w in row.items()}
     assert shown == stored and len(shown) == 4
     assert sum(shown.values()) == pytest.approx(1.0)
-    matrix = panels.weights_matrix(result)
+    matrix = results.weights_matrix(result)
     assert matrix.shape == (2, 2) and matrix.loc["donchian", "XOM"] == stored[("donchian", "XOM")]
