@@ -18,12 +18,33 @@ Conventions (see ``docs/METRICS.md``):
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-ArrayLike = np.ndarray | pd.Series | Sequence[float]
+from core.analytics._periods import (  # noqa: F401  (CALENDAR_DAYS_PER_YEAR is API)
+    CALENDAR_DAYS_PER_YEAR,
+    TRADING_DAYS_PER_YEAR,
+    periods_per_year_for,
+)
+from core.analytics._trades import (
+    average_trade,
+    exposure,
+    n_trades,
+    profit_factor,
+    turnover,
+    win_rate,
+)
+from core.analytics._validate import (
+    ArrayLike,
+    _equity,
+    _is_noise,
+    _level,
+    _like,
+    _periods,
+    _rate,
+    _vector,
+)
 
 METRIC_KEYS = (
     "total_return",
@@ -45,77 +66,6 @@ METRIC_KEYS = (
     "n_trades",
 )
 """The keys of :func:`compute_metrics`, in order (a contract of ``--json`` output)."""
-
-TRADING_DAYS_PER_YEAR = 252
-CALENDAR_DAYS_PER_YEAR = 365
-
-# A deviation no larger than this many float epsilons of the values' scale is rounding
-# noise (e.g. the returns of a curve that grows at a constant rate), not risk.
-_NOISE_EPS = 16 * np.finfo(float).eps
-# Bars on at least this share of the distinct dates fall on Saturdays: a 7-day market.
-_SATURDAY_SHARE = 0.05
-
-
-# --- validation ------------------------------------------------------------------------------
-
-
-def _vector(values: ArrayLike, name: str) -> np.ndarray:
-    """``values`` as a 1-D float64 array of finite numbers (may be empty)."""
-    if isinstance(values, pd.Series | pd.Index):
-        array = values.to_numpy(dtype=float, na_value=np.nan)
-    else:
-        array = np.asarray(values, dtype=float)
-    if array.ndim != 1:
-        raise ValueError(f"{name} must be 1-D, got an array of shape {array.shape}")
-    finite = np.isfinite(array)
-    if not finite.all():
-        pos = int(np.argmin(finite))
-        raise ValueError(f"{name} must be finite; element {pos} is {array[pos]}")
-    return array
-
-
-def _equity(equity: ArrayLike) -> np.ndarray:
-    """A validated equity curve: 1-D, finite, positive, at least two values."""
-    array = _vector(equity, "equity")
-    if len(array) < 2:
-        raise ValueError(f"equity needs at least 2 values, got {len(array)}")
-    if (array <= 0).any():
-        pos = int(np.argmax(array <= 0))
-        raise ValueError(f"equity must be positive; element {pos} is {array[pos]}")
-    return array
-
-
-def _periods(periods_per_year: float) -> float:
-    value = float(periods_per_year)
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"periods_per_year must be a positive number, got {periods_per_year!r}")
-    return value
-
-
-def _rate(value: float, name: str) -> float:
-    rate = float(value)
-    if not math.isfinite(rate):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
-    return rate
-
-
-def _level(level: float) -> float:
-    value = float(level)
-    if not 0 < value < 1:
-        raise ValueError(f"level must lie strictly between 0 and 1, got {level!r}")
-    return value
-
-
-def _is_noise(deviation: float, values: np.ndarray) -> bool:
-    """True when a deviation of returns is zero up to float rounding of ``1 + r``."""
-    return deviation <= _NOISE_EPS * (1.0 + float(np.abs(values).max(initial=0.0)))
-
-
-def _like(result: np.ndarray, source: ArrayLike, index) -> np.ndarray | pd.Series:
-    if isinstance(source, pd.Series):
-        return pd.Series(result, index=index, name=source.name)
-    return result
-
 
 # --- returns ---------------------------------------------------------------------------------
 
@@ -396,160 +346,6 @@ def conditional_value_at_risk(returns: ArrayLike, level: float = 0.95) -> float:
     # there when the mean of (nearly) equal values rounds off by a last bit.
     tail = values[values <= var]
     return float(np.clip(np.mean(tail), tail.min(), var))
-
-
-# --- trades and positions --------------------------------------------------------------------
-
-
-def n_trades(trade_pnls: ArrayLike) -> int:
-    """Number of trades (the length of ``trade_pnls``)."""
-    return len(_vector(trade_pnls, "trade_pnls"))
-
-
-def win_rate(trade_pnls: ArrayLike) -> float:
-    """Share of trades with a net P&L above zero.
-
-    Parameters
-    ----------
-    trade_pnls : array_like, shape (T,)
-        Net P&L of each closed trade, in currency.
-
-    Returns
-    -------
-    float
-        Fraction in [0, 1]; NaN with no trades. A zero P&L is not a win.
-    """
-    pnls = _vector(trade_pnls, "trade_pnls")
-    return float(np.mean(pnls > 0)) if len(pnls) else math.nan
-
-
-def profit_factor(trade_pnls: ArrayLike) -> float:
-    """Gross profit over gross loss: ``sum(pnl > 0) / |sum(pnl < 0)|``.
-
-    Parameters
-    ----------
-    trade_pnls : array_like, shape (T,)
-        Net P&L of each closed trade, in currency.
-
-    Returns
-    -------
-    float
-        Ratio ≥ 0; ``inf`` with profits and no losses; NaN with no trades or when
-        every trade is flat.
-    """
-    pnls = _vector(trade_pnls, "trade_pnls")
-    profit = float(pnls[pnls > 0].sum())
-    loss = float(-pnls[pnls < 0].sum())
-    if loss == 0:
-        return math.inf if profit > 0 else math.nan
-    return profit / loss
-
-
-def average_trade(trade_pnls: ArrayLike) -> float:
-    """Mean net P&L per trade, in currency; NaN with no trades."""
-    pnls = _vector(trade_pnls, "trade_pnls")
-    return float(np.mean(pnls)) if len(pnls) else math.nan
-
-
-def exposure(position: ArrayLike) -> float:
-    """Share of bars with a non-zero position.
-
-    Parameters
-    ----------
-    position : array_like, shape (B,)
-        Position (quantity, weight or exposure value) held in each bar; the sign and
-        size do not matter, only whether it is zero.
-
-    Returns
-    -------
-    float
-        Fraction in [0, 1]; NaN with no bars.
-    """
-    values = _vector(position, "position")
-    return float(np.mean(values != 0)) if len(values) else math.nan
-
-
-def turnover(traded_notional: ArrayLike, equity: ArrayLike, periods_per_year: float) -> float:
-    """Annualised turnover ``sum(|traded notional|) / mean(equity) / years``.
-
-    Parameters
-    ----------
-    traded_notional : array_like, shape (K,)
-        Notional value of each fill (or of the trading in each bar), in currency;
-        buys and sells both count.
-    equity : array_like, shape (N + 1,)
-        Equity values, in the same currency; ``years = N / periods_per_year``.
-    periods_per_year : float
-        Periods per year.
-
-    Returns
-    -------
-    float
-        Times the average equity is traded per year (1.0 = 100 % a year).
-    """
-    notional = _vector(traded_notional, "traded_notional")
-    values = _equity(equity)
-    years = (len(values) - 1) / _periods(periods_per_year)
-    return float(np.abs(notional).sum() / values.mean() / years)
-
-
-# --- periods per year ------------------------------------------------------------------------
-
-
-def _datetime_index(index) -> pd.DatetimeIndex:
-    stamps = pd.DatetimeIndex(index)
-    if len(stamps) < 2:
-        raise ValueError(f"need at least 2 timestamps to infer a frequency, got {len(stamps)}")
-    if not (stamps[1:] > stamps[:-1]).all():
-        raise ValueError("timestamps must be strictly increasing")
-    return stamps
-
-
-def _days_per_year(stamps: pd.DatetimeIndex) -> int:
-    """365 when bars fall on Saturdays (a 7-day market such as crypto), else 252."""
-    dates = stamps.normalize().unique()
-    saturdays = float(np.mean(dates.day_of_week == 5))
-    return CALENDAR_DAYS_PER_YEAR if saturdays >= _SATURDAY_SHARE else TRADING_DAYS_PER_YEAR
-
-
-def _bars_per_day(stamps: pd.DatetimeIndex) -> int:
-    """Median number of bars per calendar date (partial first/last days do not count)."""
-    counts = pd.Series(1, index=stamps).groupby(stamps.normalize()).size()
-    return max(1, round(float(counts.median())))
-
-
-def periods_per_year_for(index) -> int:
-    """Infer the number of bars per year from their timestamps.
-
-    The rule, on the median spacing of consecutive timestamps:
-
-    * below one day (intraday): ``days × bars per day``, where bars per day is the
-      median count of bars per calendar date and days is 365 for a 7-day market
-      else 252 — e.g. 1-minute stock bars (390 a session) give 252 × 390;
-    * one to four days (daily bars; the weekend gap is 3 days): 365 when at least 5 %
-      of the dates are Saturdays (crypto trades every day; a 7-day calendar has 1/7
-      Saturdays, while FX and futures open on Sunday evening but not on Saturday),
-      else 252 trading days;
-    * longer (weekly, monthly, …): ``round(365.25 days / spacing)``, at least 1 —
-      52 for weekly, 12 for monthly, 4 for quarterly and 1 for yearly bars.
-
-    Parameters
-    ----------
-    index : DatetimeIndex or array_like of datetimes, shape (N + 1,)
-        Bar timestamps, strictly increasing, at least two.
-
-    Returns
-    -------
-    int
-        Periods per year.
-    """
-    stamps = _datetime_index(index)
-    step = (stamps[1:] - stamps[:-1]).median()
-    if step < pd.Timedelta(days=1):
-        return _days_per_year(stamps) * _bars_per_day(stamps)
-    if step <= pd.Timedelta(days=4):
-        return _days_per_year(stamps)
-    return max(1, round(pd.Timedelta(days=365.25) / step))
 
 
 # --- everything at once ----------------------------------------------------------------------
