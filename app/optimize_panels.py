@@ -14,6 +14,7 @@ import streamlit as st
 
 from app import charts
 from app.backtest_panels import METRIC_LABELS, _date_range, _execution_inputs
+from core._processes import ROOT
 from core.backtest import BacktestConfig
 from core.optimize import (
     METHODS,
@@ -23,7 +24,6 @@ from core.optimize import (
     make_request,
     start_worker,
 )
-from core.optimize._jobs import ROOT
 from core.strategies import ParamSpec, get_strategy, param_space, registry
 from core.workstation import Workstation
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import math
 import os
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Mapping
@@ -24,6 +22,7 @@ import pandas as pd
 from sqlalchemy import select, update
 from sqlalchemy.orm import sessionmaker
 
+from core._processes import process_alive, spawn_core
 from core.backtest import BacktestConfig
 from core.db import OptimizationJobRow
 from core.optimize._allocation import optimize_allocation
@@ -45,7 +44,6 @@ HISTORY_CAP = 1000
 """At most this many best-so-far points are kept for the convergence plot."""
 TOP_TRIALS = 50
 SURFACE_CAP = 2500
-ROOT = Path(__file__).resolve().parents[2]
 STALE_AFTER = 600.0
 """A running job with no known pid and no write for this many seconds has lost its worker."""
 
@@ -238,7 +236,7 @@ class JobStore:
         if job.finished:
             return False
         if job.pid is not None:
-            if worker_alive(job.pid):
+            if process_alive(job.pid):
                 return False
             error = f"worker died: process {job.pid} is gone"
         else:
@@ -454,53 +452,11 @@ class _Reporter:
 
 def start_worker(job_id: str, database_url: str, *, log_dir: Path | str | None = None) -> int:
     """Launch ``python -m core --db URL optimize-worker --job ID`` detached; its pid."""
-    command = [
-        sys.executable,
-        "-m",
-        "core",
-        "--db",
-        database_url,
-        "optimize-worker",
-        "--job",
-        job_id,
-    ]
-    if log_dir is None:
-        out = subprocess.DEVNULL
-    else:
-        Path(log_dir).mkdir(parents=True, exist_ok=True)
-        out = open(Path(log_dir) / f"optimize-{job_id}.log", "ab")  # noqa: SIM115
-    try:
-        process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT if log_dir is not None else subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    finally:
-        if log_dir is not None:
-            out.close()
-    return process.pid
+    log = None if log_dir is None else Path(log_dir) / f"optimize-{job_id}.log"
+    return spawn_core(["--db", database_url, "optimize-worker", "--job", job_id], log)
 
 
 # -- helpers -----------------------------------------------------------------------------------
-def worker_alive(pid: int) -> bool:
-    """True while process ``pid`` runs on this machine (an exited, unreaped child counts
-    as gone)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True  # no /proc: trust the signal check
-    return stat.rpartition(")")[2].split()[0] not in ("Z", "X")
-
-
 def plain(value: Any) -> Any:
     """JSON-safe: numpy scalars to Python, dates to ISO text, NaN/inf to None."""
     if isinstance(value, Mapping):

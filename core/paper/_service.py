@@ -9,8 +9,6 @@ from __future__ import annotations
 import math
 import os
 import socket
-import subprocess
-import sys
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -19,6 +17,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import delete, func, insert, select
 
+from core._processes import ROOT, process_alive, spawn_core
 from core.audit import append_event
 from core.backtest import BacktestEngine
 from core.db import (
@@ -37,7 +36,6 @@ from core.paper._feeds import build_feed, recorded_market
 from core.paper._store import naive, utcnow
 from core.strategies import get_strategy
 
-ROOT = Path(__file__).resolve().parents[2]
 COMMAND_KINDS = ("pause", "resume", "stop", "order", "cancel", "params")
 STALE_AFTER = timedelta(seconds=15)
 
@@ -223,13 +221,7 @@ class PaperService:
         if row.status not in ("running", "paused") or row.pid is None:
             return False
         if row.host == socket.gethostname():
-            try:
-                os.kill(row.pid, 0)
-            except ProcessLookupError:
-                return False
-            except PermissionError:
-                return True
-            return _not_zombie(row.pid)
+            return process_alive(row.pid)
         return row.heartbeat is not None and utcnow() - row.heartbeat < STALE_AFTER
 
     def _status(self, row: PaperSessionRow) -> str:
@@ -248,34 +240,8 @@ class PaperService:
             raise PaperServiceError(f"session {name!r} is already running (pid {row.pid})")
         if row.status == "finished":
             raise PaperServiceError(f"session {name!r} has finished: its feed is exhausted")
-        command = [
-            sys.executable,
-            "-m",
-            "core",
-            "--db",
-            database_url,
-            "paper",
-            "run",
-            "--session",
-            name,
-        ]
-        out = subprocess.DEVNULL
-        if log_dir is not None:
-            Path(log_dir).mkdir(parents=True, exist_ok=True)
-            out = open(Path(log_dir) / f"paper-{row.id}.log", "ab")  # noqa: SIM115
-        try:
-            process = subprocess.Popen(
-                command,
-                cwd=ROOT,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        finally:
-            if log_dir is not None:
-                out.close()
-        return process.pid
+        log = None if log_dir is None else Path(log_dir) / f"paper-{row.id}.log"
+        return spawn_core(["--db", database_url, "paper", "run", "--session", name], log)
 
     def check_can_run(self, name: str) -> PaperSessionRow:
         row = self._row(name)
@@ -756,11 +722,3 @@ def _check_order(payload: dict) -> None:
                 ok = False
             if not ok:
                 raise PaperServiceError(f"a {kind} order needs a positive {key}", key)
-
-
-def _not_zombie(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return True

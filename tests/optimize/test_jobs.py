@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from core._processes import process_alive as worker_alive
 from core.backtest import BacktestConfig
 from core.optimize import (
     JobStore,
@@ -18,7 +19,6 @@ from core.optimize import (
     run_optimization,
     start_worker,
 )
-from core.optimize._jobs import worker_alive
 from core.strategies import save_strategy_config, strategy_configs
 
 CONFIG = BacktestConfig(

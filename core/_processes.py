@@ -1,0 +1,53 @@
+"""Worker processes: launch ``python -m core …`` detached, and tell whether a pid still runs.
+
+Optimization jobs and paper sessions both run in a worker process that outlives the page
+that started it; this is the one place that knows how to start and probe one.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def spawn_core(args: list[str], log_file: Path | None = None) -> int:
+    """Start ``python -m core ARGS`` in its own session (it survives its parent); its pid.
+
+    Output goes to ``log_file`` (appended; its folder is created) or is discarded."""
+    out = subprocess.DEVNULL
+    if log_file is not None:
+        Path(log_file).parent.mkdir(parents=True, exist_ok=True)
+        out = open(log_file, "ab")  # noqa: SIM115  (closed once the child holds it)
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "core", *args],
+            cwd=ROOT,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    finally:
+        if log_file is not None:
+            out.close()
+    return process.pid
+
+
+def process_alive(pid: int) -> bool:
+    """True while process ``pid`` runs on this machine (an exited, unreaped child counts
+    as gone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc: trust the signal check
+    return stat.rpartition(")")[2].split()[0] not in ("Z", "X")
