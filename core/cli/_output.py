@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import math
 import sys
-from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
 
+from core._json import plain as jsonable
 from core.workstation import Workstation
 
 
@@ -19,23 +18,6 @@ class CommandError(Exception):
 
 def open_workstation(args) -> Workstation:
     return Workstation.open(args.db)
-
-
-def jsonable(value: Any) -> Any:
-    """Convert pandas/numpy/datetime values to plain JSON types (NaN → null)."""
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, pd.DataFrame):
-        return jsonable(value.to_dict("records"))
-    if isinstance(value, (datetime, date, pd.Timestamp)):
-        return value.isoformat()
-    if hasattr(value, "item"):  # numpy scalar
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def emit(args, payload: dict[str, Any], text: str | None = None) -> None:

@@ -19,15 +19,8 @@ from core.optimize._information import (
     rank_features,
 )
 from core.optimize._job import METHODS, parse_range, run_optimization, run_walk_forward
-from core.optimize._jobs import (
-    JobStore,
-    OptimizationJob,
-    make_allocation_request,
-    make_request,
-    run_job,
-    start_worker,
-)
-from core.optimize._mcmc import MCMCResult, Plateau, metropolis_hastings, posterior_cells
+from core.optimize._jobs import JobStore, OptimizationJob, run_job, start_worker
+from core.optimize._mcmc import MCMCResult, metropolis_hastings
 from core.optimize._objective import Objective
 from core.optimize._overfitting import (
     DeflatedSharpe,
@@ -38,6 +31,8 @@ from core.optimize._overfitting import (
     probabilistic_sharpe_ratio,
     probability_of_backtest_overfitting,
 )
+from core.optimize._posterior import Plateau, posterior_cells
+from core.optimize._requests import make_allocation_request, make_request
 from core.optimize._search import differential_evolution, grid_search, random_search
 from core.optimize._space import Dimension, SearchSpace
 from core.optimize._trials import SearchProgress, SearchResult, Trials

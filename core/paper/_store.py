@@ -11,7 +11,6 @@ no-op instead of a duplicate.
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from core._json import plain
 from core.audit._log import GENESIS_HASH, event_hash
 from core.db import (
     AuditEventRow,
@@ -378,7 +378,7 @@ class SessionWriter:
         for kind, payload in events:
             ts = utcnow()
             if kind not in _NATIVE:  # fills and orders are built JSON-native; others checked
-                payload = json.loads(json.dumps(payload, default=_json_default))
+                payload = plain(payload)
             digest = event_hash(prev, ts, kind, self.portfolio_name, "paper", payload)
             rows.append(
                 {
@@ -451,11 +451,3 @@ def _fill_payload(f: FillRecord) -> dict:
         "commission": f.commission,
         "ts": f.ts.isoformat(),
     }
-
-
-def _json_default(value):
-    if isinstance(value, datetime | pd.Timestamp):
-        return value.isoformat()
-    if hasattr(value, "item"):
-        return value.item()
-    return str(value)
