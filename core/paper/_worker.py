@@ -11,6 +11,10 @@ Crash safety: every feed is deterministic and every command is recorded with the
 was applied before, so after a crash ``run`` re-runs the committed events without writing
 (the state of strategies and order books is rebuilt exactly), checks that it produced the
 fills that are stored, and carries on from the first uncommitted event.
+
+The worker is one class in several rooms: the loop and one event here; resuming
+(:mod:`._resume`), the order gate (:mod:`._gate`), commands (:mod:`._commands`) and what it
+reports about itself (:mod:`._reporting`) as mixins.
 """
 
 from __future__ import annotations
@@ -18,31 +22,31 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from core.backtest import BacktestEngine
 from core.backtest._data import GrowingMarket
-from core.backtest._engine import _Ctx
-from core.db import FillRow, PaperCommandRow, PaperSessionRow, PortfolioRow
-from core.execution import Order, OrderStatus, OrderType, TimeInForce
+from core.db import PaperSessionRow, PortfolioRow
+from core.execution import OrderStatus
 from core.instruments import repository as instrument_repo
+from core.paper._commands import CommandsMixin
 from core.paper._config import SessionConfig
-from core.paper._feeds import IDLE, Clock, Event, Feed, build_feed, recorded_market
-from core.paper._store import FillRecord, OrderState, Pending, SessionWriter, utcnow
-from core.portfolio import Fill, Ledger, Side
+from core.paper._feeds import IDLE, Clock, Event, build_feed
+from core.paper._gate import RiskGateMixin
+from core.paper._reporting import ReportingMixin
+from core.paper._resume import ResumeMixin
+from core.paper._sleeve import PaperError, Sleeve
+from core.paper._store import FillRecord, OrderState, Pending, SessionWriter
+from core.portfolio import Fill, Ledger
 from core.regimes import RegimeFilter, RegimeHMM
 from core.risk import (
     DrawdownController,
-    OrderIntent,
-    PortfolioState,
     RiskLimits,
     TradingState,
-    check_order,
 )
 from core.strategies import get_strategy
 
@@ -51,45 +55,7 @@ FLUSH_SECONDS = 0.2  # … or this often, and at once after a fill or a command
 TERMINAL = {"filled", "cancelled", "expired", "rejected"}
 
 
-class PaperError(RuntimeError):
-    """A session cannot run (unknown, already running elsewhere, diverged on resume)."""
-
-
-@dataclass
-class Sleeve:
-    """One strategy of the session, trading its share of the cash on its own engine."""
-
-    key: str
-    strategy: str
-    allocation: float
-    engine: BacktestEngine
-    booked: int = 0  # executions already booked
-    n_fills: int = 0
-    last_order_id: int = 0
-    tracked: dict[int, tuple] = field(default_factory=dict)  # live orders' last state
-
-
-class _SilentCtx(_Ctx):
-    """Warms a strategy up on past bars after a parameter change: it places no orders."""
-
-    def _submit(self, symbol, side, quantity, **kwargs):
-        return Order(
-            0,
-            symbol or self.symbol,
-            side,
-            quantity,
-            status=OrderStatus.CANCELLED,
-            reason="warm-up after a parameter change: not sent",
-        )
-
-    def target_weights(self, weights, tag=""):
-        return None
-
-    def cancel(self, order_id):
-        return False
-
-
-class PaperWorker:
+class PaperWorker(ResumeMixin, RiskGateMixin, CommandsMixin, ReportingMixin):
     def __init__(
         self,
         ws,
@@ -254,82 +220,6 @@ class PaperWorker:
             f"session {self.name!r} {final} after {self.next_seq} events, {self.n_fills} fills"
         )
         return self.summary()
-
-    def _catch_up(self) -> None:
-        """Re-run the committed events without writing: strategies, order books, sleeves,
-        regime and drawdown come back exactly as they were."""
-        target = self.committed
-        if not target:
-            return
-        with self.ws.sessions() as s:
-            replayed = s.execute(
-                select(
-                    PaperCommandRow.id,
-                    PaperCommandRow.kind,
-                    PaperCommandRow.payload,
-                    PaperCommandRow.applied_seq,
-                )
-                .where(
-                    PaperCommandRow.session_id == self.session_id,
-                    PaperCommandRow.applied_seq.is_not(None),
-                )
-                .order_by(PaperCommandRow.applied_seq, PaperCommandRow.id)
-            ).all()
-            stored = s.scalar(
-                select(func.count()).where(
-                    FillRow.portfolio_id == self.portfolio_id,
-                    FillRow.fill_id.like(f"P{self.session_id}-%"),
-                )
-            )
-        commands = {}
-        for c in replayed:
-            commands.setdefault(c.applied_seq, []).append(c)
-        if self.feed.live:
-            self._catch_up_recorded(target, commands)
-            self._check_resumed(target, stored)
-            return
-        if target > len(self.feed):
-            raise PaperError(
-                f"session {self.name!r} committed {target} events but its feed has "
-                f"{len(self.feed)}: the data changed since the session started"
-            )
-        for event in self.feed.events(0):
-            if event.seq >= target:
-                break
-            for c in commands.get(event.seq, ()):
-                self._apply(c.id, c.kind, c.payload)
-            self._process(event)
-        self._check_resumed(target, stored)
-
-    def _catch_up_recorded(self, target: int, commands: dict) -> None:
-        """A live feed cannot be asked again: re-run the bars the session recorded."""
-        with self.ws.engine.connect() as conn:
-            market, _ = recorded_market(conn, self.session_id, self.symbols, target)
-        if market.n_bars != target or market.index.hasnans:
-            raise PaperError(
-                f"session {self.name!r}: recorded bars do not cover its {target} committed events"
-            )
-        for event in Feed(market, self.feed.instruments, closed=False).events(0):
-            for c in commands.get(event.seq, ()):
-                self._apply(c.id, c.kind, c.payload)
-            self._process(event)
-        self.feed.resume_after(market.index[-1])
-
-    def _check_resumed(self, target: int, stored: int) -> None:
-        if self.n_fills != stored:
-            raise PaperError(
-                f"resume diverged: re-running {target} events gave {self.n_fills} fills, "
-                f"the database holds {stored}"
-            )
-        self.pending = Pending()
-        for sleeve in self.sleeves:  # from here on, only orders that change are written
-            broker = sleeve.engine.broker
-            sleeve.last_order_id = broker._next_id - 1
-            sleeve.tracked = {
-                o.id: (o.status, o.filled, o.quantity, o.limit_price, o.stop_price)
-                for o in broker.active
-            }
-        self._log(f"session {self.name!r}: re-ran {target} events, {stored} fills match")
 
     # -- one event -------------------------------------------------------------------------
     def _process(self, event: Event) -> None:
@@ -523,322 +413,6 @@ class PaperWorker:
                 del sleeve.tracked[oid]
             else:
                 sleeve.tracked[oid] = state
-
-    # -- risk ------------------------------------------------------------------------------
-    def _pre_trade(self, sleeve: Sleeve, order: Order) -> str:
-        """Scale by the drawdown controller, then the portfolio's pre-trade checks."""
-        symbol, engine = order.symbol, sleeve.engine
-        held = self.ledger.quantity(symbol)
-        price = engine.marks().get(symbol, math.nan)
-        if order.target is not None:
-            if order.target == 0:
-                quantity = abs(engine.ledger.quantity(symbol))
-            else:
-                quantity = engine.broker._units(symbol, price) if price == price else 0.0
-                quantity *= order.scale
-        else:
-            quantity = float(order.quantity or 0.0)
-        signed = quantity if order.side is Side.BUY else -quantity
-        increases = abs(held + signed) > abs(held) + 1e-12
-        scale = self.dd_status.scale
-        if increases and scale < 1:
-            if order.target is not None:
-                order.scale *= scale
-            else:
-                step = self.feed.instruments[symbol].quantity_step
-                order.quantity = math.floor(quantity * scale / step + 1e-9) * step
-                if order.quantity <= 0:
-                    return f"drawdown {self.dd_status.level}: scaled to nothing"
-            quantity *= scale
-        if self.limits is None and self.trading_state == TradingState.ACTIVE.value:
-            return ""
-        if not (price == price and quantity > 0):
-            return ""
-        intent = OrderIntent(symbol, order.side.value, quantity, price)
-        state = PortfolioState(
-            equity=self.equity,
-            cash=self.cash,
-            positions={s: p.quantity for s, p in self.ledger.positions.items() if p.quantity},
-            prices=self._marks(),
-            multipliers=self.multipliers,
-            peak_equity=self.dd_status.peak,
-            day_start_equity=self.day_start_equity,
-            day_turnover=self.day_turnover,
-            asset_class={s: i.asset_class.value for s, i in self.feed.instruments.items()},
-            now=self.ts,
-            trading_state=self.trading_state,
-        )
-        report = check_order(intent, state, self.limits or RiskLimits())
-        if self.live:  # every check is logged; the compliance report counts the breaches
-            self.pending.audit.append(
-                ("pretrade_check", {"strategy": sleeve.key, **report.to_dict()})
-            )
-        for result in report.results:
-            if result.outcome in ("warn", "block"):
-                self._alert(
-                    result.outcome,
-                    result.rule,
-                    f"{sleeve.key} {symbol}: {result.message}",
-                    audit=False,
-                )
-        if report.blocked:
-            reasons = "; ".join(r.message for r in report.results if r.outcome == "block")
-            return f"blocked by pre-trade checks: {reasons}"
-        return ""
-
-    def _marks(self) -> dict[str, float]:
-        """The last known close of every instrument (held ones may have no bar now)."""
-        closes = self.sleeves[0].engine._C
-        marks = {}
-        for j, symbol in enumerate(self.symbols):
-            column = closes[j]
-            k = len(column) - 1
-            while k >= 0 and column[k] != column[k]:
-                k -= 1
-            if k >= 0:
-                marks[symbol] = column[k]
-        return marks
-
-    def _alert(self, level: str, rule: str, message: str, audit: bool = True) -> None:
-        if not self.live:
-            return
-        self.pending.alerts.append(
-            {
-                "session_id": self.session_id,
-                "seq": self.seq,
-                "ts": self.ts or utcnow(),
-                "level": level,
-                "rule": rule,
-                "message": message,
-            }
-        )
-        if audit and level in ("warn", "block", "critical"):
-            self.pending.audit.append(
-                (
-                    "limit_breach",
-                    {"session": self.session_id, "level": level, "rule": rule, "message": message},
-                )
-            )
-
-    # -- commands --------------------------------------------------------------------------
-    def _commands(self) -> None:
-        for command_id, kind, payload in self.writer.pending_commands():
-            status, message = self._apply(command_id, kind, payload)
-            self.pending.commands.append((command_id, status, message, self.next_seq))
-            self._log(f"command {kind} {payload}: {status} {message}")
-        if self.pending.commands:
-            self._commit()
-        limits, state = self._read_limits()
-        if (limits, state) != (self.limits, self.trading_state):
-            self.limits, self.trading_state = limits, state
-            self._alert("info", "trading_state", f"trading state {state}; limits reloaded")
-
-    def _apply(self, command_id: int, kind: str, payload: dict) -> tuple[str, str]:
-        """Apply one command before event ``self.next_seq`` (also when re-running after a crash)."""
-        try:
-            if kind == "pause":
-                self.paused = True
-                if self.live:
-                    self.writer.set_status("paused", audit={"command": command_id})
-                return "applied", "paused"
-            if kind == "resume":
-                self.paused = False
-                if self.live:
-                    self.writer.set_status("running", audit={"command": command_id})
-                return "applied", "resumed"
-            if kind == "stop":
-                if self.live:
-                    self.stop_requested = True
-                return "applied", "stopping"
-            if kind == "order":
-                return self._manual_order(payload)
-            if kind == "cancel":
-                sleeve = self._sleeve(payload.get("strategy"))
-                if sleeve.engine.broker.cancel(int(payload["order_id"]), "cancelled by user"):
-                    self._track_orders(sleeve) if self.live else None
-                    self.pending.audit.append(
-                        ("order_cancelled", {"session": self.session_id, **payload})
-                    )
-                    return "applied", f"order {payload['order_id']} cancelled"
-                return "rejected", f"order {payload['order_id']} is not open"
-            if kind == "params":
-                return self._change_params(payload)
-            return "rejected", f"unknown command {kind!r}"
-        except (KeyError, ValueError, TypeError) as exc:
-            return "rejected", str(exc).strip("'\"")
-
-    def _sleeve(self, key: str | None) -> Sleeve:
-        if key is None:
-            return self.sleeves[0]
-        if key not in self.by_key:
-            raise KeyError(f"no strategy {key!r} in this session; have {sorted(self.by_key)}")
-        return self.by_key[key]
-
-    def _manual_order(self, payload: dict) -> tuple[str, str]:
-        sleeve = self._sleeve(payload.get("strategy"))
-        symbol = str(payload.get("symbol") or self.symbols[0]).upper()
-        if symbol not in self.feed.instruments:
-            raise ValueError(f"symbol {symbol!r} is not traded in this session")
-        quantity = float(payload["quantity"])
-        if not (quantity > 0 and math.isfinite(quantity)):
-            raise ValueError(f"quantity must be a positive number, got {payload['quantity']!r}")
-        order = Order(
-            0,
-            symbol,
-            Side(str(payload["side"]).lower()),
-            quantity,
-            type=OrderType(payload.get("type", "market")),
-            limit_price=_opt_float(payload.get("limit_price")),
-            stop_price=_opt_float(payload.get("stop_price")),
-            tif=TimeInForce(payload.get("tif", "gtc")),
-            created_at=self.next_seq - 1,  # placed before the next event: fills at its open
-            tag="manual",
-        )
-        engine = sleeve.engine
-        engine._known = max(self.next_seq - 1, 0)
-        engine.broker.submit(order)
-        if self.live:
-            self._track_orders(sleeve)
-            self.pending.audit.append(
-                (
-                    "manual_order",
-                    {
-                        "session": self.session_id,
-                        "strategy": sleeve.key,
-                        "order": order.id,
-                        **payload,
-                    },
-                )
-            )
-        if order.status is OrderStatus.REJECTED:
-            return "rejected", order.reason
-        return "applied", f"order {order.id} accepted ({sleeve.key})"
-
-    def _change_params(self, payload: dict) -> tuple[str, str]:
-        sleeve = self._sleeve(payload.get("strategy"))
-        engine = sleeve.engine
-        cls = type(engine.strategy)
-        params = cls.Params.model_validate(
-            {**engine.strategy.params.model_dump(), **payload.get("params", {})}
-        )
-        strategy = cls(params)
-        silent = _SilentCtx(engine)
-        silent.params = params
-        strategy.on_start(silent)
-        for i in range(engine.market.n_bars):  # warm up on the bars so far, no orders
-            silent.i = engine._known = i
-            strategy.on_bar(silent)
-        engine._known = engine._i
-        engine.strategy = strategy
-        engine.ctx.params = params
-        if self.live:
-            self.pending.audit.append(
-                (
-                    "params_changed",
-                    {
-                        "session": self.session_id,
-                        "strategy": sleeve.key,
-                        "params": params.model_dump(mode="json"),
-                    },
-                )
-            )
-        return "applied", f"{sleeve.key} parameters now {params.model_dump(mode='json')}"
-
-    # -- state -----------------------------------------------------------------------------
-    def _commit(self) -> None:
-        if not self.pending or not self.live:
-            if self.live:
-                self.writer.heartbeat()
-            return
-        snapshot = None
-        now = time.monotonic()
-        if self.ts is not None and now - self._last_snapshot >= 1.0:
-            snapshot, self._last_snapshot = (self.ts, self.cash, self.equity), now
-        self.writer.commit(
-            self.pending,
-            self.ledger,
-            events=self.next_seq,
-            last_ts=self.ts,
-            state=self.state(),
-            snapshot=snapshot,
-        )
-
-    def state(self) -> dict[str, Any]:
-        marks = self._marks()  # last known closes (a symbol may have no bar this event)
-        probs = None
-        if self.regime_filter is not None and self.regime_probs is not None:
-            probs = dict(zip(self.regime_filter.labels, map(float, self.regime_probs), strict=True))
-        return {
-            "seq": self.seq,
-            "n_events": self.n_events,
-            "ts": None if self.ts is None else self.ts.isoformat(),
-            "equity": self.equity,
-            "cash": self.cash,
-            "n_fills": self.n_fills,
-            "marks": marks,
-            "day_start_equity": self.day_start_equity,
-            "drawdown": self.dd_status.to_dict(),
-            "regime": {
-                "label": self.regime,
-                "probabilities": probs,
-                "true": self.true_regime,
-                "observed": len(self.returns),
-                "warmup": self.config.regime_warmup if self.config.regime_states else None,
-            },
-            "trading_state": self.trading_state,
-            "strategies": {s.key: self._sleeve_state(s, marks) for s in self.sleeves},
-        }
-
-    def _sleeve_state(self, sleeve: Sleeve, marks: dict[str, float]) -> dict[str, Any]:
-        engine, ledger = sleeve.engine, sleeve.engine.ledger
-        positions = {s: p.quantity for s, p in ledger.positions.items() if p.quantity}
-        exposure = sum(
-            abs(q) * marks.get(s, 0.0) * self.multipliers[s] for s, q in positions.items()
-        )
-        equity = engine.equity[-1] if engine.equity else ledger.cash
-        start = self.config.cash * sleeve.allocation
-        return {
-            "strategy": sleeve.strategy,
-            "allocation": sleeve.allocation,
-            "params": engine.strategy.params.model_dump(mode="json"),
-            "equity": equity,
-            "cash": ledger.cash,
-            "pnl": equity - start,
-            "realized": ledger.realized_pnl(),
-            "commissions": ledger.commissions,
-            "n_fills": sleeve.n_fills,
-            "exposure": exposure,
-            "positions": positions,
-            "open_orders": [
-                {
-                    "id": o.id,
-                    "symbol": o.symbol,
-                    "side": o.side.value,
-                    "quantity": o.quantity,
-                    "type": o.type.value,
-                    "limit_price": o.limit_price,
-                    "stop_price": o.stop_price,
-                    "status": o.status.value,
-                    "filled": o.filled,
-                    "tag": o.tag,
-                }
-                for o in engine.broker.active
-            ],
-        }
-
-    def summary(self) -> dict[str, Any]:
-        return {
-            "session": self.name,
-            "status": self.status,
-            "events": self.next_seq,
-            "equity": self.equity,
-            "cash": self.cash,
-            "n_fills": self.n_fills,
-        }
-
-
-def _opt_float(value) -> float | None:
-    return None if value in (None, "") else float(value)
 
 
 def _finite(value) -> float:

@@ -1,0 +1,163 @@
+"""Commands a session's worker applies: pause, resume, stop, manual orders, cancels,
+parameter changes (also re-applied at their event when a session is re-run)."""
+
+from __future__ import annotations
+
+import math
+
+from core.backtest._engine import _Ctx
+from core.execution import Order, OrderStatus, OrderType, TimeInForce
+from core.paper._sleeve import Sleeve
+from core.portfolio import Side
+
+
+class _SilentCtx(_Ctx):
+    """Warms a strategy up on past bars after a parameter change: it places no orders."""
+
+    def _submit(self, symbol, side, quantity, **kwargs):
+        return Order(
+            0,
+            symbol or self.symbol,
+            side,
+            quantity,
+            status=OrderStatus.CANCELLED,
+            reason="warm-up after a parameter change: not sent",
+        )
+
+    def target_weights(self, weights, tag=""):
+        return None
+
+    def cancel(self, order_id):
+        return False
+
+
+class CommandsMixin:
+    """Part of :class:`~core.paper._worker.PaperWorker`."""
+
+    # -- commands --------------------------------------------------------------------------
+    def _commands(self) -> None:
+        for command_id, kind, payload in self.writer.pending_commands():
+            status, message = self._apply(command_id, kind, payload)
+            self.pending.commands.append((command_id, status, message, self.next_seq))
+            self._log(f"command {kind} {payload}: {status} {message}")
+        if self.pending.commands:
+            self._commit()
+        limits, state = self._read_limits()
+        if (limits, state) != (self.limits, self.trading_state):
+            self.limits, self.trading_state = limits, state
+            self._alert("info", "trading_state", f"trading state {state}; limits reloaded")
+
+    def _apply(self, command_id: int, kind: str, payload: dict) -> tuple[str, str]:
+        """Apply one command before event ``self.next_seq`` (also when re-running after a crash)."""
+        try:
+            if kind == "pause":
+                self.paused = True
+                if self.live:
+                    self.writer.set_status("paused", audit={"command": command_id})
+                return "applied", "paused"
+            if kind == "resume":
+                self.paused = False
+                if self.live:
+                    self.writer.set_status("running", audit={"command": command_id})
+                return "applied", "resumed"
+            if kind == "stop":
+                if self.live:
+                    self.stop_requested = True
+                return "applied", "stopping"
+            if kind == "order":
+                return self._manual_order(payload)
+            if kind == "cancel":
+                sleeve = self._sleeve(payload.get("strategy"))
+                if sleeve.engine.broker.cancel(int(payload["order_id"]), "cancelled by user"):
+                    self._track_orders(sleeve) if self.live else None
+                    self.pending.audit.append(
+                        ("order_cancelled", {"session": self.session_id, **payload})
+                    )
+                    return "applied", f"order {payload['order_id']} cancelled"
+                return "rejected", f"order {payload['order_id']} is not open"
+            if kind == "params":
+                return self._change_params(payload)
+            return "rejected", f"unknown command {kind!r}"
+        except (KeyError, ValueError, TypeError) as exc:
+            return "rejected", str(exc).strip("'\"")
+
+    def _sleeve(self, key: str | None) -> Sleeve:
+        if key is None:
+            return self.sleeves[0]
+        if key not in self.by_key:
+            raise KeyError(f"no strategy {key!r} in this session; have {sorted(self.by_key)}")
+        return self.by_key[key]
+
+    def _manual_order(self, payload: dict) -> tuple[str, str]:
+        sleeve = self._sleeve(payload.get("strategy"))
+        symbol = str(payload.get("symbol") or self.symbols[0]).upper()
+        if symbol not in self.feed.instruments:
+            raise ValueError(f"symbol {symbol!r} is not traded in this session")
+        quantity = float(payload["quantity"])
+        if not (quantity > 0 and math.isfinite(quantity)):
+            raise ValueError(f"quantity must be a positive number, got {payload['quantity']!r}")
+        order = Order(
+            0,
+            symbol,
+            Side(str(payload["side"]).lower()),
+            quantity,
+            type=OrderType(payload.get("type", "market")),
+            limit_price=_opt_float(payload.get("limit_price")),
+            stop_price=_opt_float(payload.get("stop_price")),
+            tif=TimeInForce(payload.get("tif", "gtc")),
+            created_at=self.next_seq - 1,  # placed before the next event: fills at its open
+            tag="manual",
+        )
+        engine = sleeve.engine
+        engine._known = max(self.next_seq - 1, 0)
+        engine.broker.submit(order)
+        if self.live:
+            self._track_orders(sleeve)
+            self.pending.audit.append(
+                (
+                    "manual_order",
+                    {
+                        "session": self.session_id,
+                        "strategy": sleeve.key,
+                        "order": order.id,
+                        **payload,
+                    },
+                )
+            )
+        if order.status is OrderStatus.REJECTED:
+            return "rejected", order.reason
+        return "applied", f"order {order.id} accepted ({sleeve.key})"
+
+    def _change_params(self, payload: dict) -> tuple[str, str]:
+        sleeve = self._sleeve(payload.get("strategy"))
+        engine = sleeve.engine
+        cls = type(engine.strategy)
+        params = cls.Params.model_validate(
+            {**engine.strategy.params.model_dump(), **payload.get("params", {})}
+        )
+        strategy = cls(params)
+        silent = _SilentCtx(engine)
+        silent.params = params
+        strategy.on_start(silent)
+        for i in range(engine.market.n_bars):  # warm up on the bars so far, no orders
+            silent.i = engine._known = i
+            strategy.on_bar(silent)
+        engine._known = engine._i
+        engine.strategy = strategy
+        engine.ctx.params = params
+        if self.live:
+            self.pending.audit.append(
+                (
+                    "params_changed",
+                    {
+                        "session": self.session_id,
+                        "strategy": sleeve.key,
+                        "params": params.model_dump(mode="json"),
+                    },
+                )
+            )
+        return "applied", f"{sleeve.key} parameters now {params.model_dump(mode='json')}"
+
+
+def _opt_float(value) -> float | None:
+    return None if value in (None, "") else float(value)

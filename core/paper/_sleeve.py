@@ -1,0 +1,25 @@
+"""A session's strategies (sleeves) and the error a session raises."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from core.backtest import BacktestEngine
+
+
+class PaperError(RuntimeError):
+    """A session cannot run (unknown, already running elsewhere, diverged on resume)."""
+
+
+@dataclass
+class Sleeve:
+    """One strategy of the session, trading its share of the cash on its own engine."""
+
+    key: str
+    strategy: str
+    allocation: float
+    engine: BacktestEngine
+    booked: int = 0  # executions already booked
+    n_fills: int = 0
+    last_order_id: int = 0
+    tracked: dict[int, tuple] = field(default_factory=dict)  # live orders' last state
