@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 import os
 import socket
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -19,20 +18,18 @@ from sqlalchemy import delete, func, insert, select
 
 from core._processes import ROOT, process_alive, spawn_core
 from core.audit import append_event
-from core.backtest import BacktestEngine
 from core.db import (
     FillRow,
     InstrumentRow,
-    PaperAlertRow,
-    PaperBarRow,
     PaperCommandRow,
-    PaperEquityRow,
     PaperSessionRow,
     PortfolioRow,
     PositionRow,
 )
 from core.paper._config import SESSION_NAME, SessionConfig
-from core.paper._feeds import build_feed, recorded_market
+from core.paper._console import ConsoleSnapshot, read_snapshot
+from core.paper._feeds import build_feed
+from core.paper._reconcile import reconcile
 from core.paper._store import naive, utcnow
 from core.strategies import get_strategy
 
@@ -46,23 +43,6 @@ class PaperServiceError(ValueError):
     def __init__(self, message: str, field: str | None = None):
         super().__init__(message)
         self.field = field
-
-
-@dataclass
-class ConsoleSnapshot:
-    """Everything one console refresh shows, read in one go."""
-
-    session: dict[str, Any]
-    state: dict[str, Any]
-    positions: pd.DataFrame
-    fills: pd.DataFrame
-    open_orders: pd.DataFrame
-    equity: pd.DataFrame
-    prices: pd.DataFrame
-    alerts: pd.DataFrame
-    commands: pd.DataFrame
-    strategies: pd.DataFrame
-    markers: pd.DataFrame  # the chart symbol's latest fills, for trade markers
 
 
 class PaperService:
@@ -361,340 +341,14 @@ class PaperService:
     ) -> ConsoleSnapshot:
         """One console refresh: a few indexed queries, sampled curves."""
         row = self._row(name)
-        state = row.state or {}
-        cfg = row.config
-        symbols = list(state.get("marks") or cfg["feed"].get("symbols") or [])
-        symbol = symbol or (symbols[0] if symbols else None)
-        stride = max(1, row.events // points)
-        recent = max(row.events - 200, 0)
-        with self.ws.engine.connect() as s:  # Core rows: no ORM overhead per refresh
-            positions = _frame(
-                s,
-                (
-                    select(
-                        InstrumentRow.symbol,
-                        PositionRow.quantity,
-                        PositionRow.avg_cost,
-                        PositionRow.realized_pnl,
-                        InstrumentRow.multiplier,
-                    )
-                    .join(InstrumentRow, InstrumentRow.id == PositionRow.instrument_id)
-                    .where(PositionRow.portfolio_id == row.portfolio_id, PositionRow.quantity != 0)
-                ),
-            )
-            fills = _frame(
-                s,
-                (
-                    select(
-                        FillRow.fill_id,
-                        FillRow.ts,
-                        FillRow.strategy,
-                        InstrumentRow.symbol,
-                        FillRow.side,
-                        FillRow.quantity,
-                        FillRow.price,
-                        FillRow.commission,
-                        FillRow.realized_pnl,
-                    )
-                    .join(InstrumentRow, InstrumentRow.id == FillRow.instrument_id)
-                    .where(FillRow.portfolio_id == row.portfolio_id)
-                    .order_by(FillRow.id.desc())
-                    .limit(n_fills)
-                ),
-            )
-            sampled = (PaperEquityRow.seq % stride == 0) | (PaperEquityRow.seq >= recent)
-            equity = _frame(
-                s,
-                (
-                    select(
-                        PaperEquityRow.seq,
-                        PaperEquityRow.ts,
-                        PaperEquityRow.equity,
-                        PaperEquityRow.cash,
-                        PaperEquityRow.drawdown,
-                        PaperEquityRow.regime,
-                    )
-                    .where(PaperEquityRow.session_id == row.id, sampled)
-                    .order_by(PaperEquityRow.seq)
-                ),
-            )
-            bar_sample = (PaperBarRow.seq % stride == 0) | (PaperBarRow.seq >= recent)
-            prices = _frame(
-                s,
-                (
-                    select(PaperBarRow.seq, PaperBarRow.ts, PaperBarRow.close)
-                    .where(
-                        PaperBarRow.session_id == row.id, PaperBarRow.symbol == symbol, bar_sample
-                    )
-                    .order_by(PaperBarRow.seq)
-                ),
-            )
-            markers = _frame(
-                s,
-                (
-                    select(
-                        FillRow.ts, FillRow.side, FillRow.quantity, FillRow.price, FillRow.strategy
-                    )
-                    .join(InstrumentRow, InstrumentRow.id == FillRow.instrument_id)
-                    .where(FillRow.portfolio_id == row.portfolio_id, InstrumentRow.symbol == symbol)
-                    .order_by(FillRow.id.desc())
-                    .limit(300)
-                ),
-            )
-            alerts = _frame(
-                s,
-                (
-                    select(
-                        PaperAlertRow.id,
-                        PaperAlertRow.ts,
-                        PaperAlertRow.level,
-                        PaperAlertRow.rule,
-                        PaperAlertRow.message,
-                    )
-                    .where(PaperAlertRow.session_id == row.id)
-                    .order_by(PaperAlertRow.id.desc())
-                    .limit(30)
-                ),
-            )
-            commands = _frame(
-                s,
-                (
-                    select(
-                        PaperCommandRow.id,
-                        PaperCommandRow.created_at.label("created"),
-                        PaperCommandRow.kind,
-                        PaperCommandRow.payload,
-                        PaperCommandRow.status,
-                        PaperCommandRow.message,
-                    )
-                    .where(PaperCommandRow.session_id == row.id)
-                    .order_by(PaperCommandRow.id.desc())
-                    .limit(20)
-                ),
-            )
-        marks = state.get("marks") or {}
-        if len(positions):
-            positions["price"] = positions["symbol"].map(marks).astype(float)
-            positions["value"] = (
-                positions["quantity"] * positions["price"] * positions["multiplier"]
-            )
-            positions["unrealized_pnl"] = (
-                (positions["price"] - positions["avg_cost"])
-                * positions["quantity"]
-                * positions["multiplier"]
-            )
-            eq = state.get("equity") or math.nan
-            positions["weight"] = positions["value"] / eq
-            positions = positions.drop(columns="multiplier")
-        orders = [
-            {"strategy": key, **o}
-            for key, sleeve in (state.get("strategies") or {}).items()
-            for o in sleeve.get("open_orders", [])
-        ]
-        open_orders = pd.DataFrame.from_records(
-            orders,
-            columns=[
-                "strategy",
-                "id",
-                "symbol",
-                "side",
-                "quantity",
-                "type",
-                "limit_price",
-                "stop_price",
-                "status",
-                "filled",
-                "tag",
-            ],
-        )
-        strategies = pd.DataFrame.from_records(
-            [
-                {
-                    "strategy": k,
-                    "kind": v["strategy"],
-                    "allocation": v["allocation"],
-                    "equity": v["equity"],
-                    "pnl": v["pnl"],
-                    "realized": v["realized"],
-                    "commissions": v["commissions"],
-                    "fills": v["n_fills"],
-                    "exposure": v["exposure"],
-                }
-                for k, v in (state.get("strategies") or {}).items()
-            ],
-            columns=[
-                "strategy",
-                "kind",
-                "allocation",
-                "equity",
-                "pnl",
-                "realized",
-                "commissions",
-                "fills",
-                "exposure",
-            ],
-        )
-        session = {
-            "name": row.name,
-            "status": self._status(row),
-            "events": row.events,
-            "n_events": state.get("n_events"),
-            "symbol": symbol,
-            "symbols": symbols,
-            "error": row.error,
-            "cash0": SessionConfig.model_validate(cfg).cash,
-            "warning": cfg.get("drawdown_warning", 0.10),
-            "critical": cfg.get("drawdown_critical", 0.20),
-            "sleeves": [s["key"] for s in cfg["sleeves"]],
-            "heartbeat": row.heartbeat,
-        }
-        return ConsoleSnapshot(
-            session,
-            state,
-            positions,
-            fills,
-            open_orders,
-            equity,
-            prices,
-            alerts,
-            commands,
-            strategies,
-            markers,
+        return read_snapshot(
+            self.ws.engine, row, self._status(row), symbol=symbol, points=points, n_fills=n_fills
         )
 
-    # -- reconciliation --------------------------------------------------------------------
     def reconcile(self, name: str) -> dict[str, Any]:
-        """Replay the session's recorded bars through the backtester, fill by fill.
-
-        Each strategy is backtested from its starting parameters on its share of the cash;
-        where a paper fill differs from the backtest's, the first intervention before it
-        (a manual order, a parameter change, a cancel, a pre-trade block, the drawdown
-        controller) is given as the reason.
-        """
-        row = self._row(name)
-        config = SessionConfig.model_validate(row.config)
-        with self._sessions() as s:
-            fills = _frame(
-                s,
-                select(
-                    FillRow.fill_id,
-                    FillRow.ts,
-                    FillRow.strategy,
-                    InstrumentRow.symbol,
-                    FillRow.side,
-                    FillRow.quantity,
-                    FillRow.price,
-                    FillRow.commission,
-                )
-                .join(InstrumentRow, InstrumentRow.id == FillRow.instrument_id)
-                .where(
-                    FillRow.portfolio_id == row.portfolio_id,
-                    FillRow.fill_id.like(f"P{row.id}-%"),
-                )
-                .order_by(FillRow.id),
-            )
-            interventions = [
-                (
-                    c.applied_seq,
-                    f"{c.kind} command #{c.id} ({c.status}) before event "
-                    f"{c.applied_seq}: {c.message}",
-                )
-                for c in s.scalars(
-                    select(PaperCommandRow).where(
-                        PaperCommandRow.session_id == row.id,
-                        PaperCommandRow.applied_seq.is_not(None),
-                        PaperCommandRow.kind.in_(("order", "cancel", "params")),
-                    )
-                )
-            ] + [
-                (a.seq, f"{a.rule} {a.level} at event {a.seq}: {a.message}")
-                for a in s.scalars(
-                    select(PaperAlertRow).where(
-                        PaperAlertRow.session_id == row.id,
-                        PaperAlertRow.level.in_(("block", "critical")),
-                    )
-                )
-            ]
-        interventions.sort(key=lambda x: x[0])
-        if not row.events:
-            return {"session": name, "events": 0, "match": True, "strategies": {}, "fills": []}
-        feed = build_feed(config.feed, self.ws.backtests, allow_network=True)
-        with self.ws.engine.connect() as conn:
-            market, seq_of = recorded_market(conn, row.id, feed.symbols, row.events)
-        rows, report = [], {}
-        for sleeve in config.sleeves:
-            cls = get_strategy(sleeve.strategy)
-            engine = BacktestEngine(
-                cls(cls.Params.model_validate(sleeve.params)),
-                market,
-                feed.instruments,
-                cash=config.cash * sleeve.allocation,
-                execution=config.execution,
-            )
-            raw = engine.run()
-            ours = fills[fills["strategy"] == sleeve.key].reset_index(drop=True)
-            theirs = raw.broker.executions
-            n = max(len(ours), len(theirs))
-            matched = 0
-            for k in range(n):
-                p = ours.iloc[k] if k < len(ours) else None
-                b = theirs[k] if k < len(theirs) else None
-                p_seq = None if p is None else seq_of.get(pd.Timestamp(p["ts"]))
-                same = (
-                    p is not None
-                    and b is not None
-                    and p_seq == b.bar
-                    and p["symbol"] == b.symbol
-                    and p["side"] == b.side.value
-                    and math.isclose(p["quantity"], b.quantity, rel_tol=1e-9, abs_tol=1e-12)
-                    and math.isclose(p["price"], b.price, rel_tol=1e-12, abs_tol=1e-12)
-                )
-                matched += same
-                at = min(x for x in (p_seq, None if b is None else b.bar) if x is not None)
-                reason = "" if same else _reason(interventions, at)
-                rows.append(
-                    {
-                        "strategy": sleeve.key,
-                        "n": k + 1,
-                        "event": at,
-                        "paper": None
-                        if p is None
-                        else f"{p['side']} {p['quantity']:g} {p['symbol']} @ {p['price']:.6g}",
-                        "backtest": None
-                        if b is None
-                        else f"{b.side.value} {b.quantity:g} {b.symbol} @ {b.price:.6g}",
-                        "match": bool(same),
-                        "reason": reason,
-                    }
-                )
-            state = (row.state or {}).get("strategies", {}).get(sleeve.key, {})
-            report[sleeve.key] = {
-                "paper_fills": len(ours),
-                "backtest_fills": len(theirs),
-                "matched": int(matched),
-                "paper_equity": state.get("equity"),
-                "backtest_equity": float(raw.equity[-1]),
-            }
-        return {
-            "session": name,
-            "events": int(market.n_bars),
-            "match": all(r["match"] for r in rows),
-            "strategies": report,
-            "fills": rows,
-        }
-
-
-def _frame(conn, statement) -> pd.DataFrame:
-    """Rows as a frame whose columns are the statement's column names (labels)."""
-    result = conn.execute(statement)
-    return pd.DataFrame([tuple(r) for r in result], columns=list(result.keys()))
-
-
-def _reason(interventions: list[tuple[int, str]], at: int) -> str:
-    before = [text for seq, text in interventions if seq is not None and seq <= at]
-    if before:
-        return before[0] if len(before) == 1 else f"{before[0]} (and {len(before) - 1} more)"
-    return "no intervention recorded before this fill"
+        """Replay the session's recorded bars through the backtester, fill by fill
+        (:func:`core.paper._reconcile.reconcile`)."""
+        return reconcile(self.ws, self._row(name))
 
 
 def _check_order(payload: dict) -> None:
