@@ -7,6 +7,8 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from core.errors import WorkstationError
+
 Method = Literal[
     "equal",
     "inverse_vol",
@@ -20,7 +22,7 @@ Method = Literal[
 METHODS: tuple[str, ...] = get_args(Method)
 
 
-class AllocationError(ValueError):
+class AllocationError(WorkstationError, ValueError):
     """An allocation that cannot be computed as asked; ``field`` names the culprit input."""
 
     def __init__(self, message: str, field: str | None = None):

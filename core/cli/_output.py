@@ -9,10 +9,11 @@ from typing import Any
 import pandas as pd
 
 from core._json import plain as jsonable
+from core.errors import WorkstationError
 from core.workstation import Workstation
 
 
-class CommandError(Exception):
+class CommandError(WorkstationError):
     """A command that cannot run as asked; the message is shown to the user."""
 
 

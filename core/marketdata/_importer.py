@@ -22,6 +22,7 @@ from typing import IO
 import numpy as np
 import pandas as pd
 
+from core.errors import WorkstationError
 from core.marketdata._frames import BAR_COLUMNS
 
 TIMESTAMP_NAMES = ("timestamp", "date", "datetime", "time")
@@ -51,7 +52,7 @@ RULE_VOLUME = "volume ≥ 0 and finite"
 Source = str | Path | bytes | bytearray | IO[bytes]
 
 
-class BarsValidationError(ValueError):
+class BarsValidationError(WorkstationError, ValueError):
     """A price file or frame that breaks a rule; says where and which rule."""
 
     def __init__(

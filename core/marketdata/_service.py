@@ -13,6 +13,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import BarRow, InstrumentRow
+from core.errors import WorkstationError
 from core.instruments import AssetClass, Instrument, default_instrument
 from core.instruments import repository as instruments
 from core.marketdata._bundled import BUNDLED_SYMBOLS, bundled_close, load_bundled
@@ -21,7 +22,7 @@ from core.marketdata._importer import read_bars_file
 from core.marketdata._yahoo import YahooAdapter, network_available
 
 
-class MarketDataError(ValueError):
+class MarketDataError(WorkstationError, ValueError):
     """A market-data request that cannot be served (unknown symbol, name clash, ...)."""
 
 

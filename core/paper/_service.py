@@ -26,6 +26,7 @@ from core.db import (
     PortfolioRow,
     PositionRow,
 )
+from core.errors import WorkstationError
 from core.paper._config import SESSION_NAME, SessionConfig
 from core.paper._console import ConsoleSnapshot, read_snapshot
 from core.paper._feeds import build_feed
@@ -37,7 +38,7 @@ COMMAND_KINDS = ("pause", "resume", "stop", "order", "cancel", "params")
 STALE_AFTER = timedelta(seconds=15)
 
 
-class PaperServiceError(ValueError):
+class PaperServiceError(WorkstationError, ValueError):
     """A request the paper service refuses; ``field`` names the input at fault."""
 
     def __init__(self, message: str, field: str | None = None):

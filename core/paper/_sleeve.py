@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from core.backtest import BacktestEngine
+from core.errors import WorkstationError
 
 
-class PaperError(RuntimeError):
+class PaperError(WorkstationError, RuntimeError):
     """A session cannot run (unknown, already running elsewhere, diverged on resume)."""
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from core.errors import WorkstationError
 from core.instruments import Instrument
 
 CASH_TOLERANCE = 1e-6
@@ -32,7 +33,7 @@ class Side(StrEnum):
         return 1 if self is Side.BUY else -1
 
 
-class LedgerError(ValueError):
+class LedgerError(WorkstationError, ValueError):
     """A rule of the ledger was broken; ``field`` names the input at fault."""
 
     def __init__(self, message: str, field: str | None = None):

@@ -6,12 +6,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.db import CashMovementRow, FillRow, InstrumentRow, PortfolioRow, PositionRow
+from core.errors import WorkstationError
 from core.instruments import Instrument
 from core.instruments import repository as instruments
 from core.portfolio._ledger import Fill, Ledger, Position, Side
 
 
-class PortfolioError(ValueError):
+class PortfolioError(WorkstationError, ValueError):
     """A portfolio request that cannot be carried out; ``field`` names the input at fault."""
 
     def __init__(self, message: str, field: str | None = None):

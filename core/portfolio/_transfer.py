@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.audit import append_event
 from core.db import CashMovementRow, EquitySnapshotRow, FillRow, OrderRow, PortfolioRow, PositionRow
+from core.errors import WorkstationError
 from core.instruments import Instrument
 from core.instruments import repository as instruments
 from core.portfolio import _repository as repo
@@ -32,7 +33,7 @@ QTY_TOLERANCE = 1e-6
 CASH_TOLERANCE = 1e-4
 
 
-class LabFormatError(ValueError):
+class LabFormatError(WorkstationError, ValueError):
     """A lab document that cannot be read or does not hold together; nothing was written."""
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from core.errors import WorkstationError
 from core.portfolio._repository import get_row
 from core.portfolio._service import naive_utc
 from core.risk._limits import LIMIT_KEYS, RiskLimits
@@ -23,7 +24,7 @@ from core.risk._store import LIMITS_KEY, load_limits, record_check
 NO_LIMITS = RiskLimits(**{k: None for k in LIMIT_KEYS if k not in ("warn_at", "trading_hours")})
 
 
-class OrderBlocked(ValueError):
+class OrderBlocked(WorkstationError, ValueError):
     """A pre-trade rule blocked the order; ``report`` holds every rule's result."""
 
     def __init__(self, report: PreTradeReport):

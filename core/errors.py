@@ -1,0 +1,86 @@
+"""The workstation's own errors: one base class, one message style.
+
+Every error the workstation raises on purpose derives from :class:`WorkstationError`, so the
+command line, the pages and the workers catch that one base (never a bare ``ValueError``).
+Its message reads ``where: what is wrong`` — ``where`` names the input, field path, file
+line or trade at fault — and never carries a traceback, a pydantic dump or a URL.
+
+The domain classes (``PortfolioError``, ``LedgerError``, ...) keep ``ValueError`` as a
+second base so older callers that catch it still work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+MAX_LISTED = 10  # problems listed in one message before "and N more"
+
+
+class WorkstationError(Exception):
+    """A request the workstation refuses; ``field`` names the input at fault (or None).
+
+    ``where`` (optional) is prefixed to the message as ``where: message`` when the message
+    does not already start with it.
+    """
+
+    def __init__(self, message: str = "", field: str | None = None, *, where: str | None = None):
+        if where and not message.startswith(f"{where}:"):
+            message = f"{where}: {message}"
+        super().__init__(message)
+        self.field = field
+        self.where = where
+
+
+def location(loc: Iterable[Any]) -> str:
+    """A pydantic error location as a path: ``("trades", 3, "price")`` → ``trades[3].price``."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def _message(error: dict[str, Any]) -> str:
+    msg = str(error.get("msg", "invalid value"))
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if msg.startswith(prefix):
+            msg = msg[len(prefix) :]
+    return msg
+
+
+def validation_problems(exc: Any, *, limit: int = MAX_LISTED) -> list[str]:
+    """``field.path: message`` for each error of a pydantic ``ValidationError`` (no URLs)."""
+    problems = []
+    for error in exc.errors(include_url=False)[:limit]:
+        where = location(error.get("loc", ())) or "value"
+        problems.append(f"{where}: {_message(error)}")
+    return problems
+
+
+def describe_validation(exc: Any, where: str, *, limit: int = MAX_LISTED) -> str:
+    """One line for a pydantic ``ValidationError``: ``where: a.b: msg; c[2]: msg (and N more)``."""
+    problems = validation_problems(exc, limit=limit)
+    more = exc.error_count() - len(problems)
+    tail = f" (and {more} more)" if more > 0 else ""
+    return f"{where}: " + "; ".join(problems) + tail
+
+
+def join_problems(where: str, problems: list[str], *, limit: int = MAX_LISTED) -> str:
+    """``where: p1; p2; ... (and N more)`` for a list of problems found in one input."""
+    shown = problems[:limit]
+    more = len(problems) - len(shown)
+    tail = f" (and {more} more)" if more > 0 else ""
+    return f"{where}: " + "; ".join(shown) + tail
+
+
+__all__ = [
+    "MAX_LISTED",
+    "WorkstationError",
+    "describe_validation",
+    "join_problems",
+    "location",
+    "validation_problems",
+]
