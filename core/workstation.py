@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
+from collections.abc import Callable
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -11,17 +12,13 @@ from core.config import Settings
 from core.db import MetaRow, create_db_engine, session_factory, upgrade
 from core.instruments import bundled_instruments
 from core.instruments import repository as instruments
-from core.marketdata._service import MarketDataError, MarketDataService
+from core.marketdata._service import MarketDataService
 from core.portfolio import (
     LabFormatError,
     LabPortfolio,
-    PortfolioError,
+    LabService,
     PortfolioService,
     export_document,
-    import_document,
-    merge_documents,
-    parse_document,
-    replace_content,
 )
 from core.whatif import StressScenario, stress_portfolio
 
@@ -29,12 +26,16 @@ from core.whatif import StressScenario, stress_portfolio
 class Workstation:
     """Database, market data and portfolios, wired once from settings."""
 
-    def __init__(self, settings: Settings | None = None):
+    def __init__(
+        self, settings: Settings | None = None, *, clock: Callable[[], datetime] | None = None
+    ):
         self.settings = settings or Settings()
         self.engine = create_db_engine(self.settings.database_url)
         self.sessions = session_factory(self.engine)
         self.market = MarketDataService(self.sessions, allow_network=self.settings.allow_network)
-        self.portfolios = PortfolioService(self.sessions, self.market)
+        clocked = {"clock": clock} if clock else {}  # naive UTC now; tests pass a fixed one
+        self.portfolios = PortfolioService(self.sessions, self.market, **clocked)
+        self.lab = LabService(self.sessions, self.market, **clocked)
         self.backtests = BacktestService(self.sessions, self.market)
         from core.paper import PaperService  # paper builds on backtests and portfolios
 
@@ -68,36 +69,12 @@ class Workstation:
     def import_portfolio(
         self, source: str | bytes | LabPortfolio, *, name: str | None = None
     ) -> str:
-        document = source if isinstance(source, LabPortfolio) else parse_document(source)
-        imported = import_document(self.sessions, document, name=name)
-        self._rebuild_curve(imported, document)
-        return imported
+        """Create a portfolio from a lab document; see :meth:`LabService.import_portfolio`."""
+        return self.lab.import_portfolio(source, name=name)
 
     def merge_portfolios(self, first: str, second: str, *, into: str) -> str:
-        """Merge ``first`` and ``second`` into ``into``: a new portfolio, one of the two,
-        or a third existing portfolio whose holdings are added to theirs."""
-        if first == second:
-            raise PortfolioError("choose two different portfolios to merge", "second")
-        documents = [self.export_portfolio(n) for n in (first, second)]
-        existing = into in self.portfolios.names()
-        if existing and into not in (first, second):
-            documents.insert(0, self.export_portfolio(into))
-        merged = documents[0]
-        for other in documents[1:]:
-            merged = merge_documents(merged, other, into)
-        if existing:
-            replace_content(self.sessions, into, merged, "portfolio_merged")
-        else:
-            import_document(self.sessions, merged)
-        self._rebuild_curve(into, merged)
-        return into
-
-    def _rebuild_curve(self, name: str, document: LabPortfolio) -> None:
-        """Daily equity from the carried history when there is one, then a snapshot now."""
-        if document.trades:
-            with contextlib.suppress(MarketDataError):  # a symbol without bars: starts now
-                self.portfolios.revalue_history(name)
-        self.portfolios.snapshot(name)
+        """Merge two portfolios; see :meth:`LabService.merge_portfolios`."""
+        return self.lab.merge_portfolios(first, second, into=into)
 
     # -- what-if --------------------------------------------------------------------------------
     def stress_portfolio(self, name: str, scenario: StressScenario) -> dict:

@@ -1,5 +1,6 @@
 """Virtual portfolios: the ledger, its storage, and the lab format for transfer."""
 
+from core.portfolio._lab_check import Replay, check_history, parse_document, replay_history
 from core.portfolio._lab_format import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -8,17 +9,14 @@ from core.portfolio._lab_format import (
     LabTrade,
     lab_json_schema,
 )
+from core.portfolio._lab_json import MAX_DEPTH, MAX_DOCUMENT_BYTES, LabFormatError
+from core.portfolio._lab_service import LabService
 from core.portfolio._ledger import Fill, Ledger, LedgerError, Position, Side
 from core.portfolio._repository import PortfolioError
 from core.portfolio._service import PortfolioService, TradeResult, positions_frame, valuation
 from core.portfolio._transfer import (
-    LabFormatError,
-    check_history,
     export_document,
-    import_document,
     merge_documents,
-    parse_document,
-    replace_content,
     to_csv,
     to_excel,
     to_json,
@@ -27,26 +25,29 @@ from core.portfolio._transfer import (
 __all__ = [
     "FORMAT_NAME",
     "FORMAT_VERSION",
+    "MAX_DEPTH",
+    "MAX_DOCUMENT_BYTES",
     "Fill",
     "LabFormatError",
     "LabPortfolio",
     "LabPosition",
+    "LabService",
     "LabTrade",
     "Ledger",
     "LedgerError",
     "PortfolioError",
     "PortfolioService",
     "Position",
+    "Replay",
     "Side",
     "TradeResult",
     "check_history",
     "export_document",
-    "import_document",
     "lab_json_schema",
     "merge_documents",
     "parse_document",
     "positions_frame",
-    "replace_content",
+    "replay_history",
     "to_csv",
     "to_excel",
     "to_json",

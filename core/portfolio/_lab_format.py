@@ -6,59 +6,94 @@ workstations (export, import, merge). Its JSON Schema is published in
 from __future__ import annotations
 
 import math
-from datetime import datetime
-from typing import Any, Literal
+import unicodedata
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from core.instruments import Instrument
 from core.portfolio._ledger import Side
 
 FORMAT_NAME = "quant-workstation/portfolio"
 FORMAT_VERSION = 1
+MAX_AMOUNT = 1e15  # bound of every amount, price and quantity: products stay finite
+
+
+def check_name(value: str) -> str:
+    """A name or id: not blank, no control characters (tabs and newlines included)."""
+    if value.isprintable() and value.strip():
+        return value  # the common case, fast: no control, format or separator characters
+    if not value.strip():
+        raise ValueError("must not be blank")
+    bad = next((c for c in value if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")), None)
+    if bad is not None:
+        raise ValueError(f"must not contain control characters (found U+{ord(bad):04X})")
+    return value
+
+
+def check_text(value: str) -> str:
+    """Free text: line breaks and tabs are fine, other control characters are not."""
+    bad = next((c for c in value if unicodedata.category(c) == "Cc" and c not in "\t\n\r"), None)
+    if bad is not None:
+        raise ValueError(f"must not contain control characters (found U+{ord(bad):04X})")
+    return value
+
+
+def as_naive_utc(value: datetime) -> datetime:
+    """Aware times become naive UTC (the database convention); naive ones are UTC already."""
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+Name = Annotated[str, AfterValidator(check_name)]
+Text = Annotated[str, AfterValidator(check_text)]
+Time = Annotated[datetime, AfterValidator(as_naive_utc)]
+Amount = Annotated[float, Field(ge=-MAX_AMOUNT, le=MAX_AMOUNT)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class LabPosition(_Strict):
-    symbol: str
-    quantity: float = Field(description="Signed quantity; negative for a short.")
-    avg_cost: float = Field(ge=0, description="Average cost per unit, in price units.")
-    realized_pnl: float = Field(default=0.0, description="Gross realized P&L so far.")
-
-    @field_validator("quantity", "avg_cost", "realized_pnl")
-    @classmethod
-    def _finite(cls, value: float) -> float:
-        if not math.isfinite(value):
-            raise ValueError("must be a finite number")
-        return value
+    symbol: Name
+    quantity: Amount = Field(description="Signed quantity; negative for a short.")
+    avg_cost: Amount = Field(ge=0, description="Average cost per unit, in price units.")
+    realized_pnl: Amount = Field(default=0.0, description="Gross realized P&L so far.")
 
 
 class LabTrade(_Strict):
-    fill_id: str = Field(min_length=1, max_length=64)
-    ts: datetime
-    symbol: str
+    fill_id: Name = Field(min_length=1, max_length=64)
+    ts: Time
+    symbol: Name
     side: Side
-    quantity: float = Field(gt=0)
-    price: float = Field(gt=0)
-    commission: float = Field(default=0.0, ge=0)
-    fees: float = Field(default=0.0, ge=0)
-    strategy: str | None = None
+    quantity: Amount = Field(gt=0)
+    price: Amount = Field(gt=0)
+    commission: Amount = Field(default=0.0, ge=0)
+    fees: Amount = Field(default=0.0, ge=0)
+    strategy: Name | None = Field(default=None, max_length=100)
 
 
 class LabCashMovement(_Strict):
-    ts: datetime
-    amount: float
+    ts: Time
+    amount: Amount = Field(description="Positive for a deposit, negative for a withdrawal.")
     kind: Literal["deposit", "withdrawal"]
-    note: str = ""
+    note: Text = ""
+
+    @model_validator(mode="after")
+    def _sign_matches_kind(self) -> LabCashMovement:
+        if self.amount == 0:
+            raise ValueError("amount must not be 0")
+        if (self.amount > 0) != (self.kind == "deposit"):
+            sign = "positive" if self.kind == "deposit" else "negative"
+            raise ValueError(f"a {self.kind} needs a {sign} amount, got {self.amount:g}")
+        return self
 
 
 class LabTotals(_Strict):
-    commissions: float = Field(default=0.0, ge=0)
-    fees: float = Field(default=0.0, ge=0)
-    net_deposits: float = 0.0
+    commissions: Amount = Field(default=0.0, ge=0)
+    fees: Amount = Field(default=0.0, ge=0)
+    net_deposits: Amount = 0.0
 
 
 class LabPortfolio(_Strict):
@@ -66,15 +101,15 @@ class LabPortfolio(_Strict):
 
     format: Literal["quant-workstation/portfolio"] = FORMAT_NAME
     version: Literal[1] = FORMAT_VERSION
-    name: str = Field(min_length=1, max_length=100)
-    base_currency: str = Field(default="USD", min_length=3, max_length=3)
-    starting_cash: float = Field(ge=0)
-    cash: float
+    name: Name = Field(min_length=1, max_length=100)
+    base_currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    starting_cash: Amount = Field(ge=0)
+    cash: Amount
     allow_short: bool = False
     allow_margin: bool = False
-    description: str = ""
-    created_at: datetime
-    exported_at: datetime | None = None
+    description: Text = ""
+    created_at: Time
+    exported_at: Time | None = None
     instruments: list[Instrument] = Field(default_factory=list)
     positions: list[LabPosition] = Field(default_factory=list)
     target_weights: dict[str, float] = Field(default_factory=dict)

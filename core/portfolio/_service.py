@@ -5,27 +5,34 @@ from __future__ import annotations
 import math
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.audit import append_event
 from core.db import CashMovementRow, EquitySnapshotRow, FillRow, OrderRow, PortfolioRow
 from core.marketdata._service import MarketDataService
 from core.portfolio import _repository as repo
+from core.portfolio._lab_format import check_name as _check_name_text
+from core.portfolio._lab_format import check_text
 from core.portfolio._ledger import Fill, Ledger, LedgerError, Side
 from core.portfolio._repository import PortfolioError
 from core.portfolio._valuation import (
     daily_equity,
     positions_frame,
+    replay_events,
+    thin_curve,
     trades_frame,
     trades_query,
     valuation,
 )
+
+FUTURE_TOLERANCE = timedelta(minutes=5)  # a trade may be stamped a little ahead of the clock
 
 
 def utcnow() -> datetime:
@@ -57,9 +64,16 @@ class TradeResult:
 class PortfolioService:
     """Virtual portfolios stored in the database, valued with the market-data service."""
 
-    def __init__(self, sessions: sessionmaker[Session], market: MarketDataService):
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        market: MarketDataService,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ):
         self._sessions = sessions
         self.market = market
+        self.clock = clock  # naive UTC now; tests pass a fixed one
 
     # -- lifecycle --------------------------------------------------------------------
     def names(self) -> list[str]:
@@ -77,7 +91,11 @@ class PortfolioService:
         description: str = "",
         created_at: datetime | None = None,
     ) -> None:
-        name, base_currency = _check_name(name), base_currency.strip().upper()
+        name, base_currency = check_name(name), base_currency.strip().upper()
+        try:
+            check_text(description)
+        except ValueError as exc:
+            raise PortfolioError(f"description: {exc}", "description") from exc
         if not re.fullmatch(r"[A-Z]{3}", base_currency):
             raise PortfolioError(
                 f"base currency must be a three-letter code such as USD, got {base_currency!r}",
@@ -102,7 +120,7 @@ class PortfolioService:
                     description=description,
                     target_weights={},
                     meta={},
-                    created_at=created_at or utcnow(),
+                    created_at=naive_utc(created_at) if created_at else self.clock(),
                 )
             )
             append_event(
@@ -110,7 +128,7 @@ class PortfolioService:
             )
 
     def rename(self, old: str, new: str) -> None:
-        new = _check_name(new)
+        new = check_name(new)
         with self._sessions.begin() as session:
             row = repo.get_row(session, old)
             if new != old and repo.exists(session, new):
@@ -155,7 +173,7 @@ class PortfolioService:
         """Book a filled market order; the order, fill, cash, position, snapshot and
         audit event commit together or not at all. A repeated ``client_order_id``
         returns the original fill instead of booking it twice."""
-        side, ts = Side(side), naive_utc(ts)
+        side, ts = Side(side), self._event_time(ts)
         client_order_id = _check_order_id(client_order_id or uuid.uuid4().hex)
         with self._sessions.begin() as session:
             row = repo.get_row(session, name)
@@ -196,7 +214,15 @@ class PortfolioService:
         with self._sessions() as session:  # never committed
             row = repo.get_row(session, name)
             self._book(
-                session, row, symbol, Side(side), quantity, price, commission, fees, naive_utc(ts)
+                session,
+                row,
+                symbol,
+                Side(side),
+                quantity,
+                price,
+                commission,
+                fees,
+                self._event_time(ts),
             )
             session.rollback()
 
@@ -213,7 +239,7 @@ class PortfolioService:
         self, name: str, amount: float, *, note: str = "", ts: datetime | None = None
     ) -> None:
         """Deposit (amount > 0) or withdraw (amount < 0) cash."""
-        ts = naive_utc(ts)
+        ts = self._event_time(ts)
         with self._sessions.begin() as session:
             row = repo.get_row(session, name)
             repo.check_not_back_dated(session, row, ts)
@@ -232,15 +258,16 @@ class PortfolioService:
 
     def snapshot(self, name: str, ts: datetime | None = None) -> float:
         """Record equity marked at the last prices known at ``ts``; returns equity."""
-        ts = naive_utc(ts)
+        ts = naive_utc(ts) if ts is not None else self.clock()
         with self._sessions.begin() as session:
             row = repo.get_row(session, name)
             ledger, _ = repo.load_ledger(session, row)
             return self._snapshot(session, row, ledger, ts, {})
 
-    def revalue_history(self, name: str, end=None) -> int:
+    def revalue_history(self, name: str, end=None, *, thin: bool = False) -> int:
         """Rebuild daily equity snapshots from the first event to ``end`` by replaying
-        cash movements and fills against daily closes. Returns the number of days."""
+        cash movements and fills against daily closes (with ``thin``, only month ends
+        before the last two years: see ``thin_curve``). Returns the number of snapshots."""
         with self._sessions.begin() as session:
             row = repo.get_row(session, name)
             _, events = repo.replay(session, row)
@@ -248,19 +275,26 @@ class PortfolioService:
                 return 0  # nothing to mark: keep the snapshots taken at each cash movement
             symbols = sorted({e[2].instrument.symbol for e in events if e[1] == 1})
             closes = self.market.closes(symbols, start=events[0][0].date(), end=end)
-            curve = daily_equity(row, events, closes)
+            start = Ledger(
+                row.starting_cash, row.base_currency, allow_short=True, allow_margin=True
+            )
+            curve = daily_equity(start, replay_events(events), closes)
+            curve = thin_curve(curve) if thin else curve
             session.execute(
                 delete(EquitySnapshotRow).where(EquitySnapshotRow.portfolio_id == row.id)
             )
-            session.add_all(
-                EquitySnapshotRow(
-                    portfolio_id=row.id,
-                    ts=ts.to_pydatetime(),
-                    cash=c,
-                    positions_value=v,
-                    equity=c + v,
-                )
-                for ts, c, v in curve
+            session.execute(
+                insert(EquitySnapshotRow.__table__),
+                [
+                    {
+                        "portfolio_id": row.id,
+                        "ts": ts.to_pydatetime(),
+                        "cash": c,
+                        "positions_value": v,
+                        "equity": c + v,
+                    }
+                    for ts, c, v in curve
+                ],
             )
             return len(curve)
 
@@ -332,6 +366,21 @@ class PortfolioService:
         return frame.set_index(pd.DatetimeIndex(frame.pop("ts"), name="timestamp"))
 
     # -- internals ---------------------------------------------------------------------------
+    def _event_time(self, ts: datetime | None) -> datetime:
+        """``ts`` as naive UTC (now when None); a time in the future is refused: it would
+        forbid every later event, since the ledger books in time order."""
+        now = self.clock()
+        if ts is None:
+            return now
+        ts = naive_utc(ts)
+        if ts > now + FUTURE_TOLERANCE:
+            raise PortfolioError(
+                f"ts: {ts:%Y-%m-%d %H:%M:%S} is in the future (now is {now:%Y-%m-%d %H:%M:%S} "
+                "UTC); trades and cash movements are booked when they happen",
+                "ts",
+            )
+        return ts
+
     def _price_or_last(self, symbol: str, price: float | None, ts: datetime) -> float:
         if price is not None:
             return price
@@ -369,11 +418,15 @@ def _check_order_id(order_id: str) -> str:
     return order_id
 
 
-def _check_name(name: str) -> str:
+def check_name(name: str | None) -> str:
+    """A portfolio name, stripped: 1 to 100 characters, none of them control characters."""
     name = (name or "").strip()
     if not name or len(name) > 100:
-        raise PortfolioError("a portfolio name needs 1 to 100 characters", "name")
-    return name
+        raise PortfolioError("name: a portfolio name needs 1 to 100 characters", "name")
+    try:
+        return _check_name_text(name)
+    except ValueError as exc:
+        raise PortfolioError(f"name: {exc}", "name") from exc
 
 
 def _existing_fill(session: Session, row: PortfolioRow, client_order_id: str) -> FillRow | None:

@@ -7,7 +7,7 @@ import math
 import pandas as pd
 from sqlalchemy import select
 
-from core.db import FillRow, InstrumentRow, PortfolioRow
+from core.db import FillRow, InstrumentRow
 from core.instruments import repository as instruments
 from core.portfolio import _repository as repo
 from core.portfolio._ledger import Ledger
@@ -85,26 +85,58 @@ def positions_frame(ledger: Ledger, marks: dict[str, float]) -> pd.DataFrame:
     return pd.DataFrame(records, columns=POSITION_COLUMNS)
 
 
-def daily_equity(row: PortfolioRow, events: list[tuple], closes: pd.DataFrame) -> list[tuple]:
-    """(day, cash, positions value) at each close, applying events up to that day."""
-    ledger = Ledger(
-        starting_cash=row.starting_cash,
-        allow_short=True,
-        allow_margin=True,
-        base_currency=row.base_currency,
-    )
+def daily_equity(ledger: Ledger, events: list[tuple], closes: pd.DataFrame) -> list[tuple]:
+    """(day, cash, positions value) at each close, applying events up to that day.
+
+    ``ledger`` is the empty starting ledger (it is changed); ``events`` are
+    ``(ts, 0, amount)`` cash movements and ``(ts, 1, (fill, instrument))`` fills in
+    booking order.
+    """
     curve, i = [], 0
     for day, prices in zip(closes.index, closes.to_dict("records"), strict=True):
         day_end = day + pd.Timedelta(days=1)
         while i < len(events) and events[i][0] < day_end:
             _, kind, item = events[i]
             if kind == 0:
-                ledger.apply_cash(item.amount)
+                ledger.apply_cash(item)
             else:
-                ledger.apply_fill(repo.fill_from_row(item), instruments.to_model(item.instrument))
+                ledger.apply_fill(*item, check=False)  # booked once already
             i += 1
         curve.append((day, ledger.cash, ledger.positions_value(prices)))
     return curve
+
+
+DAILY_WINDOW = pd.Timedelta(days=730)  # the last two years of a curve keep every close
+
+
+def thin_curve(curve: list[tuple], window: pd.Timedelta = DAILY_WINDOW) -> list[tuple]:
+    """Every point of the last ``window`` before the curve's end, month ends before that.
+
+    So a single old trade writes a few hundred snapshots, not one for each day since.
+    """
+    if not curve:
+        return []
+    cutoff = curve[-1][0] - window
+    kept = []
+    for point, following in zip(curve, [*curve[1:], None], strict=True):
+        day = point[0]
+        month_end = following is None or (following[0].year, following[0].month) != (
+            day.year,
+            day.month,
+        )
+        if day >= cutoff or month_end:
+            kept.append(point)
+    return kept
+
+
+def replay_events(rows: list[tuple]) -> list[tuple]:
+    """Events read from the database (``repo.replay``) as ``daily_equity`` takes them."""
+    return [
+        (ts, 0, item.amount)
+        if kind == 0
+        else (ts, 1, (repo.fill_from_row(item), instruments.to_model(item.instrument)))
+        for ts, kind, item in rows
+    ]
 
 
 def trades_query(portfolio_id: int):
