@@ -11,11 +11,14 @@ written in the file.
 
 from __future__ import annotations
 
+import csv
 import gzip
 import io
+import re
 import warnings
 import zlib
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
 
@@ -48,6 +51,11 @@ RULE_POSITIVE = "prices > 0"
 RULE_HIGH = "high ≥ max(open, close)"
 RULE_LOW = "low ≤ min(open, close)"
 RULE_VOLUME = "volume ≥ 0 and finite"
+RULE_FIELDS = "no line has more fields than the header"
+RULE_DATE_RANGE = "timestamps from 1800-01-01 to now"
+
+EARLIEST_BAR = np.datetime64("1800-01-01")
+FUTURE_TOLERANCE = timedelta(days=2)  # a daily bar stamped in a timezone ahead of UTC
 
 Source = str | Path | bytes | bytearray | IO[bytes]
 
@@ -105,26 +113,35 @@ class _Where:
 
 
 def read_bars_file(
-    source: Source, *, filename: str | None = None, use_adjusted: bool = False
+    source: Source,
+    *,
+    filename: str | None = None,
+    use_adjusted: bool = False,
+    now: datetime | None = None,
 ) -> pd.DataFrame:
     """Read a CSV/Parquet price file (path, bytes or binary file-like) into a bars frame.
 
     The format follows the extension of ``filename`` (or of the path / the file-like's
     ``name``): ``.csv``, ``.txt`` (optionally ``.gz``), ``.parquet``, ``.pq``. With
-    ``use_adjusted`` and an ``Adj Close`` column, prices are back-adjusted.
+    ``use_adjusted`` and an ``Adj Close`` column, prices are back-adjusted. Bars dated
+    before 1800 or after ``now`` (UTC, default the clock) plus two days are refused.
     """
     name = _source_name(source, filename)
     kind, compressed = _file_kind(name)
     data = _read_bytes(source, name)
     if kind == "csv":
         raw, rows = _parse_csv(data, compressed, name)
-        return _validated(raw, _Where(name, "line", rows, {}), use_adjusted)
+        return _validated(raw, _Where(name, "line", rows, {}), use_adjusted, now)
     raw = _parse_parquet(data, name)
-    return bars_from_frame(raw, source=name, use_adjusted=use_adjusted)
+    return bars_from_frame(raw, source=name, use_adjusted=use_adjusted, now=now)
 
 
 def bars_from_frame(
-    frame: pd.DataFrame, *, source: str | None = None, use_adjusted: bool = False
+    frame: pd.DataFrame,
+    *,
+    source: str | None = None,
+    use_adjusted: bool = False,
+    now: datetime | None = None,
 ) -> pd.DataFrame:
     """Validate an in-memory table in any accepted layout and return a bars frame.
 
@@ -135,7 +152,7 @@ def bars_from_frame(
         frame = frame.reset_index()
     frame = frame.reset_index(drop=True)
     rows = np.arange(1, len(frame) + 1)
-    return _validated(frame, _Where(source, "row", rows, {}), use_adjusted)
+    return _validated(frame, _Where(source, "row", rows, {}), use_adjusted, now)
 
 
 def _source_name(source: Source, filename: str | None) -> str | None:
@@ -178,11 +195,10 @@ def _parse_csv(data: bytes, compressed: bool, name: str | None) -> tuple[pd.Data
         frame = _read_csv_text(text)
     except pd.errors.EmptyDataError as exc:
         raise BarsValidationError(RULE_NOT_EMPTY, "the file is empty", filename=name) from exc
-    except pd.errors.ParserWarning as exc:
-        detail = "some lines have more fields than the header"
-        raise BarsValidationError(RULE_READABLE, detail, filename=name) from exc
-    except (OSError, EOFError, ValueError, zlib.error) as exc:
-        raise BarsValidationError(RULE_READABLE, str(exc).strip(), filename=name) from exc
+    except (pd.errors.ParserWarning, pd.errors.ParserError) as exc:
+        raise _too_many_fields(text, exc, name) from exc
+    except (OSError, EOFError, ValueError, zlib.error, csv.Error) as exc:
+        raise BarsValidationError(RULE_READABLE, _first_line(exc), filename=name) from exc
     keep = frame.notna().any(axis=1).to_numpy()  # blank lines still count as lines
     rows = np.arange(2, len(frame) + 2)[keep]
     return frame[keep].reset_index(drop=True), rows
@@ -202,6 +218,38 @@ def _read_csv_text(text: str) -> pd.DataFrame:
         )
 
 
+def _too_many_fields(text: str, exc: Exception, name: str | None) -> BarsValidationError:
+    """The first line with more fields than the header, found with the csv module."""
+    separator = _sniff_separator(text)
+    reader = csv.reader(io.StringIO(text), delimiter=separator, skipinitialspace=True)
+    header = None
+    try:
+        for fields in reader:
+            if not fields:
+                continue
+            if header is None:
+                header = len(fields)
+            elif len(fields) > header:
+                detail = f"{len(fields)} fields, the header has {header}"
+                return BarsValidationError(
+                    RULE_FIELDS, detail, filename=name, row=reader.line_num, row_word="line"
+                )
+    except csv.Error:
+        pass
+    match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+    if match:
+        header, line, seen = (int(g) for g in match.groups())
+        detail = f"{seen} fields, the header has {header}"
+        return BarsValidationError(RULE_FIELDS, detail, filename=name, row=line, row_word="line")
+    return BarsValidationError(RULE_READABLE, _first_line(exc), filename=name)
+
+
+def _first_line(exc: Exception) -> str:
+    """A library's message, first line only (never a multi-line dump)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def _sniff_separator(text: str) -> str:
     header = text.lstrip("\r\n").partition("\n")[0]
     return max(_SEPARATORS, key=header.count)
@@ -210,18 +258,21 @@ def _sniff_separator(text: str) -> str:
 def _parse_parquet(data: bytes, name: str | None) -> pd.DataFrame:
     try:
         return pd.read_parquet(io.BytesIO(data))
-    except (OSError, ValueError, ImportError) as exc:
-        raise BarsValidationError(RULE_READABLE, str(exc).strip(), filename=name) from exc
+    except Exception as exc:  # pyarrow raises its own types for a broken file
+        raise BarsValidationError(RULE_READABLE, _first_line(exc), filename=name) from exc
 
 
 # --- validation ------------------------------------------------------------------------------
 
 
-def _validated(raw: pd.DataFrame, where: _Where, use_adjusted: bool) -> pd.DataFrame:
+def _validated(
+    raw: pd.DataFrame, where: _Where, use_adjusted: bool, now: datetime | None
+) -> pd.DataFrame:
     if raw.empty:
         raise where.error(RULE_NOT_EMPTY, "no data rows")
     where = replace(where, names=_resolve_columns(raw, where))
     timestamps = _parse_timestamps(raw[where.names["timestamp"]], where)
+    _check_range(timestamps, where, now)
     _check_order(timestamps, where)
     numbers = _numbers(raw, where)
     _check_prices(numbers, where)
@@ -278,6 +329,32 @@ def _parse_timestamp_text(text: pd.Series) -> pd.Series:
         if not best.isna().any():
             break
     return best
+
+
+def latest_bar_time(now: datetime | None = None) -> np.datetime64:
+    """The latest plausible bar time: ``now`` (naive or aware; default the clock) + 2 days."""
+    now = datetime.now(UTC) if now is None else now
+    now = now.astimezone(UTC).replace(tzinfo=None) if now.tzinfo else now
+    return np.datetime64(now + FUTURE_TOLERANCE, "us")
+
+
+def _check_range(timestamps: np.ndarray, where: _Where, now: datetime | None) -> None:
+    latest = latest_bar_time(now)
+    bad = (timestamps < EARLIEST_BAR) | (timestamps > latest)
+    if bad.any():
+        pos = int(bad.argmax())
+        when = "before 1800-01-01" if timestamps[pos] < EARLIEST_BAR else "in the future"
+        text = np.datetime_as_string(timestamps[pos], unit="s").removesuffix("T00:00:00")
+        detail = f"{text} is {when}"
+        raise where.error(RULE_DATE_RANGE, detail, pos, "timestamp")
+
+
+def check_bar_range(index: pd.DatetimeIndex, now: datetime | None = None) -> None:
+    """Refuse a bars frame (already validated otherwise) with a bar outside the plausible
+    range; for frames that reach the database without going through a file."""
+    stamps = index.to_numpy(dtype="datetime64[us]")
+    where = _Where(None, "row", np.arange(1, len(stamps) + 1), {})
+    _check_range(stamps, where, now)
 
 
 def _check_order(timestamps: np.ndarray, where: _Where) -> None:

@@ -18,7 +18,7 @@ from core.instruments import AssetClass, Instrument, default_instrument
 from core.instruments import repository as instruments
 from core.marketdata._bundled import BUNDLED_SYMBOLS, bundled_close, load_bundled
 from core.marketdata._frames import BAR_COLUMNS, has_ohlc
-from core.marketdata._importer import read_bars_file
+from core.marketdata._importer import check_bar_range, read_bars_file
 from core.marketdata._yahoo import YahooAdapter, network_available
 
 
@@ -142,6 +142,9 @@ class MarketDataService:
         instrument = default_instrument(symbol, AssetClass(asset_class))
         if symbol in BUNDLED_SYMBOLS:
             raise MarketDataError(f"{symbol} is bundled history; import under another symbol")
+        if bars.empty:
+            raise MarketDataError(f"{symbol}: no bars to import")
+        check_bar_range(pd.DatetimeIndex(bars.index))
         with self._sessions.begin() as session:
             row = instruments.ensure(session, instrument, source)
             replaced = self._clear_bars(session, row, symbol, replace)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
@@ -197,12 +198,19 @@ def test_unreadable_files(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "text", ["date,close\n2020-01-01,1,9\n2020-01-02,2,9\n", "date,close\n2020-01-01,1,9\n"]
+    ("text", "line", "fields"),
+    [
+        ("date,close\n2020-01-01,1,9\n2020-01-02,2,9\n", 2, 3),
+        ("date,close\n2020-01-01,1,9\n", 2, 3),
+        ("date,close\n2020-01-01,1\n2020-01-02,2,9,9\n", 3, 4),  # the C parser's error
+        ('date,close\n\n2020-01-01,"1\n"\n2020-01-02,2,9\n', 5, 3),  # blank + quoted break
+    ],
 )
-def test_lines_with_more_fields_than_the_header_are_unreadable(text):
-    error = failure(text)
-    assert error.rule == "file must be readable"
-    assert "more fields than the header" in str(error)
+def test_a_line_with_more_fields_than_the_header_is_named(text, line, fields):
+    error = failure(text, filename="p.csv")
+    assert error.rule == "no line has more fields than the header"
+    assert error.row == line
+    assert str(error).startswith(f"p.csv line {line}: {fields} fields, the header has 2")
 
 
 @pytest.mark.parametrize("text", ["", "\n\n", "Date,Close\n"])
@@ -350,3 +358,48 @@ def test_any_valid_table_round_trips_through_csv(rows):
     bars = load(table.to_csv(index=False))
     assert list(bars.index) == list(dates)
     np.testing.assert_allclose(bars.to_numpy(), table.iloc[:, 1:].to_numpy(), rtol=1e-15)
+
+
+# -- plausible dates (issue 10) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "shown"),
+    [
+        ("Date,Close\n0001-01-01,5\n2020-01-02,6\n", 2, "0001-01-01 is before 1800-01-01"),
+        ("Date,Close\n2020-01-02,6\n1799-12-31,5\n", 3, "1799-12-31 is before 1800-01-01"),
+        ("Date,Close\n2026-12-01,6\n2026-12-05,7\n", 3, "2026-12-05 is in the future"),
+        ("Date,Close\n9999-12-31,5\n", 2, "9999-12-31 is in the future"),
+    ],
+)
+def test_bars_outside_the_plausible_range_are_refused(text, line, shown):
+    now = datetime(2026, 12, 2, 12, 0)  # a bar up to two days ahead (timezones) is fine
+    error = failure(text, now=now)
+    assert error.rule == "timestamps from 1800-01-01 to now"
+    assert error.row == line and shown in str(error)
+
+
+def test_bars_two_days_ahead_of_the_clock_are_accepted():
+    now = datetime(2026, 12, 2, 12, 0)
+    bars = load("Date,Close\n1800-01-01,5\n2026-12-04,6\n", "p.csv", now=now)
+    assert list(bars.index) == [pd.Timestamp("1800-01-01"), pd.Timestamp("2026-12-04")]
+
+
+def test_import_bars_refuses_a_frame_of_year_one_and_writes_nothing(ws, table_counts):
+    frame = pd.DataFrame(
+        {c: [1.0] for c in BAR_COLUMNS},
+        index=pd.DatetimeIndex(np.array(["0001-01-01"], dtype="datetime64[s]"), name="timestamp"),
+    )
+    before = table_counts(ws)
+    with pytest.raises(BarsValidationError) as caught:
+        ws.market.import_bars("OLD", frame)
+    assert "0001-01-01 is before 1800-01-01" in str(caught.value)
+    assert table_counts(ws) == before
+
+
+def test_import_file_of_year_one_is_a_clear_error_not_an_overflow(ws, table_counts):
+    before = table_counts(ws)
+    with pytest.raises(BarsValidationError) as caught:
+        ws.market.import_file(b"Date,Close\n0001-01-01,5\n", "OLD", filename="old.csv")
+    assert str(caught.value).startswith("old.csv line 2, column 'Date': 0001-01-01 is before")
+    assert table_counts(ws) == before
