@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 from pydantic import ValidationError
 
 from core.errors import describe_validation, join_problems
-from core.instruments import Instrument
 from core.portfolio._lab_format import LabCashMovement, LabPortfolio, LabTrade
 from core.portfolio._lab_json import LabFormatError, load_json
 from core.portfolio._ledger import Fill, Ledger, LedgerError
@@ -191,7 +190,3 @@ def _compare(document: LabPortfolio, ledger: Ledger) -> None:
     if problems:
         first, _, rest = problems[0].partition(": ")
         raise LabFormatError(join_problems(first, [rest, *problems[1:]]))
-
-
-def instruments_by_symbol(document: LabPortfolio) -> dict[str, Instrument]:
-    return {i.symbol: i for i in document.instruments}

@@ -35,12 +35,14 @@ def export_document(
     with sessions() as session:
         row = repo.get_row(session, name)
         ledger, defined = repo.load_ledger(session, row)
-        trades = [_lab_trade(f) for f in repo.fills(session, row)] if include_trades else None
+        fills = repo.fills(session, row)
+        trades = [_lab_trade(f) for f in fills] if include_trades else None
         moves = (
             [_lab_move(m) for m in repo.cash_movements(session, row)] if include_trades else None
         )
-        for f in repo.fills(session, row):
-            defined.setdefault(f.instrument.symbol, instruments.to_model(f.instrument))
+        for f in fills:
+            if f.instrument.symbol not in defined:
+                defined[f.instrument.symbol] = instruments.to_model(f.instrument)
         for symbol in set(row.target_weights) - set(defined):
             _, defined[symbol] = repo.instrument_or_error(session, symbol)
         return LabPortfolio(
