@@ -99,14 +99,17 @@ def nesting_depth(data: bytes) -> int:
     """The deepest nesting of ``[``/``{`` outside strings, without recursion."""
     if data.count(b"[") + data.count(b"{") <= MAX_DEPTH:
         return 0  # cannot be deeper than the limit: skip the scan
-    if b"\\" in data:  # escapes: a quote may be part of a string
-        bare = _STRINGS.sub(b"", data)
-    else:  # no escapes: strings are exactly the odd pieces between quotes (fast)
-        bare = b"".join(data.split(b'"')[::2])
-    bare = np.frombuffer(bare, dtype=np.uint8)
+    bare = np.frombuffer(_without_strings(data), dtype=np.uint8)
     step = np.isin(bare, (ord("["), ord("{"))).astype(np.int32)
     step -= np.isin(bare, (ord("]"), ord("}")))
     return int(np.cumsum(step).max(initial=0))
+
+
+def _without_strings(data: bytes) -> bytes:
+    """The JSON text with every string literal removed."""
+    if b"\\" in data:  # escapes: a quote may be part of a string
+        return _STRINGS.sub(b"", data)
+    return b"".join(data.split(b'"')[::2])  # strings are the odd pieces between quotes
 
 
 def first_problem(value: object) -> str | None:

@@ -172,7 +172,7 @@ def _stated_ledger(document: LabPortfolio) -> Ledger:
 
 def _write(session: Session, row: PortfolioRow, prepared: _Prepared) -> None:
     """The portfolio's fields and every row of its content, with bulk inserts."""
-    doc, replay = prepared.document, prepared.replay
+    doc = prepared.document
     row.base_currency, row.starting_cash, row.cash = doc.base_currency, doc.starting_cash, doc.cash
     row.allow_short, row.allow_margin = doc.allow_short, doc.allow_margin
     row.description = doc.description
@@ -181,7 +181,14 @@ def _write(session: Session, row: PortfolioRow, prepared: _Prepared) -> None:
     row.target_weights, row.meta = dict(doc.target_weights), dict(doc.metadata)
     ids = {i.symbol: instruments.ensure(session, i, "import").id for i in doc.instruments}
     session.flush()
-    pid = row.id
+    for model, rows in _content_rows(row.id, ids, prepared):
+        if rows:
+            session.execute(insert(model.__table__), rows)
+
+
+def _content_rows(pid: int, ids: dict[str, int], prepared: _Prepared) -> list[tuple]:
+    """(model, rows) for positions, fills, cash movements and equity snapshots."""
+    doc, replay = prepared.document, prepared.replay
     positions = [
         {
             "portfolio_id": pid,
@@ -215,11 +222,9 @@ def _write(session: Session, row: PortfolioRow, prepared: _Prepared) -> None:
         for m in doc.cash_movements or []
     ]
     snapshots = [{"portfolio_id": pid, **s} for s in prepared.snapshots]
-    for model, rows in (
+    return [
         (PositionRow, positions),
         (FillRow, fills),
         (CashMovementRow, moves),
         (EquitySnapshotRow, snapshots),
-    ):
-        if rows:
-            session.execute(insert(model.__table__), rows)
+    ]
