@@ -6,7 +6,8 @@ import json
 import sys
 from pathlib import Path
 
-from core.cli._backtest import SIZING, argparse_bool
+from core.backtest import RiskOverlay
+from core.cli._backtest import SIZING, add_risk_options, argparse_bool, risk_from_args
 from core.cli._output import CommandError, emit, open_workstation, table
 from core.execution import CommissionModel, ExecutionConfig, Sizing, SlippageModel
 from core.paper import (
@@ -77,14 +78,8 @@ def register(commands, shared) -> None:
     run.add_argument("--size", type=float, help="units for fixed sizing, share for percent")
     run.add_argument("--allow-short", action=argparse_bool(), default=True)
     run.add_argument("--portfolio", help="portfolio to trade (default 'Paper · SESSION')")
-    run.add_argument("--risk-checks", action="store_true", help="apply the portfolio's limits")
+    add_risk_options(run)
     run.add_argument("--regime-states", type=int, default=2, help="HMM states (0: off)")
-    run.add_argument(
-        "--critical-scale",
-        type=float,
-        default=0.5,
-        help="position scale once the drawdown is critical (1: no scaling)",
-    )
     run.add_argument("--max-events", type=int, help="stop after this many new events")
     run.add_argument("--create-only", action="store_true", help="store the session, do not run")
 
@@ -196,9 +191,8 @@ def _config(args, sessions) -> SessionConfig:
         cash=args.cash,
         execution=execution,
         speed=parse_speed(args.speed),
-        risk_checks=args.risk_checks,
+        risk=risk_from_args(args),
         regime_states=args.regime_states or None,
-        critical_scale=args.critical_scale,
     )
 
 
@@ -241,6 +235,8 @@ def _status_text(status: dict) -> str:
         f"P&L {status['pnl']:+,.2f}  fills {status['n_fills']}",
         f"drawdown {status['drawdown']:.2%}  regime {status['regime'] or '—'}",
     ]
+    if status.get("risk"):
+        lines.append(RiskOverlay.model_validate(status["risk"]).describe())
     if status["positions"]:
         lines.append("positions " + ", ".join(f"{s} {q:g}" for s, q in status["positions"].items()))
     for key, sleeve in status["strategies"].items():

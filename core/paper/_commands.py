@@ -45,6 +45,7 @@ class CommandsMixin:
         limits, state = self._read_limits()
         if (limits, state) != (self.limits, self.trading_state):
             self.limits, self.trading_state = limits, state
+            self.gate.set_limits(limits, state)
             self._alert("info", "trading_state", f"trading state {state}; limits reloaded")
 
     def _apply(self, command_id: int, kind: str, payload: dict) -> tuple[str, str]:

@@ -44,8 +44,9 @@ class ReportingMixin:
             "cash": self.cash,
             "n_fills": self.n_fills,
             "marks": marks,
-            "day_start_equity": self.day_start_equity,
-            "drawdown": self.dd_status.to_dict(),
+            "day_start_equity": self.gate.day_start_equity,
+            "drawdown": self.gate.status.to_dict(),
+            "risk": self.config.risk.model_dump(mode="json") if self.config.risk.active else None,
             "regime": {
                 "label": self.regime,
                 "probabilities": probs,

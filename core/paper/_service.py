@@ -335,6 +335,7 @@ class PaperService:
             },
             "pid": row.pid,
             "error": row.error,
+            "risk": cfg.risk.model_dump(mode="json") if cfg.risk.active else None,
         }
 
     def snapshot(

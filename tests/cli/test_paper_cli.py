@@ -174,3 +174,30 @@ def test_a_session_from_a_saved_strategy_configuration(capsys):
         main(["paper", "run", "--session", "x", "--config", "missing", "--feed", "synthetic"]) != 0
     )
     assert "no saved strategy configuration 'missing'" in capsys.readouterr().err
+
+
+SPX_0409 = ["--symbol", "SPX", "--start", "2004-01-01", "--end", "2009-12-31"]
+SMA = ["--strategy", "sma_crossover", "--param", "fast=10", "--param", "slow=50"]
+
+
+def test_paper_run_with_a_backtests_flags_ends_at_its_equity_overlay_off_or_on(capsys):
+    backtest = run(capsys, "backtest", *SMA, *SPX_0409, "--no-save")
+    paper = run(capsys, "paper", "run", "--session", "plain", *SMA, *SPX_0409)
+    assert paper["status"] == "finished"
+    assert paper["equity"] == backtest["final_equity"]  # same code, same defaults: exact
+    assert paper["risk"] is None and "risk" not in backtest
+    # the same overlay on both sides: again equal, and the 2008 drawdown made it bite
+    overlay = ["--drawdown-control", "--critical-scale", "0.5"]
+    guarded = run(capsys, "backtest", *SMA, *SPX_0409, *overlay, "--no-save")
+    paper_guarded = run(capsys, "paper", "run", "--session", "guarded", *SMA, *SPX_0409, *overlay)
+    assert paper_guarded["equity"] == guarded["final_equity"] != backtest["final_equity"]
+    assert guarded["risk"] == paper_guarded["risk"]
+    assert guarded["risk"] == {
+        "drawdown": True,
+        "drawdown_warning": 0.10,
+        "drawdown_critical": 0.20,
+        "critical_scale": 0.5,
+        "pre_trade": False,
+        "limits": None,
+    }
+    assert backtest["run_id"] != guarded["run_id"]

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from core.backtest import BacktestConfig, BacktestEngine, build_strategy
+from core.backtest import BacktestConfig, BacktestEngine, RiskOverlay, build_strategy
 from core.db import (
     AuditEventRow,
     FillRow,
@@ -35,7 +35,6 @@ def replay_config(strategy="sma_crossover", params=None, symbols=("SPX",), **ext
         feed=FeedConfig(kind="replay", symbols=symbols, start="2004-01-01", end="2009-12-31"),
         cash=100_000,
         execution=ExecutionConfig(commission=CommissionModel(rate=0.001)),
-        critical_scale=1.0,
         **extra,
     )
 
@@ -56,7 +55,6 @@ def synthetic_config(events=4000, **extra):
         feed=FeedConfig(kind="synthetic", preset="equity", seed=11, events=events),
         cash=50_000,
         execution=ExecutionConfig(commission=CommissionModel(rate=0.0005)),
-        critical_scale=1.0,
         **extra,
     )
 
@@ -270,7 +268,9 @@ def test_pre_trade_checks_block_orders_and_raise_alerts(ws):
     with ws.sessions.begin() as s:
         row = s.scalar(select(PortfolioRow).where(PortfolioRow.name == "tight"))
         row.meta = {"risk_limits": {"max_position_weight": 0.5}}
-    config = replay_config("sma_crossover", {"fast": 10, "slow": 40}, risk_checks=True)
+    config = replay_config(
+        "sma_crossover", {"fast": 10, "slow": 40}, risk=RiskOverlay(pre_trade=True)
+    )
     ws.paper.create("risky", config, portfolio="tight")
     PaperWorker(ws, "risky").run()
     assert len(fills(ws, "risky")) == 0  # all-in is ~100 % of equity: every entry blocked
@@ -285,7 +285,11 @@ def test_pre_trade_checks_block_orders_and_raise_alerts(ws):
 
 def test_drawdown_controller_scales_new_positions(ws):
     config = replay_config("sma_crossover", {"fast": 5, "slow": 20}).model_copy(
-        update={"drawdown_warning": 0.01, "drawdown_critical": 0.02, "critical_scale": 0.5}
+        update={
+            "risk": RiskOverlay(
+                drawdown=True, drawdown_warning=0.01, drawdown_critical=0.02, critical_scale=0.5
+            )
+        }
     )
     ws.paper.create("dd", config)
     PaperWorker(ws, "dd").run()
