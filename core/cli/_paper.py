@@ -208,11 +208,21 @@ def run_session(args) -> None:
     ws = open_workstation(args)
     paper = ws.paper
     created = False
-    if not paper.exists(args.session):
-        paper.create(args.session, _config(args, ws.sessions), portfolio=args.portfolio)
-        created = True
-    elif args.strategy and not args.json:
-        print(f"resuming {args.session!r}: its stored configuration is used", file=sys.stderr)
+    if args.max_events is not None and args.max_events < 1:
+        raise CommandError(f"--max-events: must be at least 1, got {args.max_events}")
+    try:
+        if not paper.exists(args.session):
+            paper.create(args.session, _config(args, ws.sessions), portfolio=args.portfolio)
+            created = True
+        elif args.strategy or args.config:
+            # a session that never traded takes the corrected flags; one that did keeps its own
+            row = paper.check_can_run(args.session)
+            if not row.events and paper.reconfigure(args.session, _config(args, ws.sessions)):
+                _note(args, f"{args.session!r} had not traded: it now uses the flags given")
+            elif row.events:
+                _note(args, f"resuming {args.session!r}: its stored configuration is used")
+    except (PaperError, PaperServiceError) as exc:
+        raise CommandError(f"paper run: {exc}") from exc
     if args.create_only:
         emit(args, {"session": args.session, "created": created, **paper.status(args.session)})
         return
@@ -222,9 +232,14 @@ def run_session(args) -> None:
         worker = PaperWorker(ws, args.session, log=log)
         worker.run(max_events=args.max_events)
     except (PaperError, PaperServiceError) as exc:
-        raise CommandError(str(exc)) from exc
+        raise CommandError(f"paper run: {exc}") from exc
     status = paper.status(args.session)
     emit(args, {"created": created, **status}, _status_text(status))
+
+
+def _note(args, text: str) -> None:
+    if not args.json:
+        print(text, file=sys.stderr)
 
 
 def _status_text(status: dict) -> str:

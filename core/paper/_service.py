@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import os
-import socket
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import delete, func, insert, select
 
-from core._processes import ROOT, process_alive, spawn_core
+from core._processes import ROOT, spawn_core
 from core.audit import append_event
 from core.db import (
     FillRow,
@@ -27,15 +26,15 @@ from core.db import (
     PositionRow,
 )
 from core.errors import WorkstationError
+from core.instruments import repository as instrument_repo
 from core.paper._config import SESSION_NAME, SessionConfig
 from core.paper._console import ConsoleSnapshot, read_snapshot
 from core.paper._feeds import build_feed
 from core.paper._reconcile import reconcile
-from core.paper._store import naive, utcnow
+from core.paper._store import naive, owner_alive, utcnow
 from core.strategies import get_strategy
 
 COMMAND_KINDS = ("pause", "resume", "stop", "order", "cancel", "params")
-STALE_AFTER = timedelta(seconds=15)
 
 
 class PaperServiceError(WorkstationError, ValueError):
@@ -64,12 +63,7 @@ class PaperService:
         config = SessionConfig.model_validate(config)
         if self.exists(name):
             raise PaperServiceError(f"a paper session named {name!r} already exists", "name")
-        # refuses bad data (or a live feed without the network) before writing anything
-        feed = build_feed(
-            config.feed, self.ws.backtests, allow_network=self.ws.settings.allow_network
-        )
-        if not feed.live and len(feed) < 2:
-            raise PaperServiceError("the feed has fewer than two events", "feed")
+        feed = self._check_runnable(config)
         portfolio = (portfolio or f"Paper · {name}").strip()
         with self._sessions() as s:
             row = s.scalar(select(PortfolioRow).where(PortfolioRow.name == portfolio))
@@ -91,8 +85,45 @@ class PaperService:
                 created_at=(utcnow() if feed.live else naive(feed.market.index[0]))
                 - timedelta(seconds=1),
             )
+        try:
+            return self._insert(name, config, feed, portfolio)
+        except Exception:
+            if row is None:  # the portfolio made for this session goes with it
+                with self._sessions.begin() as s:
+                    s.execute(delete(PortfolioRow).where(PortfolioRow.name == portfolio))
+            raise
+
+    def _check_runnable(self, config: SessionConfig):
+        """Everything a worker would refuse at its start, refused now (nothing written yet):
+        the data (or a live feed without the network), its length, each strategy against
+        the feed's instruments. The feed, built."""
+        try:
+            feed = build_feed(
+                config.feed, self.ws.backtests, allow_network=self.ws.settings.allow_network
+            )
+        except ValueError as exc:
+            if isinstance(exc, WorkstationError):
+                raise
+            raise PaperServiceError(str(exc), "feed") from exc
+        if not feed.live and len(feed) < 2:
+            raise PaperServiceError("the feed has fewer than two events", "feed")
+        if len(feed.symbols) > 1:
+            single = [s.key for s in config.sleeves if not get_strategy(s.strategy).multi_asset]
+            if single:
+                raise PaperServiceError(
+                    f"{', '.join(single)} trades one instrument; the feed has "
+                    f"{len(feed.symbols)} ({', '.join(feed.symbols)}): pick one symbol or a "
+                    "multi-asset strategy",
+                    "strategy",
+                )
+        return feed
+
+    def _insert(self, name: str, config: SessionConfig, feed, portfolio: str) -> int:
+        """The session's row, its instruments and its audit event, in one transaction."""
         now = utcnow()
         with self._sessions.begin() as s:
+            for instrument in feed.instruments.values():
+                instrument_repo.ensure(s, instrument)
             pid = s.scalar(select(PortfolioRow.id).where(PortfolioRow.name == portfolio))
             session_row = PaperSessionRow(
                 name=name,
@@ -117,6 +148,48 @@ class PaperService:
                 portfolio=portfolio,
             )
             return session_row.id
+
+    def reconfigure(self, name: str, config: SessionConfig | dict) -> bool:
+        """Replace the stored configuration of a session that never traded (nothing of the
+        old one was used); True when it changed. A session with events keeps its own."""
+        config = SessionConfig.model_validate(config)
+        row = self._row(name)
+        if SessionConfig.model_validate(row.config) == config:
+            return False
+        if row.events or self.worker_alive(row) or row.status == "finished":
+            raise PaperServiceError(
+                f"session {name!r} has traded {row.events} events with its stored "
+                "configuration; start a new session for other settings",
+                "session",
+            )
+        feed = self._check_runnable(config)
+        with self._sessions.begin() as s:
+            for instrument in feed.instruments.values():
+                instrument_repo.ensure(s, instrument)
+            session_row = s.get(PaperSessionRow, row.id)
+            session_row.config = config.model_dump(mode="json")
+            session_row.status, session_row.error = "created", None
+            session_row.state = {
+                "n_events": None if feed.live else len(feed),
+                "equity": config.cash,
+                "cash": config.cash,
+            }
+            session_row.updated_at = utcnow()
+            portfolio = s.get(PortfolioRow, row.portfolio_id)
+            untouched = portfolio.cash == portfolio.starting_cash and not s.scalar(
+                select(func.count()).where(FillRow.portfolio_id == portfolio.id)
+            )
+            if untouched:  # the fresh portfolio takes the corrected cash and permissions
+                portfolio.starting_cash = portfolio.cash = config.cash
+                portfolio.allow_short = config.execution.allow_short
+                portfolio.allow_margin = config.execution.allow_margin
+            append_event(
+                s,
+                "paper_session_reconfigured",
+                {"session": name, "config": config.model_dump(mode="json")},
+                portfolio=portfolio.name,
+            )
+        return True
 
     def exists(self, name: str) -> bool:
         with self._sessions() as s:
@@ -199,11 +272,7 @@ class PaperService:
     # -- workers ---------------------------------------------------------------------------
     def worker_alive(self, row: PaperSessionRow) -> bool:
         """Whether a worker process is trading the session now."""
-        if row.status not in ("running", "paused") or row.pid is None:
-            return False
-        if row.host == socket.gethostname():
-            return process_alive(row.pid)
-        return row.heartbeat is not None and utcnow() - row.heartbeat < STALE_AFTER
+        return owner_alive(row.status, row.pid, row.host, row.heartbeat)
 
     def _status(self, row: PaperSessionRow) -> str:
         if row.status in ("running", "paused") and not self.worker_alive(row):
@@ -228,7 +297,7 @@ class PaperService:
         row = self._row(name)
         if self.worker_alive(row) and row.pid != os.getpid():
             raise PaperServiceError(
-                f"session {name!r} is already running in process {row.pid} on {row.host}"
+                f"session {name!r} is already running (pid {row.pid} on {row.host})"
             )
         return row
 

@@ -75,15 +75,25 @@ class PaperWorker(ResumeMixin, RiskGateMixin, CommandsMixin, ReportingMixin):
         )
         self.n_events = None if self.feed.live else len(self.feed)
         self.symbols = self.feed.symbols
-        with ws.sessions.begin() as s:
+        with ws.sessions() as s:  # stored when the session was created (read only here)
             ids = {
-                sym: instrument_repo.ensure(s, inst).id
-                for sym, inst in self.feed.instruments.items()
+                sym: row.id
+                for sym in self.feed.instruments
+                if (row := instrument_repo.get_row(s, sym)) is not None
             }
         self.writer = SessionWriter(
             ws.engine, self.session_id, self.portfolio_id, self.portfolio_name, ids
         )
         self._build()
+
+    def _ensure_instruments(self) -> None:
+        """A session stored before instruments were stored with it gets them now (claimed)."""
+        missing = [s for s in self.feed.instruments if s not in self.writer.instrument_ids]
+        if missing:
+            with self.ws.sessions.begin() as s:
+                for sym in missing:
+                    inst = self.feed.instruments[sym]
+                    self.writer.instrument_ids[sym] = instrument_repo.ensure(s, inst).id
 
     # -- set-up ---------------------------------------------------------------------------
     def _build(self) -> None:
@@ -146,14 +156,23 @@ class PaperWorker(ResumeMixin, RiskGateMixin, CommandsMixin, ReportingMixin):
     # -- the loop --------------------------------------------------------------------------
     def run(self, max_events: int | None = None) -> dict[str, Any]:
         """Resume from the last committed event and trade until the feed ends, a stop
-        command arrives, or ``max_events`` new events were processed."""
+        command arrives, or ``max_events`` (≥ 1) new events were processed."""
+        if max_events is not None and max_events < 1:
+            raise PaperError(f"max_events must be at least 1, got {max_events}")
         if self.status == "finished":
             self._log(f"session {self.name!r} has finished; nothing to do")
             return self.summary()
-        self._catch_up()
+        self.writer.claim(self.name)  # one worker per session, before anything is replayed
+        try:
+            self._ensure_instruments()
+            self._catch_up()
+        except BaseException as exc:
+            self._failed(exc)
+            raise
         self.live = True
-        self.writer.claim("running")
-        self.writer.set_status("running", audit={"resumed_at": self.next_seq})
+        self.writer.set_status(
+            "paused" if self.paused else "running", audit={"resumed_at": self.next_seq}
+        )
         of = self.n_events or "a live feed"
         self._log(f"session {self.name!r}: trading from event {self.next_seq} of {of}")
         self._commands()  # what was queued while no worker ran
@@ -203,8 +222,7 @@ class PaperWorker(ResumeMixin, RiskGateMixin, CommandsMixin, ReportingMixin):
                     self._commit()
                     last_commit = time.monotonic()
         except BaseException as exc:
-            if not isinstance(exc, KeyboardInterrupt | SystemExit):
-                self.writer.set_status("failed", error=f"{type(exc).__name__}: {exc}")
+            self._failed(exc)
             raise
         self._last_snapshot = -math.inf  # the last state always gets its snapshot
         self._commit()
@@ -214,6 +232,11 @@ class PaperWorker(ResumeMixin, RiskGateMixin, CommandsMixin, ReportingMixin):
             f"session {self.name!r} {final} after {self.next_seq} events, {self.n_fills} fills"
         )
         return self.summary()
+
+    def _failed(self, exc: BaseException) -> None:
+        """Record why the run ended (an interrupt leaves the session to be resumed)."""
+        if not isinstance(exc, KeyboardInterrupt | SystemExit):
+            self.writer.set_status("failed", error=f"{type(exc).__name__}: {exc}")
 
     # -- one event -------------------------------------------------------------------------
     def _process(self, event: Event) -> None:
