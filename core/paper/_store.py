@@ -94,15 +94,6 @@ _SESSION_UPDATE = (
 _SESSION_UPDATE_OWNED = _SESSION_UPDATE.where(
     SESSIONS.c.pid == bindparam("_pid"), SESSIONS.c.host == bindparam("_host")
 )
-_SNAPSHOT_UPDATE = (
-    update(SNAPSHOTS)
-    .where(SNAPSHOTS.c.portfolio_id == bindparam("_pid"), SNAPSHOTS.c.ts == bindparam("_ts"))
-    .values(
-        cash=bindparam("cash"),
-        positions_value=bindparam("positions_value"),
-        equity=bindparam("equity"),
-    )
-)
 _NATIVE = {"fill", "order"}
 STALE_AFTER = timedelta(seconds=15)  # another machine's worker is gone after this silence
 _HEAD = select(AUDIT.c.hash).order_by(AUDIT.c.id.desc()).limit(1)
@@ -212,16 +203,16 @@ class SessionWriter:
         events: int,
         last_ts: datetime | None,
         state: dict[str, Any],
-        snapshot: tuple[datetime, float, float] | None,
     ) -> None:
-        """Everything in ``pending`` plus the session cursor, in one transaction.
+        """Everything in ``pending`` plus the session cursor, in one transaction; the
+        portfolio's equity snapshots are the events' (one per event, at its time).
 
         A retried commit whose fills are already stored (the first attempt committed but
         its caller never heard back) skips those fills instead of duplicating them.
         """
         try:
             with self.engine.begin() as conn:
-                self._write(conn, pending, ledger, events, last_ts, state, snapshot, set())
+                self._write(conn, pending, ledger, events, last_ts, state, set())
         except IntegrityError:
             # Either this very commit is already stored (an earlier attempt committed and
             # its caller never heard back), or some of its fills are: skip what is there.
@@ -242,7 +233,7 @@ class SessionWriter:
                     self._refresh_order_ids(conn)
                     pending.bars = [r for r in pending.bars if r["seq"] >= (done or 0)]
                     pending.equity = [r for r in pending.equity if r["seq"] >= (done or 0)]
-                    self._write(conn, pending, ledger, events, last_ts, state, snapshot, stored)
+                    self._write(conn, pending, ledger, events, last_ts, state, stored)
         pending.__init__()
 
     def _refresh_order_ids(self, conn: Connection) -> None:
@@ -256,12 +247,25 @@ class SessionWriter:
             )
         )
 
-    def _write(self, conn, pending, ledger, events, last_ts, state, snapshot, skip) -> None:
+    def _write(self, conn, pending, ledger, events, last_ts, state, skip) -> None:
         sid, now = self.session_id, utcnow()
         if pending.bars:
             conn.execute(insert(BARS), pending.bars)
         if pending.equity:
             conn.execute(insert(EQUITY), pending.equity)
+            conn.execute(  # the portfolio's curve in event time: one point per event
+                insert(SNAPSHOTS),
+                [
+                    {
+                        "portfolio_id": self.portfolio_id,
+                        "ts": r["ts"],
+                        "cash": r["cash"],
+                        "positions_value": r["equity"] - r["cash"],
+                        "equity": r["equity"],
+                    }
+                    for r in pending.equity
+                ],
+            )
         if pending.alerts:
             conn.execute(insert(ALERTS), pending.alerts)
         for order in pending.orders.values():
@@ -308,16 +312,6 @@ class SessionWriter:
                 .where(COMMANDS.c.id == command_id)
                 .values(status=status, message=message, applied_seq=seq, applied_at=now)
             )
-        if snapshot is not None:
-            ts, cash, equity = snapshot
-            values = {"cash": cash, "positions_value": equity - cash, "equity": equity}
-            changed = conn.execute(
-                _SNAPSHOT_UPDATE, {"_pid": self.portfolio_id, "_ts": ts, **values}
-            ).rowcount
-            if not changed:
-                conn.execute(
-                    insert(SNAPSHOTS).values(portfolio_id=self.portfolio_id, ts=ts, **values)
-                )
         cursor = {
             "_sid": sid,
             "events": events,
@@ -471,7 +465,17 @@ class SessionWriter:
             return statement
         return statement.where(SESSIONS.c.pid == self.owner[0], SESSIONS.c.host == self.owner[1])
 
-    def set_status(self, status: str, error: str | None = None, audit: dict | None = None):
+    def set_status(
+        self,
+        status: str,
+        error: str | None = None,
+        audit: dict | None = None,
+        settle: str | None = None,
+    ):
+        """The session's status (and an audit event). ``settle`` (``finished`` or
+        ``failed``): in the same transaction, every command still pending is answered —
+        a stop is done, anything else expires (finished) or is rejected (failed) with the
+        reason; the service answers the ones that arrive later (:meth:`PaperService.send`)."""
         now = utcnow()
         with self.engine.begin() as conn:
             values = {"status": status, "updated_at": now, "heartbeat": now}
@@ -479,6 +483,8 @@ class SessionWriter:
                 values["error"] = error
             if not conn.execute(self._owned(update(SESSIONS)).values(**values)).rowcount:
                 return  # another worker holds the session now: its status is not ours to set
+            if settle in ("finished", "failed"):
+                settle_commands(conn, self.session_id, settle, error)
             if audit is not None:
                 self._audit(conn, [(f"paper_{status}", {"session": self.session_id, **audit})])
 
@@ -496,6 +502,35 @@ class SessionWriter:
                     .order_by(COMMANDS.c.id)
                 )
             ]
+
+
+def settle_commands(conn: Connection, session_id: int, ended: str, error: str | None = None):
+    """Answer every pending command of a session that ``ended`` (finished or failed)."""
+    now = utcnow()
+    if ended == "finished":
+        answers = [
+            (COMMANDS.c.kind == "stop", "applied", "the session had already finished"),
+            (
+                COMMANDS.c.kind != "stop",
+                "expired",
+                "the session finished (its feed ended) before this could take effect",
+            ),
+        ]
+    else:
+        answers = [
+            (
+                COMMANDS.c.id.is_not(None),
+                "rejected",
+                f"the session's worker failed ({error or 'no reason given'}); "
+                "send it again after `paper run` resumes the session",
+            )
+        ]
+    for which, status, message in answers:
+        conn.execute(
+            update(COMMANDS)
+            .where(COMMANDS.c.session_id == session_id, COMMANDS.c.status == "pending", which)
+            .values(status=status, message=message, applied_at=now)
+        )
 
 
 def _fill_payload(f: FillRecord) -> dict:

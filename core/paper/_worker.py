@@ -137,7 +137,6 @@ class PaperWorker(ResumeMixin, RiskGateMixin, CommandsMixin, ReportingMixin):
         self.n_fills = 0
         self.equity = self.cash = cfg.cash
         self.paused = self.stop_requested = False
-        self._last_snapshot = -math.inf
         # regimes on the first instrument's log returns, filtered causally
         self.returns: list[float] = []
         self.regime_filter: RegimeFilter | None = None
@@ -224,9 +223,11 @@ class PaperWorker(ResumeMixin, RiskGateMixin, CommandsMixin, ReportingMixin):
         except BaseException as exc:
             self._failed(exc)
             raise
-        self._last_snapshot = -math.inf  # the last state always gets its snapshot
+        self._settle(final)
         self._commit()
-        self.writer.set_status(final, audit={"events": self.next_seq, "fills": self.n_fills})
+        self.writer.set_status(
+            final, audit={"events": self.next_seq, "fills": self.n_fills}, settle=final
+        )
         self.status = final
         self._log(
             f"session {self.name!r} {final} after {self.next_seq} events, {self.n_fills} fills"
@@ -236,7 +237,8 @@ class PaperWorker(ResumeMixin, RiskGateMixin, CommandsMixin, ReportingMixin):
     def _failed(self, exc: BaseException) -> None:
         """Record why the run ended (an interrupt leaves the session to be resumed)."""
         if not isinstance(exc, KeyboardInterrupt | SystemExit):
-            self.writer.set_status("failed", error=f"{type(exc).__name__}: {exc}")
+            error = f"{type(exc).__name__}: {exc}"
+            self.writer.set_status("failed", error=error, settle="failed")
 
     # -- one event -------------------------------------------------------------------------
     def _process(self, event: Event) -> None:

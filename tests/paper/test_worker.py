@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import func, select
@@ -12,6 +13,7 @@ from sqlalchemy import func, select
 from core.backtest import BacktestConfig, BacktestEngine, RiskOverlay, build_strategy
 from core.db import (
     AuditEventRow,
+    EquitySnapshotRow,
     FillRow,
     InstrumentRow,
     OrderRow,
@@ -212,7 +214,7 @@ def test_a_retried_commit_writes_no_duplicate_fill(ws):
         fills=list(pending.fills),
         audit=list(pending.audit),
     )
-    kwargs = dict(events=worker.seq + 1, last_ts=worker.ts, state=worker.state(), snapshot=None)
+    kwargs = dict(events=worker.seq + 1, last_ts=worker.ts, state=worker.state())
     worker.writer.commit(pending, worker.ledger, **kwargs)
     # the first attempt committed but its caller never heard back: the same write again
     worker.writer.commit(copy, worker.ledger, **kwargs)
@@ -346,3 +348,30 @@ def test_selling_what_the_sleeve_does_not_hold_is_rejected(ws):
         statuses = s.execute(select(OrderRow.status)).scalars().all()
     assert "rejected" in statuses
     assert not (fills(ws, "short")["side"] == "sell").any()
+
+
+def test_portfolio_equity_snapshots_follow_event_time_one_per_bar(ws):
+    config = replay_config("sma_crossover", {"fast": 10, "slow": 40})
+    ws.paper.create("curve", config)
+    for chunk in (400, None):  # stopped and resumed: still one snapshot per bar
+        PaperWorker(ws, "curve").run(max_events=chunk)
+    spec = BacktestConfig(
+        strategy="sma_crossover",
+        params={"fast": 10, "slow": 40},
+        symbols=("SPX",),
+        start="2004-01-01",
+        end="2009-12-31",
+        execution=config.execution,
+    )
+    backtest = ws.backtests.run(spec, save=False)
+    with ws.sessions() as s:
+        pid = s.scalar(select(PortfolioRow.id).where(PortfolioRow.name == "Paper · curve"))
+        rows = s.execute(
+            select(EquitySnapshotRow.ts, EquitySnapshotRow.equity)
+            .where(EquitySnapshotRow.portfolio_id == pid)
+            .order_by(EquitySnapshotRow.ts)
+        ).all()
+    stamps = [ts for ts, _ in rows]
+    # the bars' own times (not the wall clock), every bar once, equity as the backtest's
+    assert stamps == [t.to_pydatetime() for t in backtest.equity.index]
+    np.testing.assert_allclose([e for _, e in rows], backtest.equity.to_numpy(), rtol=1e-12)
