@@ -375,3 +375,32 @@ def test_portfolio_equity_snapshots_follow_event_time_one_per_bar(ws):
     # the bars' own times (not the wall clock), every bar once, equity as the backtest's
     assert stamps == [t.to_pydatetime() for t in backtest.equity.index]
     np.testing.assert_allclose([e for _, e in rows], backtest.equity.to_numpy(), rtol=1e-12)
+
+
+def test_a_session_stored_before_the_shared_overlay_resumes_as_it_ran(ws):
+    overlay = RiskOverlay(
+        drawdown=True, drawdown_warning=0.01, drawdown_critical=0.02, critical_scale=0.5
+    )
+    config = replay_config("sma_crossover", {"fast": 5, "slow": 20}, risk=overlay)
+    ws.paper.create("new", config, portfolio="new")
+    PaperWorker(ws, "new").run()
+    ws.paper.create("old", config, portfolio="old")
+    PaperWorker(ws, "old").run(max_events=700)
+    legacy = config.model_dump(mode="json")
+    del legacy["risk"]  # how sessions were stored before: flat keys, controller always on
+    legacy |= {
+        "risk_checks": False,
+        "drawdown_warning": 0.01,
+        "drawdown_critical": 0.02,
+        "critical_scale": 0.5,
+    }
+    with ws.sessions.begin() as s:
+        s.scalar(select(PaperSessionRow).where(PaperSessionRow.name == "old")).config = legacy
+    assert ws.paper.config("old").risk == overlay
+    PaperWorker(ws, "old").run()
+    a, b = fills(ws, "new"), fills(ws, "old")
+    assert len(a) > 10
+    pd.testing.assert_frame_equal(a.drop(columns="fill_id"), b.drop(columns="fill_id"))
+    # and a stored default of that era (critical_scale 0.5) keeps its controller on
+    legacy_default = {k: v for k, v in legacy.items() if k not in {"critical_scale"}}
+    assert SessionConfig.model_validate(legacy_default).risk.drawdown is True
