@@ -411,8 +411,9 @@ class SessionWriter:
         conn.execute(insert(AUDIT), rows)
 
     # -- session bookkeeping ------------------------------------------------------------------
-    def claim(self, name: str, status: str = "running") -> None:
-        """Make this process the session's one worker, or raise :class:`PaperError`.
+    def claim(self, name: str, status: str = "running") -> bool:
+        """Make this process the session's one worker (True), or raise :class:`PaperError`;
+        False when the session has finished (there is nothing left to claim).
 
         A compare-and-set: read who holds the session; if a live worker in another process
         does, refuse; else one UPDATE that takes the session only if that holder is still
@@ -428,6 +429,8 @@ class SessionWriter:
                         SESSIONS.c.status, SESSIONS.c.pid, SESSIONS.c.host, SESSIONS.c.heartbeat
                     ).where(SESSIONS.c.id == self.session_id)
                 ).one()
+            if held.status == "finished":
+                return False
             if (held.pid, held.host) != me and owner_alive(*held):
                 raise PaperError(
                     f"session {name!r} is already running (pid {held.pid} on {held.host})"
@@ -454,7 +457,7 @@ class SessionWriter:
                 ).rowcount
             if taken == 1:
                 self.owner = me
-                return
+                return True
         raise PaperError(f"session {name!r}: could not claim it; another worker keeps taking it")
 
     def _owned(self, statement):

@@ -158,10 +158,11 @@ class PaperWorker(ResumeMixin, RiskGateMixin, CommandsMixin, ReportingMixin):
         command arrives, or ``max_events`` (≥ 1) new events were processed."""
         if max_events is not None and max_events < 1:
             raise PaperError(f"max_events must be at least 1, got {max_events}")
-        if self.status == "finished":
+        # one worker per session, claimed before anything is replayed
+        if self.status == "finished" or not self.writer.claim(self.name):
+            self.status = "finished"
             self._log(f"session {self.name!r} has finished; nothing to do")
             return self.summary()
-        self.writer.claim(self.name)  # one worker per session, before anything is replayed
         try:
             self._ensure_instruments()
             self._catch_up()

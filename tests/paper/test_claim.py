@@ -142,3 +142,12 @@ def test_a_worker_whose_claim_was_taken_over_writes_nothing_more(ws):
         row = s.scalar(select(PaperSessionRow).where(PaperSessionRow.name == "fenced"))
         assert (row.pid, row.host, row.events) == (1, "elsewhere", 100)
         assert s.scalar(select(func.count()).select_from(FillRow)) == len(fills(ws, "fenced"))
+
+
+def test_a_worker_built_before_the_session_finished_does_not_run_it_again(ws, table_counts):
+    ws.paper.create("done", paced(300).model_copy(update={"speed": None}))
+    late = PaperWorker(ws, "done")  # read the session while it had not run yet
+    PaperWorker(ws, "done").run()
+    before = table_counts(ws)
+    assert late.run()["status"] == "finished"
+    assert table_counts(ws) == before  # no second replay, no audit events, no writes
