@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from app import charts
 from app.param_form import param_inputs
-from core.backtest import BacktestConfig, BacktestResult
+from core.backtest import BacktestConfig, BacktestResult, RiskOverlay
 from core.execution import CommissionModel, ExecutionConfig, Sizing, SlippageModel
 from core.strategies import get_strategy, registry
 from core.workstation import Workstation
@@ -75,6 +75,7 @@ def run_form(ws: Workstation) -> BacktestConfig | None:
         st.markdown("**Parameters**")
         raw = param_inputs(cls.Params, f"bt_{strategy}")
         execution, cash = _execution_inputs()
+        risk = risk_overlay_inputs()
         submitted = st.form_submit_button(
             "Run backtest", type="primary", width="stretch", key="bt_run"
         )
@@ -90,6 +91,7 @@ def run_form(ws: Workstation) -> BacktestConfig | None:
             end=end,
             cash=cash,
             execution=execution,
+            risk=risk,
         )
     except ValidationError as exc:
         st.error(
@@ -198,6 +200,8 @@ def result_overview(ws: Workstation, result: BacktestResult) -> None:
     cols[2].metric("Sharpe", _fmt("sharpe", m["sharpe"]))
     cols[3].metric("Max drawdown", _fmt("max_drawdown", m["max_drawdown"]))
     cols[4].metric("Trades", _fmt("n_trades", m["n_trades"]))
+    if result.config.risk.active:
+        st.caption(f":material/shield: Risk overlay on · {result.config.risk.describe()}")
     symbol = (
         result.trades["symbol"].iloc[0]
         if len(result.trades)
@@ -359,3 +363,16 @@ def stress_view(result: BacktestResult) -> None:
         charts.curves_figure({"original": result.equity, scenario.name: curve}, "Stressed equity"),
         key="st_chart",
     )
+
+
+# -- the risk overlay (shared with paper sessions; off by default in both) ---------------------
+def risk_overlay_inputs(prefix: str = "bt") -> RiskOverlay:
+    """The drawdown controller and pre-trade checks, as ``paper run`` and ``backtest`` take them."""
+    with st.expander("Risk overlay (off)"):
+        left, right = st.columns(2)
+        drawdown = left.checkbox("Drawdown controller", value=False, key=f"{prefix}_drawdown")
+        scale = left.slider(
+            "Scale once critical (20 % below the peak)", 0.0, 1.0, 0.5, 0.05, key=f"{prefix}_scale"
+        )
+        checks = right.checkbox("Pre-trade checks (default limits)", key=f"{prefix}_checks")
+    return RiskOverlay(drawdown=drawdown, critical_scale=scale, pre_trade=checks)

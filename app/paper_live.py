@@ -75,6 +75,8 @@ def render_live(ws, name: str) -> None:
         text=f"{STATUS_ICON.get(session['status'], '')} {session['status']} · last "
         f"event {state.get('ts') or '—'}",
     )
+    if session.get("risk"):
+        st.caption(f":material/shield: Risk overlay on · {session['risk']}")
     if len(session["symbols"]) > 1:
         st.selectbox("Chart", session["symbols"], key="paper_symbol")
     chart, book, strategies, alerts = st.tabs(

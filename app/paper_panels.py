@@ -15,6 +15,7 @@ import streamlit as st
 
 from app.param_form import param_inputs
 from app.widgets import field_error, run_action
+from core.backtest import RiskOverlay
 from core.execution import CommissionModel, ExecutionConfig, Sizing, SlippageModel
 from core.paper import FeedConfig, SessionConfig, SleeveConfig, parse_speed
 from core.strategies import get_strategy, registry, strategy_configs
@@ -201,7 +202,14 @@ def new_session_form(ws) -> None:
         share = left.slider(
             "First strategy's share of cash", 0.05, 1.0, 1.0, 0.05, key="paper_share"
         )
-        risk = right.checkbox("Apply the portfolio's risk limits", value=False, key="paper_risk")
+        drawdown = left.checkbox(
+            "Drawdown controller",
+            value=False,
+            key="paper_drawdown",
+            help="halve new positions once equity is 20 % below its peak (as in a backtest "
+            "with --drawdown-control)",
+        )
+        risk = right.checkbox("Pre-trade checks", value=False, key="paper_risk")
         start_now = st.checkbox("Start the worker now", value=True, key="paper_start_now")
         submitted = st.form_submit_button("Create session", type="primary")
     field_error(FORM, "_form")
@@ -234,7 +242,7 @@ def new_session_form(ws) -> None:
                 sizing=Sizing(method=sizing),
             ),
             speed=parse_speed(SPEEDS[speed]),
-            risk_checks=risk,
+            risk=RiskOverlay(drawdown=drawdown, pre_trade=risk),
         )
         ws.paper.create(name, config)
         st.session_state[SELECTED] = name

@@ -1,8 +1,9 @@
 """Backtests: the event engine, the vectorized path, results and their storage."""
 
-from core.backtest._config import BacktestConfig
+from core.backtest._config import BacktestConfig, RiskOverlay
 from core.backtest._data import MarketFrame
 from core.backtest._engine import BacktestEngine, RawRun, StopRequested
+from core.backtest._overlay import RiskGate
 from core.backtest._result import BacktestResult, build_result
 from core.backtest._service import BacktestService, build_strategy
 from core.backtest._sweep import sma_crossover_sweep
@@ -15,6 +16,8 @@ __all__ = [
     "BacktestService",
     "MarketFrame",
     "RawRun",
+    "RiskGate",
+    "RiskOverlay",
     "StopRequested",
     "build_result",
     "build_strategy",

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.backtest._config import RiskOverlay
 from core.backtest._data import MarketFrame
+from core.backtest._overlay import RiskGate, last_marks
 from core.backtest._trades import TradeTracker
 from core.execution import (
     ExecutionConfig,
@@ -232,6 +234,7 @@ class BacktestEngine:
         *,
         cash: float,
         execution: ExecutionConfig | None = None,
+        risk: RiskOverlay | None = None,
     ):
         self.strategy, self.market, self.instruments = strategy, market, instruments
         self.execution = execution or ExecutionConfig()
@@ -250,6 +253,24 @@ class BacktestEngine:
         self._i = 0
         self._known = 0  # the last bar whose close is known (i − 1 while matching at the open)
         self.ctx: _Ctx | None = None
+        # the risk overlay (off by default); a paper session gates its portfolio instead
+        self.gate: RiskGate | None = None
+        if risk is not None and risk.active:
+            self.gate = RiskGate(risk, instruments, cash=cash)
+            self.broker.pre_trade = self._vet
+
+    def _vet(self, order: Order) -> str:
+        """The risk overlay on one new order (see :class:`~core.backtest._overlay.RiskGate`)."""
+        last = bool(self.equity)
+        return self.gate.vet(
+            order,
+            self,
+            ledger=self.ledger,
+            equity=self.equity[-1] if last else self.ledger.cash,
+            cash=self.cash[-1] if last else self.ledger.cash,
+            marks=last_marks(self),
+            now=self.market.timestamp(self._i),
+        )
 
     def marks(self) -> dict[str, float]:
         i = self._known
@@ -314,6 +335,9 @@ class BacktestEngine:
         k, passes = len(symbols), self._passes
         self._i = ctx.i = i
         self._known = i - 1 if i else 0  # at the open only earlier closes are known
+        gate = self.gate
+        if gate is not None:
+            gate.new_bar(self.market.timestamp(i), self.equity[-1] if self.equity else ledger.cash)
         if broker.active:
             for side in passes:
                 for j in range(k):
@@ -349,6 +373,8 @@ class BacktestEngine:
         self.equity.append(money + value)
         self._gross.append(gross_value)
         self._net.append(value)
+        if gate is not None:
+            gate.update(money + value)
 
     def run(
         self,
@@ -385,6 +411,8 @@ class BacktestEngine:
         for x in executions[seen:]:
             signed = x.quantity if x.side is Side.BUY else -x.quantity
             self.trades.on_execution(x.symbol, signed, x.price, x.commission, x.bar)
+            if self.gate is not None:
+                self.gate.on_fill(x.quantity, x.price, x.symbol)
             self.strategy.on_fill(ctx, x)
         return len(executions)
 

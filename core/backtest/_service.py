@@ -65,13 +65,23 @@ class BacktestService:
         market, instruments = self.load(config)
         if len(market.symbols) > 1 and not strategy.multi_asset:
             raise ValueError(f"{strategy.name} trades one instrument; pick one symbol")
+        if vectorized and config.risk.active:
+            raise ValueError(
+                "vectorized: the risk overlay vets orders one by one on the event engine; "
+                "run without the vectorized path"
+            )
         if vectorized:
             raw = run_vectorized(
                 strategy, market, instruments, cash=config.cash, execution=config.execution
             )
         else:
             engine = BacktestEngine(
-                strategy, market, instruments, cash=config.cash, execution=config.execution
+                strategy,
+                market,
+                instruments,
+                cash=config.cash,
+                execution=config.execution,
+                risk=config.risk,
             )
             raw = engine.run(progress=progress, should_stop=should_stop)
         result = build_result(config, raw)

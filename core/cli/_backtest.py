@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from core.analytics import METRIC_KEYS
-from core.backtest import BacktestConfig
-from core.cli._output import emit, open_workstation, table
+from core.backtest import BacktestConfig, RiskOverlay
+from core.cli._output import CommandError, emit, open_workstation, table
+from core.errors import join_problems
 from core.execution import CommissionModel, ExecutionConfig, Sizing, SlippageModel
 from core.strategies import get_strategy, param_space, parse_overrides, registry
 
@@ -43,6 +46,44 @@ def add_run_options(parser) -> None:
     parser.add_argument("--allow-short", action=argparse_bool(), default=True)
 
 
+def add_risk_options(parser) -> None:
+    """The risk overlay's options, the same for ``backtest`` and ``paper run`` (all off)."""
+    group = parser.add_argument_group("risk overlay (off by default)")
+    group.add_argument(
+        "--drawdown-control",
+        action=argparse_bool(),
+        default=None,
+        help="scale new positions once the drawdown is critical (on when a level is given)",
+    )
+    group.add_argument("--drawdown-warning", type=float, help="warning level (default 0.10)")
+    group.add_argument("--drawdown-critical", type=float, help="critical level (default 0.20)")
+    group.add_argument(
+        "--critical-scale", type=float, help="position scale once critical (default 0.5)"
+    )
+    group.add_argument(
+        "--risk-checks", action="store_true", help="pre-trade checks (the portfolio's limits)"
+    )
+
+
+def risk_from_args(args) -> RiskOverlay:
+    """The :class:`RiskOverlay` the risk options describe."""
+    levels = {
+        key: getattr(args, key)
+        for key in ("drawdown_warning", "drawdown_critical", "critical_scale")
+        if getattr(args, key, None) is not None
+    }
+    drawdown = args.drawdown_control if args.drawdown_control is not None else bool(levels)
+    try:
+        return RiskOverlay(drawdown=drawdown, pre_trade=args.risk_checks, **levels)
+    except ValidationError as exc:
+        problems = [
+            f"--{str(e['loc'][0]).replace('_', '-') if e['loc'] else 'drawdown-warning'}: "
+            + e["msg"].removeprefix("Value error, ")
+            for e in exc.errors(include_url=False)
+        ]
+        raise CommandError(join_problems("risk overlay", problems)) from None
+
+
 def argparse_bool():
     import argparse
 
@@ -52,6 +93,7 @@ def argparse_bool():
 def register(commands, shared) -> None:
     run = commands.add_parser("backtest", help="run a strategy over history", parents=[shared])
     add_run_options(run)
+    add_risk_options(run)
     run.add_argument("--vectorized", action="store_true", help="use the array path")
     run.add_argument("--no-save", action="store_true", help="do not store the run")
     run.set_defaults(handler=backtest)
@@ -84,6 +126,7 @@ def config_from_args(args) -> BacktestConfig:
         end=args.end,
         cash=args.cash,
         execution=execution,
+        risk=risk_from_args(args) if hasattr(args, "risk_checks") else RiskOverlay(),
     )
 
 
@@ -104,6 +147,9 @@ def backtest(args) -> None:
     }
     metrics = "\n".join(f"{k:<14} {float(result.metrics[k]):.6g}" for k in METRIC_KEYS)
     head = f"run {result.run_id}: final equity {result.final_equity:,.2f}"
+    if config.risk.active:
+        payload["risk"] = config.risk.model_dump(mode="json")
+        head += f"\n{config.risk.describe()}"
     text = f"{head}\n{metrics}\n\n{table(trades.tail(10))}"
     emit(args, payload, text)
 

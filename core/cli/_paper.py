@@ -6,7 +6,8 @@ import json
 import sys
 from pathlib import Path
 
-from core.cli._backtest import SIZING, argparse_bool
+from core.backtest import RiskOverlay
+from core.cli._backtest import SIZING, add_risk_options, argparse_bool, risk_from_args
 from core.cli._output import CommandError, emit, open_workstation, table
 from core.execution import CommissionModel, ExecutionConfig, Sizing, SlippageModel
 from core.paper import (
@@ -77,14 +78,8 @@ def register(commands, shared) -> None:
     run.add_argument("--size", type=float, help="units for fixed sizing, share for percent")
     run.add_argument("--allow-short", action=argparse_bool(), default=True)
     run.add_argument("--portfolio", help="portfolio to trade (default 'Paper · SESSION')")
-    run.add_argument("--risk-checks", action="store_true", help="apply the portfolio's limits")
+    add_risk_options(run)
     run.add_argument("--regime-states", type=int, default=2, help="HMM states (0: off)")
-    run.add_argument(
-        "--critical-scale",
-        type=float,
-        default=0.5,
-        help="position scale once the drawdown is critical (1: no scaling)",
-    )
     run.add_argument("--max-events", type=int, help="stop after this many new events")
     run.add_argument("--create-only", action="store_true", help="store the session, do not run")
 
@@ -196,9 +191,8 @@ def _config(args, sessions) -> SessionConfig:
         cash=args.cash,
         execution=execution,
         speed=parse_speed(args.speed),
-        risk_checks=args.risk_checks,
+        risk=risk_from_args(args),
         regime_states=args.regime_states or None,
-        critical_scale=args.critical_scale,
     )
 
 
@@ -214,11 +208,21 @@ def run_session(args) -> None:
     ws = open_workstation(args)
     paper = ws.paper
     created = False
-    if not paper.exists(args.session):
-        paper.create(args.session, _config(args, ws.sessions), portfolio=args.portfolio)
-        created = True
-    elif args.strategy and not args.json:
-        print(f"resuming {args.session!r}: its stored configuration is used", file=sys.stderr)
+    if args.max_events is not None and args.max_events < 1:
+        raise CommandError(f"--max-events: must be at least 1, got {args.max_events}")
+    try:
+        if not paper.exists(args.session):
+            paper.create(args.session, _config(args, ws.sessions), portfolio=args.portfolio)
+            created = True
+        elif args.strategy or args.config:
+            # a session that never traded takes the corrected flags; one that did keeps its own
+            row = paper.check_can_run(args.session)
+            if not row.events and paper.reconfigure(args.session, _config(args, ws.sessions)):
+                _note(args, f"{args.session!r} had not traded: it now uses the flags given")
+            elif row.events:
+                _note(args, f"resuming {args.session!r}: its stored configuration is used")
+    except (PaperError, PaperServiceError) as exc:
+        raise CommandError(f"paper run: {exc}") from exc
     if args.create_only:
         emit(args, {"session": args.session, "created": created, **paper.status(args.session)})
         return
@@ -228,9 +232,14 @@ def run_session(args) -> None:
         worker = PaperWorker(ws, args.session, log=log)
         worker.run(max_events=args.max_events)
     except (PaperError, PaperServiceError) as exc:
-        raise CommandError(str(exc)) from exc
+        raise CommandError(f"paper run: {exc}") from exc
     status = paper.status(args.session)
     emit(args, {"created": created, **status}, _status_text(status))
+
+
+def _note(args, text: str) -> None:
+    if not args.json:
+        print(text, file=sys.stderr)
 
 
 def _status_text(status: dict) -> str:
@@ -241,6 +250,8 @@ def _status_text(status: dict) -> str:
         f"P&L {status['pnl']:+,.2f}  fills {status['n_fills']}",
         f"drawdown {status['drawdown']:.2%}  regime {status['regime'] or '—'}",
     ]
+    if status.get("risk"):
+        lines.append(RiskOverlay.model_validate(status["risk"]).describe())
     if status["positions"]:
         lines.append("positions " + ", ".join(f"{s} {q:g}" for s, q in status["positions"].items()))
     for key, sleeve in status["strategies"].items():

@@ -7,12 +7,8 @@
 
 from core.paper._config import FeedConfig, SessionConfig, SleeveConfig, parse_speed
 from core.paper._feeds import SYNTHETIC_SYMBOLS, Clock, Event, Feed, build_feed
-from core.paper._service import (
-    COMMAND_KINDS,
-    ConsoleSnapshot,
-    PaperService,
-    PaperServiceError,
-)
+from core.paper._sending import COMMAND_KINDS
+from core.paper._service import ConsoleSnapshot, PaperService, PaperServiceError
 from core.paper._worker import PaperError, PaperWorker
 
 __all__ = [

@@ -45,7 +45,25 @@ class CommandsMixin:
         limits, state = self._read_limits()
         if (limits, state) != (self.limits, self.trading_state):
             self.limits, self.trading_state = limits, state
+            self.gate.set_limits(limits, state)
             self._alert("info", "trading_state", f"trading state {state}; limits reloaded")
+
+    def _settle(self, final: str) -> None:
+        """The run ends: whatever is still pending gets an answer. Stopped: the commands
+        queued meanwhile are applied now (a resume re-applies them at this event).
+        Finished: no event is left, so open orders expire with that reason (commands still
+        queued are expired with the final status, :meth:`SessionWriter.set_status`)."""
+        if final != "finished":
+            self._commands()
+            return
+        for sleeve in self.sleeves:
+            broker = sleeve.engine.broker
+            for order in broker.orders.values():
+                if order.status in (OrderStatus.OPEN, OrderStatus.PARTIAL, OrderStatus.PENDING):
+                    order.status = OrderStatus.EXPIRED
+                    order.reason = "the session finished: no event was left to fill it"
+            broker.active = [o for o in broker.active if o.active]
+            self._track_orders(sleeve)
 
     def _apply(self, command_id: int, kind: str, payload: dict) -> tuple[str, str]:
         """Apply one command before event ``self.next_seq`` (also when re-running after a crash)."""

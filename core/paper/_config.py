@@ -9,10 +9,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from core.backtest import RiskOverlay
 from core.execution import ExecutionConfig
 from core.strategies import get_strategy
 
 SESSION_NAME = re.compile(r"^[\w .:@()+-]{1,100}$")
+LEGACY_RISK = {"risk_checks", "drawdown_warning", "drawdown_critical", "critical_scale"}
 
 
 class SleeveConfig(BaseModel):
@@ -84,10 +86,9 @@ class SessionConfig(BaseModel):
     speed: float | None = Field(
         default=None, gt=0, description="× real time between event timestamps; None: max"
     )
-    risk_checks: bool = Field(default=False, description="apply the portfolio's risk limits")
-    drawdown_warning: float = Field(default=0.10, gt=0, lt=1)
-    drawdown_critical: float = Field(default=0.20, gt=0, lt=1)
-    critical_scale: float = Field(default=0.5, ge=0, le=1)
+    risk: RiskOverlay = Field(
+        default=RiskOverlay(), description="drawdown controller and pre-trade checks (off)"
+    )
     regime_states: int | None = Field(default=2, ge=2, le=4)
     regime_warmup: int = Field(default=250, ge=50)
 
@@ -102,10 +103,26 @@ class SessionConfig(BaseModel):
             raise ValueError(f"allocations add up to {total:.4g}; they must not exceed 1")
         return sleeves
 
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_risk(cls, value: Any) -> Any:
+        """Sessions stored before the shared overlay kept its settings at the top level,
+        and their drawdown controller was always on: they resume as they ran."""
+        if not isinstance(value, dict) or not (LEGACY_RISK & set(value)):
+            return value
+        value = dict(value)
+        risk = dict(value.pop("risk", None) or {})
+        risk.setdefault("drawdown", True)
+        if "risk_checks" in value:
+            risk.setdefault("pre_trade", value.pop("risk_checks"))
+        for key in ("drawdown_warning", "drawdown_critical", "critical_scale"):
+            if key in value:
+                risk.setdefault(key, value.pop(key))
+        value["risk"] = risk
+        return value
+
     @model_validator(mode="after")
     def _bands(self) -> SessionConfig:
-        if self.drawdown_warning >= self.drawdown_critical:
-            raise ValueError("the drawdown warning must be below the critical level")
         if self.speed is not None and not math.isfinite(self.speed):
             raise ValueError("speed must be finite (or None for as fast as possible)")
         return self

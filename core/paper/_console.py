@@ -217,6 +217,7 @@ def read_snapshot(
             "exposure",
         ],
     )
+    config = SessionConfig.model_validate(cfg)
     session = {
         "name": row.name,
         "status": status,
@@ -225,9 +226,10 @@ def read_snapshot(
         "symbol": symbol,
         "symbols": symbols,
         "error": row.error,
-        "cash0": SessionConfig.model_validate(cfg).cash,
-        "warning": cfg.get("drawdown_warning", 0.10),
-        "critical": cfg.get("drawdown_critical", 0.20),
+        "cash0": config.cash,
+        "warning": config.risk.drawdown_warning,
+        "critical": config.risk.drawdown_critical,
+        "risk": config.risk.describe() if config.risk.active else None,
         "sleeves": [s["key"] for s in cfg["sleeves"]],
         "heartbeat": row.heartbeat,
     }

@@ -3,7 +3,6 @@ regime) and a summary."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from core.paper._sleeve import Sleeve
@@ -18,17 +17,8 @@ class ReportingMixin:
             if self.live:
                 self.writer.heartbeat()
             return
-        snapshot = None
-        now = time.monotonic()
-        if self.ts is not None and now - self._last_snapshot >= 1.0:
-            snapshot, self._last_snapshot = (self.ts, self.cash, self.equity), now
         self.writer.commit(
-            self.pending,
-            self.ledger,
-            events=self.next_seq,
-            last_ts=self.ts,
-            state=self.state(),
-            snapshot=snapshot,
+            self.pending, self.ledger, events=self.next_seq, last_ts=self.ts, state=self.state()
         )
 
     def state(self) -> dict[str, Any]:
@@ -44,8 +34,9 @@ class ReportingMixin:
             "cash": self.cash,
             "n_fills": self.n_fills,
             "marks": marks,
-            "day_start_equity": self.day_start_equity,
-            "drawdown": self.dd_status.to_dict(),
+            "day_start_equity": self.gate.day_start_equity,
+            "drawdown": self.gate.status.to_dict(),
+            "risk": self.config.risk.model_dump(mode="json") if self.config.risk.active else None,
             "regime": {
                 "label": self.regime,
                 "probabilities": probs,

@@ -57,7 +57,15 @@ class ResumeMixin:
             for c in commands.get(event.seq, ()):
                 self._apply(c.id, c.kind, c.payload)
             self._process(event)
+        self._reapply_last(commands.get(target, ()))
         self._check_resumed(target, stored)
+
+    def _reapply_last(self, commands) -> None:
+        """Orders, cancels and parameter changes applied after the last committed event
+        (just before a stop) are in the book again: the resumed run trades them."""
+        for c in commands:
+            if c.kind in ("order", "cancel", "params"):
+                self._apply(c.id, c.kind, c.payload)
 
     def _catch_up_recorded(self, target: int, commands: dict) -> None:
         """A live feed cannot be asked again: re-run the bars the session recorded."""
@@ -71,6 +79,7 @@ class ResumeMixin:
             for c in commands.get(event.seq, ()):
                 self._apply(c.id, c.kind, c.payload)
             self._process(event)
+        self._reapply_last(commands.get(target, ()))
         self.feed.resume_after(market.index[-1])
 
     def _check_resumed(self, target: int, stored: int) -> None:

@@ -6,17 +6,15 @@ Nothing here trades: the worker (:mod:`core.paper._worker`) does, in its own pro
 
 from __future__ import annotations
 
-import math
 import os
-import socket
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, select
 
-from core._processes import ROOT, process_alive, spawn_core
+from core._processes import ROOT, spawn_core
 from core.audit import append_event
 from core.db import (
     FillRow,
@@ -27,23 +25,15 @@ from core.db import (
     PositionRow,
 )
 from core.errors import WorkstationError
+from core.instruments import repository as instrument_repo
 from core.paper._config import SESSION_NAME, SessionConfig
 from core.paper._console import ConsoleSnapshot, read_snapshot
 from core.paper._feeds import build_feed
 from core.paper._reconcile import reconcile
-from core.paper._store import naive, utcnow
+from core.paper._sending import send as send_command
+from core.paper._sleeve import PaperServiceError
+from core.paper._store import naive, owner_alive, utcnow
 from core.strategies import get_strategy
-
-COMMAND_KINDS = ("pause", "resume", "stop", "order", "cancel", "params")
-STALE_AFTER = timedelta(seconds=15)
-
-
-class PaperServiceError(WorkstationError, ValueError):
-    """A request the paper service refuses; ``field`` names the input at fault."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 class PaperService:
@@ -64,12 +54,7 @@ class PaperService:
         config = SessionConfig.model_validate(config)
         if self.exists(name):
             raise PaperServiceError(f"a paper session named {name!r} already exists", "name")
-        # refuses bad data (or a live feed without the network) before writing anything
-        feed = build_feed(
-            config.feed, self.ws.backtests, allow_network=self.ws.settings.allow_network
-        )
-        if not feed.live and len(feed) < 2:
-            raise PaperServiceError("the feed has fewer than two events", "feed")
+        feed = self._check_runnable(config)
         portfolio = (portfolio or f"Paper · {name}").strip()
         with self._sessions() as s:
             row = s.scalar(select(PortfolioRow).where(PortfolioRow.name == portfolio))
@@ -91,8 +76,45 @@ class PaperService:
                 created_at=(utcnow() if feed.live else naive(feed.market.index[0]))
                 - timedelta(seconds=1),
             )
+        try:
+            return self._insert(name, config, feed, portfolio)
+        except Exception:
+            if row is None:  # the portfolio made for this session goes with it
+                with self._sessions.begin() as s:
+                    s.execute(delete(PortfolioRow).where(PortfolioRow.name == portfolio))
+            raise
+
+    def _check_runnable(self, config: SessionConfig):
+        """Everything a worker would refuse at its start, refused now (nothing written yet):
+        the data (or a live feed without the network), its length, each strategy against
+        the feed's instruments. The feed, built."""
+        try:
+            feed = build_feed(
+                config.feed, self.ws.backtests, allow_network=self.ws.settings.allow_network
+            )
+        except ValueError as exc:
+            if isinstance(exc, WorkstationError):
+                raise
+            raise PaperServiceError(str(exc), "feed") from exc
+        if not feed.live and len(feed) < 2:
+            raise PaperServiceError("the feed has fewer than two events", "feed")
+        if len(feed.symbols) > 1:
+            single = [s.key for s in config.sleeves if not get_strategy(s.strategy).multi_asset]
+            if single:
+                raise PaperServiceError(
+                    f"{', '.join(single)} trades one instrument; the feed has "
+                    f"{len(feed.symbols)} ({', '.join(feed.symbols)}): pick one symbol or a "
+                    "multi-asset strategy",
+                    "strategy",
+                )
+        return feed
+
+    def _insert(self, name: str, config: SessionConfig, feed, portfolio: str) -> int:
+        """The session's row, its instruments and its audit event, in one transaction."""
         now = utcnow()
         with self._sessions.begin() as s:
+            for instrument in feed.instruments.values():
+                instrument_repo.ensure(s, instrument)
             pid = s.scalar(select(PortfolioRow.id).where(PortfolioRow.name == portfolio))
             session_row = PaperSessionRow(
                 name=name,
@@ -117,6 +139,48 @@ class PaperService:
                 portfolio=portfolio,
             )
             return session_row.id
+
+    def reconfigure(self, name: str, config: SessionConfig | dict) -> bool:
+        """Replace the stored configuration of a session that never traded (nothing of the
+        old one was used); True when it changed. A session with events keeps its own."""
+        config = SessionConfig.model_validate(config)
+        row = self._row(name)
+        if SessionConfig.model_validate(row.config) == config:
+            return False
+        if row.events or self.worker_alive(row) or row.status == "finished":
+            raise PaperServiceError(
+                f"session {name!r} has traded {row.events} events with its stored "
+                "configuration; start a new session for other settings",
+                "session",
+            )
+        feed = self._check_runnable(config)
+        with self._sessions.begin() as s:
+            for instrument in feed.instruments.values():
+                instrument_repo.ensure(s, instrument)
+            session_row = s.get(PaperSessionRow, row.id)
+            session_row.config = config.model_dump(mode="json")
+            session_row.status, session_row.error = "created", None
+            session_row.state = {
+                "n_events": None if feed.live else len(feed),
+                "equity": config.cash,
+                "cash": config.cash,
+            }
+            session_row.updated_at = utcnow()
+            portfolio = s.get(PortfolioRow, row.portfolio_id)
+            untouched = portfolio.cash == portfolio.starting_cash and not s.scalar(
+                select(func.count()).where(FillRow.portfolio_id == portfolio.id)
+            )
+            if untouched:  # the fresh portfolio takes the corrected cash and permissions
+                portfolio.starting_cash = portfolio.cash = config.cash
+                portfolio.allow_short = config.execution.allow_short
+                portfolio.allow_margin = config.execution.allow_margin
+            append_event(
+                s,
+                "paper_session_reconfigured",
+                {"session": name, "config": config.model_dump(mode="json")},
+                portfolio=portfolio.name,
+            )
+        return True
 
     def exists(self, name: str) -> bool:
         with self._sessions() as s:
@@ -199,11 +263,7 @@ class PaperService:
     # -- workers ---------------------------------------------------------------------------
     def worker_alive(self, row: PaperSessionRow) -> bool:
         """Whether a worker process is trading the session now."""
-        if row.status not in ("running", "paused") or row.pid is None:
-            return False
-        if row.host == socket.gethostname():
-            return process_alive(row.pid)
-        return row.heartbeat is not None and utcnow() - row.heartbeat < STALE_AFTER
+        return owner_alive(row.status, row.pid, row.host, row.heartbeat)
 
     def _status(self, row: PaperSessionRow) -> str:
         if row.status in ("running", "paused") and not self.worker_alive(row):
@@ -228,55 +288,15 @@ class PaperService:
         row = self._row(name)
         if self.worker_alive(row) and row.pid != os.getpid():
             raise PaperServiceError(
-                f"session {name!r} is already running in process {row.pid} on {row.host}"
+                f"session {name!r} is already running (pid {row.pid} on {row.host})"
             )
         return row
 
     # -- commands --------------------------------------------------------------------------
     def send(self, name: str, kind: str, payload: dict | None = None) -> int:
-        """Queue a command for the session's worker; returns its id.
-
-        Manual orders and parameter changes are checked here first so that a mistake is
-        reported at once, next to the input, rather than by the worker.
-        """
-        if kind not in COMMAND_KINDS:
-            raise PaperServiceError(f"unknown command {kind!r}; use one of {COMMAND_KINDS}")
-        payload = dict(payload or {})
-        row = self._row(name)
-        config = SessionConfig.model_validate(row.config)
-        keys = {s.key: s for s in config.sleeves}
-        strategy = payload.get("strategy")
-        if strategy is not None and strategy not in keys:
-            raise PaperServiceError(f"no strategy {strategy!r} in this session", "strategy")
-        if kind == "order":
-            _check_order(payload)
-        elif kind == "params":
-            sleeve = keys[strategy] if strategy else config.sleeves[0]
-            cls = get_strategy(sleeve.strategy)
-            current = self.snapshot_state(name).get("strategies", {}).get(sleeve.key, {})
-            merged = {**(current.get("params") or sleeve.params), **payload.get("params", {})}
-            try:
-                cls.Params.model_validate(merged)
-            except ValueError as exc:
-                raise PaperServiceError(str(exc), "params") from exc
-        elif kind == "cancel" and "order_id" not in payload:
-            raise PaperServiceError("cancel needs the order's id", "order_id")
-        if kind == "stop" and not self.worker_alive(row) and row.status != "finished":
-            with self._sessions.begin() as s:  # no worker to tell: stop it here
-                s.get(PaperSessionRow, row.id).status = "stopped"
-                append_event(s, "paper_stopped", {"session": name, "by": "user"})
-        with self._sessions.begin() as s:
-            result = s.execute(
-                insert(PaperCommandRow).values(
-                    session_id=row.id,
-                    kind=kind,
-                    payload=payload,
-                    status="pending",
-                    message="",
-                    created_at=utcnow(),
-                )
-            )
-            return result.inserted_primary_key[0]
+        """Queue a command for the session's worker; returns its id
+        (:func:`core.paper._sending.send`: checked first, never left unanswered)."""
+        return send_command(self, name, kind, payload)
 
     def command(self, command_id: int) -> dict[str, Any]:
         with self._sessions() as s:
@@ -313,6 +333,22 @@ class PaperService:
                 )
             )
             portfolio = s.get(PortfolioRow, row.portfolio_id)
+            recent = s.execute(
+                select(
+                    PaperCommandRow.id,
+                    PaperCommandRow.kind,
+                    PaperCommandRow.status,
+                    PaperCommandRow.message,
+                )
+                .where(PaperCommandRow.session_id == row.id)
+                .order_by(PaperCommandRow.id.desc())
+                .limit(20)
+            ).all()
+            pending = s.scalar(
+                select(func.count()).where(
+                    PaperCommandRow.session_id == row.id, PaperCommandRow.status == "pending"
+                )
+            )
         cfg = SessionConfig.model_validate(row.config)
         equity = state.get("equity", cfg.cash)
         return {
@@ -335,6 +371,12 @@ class PaperService:
             },
             "pid": row.pid,
             "error": row.error,
+            "risk": cfg.risk.model_dump(mode="json") if cfg.risk.active else None,
+            "pending_commands": pending,
+            "commands": [  # the last 20, oldest first: what became of each
+                {"id": c.id, "kind": c.kind, "status": c.status, "message": c.message}
+                for c in reversed(recent)
+            ],
         }
 
     def snapshot(
@@ -350,30 +392,3 @@ class PaperService:
         """Replay the session's recorded bars through the backtester, fill by fill
         (:func:`core.paper._reconcile.reconcile`)."""
         return reconcile(self.ws, self._row(name))
-
-
-def _check_order(payload: dict) -> None:
-    side = str(payload.get("side", "")).lower()
-    if side not in ("buy", "sell"):
-        raise PaperServiceError("side must be buy or sell", "side")
-    try:
-        quantity = float(payload.get("quantity"))
-    except (TypeError, ValueError):
-        raise PaperServiceError("quantity must be a number", "quantity") from None
-    if not (quantity > 0 and math.isfinite(quantity)):
-        raise PaperServiceError("quantity must be a positive number", "quantity")
-    kind = payload.get("type", "market")
-    if kind not in ("market", "limit", "stop", "stop_limit"):
-        raise PaperServiceError(f"unknown order type {kind!r}", "type")
-    for key, needed in (
-        ("limit_price", kind in ("limit", "stop_limit")),
-        ("stop_price", kind in ("stop", "stop_limit")),
-    ):
-        if needed:
-            value = payload.get(key)
-            try:
-                ok = value is not None and float(value) > 0 and math.isfinite(float(value))
-            except (TypeError, ValueError):
-                ok = False
-            if not ok:
-                raise PaperServiceError(f"a {kind} order needs a positive {key}", key)

@@ -1,4 +1,4 @@
-"""A session's strategies (sleeves) and the error a session raises."""
+"""A session's strategies (sleeves) and the errors a session raises."""
 
 from __future__ import annotations
 
@@ -10,6 +10,14 @@ from core.errors import WorkstationError
 
 class PaperError(WorkstationError, RuntimeError):
     """A session cannot run (unknown, already running elsewhere, diverged on resume)."""
+
+
+class PaperServiceError(WorkstationError, ValueError):
+    """A request the paper service refuses; ``field`` names the input at fault."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass

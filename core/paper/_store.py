@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import socket
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core._json import plain
+from core._processes import process_alive
 from core.audit._log import GENESIS_HASH, event_hash
 from core.db import (
     AuditEventRow,
@@ -36,6 +37,7 @@ from core.db import (
     PortfolioRow,
     PositionRow,
 )
+from core.paper._sleeve import PaperError
 from core.portfolio import Ledger
 
 BARS, EQUITY, ALERTS = PaperBarRow.__table__, PaperEquityRow.__table__, PaperAlertRow.__table__
@@ -89,17 +91,22 @@ _SESSION_UPDATE = (
         updated_at=bindparam("updated_at"),
     )
 )
-_SNAPSHOT_UPDATE = (
-    update(SNAPSHOTS)
-    .where(SNAPSHOTS.c.portfolio_id == bindparam("_pid"), SNAPSHOTS.c.ts == bindparam("_ts"))
-    .values(
-        cash=bindparam("cash"),
-        positions_value=bindparam("positions_value"),
-        equity=bindparam("equity"),
-    )
+_SESSION_UPDATE_OWNED = _SESSION_UPDATE.where(
+    SESSIONS.c.pid == bindparam("_pid"), SESSIONS.c.host == bindparam("_host")
 )
 _NATIVE = {"fill", "order"}
+STALE_AFTER = timedelta(seconds=15)  # another machine's worker is gone after this silence
 _HEAD = select(AUDIT.c.hash).order_by(AUDIT.c.id.desc()).limit(1)
+
+
+def owner_alive(status: str, pid: int | None, host: str | None, heartbeat) -> bool:
+    """Whether the worker a session row names is trading it now: its process runs (on this
+    machine), or its heartbeat is fresh (on another)."""
+    if status not in ("running", "paused") or pid is None:
+        return False
+    if host == socket.gethostname():
+        return process_alive(pid)
+    return heartbeat is not None and utcnow() - heartbeat < STALE_AFTER
 
 
 def utcnow() -> datetime:
@@ -185,6 +192,7 @@ class SessionWriter:
             ):
                 self.order_ids[key] = oid
         self.retries = 0
+        self.owner: tuple[int, str] | None = None  # (pid, host) once claimed
 
     # -- commit ---------------------------------------------------------------------------
     def commit(
@@ -195,16 +203,16 @@ class SessionWriter:
         events: int,
         last_ts: datetime | None,
         state: dict[str, Any],
-        snapshot: tuple[datetime, float, float] | None,
     ) -> None:
-        """Everything in ``pending`` plus the session cursor, in one transaction.
+        """Everything in ``pending`` plus the session cursor, in one transaction; the
+        portfolio's equity snapshots are the events' (one per event, at its time).
 
         A retried commit whose fills are already stored (the first attempt committed but
         its caller never heard back) skips those fills instead of duplicating them.
         """
         try:
             with self.engine.begin() as conn:
-                self._write(conn, pending, ledger, events, last_ts, state, snapshot, set())
+                self._write(conn, pending, ledger, events, last_ts, state, set())
         except IntegrityError:
             # Either this very commit is already stored (an earlier attempt committed and
             # its caller never heard back), or some of its fills are: skip what is there.
@@ -225,7 +233,7 @@ class SessionWriter:
                     self._refresh_order_ids(conn)
                     pending.bars = [r for r in pending.bars if r["seq"] >= (done or 0)]
                     pending.equity = [r for r in pending.equity if r["seq"] >= (done or 0)]
-                    self._write(conn, pending, ledger, events, last_ts, state, snapshot, stored)
+                    self._write(conn, pending, ledger, events, last_ts, state, stored)
         pending.__init__()
 
     def _refresh_order_ids(self, conn: Connection) -> None:
@@ -239,12 +247,25 @@ class SessionWriter:
             )
         )
 
-    def _write(self, conn, pending, ledger, events, last_ts, state, snapshot, skip) -> None:
+    def _write(self, conn, pending, ledger, events, last_ts, state, skip) -> None:
         sid, now = self.session_id, utcnow()
         if pending.bars:
             conn.execute(insert(BARS), pending.bars)
         if pending.equity:
             conn.execute(insert(EQUITY), pending.equity)
+            conn.execute(  # the portfolio's curve in event time: one point per event
+                insert(SNAPSHOTS),
+                [
+                    {
+                        "portfolio_id": self.portfolio_id,
+                        "ts": r["ts"],
+                        "cash": r["cash"],
+                        "positions_value": r["equity"] - r["cash"],
+                        "equity": r["equity"],
+                    }
+                    for r in pending.equity
+                ],
+            )
         if pending.alerts:
             conn.execute(insert(ALERTS), pending.alerts)
         for order in pending.orders.values():
@@ -291,27 +312,22 @@ class SessionWriter:
                 .where(COMMANDS.c.id == command_id)
                 .values(status=status, message=message, applied_seq=seq, applied_at=now)
             )
-        if snapshot is not None:
-            ts, cash, equity = snapshot
-            values = {"cash": cash, "positions_value": equity - cash, "equity": equity}
-            changed = conn.execute(
-                _SNAPSHOT_UPDATE, {"_pid": self.portfolio_id, "_ts": ts, **values}
-            ).rowcount
-            if not changed:
-                conn.execute(
-                    insert(SNAPSHOTS).values(portfolio_id=self.portfolio_id, ts=ts, **values)
-                )
-        conn.execute(
-            _SESSION_UPDATE,
-            {
-                "_sid": sid,
-                "events": events,
-                "last_ts": last_ts,
-                "state": state,  # JSON-native already (the worker builds it so)
-                "heartbeat": now,
-                "updated_at": now,
-            },
-        )
+        cursor = {
+            "_sid": sid,
+            "events": events,
+            "last_ts": last_ts,
+            "state": state,  # JSON-native already (the worker builds it so)
+            "heartbeat": now,
+            "updated_at": now,
+        }
+        if self.owner is None:
+            conn.execute(_SESSION_UPDATE, cursor)
+        elif not conn.execute(
+            _SESSION_UPDATE_OWNED, {**cursor, "_pid": self.owner[0], "_host": self.owner[1]}
+        ).rowcount:  # raised inside the transaction: nothing of this commit is written
+            raise PaperError(
+                f"session {sid}: another worker took this session over; this one stops"
+            )
 
     def _upsert_order(self, conn: Connection, o: OrderState, now: datetime) -> None:
         oid = self.order_ids.get(o.key)
@@ -395,38 +411,89 @@ class SessionWriter:
         conn.execute(insert(AUDIT), rows)
 
     # -- session bookkeeping ------------------------------------------------------------------
-    def claim(self, status: str = "running") -> None:
-        now = utcnow()
-        with self.engine.begin() as conn:
-            conn.execute(
-                update(SESSIONS)
-                .where(SESSIONS.c.id == self.session_id)
-                .values(
-                    status=status,
-                    pid=os.getpid(),
-                    host=socket.gethostname(),
-                    heartbeat=now,
-                    updated_at=now,
-                    error=None,
-                )
-            )
+    def claim(self, name: str, status: str = "running") -> bool:
+        """Make this process the session's one worker (True), or raise :class:`PaperError`;
+        False when the session has finished (there is nothing left to claim).
 
-    def set_status(self, status: str, error: str | None = None, audit: dict | None = None):
+        A compare-and-set: read who holds the session; if a live worker in another process
+        does, refuse; else one UPDATE that takes the session only if that holder is still
+        the one read (a worker that claimed it in between makes it match no row, and the
+        next reading names that worker). A dead worker's claim is taken over (crash
+        recovery); a live one's never is. Committed before anything is replayed.
+        """
+        me = (os.getpid(), socket.gethostname())
+        for _attempt in range(5):
+            with self.engine.connect() as conn:
+                held = conn.execute(
+                    select(
+                        SESSIONS.c.status, SESSIONS.c.pid, SESSIONS.c.host, SESSIONS.c.heartbeat
+                    ).where(SESSIONS.c.id == self.session_id)
+                ).one()
+            if held.status == "finished":
+                return False
+            if (held.pid, held.host) != me and owner_alive(*held):
+                raise PaperError(
+                    f"session {name!r} is already running (pid {held.pid} on {held.host})"
+                )
+            now = utcnow()
+            with self.engine.begin() as conn:  # the UPDATE is the transaction's first statement
+                taken = conn.execute(
+                    update(SESSIONS)
+                    .where(
+                        SESSIONS.c.id == self.session_id,
+                        SESSIONS.c.status == held.status,
+                        SESSIONS.c.pid.is_not_distinct_from(held.pid),
+                        SESSIONS.c.host.is_not_distinct_from(held.host),
+                        SESSIONS.c.heartbeat.is_not_distinct_from(held.heartbeat),
+                    )
+                    .values(
+                        status=status,
+                        pid=me[0],
+                        host=me[1],
+                        heartbeat=now,
+                        updated_at=now,
+                        error=None,
+                    )
+                ).rowcount
+            if taken == 1:
+                self.owner = me
+                return True
+        raise PaperError(f"session {name!r}: could not claim it; another worker keeps taking it")
+
+    def _owned(self, statement):
+        """``statement`` restricted to the session row while this worker holds it (a worker
+        whose claim was taken over writes nothing)."""
+        statement = statement.where(SESSIONS.c.id == self.session_id)
+        if self.owner is None:
+            return statement
+        return statement.where(SESSIONS.c.pid == self.owner[0], SESSIONS.c.host == self.owner[1])
+
+    def set_status(
+        self,
+        status: str,
+        error: str | None = None,
+        audit: dict | None = None,
+        settle: str | None = None,
+    ):
+        """The session's status (and an audit event). ``settle`` (``finished`` or
+        ``failed``): in the same transaction, every command still pending is answered —
+        a stop is done, anything else expires (finished) or is rejected (failed) with the
+        reason; the service answers the ones that arrive later (:meth:`PaperService.send`)."""
         now = utcnow()
         with self.engine.begin() as conn:
             values = {"status": status, "updated_at": now, "heartbeat": now}
             if error is not None:
                 values["error"] = error
-            conn.execute(update(SESSIONS).where(SESSIONS.c.id == self.session_id).values(**values))
+            if not conn.execute(self._owned(update(SESSIONS)).values(**values)).rowcount:
+                return  # another worker holds the session now: its status is not ours to set
+            if settle in ("finished", "failed"):
+                settle_commands(conn, self.session_id, settle, error)
             if audit is not None:
                 self._audit(conn, [(f"paper_{status}", {"session": self.session_id, **audit})])
 
     def heartbeat(self) -> None:
-        now = utcnow()
         with self.engine.begin() as conn:
-            conn.execute(
-                update(SESSIONS).where(SESSIONS.c.id == self.session_id).values(heartbeat=now)
-            )
+            conn.execute(self._owned(update(SESSIONS)).values(heartbeat=utcnow()))
 
     def pending_commands(self) -> list[tuple[int, str, dict]]:
         with self.engine.connect() as conn:
@@ -438,6 +505,35 @@ class SessionWriter:
                     .order_by(COMMANDS.c.id)
                 )
             ]
+
+
+def settle_commands(conn: Connection, session_id: int, ended: str, error: str | None = None):
+    """Answer every pending command of a session that ``ended`` (finished or failed)."""
+    now = utcnow()
+    if ended == "finished":
+        answers = [
+            (COMMANDS.c.kind == "stop", "applied", "the session had already finished"),
+            (
+                COMMANDS.c.kind != "stop",
+                "expired",
+                "the session finished (its feed ended) before this could take effect",
+            ),
+        ]
+    else:
+        answers = [
+            (
+                COMMANDS.c.id.is_not(None),
+                "rejected",
+                f"the session's worker failed ({error or 'no reason given'}); "
+                "send it again after `paper run` resumes the session",
+            )
+        ]
+    for which, status, message in answers:
+        conn.execute(
+            update(COMMANDS)
+            .where(COMMANDS.c.session_id == session_id, COMMANDS.c.status == "pending", which)
+            .values(status=status, message=message, applied_at=now)
+        )
 
 
 def _fill_payload(f: FillRecord) -> dict:

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import select
 
-from core.backtest import BacktestEngine
+from core.backtest import BacktestEngine, RiskGate
 from core.backtest._data import GrowingMarket
 from core.db import PaperSessionRow, PortfolioRow
 from core.execution import OrderStatus
@@ -43,11 +43,7 @@ from core.paper._sleeve import PaperError, Sleeve
 from core.paper._store import FillRecord, OrderState, Pending, SessionWriter
 from core.portfolio import Fill, Ledger
 from core.regimes import RegimeFilter, RegimeHMM
-from core.risk import (
-    DrawdownController,
-    RiskLimits,
-    TradingState,
-)
+from core.risk import RiskLimits, TradingState
 from core.strategies import get_strategy
 
 FLUSH_EVENTS = 500  # commit at least every this many events …
@@ -79,15 +75,25 @@ class PaperWorker(ResumeMixin, RiskGateMixin, CommandsMixin, ReportingMixin):
         )
         self.n_events = None if self.feed.live else len(self.feed)
         self.symbols = self.feed.symbols
-        with ws.sessions.begin() as s:
+        with ws.sessions() as s:  # stored when the session was created (read only here)
             ids = {
-                sym: instrument_repo.ensure(s, inst).id
-                for sym, inst in self.feed.instruments.items()
+                sym: row.id
+                for sym in self.feed.instruments
+                if (row := instrument_repo.get_row(s, sym)) is not None
             }
         self.writer = SessionWriter(
             ws.engine, self.session_id, self.portfolio_id, self.portfolio_name, ids
         )
         self._build()
+
+    def _ensure_instruments(self) -> None:
+        """A session stored before instruments were stored with it gets them now (claimed)."""
+        missing = [s for s in self.feed.instruments if s not in self.writer.instrument_ids]
+        if missing:
+            with self.ws.sessions.begin() as s:
+                for sym in missing:
+                    inst = self.feed.instruments[sym]
+                    self.writer.instrument_ids[sym] = instrument_repo.ensure(s, inst).id
 
     # -- set-up ---------------------------------------------------------------------------
     def _build(self) -> None:
@@ -114,25 +120,23 @@ class PaperWorker(ResumeMixin, RiskGateMixin, CommandsMixin, ReportingMixin):
             engine.broker.pre_trade = lambda order, sl=sleeve: self._pre_trade(sl, order)
             self.sleeves.append(sleeve)
         self.by_key = {s.key: s for s in self.sleeves}
-        self.drawdown = DrawdownController(
-            warning=cfg.drawdown_warning,
-            critical=cfg.drawdown_critical,
-            critical_scale=cfg.critical_scale,
-        )
-        self.dd_status = self.drawdown.update(cfg.cash)
         self.limits, self.trading_state = self._read_limits()
+        # the risk overlay on the whole portfolio: the same gate a backtest puts on its engine
+        self.gate = RiskGate(
+            cfg.risk,
+            feed.instruments,
+            cash=cfg.cash,
+            limits=self.limits,
+            trading_state=self.trading_state,
+        )
         self.pending = Pending()
         self.live = False
         self.seq = 0  # the event being processed (alerts and fills carry it)
         self.next_seq = 0  # events processed so far: the next event to process
         self.ts: datetime | None = None
         self.n_fills = 0
-        self.day: Any = None
-        self.day_start_equity = cfg.cash
-        self.day_turnover = 0.0
         self.equity = self.cash = cfg.cash
         self.paused = self.stop_requested = False
-        self._last_snapshot = -math.inf
         # regimes on the first instrument's log returns, filtered causally
         self.returns: list[float] = []
         self.regime_filter: RegimeFilter | None = None
@@ -142,24 +146,33 @@ class PaperWorker(ResumeMixin, RiskGateMixin, CommandsMixin, ReportingMixin):
         self.true_regime: str | None = None
 
     def _read_limits(self) -> tuple[RiskLimits | None, str]:
+        """The portfolio's own limits (None: none stored) and trading state."""
         with self.ws.sessions() as s:
             meta = s.get(PortfolioRow, self.portfolio_id).meta or {}
         limits = RiskLimits.model_validate(meta["risk_limits"]) if meta.get("risk_limits") else None
-        if self.config.risk_checks and limits is None:
-            limits = RiskLimits()
         return limits, str(meta.get("trading_state", TradingState.ACTIVE.value))
 
     # -- the loop --------------------------------------------------------------------------
     def run(self, max_events: int | None = None) -> dict[str, Any]:
         """Resume from the last committed event and trade until the feed ends, a stop
-        command arrives, or ``max_events`` new events were processed."""
-        if self.status == "finished":
+        command arrives, or ``max_events`` (≥ 1) new events were processed."""
+        if max_events is not None and max_events < 1:
+            raise PaperError(f"max_events must be at least 1, got {max_events}")
+        # one worker per session, claimed before anything is replayed
+        if self.status == "finished" or not self.writer.claim(self.name):
+            self.status = "finished"
             self._log(f"session {self.name!r} has finished; nothing to do")
             return self.summary()
-        self._catch_up()
+        try:
+            self._ensure_instruments()
+            self._catch_up()
+        except BaseException as exc:
+            self._failed(exc)
+            raise
         self.live = True
-        self.writer.claim("running")
-        self.writer.set_status("running", audit={"resumed_at": self.next_seq})
+        self.writer.set_status(
+            "paused" if self.paused else "running", audit={"resumed_at": self.next_seq}
+        )
         of = self.n_events or "a live feed"
         self._log(f"session {self.name!r}: trading from event {self.next_seq} of {of}")
         self._commands()  # what was queued while no worker ran
@@ -209,24 +222,29 @@ class PaperWorker(ResumeMixin, RiskGateMixin, CommandsMixin, ReportingMixin):
                     self._commit()
                     last_commit = time.monotonic()
         except BaseException as exc:
-            if not isinstance(exc, KeyboardInterrupt | SystemExit):
-                self.writer.set_status("failed", error=f"{type(exc).__name__}: {exc}")
+            self._failed(exc)
             raise
-        self._last_snapshot = -math.inf  # the last state always gets its snapshot
+        self._settle(final)
         self._commit()
-        self.writer.set_status(final, audit={"events": self.next_seq, "fills": self.n_fills})
+        self.writer.set_status(
+            final, audit={"events": self.next_seq, "fills": self.n_fills}, settle=final
+        )
         self.status = final
         self._log(
             f"session {self.name!r} {final} after {self.next_seq} events, {self.n_fills} fills"
         )
         return self.summary()
 
+    def _failed(self, exc: BaseException) -> None:
+        """Record why the run ended (an interrupt leaves the session to be resumed)."""
+        if not isinstance(exc, KeyboardInterrupt | SystemExit):
+            error = f"{type(exc).__name__}: {exc}"
+            self.writer.set_status("failed", error=error, settle="failed")
+
     # -- one event -------------------------------------------------------------------------
     def _process(self, event: Event) -> None:
         self.seq, self.ts, self.next_seq = event.seq, event.ts, event.seq + 1
-        day = event.ts.date()
-        if day != self.day:
-            self.day, self.day_start_equity, self.day_turnover = day, self.equity, 0.0
+        self.gate.new_bar(event.ts, self.equity)
         self._update_regime(event)
         equity = cash = self.idle_cash
         gross = 0.0
@@ -245,18 +263,14 @@ class PaperWorker(ResumeMixin, RiskGateMixin, CommandsMixin, ReportingMixin):
             cash += engine.cash[-1]
             gross += engine._gross[-1]
         self.equity, self.cash = equity, cash
-        previous = self.dd_status.level
-        self.dd_status = self.drawdown.update(equity)
-        if self.dd_status.level != previous:
+        previous = self.gate.update(equity)
+        if previous is not None:
+            status = self.gate.status
             self._alert(
-                "critical" if self.dd_status.level == "critical" else "info",
+                "critical" if status.level == "critical" else "info",
                 "drawdown",
-                f"drawdown {self.dd_status.drawdown:.1%}: {previous} → {self.dd_status.level}"
-                + (
-                    f", new positions scaled by {self.dd_status.scale:g}"
-                    if self.dd_status.scale < 1
-                    else ""
-                ),
+                f"drawdown {status.drawdown:.1%}: {previous} → {status.level}"
+                + (f", new positions scaled by {status.scale:g}" if status.scale < 1 else ""),
             )
         if not self.live:
             return
@@ -284,7 +298,7 @@ class PaperWorker(ResumeMixin, RiskGateMixin, CommandsMixin, ReportingMixin):
                 "equity": equity,
                 "cash": cash,
                 "gross": gross,
-                "drawdown": self.dd_status.drawdown,
+                "drawdown": self.gate.status.drawdown,
                 "regime": self.regime,
                 "strategies": {s.key: s.engine.equity[-1] for s in self.sleeves},
             }
@@ -330,7 +344,7 @@ class PaperWorker(ResumeMixin, RiskGateMixin, CommandsMixin, ReportingMixin):
         )
         self.n_fills += 1
         sleeve.n_fills += 1
-        self.day_turnover += x.quantity * x.price * instrument.multiplier
+        self.gate.on_fill(x.quantity, x.price, x.symbol)
         if self.live:
             self.pending.fills.append(
                 FillRecord(

@@ -174,3 +174,70 @@ def test_a_session_from_a_saved_strategy_configuration(capsys):
         main(["paper", "run", "--session", "x", "--config", "missing", "--feed", "synthetic"]) != 0
     )
     assert "no saved strategy configuration 'missing'" in capsys.readouterr().err
+
+
+SPX_0409 = ["--symbol", "SPX", "--start", "2004-01-01", "--end", "2009-12-31"]
+SMA = ["--strategy", "sma_crossover", "--param", "fast=10", "--param", "slow=50"]
+
+
+def test_paper_run_with_a_backtests_flags_ends_at_its_equity_overlay_off_or_on(capsys):
+    backtest = run(capsys, "backtest", *SMA, *SPX_0409, "--no-save")
+    paper = run(capsys, "paper", "run", "--session", "plain", *SMA, *SPX_0409)
+    assert paper["status"] == "finished"
+    assert paper["equity"] == backtest["final_equity"]  # same code, same defaults: exact
+    assert paper["risk"] is None and "risk" not in backtest
+    # the same overlay on both sides: again equal, and the 2008 drawdown made it bite
+    overlay = ["--drawdown-control", "--critical-scale", "0.5"]
+    guarded = run(capsys, "backtest", *SMA, *SPX_0409, *overlay, "--no-save")
+    paper_guarded = run(capsys, "paper", "run", "--session", "guarded", *SMA, *SPX_0409, *overlay)
+    assert paper_guarded["equity"] == guarded["final_equity"] != backtest["final_equity"]
+    assert guarded["risk"] == paper_guarded["risk"]
+    assert guarded["risk"] == {
+        "drawdown": True,
+        "drawdown_warning": 0.10,
+        "drawdown_critical": 0.20,
+        "critical_scale": 0.5,
+        "pre_trade": False,
+        "limits": None,
+    }
+    assert backtest["run_id"] != guarded["run_id"]
+
+
+def test_a_refused_run_writes_nothing_and_the_corrected_rerun_uses_its_flags(capsys):
+    from core.workstation import Workstation
+    from tests.conftest import count_rows
+
+    ws = Workstation.open()
+    before = count_rows(ws)
+    bad = ["paper", "run", "--session", "mix", "--strategy", "sma_crossover", "--max-events", "5"]
+    assert main([*bad, "--symbol", "SPX,AAPL"]) != 0
+    err = capsys.readouterr().err
+    assert "paper run: sma_crossover trades one instrument; the feed has 2 (SPX, AAPL)" in err
+    assert "Traceback" not in err
+    assert count_rows(ws) == before  # no session, no portfolio, no audit event
+    out = run(capsys, *bad, "--symbol", "SPX")
+    assert out["created"] is True and out["events"] == 5
+    assert ws.paper.config("mix").feed.symbols == ("SPX",)
+
+
+def test_a_session_that_never_traded_takes_corrected_flags_one_that_traded_keeps_its_own(capsys):
+    from core.workstation import Workstation
+
+    base = ["paper", "run", "--session", "s", "--strategy", "sma_crossover", "--symbol"]
+    run(capsys, *base, "SPX", "--create-only")
+    out = run(capsys, *base, "IXIC", "--cash", "50000", "--max-events", "3")
+    assert out["created"] is False and out["events"] == 3
+    ws = Workstation.open()
+    config = ws.paper.config("s")
+    assert (config.feed.symbols, config.cash) == (("IXIC",), 50_000.0)
+    assert ws.portfolios.summary(out["portfolio"])["cash"] == 50_000.0
+    again = run(capsys, *base, "SPX", "--max-events", "2")
+    assert again["events"] == 5 and ws.paper.config("s").feed.symbols == ("IXIC",)
+
+
+def test_max_events_must_be_at_least_one(capsys):
+    argv = ["paper", "run", "--session", "m", "--strategy", "momentum", "--feed", "synthetic"]
+    for bad in ("0", "-3"):
+        assert main([*argv, "--max-events", bad]) != 0
+        assert f"--max-events: must be at least 1, got {bad}" in capsys.readouterr().err
+    assert run(capsys, "paper", "list")["sessions"] == []

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from core.backtest import BacktestConfig, BacktestEngine, build_strategy
+from core.backtest import BacktestConfig, BacktestEngine, RiskOverlay, build_strategy
 from core.db import (
     AuditEventRow,
+    EquitySnapshotRow,
     FillRow,
     InstrumentRow,
     OrderRow,
@@ -35,7 +37,6 @@ def replay_config(strategy="sma_crossover", params=None, symbols=("SPX",), **ext
         feed=FeedConfig(kind="replay", symbols=symbols, start="2004-01-01", end="2009-12-31"),
         cash=100_000,
         execution=ExecutionConfig(commission=CommissionModel(rate=0.001)),
-        critical_scale=1.0,
         **extra,
     )
 
@@ -56,7 +57,6 @@ def synthetic_config(events=4000, **extra):
         feed=FeedConfig(kind="synthetic", preset="equity", seed=11, events=events),
         cash=50_000,
         execution=ExecutionConfig(commission=CommissionModel(rate=0.0005)),
-        critical_scale=1.0,
         **extra,
     )
 
@@ -214,7 +214,7 @@ def test_a_retried_commit_writes_no_duplicate_fill(ws):
         fills=list(pending.fills),
         audit=list(pending.audit),
     )
-    kwargs = dict(events=worker.seq + 1, last_ts=worker.ts, state=worker.state(), snapshot=None)
+    kwargs = dict(events=worker.seq + 1, last_ts=worker.ts, state=worker.state())
     worker.writer.commit(pending, worker.ledger, **kwargs)
     # the first attempt committed but its caller never heard back: the same write again
     worker.writer.commit(copy, worker.ledger, **kwargs)
@@ -270,7 +270,9 @@ def test_pre_trade_checks_block_orders_and_raise_alerts(ws):
     with ws.sessions.begin() as s:
         row = s.scalar(select(PortfolioRow).where(PortfolioRow.name == "tight"))
         row.meta = {"risk_limits": {"max_position_weight": 0.5}}
-    config = replay_config("sma_crossover", {"fast": 10, "slow": 40}, risk_checks=True)
+    config = replay_config(
+        "sma_crossover", {"fast": 10, "slow": 40}, risk=RiskOverlay(pre_trade=True)
+    )
     ws.paper.create("risky", config, portfolio="tight")
     PaperWorker(ws, "risky").run()
     assert len(fills(ws, "risky")) == 0  # all-in is ~100 % of equity: every entry blocked
@@ -285,7 +287,11 @@ def test_pre_trade_checks_block_orders_and_raise_alerts(ws):
 
 def test_drawdown_controller_scales_new_positions(ws):
     config = replay_config("sma_crossover", {"fast": 5, "slow": 20}).model_copy(
-        update={"drawdown_warning": 0.01, "drawdown_critical": 0.02, "critical_scale": 0.5}
+        update={
+            "risk": RiskOverlay(
+                drawdown=True, drawdown_warning=0.01, drawdown_critical=0.02, critical_scale=0.5
+            )
+        }
     )
     ws.paper.create("dd", config)
     PaperWorker(ws, "dd").run()
@@ -342,3 +348,59 @@ def test_selling_what_the_sleeve_does_not_hold_is_rejected(ws):
         statuses = s.execute(select(OrderRow.status)).scalars().all()
     assert "rejected" in statuses
     assert not (fills(ws, "short")["side"] == "sell").any()
+
+
+def test_portfolio_equity_snapshots_follow_event_time_one_per_bar(ws):
+    config = replay_config("sma_crossover", {"fast": 10, "slow": 40})
+    ws.paper.create("curve", config)
+    for chunk in (400, None):  # stopped and resumed: still one snapshot per bar
+        PaperWorker(ws, "curve").run(max_events=chunk)
+    spec = BacktestConfig(
+        strategy="sma_crossover",
+        params={"fast": 10, "slow": 40},
+        symbols=("SPX",),
+        start="2004-01-01",
+        end="2009-12-31",
+        execution=config.execution,
+    )
+    backtest = ws.backtests.run(spec, save=False)
+    with ws.sessions() as s:
+        pid = s.scalar(select(PortfolioRow.id).where(PortfolioRow.name == "Paper · curve"))
+        rows = s.execute(
+            select(EquitySnapshotRow.ts, EquitySnapshotRow.equity)
+            .where(EquitySnapshotRow.portfolio_id == pid)
+            .order_by(EquitySnapshotRow.ts)
+        ).all()
+    stamps = [ts for ts, _ in rows]
+    # the bars' own times (not the wall clock), every bar once, equity as the backtest's
+    assert stamps == [t.to_pydatetime() for t in backtest.equity.index]
+    np.testing.assert_allclose([e for _, e in rows], backtest.equity.to_numpy(), rtol=1e-12)
+
+
+def test_a_session_stored_before_the_shared_overlay_resumes_as_it_ran(ws):
+    overlay = RiskOverlay(
+        drawdown=True, drawdown_warning=0.01, drawdown_critical=0.02, critical_scale=0.5
+    )
+    config = replay_config("sma_crossover", {"fast": 5, "slow": 20}, risk=overlay)
+    ws.paper.create("new", config, portfolio="new")
+    PaperWorker(ws, "new").run()
+    ws.paper.create("old", config, portfolio="old")
+    PaperWorker(ws, "old").run(max_events=700)
+    legacy = config.model_dump(mode="json")
+    del legacy["risk"]  # how sessions were stored before: flat keys, controller always on
+    legacy |= {
+        "risk_checks": False,
+        "drawdown_warning": 0.01,
+        "drawdown_critical": 0.02,
+        "critical_scale": 0.5,
+    }
+    with ws.sessions.begin() as s:
+        s.scalar(select(PaperSessionRow).where(PaperSessionRow.name == "old")).config = legacy
+    assert ws.paper.config("old").risk == overlay
+    PaperWorker(ws, "old").run()
+    a, b = fills(ws, "new"), fills(ws, "old")
+    assert len(a) > 10
+    pd.testing.assert_frame_equal(a.drop(columns="fill_id"), b.drop(columns="fill_id"))
+    # and a stored default of that era (critical_scale 0.5) keeps its controller on
+    legacy_default = {k: v for k, v in legacy.items() if k not in {"critical_scale"}}
+    assert SessionConfig.model_validate(legacy_default).risk.drawdown is True

@@ -148,3 +148,30 @@ def test_equity_chart_draws_the_controller_bands_under_the_drawdown():
     assert bands == [(-0.0, -0.10, "y2"), (-0.10, -0.20, "y2"), (-0.20, -0.25, "y2")]
     drawdown = next(t for t in fig.data if t.name == "Drawdown")
     assert list(drawdown.y) == [-0.0, -0.0, -0.2, -0.1]
+
+
+def test_the_risk_overlay_is_off_by_default_and_shown_when_on(app):
+    at = app("paper")
+    at.text_input(key="paper_name").set_value("guarded")
+    at.checkbox(key="paper_start_now").uncheck()
+    at.radio(key="paper_feed").set_value("Synthetic market")
+    assert at.checkbox(key="paper_drawdown").value is False  # as in a backtest
+    assert at.checkbox(key="paper_risk").value is False
+    at.checkbox(key="paper_drawdown").check()
+    at.button[-1].click()
+    at.run()
+    assert not at.exception, at.exception
+    ws = _ws()
+    assert ws.paper.config("guarded").risk.drawdown is True
+    captions = [c.value for c in at.caption]
+    assert any(
+        "Risk overlay on · drawdown controller: warning at 10%, critical at 20% → new "
+        "positions × 0.5" in c
+        for c in captions
+    ), captions
+    ws.paper.create("plain", _config(events=200))
+    at.run()
+    at.selectbox(key="paper_pick").set_value("plain")
+    at.run()
+    assert not at.exception, at.exception
+    assert not any("Risk overlay" in c.value for c in at.caption)

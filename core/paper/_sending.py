@@ -1,0 +1,195 @@
+"""Commands for a session's worker: checked before they are queued, answered when no
+worker will (:meth:`PaperService.send <core.paper._service.PaperService.send>`)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from sqlalchemy import insert, select
+
+from core.audit import append_event
+from core.db import OrderRow, PaperCommandRow, PaperSessionRow
+from core.paper._config import SessionConfig
+from core.paper._feeds import SYNTHETIC_SYMBOLS
+from core.paper._sleeve import PaperServiceError
+from core.paper._store import settle_commands, utcnow
+from core.strategies import get_strategy
+
+COMMAND_KINDS = ("pause", "resume", "stop", "order", "cancel", "params")
+
+
+def send(paper, name: str, kind: str, payload: dict | None = None) -> int:
+    """Queue a command for the session's worker; returns its id.
+
+    Manual orders, cancels and parameter changes are checked here first so that a
+    mistake is reported at once, next to the input, rather than by the worker. A
+    command never stays pending unanswered: with no worker to apply it, a stop is done
+    here, and one that arrives as the session ends is answered here
+    (:func:`_answer_late`).
+    """
+    if kind not in COMMAND_KINDS:
+        raise PaperServiceError(f"unknown command {kind!r}; use one of {COMMAND_KINDS}")
+    payload = dict(payload or {})
+    row = paper._row(name)
+    config = SessionConfig.model_validate(row.config)
+    keys = {s.key: s for s in config.sleeves}
+    strategy = payload.get("strategy")
+    if strategy is not None and strategy not in keys:
+        raise PaperServiceError(f"no strategy {strategy!r} in this session", "strategy")
+    if kind == "order":
+        check_order(payload)
+        _check_symbol(name, config, payload)
+    elif kind == "params":
+        sleeve = keys[strategy] if strategy else config.sleeves[0]
+        cls = get_strategy(sleeve.strategy)
+        current = paper.snapshot_state(name).get("strategies", {}).get(sleeve.key, {})
+        merged = {**(current.get("params") or sleeve.params), **payload.get("params", {})}
+        try:
+            cls.Params.model_validate(merged)
+        except ValueError as exc:
+            raise PaperServiceError(str(exc), "params") from exc
+    elif kind == "cancel":
+        _check_cancel(paper, name, row, strategy or config.sleeves[0].key, payload)
+    if row.status == "finished":
+        raise PaperServiceError(
+            f"session {name!r} has finished (its feed ended): there is nothing to {kind}",
+            "session",
+        )
+    if kind == "stop" and not paper.worker_alive(row):
+        return _stop_here(paper, name, row)
+    with paper._sessions.begin() as s:
+        command_id = s.execute(
+            insert(PaperCommandRow).values(
+                session_id=row.id,
+                kind=kind,
+                payload=payload,
+                status="pending",
+                message="",
+                created_at=utcnow(),
+            )
+        ).inserted_primary_key[0]
+    _answer_late(paper, name, command_id, kind)
+    return command_id
+
+
+def _stop_here(paper, name: str, row: PaperSessionRow) -> int:
+    """No worker to tell: the session is stopped here and the command is done."""
+    with paper._sessions.begin() as s:
+        s.get(PaperSessionRow, row.id).status = "stopped"
+        append_event(s, "paper_stopped", {"session": name, "by": "user"})
+        now = utcnow()
+        return s.execute(
+            insert(PaperCommandRow).values(
+                session_id=row.id,
+                kind="stop",
+                payload={},
+                status="applied",
+                message="no worker was running: the session is stopped",
+                created_at=now,
+                applied_at=now,
+            )
+        ).inserted_primary_key[0]
+
+
+def _answer_late(paper, name: str, command_id: int, kind: str) -> None:
+    """The worker may have ended between our reading and the insert: read again. A
+    session that finished meanwhile answers the command as its worker would have;
+    a stop with no worker left is done here; anything else waits, saying so, for
+    the next ``paper run`` (which applies it before its first event)."""
+    row = paper._row(name)
+    if paper.worker_alive(row):
+        return
+    with paper._sessions.begin() as s:
+        if row.status == "finished":
+            settle_commands(s.connection(), row.id, "finished")
+            return
+        command = s.get(PaperCommandRow, command_id)
+        if command.status != "pending":
+            return  # the worker answered it on its way out
+        if kind == "stop":
+            s.get(PaperSessionRow, row.id).status = "stopped"
+            command.status, command.applied_at = "applied", utcnow()
+            command.message = "the worker had ended: the session is stopped"
+        else:
+            command.message = "queued: no worker runs the session; `paper run` applies it"
+
+
+def _check_symbol(name: str, config: SessionConfig, payload: dict) -> None:
+    symbols = session_symbols(config)
+    symbol = str(payload.get("symbol") or symbols[0]).strip().upper()
+    if symbol not in symbols:
+        raise PaperServiceError(
+            f"symbol {symbol!r} is not traded in session {name!r} (it trades {', '.join(symbols)})",
+            "symbol",
+        )
+    payload["symbol"] = symbol
+
+
+def _check_cancel(paper, name: str, row, sleeve: str, payload: dict) -> None:
+    try:
+        order_id = int(payload["order_id"])
+    except (KeyError, TypeError, ValueError):
+        raise PaperServiceError(
+            "cancel needs the order's id (a whole number)", "order_id"
+        ) from None
+    payload["order_id"] = order_id
+    open_ids = {
+        o["id"]
+        for o in ((row.state or {}).get("strategies", {}).get(sleeve, {}).get("open_orders")) or ()
+    }
+    if order_id in open_ids:
+        return
+    with paper._sessions() as s:
+        status = s.scalar(
+            select(OrderRow.status).where(
+                OrderRow.portfolio_id == row.portfolio_id,
+                OrderRow.client_order_id == f"{row.id}:{sleeve}:{order_id}",
+            )
+        )
+    if status is None:
+        raise PaperServiceError(
+            f"no order {order_id} in strategy {sleeve!r} of session {name!r}", "order_id"
+        )
+    if status not in ("open", "partial", "pending"):
+        raise PaperServiceError(
+            f"order {order_id} of {sleeve!r} is {status}: there is nothing to cancel",
+            "order_id",
+        )
+
+
+def check_order(payload: dict) -> None:
+    side = str(payload.get("side", "")).lower()
+    if side not in ("buy", "sell"):
+        raise PaperServiceError("side must be buy or sell", "side")
+    try:
+        quantity = float(payload.get("quantity"))
+    except (TypeError, ValueError):
+        raise PaperServiceError("quantity must be a number", "quantity") from None
+    if not (quantity > 0 and math.isfinite(quantity)):
+        raise PaperServiceError("quantity must be a positive number", "quantity")
+    kind = payload.get("type", "market")
+    if kind not in ("market", "limit", "stop", "stop_limit"):
+        raise PaperServiceError(f"unknown order type {kind!r}", "type")
+    for key, needed in (
+        ("limit_price", kind in ("limit", "stop_limit")),
+        ("stop_price", kind in ("stop", "stop_limit")),
+    ):
+        if needed:
+            value = payload.get(key)
+            try:
+                ok = value is not None and float(value) > 0 and math.isfinite(float(value))
+            except (TypeError, ValueError):
+                ok = False
+            if not ok:
+                raise PaperServiceError(f"a {kind} order needs a positive {key}", key)
+
+
+def session_symbols(config: SessionConfig) -> list[str]:
+    """The instruments a session trades, in feed order (as :func:`build_feed` names them)."""
+    feed = config.feed
+    if feed.symbols:
+        return list(feed.symbols)
+    if feed.data_file:
+        return [Path(feed.data_file).stem.upper()]
+    return [SYNTHETIC_SYMBOLS[feed.preset]]
