@@ -11,6 +11,8 @@ second base so older callers that catch it still work.
 
 from __future__ import annotations
 
+import re
+import secrets
 from collections.abc import Iterable
 from typing import Any
 
@@ -52,11 +54,14 @@ def _message(error: dict[str, Any]) -> str:
 
 
 def validation_problems(exc: Any, *, limit: int = MAX_LISTED) -> list[str]:
-    """``field.path: message`` for each error of a pydantic ``ValidationError`` (no URLs)."""
+    """``field.path: message`` for each error of a pydantic ``ValidationError`` (no URLs).
+
+    An error of the whole model (a model validator's, with no field path) is its message alone.
+    """
     problems = []
     for error in exc.errors(include_url=False)[:limit]:
-        where = location(error.get("loc", ())) or "value"
-        problems.append(f"{where}: {_message(error)}")
+        where = location(error.get("loc", ()))
+        problems.append(f"{where}: {_message(error)}" if where else _message(error))
     return problems
 
 
@@ -68,6 +73,14 @@ def describe_validation(exc: Any, where: str, *, limit: int = MAX_LISTED) -> str
     return f"{where}: " + "; ".join(problems) + tail
 
 
+def model_label(exc: Any) -> str:
+    """A readable ``where`` for a pydantic error with no better one: its model's name in words
+    (``CommissionModel`` → ``commission model``, ``SmaCrossoverParams`` → ``sma crossover
+    params``)."""
+    title = str(getattr(exc, "title", "") or "input")
+    return " ".join(re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z0-9]+", title)).lower() or title
+
+
 def join_problems(where: str, problems: list[str], *, limit: int = MAX_LISTED) -> str:
     """``where: p1; p2; ... (and N more)`` for a list of problems found in one input."""
     shown = problems[:limit]
@@ -76,11 +89,19 @@ def join_problems(where: str, problems: list[str], *, limit: int = MAX_LISTED) -
     return f"{where}: " + "; ".join(shown) + tail
 
 
+def error_reference() -> str:
+    """A short reference (6 hex digits) that ties an unexpected error's one-line message to
+    its traceback in the log."""
+    return secrets.token_hex(3).upper()
+
+
 __all__ = [
     "MAX_LISTED",
     "WorkstationError",
     "describe_validation",
+    "error_reference",
     "join_problems",
     "location",
+    "model_label",
     "validation_problems",
 ]

@@ -19,7 +19,7 @@ name = left.selectbox("Portfolio", names, key="risk_portfolio")
 horizon = right.number_input("Horizon (days)", 1, 20, 1, key="risk_horizon")
 
 report = risk_panels.report(ws, name, int(horizon))
-risk_panels.kill_switch(ws, name, report["trading_state"])
+risk_panels.kill_switch(ws, name)
 risk_panels.headline(report)
 
 measures, limits, drawdown, stress, edit = st.tabs(

@@ -1,0 +1,40 @@
+"""Checking that a name reached Streamlit's Markdown as plain text.
+
+AppTest shows the Markdown source an element carries, not its rendering, so a name is shown
+literally when, in that source, every character Markdown (and Streamlit's extensions:
+``:color[...]``, ``:emoji:``, ``$math$``) could act on is backslash-escaped, and removing the
+escapes gives the name back. This reads the source as CommonMark does (a backslash before
+ASCII punctuation is a literal character), independently of ``app.widgets.plain``.
+"""
+
+from __future__ import annotations
+
+import string
+
+MARKDOWN_NAME = "**bold** [x](http://evil)"
+# worked out by hand: each of * [ ] ( ) : escaped, "/" has no Markdown meaning
+MARKDOWN_NAME_ESCAPED = r"\*\*bold\*\* \[x\]\(http\://evil\)"
+ACTIVE = set("*_[]()`<>#!|~:$&")  # characters that start emphasis, links, code, HTML, ...
+
+
+def unescape(source: str) -> tuple[str, list[str]]:
+    """The literal text of ``source`` and the active characters left unescaped in it."""
+    text, loose, i = [], [], 0
+    while i < len(source):
+        char = source[i]
+        if char == "\\" and i + 1 < len(source) and source[i + 1] in string.punctuation:
+            text.append(source[i + 1])
+            i += 2
+            continue
+        if char in ACTIVE:
+            loose.append(char)
+        text.append(char)
+        i += 1
+    return "".join(text), loose
+
+
+def assert_literal(source: str, text: str) -> None:
+    """``source`` (an element's Markdown) shows exactly ``text``, nothing interpreted."""
+    literal, loose = unescape(source)
+    assert literal == text, (literal, text)
+    assert not loose, f"unescaped Markdown characters {loose} in {source!r}"
