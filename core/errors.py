@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 MAX_LISTED = 10  # problems listed in one message before "and N more"
@@ -53,24 +53,30 @@ def _message(error: dict[str, Any]) -> str:
     return msg
 
 
-def validation_problems(exc: Any, *, limit: int = MAX_LISTED) -> list[str]:
+def validation_problems(
+    exc: Any, *, limit: int = MAX_LISTED, where_of: Callable[[tuple], str] = location
+) -> list[str]:
     """``field.path: message`` for each error of a pydantic ``ValidationError`` (no URLs).
 
-    An error of the whole model (a model validator's, with no field path) is its message alone.
+    ``where_of`` turns an error's location into the text before the colon (the command line
+    names options this way). An error of the whole model (a model validator's, no location)
+    is its message alone.
     """
     problems = []
     for error in exc.errors(include_url=False)[:limit]:
-        where = location(error.get("loc", ()))
+        where = where_of(tuple(error.get("loc", ())))
         problems.append(f"{where}: {_message(error)}" if where else _message(error))
     return problems
 
 
-def describe_validation(exc: Any, where: str, *, limit: int = MAX_LISTED) -> str:
+def describe_validation(
+    exc: Any, where: str, *, limit: int = MAX_LISTED, where_of: Callable[[tuple], str] = location
+) -> str:
     """One line for a pydantic ``ValidationError``: ``where: a.b: msg; c[2]: msg (and N more)``."""
-    problems = validation_problems(exc, limit=limit)
+    problems = validation_problems(exc, limit=limit, where_of=where_of)
     more = exc.error_count() - len(problems)
     tail = f" (and {more} more)" if more > 0 else ""
-    return f"{where}: " + "; ".join(problems) + tail
+    return (f"{where}: " if where else "") + "; ".join(problems) + tail
 
 
 def model_label(exc: Any) -> str:

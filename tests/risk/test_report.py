@@ -165,7 +165,7 @@ def test_bad_updates_write_nothing(ws, table_counts):
     ws.portfolios.create("B", 1000.0)
     before = table_counts(ws)
     with (
-        pytest.raises(ValueError, match="trading state: .paused. is not one of"),
+        pytest.raises(ValueError, match=r"trading state: .paused. is not one of"),
         ws.sessions.begin() as session,
     ):
         set_trading_state(session, "B", "paused")
