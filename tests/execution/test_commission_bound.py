@@ -23,7 +23,7 @@ def test_fractions_outside_zero_to_ten_percent_are_refused(rate):
 def test_the_bound_holds_in_backtest_configs_loaded_from_json():
     # a saved or hand-written run config goes through the same model
     document = {"strategy": "sma_crossover", "execution": {"commission": {"rate": 0.25}}}
-    with pytest.raises(ValidationError, match="less than or equal to 0.1"):
+    with pytest.raises(ValidationError, match=r"less than or equal to 0\.1"):
         BacktestConfig.model_validate(document)
     assert ExecutionConfig.model_validate({"commission": {"rate": 0.1}}).commission.rate == 0.1
 
