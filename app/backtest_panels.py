@@ -10,10 +10,16 @@ import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
-from app import charts
+from app import charts, widgets
 from app.param_form import param_inputs
 from core.backtest import BacktestConfig, BacktestResult
-from core.execution import CommissionModel, ExecutionConfig, Sizing, SlippageModel
+from core.execution import (
+    MAX_COMMISSION_RATE,
+    CommissionModel,
+    ExecutionConfig,
+    Sizing,
+    SlippageModel,
+)
 from core.strategies import get_strategy, registry
 from core.workstation import Workstation
 
@@ -91,12 +97,8 @@ def run_form(ws: Workstation) -> BacktestConfig | None:
             cash=cash,
             execution=execution,
         )
-    except ValidationError as exc:
-        st.error(
-            "; ".join(
-                f"{'.'.join(map(str, e['loc'])) or 'parameters'}: {e['msg']}" for e in exc.errors()
-            )
-        )
+    except ValidationError as exc:  # "parameters: fast: Input should be ..." without URLs
+        widgets.show_error(exc)
         return None
 
 
@@ -123,6 +125,7 @@ def _execution_inputs(prefix: str = "bt") -> tuple[ExecutionConfig, float]:
         commission = st.number_input(
             "Commission (% of notional)",
             min_value=0.0,
+            max_value=MAX_COMMISSION_RATE * 100,
             value=0.1,
             step=0.05,
             key=f"{prefix}_commission",
@@ -168,7 +171,7 @@ def run(ws: Workstation, config: BacktestConfig) -> BacktestResult | None:
         )
     except (ValueError, KeyError) as exc:
         bar.empty()
-        st.error(str(exc))
+        widgets.show_error(exc, expected=(ValueError, KeyError))
         return None
     bar.empty()
     st.session_state[RESULT] = result
@@ -302,7 +305,7 @@ def montecarlo_view(result: BacktestResult) -> None:
             )
             mc = run_monte_carlo(result.returns.to_numpy(), config)
     except ValueError as exc:
-        st.error(str(exc))
+        widgets.show_error(exc, expected=(ValueError,))
         return
     cols = st.columns(4)
     cols[0].metric("P(profit)", f"{mc.probability_of_profit:.1%}")

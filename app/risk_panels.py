@@ -142,10 +142,10 @@ def limit_gauges(r: dict) -> None:
         colour, label = OUTCOME_COLOUR[u["outcome"]], OUTCOME_LABEL[u["outcome"]]
         title = f"**{u['rule'].replace('_', ' ')}** :{colour}-badge[{label}]"
         if u["used"] is None:
-            st.markdown(f"{title} — {u['message']}")
+            st.markdown(f"{title} — {widgets.plain(u['message'])}")
             continue
         used = u["used"] if math.isfinite(u["used"]) else 1.0
-        st.progress(min(max(used, 0.0), 1.0), text=f"{title} — {u['message']}")
+        st.progress(min(max(used, 0.0), 1.0), text=f"{title} — {widgets.plain(u['message'])}")
     frame = pd.DataFrame(r["limit_usage"]).astype({"value": str, "limit": str})
     st.dataframe(
         frame,

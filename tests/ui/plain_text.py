@@ -38,3 +38,8 @@ def assert_literal(source: str, text: str) -> None:
     literal, loose = unescape(source)
     assert literal == text, (literal, text)
     assert not loose, f"unescaped Markdown characters {loose} in {source!r}"
+
+
+def text(element) -> str:
+    """What a Markdown element (error, success, caption, ...) shows: its source unescaped."""
+    return unescape(element.value)[0]
