@@ -88,6 +88,10 @@ def run_form(ws: Workstation) -> BacktestConfig | None:
         return None
     try:
         params = cls.Params.model_validate(raw)
+    except ValidationError as exc:  # "parameters: fast: Input should be ..." without URLs
+        widgets.show_error(exc, where="parameters")
+        return None
+    try:
         return BacktestConfig(
             strategy=strategy,
             params=params.model_dump(),
@@ -97,8 +101,8 @@ def run_form(ws: Workstation) -> BacktestConfig | None:
             cash=cash,
             execution=execution,
         )
-    except ValidationError as exc:  # "parameters: fast: Input should be ..." without URLs
-        widgets.show_error(exc)
+    except ValidationError as exc:
+        widgets.show_error(exc, where="backtest")
         return None
 
 

@@ -36,7 +36,9 @@ def plain(text: Any) -> str:
 
 
 # -- the error guard ---------------------------------------------------------------------------
-def error_message(exc: BaseException, expected: tuple[type[BaseException], ...] = ()) -> str:
+def error_message(
+    exc: BaseException, expected: tuple[type[BaseException], ...] = (), where: str | None = None
+) -> str:
     """What a user is told about ``exc``.
 
     The workstation's own errors (and ``expected`` ones a panel chose to catch) by their
@@ -44,7 +46,7 @@ def error_message(exc: BaseException, expected: tuple[type[BaseException], ...] 
     short reference, its traceback going to the log (never to the browser).
     """
     if isinstance(exc, ValidationError):
-        return describe_validation(exc, model_label(exc))
+        return describe_validation(exc, where or model_label(exc))
     if isinstance(exc, (WorkstationError, *expected)):
         if isinstance(exc, KeyError) and exc.args:
             return str(exc.args[0])
@@ -54,9 +56,12 @@ def error_message(exc: BaseException, expected: tuple[type[BaseException], ...] 
     return UNEXPECTED.format(ref=ref)
 
 
-def show_error(exc: BaseException, expected: tuple[type[BaseException], ...] = ()) -> None:
-    """``st.error`` with :func:`error_message` of ``exc``, shown as plain text."""
-    st.error(plain(error_message(exc, expected)), icon=":material/error:")
+def show_error(
+    exc: BaseException, expected: tuple[type[BaseException], ...] = (), where: str | None = None
+) -> None:
+    """``st.error`` with :func:`error_message` of ``exc``, shown as plain text; ``where``
+    names the input a pydantic error is about (default: its model's name)."""
+    st.error(plain(error_message(exc, expected, where)), icon=":material/error:")
 
 
 @contextmanager

@@ -11,10 +11,13 @@ second base so older callers that catch it still work.
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 from collections.abc import Callable, Iterable
 from typing import Any
+
+from pydantic import ValidationError
 
 MAX_LISTED = 10  # problems listed in one message before "and N more"
 
@@ -101,11 +104,31 @@ def error_reference() -> str:
     return secrets.token_hex(3).upper()
 
 
+def failure_message(exc: BaseException, *, logger: str = "core") -> str:
+    """One line for a failure recorded where a user reads it (a job's or a session's error).
+
+    A refusal keeps its message (the workstation's own errors; ``ValueError``/``LookupError``
+    from code not yet on the base class), a pydantic error reads ``model: field: problem``
+    without URLs; anything else becomes a reference whose traceback goes to the log (a
+    worker's log file is its standard error).
+    """
+    if isinstance(exc, ValidationError):
+        return describe_validation(exc, model_label(exc))
+    if isinstance(exc, KeyError) and exc.args:
+        return str(exc.args[0])
+    if isinstance(exc, (WorkstationError, ValueError, LookupError)):
+        return str(exc)
+    ref = error_reference()
+    logging.getLogger(logger).error("unexpected error (ref %s)", ref, exc_info=exc)
+    return f"unexpected error (ref {ref}); details in the log"
+
+
 __all__ = [
     "MAX_LISTED",
     "WorkstationError",
     "describe_validation",
     "error_reference",
+    "failure_message",
     "join_problems",
     "location",
     "model_label",

@@ -1,3 +1,5 @@
+import pytest
+
 from core.backtest import BacktestConfig
 from core.execution import CommissionModel, ExecutionConfig
 from tests.ui.plain_text import text
@@ -43,8 +45,13 @@ def test_invalid_parameters_are_reported_not_run(app):
     at.number_input(key="bt_sma_crossover_slow").set_value(50)
     at.button(key="bt_run").click().run()
 
-    assert any("must be shorter than slow" in text(e) for e in at.error)
+    assert [text(e) for e in at.error] == ["parameters: fast (60) must be shorter than slow (50)"]
     assert not [m for m in at.metric if m.label == "Final equity"]
+
+
+def test_commission_is_offered_up_to_ten_percent(app):
+    at = app("backtest")
+    assert at.number_input(key="bt_commission").max == pytest.approx(10.0)  # % of notional
 
 
 def test_monte_carlo_and_stress_tabs_after_a_run(app):
