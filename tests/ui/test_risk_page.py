@@ -169,6 +169,16 @@ def test_kill_switch_follows_a_state_changed_elsewhere(app, ws):
     assert at.button(key=f"risk_state_apply::{DEMO_NAME}").disabled
 
 
+def test_kill_switch_shows_the_stored_state_after_visiting_another_page(app):
+    at = app("risk")
+    assert _state_control(at, DEMO_NAME).value == "active"
+    at.switch_page("../pages/home.py").run()  # Streamlit drops the controls' values here
+    at.switch_page("../pages/risk.py").run()
+    assert not at.exception, at.exception
+    assert _state_control(at, DEMO_NAME).value == "active"
+    assert at.number_input(key="lim_max_position_weight").value == pytest.approx(0.10)
+
+
 def test_limits_editor_shows_the_selected_portfolios_stored_limits(app, ws):
     ws.portfolios.create("Tight", 10_000.0)
     with ws.sessions.begin() as session:
