@@ -19,6 +19,7 @@ from core.errors import WorkstationError, describe_validation, error_reference, 
 
 ERRORS_KEY = "_field_errors"
 UNEXPECTED = "Something went wrong (ref {ref}). Details are in the log."
+WORD_JOINER = "\u2060"  # invisible; breaks a pattern without showing
 MARKDOWN_SPECIAL = frozenset("\\`*_{}[]()<>#+-=.!|~:$&^@")
 
 log = logging.getLogger("app")
@@ -26,12 +27,27 @@ log = logging.getLogger("app")
 
 # -- names and messages as plain text ----------------------------------------------------------
 def plain(text: Any) -> str:
-    """``text`` escaped so that Streamlit's Markdown shows it literally (every Markdown
-    punctuation character backslash-escaped, line breaks kept as spaces): for names and
-    messages inside ``st.markdown``, ``st.success``, ``st.subheader``, labels and the like."""
+    """``text`` as Streamlit's Markdown shows it literally: for names and messages inside
+    ``st.markdown``, ``st.success``, ``st.subheader``, widget labels and the like.
+
+    Every Markdown punctuation character is backslash-escaped (emphasis, links, code, HTML,
+    ``:color[...]``, math) and line breaks become spaces. Some rewriting happens after the
+    escapes are read — links made of bare ``www.x.com``, ``http://...`` or ``a@b.co`` and
+    ``:material/icon:`` codes — so an invisible word joiner (U+2060) also goes after a colon
+    followed by a letter, ``_`` or ``/`` (not ``09:30``), after ``@`` followed by a letter or
+    digit, and before a dot between a letter or digit and a letter (``evil.com``, not ``0.5``).
+    """
+    chars = " ".join(str(text).splitlines())
     out = []
-    for char in " ".join(str(text).splitlines()):
+    for i, char in enumerate(chars):
+        after = chars[i + 1] if i + 1 < len(chars) else ""
+        before = chars[i - 1] if i else ""
+        if char == "." and before.isalnum() and after.isalpha():
+            out.append(WORD_JOINER)
         out.append("\\" + char if char in MARKDOWN_SPECIAL else char)
+        link_like = after.isalpha() or after in "/_" if char == ":" else after.isalnum()
+        if char in ":@" and link_like:
+            out.append(WORD_JOINER)
     return "".join(out)
 
 

@@ -19,7 +19,7 @@ from core.risk import (
     set_trading_state,
 )
 from core.workstation import Workstation
-from tests.ui.plain_text import MARKDOWN_NAME, MARKDOWN_NAME_ESCAPED, assert_literal, unescape
+from tests.ui.plain_text import MARKDOWN_NAME, MARKDOWN_NAME_ESCAPED, assert_literal, text
 
 HALTED = "Halted book"
 
@@ -225,7 +225,7 @@ def test_limits_form_saves_and_rejects_bad_hours(app, ws):
 
     at.text_input(key="lim_trading_hours").set_value("stock=9am")
     _tab(at, "Edit limits").button[0].click().run()
-    (error,) = [unescape(e.value)[0] for e in at.error]
+    (error,) = [text(e) for e in at.error]
     assert error.startswith("risk limits: trading_hours.stock: ") and "09:30-16:00" in error
     assert "pydantic" not in error and "http" not in error
     with ws.sessions() as session:
