@@ -27,7 +27,13 @@ from core.cli import (
     _regime,
     _risk,
 )
-from core.cli._output import CommandError, command_name, emit_error, emit_unexpected
+from core.cli._output import (
+    CommandError,
+    check_dates,
+    command_name,
+    emit_error,
+    emit_unexpected,
+)
 from core.errors import WorkstationError
 
 COMMANDS = (
@@ -76,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     command = command_name(args)
     try:
+        check_dates(args)
         code = args.handler(args)  # a handler may return an exit status
         sys.stdout.flush()  # a closed pipe shows here, not at exit
     except BrokenPipeError:

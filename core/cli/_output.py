@@ -71,6 +71,19 @@ def command_name(args) -> str:
     return " ".join(parts)
 
 
+def check_dates(args) -> None:
+    """``--start``/``--end`` of any command: a date, or a refusal naming the option (rather
+    than the date parser's message deep inside a command)."""
+    for option in ("start", "end"):
+        value = getattr(args, option, None)
+        if not isinstance(value, str):
+            continue
+        try:
+            pd.Timestamp(value)
+        except (ValueError, TypeError, OverflowError):
+            raise CommandError(f"--{option}: {value!r} is not a date (YYYY-MM-DD)") from None
+
+
 def error_message(exc: BaseException) -> str:
     """A refusal's message: ``where: what is wrong``, never a pydantic dump or a URL."""
     if isinstance(exc, ValidationError):

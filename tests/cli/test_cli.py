@@ -670,12 +670,20 @@ LEAKS = ("pydantic", "http", "[type=", "validation error for", "input_value", "T
             "backtest: --slippage-bps: Input should be greater than or equal to 0",
         ),
         (
-            ["backtest", *RUN, "--start", "xx"],
-            "backtest: --start: Input should be a valid date or datetime, input is too short",
+            ["backtest", *RUN, "--start", "2020-02-30"],
+            "backtest: --start: '2020-02-30' is not a date (YYYY-MM-DD)",
         ),
         (
             ["backtest", *RUN, "--sizing", "fixed", "--size", "-5"],
             "backtest: --size: Input should be greater than 0",
+        ),
+        (
+            ["data", "show", "SPX", "--start", "xx"],
+            "data show: --start: 'xx' is not a date (YYYY-MM-DD)",
+        ),
+        (
+            ["allocate", "--method", "equal", "--symbols", "KO,XOM", "--end", "2020-13-45"],
+            "allocate: --end: '2020-13-45' is not a date (YYYY-MM-DD)",
         ),
         (
             ["montecarlo", *RUN, "--paths", "-1"],
