@@ -84,7 +84,7 @@ def run_form(ws: Workstation) -> BacktestConfig | None:
         submitted = st.form_submit_button(
             "Run backtest", type="primary", width="stretch", key="bt_run"
         )
-    if not submitted:
+    if not submitted or execution is None:
         return None
     try:
         params = cls.Params.model_validate(raw)
@@ -121,7 +121,9 @@ def _date_range(
     return start, end
 
 
-def _execution_inputs(prefix: str = "bt") -> tuple[ExecutionConfig, float]:
+def _execution_inputs(prefix: str = "bt") -> tuple[ExecutionConfig | None, float]:
+    """The cost, fill and sizing inputs; the execution config is None (and the reason shown)
+    while they do not make one."""
     with st.expander("Costs, fills and sizing"):
         cash = st.number_input(
             "Starting cash", min_value=1.0, value=100_000.0, step=10_000.0, key=f"{prefix}_cash"
@@ -157,13 +159,17 @@ def _execution_inputs(prefix: str = "bt") -> tuple[ExecutionConfig, float]:
     rule = {"method": sizing}
     if sizing in ("fixed", "percent"):
         rule["quantity" if sizing == "fixed" else "percent"] = size
-    execution = ExecutionConfig(
-        fill_timing=fill,
-        commission=CommissionModel(rate=commission / 100),
-        slippage=SlippageModel(bps=slippage),
-        sizing=Sizing(**rule),
-        allow_short=allow_short,
-    )
+    try:
+        execution = ExecutionConfig(
+            fill_timing=fill,
+            commission=CommissionModel(rate=commission / 100),
+            slippage=SlippageModel(bps=slippage),
+            sizing=Sizing(**rule),
+            allow_short=allow_short,
+        )
+    except ValidationError as exc:  # e.g. a percent size above 10 (1,000 % of equity)
+        widgets.show_error(exc)
+        return None, cash
     return execution, cash
 
 

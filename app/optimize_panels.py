@@ -107,7 +107,7 @@ def request_form(ws: Workstation) -> dict[str, Any] | None:
         submitted = st.form_submit_button(
             "Start optimisation", type="primary", width="stretch", key="opt_submit"
         )
-    if not submitted:
+    if not submitted or execution is None:
         return None
     try:
         config = BacktestConfig(
