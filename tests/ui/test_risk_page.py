@@ -230,3 +230,19 @@ def test_limits_form_saves_and_rejects_bad_hours(app, ws):
     assert "pydantic" not in error and "http" not in error
     with ws.sessions() as session:
         assert load_limits(session, DEMO_NAME).trading_hours is None
+
+
+def test_the_kill_switch_stays_usable_when_the_measures_fail(app, ws, monkeypatch):
+    from app import risk_panels
+    from core.risk import RiskError
+
+    def fails(*args, **kwargs):
+        raise RiskError("risk: only 12 days of common price history for ['NEW']")
+
+    monkeypatch.setattr(risk_panels, "portfolio_risk", fails)
+    at = app("risk")
+    assert [text(e) for e in at.error] == ["risk: only 12 days of common price history for ['NEW']"]
+    _state_control(at, DEMO_NAME).set_value("halted").run()
+    at.button(key=f"risk_state_apply::{DEMO_NAME}").click().run()
+    with ws.sessions() as session:
+        assert load_trading_state(session, DEMO_NAME).value == "halted"
