@@ -125,3 +125,36 @@ def test_plain_escapes_every_markdown_character(name):
 def test_plain_keeps_ordinary_text_as_it_is():
     assert plain("Demo — US large caps") == "Demo — US large caps"
     assert plain("2024 value tilt, 5 names") == "2024 value tilt, 5 names"
+
+
+def _save_panel_app():
+    from datetime import datetime
+
+    from app.optimize_results import save_panel
+    from app.services import workstation
+    from core.optimize import OptimizationJob
+
+    now = datetime(2026, 1, 1)
+    job = OptimizationJob(
+        id="j1",
+        status="done",
+        request={"config": {"strategy": "sma_crossover"}},
+        created_at=now,
+        updated_at=now,
+        result={"best_params": {"fast": 5, "slow": 20}},
+    )
+    save_panel(workstation(), job)
+
+
+def test_a_strategy_configuration_name_shows_literally():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_save_panel_app, default_timeout=60).run()
+    at.text_input(key="opt_save_name").set_value(MARKDOWN_NAME)
+    at.button(key="opt_save").click().run()
+    assert not at.exception, at.exception
+    (saved,) = at.success
+    assert_literal(saved.value, f"Saved '{MARKDOWN_NAME}'")
+    at.button(key="opt_save").click().run()  # the name is taken now: refused, shown literally
+    (error,) = at.error
+    assert_literal(error.value, f"a strategy configuration named '{MARKDOWN_NAME}' already exists")
