@@ -8,7 +8,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from app import charts
+from app import charts, widgets
 from core.allocation import (
     METHODS,
     AllocationError,
@@ -86,8 +86,8 @@ def request_form(ws: Workstation) -> Request | None:
     try:
         params["group_caps"] = tuple(GroupCap.parse(g) for g in groups.splitlines() if g.strip())
         spec = AllocationSpec(**params)
-    except ValueError as exc:
-        st.error(_message(exc))
+    except ValueError as exc:  # a group cap's or the spec's (pydantic) refusal
+        widgets.show_error(exc, expected=(ValueError,))
         return None
     if not symbols:
         st.info("Choose at least one symbol.")
@@ -133,7 +133,7 @@ def compute(ws: Workstation, request: Request) -> Outcome | None:
             ws, request.symbols, request.start, request.end, request.spec.model_dump_json()
         )
     except AllocationError as exc:
-        st.error(str(exc))
+        widgets.show_error(exc)
         return None
 
 
@@ -187,14 +187,7 @@ def apply_panel(ws: Workstation, result: AllocationResult) -> None:
         try:
             applied = apply_to_portfolio(ws.portfolios, name, result)
         except (PortfolioError, ValueError) as exc:
-            st.error(str(exc))
+            widgets.show_error(exc, expected=(ValueError,))
             return
         listed = ", ".join(f"{s} {w:.1%}" for s, w in applied.items() if w > 0)
-        st.success(f"Target weights of {name!r} set: {listed}")
-
-
-def _message(exc: Exception) -> str:
-    errors = getattr(exc, "errors", None)
-    if callable(errors):
-        return "; ".join(e["msg"].removeprefix("Value error, ") for e in errors())
-    return str(exc)
+        st.success(widgets.plain(f"Target weights of {name!r} set: {listed}"))

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import select
 
+from app.widgets import plain
 from core.audit import (
     compliance_report,
     query_events,
@@ -74,7 +75,7 @@ def verify_panel(ws: Workstation) -> None:
     elif result["ok"]:
         st.success(f"Chain intact: {result['n_events']} events verified.")
     else:
-        st.error(f"Chain broken at event {result['first_bad_id']}: {result['reason']}")
+        st.error(plain(f"Chain broken at event {result['first_bad_id']}: {result['reason']}"))
         with ws.sessions() as session:
             row = session.get(AuditEventRow, result["first_bad_id"])
             if row is not None:

@@ -10,10 +10,16 @@ import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
-from app import charts
+from app import charts, widgets
 from app.param_form import param_inputs
 from core.backtest import BacktestConfig, BacktestResult, RiskOverlay
-from core.execution import CommissionModel, ExecutionConfig, Sizing, SlippageModel
+from core.execution import (
+    MAX_COMMISSION_RATE,
+    CommissionModel,
+    ExecutionConfig,
+    Sizing,
+    SlippageModel,
+)
 from core.strategies import get_strategy, registry
 from core.workstation import Workstation
 
@@ -79,10 +85,14 @@ def run_form(ws: Workstation) -> BacktestConfig | None:
         submitted = st.form_submit_button(
             "Run backtest", type="primary", width="stretch", key="bt_run"
         )
-    if not submitted:
+    if not submitted or execution is None:
         return None
     try:
         params = cls.Params.model_validate(raw)
+    except ValidationError as exc:  # "parameters: fast: Input should be ..." without URLs
+        widgets.show_error(exc, where="parameters")
+        return None
+    try:
         return BacktestConfig(
             strategy=strategy,
             params=params.model_dump(),
@@ -94,11 +104,7 @@ def run_form(ws: Workstation) -> BacktestConfig | None:
             risk=risk,
         )
     except ValidationError as exc:
-        st.error(
-            "; ".join(
-                f"{'.'.join(map(str, e['loc'])) or 'parameters'}: {e['msg']}" for e in exc.errors()
-            )
-        )
+        widgets.show_error(exc, where="backtest")
         return None
 
 
@@ -117,7 +123,9 @@ def _date_range(
     return start, end
 
 
-def _execution_inputs(prefix: str = "bt") -> tuple[ExecutionConfig, float]:
+def _execution_inputs(prefix: str = "bt") -> tuple[ExecutionConfig | None, float]:
+    """The cost, fill and sizing inputs; the execution config is None (and the reason shown)
+    while they do not make one."""
     with st.expander("Costs, fills and sizing"):
         cash = st.number_input(
             "Starting cash", min_value=1.0, value=100_000.0, step=10_000.0, key=f"{prefix}_cash"
@@ -125,6 +133,7 @@ def _execution_inputs(prefix: str = "bt") -> tuple[ExecutionConfig, float]:
         commission = st.number_input(
             "Commission (% of notional)",
             min_value=0.0,
+            max_value=MAX_COMMISSION_RATE * 100,
             value=0.1,
             step=0.05,
             key=f"{prefix}_commission",
@@ -152,13 +161,17 @@ def _execution_inputs(prefix: str = "bt") -> tuple[ExecutionConfig, float]:
     rule = {"method": sizing}
     if sizing in ("fixed", "percent"):
         rule["quantity" if sizing == "fixed" else "percent"] = size
-    execution = ExecutionConfig(
-        fill_timing=fill,
-        commission=CommissionModel(rate=commission / 100),
-        slippage=SlippageModel(bps=slippage),
-        sizing=Sizing(**rule),
-        allow_short=allow_short,
-    )
+    try:
+        execution = ExecutionConfig(
+            fill_timing=fill,
+            commission=CommissionModel(rate=commission / 100),
+            slippage=SlippageModel(bps=slippage),
+            sizing=Sizing(**rule),
+            allow_short=allow_short,
+        )
+    except ValidationError as exc:  # e.g. a percent size above 10 (1,000 % of equity)
+        widgets.show_error(exc)
+        return None, cash
     return execution, cash
 
 
@@ -170,7 +183,7 @@ def run(ws: Workstation, config: BacktestConfig) -> BacktestResult | None:
         )
     except (ValueError, KeyError) as exc:
         bar.empty()
-        st.error(str(exc))
+        widgets.show_error(exc, expected=(ValueError, KeyError))
         return None
     bar.empty()
     st.session_state[RESULT] = result
@@ -306,7 +319,7 @@ def montecarlo_view(result: BacktestResult) -> None:
             )
             mc = run_monte_carlo(result.returns.to_numpy(), config)
     except ValueError as exc:
-        st.error(str(exc))
+        widgets.show_error(exc, expected=(ValueError,))
         return
     cols = st.columns(4)
     cols[0].metric("P(profit)", f"{mc.probability_of_profit:.1%}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.widgets import field_error, run_action
+from app.widgets import field_error, plain, run_action
 from core.portfolio import to_csv, to_excel, to_json
 from core.risk import checked_trade
 from core.workstation import Workstation
@@ -108,7 +108,7 @@ def trade_ticket(ws: Workstation, name: str) -> None:
         )
         field_error(form, "quantity")
         for warning in st.session_state.pop("_ticket_warnings", []):
-            st.warning(f"Pre-trade warning: {warning}", icon=":material/warning:")
+            st.warning(plain(f"Pre-trade warning: {warning}"), icon=":material/warning:")
         field_error(form, "price")
         c1, c2 = st.columns(2)
         c1.number_input("Commission", min_value=0.0, value=0.0, key="ticket_commission")
@@ -148,7 +148,9 @@ def manage_panel(ws: Workstation, name: str) -> None:
     st.number_input("Deposit (+) or withdraw (−)", value=0.0, step=1000.0, key="cash_amount")
     field_error(form, "amount")
     st.button("Book cash movement", on_click=cash, key="cash_button")
-    st.checkbox(f"I understand that deleting {name!r} removes its history", key="delete_confirm")
+    st.checkbox(
+        plain(f"I understand that deleting {name!r} removes its history"), key="delete_confirm"
+    )
     st.button(
         "Delete portfolio",
         on_click=delete,
@@ -228,7 +230,7 @@ def merge_form(ws: Workstation, current: str) -> None:
     if not others:
         st.caption("Create a second portfolio to merge with this one.")
         return
-    st.selectbox(f"Merge {current!r} with", others, key="merge_other")
+    st.selectbox(plain(f"Merge {current!r} with"), others, key="merge_other")
     field_error(form, "second")
     st.text_input("Into (new or existing portfolio)", value=f"{current} + merged", key="merge_into")
     st.button("Merge", on_click=submit, key="merge_button")

@@ -1,10 +1,17 @@
-"""Entry point: ``streamlit run app/main.py`` from the repository root."""
+"""Entry point: ``streamlit run app/main.py`` from the repository root.
+
+Every page runs under one error guard (``app.widgets.guard``): the workstation's own errors
+are shown as their message, anything unexpected as a short reference whose traceback goes to
+the server's log — never to the browser (``.streamlit/config.toml`` also sets
+``client.showErrorDetails = "none"`` for whatever escapes it).
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from app.registry import PAGES
+from app.widgets import guard
 
 st.set_page_config(page_title="Quant Workstation", page_icon=":material/monitoring:", layout="wide")
 
@@ -23,4 +30,6 @@ def _navigation() -> dict[str, list]:
     return sections
 
 
-st.navigation(_navigation()).run()
+page = st.navigation(_navigation())
+with guard():
+    page.run()

@@ -12,10 +12,11 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import charts
+from app import charts, widgets
 from app.backtest_panels import METRIC_LABELS, _date_range, _execution_inputs
 from core._processes import ROOT
 from core.backtest import BacktestConfig
+from core.errors import WorkstationError
 from core.optimize import (
     METHODS,
     JobStore,
@@ -38,6 +39,7 @@ METHOD_LABELS = {
     "bayes": "Bayesian (Optuna TPE)",
 }
 LOG_DIR = ROOT / "data" / "logs"
+LOCAL_POOL = ""
 
 
 # -- form --------------------------------------------------------------------------------------
@@ -100,17 +102,12 @@ def request_form(ws: Workstation) -> dict[str, Any] | None:
         train = c1.number_input("Train bars", min_value=20, value=750, step=50, key="opt_wf_train")
         test = c2.number_input("Test bars", min_value=5, value=250, step=25, key="opt_wf_test")
         anchored = c3.checkbox("Anchored", key="opt_wf_anchored")
-        scheduler = st.text_input(
-            "Dask scheduler (optional)",
-            key="opt_scheduler",
-            placeholder="tcp://127.0.0.1:8786",
-            help="empty: a local process pool; an address: evaluate on that Dask cluster",
-        )
+        scheduler = scheduler_input(ws)
         execution, cash = _execution_inputs(prefix="opt")
         submitted = st.form_submit_button(
             "Start optimisation", type="primary", width="stretch", key="opt_submit"
         )
-    if not submitted:
+    if not submitted or execution is None:
         return None
     try:
         config = BacktestConfig(
@@ -129,11 +126,11 @@ def request_form(ws: Workstation) -> dict[str, Any] | None:
             ranges=ranges,
             trials=int(trials),
             seed=int(seed),
-            scheduler=scheduler,
+            scheduler=allowed_scheduler(ws, scheduler),
             walk_forward={"train": train, "test": test, "anchored": anchored} if wf else None,
         )
-    except ValueError as exc:  # pydantic's ValidationError is a ValueError
-        st.error(str(exc))
+    except (WorkstationError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
+        widgets.show_error(exc, expected=(ValueError,))
         return None
 
 
@@ -187,11 +184,36 @@ def allocation_form(ws: Workstation) -> dict[str, Any] | None:
             train_fraction=float(train),
             risk_aversion=float(risk),
             diversification=float(diversity),
-            scheduler=st.session_state.get("opt_scheduler"),
+            scheduler=allowed_scheduler(ws, st.session_state.get("opt_scheduler")),
         )
-    except ValueError as exc:
-        st.error(str(exc))
+    except (WorkstationError, ValueError) as exc:
+        widgets.show_error(exc, expected=(ValueError,))
         return None
+
+
+def scheduler_input(ws: Workstation) -> str:
+    """Where the trials run: a local process pool, or one of the Dask schedulers listed in the
+    settings (``WORKSTATION_DASK_SCHEDULERS``). No free-text address: a scheduler exchanges
+    pickled code with this process, so the browser may only pick a trusted one."""
+    return st.selectbox(
+        "Evaluate on",
+        [LOCAL_POOL, *ws.settings.dask_schedulers],
+        format_func=lambda a: "local process pool" if a == LOCAL_POOL else f"Dask at {a}",
+        key="opt_scheduler",
+        help="more schedulers: list them in WORKSTATION_DASK_SCHEDULERS (a JSON list)",
+    )
+
+
+def allowed_scheduler(ws: Workstation, address: str | None) -> str | None:
+    """``address`` if the settings list it (None for the local pool); refused otherwise."""
+    if not address:
+        return None
+    if address not in ws.settings.dask_schedulers:
+        raise WorkstationError(
+            f"scheduler: {address!r} is not among the schedulers listed in "
+            "WORKSTATION_DASK_SCHEDULERS"
+        )
+    return address
 
 
 def constraints_from(max_drawdown_pct: float, min_trades: int) -> dict[str, tuple[str, float]]:
@@ -285,7 +307,7 @@ def submit(ws: Workstation, request: dict[str, Any]) -> str | None:
         pid = launch(ws, job_id)
     except OSError as exc:
         store.fail(job_id, f"could not start the worker: {exc}")
-        st.error(f"Could not start the worker: {exc}")
+        st.error(widgets.plain(f"Could not start the worker: {exc}"))
         return job_id
     if pid:
         store.set_pid(job_id, pid)
@@ -353,6 +375,7 @@ def live_panel(ws: Workstation, job_id: str) -> OptimizationJob | None:
     return job
 
 
+@widgets.guarded  # a fragment's own reruns happen outside the page's guard
 def _job_status(ws: Workstation, job_id: str, live: bool) -> None:
     store = JobStore(ws.sessions)
     job = store.get(job_id)
@@ -367,18 +390,18 @@ def _job_status(ws: Workstation, job_id: str, live: bool) -> None:
     c3.metric("Trials", f"{job.done}" + (f" / {job.total}" if job.total else ""))
     st.progress(job.fraction, text=progress_text(job))
     if job.best_params:
-        st.caption("Best so far: " + params_text(job.best_params))
+        st.caption(widgets.plain("Best so far: " + params_text(job.best_params)))
     if job.history:
         st.plotly_chart(convergence_figure(job.history), key="opt_convergence")
     if job.error:
-        st.error(job.error)
+        st.error(widgets.plain(job.error))
     if not job.finished:
         st.button(
             "Cancel",
             key="opt_cancel",
             disabled=job.cancel_requested,
             icon=":material/stop:",
-            on_click=store.request_cancel,
+            on_click=widgets.guarded(store.request_cancel),
             args=(job_id,),
         )
 

@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import charts
+from app import charts, widgets
 from app.backtest_panels import metrics_table
 from app.optimize_panels import _num, params_text, surface_figure
 from core.optimize import OptimizationJob
@@ -260,6 +260,6 @@ def save_panel(ws: Workstation, job: OptimizationJob) -> None:
         try:
             save_strategy_config(ws.sessions, name, job.strategy, result["best_params"])
         except ValueError as exc:
-            st.error(str(exc))
+            widgets.show_error(exc, expected=(ValueError,))
         else:
-            st.success(f"Saved {name!r}")
+            st.success(widgets.plain(f"Saved {name!r}"))

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
+from app import widgets
 from core.execution import CommissionModel, SlippageModel
 from core.portfolio import PortfolioError
 from core.rebalance import (
@@ -29,7 +30,7 @@ def rebalance_section(ws: Workstation) -> None:
         return
     done = st.session_state.pop("rb_done", None)
     if done:
-        st.success(done)
+        st.success(widgets.plain(done))
     name = st.selectbox("Portfolio to rebalance", names, key="rb_portfolio")
     policy, costs = _policy_form()
     if policy is None:
@@ -37,7 +38,7 @@ def rebalance_section(ws: Workstation) -> None:
     try:
         plan = plan_portfolio_rebalance(ws, name, policy, **costs)
     except (PortfolioError, ValueError) as exc:
-        st.warning(str(exc))
+        st.warning(widgets.plain(widgets.error_message(exc, expected=(ValueError,))))
         return
     _decision_view(plan)
     _orders_view(ws, name, plan)
@@ -64,7 +65,7 @@ def _policy_form():
         )
         costs = {"commission": CommissionModel(rate=rate), "slippage": SlippageModel(bps=bps)}
     except ValidationError as exc:
-        st.error("; ".join(e["msg"] for e in exc.errors()))
+        widgets.show_error(exc)
         return None, None
     return policy, costs
 
@@ -72,9 +73,9 @@ def _policy_form():
 def _decision_view(plan: PortfolioPlan) -> None:
     decision = plan.decision
     if decision.rebalance:
-        st.warning("Rebalance due: " + "; ".join(decision.reasons))
+        st.warning(widgets.plain("Rebalance due: " + "; ".join(decision.reasons)))
     elif decision.blocked_by:
-        st.info(f"Held back ({decision.blocked_by}): " + "; ".join(decision.reasons))
+        st.info(widgets.plain(f"Held back ({decision.blocked_by}): " + "; ".join(decision.reasons)))
     else:
         st.info("No rebalance due: every weight is inside its bands.")
     rows = [
@@ -119,7 +120,7 @@ def _orders_view(ws: Workstation, name: str, plan: PortfolioPlan) -> None:
         try:
             done = execute_plan(ws, name, plan)
         except (PortfolioError, ValueError) as exc:
-            st.error(str(exc))
+            widgets.show_error(exc, expected=(ValueError,))
             return
         st.session_state["rb_done"] = (
             f"Rebalanced {name!r}: {done['n_orders']} orders booked, estimated cost "
@@ -130,5 +131,5 @@ def _orders_view(ws: Workstation, name: str, plan: PortfolioPlan) -> None:
 
 def _history_view(ws: Workstation, name: str) -> None:
     history = rebalance_history(ws, name)
-    st.caption(f"Rebalance history of {name!r} ({len(history)}), newest first")
+    st.caption(widgets.plain(f"Rebalance history of {name!r} ({len(history)}), newest first"))
     st.dataframe(history.drop(columns=["drifts"]), key="rb_history", hide_index=True)

@@ -14,10 +14,12 @@ from core.db import AuditEventRow
 from core.risk import (
     LIMIT_KEYS,
     DrawdownController,
+    RiskError,
     RiskLimits,
     TradingState,
     drawdown_series,
     load_limits,
+    load_trading_state,
     parse_limit_updates,
     portfolio_risk,
     save_limits,
@@ -140,10 +142,10 @@ def limit_gauges(r: dict) -> None:
         colour, label = OUTCOME_COLOUR[u["outcome"]], OUTCOME_LABEL[u["outcome"]]
         title = f"**{u['rule'].replace('_', ' ')}** :{colour}-badge[{label}]"
         if u["used"] is None:
-            st.markdown(f"{title} — {u['message']}")
+            st.markdown(f"{title} — {widgets.plain(u['message'])}")
             continue
         used = u["used"] if math.isfinite(u["used"]) else 1.0
-        st.progress(min(max(used, 0.0), 1.0), text=f"{title} — {u['message']}")
+        st.progress(min(max(used, 0.0), 1.0), text=f"{title} — {widgets.plain(u['message'])}")
     frame = pd.DataFrame(r["limit_usage"]).astype({"value": str, "limit": str})
     st.dataframe(
         frame,
@@ -192,16 +194,27 @@ def stress_table(r: dict) -> None:
 
 
 def limits_form(ws: Workstation, name: str) -> None:
+    """The editor of ``name``'s limits, always showing what is stored for ``name``."""
     with ws.sessions() as session:
         current = load_limits(session, name)
+    defaults = RiskLimits()
+    switchable = [*RATIO_LIMITS, "min_adv"]
+    hours = current.trading_hours or {}
+    stored = {
+        "lim_off": [k for k in switchable if getattr(current, k) is None],
+        **{f"lim_{k}": float(_or(getattr(current, k), getattr(defaults, k))) for k in RATIO_LIMITS},
+        "lim_min_adv": float(_or(current.min_adv, 100_000.0)),
+        "lim_warn_at": float(current.warn_at),
+        "lim_trading_hours": "; ".join(
+            f"{k}={w.start:%H:%M}-{w.end:%H:%M}" for k, w in hours.items()
+        ),
+    }
+    widgets.bind("risk_limits", (name, current.model_dump_json()), stored)
     widgets.field_error(FORM, "_form")
     with st.form(FORM):
-        defaults = RiskLimits()
-        switchable = [*RATIO_LIMITS, "min_adv"]
         st.multiselect(
             "Rules switched off",
             switchable,
-            default=[k for k in switchable if getattr(current, k) is None],
             format_func=lambda k: k.replace("_", " "),
             key="lim_off",
         )
@@ -210,27 +223,21 @@ def limits_form(ws: Workstation, name: str) -> None:
             cols[i % 3].number_input(
                 f"{key.replace('_', ' ')} (fraction)",
                 min_value=0.0,
-                value=_or(getattr(current, key), getattr(defaults, key)),
                 step=0.01,
                 format="%.4f",
                 key=f"lim_{key}",
             )
         cols[0].number_input(
-            "min adv (shares a day)",
-            min_value=0.0,
-            value=_or(current.min_adv, 100_000.0),
-            step=1000.0,
-            key="lim_min_adv",
+            "min adv (shares a day)", min_value=0.0, step=1000.0, key="lim_min_adv"
         )
         cols[1].number_input(
-            "warn at (fraction of a limit)", 0.01, 1.0, current.warn_at, 0.05, key="lim_warn_at"
+            "warn at (fraction of a limit)",
+            min_value=0.01,
+            max_value=1.0,
+            step=0.05,
+            key="lim_warn_at",
         )
-        hours = current.trading_hours or {}
-        cols[2].text_input(
-            "trading hours (class=HH:MM-HH:MM; …)",
-            "; ".join(f"{k}={w.start:%H:%M}-{w.end:%H:%M}" for k, w in hours.items()),
-            key="lim_trading_hours",
-        )
+        cols[2].text_input("trading hours (class=HH:MM-HH:MM; …)", key="lim_trading_hours")
         if st.form_submit_button("Save limits"):
             widgets.run_action(FORM, lambda: _save(ws, name, current), "Limits saved")
             st.rerun()
@@ -251,28 +258,64 @@ def _save(ws: Workstation, name: str, current) -> None:
         if part.strip():
             klass, sep, window = part.partition("=")
             if not sep:
-                raise ValueError(f"trading hours {part.strip()!r} must look like stock=09:30-16:00")
+                raise RiskError(f"trading hours: {part.strip()!r} must look like stock=09:30-16:00")
             pairs.append(f"trading_hours.{klass.strip()}={window.strip()}")
     limits = parse_limit_updates(current, pairs)
     with ws.sessions.begin() as session:
         save_limits(session, name, limits, actor="ui")
 
 
-def kill_switch(ws: Workstation, name: str, state: str) -> None:
-    """The trading state: active, reducing only, halted (audited with a reason)."""
+# How restrictive each state is: moving down this order lifts a restriction.
+STRICTNESS = {"active": 0, "reducing_only": 1, "halted": 2}
+
+
+def needs_confirmation(stored: str, chosen: str | None) -> bool:
+    """Lifting a restriction (halted → reducing only or active, reducing only → active)."""
+    return chosen is not None and STRICTNESS[chosen] < STRICTNESS[stored]
+
+
+def kill_switch(ws: Workstation, name: str) -> None:
+    """The trading state: active, reducing only, halted (audited with a reason).
+
+    The control always shows ``name``'s stored state (re-read here, and reset whenever the
+    portfolio or its stored state changes); Apply needs a different state, and lifting a
+    restriction needs the confirmation box ticked.
+    """
+    with ws.sessions() as session:
+        state = load_trading_state(session, name).value
+    choice_key, reason_key = f"risk_state_choice::{name}", f"risk_state_reason::{name}"
+    widgets.bind("risk_state", (name, state), {choice_key: state, reason_key: ""})
     colour = {"active": "green", "reducing_only": "orange", "halted": "red"}[state]
     st.markdown(f"Trading state: :{colour}-badge[{STATE_LABELS[state]}]")
     cols = st.columns([2, 3, 1])
     choice = cols[0].segmented_control(
         "Set trading state",
         [s.value for s in TradingState],
-        default=state,
         format_func=STATE_LABELS.get,
-        key="risk_state_choice",
+        key=choice_key,
     )
-    reason = cols[1].text_input("Reason (audited)", key="risk_state_reason")
-    if cols[2].button("Apply", key="risk_state_apply", type="primary") and choice:
-        with ws.sessions.begin() as session:
-            set_trading_state(session, name, choice, actor="ui", reason=reason)
+    reason = cols[1].text_input("Reason (audited)", key=reason_key)
+    confirmed = True
+    if needs_confirmation(state, choice):
+        confirmed = st.checkbox(  # a new box (unticked) for each portfolio, state and choice
+            f"I confirm lifting the {STATE_LABELS[state].lower()} state: "
+            f"{STATE_LABELS[choice].lower()} lets new orders through",
+            key=f"risk_state_confirm::{name}::{state}::{choice}",
+        )
+    changed = choice is not None and choice != state
+    clicked = cols[2].button(
+        "Apply",
+        key=f"risk_state_apply::{name}",
+        type="primary",
+        disabled=not (changed and confirmed),
+        help=None if changed else "Choose a different state to apply",
+    )
+    if clicked and changed and confirmed:  # checked again: a disabled button is no guarantee
+        try:
+            with ws.sessions.begin() as session:
+                set_trading_state(session, name, choice, actor="ui", reason=reason)
+        except RiskError as exc:  # e.g. switched meanwhile by someone else to this state
+            widgets.show_error(exc)
+            return
         st.session_state["_flash"] = f"{name}: trading {STATE_LABELS[choice].lower()}"
         st.rerun()

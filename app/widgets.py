@@ -1,14 +1,126 @@
-"""Shared widgets: headline metrics, table column formats, errors shown by their input."""
+"""Shared widgets: headline metrics, table column formats, errors shown by their input, the
+error guard every page runs under, plain-text rendering of names and binding controls to
+what is stored."""
 
 from __future__ import annotations
 
+import functools
+import logging
 import math
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
 import streamlit as st
+from pydantic import ValidationError
+
+from core.errors import WorkstationError, describe_validation, error_reference, model_label
 
 ERRORS_KEY = "_field_errors"
+UNEXPECTED = "Something went wrong (ref {ref}). Details are in the log."
+WORD_JOINER = "\u2060"  # invisible; breaks a pattern without showing
+MARKDOWN_SPECIAL = frozenset("\\`*_{}[]()<>#+-=.!|~:$&^@")
+
+log = logging.getLogger("app")
+
+
+# -- names and messages as plain text ----------------------------------------------------------
+def plain(text: Any) -> str:
+    """``text`` as Streamlit's Markdown shows it literally: for names and messages inside
+    ``st.markdown``, ``st.success``, ``st.subheader``, widget labels and the like.
+
+    Every Markdown punctuation character is backslash-escaped (emphasis, links, code, HTML,
+    ``:color[...]``, math) and line breaks become spaces. Some rewriting happens after the
+    escapes are read — links made of bare ``www.x.com``, ``http://...`` or ``a@b.co`` and
+    ``:material/icon:`` codes — so an invisible word joiner (U+2060) also goes after a colon
+    followed by a letter, ``_`` or ``/`` (not ``09:30``), after ``@`` followed by a letter or
+    digit, and before a dot between a letter or digit and a letter (``evil.com``, not ``0.5``).
+    """
+    chars = " ".join(str(text).splitlines())
+    out = []
+    for i, char in enumerate(chars):
+        after = chars[i + 1] if i + 1 < len(chars) else ""
+        before = chars[i - 1] if i else ""
+        if char == "." and before.isalnum() and after.isalpha():
+            out.append(WORD_JOINER)
+        out.append("\\" + char if char in MARKDOWN_SPECIAL else char)
+        link_like = after.isalpha() or after in "/_" if char == ":" else after.isalnum()
+        if char in ":@" and link_like:
+            out.append(WORD_JOINER)
+    return "".join(out)
+
+
+# -- the error guard ---------------------------------------------------------------------------
+def error_message(
+    exc: BaseException, expected: tuple[type[BaseException], ...] = (), where: str | None = None
+) -> str:
+    """What a user is told about ``exc``.
+
+    The workstation's own errors (and ``expected`` ones a panel chose to catch) by their
+    message, a pydantic error as ``where: field: problem`` without URLs; anything else as a
+    short reference, its traceback going to the log (never to the browser).
+    """
+    if isinstance(exc, ValidationError):
+        return describe_validation(exc, where or model_label(exc))
+    if isinstance(exc, (WorkstationError, *expected)):
+        if isinstance(exc, KeyError) and exc.args:
+            return str(exc.args[0])
+        return str(exc)
+    ref = error_reference()
+    log.error("unexpected error (ref %s)", ref, exc_info=exc)
+    return UNEXPECTED.format(ref=ref)
+
+
+def show_error(
+    exc: BaseException, expected: tuple[type[BaseException], ...] = (), where: str | None = None
+) -> None:
+    """``st.error`` with :func:`error_message` of ``exc``, shown as plain text; ``where``
+    names the input a pydantic error is about (default: its model's name)."""
+    st.error(plain(error_message(exc, expected, where)), icon=":material/error:")
+
+
+@contextmanager
+def guard() -> Iterator[None]:
+    """Run a page (or a fragment, or a callback) so that no traceback reaches the browser: an
+    error is shown as a message (see :func:`error_message`). Streamlit's own rerun and stop
+    signals are not ``Exception``\\s and pass through."""
+    try:
+        yield
+    except Exception as exc:
+        show_error(exc)
+
+
+def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
+    """:func:`guard` as a decorator, for fragments and widget callbacks."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with guard():
+            return func(*args, **kwargs)
+        return None
+
+    return wrapper
+
+
+# -- controls bound to what is stored ----------------------------------------------------------
+def bind(scope: str, stored: Any, values: dict[str, Any]) -> bool:
+    """Set the widgets ``values`` (key → value) from what is stored whenever ``stored`` (which
+    record, and its stored content) differs from what they were last set from.
+
+    Call before the widgets are created, and create them without ``value``/``default``: the
+    controls then always show the selected record's stored state — never a choice left over
+    from another record, or from before someone else changed it. Every key must belong to a
+    widget drawn on each run that calls this. True when they were reset.
+    """
+    marker = f"_bound_{scope}"
+    state = st.session_state
+    if state.get(marker) == stored and all(key in state for key in values):
+        return False  # (a widget's value is dropped on a run that does not draw it)
+    for key, value in values.items():
+        state[key] = value
+    state[marker] = stored
+    return True
 
 
 def money(value: float, currency: str = "USD") -> str:
@@ -97,20 +209,23 @@ def field_error(form: str, field: str) -> None:
     """Render the stored error if it belongs to this form's ``field``."""
     current = st.session_state.get(ERRORS_KEY)
     if current and current["form"] == form and current["field"] == field:
-        st.error(current["message"], icon=":material/error:")
+        st.error(plain(current["message"]), icon=":material/error:")
 
 
 def run_action(form: str, action, success: str | None = None, fields: tuple[str, ...] = ()) -> bool:
     """Run ``action``; on a domain error store it against the field at fault.
 
-    Errors whose field is not among ``fields`` are shown at the form level.
+    Errors whose field is not among ``fields`` are shown at the form level; an unexpected
+    error as a reference (details in the log). Usable from widget callbacks, which run
+    outside the page's guard.
     """
     clear_errors(form)
     try:
         action()
-    except ValueError as exc:
+    except Exception as exc:
         field = getattr(exc, "field", None)
-        set_error(form, field if field in fields else None, str(exc))
+        message = error_message(exc, expected=(ValueError,))
+        set_error(form, field if field in fields else None, message)
         return False
     if success:
         st.session_state["_flash"] = success
@@ -121,5 +236,5 @@ def flash() -> None:
     """Show (once) the success message left by the last action."""
     message = st.session_state.pop("_flash", None)
     if message:
-        st.toast(message, icon=":material/check_circle:")
-        st.success(message)
+        st.toast(plain(message), icon=":material/check_circle:")
+        st.success(plain(message))

@@ -30,3 +30,8 @@ class Settings(BaseSettings):
     allow_network: bool = Field(
         default=False, description="Let the optional yfinance adapter fetch unknown symbols."
     )
+    dask_schedulers: list[str] = Field(
+        default_factory=list,
+        description="Dask scheduler addresses the Optimize page may offer (JSON list in "
+        "WORKSTATION_DASK_SCHEDULERS); a scheduler runs pickled code, so only trusted ones.",
+    )

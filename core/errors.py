@@ -11,8 +11,13 @@ second base so older callers that catch it still work.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+import re
+import secrets
+from collections.abc import Callable, Iterable
 from typing import Any
+
+from pydantic import ValidationError
 
 MAX_LISTED = 10  # problems listed in one message before "and N more"
 
@@ -51,21 +56,38 @@ def _message(error: dict[str, Any]) -> str:
     return msg
 
 
-def validation_problems(exc: Any, *, limit: int = MAX_LISTED) -> list[str]:
-    """``field.path: message`` for each error of a pydantic ``ValidationError`` (no URLs)."""
+def validation_problems(
+    exc: Any, *, limit: int = MAX_LISTED, where_of: Callable[[tuple], str] = location
+) -> list[str]:
+    """``field.path: message`` for each error of a pydantic ``ValidationError`` (no URLs).
+
+    ``where_of`` turns an error's location into the text before the colon (the command line
+    names options this way). An error of the whole model (a model validator's, no location)
+    is its message alone.
+    """
     problems = []
     for error in exc.errors(include_url=False)[:limit]:
-        where = location(error.get("loc", ())) or "value"
-        problems.append(f"{where}: {_message(error)}")
+        where = where_of(tuple(error.get("loc", ())))
+        problems.append(f"{where}: {_message(error)}" if where else _message(error))
     return problems
 
 
-def describe_validation(exc: Any, where: str, *, limit: int = MAX_LISTED) -> str:
+def describe_validation(
+    exc: Any, where: str, *, limit: int = MAX_LISTED, where_of: Callable[[tuple], str] = location
+) -> str:
     """One line for a pydantic ``ValidationError``: ``where: a.b: msg; c[2]: msg (and N more)``."""
-    problems = validation_problems(exc, limit=limit)
+    problems = validation_problems(exc, limit=limit, where_of=where_of)
     more = exc.error_count() - len(problems)
     tail = f" (and {more} more)" if more > 0 else ""
-    return f"{where}: " + "; ".join(problems) + tail
+    return (f"{where}: " if where else "") + "; ".join(problems) + tail
+
+
+def model_label(exc: Any) -> str:
+    """A readable ``where`` for a pydantic error with no better one: its model's name in words
+    (``CommissionModel`` → ``commission model``, ``SmaCrossoverParams`` → ``sma crossover
+    params``)."""
+    title = str(getattr(exc, "title", "") or "input")
+    return " ".join(re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z0-9]+", title)).lower() or title
 
 
 def join_problems(where: str, problems: list[str], *, limit: int = MAX_LISTED) -> str:
@@ -76,11 +98,39 @@ def join_problems(where: str, problems: list[str], *, limit: int = MAX_LISTED) -
     return f"{where}: " + "; ".join(shown) + tail
 
 
+def error_reference() -> str:
+    """A short reference (6 hex digits) that ties an unexpected error's one-line message to
+    its traceback in the log."""
+    return secrets.token_hex(3).upper()
+
+
+def failure_message(exc: BaseException, *, logger: str = "core") -> str:
+    """One line for a failure recorded where a user reads it (a job's or a session's error).
+
+    A refusal keeps its message (the workstation's own errors; ``ValueError``/``LookupError``
+    from code not yet on the base class), a pydantic error reads ``model: field: problem``
+    without URLs; anything else becomes a reference whose traceback goes to the log (a
+    worker's log file is its standard error).
+    """
+    if isinstance(exc, ValidationError):
+        return describe_validation(exc, model_label(exc))
+    if isinstance(exc, KeyError) and exc.args:
+        return str(exc.args[0])
+    if isinstance(exc, (WorkstationError, ValueError, LookupError)):
+        return str(exc)
+    ref = error_reference()
+    logging.getLogger(logger).error("unexpected error (ref %s)", ref, exc_info=exc)
+    return f"unexpected error (ref {ref}); details in the log"
+
+
 __all__ = [
     "MAX_LISTED",
     "WorkstationError",
     "describe_validation",
+    "error_reference",
+    "failure_message",
     "join_problems",
     "location",
+    "model_label",
     "validation_problems",
 ]

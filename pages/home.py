@@ -34,7 +34,7 @@ if not names:
     st.info("No portfolio yet: create one in the Portfolio Lab.")
 else:
     focus = DEMO_NAME if DEMO_NAME in names else names[0]
-    st.subheader(focus)
+    st.subheader(widgets.plain(focus))
     summary = ws.portfolios.summary(focus)
     widgets.portfolio_metrics(summary)
     curve = ws.portfolios.equity_curve(focus)

@@ -22,7 +22,7 @@ if st.session_state.get(lab_panels.SELECTED) not in names:
 name = st.selectbox("Portfolio", names, key=lab_panels.SELECTED)
 summary = ws.portfolios.summary(name)
 if summary["description"]:
-    st.caption(summary["description"])
+    st.caption(widgets.plain(summary["description"]))
 widgets.portfolio_metrics(summary)
 
 overview, trade, history, stress, manage, transfer = st.tabs(

@@ -18,8 +18,8 @@ left, right = st.columns([3, 1])
 name = left.selectbox("Portfolio", names, key="risk_portfolio")
 horizon = right.number_input("Horizon (days)", 1, 20, 1, key="risk_horizon")
 
+risk_panels.kill_switch(ws, name)  # first: usable even when the measures cannot be computed
 report = risk_panels.report(ws, name, int(horizon))
-risk_panels.kill_switch(ws, name, report["trading_state"])
 risk_panels.headline(report)
 
 measures, limits, drawdown, stress, edit = st.tabs(

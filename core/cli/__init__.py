@@ -1,8 +1,15 @@
-"""``python -m core``: the workstation's jobs from a terminal, ``--json`` for scripts."""
+"""``python -m core``: the workstation's jobs from a terminal, ``--json`` for scripts.
+
+Errors: a refusal prints ``command: message`` on stderr (and ``{"error": ...}`` on stdout with
+``--json``) and exits 1; an unexpected error prints one line with a reference and writes its
+traceback to ``data/logs/cli-errors.log``; a closed pipe (``| head``) ends quietly. Commands
+keep their own exit codes (``audit verify`` exits 2 on a broken chain).
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from core.cli import (
@@ -20,7 +27,14 @@ from core.cli import (
     _regime,
     _risk,
 )
-from core.cli._output import CommandError, emit_error
+from core.cli._output import (
+    CommandError,
+    check_dates,
+    command_name,
+    emit_error,
+    emit_unexpected,
+)
+from core.errors import WorkstationError
 
 COMMANDS = (
     _data,
@@ -61,13 +75,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+REFUSALS = (WorkstationError, CommandError, ValueError, KeyError, LookupError, OSError)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    command = command_name(args)
     try:
+        check_dates(args)
         code = args.handler(args)  # a handler may return an exit status
-    except (CommandError, ValueError, KeyError, LookupError, OSError) as exc:
-        return emit_error(exc, args.json)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+    except BrokenPipeError:
+        return _closed_pipe()
+    except REFUSALS as exc:
+        return emit_error(exc, args.json, command)
+    except Exception as exc:  # a defect: one line for the user, the traceback to the log
+        return emit_unexpected(exc, args.json, command)
     return code if isinstance(code, int) else 0
+
+
+def _closed_pipe() -> int:
+    """The reader went away (``python -m core ... | head``): stop quietly.
+
+    Python's documented recipe (the ``signal`` module's notes on SIGPIPE): point stdout at
+    devnull so the interpreter's final flush does not fail again, and exit 1.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a real file (tests capture it)
+        pass
+    return 1
 
 
 if __name__ == "__main__":

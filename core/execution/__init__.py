@@ -3,11 +3,12 @@ trading (only the clock and the feed differ)."""
 
 from core.execution._broker import SimulatedBroker
 from core.execution._config import ExecutionConfig
-from core.execution._costs import CommissionModel, SlippageModel
+from core.execution._costs import MAX_COMMISSION_RATE, CommissionModel, SlippageModel
 from core.execution._orders import Execution, Order, OrderStatus, OrderType, TimeInForce
 from core.execution._sizing import Sizing
 
 __all__ = [
+    "MAX_COMMISSION_RATE",
     "CommissionModel",
     "Execution",
     "ExecutionConfig",

@@ -7,6 +7,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# A commission stated as a fraction of notional is at most 10 %: a larger one is a typo (a
+# percentage typed as a fraction), not a cost model. Amounts (per share, fixed) are unbounded.
+MAX_COMMISSION_RATE = 0.1
+
 
 class CommissionModel(BaseModel):
     """Commission per fill: per share, a fraction of notional, or a fixed amount per order,
@@ -15,7 +19,12 @@ class CommissionModel(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: Literal["percent", "per_share", "fixed"] = "percent"
-    rate: float = Field(default=0.0, ge=0, description="fraction of notional (0.001 = 10 bp)")
+    rate: float = Field(
+        default=0.0,
+        ge=0,
+        le=MAX_COMMISSION_RATE,
+        description="fraction of notional (0.001 = 10 bp)",
+    )
     per_share: float = Field(default=0.0, ge=0, description="money per unit of quantity")
     fixed: float = Field(default=0.0, ge=0, description="money per order")
     minimum: float = Field(default=0.0, ge=0, description="minimum commission per fill")

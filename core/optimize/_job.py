@@ -30,7 +30,12 @@ def parse_range(text: str) -> tuple[str, tuple[float, ...]]:
     parts = spec.split(":")
     if not sep or len(parts) not in (2, 3):
         raise ValueError(f"--range expects key=lo:hi[:step], got {text!r}")
-    return key.strip(), tuple(float(p) for p in parts)
+    try:
+        return key.strip(), tuple(float(p) for p in parts)
+    except ValueError:
+        raise ValueError(
+            f"--range {key.strip()}: lo:hi[:step] must be numbers, got {spec!r}"
+        ) from None
 
 
 def run_optimization(

@@ -26,6 +26,7 @@ from core._json import plain
 from core._processes import process_alive, spawn_core
 from core.backtest import BacktestConfig
 from core.db import OptimizationJobRow
+from core.errors import failure_message
 from core.optimize._allocation import optimize_allocation
 from core.optimize._bayes import optuna_storage
 from core.optimize._job import run_optimization, run_walk_forward
@@ -326,7 +327,7 @@ def run_job(workstation: Workstation, job_id: str, *, write_every: float = WRITE
                 **options,
             )
     except Exception as exc:  # the worker must record every failure
-        store.fail(job_id, f"{type(exc).__name__}: {exc}")
+        store.fail(job_id, failure_message(exc))  # no pydantic dump, no internals
         return "failed"
     report["searched"] = list(space.names)
     report["total"] = reporter.total

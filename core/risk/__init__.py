@@ -1,6 +1,7 @@
 """Risk: measures, the drawdown controller, limits and pre-trade checks."""
 
 from core.risk._drawdown import DrawdownController, DrawdownStatus, drawdown_series
+from core.risk._errors import RiskError
 from core.risk._limits import LIMIT_KEYS, RiskLimits, TradingState, TradingWindow
 from core.risk._measures import (
     METHODS,
@@ -47,6 +48,7 @@ __all__ = [
     "OrderIntent",
     "PortfolioState",
     "PreTradeReport",
+    "RiskError",
     "RiskLimits",
     "RuleResult",
     "TradingState",

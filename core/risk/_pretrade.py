@@ -23,6 +23,7 @@ from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
+from core.risk._errors import RiskError
 from core.risk._limits import RiskLimits, TradingState
 
 OUTCOMES = ("pass", "warn", "block")
@@ -40,14 +41,14 @@ class OrderIntent:
     def __post_init__(self):
         side = str(self.side).strip().lower()
         if side not in ("buy", "sell"):
-            raise ValueError(f"order side must be 'buy' or 'sell', got {self.side!r}")
+            raise RiskError(f"order side must be 'buy' or 'sell', got {self.side!r}")
         object.__setattr__(self, "side", side)
         for name in ("quantity", "price"):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
-                raise ValueError(f"order {name} must be a finite number > 0, got {value!r}")
+                raise RiskError(f"order {name} must be a finite number > 0, got {value!r}")
         if not str(self.symbol).strip():
-            raise ValueError("order symbol is empty")
+            raise RiskError("order symbol is empty")
 
     @property
     def signed_quantity(self) -> float:
@@ -81,14 +82,12 @@ class PortfolioState:
     def __post_init__(self):
         for name in ("equity", "cash", "day_turnover"):
             if not math.isfinite(getattr(self, name)):
-                raise ValueError(
-                    f"portfolio state {name} must be finite, got {getattr(self, name)}"
-                )
+                raise RiskError(f"portfolio state {name} must be finite, got {getattr(self, name)}")
         try:
             self.trading_state = TradingState(self.trading_state)
         except ValueError:
             states = ", ".join(s.value for s in TradingState)
-            raise ValueError(
+            raise RiskError(
                 f"trading state must be one of {states}, got {self.trading_state!r}"
             ) from None
 
@@ -172,12 +171,12 @@ class _Order:
                 if q and s != sym
             }
         except KeyError as exc:
-            raise ValueError(
+            raise RiskError(
                 f"no price for held symbol {exc.args[0]} in the portfolio state's prices"
             ) from None
         bad = [s for s, v in values.items() if not math.isfinite(v)]
         if bad:
-            raise ValueError(f"the price of held symbol {bad[0]} is not a finite number")
+            raise RiskError(f"the price of held symbol {bad[0]} is not a finite number")
         values[sym] = abs(self.after * intent.price * self.multiplier)
         self.values = values
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from core.risk._drawdown import DrawdownController, drawdown_series
+from core.risk._errors import RiskError
 from core.risk._measures import (
     TRADING_DAYS,
     beta_correlation,
@@ -95,7 +96,7 @@ def portfolio_risk(
     and contributions annualised (252 days), beta against the bundled S&P 500 index.
     """
     if lookback < 30:
-        raise ValueError(f"lookback must be at least 30 days, got {lookback}")
+        raise RiskError(f"lookback must be at least 30 days, got {lookback}")
     state = portfolio_state(ws, name)
     with ws.sessions() as session:
         limits = load_limits(session, name)
@@ -135,7 +136,7 @@ def _measures(ws, weights, equity, horizon, lookback, n_sims, seed) -> dict[str,
     closes = ws.market.closes([*symbols, BENCHMARK])
     assets = closes[symbols].dropna().pct_change().dropna().tail(lookback)
     if len(assets) < 30:
-        raise ValueError(f"only {len(assets)} days of common price history for {symbols}")
+        raise RiskError(f"only {len(assets)} days of common price history for {symbols}")
     w = np.array([weights[s] for s in symbols])
     returns = pd.Series(assets.to_numpy() @ w, index=assets.index)
     rows = []

@@ -13,7 +13,9 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from core.audit import append_event
+from core.errors import describe_validation
 from core.portfolio._repository import get_row
+from core.risk._errors import RiskError
 from core.risk._limits import LIMIT_KEYS, RiskLimits, TradingState
 from core.risk._pretrade import PreTradeReport
 
@@ -30,7 +32,8 @@ def load_limits(session: Session, portfolio_name: str) -> RiskLimits:
     try:
         return RiskLimits.model_validate(stored)
     except ValidationError as exc:
-        raise ValueError(f"stored risk limits of {portfolio_name!r} are invalid: {exc}") from None
+        where = f"stored risk limits of {portfolio_name!r}"
+        raise RiskError(describe_validation(exc, where)) from None
 
 
 def save_limits(
@@ -62,14 +65,23 @@ def set_trading_state(
     actor: str = "user",
     reason: str = "",
 ) -> TradingState:
-    """Switch the portfolio's trading state (the kill switch); audited as ``trading_state``."""
+    """Switch the portfolio's trading state (the kill switch); audited as ``trading_state``.
+
+    Refuses a "switch" to the state the portfolio is already in: nothing is written, so a
+    note typed beside an unchanged state can never be recorded as a state change.
+    """
     try:
         new = TradingState(str(state).strip().lower())
     except ValueError:
         states = ", ".join(s.value for s in TradingState)
-        raise ValueError(f"trading state must be one of {states}, got {state!r}") from None
+        raise RiskError(f"trading state: {state!r} is not one of {states}", "state") from None
     row = get_row(session, portfolio_name)
     old = load_trading_state(session, portfolio_name)
+    if new is old:
+        raise RiskError(
+            f"{portfolio_name}: trading is already {old.value}; nothing changed",
+            "state",
+        )
     row.meta = {**(row.meta or {}), STATE_KEY: new.value}
     payload = {"from": old.value, "to": new.value, "reason": reason}
     append_event(session, "trading_state", payload, portfolio=portfolio_name, actor=actor)
@@ -92,15 +104,12 @@ def parse_limit_updates(current: RiskLimits, pairs: list[str]) -> RiskLimits:
         key, sep, text = pair.partition("=")
         key, text = key.strip(), text.strip()
         if not sep:
-            raise ValueError(f"limit update {pair!r} must look like key=value")
+            raise RiskError(f"risk limits: {pair!r} must look like key=value")
         data = _apply(data, key, text, pair)
     try:
         return RiskLimits.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False)
-        )
-        raise ValueError(f"invalid risk limits: {problems}") from None
+        raise RiskError(describe_validation(exc, "risk limits")) from None
 
 
 def _apply(data: dict[str, Any], key: str, text: str, pair: str) -> dict[str, Any]:
@@ -113,15 +122,19 @@ def _apply(data: dict[str, Any], key: str, text: str, pair: str) -> dict[str, An
             hours[klass] = text
         return {**data, "trading_hours": hours or None}
     if key not in LIMIT_KEYS:
-        raise ValueError(f"unknown limit {key!r} in {pair!r}; limits: {', '.join(LIMIT_KEYS)}")
+        raise RiskError(
+            f"risk limits: unknown limit {key!r} in {pair!r}; limits: {', '.join(LIMIT_KEYS)}"
+        )
     if text.lower() in _NONE:
         return {**data, key: None}
     if key == "trading_hours":
         try:
             return {**data, key: json.loads(text)}
         except json.JSONDecodeError:
-            raise ValueError(f"trading_hours needs a JSON object, got {text!r}") from None
+            raise RiskError(
+                f"risk limits: trading_hours needs a JSON object, got {text!r}"
+            ) from None
     try:
         return {**data, key: float(text)}
     except ValueError:
-        raise ValueError(f"limit {key} needs a number or 'none', got {text!r}") from None
+        raise RiskError(f"risk limits: {key} needs a number or 'none', got {text!r}") from None

@@ -16,6 +16,7 @@ from typing import Any
 from core.errors import WorkstationError
 from core.portfolio._repository import get_row
 from core.portfolio._service import naive_utc
+from core.risk._errors import RiskError
 from core.risk._limits import LIMIT_KEYS, RiskLimits
 from core.risk._pretrade import OrderIntent, PreTradeReport, check_order
 from core.risk._report import portfolio_state
@@ -48,7 +49,7 @@ def check_manual_order(
     if price is None:
         price = ws.market.last_price(symbol, ts)
         if price is None:
-            raise ValueError(f"no known price for {symbol}: give one")
+            raise RiskError(f"no known price for {symbol}: give one")
     with ws.sessions() as session:
         saved = LIMITS_KEY in (get_row(session, name).meta or {})
         limits = load_limits(session, name) if saved else NO_LIMITS

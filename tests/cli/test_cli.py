@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -214,7 +216,7 @@ def test_data_import_of_a_broken_csv(cli, tmp_path, db_url, capsys, table_counts
     assert payload["column"] == "close"
     assert payload["rule"] == "prices > 0"
     assert "broken.csv" in payload["error"] and "line 3" in payload["error"]
-    assert captured.err.startswith("error: ")
+    assert captured.err.startswith("data import: broken.csv")  # command: where: what
     assert table_counts(ws) == before
     ws.close()
 
@@ -224,7 +226,7 @@ def test_error_without_json_goes_to_stderr_only(cli, capsys):
     captured = capsys.readouterr()
     assert code == 1
     assert captured.out == ""
-    assert captured.err.strip() == "error: no portfolio named 'nope'"
+    assert captured.err.strip() == "portfolio show: no portfolio named 'nope'"
 
 
 # -- portfolio ------------------------------------------------------------------------------
@@ -627,3 +629,161 @@ def test_missing_subcommand_is_a_usage_error(capsys):
         main(["portfolio"])
     assert caught.value.code == 2
     assert "usage" in capsys.readouterr().err
+
+
+# -- refusals, defects and closed pipes -------------------------------------------------------
+RUN = ["--strategy", "sma_crossover", "--symbol", "SPX"]
+LEAKS = ("pydantic", "http", "[type=", "validation error for", "input_value", "Traceback")
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (
+            ["backtest", *RUN, "--param", "fast=-1"],
+            "backtest: --param fast: Input should be greater than or equal to 2",
+        ),
+        (
+            ["backtest", *RUN, "--param", "fast=abc"],
+            "backtest: --param fast: Input should be a valid integer, unable to parse string "
+            "as an integer",
+        ),
+        (
+            ["backtest", *RUN, "--param", "nope=1"],
+            "backtest: --param nope: Extra inputs are not permitted",
+        ),
+        (
+            ["backtest", *RUN, "--param", "fast=60"],
+            "backtest: --param: fast (60) must be shorter than slow (50)",
+        ),
+        (
+            ["backtest", *RUN, "--commission", "-1"],
+            "backtest: --commission: Input should be greater than or equal to 0",
+        ),
+        (
+            ["backtest", *RUN, "--commission", "0.5"],
+            "backtest: --commission: Input should be less than or equal to 0.1",
+        ),
+        (["backtest", *RUN, "--cash", "-1"], "backtest: --cash: Input should be greater than 0"),
+        (
+            ["backtest", *RUN, "--slippage-bps", "-1"],
+            "backtest: --slippage-bps: Input should be greater than or equal to 0",
+        ),
+        (
+            ["backtest", *RUN, "--start", "2020-02-30"],
+            "backtest: --start: '2020-02-30' is not a date (YYYY-MM-DD)",
+        ),
+        (
+            ["backtest", *RUN, "--sizing", "fixed", "--size", "-5"],
+            "backtest: --size: Input should be greater than 0",
+        ),
+        (
+            ["data", "show", "SPX", "--start", "xx"],
+            "data show: --start: 'xx' is not a date (YYYY-MM-DD)",
+        ),
+        (
+            ["allocate", "--method", "equal", "--symbols", "KO,XOM", "--end", "2020-13-45"],
+            "allocate: --end: '2020-13-45' is not a date (YYYY-MM-DD)",
+        ),
+        (
+            ["montecarlo", *RUN, "--paths", "-1"],
+            "montecarlo: --paths: Input should be greater than or equal to 1",
+        ),
+        (
+            ["optimize", *RUN, "--range", "fast=a:b"],
+            "optimize: --range fast: lo:hi[:step] must be numbers, got 'a:b'",
+        ),
+        (
+            ["rebalance", "--portfolio", "P", "--abs", "-1"],
+            "rebalance: --abs: Input should be greater than or equal to 0",
+        ),
+        (
+            ["rebalance", "--portfolio", "P", "--commission", "0.2"],
+            "rebalance: --commission: Input should be less than or equal to 0.1",
+        ),
+        (
+            ["risk", "limits", "--portfolio", "P", "--set", "warn_at=2"],
+            "risk limits: warn_at: Input should be less than or equal to 1",
+        ),
+        (
+            ["risk", "state", "--portfolio", "P", "active"],
+            "risk state: P: trading is already active; nothing changed",
+        ),
+    ],
+)
+def test_refusals_read_command_where_what(cli, capsys, db_url, table_counts, argv, expected):
+    cli("--json", "portfolio", "create", "P", "--cash", "1000")
+    ws = Workstation.open(db_url, seed_demo=False)
+    before = table_counts(ws)
+    code = main(["--db", db_url, *argv])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert captured.out == ""
+    assert captured.err.splitlines() == [expected]
+    assert not any(leak in captured.err for leak in LEAKS)
+    assert table_counts(ws) == before  # a refusal writes nothing
+    ws.close()
+
+
+def test_refusal_with_json_keeps_the_error_key(cli, capsys):
+    code = main(["--db", "sqlite:///:memory:", "--json", "backtest", *RUN, "--param", "fast=-1"])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert json.loads(captured.out) == {
+        "error": "--param fast: Input should be greater than or equal to 2"
+    }
+
+
+def test_an_unexpected_error_prints_a_reference_and_logs_the_traceback(
+    capsys, monkeypatch, tmp_path
+):
+    from core.cli import _output
+
+    def broken(args):
+        raise RuntimeError("internal detail the user must not see")
+
+    monkeypatch.setattr(_output, "LOG_DIR", tmp_path / "logs")
+    monkeypatch.setattr("core.cli._backtest.list_strategies", broken)  # read at parser build
+    code = main(["strategies"])
+    captured = capsys.readouterr()
+    assert code == 1
+    (line,) = captured.err.splitlines()
+    match = re.fullmatch(
+        r"strategies: unexpected error \(ref ([0-9A-F]{6})\); details in (.+)", line
+    )
+    assert match, line
+    assert "internal detail" not in captured.err and "Traceback" not in captured.err
+    log = (tmp_path / "logs" / "cli-errors.log").read_text()
+    assert f"ref {match.group(1)}" in log
+    assert "Traceback" in log and "RuntimeError: internal detail the user must not see" in log
+    assert match.group(2) == str(tmp_path / "logs" / "cli-errors.log")
+
+
+def test_audit_verify_keeps_its_exit_status_two(cli, capsys, db_url):
+    from sqlalchemy import update
+
+    from core.db import AuditEventRow
+
+    cli("--json", "portfolio", "create", "P", "--cash", "1000")
+    ws = Workstation.open(db_url, seed_demo=False)
+    with ws.sessions.begin() as session:
+        session.execute(update(AuditEventRow).values(payload={"tampered": True}))
+    ws.close()
+    assert main(["--db", db_url, "audit", "verify"]) == 2
+
+
+def test_a_closed_pipe_ends_the_command_quietly(tmp_path):
+    """``python -m core strategies | head -c1``: the reader leaves before the output is written;
+    no "Exception ignored ... BrokenPipeError" and no traceback (Python's SIGPIPE recipe)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "core", "strategies"],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "WORKSTATION_DATABASE_URL": f"sqlite:///{tmp_path}/p.db"},
+    )
+    process.stdout.close()  # the reader is gone before the command prints
+    stderr = process.stderr.read().decode()
+    code = process.wait(timeout=120)
+    assert stderr == ""
+    assert code == 1  # as Python's documented recipe exits on EPIPE

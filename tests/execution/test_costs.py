@@ -51,7 +51,7 @@ def test_percent_commission_counts_the_multiplier():
 
 def test_only_percent_commission_is_reserved_by_the_sizer():
     assert CommissionModel(kind="percent", rate=0.002).notional_rate == 0.002
-    assert CommissionModel(kind="per_share", per_share=0.01, rate=0.5).notional_rate == 0.0
+    assert CommissionModel(kind="per_share", per_share=0.01, rate=0.05).notional_rate == 0.0
     assert CommissionModel(kind="fixed", fixed=1.0).notional_rate == 0.0
 
 

@@ -16,6 +16,7 @@ from core.audit import verify_chain
 from core.db import AuditEventRow
 from core.portfolio import PortfolioError
 from core.risk import (
+    RiskError,
     RiskLimits,
     TradingState,
     load_limits,
@@ -132,11 +133,39 @@ def test_trading_state_switch_is_audited(ws):
         assert event.payload == {"from": "active", "to": "halted", "reason": "test"}
 
 
+def test_switch_to_the_current_state_is_refused_and_writes_nothing(ws, table_counts):
+    ws.portfolios.create("H", 1000.0)
+    with ws.sessions.begin() as session:
+        set_trading_state(session, "H", "halted", reason="desk closed")
+    before = table_counts(ws)
+    # the kill-switch bug: a note "applied" beside an unchanged (or stale) state
+    with (
+        pytest.raises(RiskError, match="H: trading is already halted; nothing changed"),
+        ws.sessions.begin() as session,
+    ):
+        set_trading_state(session, "H", "halted", reason="just adding a note")
+    assert table_counts(ws) == before
+    with ws.sessions() as session:
+        assert load_trading_state(session, "H") is TradingState.HALTED
+
+
+def test_risk_refusals_are_workstation_errors_without_pydantic_dumps():
+    from core.errors import WorkstationError
+
+    with pytest.raises(WorkstationError) as caught:
+        parse_limit_updates(RiskLimits(), ["warn_at=2", "trading_hours.stock=9am"])
+    message = str(caught.value)
+    assert message.startswith("risk limits: ")
+    assert "warn_at: Input should be less than or equal to 1" in message
+    assert "trading_hours.stock: trading hours must look like 09:30-16:00, got '9am'" in message
+    assert "pydantic" not in message and "http" not in message and "[type=" not in message
+
+
 def test_bad_updates_write_nothing(ws, table_counts):
     ws.portfolios.create("B", 1000.0)
     before = table_counts(ws)
     with (
-        pytest.raises(ValueError, match="trading state must be one of"),
+        pytest.raises(ValueError, match=r"trading state: .paused. is not one of"),
         ws.sessions.begin() as session,
     ):
         set_trading_state(session, "B", "paused")

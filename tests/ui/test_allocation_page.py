@@ -10,6 +10,7 @@ import pytest
 
 from core.marketdata import load_bundled
 from core.workstation import Workstation
+from tests.ui.plain_text import text
 
 SYMBOLS = ["AAPL", "JNJ", "KO", "MSFT", "XOM"]
 
@@ -68,7 +69,7 @@ def test_infeasible_cap_is_explained(app):
     at = app("allocation")
     at.number_input(key="al_max_weight").set_value(0.1).run()
     assert not at.exception, at.exception
-    assert "max weight 0.1 × 5 assets = 0.5 < 1" in at.error[0].value
+    assert "max weight 0.1 × 5 assets = 0.5 < 1" in text(at.error[0])
     assert not at.get("plotly_chart")
 
 
@@ -79,7 +80,7 @@ def test_apply_to_portfolio_sets_its_target_weights(app):
     name = at.selectbox(key="al_portfolio").value
     at.button(key="al_apply").click().run()
     assert not at.exception, at.exception
-    assert at.success[0].value.startswith(f"Target weights of {name!r} set")
+    assert text(at.success[0]).startswith(f"Target weights of {name!r} set")
 
     ws = Workstation.open(os.environ["WORKSTATION_DATABASE_URL"])
     try:

@@ -6,6 +6,7 @@ import os
 import sqlite3
 
 from core.demo import DEMO_NAME
+from tests.ui.plain_text import text
 
 
 def _tab(at, label):
@@ -33,13 +34,13 @@ def test_log_and_filters(app):
 def test_verify_intact_then_tampered(app):
     at = app("audit")
     at.button(key="audit_verify").click().run()
-    assert "Chain intact: 10 events verified." in [s.value for s in at.success]
+    assert "Chain intact: 10 events verified." in [text(s) for s in at.success]
 
     path = os.environ["WORKSTATION_DATABASE_URL"].removeprefix("sqlite:///")
     with sqlite3.connect(path) as connection:
         connection.execute("UPDATE audit_log SET actor = 'mallory' WHERE id = 4")
     at.button(key="audit_verify").click().run()
-    assert at.error[0].value.startswith("Chain broken at event 4: event 4 (fill)")
+    assert text(at.error[0]).startswith("Chain broken at event 4: event 4 (fill)")
 
 
 def test_compliance_report_counts_and_downloads(app):

@@ -1,5 +1,8 @@
+import pytest
+
 from core.backtest import BacktestConfig
 from core.execution import CommissionModel, ExecutionConfig
+from tests.ui.plain_text import text
 
 
 def _tab(at, label):
@@ -42,8 +45,25 @@ def test_invalid_parameters_are_reported_not_run(app):
     at.number_input(key="bt_sma_crossover_slow").set_value(50)
     at.button(key="bt_run").click().run()
 
-    assert any("must be shorter than slow" in e.value for e in at.error)
+    assert [text(e) for e in at.error] == ["parameters: fast (60) must be shorter than slow (50)"]
     assert not [m for m in at.metric if m.label == "Final equity"]
+
+
+def test_an_impossible_sizing_is_explained_and_not_run(app):
+    at = app("backtest")
+    at.selectbox(key="bt_sizing").set_value("percent")
+    at.number_input(key="bt_size").set_value(50.0)  # 5,000 % of equity
+    at.button(key="bt_run").click().run()
+    assert not at.exception, at.exception
+    assert [text(e) for e in at.error] == [
+        "sizing: percent: Input should be less than or equal to 10"
+    ]
+    assert not [m for m in at.metric if m.label == "Final equity"]
+
+
+def test_commission_is_offered_up_to_ten_percent(app):
+    at = app("backtest")
+    assert at.number_input(key="bt_commission").max == pytest.approx(10.0)  # % of notional
 
 
 def test_monte_carlo_and_stress_tabs_after_a_run(app):

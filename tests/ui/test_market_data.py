@@ -1,5 +1,7 @@
 import numpy as np
 
+from tests.ui.plain_text import text
+
 
 def test_market_data_shows_spx_candles_and_the_catalogue(app):
     at = app("market_data")
@@ -44,6 +46,6 @@ def test_broken_csv_names_row_column_and_rule_and_stores_nothing(app):
     at.sidebar.text_input(key="upload_symbol").set_value("BAD")
     at.sidebar.button(key="upload_button").click().run()
 
-    message = at.sidebar.error[0].value
+    message = text(at.sidebar.error[0])
     assert "line 3" in message and "'High'" in message and "high ≥ max(open, close)" in message
     assert "BAD" not in list(at.dataframe[0].value["symbol"])

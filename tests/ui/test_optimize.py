@@ -14,6 +14,7 @@ from app import optimize_panels as panels
 from app import optimize_results as results
 from core.optimize import OptimizationJob, run_job
 from core.strategies import get_strategy, param_space
+from tests.ui.plain_text import assert_literal
 
 
 @pytest.fixture
@@ -207,17 +208,43 @@ def test_a_walk_forward_job_shows_stitched_equity_and_windows(app, in_process):
     assert list(windows["test_start"][:2]) == [500, 750]
 
 
-def test_the_scheduler_address_goes_into_the_request(app, monkeypatch):
+LISTED = "tcp://127.0.0.1:8786"
+
+
+def test_the_page_offers_only_the_local_pool_by_default(app):
+    at = app("optimize")
+    assert at.selectbox(key="opt_scheduler").options == ["local process pool"]
+    assert not [t for t in at.text_input if t.key == "opt_scheduler"]  # no free-text address
+
+
+def test_the_page_offers_only_the_schedulers_listed_in_the_settings(app, monkeypatch):
+    """A Dask scheduler exchanges pickled code: the browser picks among trusted ones only."""
+    monkeypatch.setenv("WORKSTATION_DASK_SCHEDULERS", json.dumps([LISTED]))
     monkeypatch.setattr(panels, "launch", lambda ws, job_id: 0)
     at = app("optimize")
-    at.text_input(key="opt_scheduler").set_value(" tcp://10.0.0.5:8786 ")
+    picker = at.selectbox(key="opt_scheduler")
+    assert picker.options == ["local process pool", f"Dask at {LISTED}"]
+    picker.set_value(LISTED)
     at.button(key="opt_submit").click().run()
     assert not at.exception, at.exception
 
     from app.services import workstation
 
     job = panels.JobStore(workstation().sessions).list()[0]
-    assert job.request["scheduler"] == "tcp://10.0.0.5:8786"
+    assert job.request["scheduler"] == LISTED
+
+
+def test_an_unlisted_scheduler_is_refused(monkeypatch):
+    from core.config import Settings
+    from core.errors import WorkstationError
+
+    class Listed:
+        settings = Settings(dask_schedulers=[LISTED])
+
+    assert panels.allowed_scheduler(Listed, "") is None  # the local pool
+    assert panels.allowed_scheduler(Listed, LISTED) == LISTED
+    with pytest.raises(WorkstationError, match="not among the schedulers listed"):
+        panels.allowed_scheduler(Listed, "tcp://scheduler.invalid:8786")
 
 
 def test_a_job_whose_worker_died_shows_failed_not_running(app):
@@ -234,7 +261,8 @@ def test_a_job_whose_worker_died_shows_failed_not_running(app):
     at.run()
     assert not at.exception, at.exception
     assert "**Status:** failed" in [m.value for m in at.markdown]
-    assert [e.value for e in at.error] == [f"worker died: process {child.pid} is gone"]
+    (error,) = at.error
+    assert_literal(error.value, f"worker died: process {child.pid} is gone")
     assert not [b for b in at.button if b.key == "opt_cancel"]
 
 

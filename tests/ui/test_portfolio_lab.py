@@ -1,6 +1,7 @@
 import json
 
 from core.demo import DEMO_NAME
+from tests.ui.plain_text import text
 
 
 def _tab(at, label):
@@ -51,7 +52,7 @@ def test_overselling_shows_the_error_at_the_quantity_and_writes_nothing(app):
     at.number_input(key="ticket_price").set_value(100.0)
     _tab(at, "Trade").button[0].click().run()
 
-    errors = [e.value for e in _tab(at, "Trade").error]
+    errors = [text(e) for e in _tab(at, "Trade").error]
     assert any("cannot sell 5 AAPL" in e for e in errors)
     assert at.metric[1].value == "10,000.00"
     assert _tab(at, "Trades").info[0].value == "No trades yet."
@@ -59,7 +60,7 @@ def test_overselling_shows_the_error_at_the_quantity_and_writes_nothing(app):
 
 def test_duplicate_name_error_is_shown_by_the_name_field(app):
     at = _create(app("portfolio_lab"), DEMO_NAME)
-    assert any("already exists" in e.value for e in at.sidebar.error)
+    assert any("already exists" in text(e) for e in at.sidebar.error)
 
 
 def test_import_uploaded_lab_file_and_merge(app, tmp_path):
@@ -91,7 +92,7 @@ def test_malformed_import_file_is_reported_and_nothing_is_written(app):
     at.file_uploader(key="import_file").set_value(("bad.json", bad.encode(), "application/json"))
     at.button(key="import_button").click().run()
 
-    messages = [e.value for e in at.error]
+    messages = [text(e) for e in at.error]
     assert any("starting_cash" in m and "invalid portfolio document" in m for m in messages)
     assert at.selectbox(key="lab_portfolio").options == before
 
@@ -138,6 +139,6 @@ def test_kill_switch_blocks_the_ticket_and_the_reason_is_shown(app):
     at.number_input(key="ticket_price").set_value(200.0)
     _tab(at, "Trade").button[0].click().run()
     assert not at.exception, at.exception
-    assert any("blocked by pre-trade checks" in e.value and "halted" in e.value for e in at.error)
+    assert any("blocked by pre-trade checks" in text(e) and "halted" in text(e) for e in at.error)
     with ws.sessions() as session:
         assert session.scalar(select(func.count()).select_from(FillRow)) == 8  # the demo's

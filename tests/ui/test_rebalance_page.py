@@ -10,6 +10,7 @@ import pytest
 
 from core.demo import DEMO_NAME
 from core.workstation import Workstation
+from tests.ui.plain_text import text
 
 
 def open_ws() -> Workstation:
@@ -45,7 +46,7 @@ def test_demo_portfolio_drift_orders_and_execute(app):
         assert drifts.loc[symbol, "drift_pp"] == pytest.approx(drift * 100, abs=1e-9)
     out_of_band = sorted(s for s, d in expected.items() if abs(d) >= 0.05 or abs(d) * 6 >= 0.2)
     assert out_of_band, "the demo has drifted: at least one asset is outside its band"
-    due = next(w.value for w in at.warning if w.value.startswith("Rebalance due"))
+    due = next(text(w) for w in at.warning if text(w).startswith("Rebalance due"))
     named = sorted(re.search(r"drift (\S+)", r)[1] for r in due.split("; "))
     assert named == out_of_band
 
@@ -60,7 +61,7 @@ def test_demo_portfolio_drift_orders_and_execute(app):
 
     at.button(key="rb_execute").click().run()
     assert not at.exception, at.exception
-    assert at.success[0].value.startswith(f"Rebalanced {DEMO_NAME!r}: {len(orders)} orders")
+    assert text(at.success[0]).startswith(f"Rebalanced {DEMO_NAME!r}: {len(orders)} orders")
     ws = open_ws()
     try:
         for o in orders.itertuples():
@@ -72,7 +73,7 @@ def test_demo_portfolio_drift_orders_and_execute(app):
         ws.close()
     history = by_key(at, "rb_history").value
     assert len(history) == 1 and history.iloc[0]["n_orders"] == len(orders)
-    assert next(w.value for w in at.info).startswith("No rebalance due")
+    assert next(text(w) for w in at.info).startswith("No rebalance due")
 
 
 def test_a_portfolio_without_targets_is_explained(app):
@@ -84,6 +85,6 @@ def test_a_portfolio_without_targets_is_explained(app):
     at = app("allocation")
     at.selectbox(key="rb_portfolio").set_value("Empty").run()
     assert not at.exception, at.exception
-    assert any("'Empty' has no target weights" in w.value for w in at.warning)
+    assert any("'Empty' has no target weights" in text(w) for w in at.warning)
     with pytest.raises(StopIteration):
         by_key(at, "rb_orders")
