@@ -4,16 +4,19 @@ A $1,000,000 portfolio opened on the first trading day of 2019 buys six large US
 stocks in equal dollar amounts at that day's adjusted close, rotates out of Exxon
 into Microsoft after the 2020 crash, and is valued daily to the end of the bundled
 history (2022-12-28). Commission: $1 per fill.
+
+:func:`seed_demo` is given the portfolios it books on and the market it prices from; the
+workstation calls it once, on first start.
 """
 
 from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from core.workstation import Workstation
+    from core.portfolio import PortfolioService
 
 DEMO_NAME = "Demo — US large caps"
 START = datetime(2019, 1, 2, 16, 0)
@@ -22,9 +25,15 @@ INITIAL = ("AAPL", "JNJ", "JPM", "PG", "XOM", "KO")
 COMMISSION = 1.0
 
 
-def seed_demo(ws: Workstation, name: str = DEMO_NAME) -> str:
-    """Create and fill the demo portfolio; returns its name."""
-    portfolios = ws.portfolios
+class PriceReader(Protocol):
+    """What the demo reads of the market (``MarketDataService`` fits)."""
+
+    def last_price(self, symbol: str, as_of: datetime | None = None) -> float | None: ...
+
+
+def seed_demo(portfolios: PortfolioService, market: PriceReader, name: str = DEMO_NAME) -> str:
+    """Create and fill the demo portfolio in ``portfolios`` at ``market``'s closes; returns
+    its name."""
     portfolios.create(
         name,
         1_000_000.0,
@@ -33,7 +42,7 @@ def seed_demo(ws: Workstation, name: str = DEMO_NAME) -> str:
     )
     budget = 1_000_000.0 / len(INITIAL) - COMMISSION
     for i, symbol in enumerate(INITIAL, start=1):
-        price = ws.market.last_price(symbol, as_of=START)
+        price = market.last_price(symbol, as_of=START)
         qty = math.floor(budget / price)
         portfolios.trade(
             name,
@@ -47,7 +56,7 @@ def seed_demo(ws: Workstation, name: str = DEMO_NAME) -> str:
             snapshot=False,
         )
     held = portfolios.ledger(name).quantity("XOM")
-    xom = ws.market.last_price("XOM", as_of=ROTATION)
+    xom = market.last_price("XOM", as_of=ROTATION)
     result = portfolios.trade(
         name,
         "XOM",
@@ -59,7 +68,7 @@ def seed_demo(ws: Workstation, name: str = DEMO_NAME) -> str:
         client_order_id="demo-7",
         snapshot=False,
     )
-    msft = ws.market.last_price("MSFT", as_of=ROTATION)
+    msft = market.last_price("MSFT", as_of=ROTATION)
     qty = math.floor((result.cash_after - COMMISSION) / msft)
     portfolios.trade(
         name,

@@ -1,4 +1,28 @@
-"""The composition root: one object graph for the command line, the app and tests."""
+"""The composition root: one object graph for the command line, the app and tests.
+
+The workstation only wires. Each service is given the collaborators it reads, never the
+workstation, and is exposed here as an attribute:
+
+=================  ====================================================  =======================
+attribute          service                                               given
+=================  ====================================================  =======================
+``market``         :class:`core.marketdata.MarketDataService`           sessions
+``portfolios``     :class:`core.portfolio.PortfolioService`             sessions, market
+``lab``            :class:`core.portfolio.LabService`                   sessions, market
+``backtests``      :class:`core.backtest.BacktestService`               sessions, market
+``whatif``         :class:`core.whatif.WhatIfService`                   portfolios, market
+``risk``           :class:`core.risk.RiskService`                       portfolios, market,
+                                                                         sessions, whatif.stress
+``rebalance``      :class:`core.rebalance.RebalanceService`             portfolios, market,
+                                                                         sessions
+``allocation``     :class:`core.allocation.AllocationService`           market, portfolios
+``paper``          :class:`core.paper.PaperService`                     the workstation (for now)
+=================  ====================================================  =======================
+
+Nothing below imports this module: only the command line's entry points (``core/cli``) and
+the app build it. The methods that remain here are thin delegates kept for the pages and
+scripts that call them.
+"""
 
 from __future__ import annotations
 
@@ -7,24 +31,23 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from core.allocation import AllocationService
 from core.backtest._service import BacktestService
 from core.config import Settings
 from core.db import MetaRow, create_db_engine, session_factory, upgrade
+from core.demo import seed_demo
 from core.instruments import bundled_instruments
 from core.instruments import repository as instruments
 from core.marketdata._service import MarketDataService
-from core.portfolio import (
-    LabFormatError,
-    LabPortfolio,
-    LabService,
-    PortfolioService,
-    export_document,
-)
-from core.whatif import StressScenario, stress_portfolio
+from core.paper import PaperService
+from core.portfolio import LabFormatError, LabPortfolio, LabService, PortfolioService
+from core.rebalance import RebalanceService
+from core.risk import RiskService
+from core.whatif import StressScenario, WhatIfService
 
 
 class Workstation:
-    """Database, market data and portfolios, wired once from settings."""
+    """Database, market data, portfolios and the services on them, wired once from settings."""
 
     def __init__(
         self, settings: Settings | None = None, *, clock: Callable[[], datetime] | None = None
@@ -37,9 +60,11 @@ class Workstation:
         self.portfolios = PortfolioService(self.sessions, self.market, **clocked)
         self.lab = LabService(self.sessions, self.market, **clocked)
         self.backtests = BacktestService(self.sessions, self.market)
-        from core.paper import PaperService  # paper builds on backtests and portfolios
-
-        self.paper = PaperService(self)
+        self.whatif = WhatIfService(self.portfolios, self.market)
+        self.risk = RiskService(self.portfolios, self.market, self.sessions, self.whatif.stress)
+        self.rebalance = RebalanceService(self.portfolios, self.market, self.sessions)
+        self.allocation = AllocationService(self.market, self.portfolios)
+        self.paper = PaperService(self)  # paper's own constructor; it reads the services above
 
     @classmethod
     def open(cls, database_url: str | None = None, *, seed_demo: bool | None = None) -> Workstation:
@@ -57,32 +82,27 @@ class Workstation:
             for instrument in bundled_instruments():
                 instruments.ensure(session, instrument, "bundled")
         if self.settings.seed_demo and not self._meta("demo_seeded"):
-            from core.demo import seed_demo
-
-            seed_demo(self)
+            seed_demo(self.portfolios, self.market)
             self._set_meta("demo_seeded", "1")
 
-    # -- lab transfer --------------------------------------------------------------------------
+    # -- delegates kept for the pages and scripts that call them ---------------------------------
     def export_portfolio(self, name: str, *, include_trades: bool = True) -> LabPortfolio:
-        return export_document(self.sessions, name, include_trades=include_trades)
+        """See :meth:`LabService.export_portfolio`."""
+        return self.lab.export_portfolio(name, include_trades=include_trades)
 
     def import_portfolio(
         self, source: str | bytes | LabPortfolio, *, name: str | None = None
     ) -> str:
-        """Create a portfolio from a lab document; see :meth:`LabService.import_portfolio`."""
+        """See :meth:`LabService.import_portfolio`."""
         return self.lab.import_portfolio(source, name=name)
 
     def merge_portfolios(self, first: str, second: str, *, into: str) -> str:
-        """Merge two portfolios; see :meth:`LabService.merge_portfolios`."""
+        """See :meth:`LabService.merge_portfolios`."""
         return self.lab.merge_portfolios(first, second, into=into)
 
-    # -- what-if --------------------------------------------------------------------------------
     def stress_portfolio(self, name: str, scenario: StressScenario) -> dict:
-        """The instant P&L of ``scenario`` on a portfolio marked at the last known prices."""
-        positions = self.portfolios.positions(name)
-        classes = {i.symbol: str(i.asset_class) for i in self.market.instruments()}
-        held = {r.symbol: (r.market_value, classes.get(r.symbol)) for r in positions.itertuples()}
-        return stress_portfolio(held, self.portfolios.ledger(name).cash, scenario)
+        """See :meth:`WhatIfService.stress`."""
+        return self.whatif.stress(name, scenario)
 
     # -- meta ------------------------------------------------------------------------------------
     def _meta(self, key: str) -> str | None:

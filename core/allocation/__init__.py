@@ -1,6 +1,8 @@
 """Portfolio allocation: equal weight, inverse volatility, minimum variance, mean-variance,
 maximum Sharpe, risk parity, minimum CVaR and hierarchical risk parity, long-only with
 per-asset and group caps. Conventions and formulations in ``docs/ALLOCATION.md``.
+:class:`AllocationService` reads closes from the market and writes target weights to the
+portfolios.
 """
 
 from core.allocation._allocate import (
@@ -13,7 +15,7 @@ from core.allocation._allocate import (
 )
 from core.allocation._constraints import Bounds, bounds_for
 from core.allocation._hrp import correlation_distance, hrp_weights, quasi_diagonal_order
-from core.allocation._market import apply_to_portfolio, load_prices
+from core.allocation._market import AllocationService, apply_to_portfolio, load_prices
 from core.allocation._measures import (
     historical_cvar,
     portfolio_volatility,
@@ -42,6 +44,7 @@ __all__ = [
     "PERIODS_PER_YEAR",
     "AllocationError",
     "AllocationResult",
+    "AllocationService",
     "AllocationSpec",
     "Bounds",
     "FrontierPoint",

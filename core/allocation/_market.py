@@ -1,10 +1,16 @@
-"""Where allocations meet the rest of the workstation: market closes in, target weights out."""
+"""Where allocations meet the rest of the workstation: market closes in, target weights out.
+
+:class:`AllocationService` is given the market it reads closes from and the portfolios it
+writes target weights to; :func:`load_prices` and :func:`apply_to_portfolio` are the same
+steps as plain functions.
+"""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from core.allocation._spec import AllocationError, AllocationResult
+from core.allocation._allocate import allocate
+from core.allocation._spec import AllocationError, AllocationResult, AllocationSpec
 from core.marketdata import MarketDataService
 from core.portfolio import PortfolioService
 
@@ -46,6 +52,27 @@ def apply_to_portfolio(
         weights = {s: w / total for s, w in weights.items()}
     portfolios.set_target_weights(name, weights)
     return weights
+
+
+class AllocationService:
+    """Allocate over stored or bundled closes and make the result a portfolio's targets."""
+
+    def __init__(self, market: MarketDataService, portfolios: PortfolioService):
+        self._market = market
+        self._portfolios = portfolios
+
+    def prices(self, symbols, start=None, end=None) -> pd.DataFrame:
+        """The closes an allocation reads; see :func:`load_prices`."""
+        return load_prices(self._market, symbols, start, end)
+
+    def allocate(self, symbols, spec: AllocationSpec, start=None, end=None) -> AllocationResult:
+        """``spec``'s weights over the closes of ``symbols`` between ``start`` and ``end``."""
+        return allocate(self.prices(symbols, start, end), spec)
+
+    def apply(self, name: str, result: AllocationResult) -> dict[str, float]:
+        """Make ``result``'s weights the target weights of ``name``; see
+        :func:`apply_to_portfolio`."""
+        return apply_to_portfolio(self._portfolios, name, result)
 
 
 def _day(ts: pd.Timestamp | None) -> str:

@@ -4,14 +4,7 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
-from core.allocation import (
-    METHODS,
-    AllocationSpec,
-    GroupCap,
-    allocate,
-    apply_to_portfolio,
-    load_prices,
-)
+from core.allocation import METHODS, AllocationSpec, GroupCap
 from core.cli._output import CommandError, emit, open_workstation
 
 
@@ -50,10 +43,9 @@ def allocate_command(args) -> None:
     spec = _spec(args)
     ws = open_workstation(args)
     try:
-        prices = load_prices(ws.market, args.symbols.split(","), args.start, args.end)
-        result = allocate(prices, spec)
+        result = ws.allocation.allocate(args.symbols.split(","), spec, args.start, args.end)
         if args.apply_to:
-            apply_to_portfolio(ws.portfolios, args.apply_to, result)
+            ws.allocation.apply(args.apply_to, result)
     finally:
         ws.close()
     payload = result.summary()

@@ -129,7 +129,8 @@ def trade_portfolio(args) -> None:
 
 
 def export_portfolio(args) -> None:
-    document = open_workstation(args).export_portfolio(args.name, include_trades=not args.no_trades)
+    lab = open_workstation(args).lab
+    document = lab.export_portfolio(args.name, include_trades=not args.no_trades)
     content = EXPORTERS[args.format](document)
     if args.out is None:
         if args.format != "json":
@@ -146,13 +147,13 @@ def export_portfolio(args) -> None:
 
 def import_portfolio(args) -> None:
     ws = open_workstation(args)
-    name = ws.import_portfolio(args.file.read_bytes(), name=args.name)
+    name = ws.lab.import_portfolio(args.file.read_bytes(), name=args.name)
     emit(args, {"name": name, **ws.portfolios.summary(name)}, f"imported {name!r}")
 
 
 def merge_portfolios(args) -> None:
     ws = open_workstation(args)
-    name = ws.merge_portfolios(args.first, args.second, into=args.into)
+    name = ws.lab.merge_portfolios(args.first, args.second, into=args.into)
     emit(
         args,
         ws.portfolios.summary(name),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from core.cli._output import emit, open_workstation
 from core.execution import CommissionModel, SlippageModel
-from core.rebalance import RebalancePolicy, execute_plan, plan_portfolio_rebalance
+from core.rebalance import RebalancePolicy
 
 
 def register(commands, shared) -> None:
@@ -50,10 +50,10 @@ def rebalance(args) -> None:
     }
     ws = open_workstation(args)
     try:
-        plan = plan_portfolio_rebalance(ws, args.portfolio, policy, **costs)
+        plan = ws.rebalance.plan(args.portfolio, policy, **costs)
         executed = None
         if args.execute:
-            executed = execute_plan(ws, args.portfolio, plan, actor="cli")
+            executed = ws.rebalance.execute(args.portfolio, plan, actor="cli")
     finally:
         ws.close()
     payload = {**plan.to_dict(), "executed": executed is not None}

@@ -10,7 +10,6 @@ from core.risk import (
     load_limits,
     load_trading_state,
     parse_limit_updates,
-    portfolio_risk,
     save_limits,
     set_trading_state,
 )
@@ -60,8 +59,7 @@ def risk_report(args) -> None:
     name = _portfolio(args)
     ws = open_workstation(args)
     try:
-        report = portfolio_risk(
-            ws,
+        report = ws.risk.report(
             name,
             horizon=args.horizon,
             lookback=args.lookback,

@@ -45,7 +45,7 @@ class _Prepared:
 
 
 class LabService:
-    """Lab-format import and merge on the database, valued with the market-data service."""
+    """Lab-format export, import and merge on the database, valued with the market data."""
 
     def __init__(
         self,
@@ -57,6 +57,10 @@ class LabService:
         self._sessions = sessions
         self.market = market
         self.clock = clock
+
+    def export_portfolio(self, name: str, *, include_trades: bool = True) -> LabPortfolio:
+        """Portfolio ``name`` as a lab document (its trade history too by default)."""
+        return export_document(self._sessions, name, include_trades=include_trades)
 
     def import_portfolio(
         self, source: str | bytes | LabPortfolio, *, name: str | None = None

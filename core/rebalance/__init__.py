@@ -1,4 +1,5 @@
-"""Rebalancing: when to trade back to target weights, and which orders at what cost."""
+"""Rebalancing: when to trade back to target weights, which orders at what cost, and the
+:class:`RebalanceService` that plans, books and lists a stored portfolio's rebalances."""
 
 from core.rebalance._history import RebalanceRecord
 from core.rebalance._orders import OrderPlan, PlannedOrder, floor_step, rebalance_orders
@@ -11,6 +12,7 @@ from core.rebalance._policy import (
 )
 from core.rebalance._portfolio import (
     PortfolioPlan,
+    RebalanceService,
     execute_plan,
     plan_portfolio_rebalance,
     rebalance_history,
@@ -23,6 +25,7 @@ __all__ = [
     "PortfolioPlan",
     "RebalancePolicy",
     "RebalanceRecord",
+    "RebalanceService",
     "check_rebalance",
     "drifts",
     "execute_plan",

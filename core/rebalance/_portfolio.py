@@ -4,6 +4,12 @@ Targets are the weights the Allocation page stored (``PortfolioService.set_targe
 weights now are positions at the last known prices over equity. Each executed rebalance books
 one trade per order (sales first) and then one ``rebalance`` audit event, which is also the
 history: its time, reasons, drifts, orders, costs, drawdown level and volatility.
+
+:class:`RebalanceService` is given what it reads and writes: the portfolios (targets, ledger,
+equity curve, trades), the market (last prices, instruments) and the sessions (the audit
+events). It never sees the workstation. :func:`plan_portfolio_rebalance`, :func:`execute_plan`
+and :func:`rebalance_history` are the module-level doors of old: they take anything that has a
+``rebalance`` service (the workstation) and delegate to it.
 """
 
 from __future__ import annotations
@@ -13,10 +19,11 @@ import json
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
+from sqlalchemy.orm import Session, sessionmaker
 
 from core.audit import append_event, query_events
 from core.execution import CommissionModel, SlippageModel
@@ -24,9 +31,6 @@ from core.portfolio import PortfolioError
 from core.rebalance._orders import OrderPlan, rebalance_orders
 from core.rebalance._policy import Decision, RebalancePolicy, check_rebalance, scaled_targets
 from core.risk import drawdown_series
-
-if TYPE_CHECKING:
-    from core.workstation import Workstation
 
 EVENT = "rebalance"
 VOL_WINDOW = 20  # equity snapshots' returns in the volatility trigger
@@ -81,156 +85,210 @@ class PortfolioPlan:
         }
 
 
-def plan_portfolio_rebalance(
-    ws: Workstation,
-    name: str,
-    policy: RebalancePolicy | None = None,
-    *,
-    commission: CommissionModel | None = None,
-    slippage: SlippageModel | None = None,
-    now: datetime | None = None,
-) -> PortfolioPlan:
-    """Whether ``name`` is due a rebalance by ``policy`` and the orders that would do it.
+class PortfolioBook(Protocol):
+    """What rebalancing reads and books on the portfolios (``PortfolioService`` fits)."""
 
-    Orders are sized on equity less their own estimated cost, so that sales plus cash pay
-    for the purchases and their costs. Bars since the last rebalance are business days.
-    """
-    policy = policy or RebalancePolicy()
-    now = now or datetime.now(UTC).replace(tzinfo=None, microsecond=0)
-    targets = dict(ws.portfolios.summary(name)["target_weights"])
-    if not targets:
-        raise PortfolioError(
-            f"portfolio {name!r} has no target weights: set them on the Allocation page",
-            "target_weights",
+    def summary(self, name: str) -> dict[str, Any]: ...
+
+    def ledger(self, name: str) -> Any: ...
+
+    def equity_curve(self, name: str) -> pd.DataFrame: ...
+
+    def trade(self, name: str, symbol: str, side: str, quantity: float, price, **options): ...
+
+
+class PriceReader(Protocol):
+    """What rebalancing reads of the market (``MarketDataService`` fits)."""
+
+    def last_prices(self, symbols) -> dict[str, float]: ...
+
+    def instruments(self) -> list: ...
+
+
+class RebalanceService:
+    """Plan, execute and list the rebalances of stored portfolios."""
+
+    def __init__(
+        self, portfolios: PortfolioBook, market: PriceReader, sessions: sessionmaker[Session]
+    ):
+        self._portfolios = portfolios
+        self._market = market
+        self._sessions = sessions
+
+    def plan(
+        self,
+        name: str,
+        policy: RebalancePolicy | None = None,
+        *,
+        commission: CommissionModel | None = None,
+        slippage: SlippageModel | None = None,
+        now: datetime | None = None,
+    ) -> PortfolioPlan:
+        """Whether ``name`` is due a rebalance by ``policy`` and the orders that would do it.
+
+        Orders are sized on equity less their own estimated cost, so that sales plus cash pay
+        for the purchases and their costs. Bars since the last rebalance are business days.
+        """
+        policy = policy or RebalancePolicy()
+        now = now or datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+        targets = dict(self._portfolios.summary(name)["target_weights"])
+        if not targets:
+            raise PortfolioError(
+                f"portfolio {name!r} has no target weights: set them on the Allocation page",
+                "target_weights",
+            )
+        ledger = self._portfolios.ledger(name)
+        held = {p.symbol: p.quantity for p in ledger.open_positions()}
+        prices = self._market.last_prices(list(dict.fromkeys([*targets, *held])))
+        missing = [s for s in [*targets, *held] if s not in prices]
+        if missing:
+            raise PortfolioError(f"no price known for {', '.join(missing)} in {name!r}", "prices")
+        equity = ledger.equity(prices)
+        if equity <= 0:
+            raise PortfolioError(f"portfolio {name!r} has no equity to rebalance", "equity")
+        weights = {
+            p.symbol: p.market_value(prices[p.symbol]) / equity for p in ledger.open_positions()
+        }
+        level, scale, vol = self._risk_now(name, equity)
+        if policy.drawdown_trigger:
+            targets = scaled_targets(targets, scale)
+        last = self._last_event(name)
+        last_ts = None if last is None else last["ts"].to_pydatetime()
+        payload = {} if last is None else last["payload"]
+        decision = check_rebalance(
+            weights,
+            targets,
+            None if last_ts is None else int(np.busday_count(last_ts.date(), now.date())),
+            now,
+            last_ts,
+            level,
+            last_drawdown_level=payload.get("drawdown_level"),
+            volatility=vol,
+            last_volatility=payload.get("volatility"),
+            policy=policy,
         )
-    ledger = ws.portfolios.ledger(name)
-    held = {p.symbol: p.quantity for p in ledger.open_positions()}
-    prices = ws.market.last_prices(list(dict.fromkeys([*targets, *held])))
-    missing = [s for s in [*targets, *held] if s not in prices]
-    if missing:
-        raise PortfolioError(f"no price known for {', '.join(missing)} in {name!r}", "prices")
-    equity = ledger.equity(prices)
-    if equity <= 0:
-        raise PortfolioError(f"portfolio {name!r} has no equity to rebalance", "equity")
-    weights = {p.symbol: p.market_value(prices[p.symbol]) / equity for p in ledger.open_positions()}
-    level, scale, vol = _risk_now(ws, name, equity)
-    if policy.drawdown_trigger:
-        targets = scaled_targets(targets, scale)
-    last = _last_event(ws, name)
-    last_ts = None if last is None else last["ts"].to_pydatetime()
-    payload = {} if last is None else last["payload"]
-    decision = check_rebalance(
-        weights,
-        targets,
-        None if last_ts is None else int(np.busday_count(last_ts.date(), now.date())),
-        now,
-        last_ts,
-        level,
-        last_drawdown_level=payload.get("drawdown_level"),
-        volatility=vol,
-        last_volatility=payload.get("volatility"),
-        policy=policy,
-    )
-    instruments = {i.symbol: i for i in ws.market.instruments()}
-    args = (held, prices, equity, targets, instruments, commission, slippage)
-    orders = rebalance_orders(*args)
-    if orders.total_cost:
-        orders = rebalance_orders(held, prices, equity - orders.total_cost, *args[3:])
-    return PortfolioPlan(
-        name,
-        now,
-        equity,
-        ledger.cash,
-        weights,
-        targets,
-        held,
-        decision,
-        orders,
-        level,
-        vol,
-        last_ts,
-        policy.model_dump(),
-    )
-
-
-def execute_plan(ws: Workstation, name: str, plan: PortfolioPlan, *, actor: str = "user") -> dict:
-    """Book ``plan``'s orders (sales first) at their estimated prices and commissions, one
-    transaction per trade, then audit one ``rebalance`` event. Repeating a plan books
-    nothing twice (each trade's order id derives from the plan)."""
-    if plan.portfolio != name:
-        raise PortfolioError(f"the plan is for {plan.portfolio!r}, not {name!r}", "portfolio")
-    if not plan.orders.orders:
-        raise PortfolioError(f"the plan for {name!r} has no orders to execute", "orders")
-    held = {p.symbol: p.quantity for p in ws.portfolios.ledger(name).open_positions()}
-    if held != plan.held:
-        raise PortfolioError(
-            f"the holdings of {name!r} changed since the plan was made: plan again", "held"
-        )
-    ordered = sorted(enumerate(plan.orders.orders), key=lambda o: o[1].side != "sell")
-    fills = []
-    for k, order in ordered:
-        result = ws.portfolios.trade(
+        instruments = {i.symbol: i for i in self._market.instruments()}
+        args = (held, prices, equity, targets, instruments, commission, slippage)
+        orders = rebalance_orders(*args)
+        if orders.total_cost:
+            orders = rebalance_orders(held, prices, equity - orders.total_cost, *args[3:])
+        return PortfolioPlan(
             name,
-            order.symbol,
-            order.side,
-            order.quantity,
-            order.est_price,
-            commission=order.commission,
-            strategy=EVENT,
-            client_order_id=f"rb-{plan.plan_id}-{k}",
+            now,
+            equity,
+            ledger.cash,
+            weights,
+            targets,
+            held,
+            decision,
+            orders,
+            level,
+            vol,
+            last_ts,
+            policy.model_dump(),
         )
-        fills.append(result.fill_id)
-    payload = {
-        "plan_id": plan.plan_id,
-        "reasons": plan.decision.reasons or ["manual: not due by the policy"],
-        "drifts": plan.decision.drifts,
-        "orders": plan.orders.to_dicts(),
-        "n_orders": len(plan.orders.orders),
-        "total_cost": plan.orders.total_cost,
-        "drawdown_level": plan.drawdown_level,
-        "volatility": plan.volatility,
-        "fills": fills,
-    }
-    with ws.sessions.begin() as session:
-        done = query_events(session, kind=EVENT, portfolio=name, text=plan.plan_id, limit=1)
-        if done.empty:
-            append_event(session, EVENT, payload, portfolio=name, actor=actor)
-    return payload
 
+    def execute(self, name: str, plan: PortfolioPlan, *, actor: str = "user") -> dict:
+        """Book ``plan``'s orders (sales first) at their estimated prices and commissions, one
+        transaction per trade, then audit one ``rebalance`` event. Repeating a plan books
+        nothing twice (each trade's order id derives from the plan)."""
+        if plan.portfolio != name:
+            raise PortfolioError(f"the plan is for {plan.portfolio!r}, not {name!r}", "portfolio")
+        if not plan.orders.orders:
+            raise PortfolioError(f"the plan for {name!r} has no orders to execute", "orders")
+        held = {p.symbol: p.quantity for p in self._portfolios.ledger(name).open_positions()}
+        if held != plan.held:
+            raise PortfolioError(
+                f"the holdings of {name!r} changed since the plan was made: plan again", "held"
+            )
+        ordered = sorted(enumerate(plan.orders.orders), key=lambda o: o[1].side != "sell")
+        fills = []
+        for k, order in ordered:
+            result = self._portfolios.trade(
+                name,
+                order.symbol,
+                order.side,
+                order.quantity,
+                order.est_price,
+                commission=order.commission,
+                strategy=EVENT,
+                client_order_id=f"rb-{plan.plan_id}-{k}",
+            )
+            fills.append(result.fill_id)
+        payload = {
+            "plan_id": plan.plan_id,
+            "reasons": plan.decision.reasons or ["manual: not due by the policy"],
+            "drifts": plan.decision.drifts,
+            "orders": plan.orders.to_dicts(),
+            "n_orders": len(plan.orders.orders),
+            "total_cost": plan.orders.total_cost,
+            "drawdown_level": plan.drawdown_level,
+            "volatility": plan.volatility,
+            "fills": fills,
+        }
+        with self._sessions.begin() as session:
+            done = query_events(session, kind=EVENT, portfolio=name, text=plan.plan_id, limit=1)
+            if done.empty:
+                append_event(session, EVENT, payload, portfolio=name, actor=actor)
+        return payload
 
-def rebalance_history(ws: Workstation, name: str) -> pd.DataFrame:
-    """The portfolio's executed rebalances, newest first, from the audit log."""
-    with ws.sessions() as session:
-        events = query_events(session, kind=EVENT, portfolio=name)
-    rows = [
-        [
-            e.ts,
-            e.actor,
-            "; ".join(e.payload.get("reasons", [])),
-            e.payload.get("n_orders", 0),
-            e.payload.get("total_cost", 0.0),
-            e.payload.get("drifts", {}),
-            e.payload.get("plan_id", ""),
+    def history(self, name: str) -> pd.DataFrame:
+        """The portfolio's executed rebalances, newest first, from the audit log."""
+        with self._sessions() as session:
+            events = query_events(session, kind=EVENT, portfolio=name)
+        rows = [
+            [
+                e.ts,
+                e.actor,
+                "; ".join(e.payload.get("reasons", [])),
+                e.payload.get("n_orders", 0),
+                e.payload.get("total_cost", 0.0),
+                e.payload.get("drifts", {}),
+                e.payload.get("plan_id", ""),
+            ]
+            for e in events.itertuples()
         ]
-        for e in events.itertuples()
-    ]
-    return pd.DataFrame(rows, columns=HISTORY_COLUMNS)
+        return pd.DataFrame(rows, columns=HISTORY_COLUMNS)
+
+    def _last_event(self, name: str):
+        with self._sessions() as session:
+            events = query_events(session, kind=EVENT, portfolio=name, limit=1)
+        return None if events.empty else events.iloc[0]
+
+    def _risk_now(self, name: str, equity: float) -> tuple[str, float, float | None]:
+        """Drawdown level and scale over the equity snapshots plus equity now, and the
+        annualised volatility of the last snapshots' returns (None with fewer than 3)."""
+        curve = [*self._portfolios.equity_curve(name)["equity"].tolist(), equity]
+        status = drawdown_series(curve).iloc[-1]
+        window = np.asarray(curve[-VOL_WINDOW - 1 :], dtype=float)
+        vol = None
+        if len(window) >= 4 and (window[:-1] > 0).all():
+            returns = np.diff(window[:-1]) / window[:-2]  # snapshots only: the last is not a day
+            vol = float(returns.std(ddof=1) * math.sqrt(252))
+        return str(status["level"]), float(status["scale"]), vol
 
 
-def _last_event(ws: Workstation, name: str):
-    with ws.sessions() as session:
-        events = query_events(session, kind=EVENT, portfolio=name, limit=1)
-    return None if events.empty else events.iloc[0]
+class HasRebalance(Protocol):
+    """Anything that carries a :class:`RebalanceService` as ``rebalance`` (the workstation)."""
+
+    @property
+    def rebalance(self) -> RebalanceService: ...
 
 
-def _risk_now(ws: Workstation, name: str, equity: float) -> tuple[str, float, float | None]:
-    """Drawdown level and scale over the equity snapshots plus equity now, and the
-    annualised volatility of the last snapshots' returns (None with fewer than 3)."""
-    curve = [*ws.portfolios.equity_curve(name)["equity"].tolist(), equity]
-    status = drawdown_series(curve).iloc[-1]
-    window = np.asarray(curve[-VOL_WINDOW - 1 :], dtype=float)
-    vol = None
-    if len(window) >= 4 and (window[:-1] > 0).all():
-        returns = np.diff(window[:-1]) / window[:-2]  # snapshots only: the last is not a day
-        vol = float(returns.std(ddof=1) * math.sqrt(252))
-    return str(status["level"]), float(status["scale"]), vol
+def plan_portfolio_rebalance(
+    owner: HasRebalance, name: str, policy: RebalancePolicy | None = None, **options: Any
+) -> PortfolioPlan:
+    """``owner.rebalance.plan(...)``; see :meth:`RebalanceService.plan`."""
+    return owner.rebalance.plan(name, policy, **options)
+
+
+def execute_plan(
+    owner: HasRebalance, name: str, plan: PortfolioPlan, *, actor: str = "user"
+) -> dict:
+    """``owner.rebalance.execute(...)``; see :meth:`RebalanceService.execute`."""
+    return owner.rebalance.execute(name, plan, actor=actor)
+
+
+def rebalance_history(owner: HasRebalance, name: str) -> pd.DataFrame:
+    """``owner.rebalance.history(name)``; see :meth:`RebalanceService.history`."""
+    return owner.rebalance.history(name)

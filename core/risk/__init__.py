@@ -1,4 +1,6 @@
-"""Risk: measures, the drawdown controller, limits and pre-trade checks."""
+"""Risk: measures, the drawdown controller, limits, pre-trade checks, and the
+:class:`RiskService` (a stored portfolio's state and report, given portfolios, market,
+sessions and the stress use case)."""
 
 from core.risk._drawdown import DrawdownController, DrawdownStatus, drawdown_series
 from core.risk._errors import RiskError
@@ -28,6 +30,7 @@ from core.risk._pretrade import (
     check_order,
 )
 from core.risk._report import portfolio_risk, portfolio_state
+from core.risk._service import RiskService
 from core.risk._store import (
     load_limits,
     load_trading_state,
@@ -50,6 +53,7 @@ __all__ = [
     "PreTradeReport",
     "RiskError",
     "RiskLimits",
+    "RiskService",
     "RuleResult",
     "TradingState",
     "TradingWindow",

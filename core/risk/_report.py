@@ -1,15 +1,20 @@
-"""A stored portfolio's current risk: the state the checks see, measures, limits, stress.
+"""A stored portfolio's risk report, worked out from data: measures, drawdown, stress rows.
 
 Measures use the current holdings held fixed over the last ``lookback`` daily returns of
 their closes ("historical simulation on today's positions"): the portfolio's return on day
 ``t`` is ``Σ w_i r_{i,t}`` with ``w_i`` = market value / equity (cash earns nothing).
+
+The functions here are pure; :class:`core.risk.RiskService` gathers their inputs from the
+portfolios and the market. :func:`portfolio_state` and :func:`portfolio_risk` are the
+module-level doors of old: they take anything that has a ``risk`` service (the workstation)
+and delegate to it, without importing it.
 """
 
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -24,12 +29,9 @@ from core.risk._measures import (
     volatility,
 )
 from core.risk._pretrade import PortfolioState
-from core.risk._store import load_limits, load_trading_state
-from core.risk._usage import limit_usage
-from core.whatif import STRESS_SCENARIOS
 
 if TYPE_CHECKING:
-    from core.workstation import Workstation
+    from core.whatif import StressScenario
 
 BENCHMARK = "SP500"
 LEVELS = (0.95, 0.99)
@@ -37,52 +39,26 @@ VAR_METHODS = ("historical", "normal", "student_t", "monte_carlo")
 ADV_DAYS = 20
 
 
-def portfolio_state(ws: Workstation, name: str, now: datetime | None = None) -> PortfolioState:
-    """The :class:`PortfolioState` of a stored portfolio at the last known prices.
+class _Risk(Protocol):
+    def state(self, name: str, now: datetime | None = None) -> PortfolioState: ...
 
-    ``day_start_equity`` is the last equity snapshot before ``now``'s UTC date,
-    ``day_turnover`` the notional of fills on that date, ``adv`` the mean volume of the last
-    20 bars (absent where the history has no volume).
-    """
-    now = now or datetime.now(UTC).replace(tzinfo=None)
-    summary = ws.portfolios.summary(name)
-    positions = ws.portfolios.positions(name)
-    curve = ws.portfolios.equity_curve(name)["equity"]
-    today = pd.Timestamp(now.date())
-    before = curve[curve.index < today]
-    trades = ws.portfolios.trades(name)
-    traded = trades.loc[pd.to_datetime(trades["ts"]) >= today, "notional"].abs().sum()
-    with ws.sessions() as session:
-        trading_state = load_trading_state(session, name)
-    instruments = {i.symbol: i for i in ws.market.instruments()}
-    symbols = list(positions["symbol"])
-    return PortfolioState(
-        equity=summary["equity"],
-        cash=summary["cash"],
-        positions=dict(zip(symbols, positions["quantity"], strict=True)),
-        prices=dict(zip(symbols, positions["last_price"], strict=True)),
-        multipliers={s: instruments[s].multiplier for s in symbols if s in instruments},
-        peak_equity=max(float(curve.max()), summary["equity"]) if len(curve) else None,
-        day_start_equity=float(before.iloc[-1]) if len(before) else None,
-        day_turnover=float(traded),
-        adv=_adv(ws, symbols),
-        asset_class={s: str(instruments[s].asset_class) for s in symbols if s in instruments},
-        now=now,
-        trading_state=trading_state,
-    )
+    def report(self, name: str, **options: Any) -> dict[str, Any]: ...
 
 
-def _adv(ws: Workstation, symbols: list[str]) -> dict[str, float]:
-    adv = {}
-    for symbol in symbols:
-        volume = ws.market.bars(symbol)["volume"].dropna().tail(ADV_DAYS)
-        if len(volume):
-            adv[symbol] = float(volume.mean())
-    return adv
+class HasRisk(Protocol):
+    """Anything that carries a :class:`~core.risk.RiskService` as ``risk`` (the workstation)."""
+
+    @property
+    def risk(self) -> _Risk: ...
+
+
+def portfolio_state(owner: HasRisk, name: str, now: datetime | None = None) -> PortfolioState:
+    """``owner.risk.state(name, now)``; see :meth:`core.risk.RiskService.state`."""
+    return owner.risk.state(name, now)
 
 
 def portfolio_risk(
-    ws: Workstation,
+    owner: HasRisk,
     name: str,
     *,
     horizon: int = 1,
@@ -90,35 +66,24 @@ def portfolio_risk(
     n_sims: int = 50_000,
     seed: int = 0,
 ) -> dict[str, Any]:
-    """Everything the Risk page and ``python -m core risk`` show, JSON-ready.
+    """``owner.risk.report(name, ...)``; see :meth:`core.risk.RiskService.report`."""
+    return owner.risk.report(name, horizon=horizon, lookback=lookback, n_sims=n_sims, seed=seed)
 
-    VaR/CVaR are positive loss fractions of equity (``*_amount`` in currency), volatility
-    and contributions annualised (252 days), beta against the bundled S&P 500 index.
+
+def measures_report(
+    closes: pd.DataFrame | None,
+    weights: dict[str, float],
+    equity: float,
+    horizon: int,
+    lookback: int,
+    n_sims: int,
+    seed: int,
+) -> dict[str, Any]:
+    """VaR/CVaR by method and level, volatility, beta, correlation and risk contributions.
+
+    closes : daily closes of the held symbols and :data:`BENCHMARK` (None when nothing is held)
+    weights : symbol → market value / equity
     """
-    if lookback < 30:
-        raise RiskError(f"lookback must be at least 30 days, got {lookback}")
-    state = portfolio_state(ws, name)
-    with ws.sessions() as session:
-        limits = load_limits(session, name)
-    report: dict[str, Any] = {
-        "portfolio": name,
-        "equity": state.equity,
-        "cash": state.cash,
-        "trading_state": state.trading_state.value,
-        "limits": limits.to_dict(),
-        "limit_usage": [r.to_dict() for r in limit_usage(state, limits)],
-        "drawdown": _drawdown(ws, name, state),
-        "stress": [_stress(ws, name, s) for s in STRESS_SCENARIOS.values()],
-    }
-    weights = {
-        s: q * state.prices[s] * state.multipliers.get(s, 1.0) / state.equity
-        for s, q in state.positions.items()
-    }
-    report.update(_measures(ws, weights, state.equity, horizon, lookback, n_sims, seed))
-    return report
-
-
-def _measures(ws, weights, equity, horizon, lookback, n_sims, seed) -> dict[str, Any]:
     empty = {
         "as_of": None,
         "n_observations": 0,
@@ -133,28 +98,12 @@ def _measures(ws, weights, equity, horizon, lookback, n_sims, seed) -> dict[str,
     if not weights:
         return empty
     symbols = list(weights)
-    closes = ws.market.closes([*symbols, BENCHMARK])
     assets = closes[symbols].dropna().pct_change().dropna().tail(lookback)
     if len(assets) < 30:
         raise RiskError(f"only {len(assets)} days of common price history for {symbols}")
     w = np.array([weights[s] for s in symbols])
     returns = pd.Series(assets.to_numpy() @ w, index=assets.index)
-    rows = []
-    for method in VAR_METHODS:
-        options = {"weights": w, "n_sims": n_sims, "seed": seed} if method == "monte_carlo" else {}
-        data = assets.to_numpy() if method == "monte_carlo" else returns
-        for level in LEVELS:
-            var, cvar = var_cvar(data, level, horizon, method, **options)
-            rows.append(
-                {
-                    "method": method,
-                    "level": level,
-                    "var": var,
-                    "cvar": cvar,
-                    "var_amount": var * equity,
-                    "cvar_amount": cvar * equity,
-                }
-            )
+    rows = _var_rows(assets, returns, w, equity, horizon, n_sims, seed)
     benchmark = closes[BENCHMARK].pct_change().reindex(returns.index)
     beta, corr = beta_correlation(returns, benchmark)
     cov = assets.cov(ddof=1).to_numpy() * TRADING_DAYS
@@ -187,9 +136,30 @@ def _measures(ws, weights, equity, horizon, lookback, n_sims, seed) -> dict[str,
     }
 
 
-def _drawdown(ws, name: str, state: PortfolioState) -> dict[str, Any]:
+def _var_rows(assets, returns, w, equity, horizon, n_sims, seed) -> list[dict[str, Any]]:
+    rows = []
+    for method in VAR_METHODS:
+        options = {"weights": w, "n_sims": n_sims, "seed": seed} if method == "monte_carlo" else {}
+        data = assets.to_numpy() if method == "monte_carlo" else returns
+        for level in LEVELS:
+            var, cvar = var_cvar(data, level, horizon, method, **options)
+            rows.append(
+                {
+                    "method": method,
+                    "level": level,
+                    "var": var,
+                    "cvar": cvar,
+                    "var_amount": var * equity,
+                    "cvar_amount": cvar * equity,
+                }
+            )
+    return rows
+
+
+def drawdown_report(curve: pd.Series, state: PortfolioState) -> dict[str, Any]:
+    """The drawdown controller's status now, its thresholds, and the worst drawdown of
+    ``curve`` (the equity snapshots)."""
     controller = DrawdownController()
-    curve = ws.portfolios.equity_curve(name)["equity"]
     worst = float(drawdown_series(curve)["drawdown"].max()) if len(curve) else 0.0
     status = DrawdownController(peak=state.peak_equity).update(state.equity)
     return {
@@ -201,8 +171,8 @@ def _drawdown(ws, name: str, state: PortfolioState) -> dict[str, Any]:
     }
 
 
-def _stress(ws, name: str, scenario) -> dict[str, Any]:
-    result = ws.stress_portfolio(name, scenario)
+def stress_row(scenario: StressScenario, result: dict) -> dict[str, Any]:
+    """One line of the report's stress table from :func:`core.whatif.stress_portfolio`'s result."""
     return {
         "scenario": scenario.name,
         "description": scenario.description,

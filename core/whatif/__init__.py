@@ -1,4 +1,5 @@
-"""What-if tools of the backtest lab: Monte Carlo futures and stress scenarios."""
+"""What-if tools: Monte Carlo futures, stress scenarios, and the stress use case on a stored
+portfolio (:class:`WhatIfService`, given the portfolios and the market)."""
 
 from core.whatif._montecarlo import (
     FAN_LEVELS,
@@ -9,6 +10,7 @@ from core.whatif._montecarlo import (
     run_monte_carlo,
     simulate_returns,
 )
+from core.whatif._service import WhatIfService
 from core.whatif._stress import (
     STRESS_SCENARIOS,
     StressedPath,
@@ -25,6 +27,7 @@ __all__ = [
     "MonteCarloResult",
     "StressScenario",
     "StressedPath",
+    "WhatIfService",
     "fit_student_t_dof",
     "monte_carlo_trades",
     "run_monte_carlo",

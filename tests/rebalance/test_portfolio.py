@@ -14,6 +14,7 @@ from core.execution import CommissionModel
 from core.portfolio import PortfolioError
 from core.rebalance import (
     RebalancePolicy,
+    RebalanceService,
     execute_plan,
     plan_portfolio_rebalance,
     rebalance_history,
@@ -119,3 +120,20 @@ def test_command_line_plans_and_executes(ws, db_url, portfolio, capsys, raw_clos
     assert ws.portfolios.ledger("P").quantity("MSFT") == buy_m
     assert main([*argv, "--abs", "-1"]) == 1
     assert "--abs: " in json.loads(capsys.readouterr().out)["error"]  # names the option
+
+
+def test_service_built_from_its_three_collaborators_plans_and_books(ws, portfolio, raw_closes):
+    """The service needs the portfolios, the market and the sessions, not the workstation."""
+    equity, _, _, buy_a, buy_m, _ = expected_orders(raw_closes)
+    service = RebalanceService(ws.portfolios, ws.market, ws.sessions)
+    plan = service.plan(portfolio, commission=CommissionModel(rate=RATE))
+    assert plan.equity == pytest.approx(equity)
+    assert [(o.symbol, o.quantity) for o in plan.orders.orders] == [
+        ("AAPL", buy_a),
+        ("MSFT", buy_m),
+    ]
+    service.execute(portfolio, plan, actor="test")
+    assert ws.portfolios.ledger(portfolio).quantity("MSFT") == buy_m
+    history = ws.rebalance.history(portfolio)  # the workstation's own service reads it back
+    assert list(history["actor"]) == ["test"]
+    assert list(history["plan_id"]) == [plan.plan_id]

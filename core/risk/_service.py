@@ -1,0 +1,157 @@
+"""The risk room's service: a stored portfolio's state, measures, limits and stress, read
+through narrow façades.
+
+:class:`RiskService` is given what it reads and nothing more: the portfolios (summary,
+positions, trades, equity curve), the market (bars, closes, instruments), the sessions (the
+limits and trading state stored in the portfolio's metadata) and a stress use case
+(``(name, scenario) → result``, :meth:`core.whatif.WhatIfService.stress`). It never sees the
+workstation. The numbers themselves are worked out by the pure functions of
+:mod:`core.risk._report`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import pandas as pd
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.risk._errors import RiskError
+from core.risk._pretrade import PortfolioState
+from core.risk._report import (
+    ADV_DAYS,
+    BENCHMARK,
+    drawdown_report,
+    measures_report,
+    stress_row,
+)
+from core.risk._store import load_limits, load_trading_state
+from core.risk._usage import limit_usage
+from core.whatif import STRESS_SCENARIOS, StressScenario
+
+
+class PortfolioReader(Protocol):
+    """What risk reads of the portfolios (``PortfolioService`` fits); it writes nothing."""
+
+    def summary(self, name: str) -> dict[str, Any]: ...
+
+    def positions(self, name: str) -> pd.DataFrame: ...
+
+    def trades(self, name: str) -> pd.DataFrame: ...
+
+    def equity_curve(self, name: str) -> pd.DataFrame: ...
+
+
+class MarketReader(Protocol):
+    """What risk reads of the market (``MarketDataService`` fits)."""
+
+    def instruments(self) -> list: ...
+
+    def bars(self, symbol: str) -> pd.DataFrame: ...
+
+    def closes(self, symbols: list[str]) -> pd.DataFrame: ...
+
+
+StressCase = Callable[[str, StressScenario], dict]
+"""The stress use case: portfolio name and scenario → :func:`core.whatif.stress_portfolio`'s
+result."""
+
+
+class RiskService:
+    """A stored portfolio's current risk: the state the pre-trade checks see and the report
+    the Risk page and ``python -m core risk`` show."""
+
+    def __init__(
+        self,
+        portfolios: PortfolioReader,
+        market: MarketReader,
+        sessions: sessionmaker[Session],
+        stress: StressCase,
+    ):
+        self._portfolios = portfolios
+        self._market = market
+        self._sessions = sessions
+        self._stress = stress
+
+    def state(self, name: str, now: datetime | None = None) -> PortfolioState:
+        """The :class:`PortfolioState` of a stored portfolio at the last known prices.
+
+        ``day_start_equity`` is the last equity snapshot before ``now``'s UTC date,
+        ``day_turnover`` the notional of fills on that date, ``adv`` the mean volume of the
+        last 20 bars (absent where the history has no volume).
+        """
+        now = now or datetime.now(UTC).replace(tzinfo=None)
+        summary = self._portfolios.summary(name)
+        positions = self._portfolios.positions(name)
+        curve = self._portfolios.equity_curve(name)["equity"]
+        today = pd.Timestamp(now.date())
+        before = curve[curve.index < today]
+        trades = self._portfolios.trades(name)
+        traded = trades.loc[pd.to_datetime(trades["ts"]) >= today, "notional"].abs().sum()
+        with self._sessions() as session:
+            trading_state = load_trading_state(session, name)
+        instruments = {i.symbol: i for i in self._market.instruments()}
+        symbols = list(positions["symbol"])
+        return PortfolioState(
+            equity=summary["equity"],
+            cash=summary["cash"],
+            positions=dict(zip(symbols, positions["quantity"], strict=True)),
+            prices=dict(zip(symbols, positions["last_price"], strict=True)),
+            multipliers={s: instruments[s].multiplier for s in symbols if s in instruments},
+            peak_equity=max(float(curve.max()), summary["equity"]) if len(curve) else None,
+            day_start_equity=float(before.iloc[-1]) if len(before) else None,
+            day_turnover=float(traded),
+            adv=self._adv(symbols),
+            asset_class={s: str(instruments[s].asset_class) for s in symbols if s in instruments},
+            now=now,
+            trading_state=trading_state,
+        )
+
+    def report(
+        self,
+        name: str,
+        *,
+        horizon: int = 1,
+        lookback: int = 504,
+        n_sims: int = 50_000,
+        seed: int = 0,
+    ) -> dict[str, Any]:
+        """Everything the Risk page and ``python -m core risk`` show, JSON-ready.
+
+        VaR/CVaR are positive loss fractions of equity (``*_amount`` in currency), volatility
+        and contributions annualised (252 days), beta against the bundled S&P 500 index.
+        """
+        if lookback < 30:
+            raise RiskError(f"lookback must be at least 30 days, got {lookback}")
+        state = self.state(name)
+        with self._sessions() as session:
+            limits = load_limits(session, name)
+        curve = self._portfolios.equity_curve(name)["equity"]
+        report: dict[str, Any] = {
+            "portfolio": name,
+            "equity": state.equity,
+            "cash": state.cash,
+            "trading_state": state.trading_state.value,
+            "limits": limits.to_dict(),
+            "limit_usage": [r.to_dict() for r in limit_usage(state, limits)],
+            "drawdown": drawdown_report(curve, state),
+            "stress": [stress_row(s, self._stress(name, s)) for s in STRESS_SCENARIOS.values()],
+        }
+        weights = {
+            s: q * state.prices[s] * state.multipliers.get(s, 1.0) / state.equity
+            for s, q in state.positions.items()
+        }
+        closes = self._market.closes([*weights, BENCHMARK]) if weights else None
+        options = (horizon, lookback, n_sims, seed)
+        report.update(measures_report(closes, weights, state.equity, *options))
+        return report
+
+    def _adv(self, symbols: list[str]) -> dict[str, float]:
+        adv = {}
+        for symbol in symbols:
+            volume = self._market.bars(symbol)["volume"].dropna().tail(ADV_DAYS)
+            if len(volume):
+                adv[symbol] = float(volume.mean())
+        return adv

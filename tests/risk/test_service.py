@@ -1,0 +1,60 @@
+"""The risk service is given its collaborators: the stress use case it is handed is the one
+its report uses, and the module-level doors delegate to the ``risk`` they are given."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from types import SimpleNamespace
+
+import pytest
+
+from core.risk import RiskService, portfolio_risk, portfolio_state
+from core.whatif import STRESS_SCENARIOS
+
+BOUGHT = datetime(2020, 1, 2, 16)
+
+
+def test_report_uses_the_stress_case_it_is_given(ws):
+    ws.portfolios.create("R", 10_000.0, created_at=BOUGHT)
+    calls = []
+
+    def stress(name, scenario):
+        calls.append((name, scenario.name))
+        return {"total_pnl": -1.0, "return": -0.5, "equity_after": 2.0}
+
+    risk = RiskService(ws.portfolios, ws.market, ws.sessions, stress)
+    report = risk.report("R")
+
+    assert calls == [("R", s) for s in STRESS_SCENARIOS]
+    assert [
+        (r["scenario"], r["pnl"], r["return"], r["equity_after"]) for r in report["stress"]
+    ] == [(s, -1.0, -0.5, 2.0) for s in STRESS_SCENARIOS]
+    assert report["equity"] == report["cash"] == 10_000.0  # nothing held: no measures
+    assert report["var"] == [] and report["n_observations"] == 0
+
+
+def test_module_doors_delegate_to_the_risk_they_are_given():
+    risk = SimpleNamespace(
+        state=lambda name, now=None: ("state", name, now),
+        report=lambda name, **options: {"name": name, **options},
+    )
+    owner = SimpleNamespace(risk=risk)  # stands in for the workstation
+
+    assert portfolio_state(owner, "X", now=BOUGHT) == ("state", "X", BOUGHT)
+    assert portfolio_risk(owner, "X", horizon=5) == {
+        "name": "X",
+        "horizon": 5,
+        "lookback": 504,
+        "n_sims": 50_000,
+        "seed": 0,
+    }
+
+
+def test_lookback_below_thirty_days_is_refused_before_any_read():
+    class Nothing:
+        def __getattr__(self, name):
+            raise AssertionError(f"read {name} although the lookback was refused")
+
+    risk = RiskService(Nothing(), Nothing(), Nothing(), Nothing())
+    with pytest.raises(ValueError, match="lookback must be at least 30 days, got 29"):
+        risk.report("R", lookback=29)
