@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import sessionmaker
 
 from core.audit import GENESIS_HASH, append_event, event_hash, verify_chain
-from core.db import AuditEventRow, Base
+from core.db import AuditEventRow, Base, WriteLockRow
 
 FIELDS = ("ts", "kind", "portfolio", "actor", "payload", "prev_hash", "hash")
 T0 = datetime(2024, 5, 1, 9, 30)
@@ -21,7 +21,7 @@ T0 = datetime(2024, 5, 1, 9, 30)
 
 def fresh():
     engine = create_engine("sqlite://")
-    Base.metadata.create_all(engine, tables=[AuditEventRow.__table__])
+    Base.metadata.create_all(engine, tables=[AuditEventRow.__table__, WriteLockRow.__table__])
     return engine, sessionmaker(engine)
 
 
