@@ -77,7 +77,7 @@ def append_event(
         ts = ts.astimezone(UTC).replace(tzinfo=None)
     payload = json.loads(json.dumps(payload, default=str))
     for _attempt in range(LINK_ATTEMPTS):
-        prev = session.scalar(_HEAD) or GENESIS_HASH
+        prev = _head(session)
         row = AuditEventRow(
             ts=ts,
             kind=kind,
@@ -100,6 +100,11 @@ def append_event(
         "nothing was written, try again",
         where=f"audit log ({kind})",
     )
+
+
+def _head(session: Session) -> str:
+    """The hash the next event links to: the newest event's, or the genesis hash."""
+    return session.scalar(_HEAD) or GENESIS_HASH
 
 
 @dataclass(frozen=True)
