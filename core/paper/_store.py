@@ -418,6 +418,7 @@ class SessionWriter:
     def set_status(self, status: str, error: str | None = None, audit: dict | None = None):
         now = utcnow()
         with self.engine.begin() as conn:
+            take_write_lock(conn)  # before the session row: one lock order for every writer
             values = {"status": status, "updated_at": now, "heartbeat": now}
             if error is not None:
                 values["error"] = error
