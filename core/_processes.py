@@ -14,10 +14,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def spawn_core(args: list[str], log_file: Path | None = None) -> int:
+DATABASE_URL_ENV = "WORKSTATION_DATABASE_URL"
+
+
+def spawn_core(
+    args: list[str], log_file: Path | None = None, *, database_url: str | None = None
+) -> int:
     """Start ``python -m core ARGS`` in its own session (it survives its parent); its pid.
 
-    Output goes to ``log_file`` (appended; its folder is created) or is discarded."""
+    Output goes to ``log_file`` (appended; its folder is created) or is discarded. The
+    ``database_url``, which may carry a password, reaches the worker through its environment
+    (``WORKSTATION_DATABASE_URL``, readable only by its user), never its command line, which
+    every user of the machine can read (``ps``, ``/proc/PID/cmdline``)."""
+    env = dict(os.environ)
+    if database_url is not None:
+        env[DATABASE_URL_ENV] = database_url
     out = subprocess.DEVNULL
     if log_file is not None:
         Path(log_file).parent.mkdir(parents=True, exist_ok=True)
@@ -30,6 +41,7 @@ def spawn_core(args: list[str], log_file: Path | None = None) -> int:
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            env=env,
         )
     finally:
         if log_file is not None:

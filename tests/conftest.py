@@ -1,16 +1,25 @@
-"""Shared fixtures: a throw-away SQLite database per test and workstations on it."""
+"""Shared fixtures: a throw-away database per test and workstations on it.
+
+The database is a SQLite file in the test's temporary folder. Tests marked
+``both_backends`` (and the files in :data:`BOTH_BACKENDS`) run a second time on a fresh
+PostgreSQL database when ``WORKSTATION_TEST_POSTGRES_URL`` names a server (``.ci/run`` sets
+it); without it those runs are skipped with the reason.
+"""
 
 from __future__ import annotations
 
 import bisect
 import csv
 import gzip
+import os
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
 
 from core.db import Base
 from core.workstation import Workstation
@@ -18,9 +27,67 @@ from core.workstation import Workstation
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
+POSTGRES_ENV = "WORKSTATION_TEST_POSTGRES_URL"
+POSTGRES_URL = os.environ.get(POSTGRES_ENV, "").strip()
+# Other areas' tests that must hold on PostgreSQL too (by file, relative to the repo root).
+BOTH_BACKENDS = (
+    "tests/portfolio/test_service.py",  # the ledger's rules and properties through the service
+    "tests/paper/test_crash.py",  # a paper worker killed and resumed
+)
+
+
+def pytest_configure(config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"both_backends: run on SQLite and again on PostgreSQL (when ${POSTGRES_ENV} is set)",
+    )
+
+
+def pytest_generate_tests(metafunc) -> None:
+    """Tests on both backends get ``db_backend`` = sqlite, postgresql (others: sqlite only)."""
+    if "db_backend" not in metafunc.fixturenames:
+        return
+    path = Path(metafunc.definition.path).resolve().relative_to(REPO_ROOT).as_posix()
+    if (
+        path not in BOTH_BACKENDS
+        and metafunc.definition.get_closest_marker("both_backends") is None
+    ):
+        return
+    skip = pytest.mark.skipif(not POSTGRES_URL, reason=f"${POSTGRES_ENV} is not set")
+    metafunc.parametrize(
+        "db_backend", ["sqlite", pytest.param("postgresql", marks=skip)], indirect=True
+    )
+
+
 @pytest.fixture
-def db_url(tmp_path) -> str:
-    return f"sqlite:///{tmp_path}/ws.db"
+def db_backend(request) -> str:
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture(scope="session")
+def postgres_admin():
+    """An autocommit engine on the server of ``$WORKSTATION_TEST_POSTGRES_URL``."""
+    engine = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def db_url(db_backend, tmp_path, request) -> Iterator[str]:
+    """A URL of an empty database: a SQLite file, or a PostgreSQL database made for this
+    test and dropped after it."""
+    if db_backend == "sqlite":
+        yield f"sqlite:///{tmp_path}/ws.db"
+        return
+    admin = request.getfixturevalue("postgres_admin")
+    name = f"ws_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture

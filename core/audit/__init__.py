@@ -7,13 +7,21 @@ from core.audit._compliance import (
     report_to_csv,
     report_to_json,
 )
-from core.audit._log import GENESIS_HASH, ChainReport, append_event, event_hash, verify_chain
+from core.audit._log import (
+    GENESIS_HASH,
+    AuditChainError,
+    ChainReport,
+    append_event,
+    event_hash,
+    verify_chain,
+)
 from core.audit._query import EVENT_COLUMNS, day_bounds, query_events
 
 __all__ = [
     "BREACH_KINDS",
     "EVENT_COLUMNS",
     "GENESIS_HASH",
+    "AuditChainError",
     "ChainReport",
     "append_event",
     "compliance_report",

@@ -2,6 +2,12 @@
 
 Each event's hash is SHA-256 over its canonical JSON content and the previous
 event's hash, so changing any stored field breaks the chain from that event on.
+
+Appending takes the database's write lock first (``core.db.take_write_lock``), so the head
+it reads stays the head until its transaction ends: concurrent writers queue instead of
+linking two events to the same previous hash. The unique index on ``prev_hash`` refuses
+such a fork anyway; a writer that lost the race (one that did not take the lock) re-reads
+the head and retries, a few times at most.
 """
 
 from __future__ import annotations
@@ -13,11 +19,26 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core.db import AuditEventRow
+from core.db import AuditEventRow, MetaRow, take_write_lock
+from core.errors import WorkstationError
 
 GENESIS_HASH = "0" * 64
+LINK_ATTEMPTS = 5  # appends tried before giving up when other writers keep taking the head
+FORK_KEY = "audit_chain_fork"  # workstation_meta: a fork found by migration 0006
+_HEAD = select(AuditEventRow.hash).order_by(AuditEventRow.id.desc()).limit(1)
+
+
+class AuditChainError(WorkstationError):
+    """The audit log could not take an event (its transaction writes nothing)."""
+
+
+def is_link_conflict(exc: IntegrityError) -> bool:
+    """Whether ``exc`` is the unique previous-hash link refusing a fork of the chain."""
+    text = str(exc.orig)
+    return "prev_hash" in text or "ux_audit_log_prev_hash" in text
 
 
 def event_hash(
@@ -47,26 +68,43 @@ def append_event(
     """Add one event; it commits or rolls back with the caller's transaction.
 
     ``ts`` (naive UTC) defaults to now; a simulated session may pass its clock's time.
+    The session's transaction takes the write lock here if it does not hold it yet.
     """
-    last = session.scalar(select(AuditEventRow.hash).order_by(AuditEventRow.id.desc()).limit(1))
-    prev = last or GENESIS_HASH
+    take_write_lock(session.connection())
     if ts is None:
         ts = datetime.now(UTC).replace(tzinfo=None)
     elif ts.tzinfo is not None:
         ts = ts.astimezone(UTC).replace(tzinfo=None)
     payload = json.loads(json.dumps(payload, default=str))
-    row = AuditEventRow(
-        ts=ts,
-        kind=kind,
-        portfolio=portfolio,
-        actor=actor,
-        payload=payload,
-        prev_hash=prev,
-        hash=event_hash(prev, ts, kind, portfolio, actor, payload),
+    for _attempt in range(LINK_ATTEMPTS):
+        prev = _head(session)
+        row = AuditEventRow(
+            ts=ts,
+            kind=kind,
+            portfolio=portfolio,
+            actor=actor,
+            payload=payload,
+            prev_hash=prev,
+            hash=event_hash(prev, ts, kind, portfolio, actor, payload),
+        )
+        try:
+            with session.begin_nested():  # a refused link rolls back this row only
+                session.add(row)
+        except IntegrityError as exc:
+            if not is_link_conflict(exc):
+                raise
+            continue
+        return row
+    raise AuditChainError(
+        f"another writer took the head of the log {LINK_ATTEMPTS} times in a row; "
+        "nothing was written, try again",
+        where=f"audit log ({kind})",
     )
-    session.add(row)
-    session.flush()
-    return row
+
+
+def _head(session: Session) -> str:
+    """The hash the next event links to: the newest event's, or the genesis hash."""
+    return session.scalar(_HEAD) or GENESIS_HASH
 
 
 @dataclass(frozen=True)
@@ -117,7 +155,7 @@ def verify_chain(session: Session) -> ChainReport:
             reason = (
                 f"event {row.id}: previous-hash link does not match: it holds "
                 f"{row.prev_hash[:12]}…, {after} has hash {prev[:12]}…"
-            )
+            ) + _fork_note(session, row)
             return ChainReport(False, count, row.id, reason, total)
         expected = event_hash(prev, row.ts, row.kind, row.portfolio, row.actor, row.payload)
         if row.hash != expected:
@@ -128,3 +166,27 @@ def verify_chain(session: Session) -> ChainReport:
             return ChainReport(False, count, row.id, reason, total)
         prev, prev_id = row.hash, row.id
     return ChainReport(True, count, n_events=total)
+
+
+def _fork_note(session: Session, row: AuditEventRow) -> str:
+    """When ``row`` links to an event another event already follows: say the chain forked."""
+    parent = session.scalar(select(AuditEventRow.id).where(AuditEventRow.hash == row.prev_hash))
+    sibling = session.scalar(
+        select(func.min(AuditEventRow.id)).where(
+            AuditEventRow.prev_hash == row.prev_hash, AuditEventRow.id != row.id
+        )
+    )
+    if parent is None or sibling is None:
+        return ""
+    note = (
+        f"; the chain forked: it links to event {parent}, which event {sibling} already "
+        "follows (two writers appended at once)"
+    )
+    recorded = session.scalar(select(MetaRow.value).where(MetaRow.key == FORK_KEY))
+    if recorded:
+        fork = json.loads(recorded)
+        note += (
+            f"; {fork['found_by']} found {fork['extra_events']} forked events up to event "
+            f"{fork['last_forked_id']} ({fork['enforced']})"
+        )
+    return note

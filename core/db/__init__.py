@@ -1,6 +1,7 @@
 """The database: typed models, engines, Alembic migrations."""
 
 from core.db._engine import create_db_engine, session_factory
+from core.db._lock import WriteSessions, holds_write_lock, take_write_lock
 from core.db._migrate import upgrade
 from core.db._models import (
     AuditEventRow,
@@ -22,6 +23,7 @@ from core.db._models import (
     PortfolioRow,
     PositionRow,
     StrategyConfigRow,
+    WriteLockRow,
 )
 
 __all__ = [
@@ -44,7 +46,11 @@ __all__ = [
     "PortfolioRow",
     "PositionRow",
     "StrategyConfigRow",
+    "WriteLockRow",
+    "WriteSessions",
     "create_db_engine",
+    "holds_write_lock",
     "session_factory",
+    "take_write_lock",
     "upgrade",
 ]

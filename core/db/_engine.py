@@ -6,7 +6,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
+
+from core.db._lock import WriteSessions, write_sessions
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -30,5 +31,6 @@ def create_db_engine(url: str) -> Engine:
     return engine
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def session_factory(engine: Engine) -> WriteSessions:
+    """Sessions on ``engine``; ``with sessions.begin() as session`` takes the write lock."""
+    return write_sessions(engine, expire_on_commit=False)

@@ -10,7 +10,9 @@ from datetime import date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
+    DDL,
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -21,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -185,9 +188,15 @@ class StrategyConfigRow(Base):
 
 
 class AuditEventRow(Base):
-    """Append-only; each row's hash covers its content and the previous row's hash."""
+    """Append-only; each row's hash covers its content and the previous row's hash.
+
+    No two rows may link to the same previous hash (``ux_audit_log_prev_hash``): a fork of
+    the chain by two concurrent writers cannot be committed. On a database whose chain had
+    already forked, migration 0006 enforces this from the first event after the fork on.
+    """
 
     __tablename__ = "audit_log"
+    __table_args__ = (Index("ux_audit_log_prev_hash", "prev_hash", unique=True),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ts: Mapped[datetime] = mapped_column(DateTime)
@@ -197,6 +206,23 @@ class AuditEventRow(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class WriteLockRow(Base):
+    """The write lock: one row (``name = 'write'``) that every money-moving or
+    audit-writing transaction updates first (see ``core.db.take_write_lock``)."""
+
+    __tablename__ = "write_locks"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    taken: Mapped[int] = mapped_column(BigInteger, default=0)  # transactions that held it
+
+
+event.listen(
+    WriteLockRow.__table__,
+    "after_create",
+    DDL("INSERT INTO write_locks (name, taken) VALUES ('write', 0)"),
+)
 
 
 class MetaRow(Base):

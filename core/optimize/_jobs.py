@@ -371,9 +371,10 @@ class _Reporter:
 
 
 def start_worker(job_id: str, database_url: str, *, log_dir: Path | str | None = None) -> int:
-    """Launch ``python -m core --db URL optimize-worker --job ID`` detached; its pid."""
+    """Launch ``python -m core optimize-worker --job ID`` detached on ``database_url`` (passed
+    in its environment, not on its command line); its pid."""
     log = None if log_dir is None else Path(log_dir) / f"optimize-{job_id}.log"
-    return spawn_core(["--db", database_url, "optimize-worker", "--job", job_id], log)
+    return spawn_core(["optimize-worker", "--job", job_id], log, database_url=database_url)
 
 
 # -- helpers -----------------------------------------------------------------------------------

@@ -273,7 +273,8 @@ class PaperService:
     def start_worker(
         self, name: str, database_url: str, *, log_dir: Path | None = ROOT / "data" / "logs"
     ) -> int:
-        """Launch ``python -m core --db URL paper run --session NAME`` detached; its pid.
+        """Launch ``python -m core paper run --session NAME`` detached on ``database_url``
+        (passed in its environment, not on its command line); its pid.
 
         Its output goes to ``data/logs/paper-<session id>.log`` (git-ignored) by default."""
         row = self._row(name)
@@ -282,7 +283,7 @@ class PaperService:
         if row.status == "finished":
             raise PaperServiceError(f"session {name!r} has finished: its feed is exhausted")
         log = None if log_dir is None else Path(log_dir) / f"paper-{row.id}.log"
-        return spawn_core(["--db", database_url, "paper", "run", "--session", name], log)
+        return spawn_core(["paper", "run", "--session", name], log, database_url=database_url)
 
     def check_can_run(self, name: str) -> PaperSessionRow:
         row = self._row(name)

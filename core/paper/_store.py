@@ -36,6 +36,7 @@ from core.db import (
     PaperSessionRow,
     PortfolioRow,
     PositionRow,
+    take_write_lock,
 )
 from core.paper._sleeve import PaperError
 from core.portfolio import Ledger
@@ -212,12 +213,14 @@ class SessionWriter:
         """
         try:
             with self.engine.begin() as conn:
+                take_write_lock(conn)  # first: the audit head and the cash stay ours
                 self._write(conn, pending, ledger, events, last_ts, state, set())
         except IntegrityError:
             # Either this very commit is already stored (an earlier attempt committed and
             # its caller never heard back), or some of its fills are: skip what is there.
             self.retries += 1
             with self.engine.begin() as conn:
+                take_write_lock(conn)
                 done = conn.scalar(
                     select(SESSIONS.c.events).where(SESSIONS.c.id == self.session_id)
                 )
@@ -389,6 +392,7 @@ class SessionWriter:
             )
 
     def _audit(self, conn: Connection, events: list[tuple[str, dict]]) -> None:
+        take_write_lock(conn)  # a no-op when the transaction holds it already
         prev = conn.scalar(_HEAD) or GENESIS_HASH
         rows = []
         for kind, payload in events:
@@ -481,6 +485,7 @@ class SessionWriter:
         reason; the service answers the ones that arrive later (:meth:`PaperService.send`)."""
         now = utcnow()
         with self.engine.begin() as conn:
+            take_write_lock(conn)  # before the session row: one lock order for every writer
             values = {"status": status, "updated_at": now, "heartbeat": now}
             if error is not None:
                 values["error"] = error

@@ -9,11 +9,12 @@ from datetime import datetime, timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as hs
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import sessionmaker
 
-from core.audit import GENESIS_HASH, append_event, event_hash, verify_chain
-from core.db import AuditEventRow, Base
+from core.audit import GENESIS_HASH, AuditChainError, _log, append_event, event_hash, verify_chain
+from core.db import AuditEventRow, Base, WriteLockRow
+from core.errors import WorkstationError
 
 FIELDS = ("ts", "kind", "portfolio", "actor", "payload", "prev_hash", "hash")
 T0 = datetime(2024, 5, 1, 9, 30)
@@ -21,7 +22,7 @@ T0 = datetime(2024, 5, 1, 9, 30)
 
 def fresh():
     engine = create_engine("sqlite://")
-    Base.metadata.create_all(engine, tables=[AuditEventRow.__table__])
+    Base.metadata.create_all(engine, tables=[AuditEventRow.__table__, WriteLockRow.__table__])
     return engine, sessionmaker(engine)
 
 
@@ -155,3 +156,42 @@ def test_each_field_of_the_middle_event(field):
         )
     with sessions() as session:
         assert verify_chain(session).first_bad_id == ids[1]
+
+
+# -- a link refused by the unique index (a writer that did not take the write lock) ----------
+
+
+def test_a_link_another_writer_took_is_retried_on_the_new_head(monkeypatch):
+    _, sessions = fresh()
+    fill_log(sessions, [{"n": 1}, {"n": 2}])
+    with sessions() as session:
+        first, second = session.scalars(select(AuditEventRow.hash).order_by("id")).all()
+    real, calls = _log._head, []
+
+    def stale_once(session):  # the head as it was before event 2 was committed
+        calls.append(1)
+        return first if len(calls) == 1 else real(session)
+
+    monkeypatch.setattr(_log, "_head", stale_once)
+    with sessions.begin() as session:
+        linked_to = append_event(session, "kind9", {"n": 3}, ts=T0).prev_hash
+    assert len(calls) == 2 and linked_to == second
+    with sessions() as session:
+        report = verify_chain(session)
+    assert report.ok and report.n_events == 3
+
+
+def test_a_link_refused_every_time_raises_and_the_transaction_writes_nothing(monkeypatch):
+    _, sessions = fresh()
+    fill_log(sessions, [{"n": 1}])
+    monkeypatch.setattr(_log, "_head", lambda session: GENESIS_HASH)  # event 1 holds it
+    with pytest.raises(AuditChainError) as caught, sessions.begin() as session:
+        session.add(AuditEventRow(ts=T0, kind="x", actor="u", payload={}, prev_hash="a", hash="b"))
+        append_event(session, "kind9", {"n": 2}, ts=T0)
+    assert isinstance(caught.value, WorkstationError)
+    assert str(caught.value) == (
+        f"audit log (kind9): another writer took the head of the log {_log.LINK_ATTEMPTS} "
+        "times in a row; nothing was written, try again"
+    )
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(AuditEventRow)) == 1

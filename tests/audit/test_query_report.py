@@ -18,6 +18,8 @@ from core.audit import (
 )
 from core.risk import OrderIntent, PortfolioState, RiskLimits, check_order, record_check
 
+pytestmark = pytest.mark.both_backends
+
 
 @pytest.fixture
 def log(ws):

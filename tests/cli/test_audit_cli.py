@@ -71,7 +71,7 @@ def test_verify_names_the_tampered_event(capsys, busy, column):
         changed = {
             "payload": value.replace("50", "5"),
             "ts": value[:-1] + ("1" if value[-1] != "1" else "2"),
-            "prev_hash": "0" * 64,
+            "prev_hash": "1" * 64,  # not the genesis hash: event 1 holds that link (unique)
             "hash": "a" * 64,
         }.get(column, value + "!")
         connection.execute(f"UPDATE audit_log SET {column} = ? WHERE id = 3", (changed,))
