@@ -11,6 +11,8 @@ import streamlit as st
 from sqlalchemy import create_engine, text
 from streamlit.testing.v1 import AppTest
 
+from tests.ui.plain_text import text as shown
+
 MAIN = str(Path(__file__).resolve().parents[2] / "app" / "main.py")
 
 pytestmark = pytest.mark.both_backends
@@ -35,10 +37,10 @@ def test_the_audit_page_verifies_the_chain_in_the_configured_database(audit_page
     # the demo: created, 8 fills, the target weights
     assert sorted(log["kind"]) == sorted(["portfolio_created", *["fill"] * 8, "target_weights_set"])
     at.button(key="audit_verify").click().run()
-    assert "Chain intact: 10 events verified." in [s.value for s in at.success]
+    assert "Chain intact: 10 events verified." in [shown(s) for s in at.success]
     engine = create_engine(db_url)
     with engine.begin() as connection:
         connection.execute(text("UPDATE audit_log SET actor = 'mallory' WHERE id = 4"))
     engine.dispose()
     at.button(key="audit_verify").click().run()
-    assert at.error[0].value.startswith("Chain broken at event 4: event 4 (fill)")
+    assert shown(at.error[0]).startswith("Chain broken at event 4: event 4 (fill)")
