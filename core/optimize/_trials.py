@@ -40,6 +40,11 @@ MapFunction = Callable[[Callable, Iterable], Iterable]
 """A ``map``-like callable, e.g. ``pool.map`` of a process pool."""
 
 
+BATCH = 4096
+"""Points per call of a batched evaluator without a ``batch_size`` of its own (between two
+calls the stop flag is read)."""
+
+
 @dataclass(frozen=True)
 class SearchProgress:
     """What a progress callback receives after each evaluation.
@@ -180,23 +185,50 @@ class Trials:
         New feasible points are evaluated through the map function when there is one.
         """
         points = self.space.round(np.atleast_2d(points))
+        if getattr(self.evaluate, "batched", False):
+            return self._scores_batched(points)
         mapper = self._mapper()
         if mapper is None:
             return np.array([self.score(p) for p in points])
-        todo: dict[tuple[float, ...], np.ndarray] = {}
+        for chunk in _chunks(self._new_feasible(points), 4 * self._n_workers()):
+            self._check_stop()
+            params = [values for _, _, values in chunk]
+            outcomes = mapper(_Call(self.evaluate, self.errors), params)
+            for (p, key, values), (outcome, error) in zip(chunk, outcomes, strict=True):
+                self._record(p, key, values, *self._scored(outcome), error)
+        return np.array([self.cache[_key(p)] for p in points])
+
+    def _new_feasible(self, points: np.ndarray) -> list[tuple[np.ndarray, tuple, dict]]:
+        """``(point, key, params)`` of the rows of ``points`` (already rounded) not evaluated
+        yet and feasible, once each; infeasible ones are recorded on the way."""
+        todo: dict[tuple[float, ...], tuple[np.ndarray, tuple, dict]] = {}
         for p in points:
             key = _key(p)
-            if key not in self.cache and key not in todo:
-                if self.space.is_feasible(p):
-                    todo[key] = p
-                else:
-                    self.score(p)
-        for chunk in _chunks(list(todo.values()), 4 * self._n_workers()):
+            if key in self.cache or key in todo:
+                continue
+            params = self.space._decode(p)
+            reason = self.space.check(p, params)
+            if reason is None:
+                todo[key] = (p, key, params)
+            else:
+                self._record(p, key, params, -math.inf, {}, f"infeasible: {reason}", False)
+        return list(todo.values())
+
+    def _scores_batched(self, points: np.ndarray) -> np.ndarray:
+        """:meth:`scores` through ``evaluate.evaluate_batch``, ``evaluate.batch_size`` (else
+        :data:`BATCH`) points per call, in this process; the stop flag is read before each
+        batch."""
+        size = int(getattr(self.evaluate, "batch_size", BATCH))
+        for chunk in _chunks(self._new_feasible(points), size):
             self._check_stop()
-            params = [self.space.to_params(p) for p in chunk]
-            outcomes = mapper(_Call(self.evaluate, self.errors), params)
-            for p, values, (outcome, error) in zip(chunk, params, outcomes, strict=True):
-                self._record(p, _key(p), values, *self._scored(outcome), error)
+            outcomes = self.evaluate.evaluate_batch([values for _, _, values in chunk])
+            for (p, key, values), outcome in zip(chunk, outcomes, strict=True):
+                error = None
+                if isinstance(outcome, Exception):
+                    if self.errors == "raise":
+                        raise outcome
+                    outcome, error = None, f"{type(outcome).__name__}: {outcome}"
+                self._record(p, key, values, *self._scored(outcome), error)
         return np.array([self.cache[_key(p)] for p in points])
 
     def _scored(self, outcome: Any) -> tuple[float, dict[str, Any]]:

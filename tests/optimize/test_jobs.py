@@ -80,6 +80,8 @@ def test_cancel_during_the_run_keeps_a_partial_result(ws, monkeypatch):
             self.request_cancel(job_id)
 
     monkeypatch.setattr(JobStore, "update_progress", update_then_cancel)
+    # a batched grid reads the cancel flag between batches: one point per batch here
+    monkeypatch.setattr("core.optimize._backtest.BATCH_CELLS", 1)
     assert run_job(ws, job_id, write_every=0.0) == "cancelled"
     job = store.get(job_id)
     assert job.status == "cancelled"
