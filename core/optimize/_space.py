@@ -24,10 +24,19 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
+from core.errors import WorkstationError
 from core.strategies import param_space
 
 KINDS = ("int", "float", "bool", "choice")
 """The kinds of searchable dimensions."""
+
+
+class GridTooLarge(WorkstationError, ValueError):
+    """A grid with more points than allowed: ``size`` points, at most ``limit``."""
+
+    def __init__(self, size: int, limit: int, message: str):
+        super().__init__(message, field="trials")
+        self.size, self.limit = size, limit
 
 
 @dataclass(frozen=True)
@@ -263,9 +272,11 @@ class SearchSpace:
         axes = [d.values() for d in self.dimensions]
         size = math.prod(len(a) for a in axes)
         if size > max_points:
-            raise ValueError(
+            raise GridTooLarge(
+                size,
+                max_points,
                 f"the grid has {size:,} points, more than max_points={max_points:,}; "
-                "narrow the ranges or coarsen the steps"
+                "narrow the ranges or coarsen the steps",
             )
         if not axes:
             return np.empty((1, 0))
