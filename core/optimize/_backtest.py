@@ -65,6 +65,9 @@ class BacktestEvaluator:
         :class:`~core.optimize._fast_sma.FastSmaCrossover` when it reproduces the backtest
         exactly (:func:`~core.optimize._fast_sma.supports`); its moving averages are cached
         and shared by the evaluators :meth:`on` derives.
+    batch : bool, default True
+        With the fast SMA crossover, let searches evaluate in batches
+        (:meth:`evaluate_batch`, :attr:`batched`) rather than point by point.
     """
 
     config: BacktestConfig
@@ -73,6 +76,7 @@ class BacktestEvaluator:
     vectorized: bool = True
     window: slice | None = None
     fast: bool = True
+    batch: bool = True
     simulator: FastSmaCrossover | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -136,7 +140,7 @@ class BacktestEvaluator:
     def batched(self) -> bool:
         """True when :meth:`evaluate_batch` runs many parameter sets in one array pass (the
         SMA crossover through :func:`core.backtest.sma_crossover_paths`)."""
-        return self.simulator is not None
+        return self.batch and self.simulator is not None
 
     def evaluate_batch(
         self, params: Sequence[dict[str, Any]]
@@ -148,27 +152,15 @@ class BacktestEvaluator:
         parameter set whose backtest cannot be measured (its equity falls to zero or below)
         gets the ``ValueError`` the single evaluation raises, in its place.
         """
-        if not self.batched:
+        if self.simulator is None:
             return [self._outcome(p) for p in params]
-        cls = get_strategy(self.config.strategy)
-        values = [cls.Params.model_validate({**self.config.params, **p}) for p in params]
-        if not values:
+        if not params:
             return []
         start, stop = self._bounds()
-        sim = self.simulator
-        paths = sma_crossover_paths(
-            sim.open,
-            sim.close,
-            np.array([v.fast for v in values]),
-            np.array([v.slow for v in values]),
-            np.array([v.long_short for v in values]),
-            cash=sim.cash,
-            commission_rate=sim.rate,
-            sma=sim.sma,
-        )
+        paths = self._paths(params)
+        size = len(params)
         seen = (paths.bar >= start) & (paths.bar < stop)
         closed = seen & ~np.isnan(paths.pnl_net)
-        size = len(values)
         counts = np.bincount(paths.pair[closed], minlength=size)
         pnls = np.split(paths.pnl_net[closed], np.cumsum(counts)[:-1])
         fills = np.bincount(paths.pair[seen], weights=paths.n_fills[seen], minlength=size)
@@ -187,6 +179,33 @@ class BacktestEvaluator:
                 )
             )
         return out
+
+    def equity_batch(self, params: Sequence[dict[str, Any]]) -> list[np.ndarray]:
+        """The equity curve of the measured window (as :meth:`run` gives it) of each
+        parameter set; in one array pass with :attr:`batched`."""
+        if self.simulator is None:
+            return [self.run(p)[1].to_numpy(float) for p in params]
+        if not params:
+            return []
+        start, stop = self._bounds()
+        equity, _ = self._paths(params).curves(slice(None), stop)
+        return list(equity[:, max(start - 1, 0) :])
+
+    def _paths(self, params: Sequence[dict[str, Any]]):
+        """:func:`sma_crossover_paths` of the parameter sets (each validated by the model)."""
+        cls = get_strategy(self.config.strategy)
+        values = [cls.Params.model_validate({**self.config.params, **p}) for p in params]
+        sim = self.simulator
+        return sma_crossover_paths(
+            sim.open,
+            sim.close,
+            np.array([v.fast for v in values]),
+            np.array([v.slow for v in values]),
+            np.array([v.long_short for v in values]),
+            cash=sim.cash,
+            commission_rate=sim.rate,
+            sma=sim.sma,
+        )
 
     def _measure(self, equity, pnls, qty, notional, fills) -> list[Any]:
         """:func:`batch_metrics` of the rows whose equity stays positive; the error of a

@@ -59,9 +59,10 @@ def run_optimization(
     Evaluations run on ``executor`` when given, else on a Dask cluster when ``scheduler``
     (its address) is given, else on a local pool of ``workers`` processes (default one per
     CPU; 1 runs in this process). Bayesian search proposes one point at a time and always
-    runs here. A strategy with a batched evaluator (the SMA crossover on one instrument
-    with the default execution) is evaluated in batches in this process instead, for
-    grid, random and differential evolution: one array pass is faster than any pool.
+    runs here. Without an ``executor`` or a ``scheduler``, a strategy with a batched
+    evaluator (the SMA crossover on one instrument with the default execution) is
+    evaluated in batches in this process instead, for grid, random and differential
+    evolution: one array pass is faster than any pool.
     """
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
@@ -70,7 +71,8 @@ def run_optimization(
     if method == "grid":
         _check_grid(space, trials)
     vectorized = len(config.symbols) <= 1 and cls.signals is not _base_signals()
-    evaluator = BacktestEvaluator.from_service(service, config, vectorized=vectorized)
+    batch = executor is None and not scheduler
+    evaluator = BacktestEvaluator.from_service(service, config, vectorized=vectorized, batch=batch)
     common = {"objective": objective, "progress": progress, "should_stop": should_stop}
     pool = executor or make_executor(workers, scheduler)
     where = "serial" if method == "bayes" else pool.describe()
@@ -78,6 +80,7 @@ def run_optimization(
         where = "batched (this process)"
     try:
         result = _search(method, space, evaluator, trials, seed, storage, config, common, pool)
+        pbo = _pbo(evaluator, result.trials, space, pool) if result.best_params else None
     finally:
         if executor is None:
             pool.close()
@@ -96,7 +99,7 @@ def run_optimization(
     metrics, equity = evaluator.run(result.best_params)
     report["metrics"] = metrics
     report["deflated_sharpe"] = _dsr(equity, result.trials, evaluator.periods_per_year)
-    report["pbo"] = _pbo(evaluator, result.trials, space)
+    report["pbo"] = pbo
     if method == "mcmc":
         report.update(_mcmc_report(result))
     if method == "bayes":
@@ -264,21 +267,36 @@ def _dsr(equity, trials_table, periods_per_year: float) -> dict[str, Any] | None
 PBO_TRIALS = 50
 
 
-def _pbo(evaluator, trials_table, space) -> dict[str, Any] | None:
-    """Probability of backtest overfitting (CSCV, 16 splits) over the best trials' returns."""
+def _pbo(evaluator, trials_table, space, pool) -> dict[str, Any] | None:
+    """Probability of backtest overfitting (CSCV, 16 splits) over the best trials' returns.
+
+    Their equity curves are run again (a search keeps metrics, not curves): in one batch
+    with a batched evaluator, else on the search's executor."""
     feasible = trials_table[np.isfinite(trials_table["score"].to_numpy(float))]
     top = feasible.sort_values("score", ascending=False).head(PBO_TRIALS)
     if len(top) < 2:
         return None
     names = [d.name for d in space.dimensions]
-    columns = []
-    for row in top.itertuples(index=False):
-        x = np.array([float(getattr(row, n)) for n in names])
-        _, equity = evaluator.run(space.to_params(x))
-        values = np.asarray(equity, float)
-        columns.append(values[1:] / values[:-1] - 1)
+    points = top[names].to_numpy(float) if names else np.empty((len(top), 0))
+    params = [space.to_params(x) for x in points]
+    if evaluator.batched:
+        curves = evaluator.equity_batch(params)
+    else:
+        curves = pool(_EquityOf(evaluator), params)
+    columns = [np.asarray(c, float) for c in curves]
+    columns = [c[1:] / c[:-1] - 1 for c in columns]
     result = probability_of_backtest_overfitting(np.column_stack(columns), n_splits=16)
     return {"pbo": result.pbo, "n_trials": len(columns), "n_splits": 16}
+
+
+class _EquityOf:
+    """``params -> equity curve`` of an evaluator (picklable, for an executor)."""
+
+    def __init__(self, evaluator: BacktestEvaluator):
+        self.evaluator = evaluator
+
+    def __call__(self, params: dict[str, Any]) -> np.ndarray:
+        return self.evaluator.run(params)[1].to_numpy(float)
 
 
 TRACE_POINTS = 500

@@ -158,3 +158,11 @@ def test_a_config_option_the_fast_path_does_not_model_turns_it_off():
     config = BacktestConfig(strategy="sma_crossover", symbols=("X",))
     assert supports(config, INSTRUMENTS)
     assert not supports(config.model_copy(update={"cash": 5.0, "risk_free": 0.01}), {})
+
+
+@pytest.mark.parametrize("window", [None, slice(1000, 2500)])
+def test_batched_equity_curves_are_the_single_runs(market, window):
+    fast = evaluators(market)[0].on(window)
+    points = [p for p, _ in POINTS]
+    for params, curve in zip(points, fast.equity_batch(points), strict=True):
+        np.testing.assert_array_equal(curve, fast.run(params)[1].to_numpy())
