@@ -154,9 +154,12 @@ class TradeTracker:
                     "symbol": t.symbol,
                     "direction": "long" if t.direction > 0 else "short",
                     "entry_time": index[t.entry_bar],
+                    "exit_time": None,
                     "entry_bar": t.entry_bar,
+                    "exit_bar": None,
                     "qty": t.qty,
                     "entry_price": entry,
+                    "exit_price": None,
                     "pnl": pnl,
                     "pnl_net": pnl - t.commission,
                     "commission": t.commission,
@@ -165,7 +168,7 @@ class TradeTracker:
             )
         frame = pd.DataFrame(rows, columns=TRADE_COLUMNS)
         exits = ["exit_time", "exit_bar", "exit_price"]
-        frame[exits] = frame[exits].astype(object)
+        frame[exits] = frame[exits].astype(object).where(frame[exits].notna(), None)
         return frame
 
     def open_trades(self) -> list[_Open]:
