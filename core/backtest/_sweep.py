@@ -30,7 +30,7 @@ from core.portfolio._ledger import CASH_TOLERANCE
 from core.strategies.builtin._signals import ZERO_TOLERANCE, sma_array
 
 SWEEP_COLUMNS = ["fast", "slow", "final_equity", "n_trades", "total_return"]
-CROSS_ROWS = 256
+CROSS_ROWS = 64
 """Parameter pairs whose crossings are found in one array pass (two ``CROSS_ROWS × n_bars``
 matrices of moving averages)."""
 

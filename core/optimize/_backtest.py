@@ -35,6 +35,17 @@ from core.optimize._fast_sma import FastRun, FastSmaCrossover, supports
 from core.optimize._objective import Objective
 from core.strategies import get_strategy
 
+
+class Measured(dict):
+    """A metrics dict that carries the equity curve it was measured on (``equity``, shape
+    ``(n_window + 1,)``); :class:`~core.optimize.Trials` keeps the curves of the best
+    trials, so the overfitting guard does not run them again."""
+
+    def __init__(self, metrics: dict[str, Any], *, equity: np.ndarray):
+        super().__init__(metrics)
+        self.equity = equity
+
+
 BATCH_CELLS = 20_000_000
 """Bars × parameter sets per batch of a search (4,000 sets of 20 years of daily bars, about
 a third of a second)."""
@@ -99,9 +110,11 @@ class BacktestEvaluator:
         """The same evaluator measuring ``window`` (bar positions)."""
         return replace(self, window=window)
 
-    def __call__(self, params: dict[str, Any]) -> dict[str, float | int]:
-        """The metrics of a backtest with ``params`` (keys of ``compute_metrics``)."""
-        return self.run(params)[0]
+    def __call__(self, params: dict[str, Any]) -> Measured:
+        """The metrics of a backtest with ``params`` (keys of ``compute_metrics``), with
+        its equity curve attached (``.equity``) for the searches to keep the best ones."""
+        metrics, equity = self.run(params)
+        return Measured(metrics, equity=equity.to_numpy(float))
 
     def run(self, params: dict[str, Any]) -> tuple[dict[str, float | int], pd.Series]:
         """Metrics and equity curve of the measured window.

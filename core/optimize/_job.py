@@ -80,7 +80,7 @@ def run_optimization(
         where = "batched (this process)"
     try:
         result = _search(method, space, evaluator, trials, seed, storage, config, common, pool)
-        pbo = _pbo(evaluator, result.trials, space, pool) if result.best_params else None
+        pbo = _pbo(evaluator, result, space, pool) if result.best_params else None
     finally:
         if executor is None:
             pool.close()
@@ -267,23 +267,32 @@ def _dsr(equity, trials_table, periods_per_year: float) -> dict[str, Any] | None
 PBO_TRIALS = 50
 
 
-def _pbo(evaluator, trials_table, space, pool) -> dict[str, Any] | None:
+def _pbo(evaluator, result, space, pool) -> dict[str, Any] | None:
     """Probability of backtest overfitting (CSCV, 16 splits) over the best trials' returns.
 
-    Their equity curves are run again (a search keeps metrics, not curves): in one batch
-    with a batched evaluator, else on the search's executor."""
+    Their equity curves are the ones the search kept (``result.curves``); a curve it did
+    not keep is run again, in one batch with a batched evaluator, else on the executor."""
+    trials_table = result.trials
     feasible = trials_table[np.isfinite(trials_table["score"].to_numpy(float))]
     top = feasible.sort_values("score", ascending=False).head(PBO_TRIALS)
     if len(top) < 2:
         return None
     names = [d.name for d in space.dimensions]
     points = top[names].to_numpy(float) if names else np.empty((len(top), 0))
-    params = [space.to_params(x) for x in points]
-    if evaluator.batched:
-        curves = evaluator.equity_batch(params)
+    keys = [tuple(float(v) for v in x) for x in points]
+    missing = [i for i, key in enumerate(keys) if key not in result.curves]
+    params = [space.to_params(points[i]) for i in missing]
+    if not params:
+        rerun = []
+    elif evaluator.batched:
+        rerun = evaluator.equity_batch(params)
     else:
-        curves = pool(_EquityOf(evaluator), params)
-    columns = [np.asarray(c, float) for c in curves]
+        rerun = pool(_EquityOf(evaluator), params)
+    curves = dict(zip(missing, rerun, strict=True))
+    columns = [
+        np.asarray(curves[i] if i in curves else result.curves[k], float)
+        for i, k in enumerate(keys)
+    ]
     columns = [c[1:] / c[:-1] - 1 for c in columns]
     result = probability_of_backtest_overfitting(np.column_stack(columns), n_splits=16)
     return {"pbo": result.pbo, "n_trials": len(columns), "n_splits": 16}

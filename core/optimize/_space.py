@@ -187,6 +187,9 @@ class SearchSpace:
         self._step = np.array([d.step or 1.0 for d in dims], dtype=float)
         self._discrete = np.array([d.discrete for d in dims], dtype=bool)
         self._scale = np.array([10.0**d._decimals for d in dims], dtype=float)
+        self._names = [d.name for d in dims]
+        self._plain = all(d.kind in ("int", "bool", "float") for d in dims)
+        self._kinds = [d.kind for d in dims]
 
     @classmethod
     def from_params(
@@ -321,7 +324,14 @@ class SearchSpace:
 
     def _decode(self, rounded: np.ndarray) -> dict[str, Any]:
         """:meth:`to_params` of a point already on the steps."""
-        values = zip(self.dimensions, rounded.tolist(), strict=True)
+        coords = rounded.tolist()
+        if self._plain:  # ints round, bools are 0.0 or 1.0, floats stay (Dimension._value)
+            values = [
+                round(v) if k == "int" else bool(v) if k == "bool" else v
+                for k, v in zip(self._kinds, coords, strict=True)
+            ]
+            return {**dict(zip(self._names, values, strict=True)), **self.fixed}
+        values = zip(self.dimensions, coords, strict=True)
         return {**{d.name: d._value(v) for d, v in values}, **self.fixed}
 
     def vector(self, params: Mapping[str, Any] | BaseModel) -> np.ndarray:

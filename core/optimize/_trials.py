@@ -18,6 +18,7 @@ history for a convergence plot.
 
 from __future__ import annotations
 
+import heapq
 import math
 import pickle
 import time
@@ -40,6 +41,8 @@ MapFunction = Callable[[Callable, Iterable], Iterable]
 """A ``map``-like callable, e.g. ``pool.map`` of a process pool."""
 
 
+KEPT_CURVES = 50
+"""Equity curves of this many best trials are kept (the overfitting guard's sample)."""
 BATCH = 4096
 """Points per call of a batched evaluator without a ``batch_size`` of its own (between two
 calls the stop flag is read)."""
@@ -93,6 +96,8 @@ class SearchResult:
     info : dict
         Method-specific extras (e.g. differential evolution's ``nit``, ``message`` and
         ``generation_best``, the best score after each generation).
+    curves : dict
+        The equity curves ``evaluate`` attached, of the best trials only.
     """
 
     method: str
@@ -104,6 +109,9 @@ class SearchResult:
     stopped: bool = False
     elapsed: float = 0.0
     info: dict[str, Any] = field(default_factory=dict)
+    curves: dict[tuple[float, ...], np.ndarray] = field(default_factory=dict, repr=False)
+    """Equity curves of the best trials (at most :data:`KEPT_CURVES`), by point, when
+    ``evaluate`` attached them to its metrics (an ``equity`` attribute)."""
 
 
 class StopRequested(Exception):
@@ -159,6 +167,7 @@ class Trials:
         self.best_score, self.best_point = -math.inf, None
         self.stopped = False
         self._start = time.perf_counter()
+        self._curves: list[tuple[float, int, tuple[float, ...], np.ndarray]] = []  # min-heap
 
     # -- evaluation --------------------------------------------------------------------------
     def score(self, x: np.ndarray) -> float:
@@ -177,7 +186,7 @@ class Trials:
             return self._record(x, key, params, -math.inf, {}, error, feasible=False)
         self._check_stop()
         outcome, error = _call(self.evaluate, params, self.errors)
-        return self._record(x, key, params, *self._scored(outcome), error)
+        return self._record(x, key, params, *self._scored(outcome), error, curve=outcome)
 
     def scores(self, points: np.ndarray) -> np.ndarray:
         """Scores of the rows of ``points`` (shape ``(n, n_dims)``) → shape ``(n,)``.
@@ -195,7 +204,7 @@ class Trials:
             params = [values for _, _, values in chunk]
             outcomes = mapper(_Call(self.evaluate, self.errors), params)
             for (p, key, values), (outcome, error) in zip(chunk, outcomes, strict=True):
-                self._record(p, key, values, *self._scored(outcome), error)
+                self._record(p, key, values, *self._scored(outcome), error, curve=outcome)
         return np.array([self.cache[_key(p)] for p in points])
 
     def _new_feasible(self, points: np.ndarray) -> list[tuple[np.ndarray, tuple, dict]]:
@@ -241,6 +250,14 @@ class Trials:
         score = float(outcome)
         return (score if math.isfinite(score) else -math.inf), {}
 
+    def _keep(self, key: tuple[float, ...], score: float, equity: np.ndarray) -> None:
+        """Keep the curve of the trial being recorded if it is among the best."""
+        item = (score, -len(self.rows), key, equity)  # earlier trials win ties, as a sort
+        if len(self._curves) < KEPT_CURVES:
+            heapq.heappush(self._curves, item)
+        elif self._curves and item[:2] > self._curves[0][:2]:
+            heapq.heapreplace(self._curves, item)
+
     def recorded(self) -> list[tuple[tuple[float, ...], dict[str, Any]]]:
         """``(key, row)`` of every trial recorded here, for :meth:`absorb` elsewhere."""
         return list(zip(self._keys, self.rows, strict=True))
@@ -258,7 +275,10 @@ class Trials:
             if row["score"] > self.best_score:
                 self.best_score, self.best_point = row["score"], np.array(key)
 
-    def _record(self, x, key, params, score, metrics, error, feasible=True) -> float:
+    def _record(self, x, key, params, score, metrics, error, feasible=True, curve=None) -> float:
+        equity = getattr(curve, "equity", None)
+        if equity is not None and score > -math.inf:
+            self._keep(key, score, equity)
         self.cache[key] = score
         self._keys.append(key)
         self.n_evaluations += feasible
@@ -334,6 +354,7 @@ class Trials:
             stopped=self.stopped,
             elapsed=time.perf_counter() - self._start,
             info=info,
+            curves={key: equity for _, _, key, equity in self._curves},
         )
 
 
