@@ -9,6 +9,11 @@ strategy warms up on earlier data and may enter a position before the window, as
 live) and the metrics measure the window only: the equity from the close before ``start``
 to the last bar of the window, the trades closed and the fills made in the window and the
 position held in it.
+
+The SMA crossover on one instrument with the default execution also evaluates many
+parameter sets at once (:meth:`BacktestEvaluator.evaluate_batch`): their fills come from
+:func:`core.backtest.sma_crossover_paths`, their metrics from
+:func:`~core.optimize._batch_metrics.batch_metrics`, equal to the one-by-one results.
 """
 
 from __future__ import annotations

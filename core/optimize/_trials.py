@@ -10,7 +10,11 @@
 * records every trial (parameters, score, metrics) in order, tracks the best point, calls
   the progress callback and checks the stop flag before each evaluation;
 * evaluates a batch of points in parallel through a map function (``workers``) when the
-  ``evaluate`` callable can be pickled.
+  ``evaluate`` callable can be pickled;
+* hands a *batched* ``evaluate`` (``evaluate.batched`` true, with ``evaluate_batch(list of
+  params) -> list of metrics or exceptions``) whole batches instead, in this process;
+* keeps the equity curves of the best trials when ``evaluate`` attaches one to its metrics
+  (an ``equity`` attribute), for the overfitting guard.
 
 :class:`SearchResult` is what every search returns: the trials table, the best point and a
 history for a convergence plot.
