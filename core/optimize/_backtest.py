@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -161,9 +162,13 @@ class BacktestEvaluator:
         return self.batch and self.simulator is not None
 
     def evaluate_batch(
-        self, params: Sequence[dict[str, Any]]
+        self, params: Sequence[dict[str, Any]], *, checked: bool = False
     ) -> list[dict[str, float | int] | Exception]:
         """The metrics of each parameter set, as ``[self(p) for p in params]`` gives them.
+
+        ``checked`` says the caller has validated every complete parameter set with the
+        strategy's params model (as a search's feasibility check does), so it is not done
+        again.
 
         With :attr:`batched`, the runs are simulated together and their metrics computed
         by :func:`~core.optimize._batch_metrics.batch_metrics`; otherwise one by one. A
@@ -175,7 +180,7 @@ class BacktestEvaluator:
         if not params:
             return []
         start, stop = self._bounds()
-        paths = self._paths(params)
+        paths = self._paths(params, checked)
         size = len(params)
         seen = (paths.bar >= start) & (paths.bar < stop)
         closed = seen & ~np.isnan(paths.pnl_net)
@@ -209,17 +214,21 @@ class BacktestEvaluator:
         equity, _ = self._paths(params).curves(slice(None), stop)
         return list(equity[:, max(start - 1, 0) :])
 
-    def _paths(self, params: Sequence[dict[str, Any]]):
-        """:func:`sma_crossover_paths` of the parameter sets (each validated by the model)."""
+    def _paths(self, params: Sequence[dict[str, Any]], checked: bool = False):
+        """:func:`sma_crossover_paths` of the parameter sets (validated by the model unless
+        ``checked``)."""
         cls = get_strategy(self.config.strategy)
-        values = [cls.Params.model_validate({**self.config.params, **p}) for p in params]
+        if checked and all(len(p) == len(cls.Params.model_fields) for p in params):
+            values = [SimpleNamespace(**p) for p in params]
+        else:
+            values = [cls.Params.model_validate({**self.config.params, **p}) for p in params]
         sim = self.simulator
         return sma_crossover_paths(
             sim.open,
             sim.close,
-            np.array([v.fast for v in values]),
-            np.array([v.slow for v in values]),
-            np.array([v.long_short for v in values]),
+            np.array([v.fast for v in values], dtype=np.int64),
+            np.array([v.slow for v in values], dtype=np.int64),
+            np.array([v.long_short for v in values], dtype=bool),
             cash=sim.cash,
             commission_rate=sim.rate,
             sma=sim.sma,

@@ -12,7 +12,8 @@
 * evaluates a batch of points in parallel through a map function (``workers``) when the
   ``evaluate`` callable can be pickled;
 * hands a *batched* ``evaluate`` (``evaluate.batched`` true, with ``evaluate_batch(list of
-  params) -> list of metrics or exceptions``) whole batches instead, in this process;
+  params, checked=True) -> list of metrics or exceptions``; ``checked``: the params model
+  accepted each set) whole batches instead, in this process;
 * keeps the equity curves of the best trials when ``evaluate`` attaches one to its metrics
   (an ``equity`` attribute), for the overfitting guard.
 
@@ -234,7 +235,9 @@ class Trials:
         size = int(getattr(self.evaluate, "batch_size", BATCH))
         for chunk in _chunks(self._new_feasible(points), size):
             self._check_stop()
-            outcomes = self.evaluate.evaluate_batch([values for _, _, values in chunk])
+            params = [values for _, _, values in chunk]  # each accepted by space.check
+            checked = self.space.model is not None
+            outcomes = self.evaluate.evaluate_batch(params, checked=checked)
             for (p, key, values), outcome in zip(chunk, outcomes, strict=True):
                 error = None
                 if isinstance(outcome, Exception):

@@ -223,7 +223,8 @@ class Batched:
     def __call__(self, params):
         raise AssertionError("a batched evaluator is called in batches")
 
-    def evaluate_batch(self, points):
+    def evaluate_batch(self, points, checked=False):
+        assert checked  # the search has run the space's params model on every point
         self.batches.append(points)
         return [
             ValueError("equity must be positive") if p["fast"] == self.fail_fast else sma_metrics(p)
