@@ -166,3 +166,11 @@ def test_batched_equity_curves_are_the_single_runs(market, window):
     points = [p for p, _ in POINTS]
     for params, curve in zip(points, fast.equity_batch(points), strict=True):
         np.testing.assert_array_equal(curve, fast.run(params)[1].to_numpy())
+
+
+def test_a_batch_not_checked_by_a_search_is_validated_by_the_params_model(market):
+    fast = evaluators(market)[0]
+    with pytest.raises(ValueError, match="fast \\(50\\) must be shorter than slow"):
+        fast.evaluate_batch([{"fast": 10, "slow": 30}, {"fast": 50, "slow": 20}])
+    checked = fast.evaluate_batch([{"fast": 10, "slow": 30, "long_short": False}], checked=True)
+    assert_metrics_close(fast({"fast": 10, "slow": 30}), checked[0], rel=1e-12)
