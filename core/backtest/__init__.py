@@ -6,7 +6,7 @@ from core.backtest._engine import BacktestEngine, RawRun, StopRequested
 from core.backtest._overlay import RiskGate
 from core.backtest._result import BacktestResult, build_result
 from core.backtest._service import BacktestService, build_strategy
-from core.backtest._sweep import sma_crossover_sweep
+from core.backtest._sweep import SweepPaths, sma_crossover_paths, sma_crossover_sweep
 from core.backtest._vectorized import run_vectorized
 
 __all__ = [
@@ -19,8 +19,10 @@ __all__ = [
     "RiskGate",
     "RiskOverlay",
     "StopRequested",
+    "SweepPaths",
     "build_result",
     "build_strategy",
     "run_vectorized",
+    "sma_crossover_paths",
     "sma_crossover_sweep",
 ]

@@ -11,6 +11,7 @@ import pandas as pd
 from core.analytics import compute_metrics, periods_per_year_for
 from core.backtest._config import BacktestConfig
 from core.backtest._engine import RawRun
+from core.backtest._trades import TRADE_COLUMNS
 
 ORDER_COLUMNS = [
     "id",
@@ -43,6 +44,17 @@ class BacktestResult:
     metrics: dict[str, float]
     periods_per_year: float
     extra: dict[str, Any] = field(default_factory=dict)
+    open_trades: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=TRADE_COLUMNS))
+    """Trades still open at the end, marked at the last close (``status="open"``); the
+    metrics use the closed ``trades`` only."""
+
+    def all_trades(self) -> pd.DataFrame:
+        """The closed trades, then the open ones (column ``status`` tells them apart)."""
+        if self.open_trades.empty:
+            return self.trades
+        if self.trades.empty:
+            return self.open_trades
+        return pd.concat([self.trades.astype(object), self.open_trades], ignore_index=True)
 
     @property
     def final_equity(self) -> float:
@@ -83,7 +95,18 @@ def build_result(config: BacktestConfig, raw: RawRun) -> BacktestResult:
         executions=executions,
         metrics=metrics,
         periods_per_year=ppy,
+        open_trades=raw.trades.open_frame(index, _last_closes(raw)),
     )
+
+
+def _last_closes(raw: RawRun) -> dict[str, float]:
+    """Each symbol's last known close (a symbol without a bar at the end keeps its last)."""
+    marks = {}
+    for j, symbol in enumerate(raw.market.symbols):
+        closes = raw.market.close[:, j]
+        known = np.flatnonzero(np.isfinite(closes))
+        marks[symbol] = float(closes[known[-1]]) if len(known) else float("nan")
+    return marks
 
 
 def _executions(raw: RawRun, index: pd.DatetimeIndex) -> pd.DataFrame:

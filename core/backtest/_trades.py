@@ -1,5 +1,11 @@
 """Round-trip trades from a stream of executions: a trade runs from flat back to flat
-(a fill that flips the position closes one trade and opens the next)."""
+(a fill that flips the position closes one trade and opens the next).
+
+A trade still open at the end is listed apart (:meth:`TradeTracker.open_frame`) with
+``status="open"``: no exit time, bar or price, its P&L marked at the last close, and only
+the commission actually paid (an exit that did not happen is not charged). Closed trades
+carry ``status="closed"``; metrics use closed trades only (docs/BACKTESTING.md).
+"""
 
 from __future__ import annotations
 
@@ -20,6 +26,7 @@ TRADE_COLUMNS = [
     "pnl",
     "pnl_net",
     "commission",
+    "status",
 ]
 
 
@@ -107,11 +114,62 @@ class TradeTracker:
         del self._open[t.symbol]
 
     def frame(self, index: pd.DatetimeIndex) -> pd.DataFrame:
+        """The closed trades, oldest first (``status="closed"``)."""
         rows = [
-            (s, "long" if d > 0 else "short", index[eb], index[xb], eb, xb, q, ep, xp, p, pn, c)
+            (
+                s,
+                "long" if d > 0 else "short",
+                index[eb],
+                index[xb],
+                eb,
+                xb,
+                q,
+                ep,
+                xp,
+                p,
+                pn,
+                c,
+                "closed",
+            )
             for s, d, eb, xb, q, ep, xp, p, pn, c in self.closed
         ]
         return pd.DataFrame(rows, columns=TRADE_COLUMNS)
+
+    def open_frame(self, index: pd.DatetimeIndex, marks: dict[str, float]) -> pd.DataFrame:
+        """The trades still open, marked at ``marks`` (each symbol's last close).
+
+        ``pnl`` is what the trade would have made had what it holds been sold (bought back)
+        at the mark, partial exits included, with the closed trades' formula; ``pnl_net``
+        deducts the commission paid so far, not one for the exit that did not happen.
+        Exit time, bar and price are None; ``status`` is ``"open"``.
+        """
+        rows = []
+        for t in self._open.values():
+            entry = t.entry_cost / t.entry_qty
+            mark = float(marks[t.symbol])
+            value, qty = t.exit_value + t.held * mark, t.exit_qty + t.held
+            pnl = (value - entry * qty) * t.direction * t.multiplier
+            rows.append(
+                {
+                    "symbol": t.symbol,
+                    "direction": "long" if t.direction > 0 else "short",
+                    "entry_time": index[t.entry_bar],
+                    "exit_time": None,
+                    "entry_bar": t.entry_bar,
+                    "exit_bar": None,
+                    "qty": t.qty,
+                    "entry_price": entry,
+                    "exit_price": None,
+                    "pnl": pnl,
+                    "pnl_net": pnl - t.commission,
+                    "commission": t.commission,
+                    "status": "open",
+                }
+            )
+        frame = pd.DataFrame(rows, columns=TRADE_COLUMNS)
+        exits = ["exit_time", "exit_bar", "exit_price"]
+        frame[exits] = frame[exits].astype(object).where(frame[exits].notna(), None)
+        return frame
 
     def open_trades(self) -> list[_Open]:
         return list(self._open.values())

@@ -24,6 +24,7 @@ TRADE_KEYS = [
     "pnl",
     "pnl_net",
     "commission",
+    "status",
 ]
 SIZING = ["all_in", "fixed", "percent", "vol_target", "kelly"]
 
@@ -134,7 +135,7 @@ def backtest(args) -> None:
     ws = open_workstation(args)
     config = config_from_args(args)
     result = ws.backtests.run(config, vectorized=args.vectorized, save=not args.no_save)
-    trades = result.trades[TRADE_KEYS]
+    trades = result.all_trades()[TRADE_KEYS]
     payload = {
         "run_id": result.run_id,
         "strategy": config.strategy,

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import argparse
+import json
+from typing import Annotated, Any
+
+from pydantic import TypeAdapter, ValidationError
+
 from core.backtest import BacktestConfig
 from core.cli._backtest import add_run_options, config_from_args
-from core.cli._output import emit, open_workstation, table
+from core.cli._output import CommandError, emit, open_workstation, table
+from core.errors import join_problems
 from core.execution import CommissionModel, ExecutionConfig
 from core.optimize import (
     METHODS,
+    GridTooLarge,
     Objective,
     optimize_allocation,
     optuna_storage,
@@ -16,6 +24,7 @@ from core.optimize import (
     run_optimization,
     run_walk_forward,
 )
+from core.strategies import get_strategy
 from core.workstation import Workstation
 
 
@@ -88,8 +97,55 @@ def optimize_worker(args) -> None:
     emit(args, {"job": args.job, "status": status}, f"job {args.job}: {status}")
 
 
+def fixed_params(strategy: str, pairs: list[str], ranges: dict[str, Any]) -> dict[str, Any]:
+    """The parameters ``--param KEY=VALUE`` fixes (each validated by the strategy's params
+    model on its own, so a fixed value may need a searched one to be feasible)."""
+    model = get_strategy(strategy).Params
+    fixed: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = (part.strip() for part in pair.partition("="))
+        if not sep or not key:
+            raise CommandError(f"optimize: --param expects KEY=VALUE, got {pair!r}")
+        if key not in model.model_fields:
+            valid = ", ".join(model.model_fields)
+            raise CommandError(
+                f"optimize: --param {key}: {strategy} has no parameter {key!r}; "
+                f"its parameters are {valid}"
+            )
+        if key in ranges:
+            raise CommandError(
+                f"optimize: {key} is given by --param and by --range; fix it with --param "
+                "or search it with --range, not both"
+            )
+        field = model.model_fields[key]
+        try:
+            fixed[key] = TypeAdapter(Annotated[field.annotation, field]).validate_python(
+                _coerce(raw)
+            )
+        except ValidationError as exc:
+            problems = [e["msg"] for e in exc.errors(include_url=False)]
+            raise CommandError(join_problems(f"optimize: --param {key}={raw}", problems)) from None
+    return fixed
+
+
+def _coerce(raw: str) -> Any:
+    """A ``--param`` value as the backtest command reads it: true/false, JSON, else text."""
+    if raw.lower() in ("true", "false"):
+        return raw.lower() == "true"
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return raw
+
+
+def search_config(args, fixed: dict[str, Any]) -> BacktestConfig:
+    """The backtest config of the search: the strategy's defaults with ``fixed`` laid over
+    (the searched parameters replace the rest point by point)."""
+    config = config_from_args(argparse.Namespace(**{**vars(args), "param": []}))
+    return config.model_copy(update={"params": {**config.params, **fixed}})
+
+
 def optimize(args) -> None:
-    ws = open_workstation(args)
     constraints = {}
     if args.max_drawdown is not None:
         constraints["max_drawdown"] = (">=", args.max_drawdown)
@@ -97,21 +153,27 @@ def optimize(args) -> None:
         constraints["n_trades"] = (">=", args.min_trades)
     objective = Objective(metric=args.objective, constraints=constraints)
     ranges = dict(parse_range(r) for r in args.range)
+    fixed = fixed_params(args.strategy, args.param, ranges)
+    ws = open_workstation(args)
     if args.walk_forward:
-        emit_walk_forward(args, ws, objective, ranges)
+        emit_walk_forward(args, ws, objective, ranges, fixed)
         return
-    report = run_optimization(
-        ws.backtests,
-        config_from_args(args),
-        method=args.method,
-        objective=objective,
-        ranges=ranges,
-        trials=args.trials,
-        seed=args.seed,
-        storage=optuna_storage(ws.settings.database_url) if args.method == "bayes" else None,
-        workers=args.workers,
-        scheduler=args.scheduler,
-    )
+    try:
+        report = run_optimization(
+            ws.backtests,
+            search_config(args, fixed),
+            method=args.method,
+            objective=objective,
+            ranges=ranges,
+            fixed=fixed,
+            trials=args.trials,
+            seed=args.seed,
+            storage=optuna_storage(ws.settings.database_url) if args.method == "bayes" else None,
+            workers=args.workers,
+            scheduler=args.scheduler,
+        )
+    except GridTooLarge as exc:
+        raise CommandError(_grid_message(exc)) from None
     trials = report.pop("trials")
     report.pop("history")
     top = trials.sort_values("score", ascending=False).head(10)
@@ -122,25 +184,36 @@ def optimize(args) -> None:
     emit(args, report, text)
 
 
-def emit_walk_forward(args, ws, objective, ranges) -> None:
+def _grid_message(exc: GridTooLarge) -> str:
+    return (
+        f"optimize: the grid has {exc.size:,} points, more than --trials {exc.limit:,}; "
+        f"raise --trials to {exc.size} or narrow a --range"
+    )
+
+
+def emit_walk_forward(args, ws, objective, ranges, fixed) -> None:
     train, _, rest = args.walk_forward.partition(":")
     test, _, mode = rest.partition(":")
     if not train.isdigit() or not test.isdigit() or mode not in ("", "anchored", "rolling"):
         raise ValueError("--walk-forward expects TRAIN:TEST[:anchored|rolling] in bars")
-    report = run_walk_forward(
-        ws.backtests,
-        config_from_args(args),
-        method=args.method,
-        objective=objective,
-        train=int(train),
-        test=int(test),
-        anchored=mode == "anchored",
-        ranges=ranges,
-        trials=args.trials,
-        seed=args.seed,
-        workers=args.workers,
-        scheduler=args.scheduler,
-    )
+    try:
+        report = run_walk_forward(
+            ws.backtests,
+            search_config(args, fixed),
+            method=args.method,
+            objective=objective,
+            train=int(train),
+            test=int(test),
+            anchored=mode == "anchored",
+            ranges=ranges,
+            fixed=fixed,
+            trials=args.trials,
+            seed=args.seed,
+            workers=args.workers,
+            scheduler=args.scheduler,
+        )
+    except GridTooLarge as exc:
+        raise CommandError(_grid_message(exc)) from None
     oos = report["out_of_sample_metrics"]
     text = (
         f"walk-forward {report['n_windows']} windows, efficiency {report['efficiency']:.3g}, "

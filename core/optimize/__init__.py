@@ -34,7 +34,7 @@ from core.optimize._overfitting import (
 from core.optimize._posterior import Plateau, posterior_cells
 from core.optimize._requests import make_allocation_request, make_request
 from core.optimize._search import differential_evolution, grid_search, random_search
-from core.optimize._space import Dimension, SearchSpace
+from core.optimize._space import Dimension, GridTooLarge, SearchSpace
 from core.optimize._trials import SearchProgress, SearchResult, Trials
 from core.optimize._walkforward import (
     WalkForwardResult,
@@ -51,6 +51,7 @@ __all__ = [
     "DeflatedSharpe",
     "Dimension",
     "Executor",
+    "GridTooLarge",
     "JobStore",
     "MCMCResult",
     "Objective",

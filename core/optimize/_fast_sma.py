@@ -36,9 +36,21 @@ from core.strategies.builtin._signals import cross_signs, sma_array
 STRATEGY = "sma_crossover"
 
 
+MODELLED = {"strategy", "params", "symbols", "data_file", "start", "end", "cash", "execution"}
+MODELLED |= {"periods_per_year", "risk_free"}
+"""The config fields the fast path models; any other (a later option, e.g. a risk overlay)
+must keep its default for the fast path to be used."""
+
+
 def supports(config: BacktestConfig, instruments: dict[str, Instrument]) -> bool:
     """True when :class:`FastSmaCrossover` reproduces the backtest of ``config`` exactly."""
     if config.strategy != STRATEGY or len(config.symbols) != 1:
+        return False
+    fields = type(config).model_fields
+    if any(
+        getattr(config, k) != fields[k].get_default(call_default_factory=True)
+        for k in set(fields) - MODELLED
+    ):
         return False
     execution = config.execution or ExecutionConfig()
     plain = ExecutionConfig(commission=CommissionModel(rate=execution.commission.rate))

@@ -276,7 +276,10 @@ def run_job(workstation: Workstation, job_id: str, *, write_every: float = WRITE
         objective = request.get("objective", {})
         constraints = {k: tuple(v) for k, v in objective.get("constraints", {}).items()}
         ranges = {k: tuple(v) for k, v in request.get("ranges", {}).items()}
-        space = SearchSpace.from_params(get_strategy(config.strategy).Params, overrides=ranges)
+        fixed = dict(request.get("fixed") or {})
+        space = SearchSpace.from_params(
+            get_strategy(config.strategy).Params, overrides=ranges, fixed=fixed
+        )
         reporter = _Reporter(store, job_id, write_every)
         options = {
             "method": request["method"],
@@ -284,6 +287,7 @@ def run_job(workstation: Workstation, job_id: str, *, write_every: float = WRITE
                 metric=objective.get("metric", "sharpe"), constraints=constraints
             ),
             "ranges": ranges,
+            "fixed": fixed,
             "trials": int(request.get("trials", 200)),
             "seed": int(request.get("seed", 0)),
             "should_stop": reporter.should_stop,
@@ -292,6 +296,7 @@ def run_job(workstation: Workstation, job_id: str, *, write_every: float = WRITE
         windows, allocation = request.get("walk_forward"), request.get("allocation")
         if allocation:
             options.pop("ranges")
+            options.pop("fixed")
             report = optimize_allocation(
                 workstation.backtests,
                 config,

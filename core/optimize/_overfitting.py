@@ -295,8 +295,11 @@ def _cscv(perf_in: np.ndarray, perf_out: np.ndarray, n_splits: int) -> PBOResult
     n_trials = perf_in.shape[1]
     winners = np.argmax(np.nan_to_num(perf_in, nan=-np.inf), axis=1)
     rows = np.arange(len(winners))
-    ranks = stats.rankdata(np.nan_to_num(perf_out, nan=-np.inf), axis=1, method="average")
-    omega = ranks[rows, winners] / (n_trials + 1)
+    out = np.nan_to_num(perf_out, nan=-np.inf)
+    # the winner's average rank out of sample (scipy's rankdata "average", for one entry)
+    chosen = out[rows, winners][:, None]
+    below, tied = (out < chosen).sum(axis=1), (out == chosen).sum(axis=1)
+    omega = (below + (tied + 1) / 2) / (n_trials + 1)
     logits = np.log(omega / (1.0 - omega))
     best_in, best_out = perf_in[rows, winners], perf_out[rows, winners]
     finite = np.isfinite(best_in) & np.isfinite(best_out)

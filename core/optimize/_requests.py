@@ -24,19 +24,22 @@ def make_request(
     seed: int = 0,
     scheduler: str | None = None,
     walk_forward: Mapping[str, Any] | None = None,
+    fixed: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A job request (plain JSON), checked: the method, the objective and the ranges.
 
     ``scheduler`` is the address of a Dask scheduler to evaluate on (default: a local
     process pool in the worker). ``walk_forward`` (``train`` and ``test`` in bars,
-    ``anchored``) runs a walk-forward optimisation instead of one search."""
+    ``anchored``) runs a walk-forward optimisation instead of one search. ``fixed``
+    parameters keep their value and are not searched."""
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     if trials < 1:
         raise ValueError("trials must be at least 1")
     objective = Objective(metric=metric, constraints=dict(constraints or {}))
     ranges = {k: [float(v) for v in r] for k, r in (ranges or {}).items()}
-    SearchSpace.from_params(get_strategy(config.strategy).Params, overrides=ranges)
+    fixed = dict(fixed or {})
+    SearchSpace.from_params(get_strategy(config.strategy).Params, overrides=ranges, fixed=fixed)
     if walk_forward is not None:
         train, test = int(walk_forward["train"]), int(walk_forward["test"])
         if train < 2 or test < 2:
@@ -58,6 +61,7 @@ def make_request(
         "seed": int(seed),
         "scheduler": (scheduler or "").strip() or None,
         "walk_forward": walk_forward,
+        "fixed": fixed,
     }
 
 

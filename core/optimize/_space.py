@@ -24,10 +24,19 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
+from core.errors import WorkstationError
 from core.strategies import param_space
 
 KINDS = ("int", "float", "bool", "choice")
 """The kinds of searchable dimensions."""
+
+
+class GridTooLarge(WorkstationError, ValueError):
+    """A grid with more points than allowed: ``size`` points, at most ``limit``."""
+
+    def __init__(self, size: int, limit: int, message: str):
+        super().__init__(message, field="trials")
+        self.size, self.limit = size, limit
 
 
 @dataclass(frozen=True)
@@ -178,6 +187,9 @@ class SearchSpace:
         self._step = np.array([d.step or 1.0 for d in dims], dtype=float)
         self._discrete = np.array([d.discrete for d in dims], dtype=bool)
         self._scale = np.array([10.0**d._decimals for d in dims], dtype=float)
+        self._names = [d.name for d in dims]
+        self._plain = all(d.kind in ("int", "bool", "float") for d in dims)
+        self._kinds = [d.kind for d in dims]
 
     @classmethod
     def from_params(
@@ -263,9 +275,11 @@ class SearchSpace:
         axes = [d.values() for d in self.dimensions]
         size = math.prod(len(a) for a in axes)
         if size > max_points:
-            raise ValueError(
+            raise GridTooLarge(
+                size,
+                max_points,
                 f"the grid has {size:,} points, more than max_points={max_points:,}; "
-                "narrow the ranges or coarsen the steps"
+                "narrow the ranges or coarsen the steps",
             )
         if not axes:
             return np.empty((1, 0))
@@ -310,7 +324,14 @@ class SearchSpace:
 
     def _decode(self, rounded: np.ndarray) -> dict[str, Any]:
         """:meth:`to_params` of a point already on the steps."""
-        values = zip(self.dimensions, rounded.tolist(), strict=True)
+        coords = rounded.tolist()
+        if self._plain:  # ints round, bools are 0.0 or 1.0, floats stay (Dimension._value)
+            values = [
+                round(v) if k == "int" else bool(v) if k == "bool" else v
+                for k, v in zip(self._kinds, coords, strict=True)
+            ]
+            return {**dict(zip(self._names, values, strict=True)), **self.fixed}
+        values = zip(self.dimensions, coords, strict=True)
         return {**{d.name: d._value(v) for d, v in values}, **self.fixed}
 
     def vector(self, params: Mapping[str, Any] | BaseModel) -> np.ndarray:

@@ -10,7 +10,12 @@
 * records every trial (parameters, score, metrics) in order, tracks the best point, calls
   the progress callback and checks the stop flag before each evaluation;
 * evaluates a batch of points in parallel through a map function (``workers``) when the
-  ``evaluate`` callable can be pickled.
+  ``evaluate`` callable can be pickled;
+* hands a *batched* ``evaluate`` (``evaluate.batched`` true, with ``evaluate_batch(list of
+  params, checked=True) -> list of metrics or exceptions``; ``checked``: the params model
+  accepted each set) whole batches instead, in this process;
+* keeps the equity curves of the best trials when ``evaluate`` attaches one to its metrics
+  (an ``equity`` attribute), for the overfitting guard.
 
 :class:`SearchResult` is what every search returns: the trials table, the best point and a
 history for a convergence plot.
@@ -18,6 +23,7 @@ history for a convergence plot.
 
 from __future__ import annotations
 
+import heapq
 import math
 import pickle
 import time
@@ -38,6 +44,13 @@ Evaluate = Callable[[dict[str, Any]], float | Mapping[str, Any]]
 """``evaluate(params) -> score`` or ``-> metrics`` (scored by an objective)."""
 MapFunction = Callable[[Callable, Iterable], Iterable]
 """A ``map``-like callable, e.g. ``pool.map`` of a process pool."""
+
+
+KEPT_CURVES = 50
+"""Equity curves of this many best trials are kept (the overfitting guard's sample)."""
+BATCH = 4096
+"""Points per call of a batched evaluator without a ``batch_size`` of its own (between two
+calls the stop flag is read)."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +101,8 @@ class SearchResult:
     info : dict
         Method-specific extras (e.g. differential evolution's ``nit``, ``message`` and
         ``generation_best``, the best score after each generation).
+    curves : dict
+        The equity curves ``evaluate`` attached, of the best trials only.
     """
 
     method: str
@@ -99,6 +114,9 @@ class SearchResult:
     stopped: bool = False
     elapsed: float = 0.0
     info: dict[str, Any] = field(default_factory=dict)
+    curves: dict[tuple[float, ...], np.ndarray] = field(default_factory=dict, repr=False)
+    """Equity curves of the best trials (at most :data:`KEPT_CURVES`), by point, when
+    ``evaluate`` attached them to its metrics (an ``equity`` attribute)."""
 
 
 class StopRequested(Exception):
@@ -154,6 +172,7 @@ class Trials:
         self.best_score, self.best_point = -math.inf, None
         self.stopped = False
         self._start = time.perf_counter()
+        self._curves: list[tuple[float, int, tuple[float, ...], np.ndarray]] = []  # min-heap
 
     # -- evaluation --------------------------------------------------------------------------
     def score(self, x: np.ndarray) -> float:
@@ -172,7 +191,7 @@ class Trials:
             return self._record(x, key, params, -math.inf, {}, error, feasible=False)
         self._check_stop()
         outcome, error = _call(self.evaluate, params, self.errors)
-        return self._record(x, key, params, *self._scored(outcome), error)
+        return self._record(x, key, params, *self._scored(outcome), error, curve=outcome)
 
     def scores(self, points: np.ndarray) -> np.ndarray:
         """Scores of the rows of ``points`` (shape ``(n, n_dims)``) → shape ``(n,)``.
@@ -180,23 +199,52 @@ class Trials:
         New feasible points are evaluated through the map function when there is one.
         """
         points = self.space.round(np.atleast_2d(points))
+        if getattr(self.evaluate, "batched", False):
+            return self._scores_batched(points)
         mapper = self._mapper()
         if mapper is None:
             return np.array([self.score(p) for p in points])
-        todo: dict[tuple[float, ...], np.ndarray] = {}
+        for chunk in _chunks(self._new_feasible(points), 4 * self._n_workers()):
+            self._check_stop()
+            params = [values for _, _, values in chunk]
+            outcomes = mapper(_Call(self.evaluate, self.errors), params)
+            for (p, key, values), (outcome, error) in zip(chunk, outcomes, strict=True):
+                self._record(p, key, values, *self._scored(outcome), error, curve=outcome)
+        return np.array([self.cache[_key(p)] for p in points])
+
+    def _new_feasible(self, points: np.ndarray) -> list[tuple[np.ndarray, tuple, dict]]:
+        """``(point, key, params)`` of the rows of ``points`` (already rounded) not evaluated
+        yet and feasible, once each; infeasible ones are recorded on the way."""
+        todo: dict[tuple[float, ...], tuple[np.ndarray, tuple, dict]] = {}
         for p in points:
             key = _key(p)
-            if key not in self.cache and key not in todo:
-                if self.space.is_feasible(p):
-                    todo[key] = p
-                else:
-                    self.score(p)
-        for chunk in _chunks(list(todo.values()), 4 * self._n_workers()):
+            if key in self.cache or key in todo:
+                continue
+            params = self.space._decode(p)
+            reason = self.space.check(p, params)
+            if reason is None:
+                todo[key] = (p, key, params)
+            else:
+                self._record(p, key, params, -math.inf, {}, f"infeasible: {reason}", False)
+        return list(todo.values())
+
+    def _scores_batched(self, points: np.ndarray) -> np.ndarray:
+        """:meth:`scores` through ``evaluate.evaluate_batch``, ``evaluate.batch_size`` (else
+        :data:`BATCH`) points per call, in this process; the stop flag is read before each
+        batch."""
+        size = int(getattr(self.evaluate, "batch_size", BATCH))
+        for chunk in _chunks(self._new_feasible(points), size):
             self._check_stop()
-            params = [self.space.to_params(p) for p in chunk]
-            outcomes = mapper(_Call(self.evaluate, self.errors), params)
-            for p, values, (outcome, error) in zip(chunk, params, outcomes, strict=True):
-                self._record(p, _key(p), values, *self._scored(outcome), error)
+            params = [values for _, _, values in chunk]  # each accepted by space.check
+            checked = self.space.model is not None
+            outcomes = self.evaluate.evaluate_batch(params, checked=checked)
+            for (p, key, values), outcome in zip(chunk, outcomes, strict=True):
+                error = None
+                if isinstance(outcome, Exception):
+                    if self.errors == "raise":
+                        raise outcome
+                    outcome, error = None, f"{type(outcome).__name__}: {outcome}"
+                self._record(p, key, values, *self._scored(outcome), error)
         return np.array([self.cache[_key(p)] for p in points])
 
     def _scored(self, outcome: Any) -> tuple[float, dict[str, Any]]:
@@ -208,6 +256,14 @@ class Trials:
             return self.objective(outcome), dict(outcome)
         score = float(outcome)
         return (score if math.isfinite(score) else -math.inf), {}
+
+    def _keep(self, key: tuple[float, ...], score: float, equity: np.ndarray) -> None:
+        """Keep the curve of the trial being recorded if it is among the best."""
+        item = (score, -len(self.rows), key, equity)  # earlier trials win ties, as a sort
+        if len(self._curves) < KEPT_CURVES:
+            heapq.heappush(self._curves, item)
+        elif self._curves and item[:2] > self._curves[0][:2]:
+            heapq.heapreplace(self._curves, item)
 
     def recorded(self) -> list[tuple[tuple[float, ...], dict[str, Any]]]:
         """``(key, row)`` of every trial recorded here, for :meth:`absorb` elsewhere."""
@@ -226,7 +282,10 @@ class Trials:
             if row["score"] > self.best_score:
                 self.best_score, self.best_point = row["score"], np.array(key)
 
-    def _record(self, x, key, params, score, metrics, error, feasible=True) -> float:
+    def _record(self, x, key, params, score, metrics, error, feasible=True, curve=None) -> float:
+        equity = getattr(curve, "equity", None)
+        if equity is not None and score > -math.inf:
+            self._keep(key, score, equity)
         self.cache[key] = score
         self._keys.append(key)
         self.n_evaluations += feasible
@@ -302,6 +361,7 @@ class Trials:
             stopped=self.stopped,
             elapsed=time.perf_counter() - self._start,
             info=info,
+            curves={key: equity for _, _, key, equity in self._curves},
         )
 
 

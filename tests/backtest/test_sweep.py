@@ -1,5 +1,6 @@
 """The SMA crossover sweep gives exactly the event engine's and the vectorized path's
-final equity and trade count, pair by pair."""
+final equity and trade count, pair by pair; its paths give the engine's equity curve, trade
+P&L and fills."""
 
 from __future__ import annotations
 
@@ -7,7 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.backtest import BacktestEngine, MarketFrame, run_vectorized, sma_crossover_sweep
+from core.backtest import (
+    BacktestEngine,
+    MarketFrame,
+    run_vectorized,
+    sma_crossover_paths,
+    sma_crossover_sweep,
+)
 from core.backtest._sweep import _crossings
 from core.execution import CommissionModel, ExecutionConfig
 from core.instruments import Instrument
@@ -182,3 +189,69 @@ def test_bad_settings_are_refused():
         sma_crossover_sweep(close, close, [2], [5], cash=0.0, commission_rate=RATE)
     with pytest.raises(ValueError):
         sma_crossover_sweep(close, close, [2], [5], cash=CASH, commission_rate=-0.1)
+
+
+PATH_POINTS = [(5, 20, False), (5, 20, True), (10, 50, True), (46, 166, False), (30, 31, True)]
+
+
+def test_paths_replay_the_engines_fills_equity_and_trades(spx, spx_market):
+    o, c = spx["open"].to_numpy(), spx["close"].to_numpy()
+    fasts, slows, flags = (np.array(v) for v in zip(*PATH_POINTS, strict=True))
+    paths = sma_crossover_paths(o, c, fasts, slows, flags, cash=CASH, commission_rate=RATE)
+    equity, qty = paths.curves()
+    execution = ExecutionConfig(commission=CommissionModel(rate=RATE))
+    cls = get_strategy("sma_crossover")
+    for i, (fast, slow, long_short) in enumerate(PATH_POINTS):
+        strategy = cls(fast=fast, slow=slow, long_short=long_short)
+        run = BacktestEngine(strategy, spx_market, INSTRUMENTS, cash=CASH, execution=execution)
+        raw = run.run()
+        np.testing.assert_array_equal(equity[i], raw.equity)  # bit for bit
+        np.testing.assert_array_equal(qty[i] * c, raw.position)  # position value at each close
+        mine = paths.pair == i
+        closed = mine & ~np.isnan(paths.pnl_net)
+        np.testing.assert_array_equal(paths.pnl_net[closed], [t[8] for t in raw.trades.closed])
+        np.testing.assert_array_equal(paths.bar[closed], [t[3] for t in raw.trades.closed])
+        fills = raw.broker.executions
+        assert paths.n_fills[mine].sum() == len(fills)
+        notional = sum(x.quantity * x.price for x in fills)
+        assert paths.notional[mine].sum() == pytest.approx(notional, rel=1e-14)
+
+
+def test_paths_cut_at_a_stop_equal_a_run_on_the_first_bars(spx):
+    o, c = spx["open"].to_numpy(), spx["close"].to_numpy()
+    fasts, slows = np.array([5, 12, 30]), np.array([20, 90, 31])
+    whole = sma_crossover_paths(o, c, fasts, slows, True, cash=CASH, commission_rate=RATE)
+    head = sma_crossover_paths(
+        o[:1500], c[:1500], fasts, slows, True, cash=CASH, commission_rate=RATE
+    )
+    np.testing.assert_array_equal(whole.curves(stop=1500)[0], head.curves()[0])
+    np.testing.assert_array_equal(whole.curves(slice(1, 2))[0], whole.curves()[0][1:2])
+
+
+def test_paths_of_a_repeated_pair_are_computed_once_and_returned_for_each(spx):
+    o, c = spx["open"].to_numpy()[:800], spx["close"].to_numpy()[:800]
+    calls = []
+
+    def sma(window):
+        calls.append(window)
+        return sma_array(c, window)
+
+    paths = sma_crossover_paths(
+        o,
+        c,
+        [5, 5, 5],
+        [20, 20, 20],
+        [False, True, False],
+        cash=CASH,
+        commission_rate=RATE,
+        sma=sma,
+    )
+    equity, _ = paths.curves()
+    np.testing.assert_array_equal(equity[0], equity[2])
+    assert not np.array_equal(equity[0], equity[1])  # shorting changes the run
+    assert sorted(calls) == [5, 20]
+
+
+def test_paths_refuse_pairs_with_fast_not_below_slow():
+    with pytest.raises(ValueError, match="fast below slow"):
+        sma_crossover_paths(np.ones(10), np.ones(10), [5], [5], cash=CASH, commission_rate=RATE)

@@ -99,6 +99,7 @@ def test_backtest_on_a_data_file_with_same_close_fills(tmp_path, capsys):
     assert len(out["trades"]) == 1
     trade = out["trades"][0]
     assert (trade["qty"], trade["entry_price"], trade["exit_price"]) == (9090, 11, 9)
+    assert trade["status"] == "closed"
     assert math.isclose(out["final_equity"], 100_000 - 9090 * 2)
 
 
@@ -121,7 +122,13 @@ def test_a_signal_on_the_last_bar_is_never_filled(tmp_path, capsys):
         "--fill",
         "same_close",
     )
-    assert out["trades"] == []  # still holding 9090 shares bought at 11, marked at 9
+    # still holding 9090 shares bought at 11, marked at 9: listed as the open trade
+    (trade,) = out["trades"]
+    assert trade["status"] == "open"
+    assert trade["exit_time"] is None and trade["exit_price"] is None
+    assert (trade["qty"], trade["entry_price"]) == (9090, 11)
+    assert trade["pnl"] == trade["pnl_net"] == (9 - 11) * 9090  # no commission configured
+    assert out["metrics"]["n_trades"] == 0  # metrics count closed trades only
     assert math.isclose(out["final_equity"], 100_000 - 9090 * 11 + 9090 * 9)
 
 

@@ -189,3 +189,80 @@ def test_optimize_allocation_prints_nested_weights_and_portfolio_figures(capsys)
     assert {(s["strategy"], s["symbol"]) for s in out["streams"]} == {
         (a, b) for a in ("sma_crossover", "donchian") for b in ("SPX", "XOM")
     }
+
+
+def optimize_args(*extra):
+    window = ["--start", "2010-01-04", "--end", "2014-12-31", "--method", "grid"]
+    return ["optimize", "--strategy", "sma_crossover", "--symbol", "SPX", *window, *extra]
+
+
+def error_of(capsys, *argv) -> str:
+    assert main([*argv, "--json"]) == 1
+    return json.loads(capsys.readouterr().out)["error"]
+
+
+def test_param_fixes_a_parameter_and_removes_it_from_the_grid(capsys):
+    ranges = ["--range", "fast=5:20:5", "--range", "slow=30:60:10"]
+    both = run_json(capsys, *optimize_args(*ranges))
+    fixed = run_json(capsys, *optimize_args(*ranges, "--param", "long_short=false"))
+    assert both["n_trials"] == 2 * 16  # 4 fasts × 4 slows, with and without shorting
+    assert fixed["n_trials"] == 16  # long_short no longer searched
+    assert fixed["best_params"]["long_short"] is False
+    assert fixed["executor"] == "batched (this process)"
+
+
+def test_fixed_params_give_the_scores_of_single_backtests(capsys, tmp_path):
+    fixed = ["--param", "fast=12", "--param", "long_short=false"]
+    out = run_json(capsys, *optimize_args("--range", "slow=30:50:10", *fixed, "--trials", "3"))
+    ws = Workstation.open(f"sqlite:///{tmp_path}/cli.db", seed_demo=False)
+    sharpes = {}
+    for slow in (30, 40, 50):
+        config = BacktestConfig(
+            strategy="sma_crossover",
+            params={"fast": 12, "slow": slow},
+            symbols=("SPX",),
+            start="2010-01-04",
+            end="2014-12-31",
+        )
+        sharpes[slow] = ws.backtests.run(config, save=False).metrics["sharpe"]
+    best = max(sharpes, key=sharpes.get)
+    assert out["n_trials"] == 3
+    assert out["best_params"] == {"fast": 12, "slow": best, "long_short": False}
+    assert out["best_score"] == pytest.approx(sharpes[best], rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (
+            ["--range", "fast=5:20:5", "--param", "fast=10"],
+            "optimize: fast is given by --param and by --range",
+        ),
+        (
+            ["--param", "fats=10"],
+            "optimize: --param fats: sma_crossover has no parameter 'fats'; "
+            "its parameters are fast, slow, long_short",
+        ),
+        (
+            ["--param", "fast=1"],
+            "optimize: --param fast=1: Input should be greater than or equal to 2",
+        ),
+        (
+            ["--param", "long_short=maybe"],
+            "optimize: --param long_short=maybe: Input should be a valid boolean",
+        ),
+        (["--param", "fast"], "optimize: --param expects KEY=VALUE, got 'fast'"),
+    ],
+)
+def test_bad_fixed_params_are_clear_errors(capsys, extra, message):
+    assert error_of(capsys, *optimize_args(*extra)).startswith(message)
+
+
+def test_a_grid_larger_than_trials_says_which_flag_raises_it(capsys):
+    ranges = ["--range", "fast=5:50:1", "--range", "slow=20:200:1"]
+    assert error_of(capsys, *optimize_args(*ranges, "--trials", "400")) == (
+        "optimize: the grid has 16,652 points, more than --trials 400; "
+        "raise --trials to 16652 or narrow a --range"
+    )  # 46 fasts × 181 slows × 2 (long_short), infeasible fast ≥ slow included
+    fixed = error_of(capsys, *optimize_args(*ranges, "--param", "long_short=true"))
+    assert fixed.startswith("optimize: the grid has 8,326 points, more than --trials 200;")

@@ -89,3 +89,35 @@ def test_grid_search_and_walk_forward_over_real_backtests(evaluator):
     assert len(run.windows) == 4
     assert len(run.equity) == 4 * 125 + 1
     assert run.equity.index.is_unique
+
+
+def test_evaluations_carry_their_equity_curve_through_pickling(evaluator):
+    measured = pickle.loads(pickle.dumps(evaluator(PARAMS)))
+    np.testing.assert_array_equal(measured.equity, evaluator.run(PARAMS)[1].to_numpy())
+    assert dict(measured) == evaluator.run(PARAMS)[0] or same(
+        dict(measured), evaluator.run(PARAMS)[0]
+    )
+
+
+def test_the_overfitting_guard_uses_the_kept_curves_and_matches_a_rerun(ws, monkeypatch):
+    from core.optimize import run_optimization
+
+    config = BacktestConfig(strategy="donchian", symbols=("SPX",), end="2008-12-31")
+    options = {
+        "method": "grid",
+        "objective": Objective(metric="sharpe"),
+        "ranges": {"entry": (10, 40, 10), "exit": (5, 15, 5), "long_short": (0, 0)},
+        "trials": 12,
+        "workers": 1,
+    }
+    runs = []
+    original = BacktestEvaluator.run
+    monkeypatch.setattr(
+        BacktestEvaluator, "run", lambda self, p: runs.append(p) or original(self, p)
+    )
+    kept = run_optimization(ws.backtests, config, **options)
+    assert len(runs) == 12 + 1  # the grid, then the best once more; no rerun for PBO
+    monkeypatch.setattr("core.optimize._trials.KEPT_CURVES", 0)
+    rerun = run_optimization(ws.backtests, config, **options)
+    assert kept["pbo"] == rerun["pbo"] and kept["pbo"]["n_trials"] == 12
+    assert len(runs) == 2 * 13 + 12  # without kept curves every top trial runs again

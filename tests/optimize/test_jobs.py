@@ -80,6 +80,8 @@ def test_cancel_during_the_run_keeps_a_partial_result(ws, monkeypatch):
             self.request_cancel(job_id)
 
     monkeypatch.setattr(JobStore, "update_progress", update_then_cancel)
+    # a batched grid reads the cancel flag between batches: one point per batch here
+    monkeypatch.setattr("core.optimize._backtest.BATCH_CELLS", 1)
     assert run_job(ws, job_id, write_every=0.0) == "cancelled"
     job = store.get(job_id)
     assert job.status == "cancelled"
@@ -212,3 +214,28 @@ def test_a_bayesian_job_keeps_its_optuna_study_beside_the_database(ws, tmp_path)
     storage = optuna_storage(ws.settings.database_url)
     loaded = optuna.load_study(study_name=study["name"], storage=storage)
     assert len(loaded.trials) == 6
+
+
+def test_a_job_with_fixed_parameters_does_not_search_them(ws):
+    store = JobStore(ws.sessions)
+    ranges = {"fast": (5, 15, 5), "slow": (30, 50, 10)}
+    request = make_request(
+        CONFIG, method="grid", ranges=ranges, trials=9, fixed={"long_short": True}
+    )
+    job_id = store.submit(request)
+    assert run_job(ws, job_id) == "done"
+    job = store.get(job_id)
+    assert job.done == 9  # 3 × 3, long_short not doubled
+    assert job.best_params["long_short"] is True
+    assert job.result["searched"] == ["fast", "slow"]
+    with pytest.raises(ValueError, match="no parameter fats"):
+        make_request(CONFIG, fixed={"fats": 3})
+
+
+def test_a_grid_job_larger_than_its_trials_fails_with_the_reason(ws):
+    store = JobStore(ws.sessions)
+    request = make_request(CONFIG, method="grid", ranges=RANGES, trials=4)
+    job_id = store.submit(request)
+    assert run_job(ws, job_id) == "failed"
+    # 3 fasts × 3 slows (long_short pinned by its 0:0 range)
+    assert "the grid has 9 points, more than the 4 trials allowed" in store.get(job_id).error

@@ -181,3 +181,17 @@ def test_invalid_pbo_inputs_are_rejected():
         probability_of_backtest_overfitting(np.zeros((100, 1)))
     with pytest.raises(ValueError, match="rows"):
         probability_of_backtest_overfitting(np.zeros((20, 3)), n_splits=16)
+
+
+def test_the_winners_out_of_sample_rank_is_scipys_average_rank_with_ties_and_nans():
+    from core.optimize._overfitting import _cscv
+
+    rng = np.random.default_rng(4)
+    perf_in = rng.normal(size=(300, 7))
+    perf_out = rng.integers(0, 4, size=(300, 7)).astype(float)  # many ties
+    perf_out[rng.random((300, 7)) < 0.1] = np.nan
+    result = _cscv(perf_in, perf_out, 16)
+    rows = np.arange(300)
+    ranks = stats.rankdata(np.nan_to_num(perf_out, nan=-np.inf), axis=1, method="average")
+    omega = ranks[rows, result.winners] / 8
+    np.testing.assert_array_equal(result.logits, np.log(omega / (1 - omega)))

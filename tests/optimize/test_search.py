@@ -210,3 +210,57 @@ def test_evaluation_errors_raise_or_are_recorded(sma_space):
     assert (failed["score"] == -math.inf).all()
     assert failed["error"].str.contains("boom").all()
     assert result.best_score == 0.5
+
+
+class Batched:
+    """A batched evaluator: ``evaluate_batch`` gets the points in lists of ``batch_size``."""
+
+    batched = True
+
+    def __init__(self, batch_size, fail_fast=None):
+        self.batch_size, self.fail_fast, self.batches = batch_size, fail_fast, []
+
+    def __call__(self, params):
+        raise AssertionError("a batched evaluator is called in batches")
+
+    def evaluate_batch(self, points, checked=False):
+        assert checked  # the search has run the space's params model on every point
+        self.batches.append(points)
+        return [
+            ValueError("equity must be positive") if p["fast"] == self.fail_fast else sma_metrics(p)
+            for p in points
+        ]
+
+
+def test_a_batched_evaluator_gets_every_feasible_point_once_in_batches(sma_space):
+    evaluator = Batched(batch_size=10)
+    result = grid_search(sma_space, evaluator, objective=Objective(metric="sharpe"))
+    single = grid_search(sma_space, sma_metrics, objective=Objective(metric="sharpe"))
+    assert [len(b) for b in evaluator.batches] == [10, 10, 10, 10, 2]  # 42 feasible of 48
+    assert len({tuple(p.values()) for b in evaluator.batches for p in b}) == 42
+    # infeasible points are recorded first (as with worker processes), then the batches
+    by_point = ["fast", "slow", "long_short"]
+    a, b = (r.trials.sort_values(by_point, ignore_index=True) for r in (result, single))
+    assert a["score"].tolist() == b["score"].tolist()
+    assert result.best_params == single.best_params and result.n_trials == 42
+
+
+def test_a_batched_search_stops_between_batches(sma_space):
+    evaluator = Batched(batch_size=10)
+    stop = lambda: len(evaluator.batches) >= 2  # noqa: E731
+    result = grid_search(
+        sma_space, evaluator, objective=Objective(metric="sharpe"), should_stop=stop
+    )
+    assert result.stopped and result.n_trials == 20
+
+
+def test_a_batched_evaluation_error_raises_or_is_recorded(sma_space):
+    with pytest.raises(ValueError, match="positive"):
+        grid_search(sma_space, Batched(10, fail_fast=10), objective=Objective(metric="sharpe"))
+    result = grid_search(
+        sma_space, Batched(10, fail_fast=10), objective=Objective(metric="sharpe"), errors="skip"
+    )
+    failed = result.trials[result.trials["fast"] == 10]
+    assert len(failed) == 8 and (failed["score"] == -math.inf).all()
+    assert failed["error"].eq("ValueError: equity must be positive").all()
+    assert result.best_score == 0.5
