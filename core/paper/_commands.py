@@ -5,30 +5,9 @@ from __future__ import annotations
 
 import math
 
-from core.backtest._engine import _Ctx
-from core.execution import Order, OrderStatus, OrderType, TimeInForce
+from core.execution import OrderIntent, OrderSource, OrderStatus, OrderType, TimeInForce
 from core.paper._sleeve import Sleeve
 from core.portfolio import Side
-
-
-class _SilentCtx(_Ctx):
-    """Warms a strategy up on past bars after a parameter change: it places no orders."""
-
-    def _submit(self, symbol, side, quantity, **kwargs):
-        return Order(
-            0,
-            symbol or self.symbol,
-            side,
-            quantity,
-            status=OrderStatus.CANCELLED,
-            reason="warm-up after a parameter change: not sent",
-        )
-
-    def target_weights(self, weights, tag=""):
-        return None
-
-    def cancel(self, order_id):
-        return False
 
 
 class CommandsMixin:
@@ -57,12 +36,7 @@ class CommandsMixin:
             self._commands()
             return
         for sleeve in self.sleeves:
-            broker = sleeve.engine.broker
-            for order in broker.orders.values():
-                if order.status in (OrderStatus.OPEN, OrderStatus.PARTIAL, OrderStatus.PENDING):
-                    order.status = OrderStatus.EXPIRED
-                    order.reason = "the session finished: no event was left to fill it"
-            broker.active = [o for o in broker.active if o.active]
+            sleeve.engine.expire_open_orders("the session finished: no event was left to fill it")
             self._track_orders(sleeve)
 
     def _apply(self, command_id: int, kind: str, payload: dict) -> tuple[str, str]:
@@ -86,7 +60,7 @@ class CommandsMixin:
                 return self._manual_order(payload)
             if kind == "cancel":
                 sleeve = self._sleeve(payload.get("strategy"))
-                if sleeve.engine.broker.cancel(int(payload["order_id"]), "cancelled by user"):
+                if sleeve.engine.cancel(int(payload["order_id"]), "cancelled by user"):
                     self._track_orders(sleeve) if self.live else None
                     self.pending.audit.append(
                         ("order_cancelled", {"session": self.session_id, **payload})
@@ -114,8 +88,7 @@ class CommandsMixin:
         quantity = float(payload["quantity"])
         if not (quantity > 0 and math.isfinite(quantity)):
             raise ValueError(f"quantity must be a positive number, got {payload['quantity']!r}")
-        order = Order(
-            0,
+        intent = OrderIntent(
             symbol,
             Side(str(payload["side"]).lower()),
             quantity,
@@ -123,12 +96,12 @@ class CommandsMixin:
             limit_price=_opt_float(payload.get("limit_price")),
             stop_price=_opt_float(payload.get("stop_price")),
             tif=TimeInForce(payload.get("tif", "gtc")),
-            created_at=self.next_seq - 1,  # placed before the next event: fills at its open
             tag="manual",
+            strategy=sleeve.key,
+            source=OrderSource.MANUAL,
         )
-        engine = sleeve.engine
-        engine._known = max(self.next_seq - 1, 0)
-        engine.broker.submit(order)
+        # placed before the next event: fills at its open
+        order = sleeve.engine.submit(intent, before=self.next_seq)
         if self.live:
             self._track_orders(sleeve)
             self.pending.audit.append(
@@ -153,16 +126,7 @@ class CommandsMixin:
         params = cls.Params.model_validate(
             {**engine.strategy.params.model_dump(), **payload.get("params", {})}
         )
-        strategy = cls(params)
-        silent = _SilentCtx(engine)
-        silent.params = params
-        strategy.on_start(silent)
-        for i in range(engine.market.n_bars):  # warm up on the bars so far, no orders
-            silent.i = engine._known = i
-            strategy.on_bar(silent)
-        engine._known = engine._i
-        engine.strategy = strategy
-        engine.ctx.params = params
+        engine.replace_strategy(cls(params))  # warmed up on the bars so far, no orders
         if self.live:
             self.pending.audit.append(
                 (

@@ -4,8 +4,7 @@ an alert."""
 
 from __future__ import annotations
 
-from core.backtest._overlay import last_marks
-from core.execution import Order
+from core.execution import OrderIntent
 from core.paper._sleeve import Sleeve
 from core.paper._store import utcnow
 
@@ -14,11 +13,11 @@ class RiskGateMixin:
     """Part of :class:`~core.paper._worker.PaperWorker`."""
 
     # -- risk ------------------------------------------------------------------------------
-    def _pre_trade(self, sleeve: Sleeve, order: Order) -> str:
+    def _pre_trade(self, sleeve: Sleeve, order: OrderIntent) -> tuple[OrderIntent, str]:
         """Scale by the drawdown controller, then the pre-trade checks, on the portfolio:
         its positions now, its equity and cash at the last event."""
         gate = self.gate
-        problem = gate.vet(
+        order, problem = gate.vet(
             order,
             sleeve.engine,
             ledger=self.ledger,
@@ -29,7 +28,7 @@ class RiskGateMixin:
         )
         report = gate.report
         if report is None:
-            return problem
+            return order, problem
         if self.live:  # every check is logged; the compliance report counts the breaches
             self.pending.audit.append(
                 ("pretrade_check", {"strategy": sleeve.key, **report.to_dict()})
@@ -42,11 +41,11 @@ class RiskGateMixin:
                     f"{sleeve.key} {order.symbol}: {result.message}",
                     audit=False,
                 )
-        return problem
+        return order, problem
 
     def _marks(self) -> dict[str, float]:
         """The last known close of every instrument (held ones may have no bar now)."""
-        return last_marks(self.sleeves[0].engine)
+        return self.sleeves[0].engine.last_marks()
 
     def _alert(self, level: str, rule: str, message: str, audit: bool = True) -> None:
         if not self.live:

@@ -90,10 +90,10 @@ class ResumeMixin:
             )
         self.pending = Pending()
         for sleeve in self.sleeves:  # from here on, only orders that change are written
-            broker = sleeve.engine.broker
-            sleeve.last_order_id = broker._next_id - 1
+            engine = sleeve.engine
+            sleeve.last_order_id = engine.last_order_id
             sleeve.tracked = {
                 o.id: (o.status, o.filled, o.quantity, o.limit_price, o.stop_price)
-                for o in broker.active
+                for o in engine.open_orders
             }
         self._log(f"session {self.name!r}: re-ran {target} events, {stored} fills match")

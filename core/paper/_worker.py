@@ -114,10 +114,11 @@ class PaperWorker(ResumeMixin, RiskGateMixin, CommandsMixin, ReportingMixin):
                 feed.instruments,
                 cash=cfg.cash * sc.allocation,
                 execution=cfg.execution,
+                key=sc.key,
             )
             engine.start()
             sleeve = Sleeve(sc.key, sc.strategy, sc.allocation, engine)
-            engine.broker.pre_trade = lambda order, sl=sleeve: self._pre_trade(sl, order)
+            engine.broker.order_filter = lambda intent, sl=sleeve: self._pre_trade(sl, intent)
             self.sleeves.append(sleeve)
         self.by_key = {s.key: s for s in self.sleeves}
         self.limits, self.trading_state = self._read_limits()
@@ -252,7 +253,7 @@ class PaperWorker(ResumeMixin, RiskGateMixin, CommandsMixin, ReportingMixin):
             engine = sleeve.engine
             i = engine.append_bar(event.ts, event.row)
             engine.step(i, event.last)
-            executions = engine.broker.executions
+            executions = engine.executions
             if len(executions) > sleeve.booked:
                 for x in executions[sleeve.booked :]:
                     self._book(sleeve, x)
@@ -261,7 +262,7 @@ class PaperWorker(ResumeMixin, RiskGateMixin, CommandsMixin, ReportingMixin):
                 self._track_orders(sleeve)
             equity += engine.equity[-1]
             cash += engine.cash[-1]
-            gross += engine._gross[-1]
+            gross += engine.gross[-1]
         self.equity, self.cash = equity, cash
         previous = self.gate.update(equity)
         if previous is not None:
@@ -367,12 +368,13 @@ class PaperWorker(ResumeMixin, RiskGateMixin, CommandsMixin, ReportingMixin):
 
     def _track_orders(self, sleeve: Sleeve) -> None:
         """Queue a write for each order that is new or changed since the last event."""
-        broker = sleeve.engine.broker
-        for oid in range(sleeve.last_order_id + 1, broker._next_id):
+        engine = sleeve.engine
+        orders = engine.orders
+        for oid in range(sleeve.last_order_id + 1, engine.last_order_id + 1):
             sleeve.tracked[oid] = ()
-        sleeve.last_order_id = broker._next_id - 1
+        sleeve.last_order_id = engine.last_order_id
         for oid in list(sleeve.tracked):
-            o = broker.orders[oid]
+            o = orders[oid]
             state = (o.status, o.filled, o.quantity, o.limit_price, o.stop_price)
             if state == sleeve.tracked[oid]:
                 continue
