@@ -87,6 +87,7 @@ class SessionParts:
     reporter: StateReporter
     resumer: Resumer
     limits: tuple[RiskLimits | None, str]  # the portfolio's limits as read at the start
+    read_limits: Callable[[], tuple[RiskLimits | None, str]]  # … and as they are now
 
 
 def read_limits(ws, portfolio_id: int) -> tuple[RiskLimits | None, str]:
@@ -188,6 +189,7 @@ def build_parts(ws, name: str, *, log: Callable[[str], None]) -> SessionParts:
         ),
         resumer=Resumer(name, feed, log=log),
         limits=limits,
+        read_limits=lambda: read_limits(ws, info.portfolio_id),
     )
 
 
@@ -380,7 +382,7 @@ class PaperWorker:
             self._log(f"command {kind} {payload}: {status} {message}")
         if pending.commands:
             self._commit()
-        limits = read_limits(self.ws, self.portfolio_id)
+        limits = self.parts.read_limits()
         if limits != self._limits:
             self._limits = limits
             self.parts.risk.set_limits(*limits)
