@@ -82,6 +82,7 @@ class SessionParts:
     book: SessionBook
     risk: RiskGate
     regimes: RegimeTracker
+    tracker: OrderTracker
     controls: RunControls
     commands: CommandApplier
     reporter: StateReporter
@@ -182,6 +183,7 @@ def build_parts(ws, name: str, *, log: Callable[[str], None]) -> SessionParts:
         book=book,
         risk=risk,
         regimes=regimes,
+        tracker=tracker,
         controls=controls,
         commands=CommandApplier(book, journal, tracker, controls, writer.set_status),
         reporter=StateReporter(
@@ -217,7 +219,8 @@ class PaperWorker:
         self.feed, self.writer, self.cursor = parts.feed, parts.writer, parts.cursor
         self.journal, self.book, self.controls = parts.journal, parts.book, parts.controls
         self.commands, self.reporter, self.resumer = parts.commands, parts.reporter, parts.resumer
-        self._limits = parts.limits
+        self.risk, self.regimes, self.tracker = parts.risk, parts.regimes, parts.tracker
+        self._limits, self._read_limits = parts.limits, parts.read_limits
         self._last_commit = 0.0
 
     # -- what tests and benchmarks read -----------------------------------------------------
@@ -371,7 +374,7 @@ class PaperWorker:
         )
         self.journal.reset()
         for sleeve in self.sleeves:  # from here on, only orders that change are written
-            self.commands.tracker.baseline(sleeve)
+            self.tracker.baseline(sleeve)
 
     # -- commands --------------------------------------------------------------------------
     def _commands(self) -> None:
@@ -382,10 +385,10 @@ class PaperWorker:
             self._log(f"command {kind} {payload}: {status} {message}")
         if pending.commands:
             self._commit()
-        limits = self.parts.read_limits()
+        limits = self._read_limits()
         if limits != self._limits:
             self._limits = limits
-            self.parts.risk.set_limits(*limits)
+            self.risk.set_limits(*limits)
             self.journal.alert(
                 "info", "trading_state", f"trading state {limits[1]}; limits reloaded"
             )
@@ -400,7 +403,7 @@ class PaperWorker:
             return
         for sleeve in self.sleeves:
             sleeve.engine.expire_open_orders("the session finished: no event was left to fill it")
-            self.commands.tracker.track(sleeve)
+            self.tracker.track(sleeve)
 
     # -- state -----------------------------------------------------------------------------
     def _commit(self) -> None:
@@ -414,10 +417,10 @@ class PaperWorker:
 
     # -- one event -------------------------------------------------------------------------
     def _process(self, event: Event) -> None:
-        book, risk, live = self.book, self.parts.risk, self.cursor.live
+        book, risk, live = self.book, self.risk, self.cursor.live
         self.cursor.enter(event.seq, event.ts)
         risk.new_bar(event.ts, book.equity)
-        self.parts.regimes.update(event)
+        self.regimes.update(event)
         equity = cash = book.idle_cash
         gross = 0.0
         for sleeve in book.sleeves:
@@ -425,7 +428,7 @@ class PaperWorker:
             engine.step(engine.append_bar(event.ts, event.row), event.last)
             book.book_new_fills(sleeve)
             if live:
-                self.commands.tracker.track(sleeve)
+                self.tracker.track(sleeve)
             equity += engine.equity[-1]
             cash += engine.cash[-1]
             gross += engine.gross[-1]

@@ -87,6 +87,7 @@ def worker(n_events: int, commands=(), strategy=None):
         book=world.book,
         risk=world.risk,
         regimes=regimes,
+        tracker=world.tracker,
         controls=controls,
         commands=CommandApplier(
             world.book, world.journal, world.tracker, controls, writer.set_status
