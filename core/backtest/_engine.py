@@ -8,18 +8,21 @@ equity is cash plus positions marked at each bar's close, starting at the first 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import numpy as np
 
 from core.backtest._config import RiskOverlay
 from core.backtest._data import MarketFrame
-from core.backtest._overlay import RiskGate, last_marks
+from core.backtest._overlay import RiskGate
 from core.backtest._trades import TradeTracker
 from core.execution import (
+    Execution,
     ExecutionConfig,
     Order,
+    OrderIntent,
     OrderStatus,
     OrderType,
     SimulatedBroker,
@@ -142,20 +145,18 @@ class _Ctx:
         parent = self._submit(symbol, side, quantity, **entry)
         exit_side = Side.SELL if side is Side.BUY else Side.BUY
         for kind, price in ((OrderType.STOP, stop_loss), (OrderType.TAKE_PROFIT, take_profit)):
-            child = Order(
-                0,
+            child = OrderIntent(
                 symbol or self.symbol,
                 exit_side,
                 quantity,
                 type=kind,
-                created_at=self.i,
-                status=OrderStatus.PENDING,
-                parent=parent.id,
-                oco=parent.id,
                 stop_price=price if kind is OrderType.STOP else None,
                 limit_price=price if kind is OrderType.TAKE_PROFIT else None,
+                strategy=self._e.key,
+                parent=parent.id,
+                oco=parent.id,
             )
-            parent.children.append(self._e.broker.submit(child).id)
+            parent.children.append(self._e.broker.place(child, self.i).id)
         return parent
 
     def cancel(self, order_id: int) -> bool:
@@ -196,21 +197,41 @@ class _Ctx:
         tag="",
         scale=1.0,
     ) -> Order:
-        order = Order(
-            0,
+        intent = OrderIntent(
             symbol or self.symbol,
             side,
             quantity,
             target=target,
+            scale=scale,
             type=OrderType(type),
             limit_price=limit_price,
             stop_price=stop_price,
             tif=TimeInForce(tif),
-            created_at=self.i,
             tag=tag,
-            scale=scale,
+            strategy=self._e.key,
         )
-        return self._e.broker.submit(order)
+        return self._e.broker.place(intent, self.i)
+
+
+class _SilentCtx(_Ctx):
+    """Warms a strategy up on past bars (:meth:`BacktestEngine.replace_strategy`): it
+    places no orders."""
+
+    def _submit(self, symbol, side, quantity, **kwargs):
+        return Order(
+            0,
+            symbol or self.symbol,
+            side,
+            quantity,
+            status=OrderStatus.CANCELLED,
+            reason="warm-up after a parameter change: not sent",
+        )
+
+    def target_weights(self, weights, tag=""):
+        return None
+
+    def cancel(self, order_id):
+        return False
 
 
 def _floor_step(quantity: float, step: float) -> float:
@@ -224,6 +245,10 @@ class BacktestEngine:
     ``run`` goes through every bar; live paper trading drives the same engine one bar at a
     time (:meth:`start`, :meth:`append_bar`, :meth:`step`) on a
     :class:`~core.backtest._data.GrowingMarket`, so a strategy runs the same code in both.
+    Between bars a caller places and cancels orders (:meth:`submit`, :meth:`cancel`),
+    swaps the strategy (:meth:`replace_strategy`) and reads the book and the curves
+    (:attr:`orders`, :attr:`open_orders`, :attr:`executions`, :attr:`gross`, …).
+    ``key`` names the strategy on its order intents (a paper session's sleeve).
     """
 
     def __init__(
@@ -235,8 +260,10 @@ class BacktestEngine:
         cash: float,
         execution: ExecutionConfig | None = None,
         risk: RiskOverlay | None = None,
+        key: str = "",
     ):
         self.strategy, self.market, self.instruments = strategy, market, instruments
+        self.key = key
         self.execution = execution or ExecutionConfig()
         currency = instruments[market.symbols[0]].currency
         self.ledger = Ledger(
@@ -257,20 +284,32 @@ class BacktestEngine:
         self.gate: RiskGate | None = None
         if risk is not None and risk.active:
             self.gate = RiskGate(risk, instruments, cash=cash)
-            self.broker.pre_trade = self._vet
+            self.broker.order_filter = self._vet
 
-    def _vet(self, order: Order) -> str:
+    def _vet(self, intent: OrderIntent) -> tuple[OrderIntent, str]:
         """The risk overlay on one new order (see :class:`~core.backtest._overlay.RiskGate`)."""
         last = bool(self.equity)
         return self.gate.vet(
-            order,
+            intent,
             self,
             ledger=self.ledger,
             equity=self.equity[-1] if last else self.ledger.cash,
             cash=self.cash[-1] if last else self.ledger.cash,
-            marks=last_marks(self),
+            marks=self.last_marks(),
             now=self.market.timestamp(self._i),
         )
+
+    def last_marks(self) -> dict[str, float]:
+        """The last known close of every instrument up to the current bar (a held
+        instrument may have no bar now)."""
+        marks = {}
+        for symbol, column in zip(self.market.symbols, self._C, strict=True):
+            k = min(len(column) - 1, self._i)
+            while k >= 0 and column[k] != column[k]:
+                k -= 1
+            if k >= 0:
+                marks[symbol] = column[k]
+        return marks
 
     def marks(self) -> dict[str, float]:
         i = self._known
@@ -330,35 +369,43 @@ class BacktestEngine:
 
         ``last``: no bar follows (a same-close signal on the last bar never fills).
         """
-        ctx, broker, ledger = self.ctx, self.broker, self.ledger
-        symbols, O, H, L, C, V = self.market.symbols, self._O, self._H, self._L, self._C, self._V
-        k, passes = len(symbols), self._passes
-        self._i = ctx.i = i
+        broker, gate = self.broker, self.gate
+        self._i = self.ctx.i = i
         self._known = i - 1 if i else 0  # at the open only earlier closes are known
-        gate = self.gate
         if gate is not None:
-            gate.new_bar(self.market.timestamp(i), self.equity[-1] if self.equity else ledger.cash)
+            gate.new_bar(
+                self.market.timestamp(i), self.equity[-1] if self.equity else self.ledger.cash
+            )
         if broker.active:
-            for side in passes:
-                for j in range(k):
-                    c = C[j][i]
-                    if c == c:
-                        broker.on_bar(i, symbols[j], O[j][i], H[j][i], L[j][i], c, V[j][i], side)
-            if len(broker.executions) > self._seen:
-                self._seen = self._record(ctx, self._seen)
+            self._match(i, broker.on_bar, True)
         self._known = i
-        self.strategy.on_bar(ctx)
+        self.strategy.on_bar(self.ctx)
         if self._same_close and broker.active and not last:
-            for side in passes:
-                for j in range(k):
-                    if C[j][i] == C[j][i]:
-                        broker.on_close(i, symbols[j], C[j][i], V[j][i], side)
-            if len(broker.executions) > self._seen:
-                self._seen = self._record(ctx, self._seen)
-        # mark to market at this close (no bar: the last known close)
+            self._match(i, broker.on_close, False)
+        equity = self._mark(i)
+        if gate is not None:
+            gate.update(equity)
+
+    def _match(self, i: int, match, at_open: bool) -> None:
+        """Every symbol with a bar at ``i`` against the book (sales first with several)."""
+        symbols, O, H, L, C, V = self.market.symbols, self._O, self._H, self._L, self._C, self._V
+        k = len(symbols)
+        for side in self._passes:
+            for j in range(k):
+                c = C[j][i]
+                if c == c:
+                    if at_open:
+                        match(i, symbols[j], O[j][i], H[j][i], L[j][i], c, V[j][i], side)
+                    else:
+                        match(i, symbols[j], c, V[j][i], side)
+        if len(self.broker.executions) > self._seen:
+            self._seen = self._record(self.ctx, self._seen)
+
+    def _mark(self, i: int) -> float:
+        """Mark to market at this close (no bar: the last known close); the equity."""
         value = gross_value = 0.0
-        column, mult = self.column, self._mult
-        for symbol, position in ledger.positions.items():
+        C, column, mult = self._C, self.column, self._mult
+        for symbol, position in self.ledger.positions.items():
             q = position.quantity
             if q:
                 j = column[symbol]
@@ -368,13 +415,64 @@ class BacktestEngine:
                 v = q * price * mult[j]
                 value += v
                 gross_value += abs(v)
-        money = ledger.cash
+        money = self.ledger.cash
         self.cash.append(money)
         self.equity.append(money + value)
         self._gross.append(gross_value)
         self._net.append(value)
-        if gate is not None:
-            gate.update(money + value)
+        return money + value
+
+    # -- between bars ------------------------------------------------------------------
+    def submit(self, intent: OrderIntent, *, before: int) -> Order:
+        """Place ``intent`` from outside the strategy, before bar ``before`` arrives (it
+        fills at that bar's open at the earliest); the book's checks and filter apply."""
+        self._known = max(before - 1, 0)
+        return self.broker.place(intent, before - 1)
+
+    def cancel(self, order_id: int, reason: str = "cancelled") -> bool:
+        """Cancel an open or pending order (and its bracket exits); False if not open."""
+        return self.broker.cancel(order_id, reason)
+
+    def expire_open_orders(self, reason: str) -> None:
+        """No bar is left: every order still open expires with ``reason``."""
+        self.broker.expire_open(reason)
+
+    def replace_strategy(self, strategy: Strategy) -> None:
+        """Trade ``strategy`` from the next bar on, warmed up on the bars so far without
+        placing orders (a parameter change)."""
+        silent = _SilentCtx(self)
+        silent.params = strategy.params
+        strategy.on_start(silent)
+        for i in range(self.market.n_bars):
+            silent.i = self._known = i
+            strategy.on_bar(silent)
+        self._known = self._i
+        self.strategy = strategy
+        self.ctx.params = strategy.params
+
+    @property
+    def orders(self) -> Mapping[int, Order]:
+        """Every order by id (read only)."""
+        return MappingProxyType(self.broker.orders)
+
+    @property
+    def open_orders(self) -> Sequence[Order]:
+        """The orders that can still fill, oldest first (read only)."""
+        return tuple(self.broker.active)
+
+    @property
+    def executions(self) -> Sequence[Execution]:
+        """Every fill so far, in order (do not change it)."""
+        return self.broker.executions
+
+    @property
+    def last_order_id(self) -> int:
+        return self.broker.last_order_id
+
+    @property
+    def gross(self) -> Sequence[float]:
+        """Gross position value at each close so far (do not change it)."""
+        return self._gross
 
     def run(
         self,

@@ -8,23 +8,24 @@ the checks), the positions held now, the last known closes.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from datetime import datetime
 
 from core.backtest._config import RiskOverlay
-from core.execution import Order
+from core.execution import OrderIntent
 from core.instruments import Instrument
 from core.portfolio import Ledger, Side
 from core.risk import (
     DrawdownController,
     DrawdownStatus,
-    OrderIntent,
     PortfolioState,
     PreTradeReport,
     RiskLimits,
     TradingState,
     check_order,
 )
+from core.risk import OrderIntent as CheckedOrder
 
 
 class RiskGate:
@@ -98,7 +99,7 @@ class RiskGate:
     # -- the gate -------------------------------------------------------------------------
     def vet(
         self,
-        order: Order,
+        intent: OrderIntent,
         engine,
         *,
         ledger: Ledger,
@@ -106,40 +107,48 @@ class RiskGate:
         cash: float,
         marks: dict[str, float],
         now: datetime | None,
-    ) -> str:
-        """Why ``order`` is refused ("" to accept it); it may be scaled down in place.
+    ) -> tuple[OrderIntent, str]:
+        """The intent to place (maybe scaled down) and why it is refused ("" to accept it).
 
         ``engine`` is the strategy's engine (it sizes target orders); ``ledger`` holds the
         portfolio's positions now; ``equity`` and ``cash`` are the last close's.
         """
         self.report = None
-        symbol = order.symbol
+        symbol = intent.symbol
         held = ledger.quantity(symbol)
         price = engine.marks().get(symbol, math.nan)
-        if order.target is not None:
-            if order.target == 0:
+        if intent.target is not None:
+            if intent.target == 0:
                 quantity = abs(engine.ledger.quantity(symbol))
             else:
-                quantity = engine.broker._units(symbol, price) if price == price else 0.0
-                quantity *= order.scale
+                quantity = engine.broker.units(symbol, price) if price == price else 0.0
+                quantity *= intent.scale
         else:
-            quantity = float(order.quantity or 0.0)
-        signed = quantity if order.side is Side.BUY else -quantity
+            quantity = float(intent.quantity or 0.0)
+        signed = quantity if intent.side is Side.BUY else -quantity
         increases = abs(held + signed) > abs(held) + 1e-12
         scale = self.scale
         if increases and scale < 1:
-            if order.target is not None:
-                order.scale *= scale
-            else:
-                step = self.instruments[symbol].quantity_step
-                order.quantity = math.floor(quantity * scale / step + 1e-9) * step
-                if order.quantity <= 0:
-                    return f"drawdown {self.status.level}: scaled to nothing"
+            intent = self._scaled(intent, quantity, scale)
+            if intent.target is None and intent.quantity <= 0:
+                return intent, f"drawdown {self.status.level}: scaled to nothing"
             quantity *= scale
         if self.limits is None and self.trading_state == TradingState.ACTIVE.value:
-            return ""
+            return intent, ""
         if not (price == price and quantity > 0):
-            return ""
+            return intent, ""
+        return intent, self._check(intent, quantity, price, ledger, equity, cash, marks, now)
+
+    def _scaled(self, intent: OrderIntent, quantity: float, scale: float) -> OrderIntent:
+        if intent.target is not None:
+            return dataclasses.replace(intent, scale=intent.scale * scale)
+        step = self.instruments[intent.symbol].quantity_step
+        return dataclasses.replace(
+            intent, quantity=math.floor(quantity * scale / step + 1e-9) * step
+        )
+
+    def _check(self, intent, quantity, price, ledger, equity, cash, marks, now) -> str:
+        """The pre-trade checks on the portfolio (their report stays in ``self.report``)."""
         state = PortfolioState(
             equity=equity,
             cash=cash,
@@ -154,7 +163,7 @@ class RiskGate:
             trading_state=self.trading_state,
         )
         self.report = check_order(
-            OrderIntent(symbol, order.side.value, quantity, price),
+            CheckedOrder(intent.symbol, intent.side.value, quantity, price),
             state,
             self.limits or RiskLimits(),
         )
@@ -166,12 +175,5 @@ class RiskGate:
 
 def last_marks(engine) -> dict[str, float]:
     """The last known close of every instrument of ``engine`` up to its current bar
-    (a held instrument may have no bar now)."""
-    marks = {}
-    for symbol, column in zip(engine.market.symbols, engine._C, strict=True):
-        k = min(len(column) - 1, engine._i)
-        while k >= 0 and column[k] != column[k]:
-            k -= 1
-        if k >= 0:
-            marks[symbol] = column[k]
-    return marks
+    (a held instrument may have no bar now); :meth:`BacktestEngine.last_marks`."""
+    return engine.last_marks()

@@ -1,10 +1,18 @@
 """Simulated execution: orders, fills, costs and sizing, shared by backtests and paper
 trading (only the clock and the feed differ)."""
 
-from core.execution._broker import SimulatedBroker
+from core.execution._broker import OrderFilter, SimulatedBroker
 from core.execution._config import ExecutionConfig
 from core.execution._costs import MAX_COMMISSION_RATE, CommissionModel, SlippageModel
-from core.execution._orders import Execution, Order, OrderStatus, OrderType, TimeInForce
+from core.execution._orders import (
+    Execution,
+    Order,
+    OrderIntent,
+    OrderSource,
+    OrderStatus,
+    OrderType,
+    TimeInForce,
+)
 from core.execution._sizing import Sizing
 
 __all__ = [
@@ -13,6 +21,9 @@ __all__ = [
     "Execution",
     "ExecutionConfig",
     "Order",
+    "OrderFilter",
+    "OrderIntent",
+    "OrderSource",
     "OrderStatus",
     "OrderType",
     "SimulatedBroker",

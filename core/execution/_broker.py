@@ -22,11 +22,23 @@ import math
 from collections.abc import Callable
 
 from core.execution._config import ExecutionConfig
-from core.execution._orders import Execution, Order, OrderStatus, OrderType, TimeInForce
+from core.execution._orders import (
+    Execution,
+    Order,
+    OrderIntent,
+    OrderStatus,
+    OrderType,
+    TimeInForce,
+)
 from core.instruments import Instrument
 from core.portfolio import Fill, Ledger, LedgerError, Side
 
 BUY, SELL = Side.BUY, Side.SELL
+
+OrderFilter = Callable[[OrderIntent], tuple[OrderIntent, str]]
+"""Sits between a strategy and the book (the risk gate): given an intent that passed the
+instrument checks, returns the intent to place (maybe scaled down) and why it is refused
+("" to accept it)."""
 
 
 class SimulatedBroker:
@@ -54,18 +66,30 @@ class SimulatedBroker:
         # vol-target and Kelly sizers: skip computing them for the other rules.
         self._slip_needs_stats = config.slippage.kind != "bps"
         self._size_needs_stats = config.sizing.method in ("vol_target", "kelly")
-        # Paper trading sets a pre-trade check: it returns why an order is refused ("" to
-        # accept it) and may scale the order down (the drawdown controller).
-        self.pre_trade: Callable[[Order], str] | None = None
+        # The risk overlay (a backtest's, or a paper portfolio's) is injected here.
+        self.order_filter: OrderFilter | None = None
 
     # -- order entry ------------------------------------------------------------------
+    def place(self, intent: OrderIntent, created_at: int) -> Order:
+        """Enter ``intent`` as an order placed on bar ``created_at``: checked against its
+        instrument, then through the order filter; a refused one is stored rejected."""
+        problem = _check(intent, self.instruments)
+        if not problem and self.order_filter is not None:
+            intent, problem = self.order_filter(intent)
+        return self._enter(intent.order(created_at), problem)
+
     def submit(self, order: Order) -> Order:
+        """Enter an order built by hand (same checks as :meth:`place`)."""
+        problem = _check(order, self.instruments)
+        if not problem and self.order_filter is not None:
+            intent, problem = self.order_filter(OrderIntent.of(order))
+            order.quantity, order.scale = intent.quantity, intent.scale
+        return self._enter(order, problem)
+
+    def _enter(self, order: Order, problem: str) -> Order:
         order.id = self._next_id
         self._next_id += 1
         self.orders[order.id] = order
-        problem = _check(order, self.instruments)
-        if not problem and self.pre_trade is not None:
-            problem = self.pre_trade(order)
         if problem:
             order.status, order.reason = OrderStatus.REJECTED, problem
         elif order.status is not OrderStatus.PENDING:
@@ -100,6 +124,18 @@ class SimulatedBroker:
         if problem:
             raise ValueError(problem)
         return order
+
+    def expire_open(self, reason: str) -> None:
+        """Every order still open, partly filled or pending expires (no bar is left)."""
+        for order in self.orders.values():
+            if order.status in (OrderStatus.OPEN, OrderStatus.PARTIAL, OrderStatus.PENDING):
+                order.status, order.reason = OrderStatus.EXPIRED, reason
+        self.active = [o for o in self.active if o.active]
+
+    @property
+    def last_order_id(self) -> int:
+        """The id the last order got (0 before the first)."""
+        return self._next_id - 1
 
     def has_active(self, symbol: str) -> bool:
         return any(o.symbol == symbol for o in self.active)
@@ -206,7 +242,7 @@ class SimulatedBroker:
             if not self._book(order, side, abs(held), price, bar):
                 return
         if order.target != 0 and not (self.ledger.quantity(order.symbol) * order.target > 0):
-            units = self._units(order.symbol, price)
+            units = self.units(order.symbol, price)
             if order.scale != 1.0:
                 step = self.instruments[order.symbol].quantity_step
                 units = math.floor(units * order.scale / step + 1e-9) * step
@@ -216,7 +252,8 @@ class SimulatedBroker:
             order.status = OrderStatus.FILLED
         order.filled = abs(self.ledger.quantity(order.symbol))
 
-    def _units(self, symbol: str, price: float) -> float:
+    def units(self, symbol: str, price: float) -> float:
+        """What the sizing rule buys of ``symbol`` at ``price`` now (target orders)."""
         volatility, mean = self._stats(symbol) if self._size_needs_stats else (math.nan, math.nan)
         commission = self.config.commission
         multiplier = self.instruments[symbol].multiplier
@@ -295,7 +332,9 @@ def _limit_price(buying: bool, limit: float, o: float, h: float, l: float) -> fl
     return max(o, limit) if h >= limit else None
 
 
-def _check(order: Order, instruments: dict[str, Instrument]) -> str:
+def _check(order: Order | OrderIntent, instruments: dict[str, Instrument]) -> str:
+    """Why an order cannot go to the book at all (unknown instrument, bad quantity or
+    prices), "" when it can: the one structural check of every order."""
     instrument = instruments.get(order.symbol)
     if instrument is None:
         return f"unknown instrument {order.symbol!r}"

@@ -1,181 +1,175 @@
 """Commands a session's worker applies: pause, resume, stop, manual orders, cancels,
-parameter changes (also re-applied at their event when a session is re-run)."""
+parameter changes (also re-applied at their event when a session is re-run).
+
+:class:`CommandApplier` turns one parsed command (:mod:`core.paper._types`) into calls on
+the session's book and engines and answers it (status, message); it knows nothing of the
+loop that polls for commands or of the database.
+"""
 
 from __future__ import annotations
 
-import math
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from core.backtest._engine import _Ctx
-from core.execution import Order, OrderStatus, OrderType, TimeInForce
-from core.paper._sleeve import Sleeve
-from core.portfolio import Side
+from core.execution import OrderIntent, OrderSource, OrderStatus
+from core.paper._book import SessionBook
+from core.paper._journal import Journal
+from core.paper._tracking import OrderTracker
+from core.paper._types import (
+    CancelCommand,
+    CommandError,
+    CommandStatus,
+    OrderCommand,
+    ParamsCommand,
+    PauseCommand,
+    ResumeCommand,
+    SessionStatus,
+    StopCommand,
+    parse_command,
+)
 
-
-class _SilentCtx(_Ctx):
-    """Warms a strategy up on past bars after a parameter change: it places no orders."""
-
-    def _submit(self, symbol, side, quantity, **kwargs):
-        return Order(
-            0,
-            symbol or self.symbol,
-            side,
-            quantity,
-            status=OrderStatus.CANCELLED,
-            reason="warm-up after a parameter change: not sent",
-        )
-
-    def target_weights(self, weights, tag=""):
-        return None
-
-    def cancel(self, order_id):
-        return False
+Answer = tuple[CommandStatus, str]
 
 
-class CommandsMixin:
-    """Part of :class:`~core.paper._worker.PaperWorker`."""
+@dataclass
+class RunControls:
+    """What commands tell the loop: hold (paused) or end (stop requested)."""
 
-    # -- commands --------------------------------------------------------------------------
-    def _commands(self) -> None:
-        for command_id, kind, payload in self.writer.pending_commands():
-            status, message = self._apply(command_id, kind, payload)
-            self.pending.commands.append((command_id, status, message, self.next_seq))
-            self._log(f"command {kind} {payload}: {status} {message}")
-        if self.pending.commands:
-            self._commit()
-        limits, state = self._read_limits()
-        if (limits, state) != (self.limits, self.trading_state):
-            self.limits, self.trading_state = limits, state
-            self.gate.set_limits(limits, state)
-            self._alert("info", "trading_state", f"trading state {state}; limits reloaded")
+    paused: bool = False
+    stop_requested: bool = False
 
-    def _settle(self, final: str) -> None:
-        """The run ends: whatever is still pending gets an answer. Stopped: the commands
-        queued meanwhile are applied now (a resume re-applies them at this event).
-        Finished: no event is left, so open orders expire with that reason (commands still
-        queued are expired with the final status, :meth:`SessionWriter.set_status`)."""
-        if final != "finished":
-            self._commands()
-            return
-        for sleeve in self.sleeves:
-            broker = sleeve.engine.broker
-            for order in broker.orders.values():
-                if order.status in (OrderStatus.OPEN, OrderStatus.PARTIAL, OrderStatus.PENDING):
-                    order.status = OrderStatus.EXPIRED
-                    order.reason = "the session finished: no event was left to fill it"
-            broker.active = [o for o in broker.active if o.active]
-            self._track_orders(sleeve)
 
-    def _apply(self, command_id: int, kind: str, payload: dict) -> tuple[str, str]:
-        """Apply one command before event ``self.next_seq`` (also when re-running after a crash)."""
+class CommandApplier:
+    """Applies commands before event ``journal.cursor.next_seq``.
+
+    Parameters
+    ----------
+    book : SessionBook
+        The sleeves orders, cancels and parameter changes act on.
+    journal, tracker
+        Where audit events and changed orders are queued (live only).
+    controls : RunControls
+        Set by pause, resume and stop.
+    set_status : callable(status, audit)
+        Records the session's status (pause and resume, live only).
+    """
+
+    def __init__(
+        self,
+        book: SessionBook,
+        journal: Journal,
+        tracker: OrderTracker,
+        controls: RunControls,
+        set_status: Callable[..., None],
+    ):
+        self.book, self.journal, self.tracker = book, journal, tracker
+        self.controls, self.set_status = controls, set_status
+        self._apply_kind = {
+            PauseCommand: self._pause,
+            ResumeCommand: self._resume,
+            StopCommand: self._stop,
+            OrderCommand: self._order,
+            CancelCommand: self._cancel,
+            ParamsCommand: self._params,
+        }
+
+    @property
+    def live(self) -> bool:
+        return self.journal.cursor.live
+
+    def apply_stored(self, command_id: int, kind: str, payload: dict | None) -> Answer:
+        """Apply a command as stored (kind and payload); a bad one is rejected, saying why."""
         try:
-            if kind == "pause":
-                self.paused = True
-                if self.live:
-                    self.writer.set_status("paused", audit={"command": command_id})
-                return "applied", "paused"
-            if kind == "resume":
-                self.paused = False
-                if self.live:
-                    self.writer.set_status("running", audit={"command": command_id})
-                return "applied", "resumed"
-            if kind == "stop":
-                if self.live:
-                    self.stop_requested = True
-                return "applied", "stopping"
-            if kind == "order":
-                return self._manual_order(payload)
-            if kind == "cancel":
-                sleeve = self._sleeve(payload.get("strategy"))
-                if sleeve.engine.broker.cancel(int(payload["order_id"]), "cancelled by user"):
-                    self._track_orders(sleeve) if self.live else None
-                    self.pending.audit.append(
-                        ("order_cancelled", {"session": self.session_id, **payload})
-                    )
-                    return "applied", f"order {payload['order_id']} cancelled"
-                return "rejected", f"order {payload['order_id']} is not open"
-            if kind == "params":
-                return self._change_params(payload)
-            return "rejected", f"unknown command {kind!r}"
+            command = parse_command(kind, payload)
+        except CommandError as exc:
+            return CommandStatus.REJECTED, exc.message
+        return self.apply(command_id, command, dict(payload or {}))
+
+    def apply(self, command_id: int, command, payload: dict | None = None) -> Answer:
+        """``payload``: the command as sent (its audit event carries it)."""
+        try:
+            return self._apply_kind[type(command)](command_id, command, payload or {})
         except (KeyError, ValueError, TypeError) as exc:
-            return "rejected", str(exc).strip("'\"")
+            return CommandStatus.REJECTED, str(exc).strip("'\"")
 
-    def _sleeve(self, key: str | None) -> Sleeve:
-        if key is None:
-            return self.sleeves[0]
-        if key not in self.by_key:
-            raise KeyError(f"no strategy {key!r} in this session; have {sorted(self.by_key)}")
-        return self.by_key[key]
-
-    def _manual_order(self, payload: dict) -> tuple[str, str]:
-        sleeve = self._sleeve(payload.get("strategy"))
-        symbol = str(payload.get("symbol") or self.symbols[0]).upper()
-        if symbol not in self.feed.instruments:
-            raise ValueError(f"symbol {symbol!r} is not traded in this session")
-        quantity = float(payload["quantity"])
-        if not (quantity > 0 and math.isfinite(quantity)):
-            raise ValueError(f"quantity must be a positive number, got {payload['quantity']!r}")
-        order = Order(
-            0,
-            symbol,
-            Side(str(payload["side"]).lower()),
-            quantity,
-            type=OrderType(payload.get("type", "market")),
-            limit_price=_opt_float(payload.get("limit_price")),
-            stop_price=_opt_float(payload.get("stop_price")),
-            tif=TimeInForce(payload.get("tif", "gtc")),
-            created_at=self.next_seq - 1,  # placed before the next event: fills at its open
-            tag="manual",
-        )
-        engine = sleeve.engine
-        engine._known = max(self.next_seq - 1, 0)
-        engine.broker.submit(order)
+    def _pause(self, command_id: int, _command, _payload) -> Answer:
+        self.controls.paused = True
         if self.live:
-            self._track_orders(sleeve)
-            self.pending.audit.append(
-                (
-                    "manual_order",
-                    {
-                        "session": self.session_id,
-                        "strategy": sleeve.key,
-                        "order": order.id,
-                        **payload,
-                    },
-                )
+            self.set_status(SessionStatus.PAUSED, audit={"command": command_id})
+        return CommandStatus.APPLIED, "paused"
+
+    def _resume(self, command_id: int, _command, _payload) -> Answer:
+        self.controls.paused = False
+        if self.live:
+            self.set_status(SessionStatus.RUNNING, audit={"command": command_id})
+        return CommandStatus.APPLIED, "resumed"
+
+    def _stop(self, _command_id, _command, _payload) -> Answer:
+        if self.live:
+            self.controls.stop_requested = True
+        return CommandStatus.APPLIED, "stopping"
+
+    def _cancel(self, _command_id, command: CancelCommand, payload: dict) -> Answer:
+        sleeve = self.book.sleeve(command.strategy)
+        if not sleeve.engine.cancel(command.order_id, "cancelled by user"):
+            return CommandStatus.REJECTED, f"order {command.order_id} is not open"
+        if self.live:
+            self.tracker.track(sleeve)
+        self.journal.audit("order_cancelled", {"session": self.journal.session_id, **payload})
+        return CommandStatus.APPLIED, f"order {command.order_id} cancelled"
+
+    def _order(self, _command_id, command: OrderCommand, payload: dict) -> Answer:
+        book = self.book
+        sleeve = book.sleeve(command.strategy)
+        symbol = command.symbol or book.symbols[0]
+        if symbol not in book.instruments:
+            raise ValueError(f"symbol {symbol!r} is not traded in this session")
+        intent = OrderIntent(
+            symbol,
+            command.side,
+            command.quantity,
+            type=command.type,
+            limit_price=command.limit_price,
+            stop_price=command.stop_price,
+            tif=command.tif,
+            tag="manual",
+            strategy=sleeve.key,
+            source=OrderSource.MANUAL,
+        )
+        # placed before the next event: it fills at that event's open at the earliest
+        order = sleeve.engine.submit(intent, before=self.journal.cursor.next_seq)
+        if self.live:
+            self.tracker.track(sleeve)
+            self.journal.audit(
+                "manual_order",
+                {
+                    "session": self.journal.session_id,
+                    "strategy": sleeve.key,
+                    "order": order.id,
+                    **payload,
+                },
             )
         if order.status is OrderStatus.REJECTED:
-            return "rejected", order.reason
-        return "applied", f"order {order.id} accepted ({sleeve.key})"
+            return CommandStatus.REJECTED, order.reason
+        return CommandStatus.APPLIED, f"order {order.id} accepted ({sleeve.key})"
 
-    def _change_params(self, payload: dict) -> tuple[str, str]:
-        sleeve = self._sleeve(payload.get("strategy"))
+    def _params(self, _command_id, command: ParamsCommand, _payload) -> Answer:
+        sleeve = self.book.sleeve(command.strategy)
         engine = sleeve.engine
         cls = type(engine.strategy)
         params = cls.Params.model_validate(
-            {**engine.strategy.params.model_dump(), **payload.get("params", {})}
+            {**engine.strategy.params.model_dump(), **command.params}
         )
-        strategy = cls(params)
-        silent = _SilentCtx(engine)
-        silent.params = params
-        strategy.on_start(silent)
-        for i in range(engine.market.n_bars):  # warm up on the bars so far, no orders
-            silent.i = engine._known = i
-            strategy.on_bar(silent)
-        engine._known = engine._i
-        engine.strategy = strategy
-        engine.ctx.params = params
-        if self.live:
-            self.pending.audit.append(
-                (
-                    "params_changed",
-                    {
-                        "session": self.session_id,
-                        "strategy": sleeve.key,
-                        "params": params.model_dump(mode="json"),
-                    },
-                )
-            )
-        return "applied", f"{sleeve.key} parameters now {params.model_dump(mode='json')}"
-
-
-def _opt_float(value) -> float | None:
-    return None if value in (None, "") else float(value)
+        engine.replace_strategy(cls(params))  # warmed up on the bars so far, no orders
+        self.journal.audit(
+            "params_changed",
+            {
+                "session": self.journal.session_id,
+                "strategy": sleeve.key,
+                "params": params.model_dump(mode="json"),
+            },
+        )
+        return (
+            CommandStatus.APPLIED,
+            f"{sleeve.key} parameters now {params.model_dump(mode='json')}",
+        )

@@ -1,70 +1,49 @@
-"""The worker's gate for new orders: the shared risk overlay (:class:`core.backtest.RiskGate`)
-on the session's portfolio, with every check logged and every warning or block raised as
-an alert."""
+"""The worker's order filter: every sleeve's new orders go through the shared risk overlay
+(:class:`core.backtest.RiskGate`) on the session's portfolio, every check is logged and
+every warning or block raised as an alert. It sits between each sleeve's strategy and its
+broker (:attr:`SimulatedBroker.order_filter`), as nautilus' RiskEngine sits between
+strategy and execution."""
 
 from __future__ import annotations
 
-from core.backtest._overlay import last_marks
-from core.execution import Order
-from core.paper._sleeve import Sleeve
-from core.paper._store import utcnow
+from core.backtest import RiskGate
+from core.execution import OrderIntent
+from core.paper._book import SessionBook
+from core.paper._journal import Journal
 
 
-class RiskGateMixin:
-    """Part of :class:`~core.paper._worker.PaperWorker`."""
+class PaperOrderGate:
+    """Scales and vets each intent by the drawdown controller, then the pre-trade checks,
+    on the portfolio: its positions now, its equity and cash at the last event.
 
-    # -- risk ------------------------------------------------------------------------------
-    def _pre_trade(self, sleeve: Sleeve, order: Order) -> str:
-        """Scale by the drawdown controller, then the pre-trade checks, on the portfolio:
-        its positions now, its equity and cash at the last event."""
-        gate = self.gate
-        problem = gate.vet(
-            order,
-            sleeve.engine,
-            ledger=self.ledger,
-            equity=self.equity,
-            cash=self.cash,
-            marks=self._marks(),
-            now=self.ts,
+    ``intent.strategy`` names the sleeve whose engine sizes a target order.
+    """
+
+    def __init__(self, risk: RiskGate, book: SessionBook, journal: Journal):
+        self.risk, self.book, self.journal = risk, book, journal
+
+    def __call__(self, intent: OrderIntent) -> tuple[OrderIntent, str]:
+        book, risk = self.book, self.risk
+        intent, problem = risk.vet(
+            intent,
+            book.by_key[intent.strategy].engine,
+            ledger=book.ledger,
+            equity=book.equity,
+            cash=book.cash,
+            marks=book.marks(),
+            now=self.journal.cursor.ts,
         )
-        report = gate.report
+        report = risk.report
         if report is None:
-            return problem
-        if self.live:  # every check is logged; the compliance report counts the breaches
-            self.pending.audit.append(
-                ("pretrade_check", {"strategy": sleeve.key, **report.to_dict()})
-            )
+            return intent, problem
+        # every check is logged; the compliance report counts the breaches
+        self.journal.audit("pretrade_check", {"strategy": intent.strategy, **report.to_dict()})
         for result in report.results:
             if result.outcome in ("warn", "block"):
-                self._alert(
+                self.journal.alert(
                     result.outcome,
                     result.rule,
-                    f"{sleeve.key} {order.symbol}: {result.message}",
+                    f"{intent.strategy} {intent.symbol}: {result.message}",
                     audit=False,
                 )
-        return problem
-
-    def _marks(self) -> dict[str, float]:
-        """The last known close of every instrument (held ones may have no bar now)."""
-        return last_marks(self.sleeves[0].engine)
-
-    def _alert(self, level: str, rule: str, message: str, audit: bool = True) -> None:
-        if not self.live:
-            return
-        self.pending.alerts.append(
-            {
-                "session_id": self.session_id,
-                "seq": self.seq,
-                "ts": self.ts or utcnow(),
-                "level": level,
-                "rule": rule,
-                "message": message,
-            }
-        )
-        if audit and level in ("warn", "block", "critical"):
-            self.pending.audit.append(
-                (
-                    "limit_breach",
-                    {"session": self.session_id, "level": level, "rule": rule, "message": message},
-                )
-            )
+        return intent, problem

@@ -1,26 +1,51 @@
-"""Resuming a session: re-run its committed events without writing, then check the fills."""
+"""Resuming a session: re-run its committed events without writing, then check the fills.
+
+Crash-only: a fresh start and a resume after a crash are the same path; the commands that
+were applied are re-applied before the event they were applied before, the events are
+re-run through the same ``process``, and the fills it produces must be the stored ones.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
 from core.db import FillRow, PaperCommandRow
-from core.paper._feeds import Feed, recorded_market
+from core.paper._feeds import Event, Feed, recorded_market
 from core.paper._sleeve import PaperError
-from core.paper._store import Pending
+from core.paper._types import CommandKind
 
 
-class ResumeMixin:
-    """Part of :class:`~core.paper._worker.PaperWorker`."""
+@dataclass(frozen=True)
+class StoredCommand:
+    id: int
+    kind: str
+    payload: dict
+    applied_seq: int
 
-    def _catch_up(self) -> None:
-        """Re-run the committed events without writing: strategies, order books, sleeves,
-        regime and drawdown come back exactly as they were."""
-        target = self.committed
-        if not target:
-            return
-        with self.ws.sessions() as s:
-            replayed = s.execute(
+
+@dataclass
+class Replay:
+    """What a session committed: the commands applied, by the event they preceded, and
+    how many fills are stored."""
+
+    commands: dict[int, list[StoredCommand]] = field(default_factory=dict)
+    stored_fills: int = 0
+
+
+class Resumer:
+    """Re-runs the committed events of session ``name`` on ``feed`` (:meth:`catch_up`)."""
+
+    def __init__(self, name: str, feed, *, log: Callable[[str], None] = lambda _m: None):
+        self.name, self.feed, self.log = name, feed, log
+
+    @staticmethod
+    def read(ws, session_id: int, portfolio_id: int) -> Replay:
+        """The session's applied commands and stored fill count."""
+        with ws.sessions() as s:
+            rows = s.execute(
                 select(
                     PaperCommandRow.id,
                     PaperCommandRow.kind,
@@ -28,72 +53,89 @@ class ResumeMixin:
                     PaperCommandRow.applied_seq,
                 )
                 .where(
-                    PaperCommandRow.session_id == self.session_id,
+                    PaperCommandRow.session_id == session_id,
                     PaperCommandRow.applied_seq.is_not(None),
                 )
                 .order_by(PaperCommandRow.applied_seq, PaperCommandRow.id)
             ).all()
             stored = s.scalar(
                 select(func.count()).where(
-                    FillRow.portfolio_id == self.portfolio_id,
-                    FillRow.fill_id.like(f"P{self.session_id}-%"),
+                    FillRow.portfolio_id == portfolio_id,
+                    FillRow.fill_id.like(f"P{session_id}-%"),
                 )
             )
-        commands = {}
-        for c in replayed:
-            commands.setdefault(c.applied_seq, []).append(c)
-        if self.feed.live:
-            self._catch_up_recorded(target, commands)
-            self._check_resumed(target, stored)
+        replay = Replay(stored_fills=stored or 0)
+        for r in rows:
+            replay.commands.setdefault(r.applied_seq, []).append(StoredCommand(*r))
+        return replay
+
+    def catch_up(
+        self,
+        target: int,
+        replay: Replay,
+        *,
+        apply: Callable[[int, str, dict], object],
+        process: Callable[[Event], None],
+        fills: Callable[[], int],
+        recorded: Feed | None = None,
+    ) -> None:
+        """Re-run events ``0 … target − 1`` (a live feed: the ``recorded`` bars, since it
+        cannot be asked again), then check that they gave the stored fills.
+
+        ``apply(command_id, kind, payload)`` re-applies one command, ``process(event)``
+        re-runs one event (writing nothing), ``fills()`` counts the fills produced so far.
+        """
+        if not target:
             return
-        if target > len(self.feed):
+        run = _Rerun(apply, process)
+        if recorded is not None:
+            run(recorded.events(0), target, replay)
+            self.feed.resume_after(recorded.market.index[-1])
+        else:
+            if target > len(self.feed):
+                raise PaperError(
+                    f"session {self.name!r} committed {target} events but its feed has "
+                    f"{len(self.feed)}: the data changed since the session started"
+                )
+            run(self.feed.events(0), target, replay)
+        produced = fills()
+        if produced != replay.stored_fills:
             raise PaperError(
-                f"session {self.name!r} committed {target} events but its feed has "
-                f"{len(self.feed)}: the data changed since the session started"
+                f"resume diverged: re-running {target} events gave {produced} fills, "
+                f"the database holds {replay.stored_fills}"
             )
-        for event in self.feed.events(0):
+        self.log(
+            f"session {self.name!r}: re-ran {target} events, {replay.stored_fills} fills match"
+        )
+
+    @staticmethod
+    def recorded_feed(ws, session_id: int, name: str, feed, target: int) -> Feed:
+        """A live session's committed events, from the bars it recorded."""
+        with ws.engine.connect() as conn:
+            market, _ = recorded_market(conn, session_id, feed.symbols, target)
+        if market.n_bars != target or market.index.hasnans:
+            raise PaperError(
+                f"session {name!r}: recorded bars do not cover its {target} committed events"
+            )
+        return Feed(market, feed.instruments, closed=False)
+
+
+class _Rerun:
+    def __init__(self, apply, process):
+        self.apply, self.process = apply, process
+
+    def __call__(self, events, target: int, replay: Replay) -> None:
+        for event in events:
             if event.seq >= target:
                 break
-            for c in commands.get(event.seq, ()):
-                self._apply(c.id, c.kind, c.payload)
-            self._process(event)
-        self._reapply_last(commands.get(target, ()))
-        self._check_resumed(target, stored)
+            for c in replay.commands.get(event.seq, ()):
+                self.apply(c.id, c.kind, c.payload)
+            self.process(event)
+        self._reapply_last(replay.commands.get(target, ()))
 
-    def _reapply_last(self, commands) -> None:
+    def _reapply_last(self, commands: Sequence[StoredCommand]) -> None:
         """Orders, cancels and parameter changes applied after the last committed event
         (just before a stop) are in the book again: the resumed run trades them."""
         for c in commands:
-            if c.kind in ("order", "cancel", "params"):
-                self._apply(c.id, c.kind, c.payload)
-
-    def _catch_up_recorded(self, target: int, commands: dict) -> None:
-        """A live feed cannot be asked again: re-run the bars the session recorded."""
-        with self.ws.engine.connect() as conn:
-            market, _ = recorded_market(conn, self.session_id, self.symbols, target)
-        if market.n_bars != target or market.index.hasnans:
-            raise PaperError(
-                f"session {self.name!r}: recorded bars do not cover its {target} committed events"
-            )
-        for event in Feed(market, self.feed.instruments, closed=False).events(0):
-            for c in commands.get(event.seq, ()):
-                self._apply(c.id, c.kind, c.payload)
-            self._process(event)
-        self._reapply_last(commands.get(target, ()))
-        self.feed.resume_after(market.index[-1])
-
-    def _check_resumed(self, target: int, stored: int) -> None:
-        if self.n_fills != stored:
-            raise PaperError(
-                f"resume diverged: re-running {target} events gave {self.n_fills} fills, "
-                f"the database holds {stored}"
-            )
-        self.pending = Pending()
-        for sleeve in self.sleeves:  # from here on, only orders that change are written
-            broker = sleeve.engine.broker
-            sleeve.last_order_id = broker._next_id - 1
-            sleeve.tracked = {
-                o.id: (o.status, o.filled, o.quantity, o.limit_price, o.stop_price)
-                for o in broker.active
-            }
-        self._log(f"session {self.name!r}: re-ran {target} events, {stored} fills match")
+            if c.kind in (CommandKind.ORDER, CommandKind.CANCEL, CommandKind.PARAMS):
+                self.apply(c.id, c.kind, c.payload)

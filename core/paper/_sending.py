@@ -3,7 +3,6 @@ worker will (:meth:`PaperService.send <core.paper._service.PaperService.send>`).
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 from sqlalchemy import insert, select
@@ -14,9 +13,18 @@ from core.paper._config import SessionConfig
 from core.paper._feeds import SYNTHETIC_SYMBOLS
 from core.paper._sleeve import PaperServiceError
 from core.paper._store import settle_commands, utcnow
+from core.paper._types import (
+    CancelCommand,
+    CommandError,
+    CommandKind,
+    CommandStatus,
+    OrderCommand,
+    SessionStatus,
+    parse_command,
+)
 from core.strategies import get_strategy
 
-COMMAND_KINDS = ("pause", "resume", "stop", "order", "cancel", "params")
+COMMAND_KINDS = tuple(k.value for k in CommandKind)
 
 
 def send(paper, name: str, kind: str, payload: dict | None = None) -> int:
@@ -37,10 +45,10 @@ def send(paper, name: str, kind: str, payload: dict | None = None) -> int:
     strategy = payload.get("strategy")
     if strategy is not None and strategy not in keys:
         raise PaperServiceError(f"no strategy {strategy!r} in this session", "strategy")
-    if kind == "order":
-        check_order(payload)
+    command = _parse(kind, payload)
+    if isinstance(command, OrderCommand):
         _check_symbol(name, config, payload)
-    elif kind == "params":
+    elif kind == CommandKind.PARAMS:
         sleeve = keys[strategy] if strategy else config.sleeves[0]
         cls = get_strategy(sleeve.strategy)
         current = paper.snapshot_state(name).get("strategies", {}).get(sleeve.key, {})
@@ -49,14 +57,15 @@ def send(paper, name: str, kind: str, payload: dict | None = None) -> int:
             cls.Params.model_validate(merged)
         except ValueError as exc:
             raise PaperServiceError(str(exc), "params") from exc
-    elif kind == "cancel":
-        _check_cancel(paper, name, row, strategy or config.sleeves[0].key, payload)
-    if row.status == "finished":
+    elif isinstance(command, CancelCommand):
+        payload["order_id"] = command.order_id
+        _check_cancel(paper, name, row, strategy or config.sleeves[0].key, command.order_id)
+    if row.status == SessionStatus.FINISHED:
         raise PaperServiceError(
             f"session {name!r} has finished (its feed ended): there is nothing to {kind}",
             "session",
         )
-    if kind == "stop" and not paper.worker_alive(row):
+    if kind == CommandKind.STOP and not paper.worker_alive(row):
         return _stop_here(paper, name, row)
     with paper._sessions.begin() as s:
         command_id = s.execute(
@@ -64,7 +73,7 @@ def send(paper, name: str, kind: str, payload: dict | None = None) -> int:
                 session_id=row.id,
                 kind=kind,
                 payload=payload,
-                status="pending",
+                status=CommandStatus.PENDING,
                 message="",
                 created_at=utcnow(),
             )
@@ -76,7 +85,7 @@ def send(paper, name: str, kind: str, payload: dict | None = None) -> int:
 def _stop_here(paper, name: str, row: PaperSessionRow) -> int:
     """No worker to tell: the session is stopped here and the command is done."""
     with paper._sessions.begin() as s:
-        s.get(PaperSessionRow, row.id).status = "stopped"
+        s.get(PaperSessionRow, row.id).status = SessionStatus.STOPPED
         append_event(s, "paper_stopped", {"session": name, "by": "user"})
         now = utcnow()
         return s.execute(
@@ -84,7 +93,7 @@ def _stop_here(paper, name: str, row: PaperSessionRow) -> int:
                 session_id=row.id,
                 kind="stop",
                 payload={},
-                status="applied",
+                status=CommandStatus.APPLIED,
                 message="no worker was running: the session is stopped",
                 created_at=now,
                 applied_at=now,
@@ -101,15 +110,15 @@ def _answer_late(paper, name: str, command_id: int, kind: str) -> None:
     if paper.worker_alive(row):
         return
     with paper._sessions.begin() as s:
-        if row.status == "finished":
-            settle_commands(s.connection(), row.id, "finished")
+        if row.status == SessionStatus.FINISHED:
+            settle_commands(s.connection(), row.id, SessionStatus.FINISHED)
             return
         command = s.get(PaperCommandRow, command_id)
-        if command.status != "pending":
+        if command.status != CommandStatus.PENDING:
             return  # the worker answered it on its way out
-        if kind == "stop":
-            s.get(PaperSessionRow, row.id).status = "stopped"
-            command.status, command.applied_at = "applied", utcnow()
+        if kind == CommandKind.STOP:
+            s.get(PaperSessionRow, row.id).status = SessionStatus.STOPPED
+            command.status, command.applied_at = CommandStatus.APPLIED, utcnow()
             command.message = "the worker had ended: the session is stopped"
         else:
             command.message = "queued: no worker runs the session; `paper run` applies it"
@@ -126,14 +135,16 @@ def _check_symbol(name: str, config: SessionConfig, payload: dict) -> None:
     payload["symbol"] = symbol
 
 
-def _check_cancel(paper, name: str, row, sleeve: str, payload: dict) -> None:
+def _parse(kind: str, payload: dict):
+    """The command, validated by its model (:mod:`core.paper._types`), or the first
+    problem as a :class:`PaperServiceError` naming the input."""
     try:
-        order_id = int(payload["order_id"])
-    except (KeyError, TypeError, ValueError):
-        raise PaperServiceError(
-            "cancel needs the order's id (a whole number)", "order_id"
-        ) from None
-    payload["order_id"] = order_id
+        return parse_command(kind, payload)
+    except CommandError as exc:
+        raise PaperServiceError(exc.message, exc.field) from None
+
+
+def _check_cancel(paper, name: str, row, sleeve: str, order_id: int) -> None:
     open_ids = {
         o["id"]
         for o in ((row.state or {}).get("strategies", {}).get(sleeve, {}).get("open_orders")) or ()
@@ -159,30 +170,8 @@ def _check_cancel(paper, name: str, row, sleeve: str, payload: dict) -> None:
 
 
 def check_order(payload: dict) -> None:
-    side = str(payload.get("side", "")).lower()
-    if side not in ("buy", "sell"):
-        raise PaperServiceError("side must be buy or sell", "side")
-    try:
-        quantity = float(payload.get("quantity"))
-    except (TypeError, ValueError):
-        raise PaperServiceError("quantity must be a number", "quantity") from None
-    if not (quantity > 0 and math.isfinite(quantity)):
-        raise PaperServiceError("quantity must be a positive number", "quantity")
-    kind = payload.get("type", "market")
-    if kind not in ("market", "limit", "stop", "stop_limit"):
-        raise PaperServiceError(f"unknown order type {kind!r}", "type")
-    for key, needed in (
-        ("limit_price", kind in ("limit", "stop_limit")),
-        ("stop_price", kind in ("stop", "stop_limit")),
-    ):
-        if needed:
-            value = payload.get(key)
-            try:
-                ok = value is not None and float(value) > 0 and math.isfinite(float(value))
-            except (TypeError, ValueError):
-                ok = False
-            if not ok:
-                raise PaperServiceError(f"a {kind} order needs a positive {key}", key)
+    """Raise :class:`PaperServiceError` for a manual order's payload that does not parse."""
+    _parse(CommandKind.ORDER, payload)
 
 
 def session_symbols(config: SessionConfig) -> list[str]:

@@ -33,6 +33,7 @@ from core.paper._reconcile import reconcile
 from core.paper._sending import send as send_command
 from core.paper._sleeve import PaperServiceError
 from core.paper._store import naive, owner_alive, utcnow
+from core.paper._types import CommandStatus, SessionStatus
 from core.strategies import get_strategy
 
 
@@ -119,7 +120,7 @@ class PaperService:
             session_row = PaperSessionRow(
                 name=name,
                 portfolio_id=pid,
-                status="created",
+                status=SessionStatus.CREATED,
                 config=config.model_dump(mode="json"),
                 events=0,
                 state={
@@ -147,7 +148,7 @@ class PaperService:
         row = self._row(name)
         if SessionConfig.model_validate(row.config) == config:
             return False
-        if row.events or self.worker_alive(row) or row.status == "finished":
+        if row.events or self.worker_alive(row) or row.status == SessionStatus.FINISHED:
             raise PaperServiceError(
                 f"session {name!r} has traded {row.events} events with its stored "
                 "configuration; start a new session for other settings",
@@ -159,7 +160,7 @@ class PaperService:
                 instrument_repo.ensure(s, instrument)
             session_row = s.get(PaperSessionRow, row.id)
             session_row.config = config.model_dump(mode="json")
-            session_row.status, session_row.error = "created", None
+            session_row.status, session_row.error = SessionStatus.CREATED, None
             session_row.state = {
                 "n_events": None if feed.live else len(feed),
                 "equity": config.cash,
@@ -266,8 +267,10 @@ class PaperService:
         return owner_alive(row.status, row.pid, row.host, row.heartbeat)
 
     def _status(self, row: PaperSessionRow) -> str:
-        if row.status in ("running", "paused") and not self.worker_alive(row):
-            return "interrupted"  # the worker died: `paper run` resumes it
+        if row.status in (SessionStatus.RUNNING, SessionStatus.PAUSED) and not self.worker_alive(
+            row
+        ):
+            return SessionStatus.INTERRUPTED  # the worker died: `paper run` resumes it
         return row.status
 
     def start_worker(
@@ -280,7 +283,7 @@ class PaperService:
         row = self._row(name)
         if self.worker_alive(row):
             raise PaperServiceError(f"session {name!r} is already running (pid {row.pid})")
-        if row.status == "finished":
+        if row.status == SessionStatus.FINISHED:
             raise PaperServiceError(f"session {name!r} has finished: its feed is exhausted")
         log = None if log_dir is None else Path(log_dir) / f"paper-{row.id}.log"
         return spawn_core(["paper", "run", "--session", name], log, database_url=database_url)
@@ -347,7 +350,8 @@ class PaperService:
             ).all()
             pending = s.scalar(
                 select(func.count()).where(
-                    PaperCommandRow.session_id == row.id, PaperCommandRow.status == "pending"
+                    PaperCommandRow.session_id == row.id,
+                    PaperCommandRow.status == CommandStatus.PENDING,
                 )
             )
         cfg = SessionConfig.model_validate(row.config)

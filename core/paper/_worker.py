@@ -2,8 +2,9 @@
 
 For each event: the regime filter takes the new return → each strategy's engine (the
 backtest engine, stepped one bar at a time) matches orders at the open and runs the
-strategy at the close → pre-trade checks and the drawdown controller vet every new order
-→ fills are booked on the strategy's sleeve and on the shared portfolio → the fills, their
+strategy at the close → the order filter (:class:`~core.paper._gate.PaperOrderGate`: the
+drawdown controller and the pre-trade checks on the portfolio) vets every new order →
+fills are booked on the strategy's sleeve and on the shared portfolio → the fills, their
 orders, the positions, the cash and an audit event are committed in one transaction.
 Events without fills are committed in small batches.
 
@@ -12,46 +13,194 @@ was applied before, so after a crash ``run`` re-runs the committed events withou
 (the state of strategies and order books is rebuilt exactly), checks that it produced the
 fills that are stored, and carries on from the first uncommitted event.
 
-The worker is one class in several rooms: the loop and one event here; resuming
-(:mod:`._resume`), the order gate (:mod:`._gate`), commands (:mod:`._commands`) and what it
-reports about itself (:mod:`._reporting`) as mixins.
+The worker is a small loop over parts it is given (:class:`SessionParts`, built by
+:func:`build_parts`, the composition root): the book (:mod:`._book`), the order filter
+(:mod:`._gate`), the command applier (:mod:`._commands`), the state reporter
+(:mod:`._reporting`), the resumer (:mod:`._resume`) and the session writer
+(:mod:`._store`); they share only the cursor and the journal (:mod:`._journal`), each
+passed to them explicitly.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import numpy as np
 from sqlalchemy import select
 
 from core.backtest import BacktestEngine, RiskGate
 from core.backtest._data import GrowingMarket
 from core.db import PaperSessionRow, PortfolioRow
-from core.execution import OrderStatus
 from core.instruments import repository as instrument_repo
-from core.paper._commands import CommandsMixin
+from core.paper._book import SessionBook
+from core.paper._commands import CommandApplier, RunControls
 from core.paper._config import SessionConfig
 from core.paper._feeds import IDLE, Clock, Event, build_feed
-from core.paper._gate import RiskGateMixin
-from core.paper._reporting import ReportingMixin
-from core.paper._resume import ResumeMixin
+from core.paper._gate import PaperOrderGate
+from core.paper._journal import Cursor, Journal
+from core.paper._regimes import RegimeTracker
+from core.paper._reporting import StateReporter
+from core.paper._resume import Resumer
 from core.paper._sleeve import PaperError, Sleeve
-from core.paper._store import FillRecord, OrderState, Pending, SessionWriter
-from core.portfolio import Fill, Ledger
-from core.regimes import RegimeFilter, RegimeHMM
+from core.paper._store import Pending, SessionWriter
+from core.paper._tracking import OrderTracker
+from core.paper._types import SessionStatus
+from core.portfolio import Ledger
 from core.risk import RiskLimits, TradingState
 from core.strategies import get_strategy
 
 FLUSH_EVENTS = 500  # commit at least every this many events …
 FLUSH_SECONDS = 0.2  # … or this often, and at once after a fill or a command
-TERMINAL = {"filled", "cancelled", "expired", "rejected"}
+_END = object()  # the feed is exhausted
 
 
-class PaperWorker(ResumeMixin, RiskGateMixin, CommandsMixin, ReportingMixin):
+@dataclass(frozen=True)
+class SessionInfo:
+    """The session row as the worker read it at its start."""
+
+    name: str
+    session_id: int
+    portfolio_id: int
+    portfolio_name: str
+    status: str
+    committed: int  # events committed before this run
+    config: SessionConfig
+
+
+@dataclass(frozen=True)
+class SessionParts:
+    """Everything one session's worker runs on; see :func:`build_parts`."""
+
+    info: SessionInfo
+    feed: Any
+    writer: SessionWriter
+    cursor: Cursor
+    journal: Journal
+    book: SessionBook
+    risk: RiskGate
+    regimes: RegimeTracker
+    tracker: OrderTracker
+    controls: RunControls
+    commands: CommandApplier
+    reporter: StateReporter
+    resumer: Resumer
+    limits: tuple[RiskLimits | None, str]  # the portfolio's limits as read at the start
+    read_limits: Callable[[], tuple[RiskLimits | None, str]]  # … and as they are now
+
+
+def read_limits(ws, portfolio_id: int) -> tuple[RiskLimits | None, str]:
+    """The portfolio's own limits (None: none stored) and trading state."""
+    with ws.sessions() as s:
+        meta = s.get(PortfolioRow, portfolio_id).meta or {}
+    limits = RiskLimits.model_validate(meta["risk_limits"]) if meta.get("risk_limits") else None
+    return limits, str(meta.get("trading_state", TradingState.ACTIVE.value))
+
+
+def read_session(ws, name: str) -> SessionInfo:
+    with ws.sessions() as s:
+        row = s.scalar(select(PaperSessionRow).where(PaperSessionRow.name == name))
+        if row is None:
+            raise PaperError(f"no paper session named {name!r}")
+        portfolio = s.get(PortfolioRow, row.portfolio_id)
+        return SessionInfo(
+            name,
+            row.id,
+            row.portfolio_id,
+            portfolio.name,
+            row.status,
+            row.events,
+            SessionConfig.model_validate(row.config),
+        )
+
+
+def build_sleeves(config: SessionConfig, feed) -> list[Sleeve]:
+    """One started engine per strategy, on a market that grows with the feed."""
+    symbols, sleeves = feed.symbols, []
+    for sc in config.sleeves:
+        cls = get_strategy(sc.strategy)
+        strategy = cls(cls.Params.model_validate(sc.params))
+        if len(symbols) > 1 and not strategy.multi_asset:
+            raise PaperError(f"{sc.strategy} trades one instrument; the feed has several")
+        engine = BacktestEngine(
+            strategy,
+            GrowingMarket(symbols, capacity=min(max(len(feed), 1024), 1 << 16)),
+            feed.instruments,
+            cash=config.cash * sc.allocation,
+            execution=config.execution,
+            key=sc.key,
+        )
+        engine.start()
+        sleeves.append(Sleeve(sc.key, sc.strategy, sc.allocation, engine))
+    return sleeves
+
+
+def build_parts(ws, name: str, *, log: Callable[[str], None]) -> SessionParts:
+    """The composition root: read the session, build its feed and wire its parts."""
+    info = read_session(ws, name)
+    cfg = info.config
+    feed = build_feed(cfg.feed, ws.backtests, allow_network=ws.settings.allow_network)
+    with ws.sessions() as s:  # stored when the session was created (read only here)
+        ids = {
+            sym: row.id
+            for sym in feed.instruments
+            if (row := instrument_repo.get_row(s, sym)) is not None
+        }
+    writer = SessionWriter(ws.engine, info.session_id, info.portfolio_id, info.portfolio_name, ids)
+    cursor = Cursor()
+    journal = Journal(info.session_id, cursor)
+    first = feed.instruments[feed.symbols[0]]
+    ledger = Ledger(cfg.cash, first.currency, allow_short=True, allow_margin=True)
+    sleeves = build_sleeves(cfg, feed)
+    limits = read_limits(ws, info.portfolio_id)
+    # the risk overlay on the whole portfolio: the same gate a backtest puts on its engine
+    risk = RiskGate(
+        cfg.risk, feed.instruments, cash=cfg.cash, limits=limits[0], trading_state=limits[1]
+    )
+    tracker = OrderTracker(info.session_id, journal)
+    book = SessionBook(
+        ledger,
+        sleeves,
+        feed.instruments,
+        idle_cash=cfg.cash * (1 - sum(s.allocation for s in cfg.sleeves)),
+        journal=journal,
+        tracker=tracker,
+        risk=risk,
+    )
+    order_gate = PaperOrderGate(risk, book, journal)
+    for sleeve in sleeves:  # the filter between each strategy and its broker
+        sleeve.engine.broker.order_filter = order_gate
+    regimes = RegimeTracker(cfg.regime_states, cfg.regime_warmup, feed.regime_names, journal.alert)
+    controls = RunControls()
+    return SessionParts(
+        info=info,
+        feed=feed,
+        writer=writer,
+        cursor=cursor,
+        journal=journal,
+        book=book,
+        risk=risk,
+        regimes=regimes,
+        tracker=tracker,
+        controls=controls,
+        commands=CommandApplier(book, journal, tracker, controls, writer.set_status),
+        reporter=StateReporter(
+            cfg, book, risk, regimes, journal, n_events=None if feed.live else len(feed)
+        ),
+        resumer=Resumer(name, feed, log=log),
+        limits=limits,
+        read_limits=lambda: read_limits(ws, info.portfolio_id),
+    )
+
+
+class PaperWorker:
+    """Trades one session: ``PaperWorker(ws, name).run()``.
+
+    ``parts``: the object graph to run on (default: :func:`build_parts` for ``name``).
+    """
+
     def __init__(
         self,
         ws,
@@ -59,32 +208,141 @@ class PaperWorker(ResumeMixin, RiskGateMixin, CommandsMixin, ReportingMixin):
         *,
         log: Callable[[str], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        parts: SessionParts | None = None,
     ):
         self.ws, self.name, self._log, self._sleep = ws, name, log or (lambda _m: None), sleep
-        with ws.sessions() as s:
-            row = s.scalar(select(PaperSessionRow).where(PaperSessionRow.name == name))
-            if row is None:
-                raise PaperError(f"no paper session named {name!r}")
-            portfolio = s.get(PortfolioRow, row.portfolio_id)
-            self.session_id, self.portfolio_id = row.id, row.portfolio_id
-            self.portfolio_name = portfolio.name
-            self.status, self.committed = row.status, row.events
-            self.config = SessionConfig.model_validate(row.config)
-        self.feed = build_feed(
-            self.config.feed, ws.backtests, allow_network=ws.settings.allow_network
+        parts = parts or build_parts(ws, name, log=self._log)
+        self.parts = parts
+        self.session_id, self.portfolio_id = parts.info.session_id, parts.info.portfolio_id
+        self.status, self.committed = parts.info.status, parts.info.committed
+        self.config = parts.info.config
+        self.feed, self.writer, self.cursor = parts.feed, parts.writer, parts.cursor
+        self.journal, self.book, self.controls = parts.journal, parts.book, parts.controls
+        self.commands, self.reporter, self.resumer = parts.commands, parts.reporter, parts.resumer
+        self.risk, self.regimes, self.tracker = parts.risk, parts.regimes, parts.tracker
+        self._limits, self._read_limits = parts.limits, parts.read_limits
+        self._last_commit = 0.0
+
+    # -- what tests and benchmarks read -----------------------------------------------------
+    live = property(lambda self: self.cursor.live, lambda self, v: setattr(self.cursor, "live", v))
+    seq = property(lambda self: self.cursor.seq)
+    next_seq = property(lambda self: self.cursor.next_seq)
+    ts: datetime | None = property(lambda self: self.cursor.ts)  # type: ignore[assignment]
+    n_fills = property(lambda self: self.book.n_fills)
+    equity = property(lambda self: self.book.equity)
+    cash = property(lambda self: self.book.cash)
+    ledger = property(lambda self: self.book.ledger)
+    sleeves = property(lambda self: self.book.sleeves)
+    pending: Pending = property(lambda self: self.journal.pending)  # type: ignore[assignment]
+
+    def state(self) -> dict[str, Any]:
+        """The session state as committed (JSON-native)."""
+        return self.reporter.state().to_json()
+
+    def summary(self) -> dict[str, Any]:
+        return self.reporter.summary(self.name, self.status)
+
+    # -- the loop --------------------------------------------------------------------------
+    def run(self, max_events: int | None = None) -> dict[str, Any]:
+        """Resume from the last committed event and trade until the feed ends, a stop
+        command arrives, or ``max_events`` (≥ 1) new events were processed."""
+        if max_events is not None and max_events < 1:
+            raise PaperError(f"max_events must be at least 1, got {max_events}")
+        # one worker per session, claimed before anything is replayed
+        if self.status == SessionStatus.FINISHED or not self.writer.claim(self.name):
+            self.status = SessionStatus.FINISHED
+            self._log(f"session {self.name!r} has finished; nothing to do")
+            return self.summary()
+        self._guarded(self._start)
+        final = self._guarded(lambda: self._loop(max_events))
+        self._finish(final)
+        return self.summary()
+
+    def _guarded(self, step: Callable[[], Any]) -> Any:
+        try:
+            return step()
+        except BaseException as exc:
+            self._failed(exc)
+            raise
+
+    def _start(self) -> None:
+        self._ensure_instruments()
+        self._catch_up()
+        self.live = True
+        self.writer.set_status(
+            SessionStatus.PAUSED if self.controls.paused else SessionStatus.RUNNING,
+            audit={"resumed_at": self.next_seq},
         )
-        self.n_events = None if self.feed.live else len(self.feed)
-        self.symbols = self.feed.symbols
-        with ws.sessions() as s:  # stored when the session was created (read only here)
-            ids = {
-                sym: row.id
-                for sym in self.feed.instruments
-                if (row := instrument_repo.get_row(s, sym)) is not None
-            }
-        self.writer = SessionWriter(
-            ws.engine, self.session_id, self.portfolio_id, self.portfolio_name, ids
+        of = self.reporter.n_events or "a live feed"
+        self._log(f"session {self.name!r}: trading from event {self.next_seq} of {of}")
+
+    def _loop(self, max_events: int | None) -> str:
+        """Trade events until the run ends; how it ended (stopped or finished)."""
+        self._commands()  # what was queued while no worker ran
+        clock = Clock(None if self.feed.live else self.config.speed, sleep=self._sleep)
+        events, done, controls = self.feed.events(self.next_seq), 0, self.controls
+        self._last_commit = time.monotonic()
+        while True:
+            if time.monotonic() - self._last_commit >= FLUSH_SECONDS or controls.paused:
+                self._poll()
+            if controls.stop_requested:
+                return SessionStatus.STOPPED
+            if controls.paused:
+                self._sleep(0.1)
+                clock.reset()
+                continue
+            if max_events is not None and done >= max_events:
+                return SessionStatus.STOPPED
+            event = next(events, _END)
+            if event is _END:
+                return SessionStatus.FINISHED
+            if event is IDLE:  # a live feed with nothing new yet
+                continue
+            if not self._wait_for(clock, event):
+                if controls.stop_requested:
+                    return SessionStatus.STOPPED
+                events = self.feed.events(self.next_seq)  # the event waits for the resume
+                continue
+            self._trade(event)
+            done += 1
+
+    def _wait_for(self, clock: Clock, event: Event) -> bool:
+        """Wait until ``event`` is due, polling meanwhile; False if a stop or a pause came."""
+        while not clock.wait(event.ts):
+            self._poll()
+            if self.controls.stop_requested or self.controls.paused:
+                return False
+        return True
+
+    def _poll(self) -> None:
+        self._commit()
+        self._commands()
+        self._last_commit = time.monotonic()
+
+    def _trade(self, event: Event) -> None:
+        fills = self.n_fills
+        self._process(event)
+        pending = self.pending
+        if self.n_fills > fills or pending.commands or len(pending.equity) >= FLUSH_EVENTS:
+            self._commit()
+            self._last_commit = time.monotonic()
+
+    def _finish(self, final: str) -> None:
+        self._settle(final)
+        self._commit()
+        self.writer.set_status(
+            final, audit={"events": self.next_seq, "fills": self.n_fills}, settle=final
         )
-        self._build()
+        self.status = final
+        self._log(
+            f"session {self.name!r} {final} after {self.next_seq} events, {self.n_fills} fills"
+        )
+
+    def _failed(self, exc: BaseException) -> None:
+        """Record why the run ended (an interrupt leaves the session to be resumed)."""
+        if not isinstance(exc, KeyboardInterrupt | SystemExit):
+            error = f"{type(exc).__name__}: {exc}"
+            self.writer.set_status(SessionStatus.FAILED, error=error, settle="failed")
 
     def _ensure_instruments(self) -> None:
         """A session stored before instruments were stored with it gets them now (claimed)."""
@@ -95,340 +353,94 @@ class PaperWorker(ResumeMixin, RiskGateMixin, CommandsMixin, ReportingMixin):
                     inst = self.feed.instruments[sym]
                     self.writer.instrument_ids[sym] = instrument_repo.ensure(s, inst).id
 
-    # -- set-up ---------------------------------------------------------------------------
-    def _build(self) -> None:
-        cfg, feed = self.config, self.feed
-        first = feed.instruments[self.symbols[0]]
-        self.ledger = Ledger(cfg.cash, first.currency, allow_short=True, allow_margin=True)
-        self.idle_cash = cfg.cash * (1 - sum(s.allocation for s in cfg.sleeves))
-        self.multipliers = {s: feed.instruments[s].multiplier for s in self.symbols}
-        self.sleeves: list[Sleeve] = []
-        for sc in cfg.sleeves:
-            cls = get_strategy(sc.strategy)
-            strategy = cls(cls.Params.model_validate(sc.params))
-            if len(self.symbols) > 1 and not strategy.multi_asset:
-                raise PaperError(f"{sc.strategy} trades one instrument; the feed has several")
-            engine = BacktestEngine(
-                strategy,
-                GrowingMarket(self.symbols, capacity=min(max(len(feed), 1024), 1 << 16)),
-                feed.instruments,
-                cash=cfg.cash * sc.allocation,
-                execution=cfg.execution,
+    # -- resuming --------------------------------------------------------------------------
+    def _catch_up(self) -> None:
+        """Re-run the committed events without writing: strategies, order books, sleeves,
+        regime and drawdown come back exactly as they were."""
+        target = self.committed
+        if not target:
+            return
+        replay = Resumer.read(self.ws, self.session_id, self.portfolio_id)
+        recorded = None
+        if self.feed.live:
+            recorded = Resumer.recorded_feed(self.ws, self.session_id, self.name, self.feed, target)
+        self.resumer.catch_up(
+            target,
+            replay,
+            recorded=recorded,
+            apply=self.commands.apply_stored,
+            process=lambda event: self._process(event),
+            fills=lambda: self.n_fills,
+        )
+        self.journal.reset()
+        for sleeve in self.sleeves:  # from here on, only orders that change are written
+            self.tracker.baseline(sleeve)
+
+    # -- commands --------------------------------------------------------------------------
+    def _commands(self) -> None:
+        pending = self.pending
+        for command_id, kind, payload in self.writer.pending_commands():
+            status, message = self.commands.apply_stored(command_id, kind, payload)
+            pending.commands.append((command_id, status, message, self.next_seq))
+            self._log(f"command {kind} {payload}: {status} {message}")
+        if pending.commands:
+            self._commit()
+        limits = self._read_limits()
+        if limits != self._limits:
+            self._limits = limits
+            self.risk.set_limits(*limits)
+            self.journal.alert(
+                "info", "trading_state", f"trading state {limits[1]}; limits reloaded"
             )
-            engine.start()
-            sleeve = Sleeve(sc.key, sc.strategy, sc.allocation, engine)
-            engine.broker.pre_trade = lambda order, sl=sleeve: self._pre_trade(sl, order)
-            self.sleeves.append(sleeve)
-        self.by_key = {s.key: s for s in self.sleeves}
-        self.limits, self.trading_state = self._read_limits()
-        # the risk overlay on the whole portfolio: the same gate a backtest puts on its engine
-        self.gate = RiskGate(
-            cfg.risk,
-            feed.instruments,
-            cash=cfg.cash,
-            limits=self.limits,
-            trading_state=self.trading_state,
-        )
-        self.pending = Pending()
-        self.live = False
-        self.seq = 0  # the event being processed (alerts and fills carry it)
-        self.next_seq = 0  # events processed so far: the next event to process
-        self.ts: datetime | None = None
-        self.n_fills = 0
-        self.equity = self.cash = cfg.cash
-        self.paused = self.stop_requested = False
-        # regimes on the first instrument's log returns, filtered causally
-        self.returns: list[float] = []
-        self.regime_filter: RegimeFilter | None = None
-        self.regime_probs: tuple[float, ...] | None = None
-        self.regime: str | None = None
-        self.last_close = math.nan
-        self.true_regime: str | None = None
 
-    def _read_limits(self) -> tuple[RiskLimits | None, str]:
-        """The portfolio's own limits (None: none stored) and trading state."""
-        with self.ws.sessions() as s:
-            meta = s.get(PortfolioRow, self.portfolio_id).meta or {}
-        limits = RiskLimits.model_validate(meta["risk_limits"]) if meta.get("risk_limits") else None
-        return limits, str(meta.get("trading_state", TradingState.ACTIVE.value))
+    def _settle(self, final: str) -> None:
+        """The run ends: whatever is still pending gets an answer. Stopped: the commands
+        queued meanwhile are applied now (a resume re-applies them at this event).
+        Finished: no event is left, so open orders expire with that reason (commands still
+        queued are expired with the final status, :meth:`SessionWriter.set_status`)."""
+        if final != SessionStatus.FINISHED:
+            self._commands()
+            return
+        for sleeve in self.sleeves:
+            sleeve.engine.expire_open_orders("the session finished: no event was left to fill it")
+            self.tracker.track(sleeve)
 
-    # -- the loop --------------------------------------------------------------------------
-    def run(self, max_events: int | None = None) -> dict[str, Any]:
-        """Resume from the last committed event and trade until the feed ends, a stop
-        command arrives, or ``max_events`` (≥ 1) new events were processed."""
-        if max_events is not None and max_events < 1:
-            raise PaperError(f"max_events must be at least 1, got {max_events}")
-        # one worker per session, claimed before anything is replayed
-        if self.status == "finished" or not self.writer.claim(self.name):
-            self.status = "finished"
-            self._log(f"session {self.name!r} has finished; nothing to do")
-            return self.summary()
-        try:
-            self._ensure_instruments()
-            self._catch_up()
-        except BaseException as exc:
-            self._failed(exc)
-            raise
-        self.live = True
-        self.writer.set_status(
-            "paused" if self.paused else "running", audit={"resumed_at": self.next_seq}
+    # -- state -----------------------------------------------------------------------------
+    def _commit(self) -> None:
+        if not self.pending or not self.live:
+            if self.live:
+                self.writer.heartbeat()
+            return
+        self.writer.commit(
+            self.pending, self.ledger, events=self.next_seq, last_ts=self.ts, state=self.state()
         )
-        of = self.n_events or "a live feed"
-        self._log(f"session {self.name!r}: trading from event {self.next_seq} of {of}")
-        self._commands()  # what was queued while no worker ran
-        clock = Clock(None if self.feed.live else self.config.speed, sleep=self._sleep)
-        events = self.feed.events(self.next_seq)
-        last_commit, done = time.monotonic(), 0
-        final = "stopped"
-        try:
-            while True:
-                if time.monotonic() - last_commit >= FLUSH_SECONDS or self.paused:
-                    self._commit()
-                    self._commands()
-                    last_commit = time.monotonic()
-                if self.stop_requested:
-                    break
-                if self.paused:
-                    self._sleep(0.1)
-                    clock.reset()
-                    continue
-                if max_events is not None and done >= max_events:
-                    break
-                event = next(events, "end")
-                if event == "end":
-                    final = "finished"
-                    break
-                if event is IDLE:  # a live feed with nothing new yet
-                    continue
-                while not clock.wait(event.ts):
-                    self._commit()
-                    self._commands()
-                    last_commit = time.monotonic()
-                    if self.stop_requested or self.paused:
-                        break
-                if self.stop_requested:
-                    break
-                if self.paused:  # the event waits for the resume
-                    events = self.feed.events(self.next_seq)
-                    continue
-                fills = self.n_fills
-                self._process(event)
-                done += 1
-                if (
-                    self.n_fills > fills
-                    or self.pending.commands
-                    or len(self.pending.equity) >= FLUSH_EVENTS
-                ):
-                    self._commit()
-                    last_commit = time.monotonic()
-        except BaseException as exc:
-            self._failed(exc)
-            raise
-        self._settle(final)
-        self._commit()
-        self.writer.set_status(
-            final, audit={"events": self.next_seq, "fills": self.n_fills}, settle=final
-        )
-        self.status = final
-        self._log(
-            f"session {self.name!r} {final} after {self.next_seq} events, {self.n_fills} fills"
-        )
-        return self.summary()
-
-    def _failed(self, exc: BaseException) -> None:
-        """Record why the run ended (an interrupt leaves the session to be resumed)."""
-        if not isinstance(exc, KeyboardInterrupt | SystemExit):
-            error = f"{type(exc).__name__}: {exc}"
-            self.writer.set_status("failed", error=error, settle="failed")
 
     # -- one event -------------------------------------------------------------------------
     def _process(self, event: Event) -> None:
-        self.seq, self.ts, self.next_seq = event.seq, event.ts, event.seq + 1
-        self.gate.new_bar(event.ts, self.equity)
-        self._update_regime(event)
-        equity = cash = self.idle_cash
+        book, risk, live = self.book, self.risk, self.cursor.live
+        self.cursor.enter(event.seq, event.ts)
+        risk.new_bar(event.ts, book.equity)
+        self.regimes.update(event)
+        equity = cash = book.idle_cash
         gross = 0.0
-        for sleeve in self.sleeves:
+        for sleeve in book.sleeves:
             engine = sleeve.engine
-            i = engine.append_bar(event.ts, event.row)
-            engine.step(i, event.last)
-            executions = engine.broker.executions
-            if len(executions) > sleeve.booked:
-                for x in executions[sleeve.booked :]:
-                    self._book(sleeve, x)
-                sleeve.booked = len(executions)
-            if self.live:
-                self._track_orders(sleeve)
+            engine.step(engine.append_bar(event.ts, event.row), event.last)
+            book.book_new_fills(sleeve)
+            if live:
+                self.tracker.track(sleeve)
             equity += engine.equity[-1]
             cash += engine.cash[-1]
-            gross += engine._gross[-1]
-        self.equity, self.cash = equity, cash
-        previous = self.gate.update(equity)
+            gross += engine.gross[-1]
+        book.equity, book.cash = equity, cash
+        previous = risk.update(equity)
         if previous is not None:
-            status = self.gate.status
-            self._alert(
+            status = risk.status
+            self.journal.alert(
                 "critical" if status.level == "critical" else "info",
                 "drawdown",
                 f"drawdown {status.drawdown:.1%}: {previous} → {status.level}"
                 + (f", new positions scaled by {status.scale:g}" if status.scale < 1 else ""),
             )
-        if not self.live:
-            return
-        row = event.row
-        for j, c in enumerate(row["close"]):
-            if c == c:
-                self.pending.bars.append(
-                    {
-                        "session_id": self.session_id,
-                        "seq": event.seq,
-                        "symbol": self.symbols[j],
-                        "ts": self.ts,
-                        "open": row["open"][j],
-                        "high": row["high"][j],
-                        "low": row["low"][j],
-                        "close": c,
-                        "volume": _finite(row["volume"][j]),
-                    }
-                )
-        self.pending.equity.append(
-            {
-                "session_id": self.session_id,
-                "seq": event.seq,
-                "ts": self.ts,
-                "equity": equity,
-                "cash": cash,
-                "gross": gross,
-                "drawdown": self.gate.status.drawdown,
-                "regime": self.regime,
-                "strategies": {s.key: s.engine.equity[-1] for s in self.sleeves},
-            }
-        )
-
-    def _update_regime(self, event: Event) -> None:
-        if event.regime is not None and self.feed.regime_names:
-            self.true_regime = self.feed.regime_names[event.regime]
-        n_states = self.config.regime_states
-        if n_states is None:
-            return
-        close = event.row["close"][0]
-        if not (close > 0):
-            return
-        if self.last_close == self.last_close:
-            r = math.log(close / self.last_close)
-            self.returns.append(r)
-            if self.regime_filter is not None:
-                self.regime_probs = self.regime_filter.update(r)
-                self.regime = self.regime_filter.regime
-            elif len(self.returns) >= self.config.regime_warmup:
-                self._fit_regimes()
-        self.last_close = close
-
-    def _fit_regimes(self) -> None:
-        """Fit on the returns seen so far (no look-ahead) and filter them."""
-        x = np.asarray(self.returns, dtype=float)
-        try:
-            model = RegimeHMM(self.config.regime_states, n_starts=2, seed=0).fit(x)
-        except ValueError as exc:
-            self._alert("info", "regime", f"regime model not fitted: {exc}")
-            self.config = self.config.model_copy(update={"regime_states": None})
-            return
-        self.regime_filter = RegimeFilter(model)
-        for r in self.returns:
-            self.regime_probs = self.regime_filter.update(r)
-        self.regime = self.regime_filter.regime
-
-    def _book(self, sleeve: Sleeve, x) -> None:
-        instrument = self.feed.instruments[x.symbol]
-        realized = self.ledger.apply_fill(
-            Fill(x.symbol, x.side, x.quantity, x.price, x.commission), instrument
-        )
-        self.n_fills += 1
-        sleeve.n_fills += 1
-        self.gate.on_fill(x.quantity, x.price, x.symbol)
-        if self.live:
-            self.pending.fills.append(
-                FillRecord(
-                    f"P{self.session_id}-{self.n_fills}",
-                    self._order_key(sleeve, x.order_id),
-                    sleeve.key,
-                    x.symbol,
-                    x.side.value,
-                    x.quantity,
-                    x.price,
-                    x.commission,
-                    realized,
-                    self.ts,
-                    self.seq,
-                )
-            )
-
-    def _order_key(self, sleeve: Sleeve, order_id: int) -> str:
-        return f"{self.session_id}:{sleeve.key}:{order_id}"
-
-    def _track_orders(self, sleeve: Sleeve) -> None:
-        """Queue a write for each order that is new or changed since the last event."""
-        broker = sleeve.engine.broker
-        for oid in range(sleeve.last_order_id + 1, broker._next_id):
-            sleeve.tracked[oid] = ()
-        sleeve.last_order_id = broker._next_id - 1
-        for oid in list(sleeve.tracked):
-            o = broker.orders[oid]
-            state = (o.status, o.filled, o.quantity, o.limit_price, o.stop_price)
-            if state == sleeve.tracked[oid]:
-                continue
-            if (
-                not sleeve.tracked[oid]
-                and o.target is not None
-                and o.status.value in TERMINAL
-                and not o.filled
-                and o.status is not OrderStatus.REJECTED
-            ):
-                del sleeve.tracked[oid]  # "go flat" when already flat: nothing to record
-                continue
-            quantity = o.quantity if o.quantity is not None else o.filled
-            previous = sleeve.tracked[oid]
-            if not previous or o.status in (
-                OrderStatus.CANCELLED,
-                OrderStatus.EXPIRED,
-                OrderStatus.REJECTED,
-            ):
-                # the audit chain gets each order's placement and how it ended unfilled
-                self.pending.audit.append(
-                    (
-                        "order" if not previous else f"order_{o.status.value}",
-                        {
-                            "session": self.session_id,
-                            "order": self._order_key(sleeve, oid),
-                            "symbol": o.symbol,
-                            "side": o.side.value,
-                            "quantity": o.quantity,
-                            "type": o.type.value if o.target is None else f"target{o.target:+d}",
-                            "status": o.status.value,
-                            "reason": o.reason,
-                            "tag": o.tag,
-                        },
-                    )
-                )
-            self.pending.orders[self._order_key(sleeve, oid)] = OrderState(
-                self._order_key(sleeve, oid),
-                sleeve.key,
-                o.symbol,
-                o.side.value,
-                float(quantity or 0.0),
-                o.type.value if o.target is None else f"target{o.target:+d}",
-                o.limit_price,
-                o.stop_price,
-                o.tif.value,
-                o.status.value,
-                float(o.filled),
-                self.ts,
-            )
-            if o.status.value in TERMINAL:
-                del sleeve.tracked[oid]
-            else:
-                sleeve.tracked[oid] = state
-
-
-def _finite(value) -> float:
-    value = float(value)
-    return value if math.isfinite(value) else 0.0
+        if live:
+            self.reporter.record(event, gross)
