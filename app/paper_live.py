@@ -10,7 +10,7 @@ from plotly.subplots import make_subplots
 
 from app import charts
 from app.paper_panels import LIVE, SEEN, STATUS_ICON, controls
-from app.widgets import pct
+from app.widgets import pct, plain
 
 
 # -- the live panel ----------------------------------------------------------------------------
@@ -30,7 +30,7 @@ def render_live(ws, name: str) -> None:
     notify(name, snap)
     session, state = snap.session, snap.state
     if session["error"]:
-        st.error(f"Worker error: {session['error']}")
+        st.error(f"Worker error: {plain(session['error'])}")
     if session["status"] == "interrupted":
         st.warning(
             "The worker stopped without a word (killed or crashed). **Resume worker** "

@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from app.param_form import param_inputs
-from app.widgets import field_error, run_action
+from app.widgets import field_error, plain, run_action
 from core.backtest import RiskOverlay
 from core.execution import CommissionModel, ExecutionConfig, Sizing, SlippageModel
 from core.paper import FeedConfig, SessionConfig, SleeveConfig, parse_speed
@@ -92,7 +92,7 @@ def controls(ws, name: str) -> None:
         run_action(
             "paper_controls",
             lambda: ws.paper.start_worker(name, url),
-            f"Worker started for {name}",
+            f"Worker started for {plain(name)}",
         )
         st.rerun()
     for column, kind, label, enabled in (
@@ -104,13 +104,13 @@ def controls(ws, name: str) -> None:
             run_action(
                 "paper_controls",
                 lambda kind=kind: ws.paper.send(name, kind),
-                f"{label} sent to {name}",
+                f"{label} sent to {plain(name)}",
             )
             st.rerun()
     if remove.button(
         "Delete", key="paper_delete", disabled=status in ("running", "paused"), width="stretch"
     ):
-        if run_action("paper_controls", lambda: ws.paper.delete(name), f"Deleted {name}"):
+        if run_action("paper_controls", lambda: ws.paper.delete(name), f"Deleted {plain(name)}"):
             st.session_state.pop(SELECTED, None)
         st.rerun()
     field_error("paper_controls", "_form")
@@ -131,7 +131,7 @@ def new_session_form(ws) -> None:
         labels = [f"{c['name']} ({c['strategy']})" for c in saved]
         choice = saved[labels.index(st.selectbox("Configuration", labels, key="paper_saved"))]
         strategy, params = choice["strategy"], dict(choice["params"])
-        st.caption(f"Parameters: {json.dumps(params)}")
+        st.caption(f"Parameters: {plain(json.dumps(params))}")
     else:
         strategy = st.selectbox(
             "Strategy", names, index=names.index("sma_crossover"), key="paper_strategy"
@@ -252,7 +252,7 @@ def new_session_form(ws) -> None:
     if run_action(
         FORM,
         create,
-        f"Session {name} created" + (" and started" if start_now else ""),
+        f"Session {plain(name)} created" + (" and started" if start_now else ""),
         ("name", "params"),
     ):
         st.rerun()
@@ -324,7 +324,7 @@ def params_editor(ws, name: str) -> None:
         run_action(
             PARAMS,
             lambda: ws.paper.send(name, "params", {"strategy": key, "params": changes}),
-            f"Parameters sent: {changes}",
+            f"Parameters sent: {plain(changes)}",
             ("params",),
         )
         st.rerun()

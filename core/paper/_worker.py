@@ -34,6 +34,7 @@ from sqlalchemy import select
 from core.backtest import BacktestEngine, RiskGate
 from core.backtest._data import GrowingMarket
 from core.db import PaperSessionRow, PortfolioRow
+from core.errors import failure_message
 from core.instruments import repository as instrument_repo
 from core.paper._book import SessionBook
 from core.paper._commands import CommandApplier, RunControls
@@ -341,7 +342,7 @@ class PaperWorker:
     def _failed(self, exc: BaseException) -> None:
         """Record why the run ended (an interrupt leaves the session to be resumed)."""
         if not isinstance(exc, KeyboardInterrupt | SystemExit):
-            error = f"{type(exc).__name__}: {exc}"
+            error = failure_message(exc, logger="core.paper")  # no dump, no traceback
             self.writer.set_status(SessionStatus.FAILED, error=error, settle="failed")
 
     def _ensure_instruments(self) -> None:
