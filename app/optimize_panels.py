@@ -17,14 +17,7 @@ from app.backtest_panels import METRIC_LABELS, _date_range, _execution_inputs
 from core._processes import ROOT
 from core.backtest import BacktestConfig
 from core.errors import WorkstationError
-from core.optimize import (
-    METHODS,
-    JobStore,
-    OptimizationJob,
-    make_allocation_request,
-    make_request,
-    start_worker,
-)
+from core.optimize import METHODS, OptimizationJob, make_allocation_request, make_request
 from core.strategies import ParamSpec, get_strategy, param_space, registry
 from core.workstation import Workstation
 
@@ -297,11 +290,11 @@ def range_inputs(params_model, key: str) -> dict[str, tuple[float, ...]]:
 # -- submitting --------------------------------------------------------------------------------
 def launch(ws: Workstation, job_id: str) -> int:
     """Start the worker process for ``job_id`` (tests replace this to run in-process)."""
-    return start_worker(job_id, ws.settings.database_url, log_dir=LOG_DIR)
+    return ws.jobs.start_worker(job_id, log_dir=LOG_DIR)
 
 
 def submit(ws: Workstation, request: dict[str, Any]) -> str | None:
-    store = JobStore(ws.sessions)
+    store = ws.jobs.store
     job_id = store.submit(request)
     try:
         pid = launch(ws, job_id)
@@ -342,7 +335,7 @@ def jobs_table(jobs: list[OptimizationJob]) -> pd.DataFrame:
 
 def job_picker(ws: Workstation) -> str | None:
     """The recent jobs and the one to show (the one just started, at first)."""
-    jobs = JobStore(ws.sessions).list(20)
+    jobs = ws.jobs.list(20)
     if not jobs:
         st.info("Set the ranges, then **Start optimisation**. Jobs run in the background.")
         return None
@@ -369,7 +362,7 @@ def refresh_interval(job: OptimizationJob | None, paused: bool) -> str | None:
 
 def live_panel(ws: Workstation, job_id: str) -> OptimizationJob | None:
     """The job's status; refreshes itself while the job runs (unless paused)."""
-    job = JobStore(ws.sessions).get(job_id)
+    job = ws.jobs.get(job_id)
     every = refresh_interval(job, st.session_state.get(PAUSED, False))
     st.fragment(run_every=every, key="opt_live")(_job_status)(ws, job_id, every is not None)
     return job
@@ -377,7 +370,7 @@ def live_panel(ws: Workstation, job_id: str) -> OptimizationJob | None:
 
 @widgets.guarded  # a fragment's own reruns happen outside the page's guard
 def _job_status(ws: Workstation, job_id: str, live: bool) -> None:
-    store = JobStore(ws.sessions)
+    store = ws.jobs
     job = store.get(job_id)
     if job is None:
         st.warning("This job no longer exists.")
