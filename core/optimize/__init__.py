@@ -11,7 +11,7 @@ them from ``core.optimize``.
 
 from core.optimize._allocation import Allocation, allocation_weights, optimize_allocation
 from core.optimize._backtest import BacktestEvaluator
-from core.optimize._bayes import bayesian_search, optuna_storage
+from core.optimize._bayes import bayesian_search
 from core.optimize._diagnostics import rank_normalized_split_rhat, split_rhat
 from core.optimize._executor import DaskExecutor, Executor, ProcessExecutor, make_executor
 from core.optimize._information import (
@@ -53,6 +53,7 @@ from core.optimize.jobs import (
     OptimizationJob,
     make_allocation_request,
     make_request,
+    optuna_storage,
     parse_range,
     run_job,
     run_optimization,

@@ -24,6 +24,7 @@ from core.optimize.jobs._requests import (
 from core.optimize.jobs._run import METHODS, parse_range, run_optimization, run_walk_forward
 from core.optimize.jobs._runner import WRITE_EVERY, JobRunner, run_job
 from core.optimize.jobs._service import JobService
+from core.optimize.jobs._storage import optuna_storage
 from core.optimize.jobs._store import FINISHED, JobStatus, JobStore, OptimizationJob
 from core.optimize.jobs._worker import start_worker
 
@@ -46,6 +47,7 @@ __all__ = [
     "RandomRequest",
     "make_allocation_request",
     "make_request",
+    "optuna_storage",
     "parse_range",
     "parse_request",
     "run_job",

@@ -17,12 +17,12 @@ from typing import Any, Protocol
 from core.backtest import BacktestService
 from core.errors import failure_message
 from core.optimize._allocation import optimize_allocation
-from core.optimize._bayes import optuna_storage
 from core.optimize._objective import Objective
 from core.optimize._space import SearchSpace
 from core.optimize._trials import SearchProgress
 from core.optimize.jobs._requests import AllocationRequest, parse_request
 from core.optimize.jobs._run import run_optimization, run_walk_forward
+from core.optimize.jobs._storage import optuna_storage
 from core.optimize.jobs._store import HISTORY_CAP, JobStatus, JobStore, _finite
 from core.strategies import get_strategy
 
