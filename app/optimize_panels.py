@@ -55,6 +55,7 @@ def request_form(ws: Workstation) -> dict[str, Any] | None:
     else:
         chosen = [st.selectbox("Instrument", symbols, index=symbols.index("SPX"), key="opt_symbol")]
     start, end = _date_range(ws, chosen, prefix="opt")
+    pinned = fix_inputs(cls.Params, f"opt_{strategy}")
     with st.form("opt_form", border=False):
         c1, c2 = st.columns(2)
         method = c1.selectbox("Method", METHODS, key="opt_method", format_func=METHOD_LABELS.get)
@@ -80,7 +81,7 @@ def request_form(ws: Workstation) -> dict[str, Any] | None:
             "Min trades", min_value=0, value=0, step=1, key="opt_min_trades"
         )
         st.markdown("**Parameter ranges**")
-        ranges = range_inputs(cls.Params, f"opt_{strategy}")
+        ranges, fixed = range_inputs(cls.Params, f"opt_{strategy}", pinned)
         c1, c2 = st.columns(2)
         trials = c1.number_input(
             "Trials", min_value=1, max_value=20_000, value=100, step=10, key="opt_trials"
@@ -121,6 +122,7 @@ def request_form(ws: Workstation) -> dict[str, Any] | None:
             seed=int(seed),
             scheduler=allowed_scheduler(ws, scheduler),
             walk_forward={"train": train, "test": test, "anchored": anchored} if wf else None,
+            fixed=fixed,
         )
     except (WorkstationError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
         widgets.show_error(exc, expected=(ValueError,))
@@ -235,9 +237,67 @@ def default_range(spec: ParamSpec) -> tuple[float, float, float]:
     return lo, hi, round(step, 10)
 
 
-def range_inputs(params_model, key: str) -> dict[str, tuple[float, ...]]:
-    """A range slider and a step per numeric parameter, "search both" for a bool."""
+def _ranged(spec: ParamSpec) -> bool:
+    """True for a parameter the form gives a range slider (a bounded number)."""
+    return spec.kind in ("int", "float") and spec.low is not None and spec.high is not None
+
+
+def fix_inputs(params_model, key: str) -> set[str]:
+    """A "fix" checkbox per ranged parameter (outside the form, so that checking one swaps
+    its range for a value at once); the names checked.
+
+    Parameters
+    ----------
+    params_model : type of StrategyParams
+        The strategy's parameters model.
+    key : str
+        Prefix of the widget keys (``<key>_<name>_fix``).
+
+    Returns
+    -------
+    set of str
+        The parameters to fix rather than search.
+    """
+    specs = [s for s in param_space(params_model) if _ranged(s)]
+    if not specs:
+        return set()
+    st.caption("Fix a parameter to keep one value instead of searching it.")
+    columns = st.columns(len(specs))
+    return {
+        spec.name
+        for spec, column in zip(specs, columns, strict=True)
+        if column.checkbox(
+            f"fix {spec.name.replace('_', ' ')}",
+            key=f"{key}_{spec.name}_fix",
+            help=f"keep {spec.name} at one value (the CLI's --param {spec.name}=VALUE)",
+        )
+    }
+
+
+def range_inputs(
+    params_model, key: str, pinned: set[str] = frozenset()
+) -> tuple[dict[str, tuple[float, ...]], dict[str, Any]]:
+    """A range slider and a step per numeric parameter (a value for one in ``pinned``),
+    "search both" for a bool.
+
+    Parameters
+    ----------
+    params_model : type of StrategyParams
+        The strategy's parameters model.
+    key : str
+        Prefix of the widget keys.
+    pinned : set of str, optional
+        Parameters to fix (see :func:`fix_inputs`): each gets a value input, not a range.
+
+    Returns
+    -------
+    ranges : dict of str to tuple of float
+        ``(lo, hi[, step])`` per searched parameter.
+    fixed : dict of str to Any
+        The value of each fixed parameter.
+    """
     ranges: dict[str, tuple[float, ...]] = {}
+    fixed: dict[str, Any] = {}
     for spec in param_space(params_model):
         label = spec.name.replace("_", " ")
         if spec.kind == "bool":
@@ -250,41 +310,76 @@ def range_inputs(params_model, key: str) -> dict[str, tuple[float, ...]]:
         if spec.kind in ("choice", "text"):
             st.caption(f"{label}: {'all choices searched' if spec.kind == 'choice' else 'fixed'}")
             continue
-        if spec.low is None or spec.high is None:
+        if not _ranged(spec):
             st.caption(f"{label}: fixed at {spec.default} (no declared bounds)")
             ranges[spec.name] = (float(spec.default), float(spec.default))
             continue
-        lo, hi, step = default_range(spec)
-        c1, c2 = st.columns([3, 1])
-        if spec.kind == "int":
-            chosen = c1.slider(
-                label,
+        if spec.name in pinned:
+            fixed[spec.name] = _fixed_input(spec, label, key)
+            continue
+        ranges[spec.name] = _range_input(spec, label, key)
+    return ranges, fixed
+
+
+def _fixed_input(spec: ParamSpec, label: str, key: str) -> float | int:
+    """The one value of a fixed parameter, within its declared bounds."""
+    if spec.kind == "int":
+        return int(
+            st.number_input(
+                f"{label} (fixed)",
                 min_value=int(spec.low),
                 max_value=int(spec.high),
-                value=(int(lo), int(hi)),
+                value=int(spec.default),
                 step=int(spec.step or 1),
-                key=f"{key}_{spec.name}",
+                key=f"{key}_{spec.name}_value",
                 help=spec.description,
             )
-            size = c2.number_input(
-                "step", min_value=1, value=int(step), step=1, key=f"{key}_{spec.name}_step"
-            )
-        else:
-            fine = float(spec.step or (spec.high - spec.low) / 100)
-            chosen = c1.slider(
-                label,
-                min_value=float(spec.low),
-                max_value=float(spec.high),
-                value=(float(lo), float(hi)),
-                step=fine,
-                key=f"{key}_{spec.name}",
-                help=spec.description,
-            )
-            size = c2.number_input(
-                "step", min_value=fine, value=float(step), step=fine, key=f"{key}_{spec.name}_step"
-            )
-        ranges[spec.name] = (float(chosen[0]), float(chosen[1]), float(size))
-    return ranges
+        )
+    return float(
+        st.number_input(
+            f"{label} (fixed)",
+            min_value=float(spec.low),
+            max_value=float(spec.high),
+            value=float(spec.default),
+            step=float(spec.step or (spec.high - spec.low) / 100),
+            key=f"{key}_{spec.name}_value",
+            help=spec.description,
+        )
+    )
+
+
+def _range_input(spec: ParamSpec, label: str, key: str) -> tuple[float, float, float]:
+    """A range slider and a step for a searched parameter."""
+    lo, hi, step = default_range(spec)
+    c1, c2 = st.columns([3, 1])
+    if spec.kind == "int":
+        chosen = c1.slider(
+            label,
+            min_value=int(spec.low),
+            max_value=int(spec.high),
+            value=(int(lo), int(hi)),
+            step=int(spec.step or 1),
+            key=f"{key}_{spec.name}",
+            help=spec.description,
+        )
+        size = c2.number_input(
+            "step", min_value=1, value=int(step), step=1, key=f"{key}_{spec.name}_step"
+        )
+    else:
+        fine = float(spec.step or (spec.high - spec.low) / 100)
+        chosen = c1.slider(
+            label,
+            min_value=float(spec.low),
+            max_value=float(spec.high),
+            value=(float(lo), float(hi)),
+            step=fine,
+            key=f"{key}_{spec.name}",
+            help=spec.description,
+        )
+        size = c2.number_input(
+            "step", min_value=fine, value=float(step), step=fine, key=f"{key}_{spec.name}_step"
+        )
+    return (float(chosen[0]), float(chosen[1]), float(size))
 
 
 # -- submitting --------------------------------------------------------------------------------

@@ -82,6 +82,32 @@ def test_start_runs_a_job_and_shows_the_best_params(app, in_process):
     assert [s.value for s in at.success] == ["Saved 'SMA tuned'"]
 
 
+def test_a_fixed_parameter_keeps_one_value_and_is_not_searched(app, in_process):
+    at = app("optimize")
+    assert at.slider(key="opt_sma_crossover_fast")  # searched by default
+    at.checkbox(key="opt_sma_crossover_fast_fix").check().run()
+    assert not at.exception, at.exception
+    assert not [s for s in at.slider if s.key == "opt_sma_crossover_fast"]  # no range now
+    value = at.number_input(key="opt_sma_crossover_fast_value")
+    assert value.value == 10  # the declared default
+    value.set_value(12)
+    at.date_input(key="opt_start").set_value(datetime(2010, 1, 4).date())
+    at.slider(key="opt_sma_crossover_slow").set_value((30, 50))
+    at.number_input(key="opt_sma_crossover_slow_step").set_value(10)
+    at.checkbox(key="opt_sma_crossover_long_short").uncheck()
+    at.button(key="opt_submit").click().run()
+    assert not at.exception, at.exception
+
+    from app.services import workstation
+
+    job = workstation().jobs.get(in_process[0])
+    assert job.request["fixed"] == {"fast": 12}
+    assert "fast" not in job.request["ranges"]
+    assert job.status == "done" and job.done == 3  # slow 30, 40, 50; fast held at 12
+    assert job.result["searched"] == ["slow"]
+    assert job.best_params["fast"] == 12
+
+
 def test_a_running_job_refreshes_and_can_be_cancelled(app):
     from app.services import workstation
     from core.backtest import BacktestConfig
