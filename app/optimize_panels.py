@@ -243,8 +243,10 @@ def _ranged(spec: ParamSpec) -> bool:
 
 
 def fix_inputs(params_model, key: str) -> set[str]:
-    """A "fix" checkbox per ranged parameter (outside the form, so that checking one swaps
-    its range for a value at once); the names checked.
+    """A "fix" checkbox per ranged parameter; the names checked.
+
+    The checkboxes sit outside the form, so that checking one swaps its range for a value
+    at once.
 
     Parameters
     ----------
@@ -277,8 +279,9 @@ def fix_inputs(params_model, key: str) -> set[str]:
 def range_inputs(
     params_model, key: str, pinned: set[str] = frozenset()
 ) -> tuple[dict[str, tuple[float, ...]], dict[str, Any]]:
-    """A range slider and a step per numeric parameter (a value for one in ``pinned``),
-    "search both" for a bool.
+    """A range slider and a step per numeric parameter, "search both" for a bool.
+
+    A parameter in ``pinned`` gets a value input instead of a range.
 
     Parameters
     ----------

@@ -1,5 +1,7 @@
-"""``key=value`` text, read one way everywhere: the command line's ``--param``, ``--range``
-and similar options, and any form that takes pairs.
+"""``key=value`` text, read one way everywhere.
+
+The command line's ``--param``, ``--range`` and similar options, and any form that takes
+pairs, read them here.
 
 :func:`split_pair` cuts one pair at its first ``=`` (both sides stripped) and refuses text
 without one; :func:`parse_value` reads a value as the command line always has: ``true`` /

@@ -1,6 +1,8 @@
-"""The search methods by name (``grid``, ``random``, ``mcmc``, ``de``, ``bayes``) and how each
-spends a budget of trials: one dispatcher shared by single searches, walk-forward windows
-and the allocation's per-pair tuning."""
+"""The search methods by name and how each spends a budget of trials.
+
+``grid``, ``random``, ``mcmc``, ``de`` and ``bayes``: one dispatcher shared by single
+searches, walk-forward windows and the allocation's per-pair tuning.
+"""
 
 from __future__ import annotations
 

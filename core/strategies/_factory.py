@@ -83,8 +83,10 @@ def validate_params(
 
 
 def validate_field(name: str, key: str, value: Any) -> Any:
-    """One parameter's value, checked by its field alone (its bounds and type, not the
-    model's rules across fields: a fixed value may need a searched one to be feasible).
+    """One parameter's value, checked by its field alone.
+
+    Its bounds and type are checked, not the model's rules across fields: a fixed value may
+    need a searched one to be feasible.
 
     Parameters
     ----------

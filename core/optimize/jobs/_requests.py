@@ -1,5 +1,7 @@
-"""Optimization job requests: typed models, stored as the plain JSON a page or a script
-submits, checked before they are stored (method, objective, ranges, strategies).
+"""Optimization job requests: typed models, stored as plain JSON.
+
+A page or a script submits a request; it is checked before it is stored (method,
+objective, ranges, strategies).
 
 A request is one of the :data:`JobRequest` union, told apart by its ``method`` (``grid``,
 ``random``, ``mcmc``, ``de``, ``bayes``), or an :class:`AllocationRequest` when it carries an
@@ -174,7 +176,8 @@ def make_request(
     ``scheduler`` is the address of a Dask scheduler to evaluate on (default: a local
     process pool in the worker). ``walk_forward`` (``train`` and ``test`` in bars,
     ``anchored``) runs a walk-forward optimisation instead of one search. ``fixed``
-    parameters keep their value and are not searched."""
+    parameters keep their value and are not searched.
+    """
     if method not in METHODS:
         raise InvalidRequest(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     if trials < 1:
