@@ -17,14 +17,7 @@ from app.backtest_panels import METRIC_LABELS, _date_range, _execution_inputs
 from core._processes import ROOT
 from core.backtest import BacktestConfig
 from core.errors import WorkstationError
-from core.optimize import (
-    METHODS,
-    JobStore,
-    OptimizationJob,
-    make_allocation_request,
-    make_request,
-    start_worker,
-)
+from core.optimize import METHODS, OptimizationJob, make_allocation_request, make_request
 from core.strategies import ParamSpec, get_strategy, param_space, registry
 from core.workstation import Workstation
 
@@ -62,6 +55,7 @@ def request_form(ws: Workstation) -> dict[str, Any] | None:
     else:
         chosen = [st.selectbox("Instrument", symbols, index=symbols.index("SPX"), key="opt_symbol")]
     start, end = _date_range(ws, chosen, prefix="opt")
+    pinned = fix_inputs(cls.Params, f"opt_{strategy}")
     with st.form("opt_form", border=False):
         c1, c2 = st.columns(2)
         method = c1.selectbox("Method", METHODS, key="opt_method", format_func=METHOD_LABELS.get)
@@ -87,7 +81,7 @@ def request_form(ws: Workstation) -> dict[str, Any] | None:
             "Min trades", min_value=0, value=0, step=1, key="opt_min_trades"
         )
         st.markdown("**Parameter ranges**")
-        ranges = range_inputs(cls.Params, f"opt_{strategy}")
+        ranges, fixed = range_inputs(cls.Params, f"opt_{strategy}", pinned)
         c1, c2 = st.columns(2)
         trials = c1.number_input(
             "Trials", min_value=1, max_value=20_000, value=100, step=10, key="opt_trials"
@@ -128,6 +122,7 @@ def request_form(ws: Workstation) -> dict[str, Any] | None:
             seed=int(seed),
             scheduler=allowed_scheduler(ws, scheduler),
             walk_forward={"train": train, "test": test, "anchored": anchored} if wf else None,
+            fixed=fixed,
         )
     except (WorkstationError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
         widgets.show_error(exc, expected=(ValueError,))
@@ -242,9 +237,70 @@ def default_range(spec: ParamSpec) -> tuple[float, float, float]:
     return lo, hi, round(step, 10)
 
 
-def range_inputs(params_model, key: str) -> dict[str, tuple[float, ...]]:
-    """A range slider and a step per numeric parameter, "search both" for a bool."""
+def _ranged(spec: ParamSpec) -> bool:
+    """True for a parameter the form gives a range slider (a bounded number)."""
+    return spec.kind in ("int", "float") and spec.low is not None and spec.high is not None
+
+
+def fix_inputs(params_model, key: str) -> set[str]:
+    """A "fix" checkbox per ranged parameter; the names checked.
+
+    The checkboxes sit outside the form, so that checking one swaps its range for a value
+    at once.
+
+    Parameters
+    ----------
+    params_model : type of StrategyParams
+        The strategy's parameters model.
+    key : str
+        Prefix of the widget keys (``<key>_<name>_fix``).
+
+    Returns
+    -------
+    set of str
+        The parameters to fix rather than search.
+    """
+    specs = [s for s in param_space(params_model) if _ranged(s)]
+    if not specs:
+        return set()
+    st.caption("Fix a parameter to keep one value instead of searching it.")
+    columns = st.columns(len(specs))
+    return {
+        spec.name
+        for spec, column in zip(specs, columns, strict=True)
+        if column.checkbox(
+            f"fix {spec.name.replace('_', ' ')}",
+            key=f"{key}_{spec.name}_fix",
+            help=f"keep {spec.name} at one value (the CLI's --param {spec.name}=VALUE)",
+        )
+    }
+
+
+def range_inputs(
+    params_model, key: str, pinned: set[str] = frozenset()
+) -> tuple[dict[str, tuple[float, ...]], dict[str, Any]]:
+    """A range slider and a step per numeric parameter, "search both" for a bool.
+
+    A parameter in ``pinned`` gets a value input instead of a range.
+
+    Parameters
+    ----------
+    params_model : type of StrategyParams
+        The strategy's parameters model.
+    key : str
+        Prefix of the widget keys.
+    pinned : set of str, optional
+        Parameters to fix (see :func:`fix_inputs`): each gets a value input, not a range.
+
+    Returns
+    -------
+    ranges : dict of str to tuple of float
+        ``(lo, hi[, step])`` per searched parameter.
+    fixed : dict of str to Any
+        The value of each fixed parameter.
+    """
     ranges: dict[str, tuple[float, ...]] = {}
+    fixed: dict[str, Any] = {}
     for spec in param_space(params_model):
         label = spec.name.replace("_", " ")
         if spec.kind == "bool":
@@ -257,51 +313,86 @@ def range_inputs(params_model, key: str) -> dict[str, tuple[float, ...]]:
         if spec.kind in ("choice", "text"):
             st.caption(f"{label}: {'all choices searched' if spec.kind == 'choice' else 'fixed'}")
             continue
-        if spec.low is None or spec.high is None:
+        if not _ranged(spec):
             st.caption(f"{label}: fixed at {spec.default} (no declared bounds)")
             ranges[spec.name] = (float(spec.default), float(spec.default))
             continue
-        lo, hi, step = default_range(spec)
-        c1, c2 = st.columns([3, 1])
-        if spec.kind == "int":
-            chosen = c1.slider(
-                label,
+        if spec.name in pinned:
+            fixed[spec.name] = _fixed_input(spec, label, key)
+            continue
+        ranges[spec.name] = _range_input(spec, label, key)
+    return ranges, fixed
+
+
+def _fixed_input(spec: ParamSpec, label: str, key: str) -> float | int:
+    """The one value of a fixed parameter, within its declared bounds."""
+    if spec.kind == "int":
+        return int(
+            st.number_input(
+                f"{label} (fixed)",
                 min_value=int(spec.low),
                 max_value=int(spec.high),
-                value=(int(lo), int(hi)),
+                value=int(spec.default),
                 step=int(spec.step or 1),
-                key=f"{key}_{spec.name}",
+                key=f"{key}_{spec.name}_value",
                 help=spec.description,
             )
-            size = c2.number_input(
-                "step", min_value=1, value=int(step), step=1, key=f"{key}_{spec.name}_step"
-            )
-        else:
-            fine = float(spec.step or (spec.high - spec.low) / 100)
-            chosen = c1.slider(
-                label,
-                min_value=float(spec.low),
-                max_value=float(spec.high),
-                value=(float(lo), float(hi)),
-                step=fine,
-                key=f"{key}_{spec.name}",
-                help=spec.description,
-            )
-            size = c2.number_input(
-                "step", min_value=fine, value=float(step), step=fine, key=f"{key}_{spec.name}_step"
-            )
-        ranges[spec.name] = (float(chosen[0]), float(chosen[1]), float(size))
-    return ranges
+        )
+    return float(
+        st.number_input(
+            f"{label} (fixed)",
+            min_value=float(spec.low),
+            max_value=float(spec.high),
+            value=float(spec.default),
+            step=float(spec.step or (spec.high - spec.low) / 100),
+            key=f"{key}_{spec.name}_value",
+            help=spec.description,
+        )
+    )
+
+
+def _range_input(spec: ParamSpec, label: str, key: str) -> tuple[float, float, float]:
+    """A range slider and a step for a searched parameter."""
+    lo, hi, step = default_range(spec)
+    c1, c2 = st.columns([3, 1])
+    if spec.kind == "int":
+        chosen = c1.slider(
+            label,
+            min_value=int(spec.low),
+            max_value=int(spec.high),
+            value=(int(lo), int(hi)),
+            step=int(spec.step or 1),
+            key=f"{key}_{spec.name}",
+            help=spec.description,
+        )
+        size = c2.number_input(
+            "step", min_value=1, value=int(step), step=1, key=f"{key}_{spec.name}_step"
+        )
+    else:
+        fine = float(spec.step or (spec.high - spec.low) / 100)
+        chosen = c1.slider(
+            label,
+            min_value=float(spec.low),
+            max_value=float(spec.high),
+            value=(float(lo), float(hi)),
+            step=fine,
+            key=f"{key}_{spec.name}",
+            help=spec.description,
+        )
+        size = c2.number_input(
+            "step", min_value=fine, value=float(step), step=fine, key=f"{key}_{spec.name}_step"
+        )
+    return (float(chosen[0]), float(chosen[1]), float(size))
 
 
 # -- submitting --------------------------------------------------------------------------------
 def launch(ws: Workstation, job_id: str) -> int:
     """Start the worker process for ``job_id`` (tests replace this to run in-process)."""
-    return start_worker(job_id, ws.settings.database_url, log_dir=LOG_DIR)
+    return ws.jobs.start_worker(job_id, log_dir=LOG_DIR)
 
 
 def submit(ws: Workstation, request: dict[str, Any]) -> str | None:
-    store = JobStore(ws.sessions)
+    store = ws.jobs.store
     job_id = store.submit(request)
     try:
         pid = launch(ws, job_id)
@@ -342,7 +433,7 @@ def jobs_table(jobs: list[OptimizationJob]) -> pd.DataFrame:
 
 def job_picker(ws: Workstation) -> str | None:
     """The recent jobs and the one to show (the one just started, at first)."""
-    jobs = JobStore(ws.sessions).list(20)
+    jobs = ws.jobs.list(20)
     if not jobs:
         st.info("Set the ranges, then **Start optimisation**. Jobs run in the background.")
         return None
@@ -369,7 +460,7 @@ def refresh_interval(job: OptimizationJob | None, paused: bool) -> str | None:
 
 def live_panel(ws: Workstation, job_id: str) -> OptimizationJob | None:
     """The job's status; refreshes itself while the job runs (unless paused)."""
-    job = JobStore(ws.sessions).get(job_id)
+    job = ws.jobs.get(job_id)
     every = refresh_interval(job, st.session_state.get(PAUSED, False))
     st.fragment(run_every=every, key="opt_live")(_job_status)(ws, job_id, every is not None)
     return job
@@ -377,7 +468,7 @@ def live_panel(ws: Workstation, job_id: str) -> OptimizationJob | None:
 
 @widgets.guarded  # a fragment's own reruns happen outside the page's guard
 def _job_status(ws: Workstation, job_id: str, live: bool) -> None:
-    store = JobStore(ws.sessions)
+    store = ws.jobs
     job = store.get(job_id)
     if job is None:
         st.warning("This job no longer exists.")

@@ -16,6 +16,8 @@ attribute          service                                               given
 ``rebalance``      :class:`core.rebalance.RebalanceService`             portfolios, market,
                                                                          sessions
 ``allocation``     :class:`core.allocation.AllocationService`           market, portfolios
+``jobs``           :class:`core.optimize.JobService`                    sessions, backtests,
+                                                                         database url
 ``paper``          :class:`core.paper.PaperService`                     the workstation (for now)
 =================  ====================================================  =======================
 
@@ -39,6 +41,7 @@ from core.demo import seed_demo
 from core.instruments import bundled_instruments
 from core.instruments import repository as instruments
 from core.marketdata._service import MarketDataService
+from core.optimize import JobService
 from core.paper import PaperService
 from core.portfolio import LabFormatError, LabPortfolio, LabService, PortfolioService
 from core.rebalance import RebalanceService
@@ -64,6 +67,7 @@ class Workstation:
         self.risk = RiskService(self.portfolios, self.market, self.sessions, self.whatif.stress)
         self.rebalance = RebalanceService(self.portfolios, self.market, self.sessions)
         self.allocation = AllocationService(self.market, self.portfolios)
+        self.jobs = JobService(self.sessions, self.backtests, self.settings.database_url)
         self.paper = PaperService(self)  # paper's own constructor; it reads the services above
 
     @classmethod

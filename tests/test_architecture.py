@@ -27,12 +27,7 @@ SHELL = ("streamlit", "app", "pages")
 
 WORKSTATION = "core.workstation"
 
-WORKSTATION_IMPORTERS_ALLOWED: dict[str, str] = {
-    # core/optimize belongs to the optimization branch being reworked in parallel (issue 11):
-    # ``run_job(workstation, job_id)`` names the Workstation in an annotation only
-    # (``if TYPE_CHECKING:``). Remove this entry once run_job takes the services it reads.
-    "core.optimize._jobs": "TYPE_CHECKING annotation of run_job's first argument",
-}
+WORKSTATION_IMPORTERS_ALLOWED: dict[str, str] = {}
 """Modules under ``core`` other than ``core/cli/*`` that may still import the workstation."""
 
 CYCLES_ALLOWED: list[frozenset[str]] = []

@@ -20,12 +20,25 @@ from core.backtest._vectorized import run_vectorized
 from core.db import BacktestRunRow
 from core.instruments import Instrument, default_instrument
 from core.marketdata import MarketDataService, read_bars_file
-from core.strategies import Strategy, get_strategy
+from core.strategies import Strategy
+from core.strategies import build_strategy as _build
 
 
 def build_strategy(config: BacktestConfig) -> Strategy:
-    cls = get_strategy(config.strategy)
-    return cls(cls.Params.model_validate(config.params))
+    """The strategy ``config`` names, built from its parameters.
+
+    Parameters
+    ----------
+    config : BacktestConfig
+        Names the strategy and gives its parameters.
+
+    Returns
+    -------
+    Strategy
+        Built by :func:`core.strategies.build_strategy` (which refuses bad parameters with
+        :class:`~core.strategies.InvalidParams`).
+    """
+    return _build(config.strategy, config.params)
 
 
 class BacktestService:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
-
+from core._kv import PairError, parse_value, split_pair
 from core.backtest import BacktestConfig
 from core.cli._backtest import add_run_options, config_from_args
 from core.cli._output import CommandError, emit, open_workstation, table
@@ -24,7 +22,7 @@ from core.optimize import (
     run_optimization,
     run_walk_forward,
 )
-from core.strategies import get_strategy
+from core.strategies import InvalidParams, validate_field
 from core.workstation import Workstation
 
 
@@ -91,7 +89,7 @@ def register(commands, shared) -> None:
 def optimize_worker(args) -> None:
     ws = Workstation.open(args.db, seed_demo=False)
     try:
-        status = run_job(ws, args.job)
+        status = run_job(ws.jobs, args.job)
     finally:
         ws.close()
     emit(args, {"job": args.job, "status": status}, f"job {args.job}: {status}")
@@ -100,42 +98,27 @@ def optimize_worker(args) -> None:
 def fixed_params(strategy: str, pairs: list[str], ranges: dict[str, Any]) -> dict[str, Any]:
     """The parameters ``--param KEY=VALUE`` fixes (each validated by the strategy's params
     model on its own, so a fixed value may need a searched one to be feasible)."""
-    model = get_strategy(strategy).Params
     fixed: dict[str, Any] = {}
     for pair in pairs:
-        key, sep, raw = (part.strip() for part in pair.partition("="))
-        if not sep or not key:
-            raise CommandError(f"optimize: --param expects KEY=VALUE, got {pair!r}")
-        if key not in model.model_fields:
-            valid = ", ".join(model.model_fields)
-            raise CommandError(
-                f"optimize: --param {key}: {strategy} has no parameter {key!r}; "
-                f"its parameters are {valid}"
-            )
+        try:
+            key, raw = split_pair(pair, option="--param", form="KEY=VALUE", require_key=True)
+        except PairError as exc:
+            raise CommandError(f"optimize: {exc}") from None
+        try:
+            value, refusal = validate_field(strategy, key, parse_value(raw)), None
+        except InvalidParams as exc:
+            if exc.unknown:
+                raise CommandError(f"optimize: --param {key}: {exc.problems[0]}") from None
+            value, refusal = None, exc
         if key in ranges:
             raise CommandError(
                 f"optimize: {key} is given by --param and by --range; fix it with --param "
                 "or search it with --range, not both"
             )
-        field = model.model_fields[key]
-        try:
-            fixed[key] = TypeAdapter(Annotated[field.annotation, field]).validate_python(
-                _coerce(raw)
-            )
-        except ValidationError as exc:
-            problems = [e["msg"] for e in exc.errors(include_url=False)]
-            raise CommandError(join_problems(f"optimize: --param {key}={raw}", problems)) from None
+        if refusal is not None:
+            raise CommandError(join_problems(f"optimize: --param {key}={raw}", refusal.problems))
+        fixed[key] = value
     return fixed
-
-
-def _coerce(raw: str) -> Any:
-    """A ``--param`` value as the backtest command reads it: true/false, JSON, else text."""
-    if raw.lower() in ("true", "false"):
-        return raw.lower() == "true"
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError:
-        return raw
 
 
 def search_config(args, fixed: dict[str, Any]) -> BacktestConfig:

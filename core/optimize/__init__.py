@@ -1,12 +1,17 @@
 """Optimisation lab: search spaces, objectives, searches, MCMC, walk-forward and overfitting.
 
-Everything here is pure: an ``evaluate(params) -> score | metrics`` callable is the only
-link to backtests (:class:`BacktestEvaluator` builds one from a backtest config).
+Every module of the lab is pure: it holds no database session and starts no process; an
+``evaluate(params) -> score | metrics`` callable is the only link to backtests
+(:class:`BacktestEvaluator` builds one from a backtest config and the backtest service).
+
+The job plumbing (requests, the job store, the runner, the worker process) lives in
+:mod:`core.optimize.jobs`; its public names are re-exported here so callers keep importing
+them from ``core.optimize``.
 """
 
 from core.optimize._allocation import Allocation, allocation_weights, optimize_allocation
 from core.optimize._backtest import BacktestEvaluator
-from core.optimize._bayes import bayesian_search, optuna_storage
+from core.optimize._bayes import bayesian_search
 from core.optimize._diagnostics import rank_normalized_split_rhat, split_rhat
 from core.optimize._executor import DaskExecutor, Executor, ProcessExecutor, make_executor
 from core.optimize._information import (
@@ -18,8 +23,6 @@ from core.optimize._information import (
     parameter_relevance,
     rank_features,
 )
-from core.optimize._job import METHODS, parse_range, run_optimization, run_walk_forward
-from core.optimize._jobs import JobStore, OptimizationJob, run_job, start_worker
 from core.optimize._mcmc import MCMCResult, metropolis_hastings
 from core.optimize._objective import Objective
 from core.optimize._overfitting import (
@@ -32,7 +35,6 @@ from core.optimize._overfitting import (
     probability_of_backtest_overfitting,
 )
 from core.optimize._posterior import Plateau, posterior_cells
-from core.optimize._requests import make_allocation_request, make_request
 from core.optimize._search import differential_evolution, grid_search, random_search
 from core.optimize._space import Dimension, GridTooLarge, SearchSpace
 from core.optimize._trials import SearchProgress, SearchResult, Trials
@@ -41,6 +43,22 @@ from core.optimize._walkforward import (
     stitch,
     walk_forward,
     walk_forward_splits,
+)
+from core.optimize.jobs import (
+    METHODS,
+    JobRequest,
+    JobService,
+    JobStatus,
+    JobStore,
+    OptimizationJob,
+    make_allocation_request,
+    make_request,
+    optuna_storage,
+    parse_range,
+    run_job,
+    run_optimization,
+    run_walk_forward,
+    start_worker,
 )
 
 __all__ = [
@@ -52,6 +70,9 @@ __all__ = [
     "Dimension",
     "Executor",
     "GridTooLarge",
+    "JobRequest",
+    "JobService",
+    "JobStatus",
     "JobStore",
     "MCMCResult",
     "Objective",

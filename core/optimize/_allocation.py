@@ -35,7 +35,7 @@ from core.analytics import periods_per_year_for
 from core.backtest import BacktestConfig, BacktestService
 from core.optimize._backtest import BacktestEvaluator
 from core.optimize._executor import Executor, make_executor
-from core.optimize._job import _base_signals, _search
+from core.optimize._methods import base_signals, search_by_method
 from core.optimize._objective import Objective
 from core.optimize._space import SearchSpace
 from core.optimize._trials import SearchProgress
@@ -227,13 +227,13 @@ def _tune(service, config, method, objective, trials, seed, train_fraction, pool
     if cls.multi_asset:
         raise ValueError(f"{config.strategy} trades several assets at once; pick one-asset ones")
     space = SearchSpace.from_params(cls.Params)
-    vectorized = cls.signals is not _base_signals()
+    vectorized = cls.signals is not base_signals()
     evaluator = BacktestEvaluator.from_service(service, config, vectorized=vectorized)
     split = int(evaluator.market.n_bars * train_fraction)
     if split < 2 or evaluator.market.n_bars - split < 2:
         raise ValueError(f"{config.symbols[0]}: too few bars to split at {train_fraction}")
     common = {"objective": objective}
-    found = _search(
+    found = search_by_method(
         method, space, evaluator.on(slice(0, split)), trials, seed, None, config, common, pool
     )
     params = found.best_params or {}  # nothing feasible: the model's defaults

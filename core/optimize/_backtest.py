@@ -39,7 +39,7 @@ from core.instruments import Instrument
 from core.optimize._batch_metrics import batch_metrics
 from core.optimize._fast_sma import FastRun, FastSmaCrossover, supports
 from core.optimize._objective import Objective
-from core.strategies import get_strategy
+from core.strategies import build_strategy, get_strategy, validate_params
 
 
 class Measured(dict):
@@ -221,7 +221,8 @@ class BacktestEvaluator:
         if checked and all(len(p) == len(cls.Params.model_fields) for p in params):
             values = [SimpleNamespace(**p) for p in params]
         else:
-            values = [cls.Params.model_validate({**self.config.params, **p}) for p in params]
+            name, base = self.config.strategy, self.config.params
+            values = [validate_params(name, {**base, **p}) for p in params]
         sim = self.simulator
         return sma_crossover_paths(
             sim.open,
@@ -278,11 +279,10 @@ class BacktestEvaluator:
         return start, stop
 
     def _simulate(self, params: dict[str, Any], stop: int) -> FastRun:
-        cls = get_strategy(self.config.strategy)
-        values = cls.Params.model_validate({**self.config.params, **params})
+        values = validate_params(self.config.strategy, {**self.config.params, **params})
         if self.simulator is not None:
             return self.simulator.run(values.fast, values.slow, values.long_short, stop)
-        strategy = cls(values)
+        strategy = build_strategy(self.config.strategy, values)
         market = _head(self.market, stop)
         options = {"cash": self.config.cash, "execution": self.config.execution}
         if self.vectorized:

@@ -14,21 +14,6 @@ from core.optimize._search import _run
 from core.optimize._space import SearchSpace
 from core.optimize._trials import SearchResult, Trials
 
-
-def optuna_storage(database_url: str) -> str | None:
-    """Where Optuna keeps studies: a SQLite file beside the workstation's own database.
-
-    Optuna manages its schema with its own Alembic version table, which would collide with
-    the workstation's in one database; other back-ends keep studies in memory for now.
-    """
-    from sqlalchemy.engine import make_url
-
-    url = make_url(database_url)
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
-        return None
-    return f"sqlite:///{url.database.removesuffix('.db')}-optuna.db"
-
-
 FLOOR = -1e12  # TPE needs finite values: infeasible or failing points score this
 
 

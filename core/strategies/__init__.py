@@ -1,15 +1,23 @@
 """Strategies: parameters declared once, the same code in backtests and paper trading."""
 
 from core.strategies._base import Context, Strategy
+from core.strategies._factory import (
+    InvalidParams,
+    build_strategy,
+    validate_field,
+    validate_params,
+)
 from core.strategies._params import ParamSpec, StrategyParams, param_space, parse_overrides
 from core.strategies._registry import get_strategy, registry, reload
 from core.strategies._saved import config_hash, save_strategy_config, strategy_configs
 
 __all__ = [
     "Context",
+    "InvalidParams",
     "ParamSpec",
     "Strategy",
     "StrategyParams",
+    "build_strategy",
     "config_hash",
     "get_strategy",
     "param_space",
@@ -18,4 +26,6 @@ __all__ = [
     "reload",
     "save_strategy_config",
     "strategy_configs",
+    "validate_field",
+    "validate_params",
 ]

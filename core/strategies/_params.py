@@ -15,6 +15,8 @@ from typing import Any
 from annotated_types import Ge, Gt, Le, Lt
 from pydantic import BaseModel, ConfigDict
 
+from core._kv import parse_pairs
+
 
 class StrategyParams(BaseModel):
     """Base of every parameters model: immutable, unknown keys rejected."""
@@ -69,21 +71,19 @@ def _spec(name: str, field) -> ParamSpec:
 
 
 def parse_overrides(model: type[StrategyParams], pairs: list[str]) -> StrategyParams:
-    """Build parameters from ``key=value`` strings (the command line's ``--param``)."""
-    values: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, raw = pair.partition("=")
-        if not sep:
-            raise ValueError(f"--param expects key=value, got {pair!r}")
-        values[key.strip()] = _coerce(raw.strip())
-    return model.model_validate(values)
+    """Build parameters from ``key=value`` strings (the command line's ``--param``).
 
+    Parameters
+    ----------
+    model : type of StrategyParams
+        The strategy's params model.
+    pairs : list of str
+        ``key=value`` texts, read by :func:`core._kv.parse_pairs`.
 
-def _coerce(raw: str) -> Any:
-    lowered = raw.lower()
-    if lowered in ("true", "false"):
-        return lowered == "true"
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError:
-        return raw
+    Returns
+    -------
+    StrategyParams
+        The model validated from the pairs (pydantic's ``ValidationError`` when it refuses
+        them, so the command line can name the ``--param`` at fault).
+    """
+    return model.model_validate(parse_pairs(pairs))

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from core.db import StrategyConfigRow
-from core.strategies._registry import get_strategy
+from core.strategies._factory import validate_params
 
 
 def config_hash(strategy: str, params: dict[str, Any]) -> str:
@@ -31,7 +31,7 @@ def save_strategy_config(
     name = name.strip()
     if not name:
         raise ValueError("give the configuration a name")
-    validated = get_strategy(strategy).Params.model_validate(params).model_dump(mode="json")
+    validated = validate_params(strategy, params).model_dump(mode="json")
     with sessions.begin() as session:
         if session.scalar(select(StrategyConfigRow.id).where(StrategyConfigRow.name == name)):
             raise ValueError(f"a strategy configuration named {name!r} already exists")

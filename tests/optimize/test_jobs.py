@@ -36,7 +36,7 @@ def test_a_job_run_in_process_matches_run_optimization(ws):
     job_id = store.submit(tiny_request())
     assert store.get(job_id).status == "queued"
 
-    assert run_job(ws, job_id) == "done"
+    assert run_job(ws.jobs, job_id) == "done"
 
     job = store.get(job_id)
     direct = run_optimization(
@@ -62,7 +62,7 @@ def test_cancel_requested_before_the_start_ends_cancelled(ws):
     job_id = store.submit(tiny_request())
     assert store.request_cancel(job_id)
 
-    assert run_job(ws, job_id) == "cancelled"
+    assert run_job(ws.jobs, job_id) == "cancelled"
     job = store.get(job_id)
     assert job.status == "cancelled" and job.best_params is None
     assert not store.request_cancel(job_id)  # finished jobs cannot be cancelled again
@@ -82,7 +82,7 @@ def test_cancel_during_the_run_keeps_a_partial_result(ws, monkeypatch):
     monkeypatch.setattr(JobStore, "update_progress", update_then_cancel)
     # a batched grid reads the cancel flag between batches: one point per batch here
     monkeypatch.setattr("core.optimize._backtest.BATCH_CELLS", 1)
-    assert run_job(ws, job_id, write_every=0.0) == "cancelled"
+    assert run_job(ws.jobs, job_id, write_every=0.0) == "cancelled"
     job = store.get(job_id)
     assert job.status == "cancelled"
     assert 3 <= job.result["n_trials"] < 9
@@ -95,7 +95,7 @@ def test_a_failing_request_ends_failed_with_the_error(ws):
     request["config"]["symbols"] = ["NO_SUCH_SYMBOL"]
     job_id = store.submit(request)
 
-    assert run_job(ws, job_id) == "failed"
+    assert run_job(ws.jobs, job_id) == "failed"
     job = store.get(job_id)
     assert job.status == "failed"
     assert "NO_SUCH_SYMBOL" in job.error
@@ -183,7 +183,7 @@ def test_a_running_job_without_a_pid_fails_once_its_heartbeat_is_stale(ws):
 def test_a_finished_job_is_never_reaped(ws):
     store = JobStore(ws.sessions)
     job_id = store.submit(tiny_request())
-    assert run_job(ws, job_id) == "done"
+    assert run_job(ws.jobs, job_id) == "done"
     store.set_pid(job_id, 2**22 + 12345)  # a pid that does not exist
     assert store.get(job_id).status == "done"
 
@@ -192,7 +192,7 @@ def test_a_walk_forward_job_stores_windows_and_both_equity_curves(ws):
     store = JobStore(ws.sessions)
     request = tiny_request(walk_forward={"train": 500, "test": 250})
     job_id = store.submit(request)
-    assert run_job(ws, job_id) == "done"
+    assert run_job(ws.jobs, job_id) == "done"
     result = store.get(job_id).result
     assert result["walk_forward"] and result["n_windows"] == len(result["windows"]) >= 4
     assert len(result["equity"]) == len(result["in_sample_equity"]) == len(result["dates"])
@@ -208,7 +208,7 @@ def test_a_bayesian_job_keeps_its_optuna_study_beside_the_database(ws, tmp_path)
     job_id = store.submit(
         make_request(CONFIG, method="bayes", metric="sharpe", ranges=RANGES, trials=6)
     )
-    assert run_job(ws, job_id) == "done"
+    assert run_job(ws.jobs, job_id) == "done"
     study = store.get(job_id).result["optuna_study"]
     assert study["stored"]
     storage = optuna_storage(ws.settings.database_url)
@@ -223,7 +223,7 @@ def test_a_job_with_fixed_parameters_does_not_search_them(ws):
         CONFIG, method="grid", ranges=ranges, trials=9, fixed={"long_short": True}
     )
     job_id = store.submit(request)
-    assert run_job(ws, job_id) == "done"
+    assert run_job(ws.jobs, job_id) == "done"
     job = store.get(job_id)
     assert job.done == 9  # 3 × 3, long_short not doubled
     assert job.best_params["long_short"] is True
@@ -236,6 +236,6 @@ def test_a_grid_job_larger_than_its_trials_fails_with_the_reason(ws):
     store = JobStore(ws.sessions)
     request = make_request(CONFIG, method="grid", ranges=RANGES, trials=4)
     job_id = store.submit(request)
-    assert run_job(ws, job_id) == "failed"
+    assert run_job(ws.jobs, job_id) == "failed"
     # 3 fasts × 3 slows (long_short pinned by its 0:0 range)
     assert "the grid has 9 points, more than the 4 trials allowed" in store.get(job_id).error

@@ -2,12 +2,13 @@ import math
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from core.backtest import BacktestEngine, MarketFrame
 from core.execution import CommissionModel, ExecutionConfig
 from core.instruments import Instrument
 from core.marketdata import SyntheticMarket, preset
-from core.strategies import get_strategy
+from core.strategies import InvalidParams, get_strategy
 
 EXECUTION = ExecutionConfig(commission=CommissionModel(rate=0.001))
 FAST = {"min_train": 300, "refit_every": 150}
@@ -67,3 +68,9 @@ def test_size_scale_halves_the_all_in_quantity_once_a_regime_is_known():
         assert x.quantity == math.floor(all_in * 0.5)  # by hand: half the all-in units
         checked += 1
     assert checked >= 1
+
+
+def test_a_bad_regime_override_is_refused_as_invalid_params():
+    strategy = get_strategy("regime_adaptive")(regime_params='{"0": {"fast": 1}}', **FAST)
+    with pytest.raises(InvalidParams, match="sma crossover params: fast: Input should be"):
+        strategy.on_start(object())

@@ -24,7 +24,7 @@ def in_process(monkeypatch):
 
     def launch(ws, job_id):
         started.append(job_id)
-        run_job(ws, job_id)
+        run_job(ws.jobs, job_id)
         return 0
 
     monkeypatch.setattr(panels, "launch", launch)
@@ -64,7 +64,7 @@ def test_start_runs_a_job_and_shows_the_best_params(app, in_process):
 
     from app.services import workstation
 
-    job = panels.JobStore(workstation().sessions).get(in_process[0])
+    job = workstation().jobs.store.get(in_process[0])
     assert job.status == "done" and job.done == 9
     at.run()  # a later refresh reads the finished job
     assert not at.exception, at.exception
@@ -82,6 +82,32 @@ def test_start_runs_a_job_and_shows_the_best_params(app, in_process):
     assert [s.value for s in at.success] == ["Saved 'SMA tuned'"]
 
 
+def test_a_fixed_parameter_keeps_one_value_and_is_not_searched(app, in_process):
+    at = app("optimize")
+    assert at.slider(key="opt_sma_crossover_fast")  # searched by default
+    at.checkbox(key="opt_sma_crossover_fast_fix").check().run()
+    assert not at.exception, at.exception
+    assert not [s for s in at.slider if s.key == "opt_sma_crossover_fast"]  # no range now
+    value = at.number_input(key="opt_sma_crossover_fast_value")
+    assert value.value == 10  # the declared default
+    value.set_value(12)
+    at.date_input(key="opt_start").set_value(datetime(2010, 1, 4).date())
+    at.slider(key="opt_sma_crossover_slow").set_value((30, 50))
+    at.number_input(key="opt_sma_crossover_slow_step").set_value(10)
+    at.checkbox(key="opt_sma_crossover_long_short").uncheck()
+    at.button(key="opt_submit").click().run()
+    assert not at.exception, at.exception
+
+    from app.services import workstation
+
+    job = workstation().jobs.get(in_process[0])
+    assert job.request["fixed"] == {"fast": 12}
+    assert "fast" not in job.request["ranges"]
+    assert job.status == "done" and job.done == 3  # slow 30, 40, 50; fast held at 12
+    assert job.result["searched"] == ["slow"]
+    assert job.best_params["fast"] == 12
+
+
 def test_a_running_job_refreshes_and_can_be_cancelled(app):
     from app.services import workstation
     from core.backtest import BacktestConfig
@@ -89,7 +115,7 @@ def test_a_running_job_refreshes_and_can_be_cancelled(app):
 
     at = app("optimize")
     ws = workstation()
-    store = panels.JobStore(ws.sessions)
+    store = ws.jobs.store
     request = make_request(BacktestConfig(strategy="sma_crossover", symbols=("SPX",)))
     job_id = store.submit(request)
     store.start(job_id, pid=os.getpid())  # a live worker
@@ -172,7 +198,7 @@ def test_an_mcmc_job_shows_traces_posteriors_and_credible_intervals(app, in_proc
 
     from app.services import workstation
 
-    result = panels.JobStore(workstation().sessions).get(in_process[0]).result
+    result = workstation().jobs.store.get(in_process[0]).result
     titles = _titles(at)
     for name in ("fast", "slow"):
         assert f"Trace: {name}" in titles and f"Posterior: {name}" in titles
@@ -199,7 +225,7 @@ def test_a_walk_forward_job_shows_stitched_equity_and_windows(app, in_process):
 
     from app.services import workstation
 
-    job = panels.JobStore(workstation().sessions).get(in_process[0])
+    job = workstation().jobs.store.get(in_process[0])
     assert job.status == "done" and job.request["walk_forward"]["train"] == 500
     assert "Walk-forward equity" in _titles(at) and "Score per window" in _titles(at)
     windows = _frame(at, "out-of-sample score")
@@ -230,7 +256,7 @@ def test_the_page_offers_only_the_schedulers_listed_in_the_settings(app, monkeyp
 
     from app.services import workstation
 
-    job = panels.JobStore(workstation().sessions).list()[0]
+    job = workstation().jobs.store.list()[0]
     assert job.request["scheduler"] == LISTED
 
 
@@ -253,7 +279,7 @@ def test_a_job_whose_worker_died_shows_failed_not_running(app):
     from core.optimize import make_request
 
     at = app("optimize")
-    store = panels.JobStore(workstation().sessions)
+    store = workstation().jobs.store
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()
     job_id = store.submit(make_request(BacktestConfig(strategy="sma_crossover", symbols=("SPX",))))
@@ -291,7 +317,7 @@ def test_an_allocation_job_shows_the_strategies_by_assets_weights(app, in_proces
 
     from app.services import workstation
 
-    job = panels.JobStore(workstation().sessions).get(in_process[-1])
+    job = workstation().jobs.store.get(in_process[-1])
     assert job.status == "done" and job.method == "allocation"
     result = job.result
     assert "Weights: strategies × assets" in _titles(at)

@@ -80,6 +80,7 @@ class RegimeAdaptive(Strategy):
     Params = RegimeAdaptiveParams
 
     def on_start(self, ctx) -> None:
+        from core.strategies._factory import build_strategy
         from core.strategies._registry import get_strategy
 
         p = self.params
@@ -89,7 +90,9 @@ class RegimeAdaptive(Strategy):
         self.ctx, self.active, self._regime = ctx, "default", None
         self._scales = {k: float(v) for k, v in json.loads(p.size_scale or "{}").items()}
         overrides = json.loads(p.regime_params or "{}")
-        self._copies = {"default": inner()} | {k: inner(**v) for k, v in overrides.items()}
+        self._copies = {"default": inner()} | {
+            k: build_strategy(p.strategy, v) for k, v in overrides.items()
+        }
         self._gates = {k: _Gate(self, k) for k in self._copies}
         for key, copy in self._copies.items():
             copy.on_start(self._gates[key])

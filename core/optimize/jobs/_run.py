@@ -1,5 +1,5 @@
-"""One optimisation job end to end, headless: the command line (and later the page's worker)
-calls this. Search, then the best parameters' full backtest and the overfitting guard."""
+"""One optimisation end to end, headless: the command line and the job runner call this.
+Search, then the best parameters' full backtest and the overfitting guard."""
 
 from __future__ import annotations
 
@@ -8,34 +8,30 @@ from typing import Any
 
 import numpy as np
 
+from core._kv import PairError, split_pair
 from core.analytics import compute_metrics
 from core.backtest import BacktestConfig, BacktestService
 from core.optimize._backtest import BacktestEvaluator
-from core.optimize._bayes import bayesian_search
 from core.optimize._executor import Executor, make_executor
-from core.optimize._mcmc import metropolis_hastings
+from core.optimize._methods import BATCHED_METHODS, METHODS, base_signals, search_by_method
 from core.optimize._objective import Objective
 from core.optimize._overfitting import deflated_sharpe, probability_of_backtest_overfitting
-from core.optimize._search import differential_evolution, grid_search, random_search
 from core.optimize._space import GridTooLarge, SearchSpace
 from core.optimize._walkforward import walk_forward, walk_forward_splits
 from core.strategies import get_strategy
 
-METHODS = ("grid", "random", "mcmc", "de", "bayes")
-
 
 def parse_range(text: str) -> tuple[str, tuple[float, ...]]:
     """``key=lo:hi[:step]`` → (key, (lo, hi[, step]))."""
-    key, sep, spec = text.partition("=")
+    form = "key=lo:hi[:step]"
+    key, spec = split_pair(text, option="--range", form=form)
     parts = spec.split(":")
-    if not sep or len(parts) not in (2, 3):
-        raise ValueError(f"--range expects key=lo:hi[:step], got {text!r}")
+    if len(parts) not in (2, 3):
+        raise PairError(f"--range expects {form}, got {text!r}", "--range")
     try:
-        return key.strip(), tuple(float(p) for p in parts)
+        return key, tuple(float(p) for p in parts)
     except ValueError:
-        raise ValueError(
-            f"--range {key.strip()}: lo:hi[:step] must be numbers, got {spec!r}"
-        ) from None
+        raise PairError(f"--range {key}: lo:hi[:step] must be numbers, got {spec!r}") from None
 
 
 def run_optimization(
@@ -75,7 +71,7 @@ def run_optimization(
     space = SearchSpace.from_params(cls.Params, overrides=ranges or {}, fixed=fixed)
     if method == "grid":
         _check_grid(space, trials)
-    vectorized = len(config.symbols) <= 1 and cls.signals is not _base_signals()
+    vectorized = len(config.symbols) <= 1 and cls.signals is not base_signals()
     batch = executor is None and not scheduler
     evaluator = BacktestEvaluator.from_service(service, config, vectorized=vectorized, batch=batch)
     common = {"objective": objective, "progress": progress, "should_stop": should_stop}
@@ -84,7 +80,9 @@ def run_optimization(
     if evaluator.batched and method in BATCHED_METHODS:
         where = "batched (this process)"
     try:
-        result = _search(method, space, evaluator, trials, seed, storage, config, common, pool)
+        result = search_by_method(
+            method, space, evaluator, trials, seed, storage, config, common, pool
+        )
         pbo = _pbo(evaluator, result, space, pool) if result.best_params else None
     finally:
         if executor is None:
@@ -112,10 +110,6 @@ def run_optimization(
     report["trials"] = result.trials
     report["history"] = result.history
     return report
-
-
-BATCHED_METHODS = ("grid", "random", "de")
-"""Searches that hand a batched evaluator whole batches (MCMC steps one point at a time)."""
 
 
 def _check_grid(space: SearchSpace, trials: int) -> None:
@@ -160,7 +154,7 @@ def run_walk_forward(
     space = SearchSpace.from_params(cls.Params, overrides=ranges or {}, fixed=fixed)
     if method == "grid":
         _check_grid(space, trials)
-    vectorized = len(config.symbols) <= 1 and cls.signals is not _base_signals()
+    vectorized = len(config.symbols) <= 1 and cls.signals is not base_signals()
     evaluator = BacktestEvaluator.from_service(service, config, vectorized=vectorized)
     splits = walk_forward_splits(evaluator.market.n_bars, train, test, anchored=anchored)
     if not splits:
@@ -171,7 +165,7 @@ def run_walk_forward(
     pool = executor or make_executor(workers, scheduler)
 
     def optimize_on(window: slice) -> dict[str, Any]:
-        found = _search(
+        found = search_by_method(
             method,
             space,
             evaluator.on(window),
@@ -221,37 +215,6 @@ def run_walk_forward(
         "in_sample_params": whole,
         "in_sample_equity": None if in_sample is None else in_sample.tolist(),
     }
-
-
-def _search(method, space, evaluator, trials, seed, storage, config, common, pool=None):
-    if method != "bayes" and pool is not None:
-        common = {**common, "workers": pool}
-    if method == "grid":
-        return grid_search(space, evaluator, max_points=max(trials, 1), **common)
-    if method == "random":
-        return random_search(space, evaluator, trials, seed=seed, **common)
-    if method == "de":
-        popsize = 10
-        maxiter = max(1, trials // (popsize * max(1, space.n_dims)) - 1)
-        return differential_evolution(
-            space, evaluator, seed=seed, popsize=popsize, maxiter=maxiter, **common
-        )
-    if method == "mcmc":
-        n_chains = 4
-        n_iter = max(trials // n_chains, 20)
-        return metropolis_hastings(
-            space,
-            evaluator,
-            n_iter=n_iter,
-            burn_in=n_iter // 4,
-            n_chains=n_chains,
-            seed=seed,
-            **common,
-        )
-    name = f"{config.strategy}-{config.run_id()}-{seed}"
-    return bayesian_search(
-        space, evaluator, trials, seed=seed, storage=storage, study_name=name, **common
-    )
 
 
 def _dsr(equity, trials_table, periods_per_year: float) -> dict[str, Any] | None:
@@ -364,9 +327,3 @@ def mcmc_histograms(result, bins: int = HISTOGRAM_BINS) -> dict[str, Any]:
         counts = [np.histogram(chain, bins=edges)[0].tolist() for chain in draws]
         out[name] = {"edges": edges.tolist(), "counts": counts}
     return out
-
-
-def _base_signals():
-    from core.strategies import Strategy
-
-    return Strategy.signals

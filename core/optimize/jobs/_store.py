@@ -1,47 +1,48 @@
-"""Optimisation jobs: a request stored in the database, run by a separate worker process.
+"""The job store: ``optimization_jobs`` rows, one short transaction per method.
 
-The page submits a job (:meth:`JobStore.submit`) and starts a worker (:func:`start_worker`,
-``python -m core optimize-worker --job ID``); the worker runs :func:`run_job`, which writes
-progress at most every :data:`WRITE_EVERY` seconds and reads the cancel flag as often. The
-page only reads snapshots (:meth:`JobStore.get`) and writes the cancel command.
+A job is a request (plain JSON, :mod:`core.optimize.jobs._requests`) stored with its state
+(:class:`JobStatus`), progress, best-so-far and finally its result. The page and the command
+line submit jobs and read snapshots (:class:`OptimizationJob`); the worker
+(:class:`~core.optimize.jobs.JobRunner`) writes progress and the outcome; Cancel writes a flag
+the worker polls.
 """
 
 from __future__ import annotations
 
 import math
-import os
-import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from enum import StrEnum
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import select, update
 from sqlalchemy.orm import sessionmaker
 
 from core._json import plain
-from core._processes import process_alive, spawn_core
-from core.backtest import BacktestConfig
+from core._processes import process_alive
 from core.db import OptimizationJobRow
-from core.errors import failure_message
-from core.optimize._allocation import optimize_allocation
-from core.optimize._bayes import optuna_storage
-from core.optimize._job import run_optimization, run_walk_forward
-from core.optimize._objective import Objective
-from core.optimize._space import SearchSpace
-from core.optimize._trials import SearchProgress
-from core.strategies import get_strategy
 
-if TYPE_CHECKING:
-    from core.workstation import Workstation
 
-STATUSES = ("queued", "running", "done", "failed", "cancelled")
-FINISHED = frozenset({"done", "failed", "cancelled"})
-WRITE_EVERY = 0.5
-"""Seconds between progress writes (and between reads of the cancel flag)."""
+class JobStatus(StrEnum):
+    """The state of a job, stored as its value (``"queued"``, ``"running"``, ...)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def finished(self) -> bool:
+        """True for the states a job never leaves (done, failed, cancelled)."""
+        return self in FINISHED
+
+
+STATUSES = tuple(JobStatus)
+FINISHED = frozenset({JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED})
 HISTORY_CAP = 1000
 """At most this many best-so-far points are kept for the convergence plot."""
 TOP_TRIALS = 50
@@ -55,7 +56,7 @@ class OptimizationJob:
     """A snapshot of one job row."""
 
     id: str
-    status: str
+    status: JobStatus
     request: dict[str, Any]
     created_at: datetime
     updated_at: datetime
@@ -76,7 +77,7 @@ class OptimizationJob:
     @property
     def fraction(self) -> float:
         """Share done in ``[0, 1]`` (1 once finished, 0 when the total is unknown)."""
-        if self.status == "done":
+        if self.status == JobStatus.DONE:
             return 1.0
         if not self.total:
             return 0.0
@@ -114,7 +115,7 @@ class JobStore:
                     id=job_id,
                     created_at=now,
                     updated_at=now,
-                    status="queued",
+                    status=JobStatus.QUEUED.value,
                     request=plain(dict(request)),
                     progress_done=0,
                     progress_total=_planned_total(request),
@@ -161,7 +162,7 @@ class JobStore:
             error = f"worker died: process {job.pid} is gone"
         else:
             age = (_now() - job.updated_at).total_seconds()
-            if job.status != "running" or age < stale_after:
+            if job.status != JobStatus.RUNNING or age < stale_after:
                 return False
             error = f"worker died: no progress for {age:.0f} s"
         with self.sessions.begin() as session:
@@ -172,7 +173,7 @@ class JobStore:
                     OptimizationJobRow.status == job.status,
                     OptimizationJobRow.updated_at == job.updated_at,
                 )
-                .values(status="failed", error=error, updated_at=_now())
+                .values(status=JobStatus.FAILED.value, error=error, updated_at=_now())
             ).rowcount
         return bool(changed)
 
@@ -197,7 +198,7 @@ class JobStore:
             )
 
     def start(self, job_id: str, pid: int | None = None) -> None:
-        self._update(job_id, status="running", pid=pid)
+        self._update(job_id, status=JobStatus.RUNNING.value, pid=pid)
 
     def set_pid(self, job_id: str, pid: int) -> None:
         self._update(job_id, pid=pid)
@@ -232,7 +233,7 @@ class JobStore:
             stored["top_trials"] = plain(ranked.head(TOP_TRIALS).to_dict("records"))
             stored["n_rows"] = len(trials)
         values: dict[str, Any] = {
-            "status": "cancelled" if cancelled else "done",
+            "status": (JobStatus.CANCELLED if cancelled else JobStatus.DONE).value,
             "result": stored,
             "best_score": _finite(report.get("best_score")),
             "best_params": plain(report.get("best_params")),
@@ -247,7 +248,7 @@ class JobStore:
         self._update(job_id, **values)
 
     def fail(self, job_id: str, error: str) -> None:
-        self._update(job_id, status="failed", error=error)
+        self._update(job_id, status=JobStatus.FAILED.value, error=error)
 
     def _update(self, job_id: str, **values: Any) -> None:
         with self.sessions.begin() as session:
@@ -256,130 +257,6 @@ class JobStore:
                 .where(OptimizationJobRow.id == job_id)
                 .values(updated_at=_now(), **values)
             )
-
-
-def run_job(workstation: Workstation, job_id: str, *, write_every: float = WRITE_EVERY) -> str:
-    """Run job ``job_id`` in this process and store its outcome; the final status."""
-    store = JobStore(workstation.sessions)
-    job = store.get(job_id)
-    if job is None:
-        raise LookupError(f"no optimisation job {job_id!r}")
-    if job.finished:
-        return job.status
-    if job.cancel_requested:
-        store.finish(job_id, {"stopped": True, "best_params": None, "n_trials": 0}, cancelled=True)
-        return "cancelled"
-    store.start(job_id, os.getpid())
-    try:
-        request = job.request
-        config = BacktestConfig.model_validate(request["config"])
-        objective = request.get("objective", {})
-        constraints = {k: tuple(v) for k, v in objective.get("constraints", {}).items()}
-        ranges = {k: tuple(v) for k, v in request.get("ranges", {}).items()}
-        fixed = dict(request.get("fixed") or {})
-        space = SearchSpace.from_params(
-            get_strategy(config.strategy).Params, overrides=ranges, fixed=fixed
-        )
-        reporter = _Reporter(store, job_id, write_every)
-        options = {
-            "method": request["method"],
-            "objective": Objective(
-                metric=objective.get("metric", "sharpe"), constraints=constraints
-            ),
-            "ranges": ranges,
-            "fixed": fixed,
-            "trials": int(request.get("trials", 200)),
-            "seed": int(request.get("seed", 0)),
-            "should_stop": reporter.should_stop,
-            "scheduler": request.get("scheduler"),
-        }
-        windows, allocation = request.get("walk_forward"), request.get("allocation")
-        if allocation:
-            options.pop("ranges")
-            options.pop("fixed")
-            report = optimize_allocation(
-                workstation.backtests,
-                config,
-                allocation["strategies"],
-                allocation["symbols"],
-                train_fraction=allocation["train_fraction"],
-                risk_aversion=allocation["risk_aversion"],
-                diversification=allocation["diversification"],
-                progress=reporter.progress,
-                **options,
-            )
-            report["allocation"] = True
-        elif windows:
-            report = run_walk_forward(
-                workstation.backtests,
-                config,
-                train=int(windows["train"]),
-                test=int(windows["test"]),
-                anchored=bool(windows.get("anchored")),
-                progress=reporter.windows,
-                **options,
-            )
-            report["walk_forward"] = True
-        else:
-            storage = None
-            if request["method"] == "bayes":
-                storage = optuna_storage(workstation.settings.database_url)
-            report = run_optimization(
-                workstation.backtests,
-                config,
-                progress=reporter.progress,
-                storage=storage,
-                **options,
-            )
-    except Exception as exc:  # the worker must record every failure
-        store.fail(job_id, failure_message(exc))  # no pydantic dump, no internals
-        return "failed"
-    report["searched"] = list(space.names)
-    report["total"] = reporter.total
-    cancelled = bool(report.get("stopped"))
-    store.finish(job_id, report, cancelled=cancelled)
-    return "cancelled" if cancelled else "done"
-
-
-class _Reporter:
-    """Progress and stop callbacks that touch the database at most every ``every`` s."""
-
-    def __init__(self, store: JobStore, job_id: str, every: float):
-        self.store, self.job_id, self.every = store, job_id, every
-        self.history: list[float | None] = []
-        self.total: int | None = None
-        self._written = self._read = -math.inf
-        self._cancel = False
-
-    def progress(self, p: SearchProgress) -> None:
-        self.total = p.total
-        self.history.append(_finite(p.best_score))
-        if len(self.history) > 2 * HISTORY_CAP:
-            self.history = self.history[::2]
-        now = time.monotonic()
-        if now - self._written >= self.every:
-            self._written = now
-            self.store.update_progress(
-                self.job_id, p.done, p.total, p.best_score, p.best_params, self.history
-            )
-
-    def windows(self, done: int, total: int) -> None:
-        """Walk-forward progress: windows done of ``total``."""
-        self.progress(SearchProgress(done, total, math.nan, None))
-
-    def should_stop(self) -> bool:
-        now = time.monotonic()
-        if not self._cancel and now - self._read >= self.every:
-            self._read = now
-            self._cancel = self.store.cancel_requested(self.job_id)
-        return self._cancel
-
-
-def start_worker(job_id: str, database_url: str, *, log_dir: Path | str | None = None) -> int:
-    """Launch ``python -m core optimize-worker --job ID`` detached on ``database_url`` (passed
-    in its environment, not on its command line); its pid."""
-    log = None if log_dir is None else Path(log_dir) / f"optimize-{job_id}.log"
-    return spawn_core(["optimize-worker", "--job", job_id], log, database_url=database_url)
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -417,7 +294,7 @@ def _surface(trials: pd.DataFrame, searched: list[str]) -> dict[str, Any] | None
 def _snapshot(row: OptimizationJobRow, *, light: bool = False) -> OptimizationJob:
     return OptimizationJob(
         id=row.id,
-        status=row.status,
+        status=JobStatus(row.status),
         request=dict(row.request or {}),
         created_at=row.created_at,
         updated_at=row.updated_at,

@@ -1,0 +1,59 @@
+"""The jobs service the workstation exposes as ``ws.jobs``: submit, read, cancel, run."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.backtest import BacktestService
+from core.optimize.jobs._runner import WRITE_EVERY, JobRunner
+from core.optimize.jobs._store import JobStatus, JobStore, OptimizationJob
+from core.optimize.jobs._worker import start_worker
+
+
+class JobService:
+    """Optimisation jobs on one database: the store, the runner and the worker start.
+
+    Parameters
+    ----------
+    sessions : sessionmaker
+        The database's sessions (jobs live in ``optimization_jobs``).
+    backtests : BacktestService
+        What a job's search runs its backtests on.
+    database_url : str
+        The database's address, handed to a worker process and to Optuna.
+    """
+
+    def __init__(
+        self, sessions: sessionmaker[Session], backtests: BacktestService, database_url: str
+    ):
+        self.store = JobStore(sessions)
+        self.runner = JobRunner(self.store, backtests, database_url=database_url)
+        self.database_url = database_url
+
+    def submit(self, request: Mapping[str, Any]) -> str:
+        """Store ``request`` (see :func:`~core.optimize.make_request`) as a queued job; its id."""
+        return self.store.submit(request)
+
+    def get(self, job_id: str) -> OptimizationJob | None:
+        """A snapshot of job ``job_id`` (None when there is none)."""
+        return self.store.get(job_id)
+
+    def list(self, limit: int = 20) -> list[OptimizationJob]:
+        """The newest ``limit`` jobs first, without their results."""
+        return self.store.list(limit)
+
+    def request_cancel(self, job_id: str) -> bool:
+        """Ask the job's worker to stop; False when the job has finished."""
+        return self.store.request_cancel(job_id)
+
+    def run(self, job_id: str, *, write_every: float = WRITE_EVERY) -> JobStatus:
+        """Run job ``job_id`` in this process (see :meth:`JobRunner.run`); its final state."""
+        return self.runner.run(job_id, write_every=write_every)
+
+    def start_worker(self, job_id: str, *, log_dir: Path | str | None = None) -> int:
+        """Launch the worker process of job ``job_id`` on this database; its pid."""
+        return start_worker(job_id, self.database_url, log_dir=log_dir)
