@@ -13,7 +13,7 @@ from core.execution._orders import (
     OrderType,
     TimeInForce,
 )
-from core.execution._sizing import Sizing
+from core.execution._sizing import Sizing, floor_to_step
 
 __all__ = [
     "MAX_COMMISSION_RATE",
@@ -30,4 +30,5 @@ __all__ = [
     "Sizing",
     "SlippageModel",
     "TimeInForce",
+    "floor_to_step",
 ]
