@@ -10,7 +10,7 @@ from core.analytics import METRIC_KEYS
 from core.backtest import BacktestConfig, RiskOverlay
 from core.cli._output import CommandError, emit, open_workstation, table
 from core.errors import join_problems
-from core.execution import CommissionModel, ExecutionConfig, Sizing, SlippageModel
+from core.execution import ExecutionConfig, execution_config
 from core.strategies import get_strategy, param_space, parse_overrides, registry
 
 TRADE_KEYS = [
@@ -27,6 +27,15 @@ TRADE_KEYS = [
     "status",
 ]
 SIZING = ["all_in", "fixed", "percent", "vol_target", "kelly"]
+# execution_config's arguments → the options that set them
+EXECUTION_OPTIONS = {
+    "fill_timing": "--fill",
+    "commission": "--commission",
+    "slippage_bps": "--slippage-bps",
+    "sizing": "--sizing",
+    "size": "--size",
+    "allow_short": "--allow-short",
+}
 
 
 def add_run_options(parser) -> None:
@@ -85,6 +94,20 @@ def risk_from_args(args) -> RiskOverlay:
         raise CommandError(join_problems("risk overlay", problems)) from None
 
 
+def execution_from_args(args) -> ExecutionConfig:
+    """The :class:`ExecutionConfig` of the cost, fill and sizing options (a refusal names the
+    option at fault: ``--commission: ...``)."""
+    return execution_config(
+        fill_timing=args.fill,
+        commission=args.commission,
+        slippage_bps=args.slippage_bps,
+        sizing=args.sizing,
+        size=args.size,
+        allow_short=args.allow_short,
+        options=EXECUTION_OPTIONS,
+    )
+
+
 def argparse_bool():
     import argparse
 
@@ -107,16 +130,7 @@ def register(commands, shared) -> None:
 def config_from_args(args) -> BacktestConfig:
     cls = get_strategy(args.strategy)
     params = parse_overrides(cls.Params, args.param)
-    sizing = {"method": args.sizing}
-    if args.size is not None:
-        sizing["quantity" if args.sizing == "fixed" else "percent"] = args.size
-    execution = ExecutionConfig(
-        fill_timing=args.fill,
-        commission=CommissionModel(rate=args.commission),
-        slippage=SlippageModel(bps=args.slippage_bps),
-        sizing=Sizing(**sizing),
-        allow_short=args.allow_short,
-    )
+    execution = execution_from_args(args)
     symbols = tuple(s.strip().upper() for arg in args.symbol or [] for s in arg.split(","))
     return BacktestConfig(
         strategy=args.strategy,

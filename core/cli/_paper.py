@@ -7,9 +7,14 @@ import sys
 from pathlib import Path
 
 from core.backtest import RiskOverlay
-from core.cli._backtest import SIZING, add_risk_options, argparse_bool, risk_from_args
+from core.cli._backtest import (
+    SIZING,
+    add_risk_options,
+    argparse_bool,
+    execution_from_args,
+    risk_from_args,
+)
 from core.cli._output import CommandError, emit, open_workstation, table
-from core.execution import CommissionModel, ExecutionConfig, Sizing, SlippageModel
 from core.paper import (
     PaperError,
     PaperServiceError,
@@ -162,16 +167,7 @@ def _config(args, sessions) -> SessionConfig:
                 key=key, strategy=name, params=params.model_dump(mode="json"), allocation=allocation
             )
         )
-    sizing = {"method": args.sizing}
-    if args.size is not None:
-        sizing["quantity" if args.sizing == "fixed" else "percent"] = args.size
-    execution = ExecutionConfig(
-        fill_timing=args.fill,
-        commission=CommissionModel(rate=args.commission),
-        slippage=SlippageModel(bps=args.slippage_bps),
-        sizing=Sizing(**sizing),
-        allow_short=args.allow_short,
-    )
+    execution = execution_from_args(args)
     symbols = tuple(s.strip().upper() for arg in args.symbol or [] for s in arg.split(","))
     feed = FeedConfig(
         kind=args.feed,

@@ -2,7 +2,7 @@
 trading (only the clock and the feed differ)."""
 
 from core.execution._broker import OrderFilter, SimulatedBroker
-from core.execution._config import ExecutionConfig
+from core.execution._config import ExecutionConfig, ExecutionConfigError, execution_config
 from core.execution._costs import MAX_COMMISSION_RATE, CommissionModel, SlippageModel
 from core.execution._orders import (
     Execution,
@@ -20,6 +20,7 @@ __all__ = [
     "CommissionModel",
     "Execution",
     "ExecutionConfig",
+    "ExecutionConfigError",
     "Order",
     "OrderFilter",
     "OrderIntent",
@@ -30,5 +31,6 @@ __all__ = [
     "Sizing",
     "SlippageModel",
     "TimeInForce",
+    "execution_config",
     "floor_to_step",
 ]
