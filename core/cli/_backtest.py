@@ -10,7 +10,13 @@ from core.analytics import METRIC_KEYS
 from core.backtest import BacktestConfig, RiskOverlay
 from core.cli._output import CommandError, emit, open_workstation, table
 from core.errors import join_problems
-from core.execution import ExecutionConfig, execution_config
+from core.execution import (
+    CommissionModel,
+    ExecutionConfig,
+    Sizing,
+    SlippageModel,
+    execution_config,
+)
 from core.strategies import get_strategy, param_space, parse_overrides, registry
 
 TRADE_KEYS = [
@@ -47,13 +53,35 @@ def add_run_options(parser) -> None:
     parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--start", help="first date (YYYY-MM-DD)")
     parser.add_argument("--end", help="last date (YYYY-MM-DD)")
-    parser.add_argument("--cash", type=float, default=100_000.0)
-    parser.add_argument("--commission", type=float, default=0.0, help="fraction of notional")
-    parser.add_argument("--slippage-bps", type=float, default=0.0)
-    parser.add_argument("--fill", choices=["next_open", "same_close"], default="next_open")
-    parser.add_argument("--sizing", choices=SIZING, default="all_in")
+    parser.add_argument("--cash", type=float, default=default(BacktestConfig, "cash"))
+    add_execution_options(parser)
+
+
+def add_execution_options(parser) -> None:
+    """The cost, fill and sizing options (backtest, montecarlo, optimize, paper run); their
+    defaults are the execution models' own."""
+    parser.add_argument(
+        "--commission",
+        type=float,
+        default=default(CommissionModel, "rate"),
+        help="fraction of notional",
+    )
+    parser.add_argument("--slippage-bps", type=float, default=default(SlippageModel, "bps"))
+    parser.add_argument(
+        "--fill",
+        choices=["next_open", "same_close"],
+        default=default(ExecutionConfig, "fill_timing"),
+    )
+    parser.add_argument("--sizing", choices=SIZING, default=default(Sizing, "method"))
     parser.add_argument("--size", type=float, help="units for fixed sizing, share for percent")
-    parser.add_argument("--allow-short", action=argparse_bool(), default=True)
+    parser.add_argument(
+        "--allow-short", action=argparse_bool(), default=default(ExecutionConfig, "allow_short")
+    )
+
+
+def default(model, field: str):
+    """A pydantic model's default for ``field`` (the command line's defaults are the models')."""
+    return model.model_fields[field].default
 
 
 def add_risk_options(parser) -> None:
