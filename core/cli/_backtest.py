@@ -58,8 +58,10 @@ def add_run_options(parser) -> None:
 
 
 def add_execution_options(parser) -> None:
-    """The cost, fill and sizing options (backtest, montecarlo, optimize, paper run); their
-    defaults are the execution models' own."""
+    """The cost, fill and sizing options of backtest, montecarlo, optimize and paper run.
+
+    Their defaults are the execution models' own.
+    """
     parser.add_argument(
         "--commission",
         type=float,
@@ -123,8 +125,10 @@ def risk_from_args(args) -> RiskOverlay:
 
 
 def execution_from_args(args) -> ExecutionConfig:
-    """The :class:`ExecutionConfig` of the cost, fill and sizing options (a refusal names the
-    option at fault: ``--commission: ...``)."""
+    """The :class:`ExecutionConfig` of the cost, fill and sizing options.
+
+    A refusal names the option at fault: ``--commission: ...``.
+    """
     return execution_config(
         fill_timing=args.fill,
         commission=args.commission,

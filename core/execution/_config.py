@@ -33,8 +33,10 @@ class ExecutionConfig(BaseModel):
 
 
 class ExecutionConfigError(WorkstationError, ValueError):
-    """Execution options that do not make an :class:`ExecutionConfig` (``field`` names the
-    :func:`execution_config` argument at fault)."""
+    """Execution options that do not make an :class:`ExecutionConfig`.
+
+    ``field`` names the :func:`execution_config` argument at fault.
+    """
 
 
 # (model, field) of a refusal → the execution_config argument that set it

@@ -108,8 +108,9 @@ def fills_query(
     order: Literal["time", "newest"] | None = "time",
     limit: int | None = None,
 ) -> Select:
-    """The one query of a portfolio's fills (the ledger's replay, the paper console, a fill
-    looked up by its id), for an ORM session or a Core connection to run.
+    """The one query of a portfolio's fills, for an ORM session or a Core connection to run.
+
+    Used by the ledger's replay, the paper console and the look-up of a fill by its id.
 
     Parameters
     ----------
