@@ -15,10 +15,9 @@ from app.param_form import param_inputs
 from core.backtest import BacktestConfig, BacktestResult, RiskOverlay
 from core.execution import (
     MAX_COMMISSION_RATE,
-    CommissionModel,
     ExecutionConfig,
-    Sizing,
-    SlippageModel,
+    ExecutionConfigError,
+    execution_config,
 )
 from core.strategies import get_strategy, registry
 from core.workstation import Workstation
@@ -158,18 +157,16 @@ def _execution_inputs(prefix: str = "bt") -> tuple[ExecutionConfig | None, float
             key=f"{prefix}_size",
         )
         allow_short = st.checkbox("Allow short selling", value=True, key=f"{prefix}_short")
-    rule = {"method": sizing}
-    if sizing in ("fixed", "percent"):
-        rule["quantity" if sizing == "fixed" else "percent"] = size
     try:
-        execution = ExecutionConfig(
+        execution = execution_config(
             fill_timing=fill,
-            commission=CommissionModel(rate=commission / 100),
-            slippage=SlippageModel(bps=slippage),
-            sizing=Sizing(**rule),
+            commission=commission / 100,
+            slippage_bps=slippage,
+            sizing=sizing,
+            size=size if sizing in ("fixed", "percent") else None,
             allow_short=allow_short,
         )
-    except ValidationError as exc:  # e.g. a percent size above 10 (1,000 % of equity)
+    except ExecutionConfigError as exc:  # e.g. a percent size above 10 (1,000 % of equity)
         widgets.show_error(exc)
         return None, cash
     return execution, cash

@@ -311,8 +311,69 @@ def risk_contribution_figure(weights: pd.Series, shares: pd.Series) -> go.Figure
 def drawdown_bands_figure(frame: pd.DataFrame, warning: float, critical: float) -> go.Figure:
     """Drawdown below the running peak (from ``core.risk.drawdown_series``) over shaded
     normal / warning / critical bands."""
-    depth = max(float(frame["drawdown"].max()) * 1.1, critical * 1.25)
     fig = go.Figure()
+    depth = _add_drawdown_bands(fig, frame["drawdown"], warning, critical)
+    fig.add_trace(
+        go.Scattergl(
+            x=frame.index, y=-frame["drawdown"], name="Drawdown", line_color=DOWN, fill="tozeroy"
+        )
+    )
+    fig.update_layout(title="Drawdown and controller bands", showlegend=False)
+    fig.update_yaxes(tickformat=".0%", range=[-depth, 0.005])
+    return _layout(fig, 300)
+
+
+def equity_drawdown_bands_figure(
+    equity: pd.DataFrame, warning: float, critical: float
+) -> go.Figure:
+    """Equity on top; below, the drawdown over the controller's normal, warning and critical
+    bands (the paper console's chart).
+
+    Parameters
+    ----------
+    equity : DataFrame with columns ``ts``, ``equity`` and ``drawdown``
+        One row per snapshot; ``drawdown`` is the fraction below the running peak (≥ 0).
+    warning, critical : float
+        The drawdown controller's levels, as fractions (0.10 = 10 %).
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Two rows sharing the time axis: equity, then the drawdown (negative) over the bands.
+    """
+    fig = make_subplots(
+        rows=2, cols=1, shared_xaxes=True, row_heights=[0.6, 0.4], vertical_spacing=0.05
+    )
+    fig.add_trace(
+        go.Scattergl(x=equity["ts"], y=equity["equity"], name="Equity", line=dict(color=LINE)),
+        1,
+        1,
+    )
+    # the drawdown trace first: hrects skip subplots that have no data yet
+    fig.add_trace(
+        go.Scattergl(
+            x=equity["ts"],
+            y=-equity["drawdown"],
+            name="Drawdown",
+            fill="tozeroy",
+            line=dict(color=DOWN, width=1),
+        ),
+        2,
+        1,
+    )
+    depth = _add_drawdown_bands(fig, equity["drawdown"], warning, critical, row=2, col=1)
+    fig.update_yaxes(tickformat=",.0f", row=1, col=1)
+    fig.update_yaxes(tickformat=".0%", range=[-depth, 0.005], row=2, col=1)
+    fig.update_layout(title="Equity, and drawdown against the controller's bands")
+    return _layout(fig, 440)
+
+
+def _add_drawdown_bands(
+    fig: go.Figure, drawdown: pd.Series, warning: float, critical: float, **cell
+) -> float:
+    """Shade the normal, warning and critical drawdown bands (drawn as negative returns) on
+    ``fig`` (in the subplot ``cell``, row=/col=, when given); the depth of the last band."""
+    depth = max(float(drawdown.max()) * 1.1, critical * 1.25)
     for low, high, color, name in (
         (0.0, warning, "rgba(38,166,154,0.12)", "normal"),
         (warning, critical, "rgba(255,167,38,0.18)", "warning"),
@@ -326,12 +387,6 @@ def drawdown_bands_figure(frame: pd.DataFrame, warning: float, critical: float) 
             layer="below",
             annotation_text=name,
             annotation_position="bottom left",
+            **cell,
         )
-    fig.add_trace(
-        go.Scattergl(
-            x=frame.index, y=-frame["drawdown"], name="Drawdown", line_color=DOWN, fill="tozeroy"
-        )
-    )
-    fig.update_layout(title="Drawdown and controller bands", showlegend=False)
-    fig.update_yaxes(tickformat=".0%", range=[-depth, 0.005])
-    return _layout(fig, 300)
+    return depth

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
-from plotly.subplots import make_subplots
 
 from app import charts
 from app.paper_panels import LIVE, SEEN, STATUS_ICON, controls
@@ -92,7 +91,9 @@ def render_live(ws, name: str) -> None:
                 width="stretch",
             )
             st.plotly_chart(
-                equity_with_bands(snap.equity, session["warning"], session["critical"]),
+                charts.equity_drawdown_bands_figure(
+                    snap.equity, session["warning"], session["critical"]
+                ),
                 key="paper_equity",
                 width="stretch",
             )
@@ -230,51 +231,3 @@ def price_with_fills(prices: pd.DataFrame, markers: pd.DataFrame, symbol: str) -
             )
     fig.update_layout(title=f"{symbol} with fills")
     return charts._layout(fig, 360)
-
-
-def equity_with_bands(equity: pd.DataFrame, warning: float, critical: float) -> go.Figure:
-    """Equity on top; below, the drawdown over the controller's normal, warning and critical
-    bands."""
-    fig = make_subplots(
-        rows=2, cols=1, shared_xaxes=True, row_heights=[0.6, 0.4], vertical_spacing=0.05
-    )
-    fig.add_trace(
-        go.Scattergl(
-            x=equity["ts"], y=equity["equity"], name="Equity", line=dict(color=charts.LINE)
-        ),
-        1,
-        1,
-    )
-    # the drawdown trace first: hrects skip subplots that have no data yet
-    fig.add_trace(
-        go.Scattergl(
-            x=equity["ts"],
-            y=-equity["drawdown"],
-            name="Drawdown",
-            fill="tozeroy",
-            line=dict(color=charts.DOWN, width=1),
-        ),
-        2,
-        1,
-    )
-    depth = max(float(equity["drawdown"].max()) * 1.1, critical * 1.25)
-    for low, high, color, name in (
-        (0.0, warning, "rgba(38,166,154,0.12)", "normal"),
-        (warning, critical, "rgba(255,167,38,0.18)", "warning"),
-        (critical, depth, "rgba(239,83,80,0.18)", "critical"),
-    ):
-        fig.add_hrect(
-            y0=-low,
-            y1=-high,
-            fillcolor=color,
-            line_width=0,
-            layer="below",
-            annotation_text=name,
-            annotation_position="bottom left",
-            row=2,
-            col=1,
-        )
-    fig.update_yaxes(tickformat=",.0f", row=1, col=1)
-    fig.update_yaxes(tickformat=".0%", range=[-depth, 0.005], row=2, col=1)
-    fig.update_layout(title="Equity, and drawdown against the controller's bands")
-    return charts._layout(fig, 440)

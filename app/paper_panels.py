@@ -16,7 +16,7 @@ import streamlit as st
 from app.param_form import param_inputs
 from app.widgets import field_error, plain, run_action
 from core.backtest import RiskOverlay
-from core.execution import CommissionModel, ExecutionConfig, Sizing, SlippageModel
+from core.execution import execution_config
 from core.paper import FeedConfig, SessionConfig, SleeveConfig, parse_speed
 from core.strategies import get_strategy, registry, strategy_configs
 
@@ -236,11 +236,7 @@ def new_session_form(ws) -> None:
                 events=int(events),
             ),
             cash=cash,
-            execution=ExecutionConfig(
-                commission=CommissionModel(rate=commission / 100),
-                slippage=SlippageModel(),
-                sizing=Sizing(method=sizing),
-            ),
+            execution=execution_config(commission=commission / 100, sizing=sizing),
             speed=parse_speed(SPEEDS[speed]),
             risk=RiskOverlay(drawdown=drawdown, pre_trade=risk),
         )

@@ -160,7 +160,7 @@ def backtrader_classes():
     return bt, ListFeed, AllIn, SmaCross
 
 
-def _floor_unit(quantity: float) -> float:  # core.execution._sizing._floor_to_step, step 1
+def _floor_unit(quantity: float) -> float:  # core.execution.floor_to_step of sizing, step 1
     return max(math.floor(quantity + 1e-9), 0) * 1.0
 
 

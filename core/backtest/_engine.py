@@ -27,6 +27,7 @@ from core.execution import (
     OrderType,
     SimulatedBroker,
     TimeInForce,
+    floor_to_step,
 )
 from core.instruments import Instrument
 from core.portfolio import Ledger, Side
@@ -178,7 +179,7 @@ class _Ctx:
                 continue
             instrument = self._e.instruments[symbol]
             wanted = weight * equity / (price * instrument.multiplier)
-            delta = _floor_step(wanted, instrument.quantity_step) - self.position(symbol)
+            delta = floor_to_step(wanted, instrument.quantity_step) - self.position(symbol)
             if abs(delta) >= instrument.quantity_step:
                 side = Side.BUY if delta > 0 else Side.SELL
                 self._submit(symbol, side, abs(delta), tag=tag)
@@ -232,11 +233,6 @@ class _SilentCtx(_Ctx):
 
     def cancel(self, order_id):
         return False
-
-
-def _floor_step(quantity: float, step: float) -> float:
-    sign = 1 if quantity >= 0 else -1
-    return sign * math.floor(abs(quantity) / step + 1e-9) * step
 
 
 class BacktestEngine:

@@ -13,7 +13,7 @@ import math
 from datetime import datetime
 
 from core.backtest._config import RiskOverlay
-from core.execution import OrderIntent
+from core.execution import OrderIntent, floor_to_step
 from core.instruments import Instrument
 from core.portfolio import Ledger, Side
 from core.risk import (
@@ -143,9 +143,7 @@ class RiskGate:
         if intent.target is not None:
             return dataclasses.replace(intent, scale=intent.scale * scale)
         step = self.instruments[intent.symbol].quantity_step
-        return dataclasses.replace(
-            intent, quantity=math.floor(quantity * scale / step + 1e-9) * step
-        )
+        return dataclasses.replace(intent, quantity=floor_to_step(quantity * scale, step))
 
     def _check(self, intent, quantity, price, ledger, equity, cash, marks, now) -> str:
         """The pre-trade checks on the portfolio (their report stays in ``self.report``)."""

@@ -10,7 +10,13 @@ from core.analytics import METRIC_KEYS
 from core.backtest import BacktestConfig, RiskOverlay
 from core.cli._output import CommandError, emit, open_workstation, table
 from core.errors import join_problems
-from core.execution import CommissionModel, ExecutionConfig, Sizing, SlippageModel
+from core.execution import (
+    CommissionModel,
+    ExecutionConfig,
+    Sizing,
+    SlippageModel,
+    execution_config,
+)
 from core.strategies import get_strategy, param_space, parse_overrides, registry
 
 TRADE_KEYS = [
@@ -27,6 +33,15 @@ TRADE_KEYS = [
     "status",
 ]
 SIZING = ["all_in", "fixed", "percent", "vol_target", "kelly"]
+# execution_config's arguments → the options that set them
+EXECUTION_OPTIONS = {
+    "fill_timing": "--fill",
+    "commission": "--commission",
+    "slippage_bps": "--slippage-bps",
+    "sizing": "--sizing",
+    "size": "--size",
+    "allow_short": "--allow-short",
+}
 
 
 def add_run_options(parser) -> None:
@@ -38,13 +53,37 @@ def add_run_options(parser) -> None:
     parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--start", help="first date (YYYY-MM-DD)")
     parser.add_argument("--end", help="last date (YYYY-MM-DD)")
-    parser.add_argument("--cash", type=float, default=100_000.0)
-    parser.add_argument("--commission", type=float, default=0.0, help="fraction of notional")
-    parser.add_argument("--slippage-bps", type=float, default=0.0)
-    parser.add_argument("--fill", choices=["next_open", "same_close"], default="next_open")
-    parser.add_argument("--sizing", choices=SIZING, default="all_in")
+    parser.add_argument("--cash", type=float, default=default(BacktestConfig, "cash"))
+    add_execution_options(parser)
+
+
+def add_execution_options(parser) -> None:
+    """The cost, fill and sizing options of backtest, montecarlo, optimize and paper run.
+
+    Their defaults are the execution models' own.
+    """
+    parser.add_argument(
+        "--commission",
+        type=float,
+        default=default(CommissionModel, "rate"),
+        help="fraction of notional",
+    )
+    parser.add_argument("--slippage-bps", type=float, default=default(SlippageModel, "bps"))
+    parser.add_argument(
+        "--fill",
+        choices=["next_open", "same_close"],
+        default=default(ExecutionConfig, "fill_timing"),
+    )
+    parser.add_argument("--sizing", choices=SIZING, default=default(Sizing, "method"))
     parser.add_argument("--size", type=float, help="units for fixed sizing, share for percent")
-    parser.add_argument("--allow-short", action=argparse_bool(), default=True)
+    parser.add_argument(
+        "--allow-short", action=argparse_bool(), default=default(ExecutionConfig, "allow_short")
+    )
+
+
+def default(model, field: str):
+    """A pydantic model's default for ``field`` (the command line's defaults are the models')."""
+    return model.model_fields[field].default
 
 
 def add_risk_options(parser) -> None:
@@ -85,6 +124,22 @@ def risk_from_args(args) -> RiskOverlay:
         raise CommandError(join_problems("risk overlay", problems)) from None
 
 
+def execution_from_args(args) -> ExecutionConfig:
+    """The :class:`ExecutionConfig` of the cost, fill and sizing options.
+
+    A refusal names the option at fault: ``--commission: ...``.
+    """
+    return execution_config(
+        fill_timing=args.fill,
+        commission=args.commission,
+        slippage_bps=args.slippage_bps,
+        sizing=args.sizing,
+        size=args.size,
+        allow_short=args.allow_short,
+        options=EXECUTION_OPTIONS,
+    )
+
+
 def argparse_bool():
     import argparse
 
@@ -107,16 +162,7 @@ def register(commands, shared) -> None:
 def config_from_args(args) -> BacktestConfig:
     cls = get_strategy(args.strategy)
     params = parse_overrides(cls.Params, args.param)
-    sizing = {"method": args.sizing}
-    if args.size is not None:
-        sizing["quantity" if args.sizing == "fixed" else "percent"] = args.size
-    execution = ExecutionConfig(
-        fill_timing=args.fill,
-        commission=CommissionModel(rate=args.commission),
-        slippage=SlippageModel(bps=args.slippage_bps),
-        sizing=Sizing(**sizing),
-        allow_short=args.allow_short,
-    )
+    execution = execution_from_args(args)
     symbols = tuple(s.strip().upper() for arg in args.symbol or [] for s in arg.split(","))
     return BacktestConfig(
         strategy=args.strategy,

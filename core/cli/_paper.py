@@ -7,9 +7,14 @@ import sys
 from pathlib import Path
 
 from core.backtest import RiskOverlay
-from core.cli._backtest import SIZING, add_risk_options, argparse_bool, risk_from_args
+from core.cli._backtest import (
+    add_execution_options,
+    add_risk_options,
+    default,
+    execution_from_args,
+    risk_from_args,
+)
 from core.cli._output import CommandError, emit, open_workstation, table
-from core.execution import CommissionModel, ExecutionConfig, Sizing, SlippageModel
 from core.paper import (
     PaperError,
     PaperServiceError,
@@ -20,6 +25,8 @@ from core.paper import (
 )
 from core.paper._config import FeedConfig
 from core.strategies import get_strategy, parse_overrides, strategy_configs
+
+MAX_SPEED = "max"  # --speed's default: SessionConfig.speed None, as fast as the feed goes
 
 
 def register(commands, shared) -> None:
@@ -59,27 +66,45 @@ def register(commands, shared) -> None:
     run.add_argument(
         "--feed",
         choices=["replay", "synthetic", "yahoo"],
-        default="replay",
+        default=default(FeedConfig, "kind"),
         help="yahoo: live bars polled from Yahoo Finance (needs WORKSTATION_ALLOW_NETWORK=1)",
     )
-    run.add_argument("--interval", default="1m", help="live feed bar interval (1m … 60m, 1d)")
-    run.add_argument("--poll-seconds", type=float, default=30.0, help="live feed polling")
-    run.add_argument("--speed", default="max", help="'max' or N × real time")
+    run.add_argument(
+        "--interval",
+        default=default(FeedConfig, "interval"),
+        help="live feed bar interval (1m … 60m, 1d)",
+    )
+    run.add_argument(
+        "--poll-seconds",
+        type=float,
+        default=default(FeedConfig, "poll_seconds"),
+        help="live feed polling",
+    )
+    run.add_argument("--speed", default=MAX_SPEED, help="'max' or N × real time")
     run.add_argument("--start", help="first date to replay (YYYY-MM-DD)")
     run.add_argument("--end", help="last date to replay (YYYY-MM-DD)")
-    run.add_argument("--preset", choices=["equity", "crypto", "forex"], default="equity")
-    run.add_argument("--seed", type=int, default=7, help="synthetic market seed")
-    run.add_argument("--events", type=int, default=20_000, help="synthetic ticks to generate")
-    run.add_argument("--cash", type=float, default=100_000.0)
-    run.add_argument("--commission", type=float, default=0.0, help="fraction of notional")
-    run.add_argument("--slippage-bps", type=float, default=0.0)
-    run.add_argument("--fill", choices=["next_open", "same_close"], default="next_open")
-    run.add_argument("--sizing", choices=SIZING, default="all_in")
-    run.add_argument("--size", type=float, help="units for fixed sizing, share for percent")
-    run.add_argument("--allow-short", action=argparse_bool(), default=True)
+    run.add_argument(
+        "--preset", choices=["equity", "crypto", "forex"], default=default(FeedConfig, "preset")
+    )
+    run.add_argument(
+        "--seed", type=int, default=default(FeedConfig, "seed"), help="synthetic market seed"
+    )
+    run.add_argument(
+        "--events",
+        type=int,
+        default=default(FeedConfig, "events"),
+        help="synthetic ticks to generate",
+    )
+    run.add_argument("--cash", type=float, default=default(SessionConfig, "cash"))
+    add_execution_options(run)
     run.add_argument("--portfolio", help="portfolio to trade (default 'Paper · SESSION')")
     add_risk_options(run)
-    run.add_argument("--regime-states", type=int, default=2, help="HMM states (0: off)")
+    run.add_argument(
+        "--regime-states",
+        type=int,
+        default=default(SessionConfig, "regime_states"),
+        help="HMM states (0: off)",
+    )
     run.add_argument("--max-events", type=int, help="stop after this many new events")
     run.add_argument("--create-only", action="store_true", help="store the session, do not run")
 
@@ -162,16 +187,7 @@ def _config(args, sessions) -> SessionConfig:
                 key=key, strategy=name, params=params.model_dump(mode="json"), allocation=allocation
             )
         )
-    sizing = {"method": args.sizing}
-    if args.size is not None:
-        sizing["quantity" if args.sizing == "fixed" else "percent"] = args.size
-    execution = ExecutionConfig(
-        fill_timing=args.fill,
-        commission=CommissionModel(rate=args.commission),
-        slippage=SlippageModel(bps=args.slippage_bps),
-        sizing=Sizing(**sizing),
-        allow_short=args.allow_short,
-    )
+    execution = execution_from_args(args)
     symbols = tuple(s.strip().upper() for arg in args.symbol or [] for s in arg.split(","))
     feed = FeedConfig(
         kind=args.feed,

@@ -2,7 +2,7 @@
 trading (only the clock and the feed differ)."""
 
 from core.execution._broker import OrderFilter, SimulatedBroker
-from core.execution._config import ExecutionConfig
+from core.execution._config import ExecutionConfig, ExecutionConfigError, execution_config
 from core.execution._costs import MAX_COMMISSION_RATE, CommissionModel, SlippageModel
 from core.execution._orders import (
     Execution,
@@ -13,13 +13,14 @@ from core.execution._orders import (
     OrderType,
     TimeInForce,
 )
-from core.execution._sizing import Sizing
+from core.execution._sizing import Sizing, floor_to_step
 
 __all__ = [
     "MAX_COMMISSION_RATE",
     "CommissionModel",
     "Execution",
     "ExecutionConfig",
+    "ExecutionConfigError",
     "Order",
     "OrderFilter",
     "OrderIntent",
@@ -30,4 +31,6 @@ __all__ = [
     "Sizing",
     "SlippageModel",
     "TimeInForce",
+    "execution_config",
+    "floor_to_step",
 ]

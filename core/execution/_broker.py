@@ -30,6 +30,7 @@ from core.execution._orders import (
     OrderType,
     TimeInForce,
 )
+from core.execution._sizing import floor_to_step
 from core.instruments import Instrument
 from core.portfolio import Fill, Ledger, LedgerError, Side
 
@@ -245,7 +246,7 @@ class SimulatedBroker:
             units = self.units(order.symbol, price)
             if order.scale != 1.0:
                 step = self.instruments[order.symbol].quantity_step
-                units = math.floor(units * order.scale / step + 1e-9) * step
+                units = floor_to_step(units * order.scale, step)
             if units > 0:
                 self._book(order, BUY if order.target > 0 else SELL, units, price, bar)
         if order.status is not OrderStatus.REJECTED:
@@ -304,7 +305,7 @@ class SimulatedBroker:
         if cap is None or not math.isfinite(volume) or volume <= 0:
             return quantity
         step = self.instruments[order.symbol].quantity_step
-        return min(quantity, math.floor(cap * volume / step + 1e-9) * step)
+        return min(quantity, floor_to_step(cap * volume, step))
 
     def _reducible(self, order: Order) -> float:
         held = self.ledger.quantity(order.symbol)

@@ -66,7 +66,7 @@ class Sizing(BaseModel):
             kelly = mean_return / volatility**2 if volatility > 0 else 0.0
             share = min(max(kelly * self.kelly_fraction, 0.0), self.kelly_cap)
             raw = share * equity / unit_cost if math.isfinite(share) else 0.0
-        units = _floor_to_step(raw, instrument.quantity_step)
+        units = floor_to_step(max(raw, 0.0), instrument.quantity_step)  # never below 0
         if commission is not None and self.method in ("all_in", "vol_target"):
             units = _affordable(units, price * instrument.multiplier, cash, commission, instrument)
         return units
@@ -77,10 +77,29 @@ def _affordable(units: float, unit_price: float, cash: float, commission, instru
     step = instrument.quantity_step
     while units > 0 and units * unit_price + commission(units) > cash + 1e-9:
         over = units * unit_price + commission(units) - cash
-        units = _floor_to_step(max(units - max(over / unit_price, step), 0.0), step)
+        units = floor_to_step(max(units - max(over / unit_price, step), 0.0), step)
     return units
 
 
-def _floor_to_step(quantity: float, step: float) -> float:
-    steps = math.floor(quantity / step + 1e-9)
-    return max(steps, 0) * step
+def floor_to_step(quantity: float, step: float) -> float:
+    """``quantity`` rounded toward zero to a whole number of ``step``.
+
+    The one rounding rule of order quantities (sizing, target weights, rebalancing, scaled
+    orders, the participation cap). A quotient within 1e-9 below a whole number counts as
+    that number, so float noise does not lose a step (0.3 / 0.1 is 2.9999999999999996).
+
+    Parameters
+    ----------
+    quantity : float
+        Units, of either sign.
+    step : float
+        The instrument's quantity step (> 0): 1 for shares, 0.01 for a hundredth.
+
+    Returns
+    -------
+    float
+        ``sign(quantity) × floor(|quantity| / step + 1e-9) × step``: 2.7 → 2 with step 1,
+        −2.7 → −2.
+    """
+    sign = 1 if quantity >= 0 else -1
+    return sign * math.floor(abs(quantity) / step + 1e-9) * step

@@ -10,7 +10,6 @@ import pandas as pd
 from sqlalchemy import select
 
 from core.db import (
-    FillRow,
     InstrumentRow,
     PaperAlertRow,
     PaperBarRow,
@@ -20,6 +19,21 @@ from core.db import (
     PositionRow,
 )
 from core.paper._config import SessionConfig
+from core.portfolio import fills_query
+
+# the fills table and the chart's trade markers (newest first)
+FILL_COLUMNS = (
+    "fill_id",
+    "ts",
+    "strategy",
+    "symbol",
+    "side",
+    "quantity",
+    "price",
+    "commission",
+    "realized_pnl",
+)
+MARKER_COLUMNS = ("ts", "side", "quantity", "price", "strategy")
 
 
 @dataclass
@@ -73,23 +87,7 @@ def read_snapshot(
         )
         fills = _frame(
             s,
-            (
-                select(
-                    FillRow.fill_id,
-                    FillRow.ts,
-                    FillRow.strategy,
-                    InstrumentRow.symbol,
-                    FillRow.side,
-                    FillRow.quantity,
-                    FillRow.price,
-                    FillRow.commission,
-                    FillRow.realized_pnl,
-                )
-                .join(InstrumentRow, InstrumentRow.id == FillRow.instrument_id)
-                .where(FillRow.portfolio_id == row.portfolio_id)
-                .order_by(FillRow.id.desc())
-                .limit(n_fills)
-            ),
+            fills_query(row.portfolio_id, columns=FILL_COLUMNS, order="newest", limit=n_fills),
         )
         sampled = (PaperEquityRow.seq % stride == 0) | (PaperEquityRow.seq >= recent)
         equity = _frame(
@@ -118,12 +116,8 @@ def read_snapshot(
         )
         markers = _frame(
             s,
-            (
-                select(FillRow.ts, FillRow.side, FillRow.quantity, FillRow.price, FillRow.strategy)
-                .join(InstrumentRow, InstrumentRow.id == FillRow.instrument_id)
-                .where(FillRow.portfolio_id == row.portfolio_id, InstrumentRow.symbol == symbol)
-                .order_by(FillRow.id.desc())
-                .limit(300)
+            fills_query(
+                row.portfolio_id, columns=MARKER_COLUMNS, symbol=symbol, order="newest", limit=300
             ),
         )
         alerts = _frame(

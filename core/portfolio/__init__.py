@@ -12,7 +12,7 @@ from core.portfolio._lab_format import (
 from core.portfolio._lab_json import MAX_DEPTH, MAX_DOCUMENT_BYTES, LabFormatError
 from core.portfolio._lab_service import LabService
 from core.portfolio._ledger import Fill, Ledger, LedgerError, Position, Side
-from core.portfolio._repository import PortfolioError
+from core.portfolio._repository import PortfolioError, fills_query
 from core.portfolio._service import PortfolioService, TradeResult, positions_frame, valuation
 from core.portfolio._transfer import (
     export_document,
@@ -43,6 +43,7 @@ __all__ = [
     "TradeResult",
     "check_history",
     "export_document",
+    "fills_query",
     "lab_json_schema",
     "merge_documents",
     "parse_document",

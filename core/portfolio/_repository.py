@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from collections.abc import Sequence
+from typing import Literal
+
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from core.db import CashMovementRow, FillRow, InstrumentRow, PortfolioRow, PositionRow
@@ -93,8 +96,58 @@ def store_ledger(session: Session, row: PortfolioRow, ledger: Ledger) -> None:
 
 
 def fills(session: Session, row: PortfolioRow) -> list[FillRow]:
-    query = select(FillRow).where(FillRow.portfolio_id == row.id).order_by(FillRow.ts, FillRow.id)
-    return list(session.scalars(query))
+    return list(session.scalars(fills_query(row.id)))
+
+
+def fills_query(
+    portfolio_id: int,
+    *,
+    columns: Sequence[str] = (),
+    symbol: str | None = None,
+    fill_id: str | None = None,
+    order: Literal["time", "newest"] | None = "time",
+    limit: int | None = None,
+) -> Select:
+    """The one query of a portfolio's fills, for an ORM session or a Core connection to run.
+
+    Used by the ledger's replay, the paper console and the look-up of a fill by its id.
+
+    Parameters
+    ----------
+    portfolio_id : int
+        The portfolio's row id.
+    columns : sequence of str, optional
+        ``FillRow`` attributes to select, in that order, ``"symbol"`` for the instrument's
+        symbol; empty selects whole ``FillRow`` objects.
+    symbol : str, optional
+        Only the fills of this instrument.
+    fill_id : str, optional
+        Only the fill with this id (unique per portfolio).
+    order : {"time", "newest"} or None
+        ``time``: oldest first (by time, then booking order); ``newest``: the last booked
+        first; None: no order.
+    limit : int, optional
+        At most this many rows.
+
+    Returns
+    -------
+    sqlalchemy.Select
+        The statement, not yet executed.
+    """
+    selected = [InstrumentRow.symbol if c == "symbol" else getattr(FillRow, c) for c in columns]
+    query = select(*selected) if columns else select(FillRow)
+    if "symbol" in columns or symbol is not None:
+        query = query.join(InstrumentRow, InstrumentRow.id == FillRow.instrument_id)
+    query = query.where(FillRow.portfolio_id == portfolio_id)
+    if symbol is not None:
+        query = query.where(InstrumentRow.symbol == symbol)
+    if fill_id is not None:
+        query = query.where(FillRow.fill_id == fill_id)
+    if order == "time":
+        query = query.order_by(FillRow.ts, FillRow.id)
+    elif order == "newest":
+        query = query.order_by(FillRow.id.desc())
+    return query if limit is None else query.limit(limit)
 
 
 def cash_movements(session: Session, row: PortfolioRow) -> list[CashMovementRow]:

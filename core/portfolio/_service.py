@@ -432,9 +432,7 @@ def check_name(name: str | None) -> str:
 def _existing_fill(session: Session, row: PortfolioRow, client_order_id: str) -> FillRow | None:
     """The fill booked for ``client_order_id`` (its id is ``F-<order id>``, also after an
     import), found through the unique (portfolio, fill id) index."""
-    query = select(FillRow).where(
-        FillRow.portfolio_id == row.id, FillRow.fill_id == f"F-{client_order_id}"
-    )
+    query = repo.fills_query(row.id, fill_id=f"F-{client_order_id}", order=None)
     return session.scalars(query).first()
 
 

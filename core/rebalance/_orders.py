@@ -12,7 +12,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from core.execution import CommissionModel, SlippageModel
+from core.execution import CommissionModel, SlippageModel, floor_to_step
 from core.instruments import Instrument
 
 
@@ -49,10 +49,7 @@ class OrderPlan:
         return [o.to_dict() for o in self.orders]
 
 
-def floor_step(quantity: float, step: float) -> float:
-    """``quantity`` rounded toward zero to a whole number of ``step``."""
-    sign = 1 if quantity >= 0 else -1
-    return sign * math.floor(abs(quantity) / step + 1e-9) * step
+floor_step = floor_to_step  # the name core.rebalance has always exported
 
 
 def rebalance_orders(
@@ -93,7 +90,7 @@ def rebalance_orders(
 
 
 def _order(symbol, held, price, value, instrument, commission, slippage, volatility):
-    wanted = floor_step(value / (price * instrument.multiplier), instrument.quantity_step)
+    wanted = floor_to_step(value / (price * instrument.multiplier), instrument.quantity_step)
     delta = wanted - held
     if abs(delta) < instrument.quantity_step:
         return None

@@ -170,3 +170,24 @@ def test_montecarlo_json(capsys):
         "7",
     )
     assert again == out  # same seed, same numbers
+
+
+def test_run_option_defaults_are_the_config_models_defaults():
+    from core.backtest import BacktestConfig
+    from core.cli import build_parser
+    from core.cli._backtest import execution_from_args
+    from core.execution import CommissionModel, ExecutionConfig, Sizing, SlippageModel
+
+    def default(model, field):
+        return model.model_fields[field].default
+
+    for command in ("backtest", "montecarlo", "optimize"):
+        args = build_parser().parse_args([command, "--strategy", "sma_crossover", "--symbol", "X"])
+        assert args.cash == default(BacktestConfig, "cash") == 100_000.0
+        assert args.commission == default(CommissionModel, "rate") == 0.0
+        assert args.slippage_bps == default(SlippageModel, "bps") == 0.0
+        assert args.fill == default(ExecutionConfig, "fill_timing") == "next_open"
+        assert args.sizing == default(Sizing, "method") == "all_in"
+        assert args.allow_short is default(ExecutionConfig, "allow_short") is True
+        assert args.size is None
+        assert execution_from_args(args) == ExecutionConfig()

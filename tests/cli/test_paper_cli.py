@@ -241,3 +241,30 @@ def test_max_events_must_be_at_least_one(capsys):
         assert main([*argv, "--max-events", bad]) != 0
         assert f"--max-events: must be at least 1, got {bad}" in capsys.readouterr().err
     assert run(capsys, "paper", "list")["sessions"] == []
+
+
+def test_paper_run_defaults_are_the_config_models_defaults():
+    from core.cli import build_parser
+    from core.cli._backtest import execution_from_args
+    from core.execution import CommissionModel, ExecutionConfig, Sizing, SlippageModel
+    from core.paper import FeedConfig, SessionConfig, parse_speed
+
+    def default(model, field):
+        return model.model_fields[field].default
+
+    args = build_parser().parse_args(["paper", "run", "--session", "s"])
+    assert args.cash == default(SessionConfig, "cash") == 100_000.0
+    assert args.commission == default(CommissionModel, "rate") == 0.0
+    assert args.slippage_bps == default(SlippageModel, "bps") == 0.0
+    assert args.fill == default(ExecutionConfig, "fill_timing") == "next_open"
+    assert args.sizing == default(Sizing, "method") == "all_in"
+    assert args.allow_short is default(ExecutionConfig, "allow_short") is True
+    assert execution_from_args(args) == ExecutionConfig()
+    assert args.feed == default(FeedConfig, "kind") == "replay"
+    assert args.interval == default(FeedConfig, "interval") == "1m"
+    assert args.poll_seconds == default(FeedConfig, "poll_seconds") == 30.0
+    assert args.preset == default(FeedConfig, "preset") == "equity"
+    assert args.seed == default(FeedConfig, "seed") == 7
+    assert args.events == default(FeedConfig, "events") == 20_000
+    assert args.regime_states == default(SessionConfig, "regime_states") == 2
+    assert args.speed == "max" and parse_speed(args.speed) is default(SessionConfig, "speed")

@@ -232,11 +232,15 @@ def test_a_retried_commit_writes_no_duplicate_fill(ws):
 
 def test_commands_reach_the_worker_and_are_replayed_on_resume(ws):
     config = synthetic_config(events=1500)
+
+    def send_commands(name):
+        order = ws.paper.send(name, "order", {"side": "sell", "quantity": 7, "strategy": "slow"})
+        params = ws.paper.send(name, "params", {"strategy": "fast", "params": {"slow": 30}})
+        return order, params
+
     ws.paper.create("cmd", config)
     PaperWorker(ws, "cmd").run(max_events=200)
-    held = ws.paper.status("cmd")["positions"].get("SYN-EQ", 0.0)
-    order_id = ws.paper.send("cmd", "order", {"side": "sell", "quantity": 7, "strategy": "slow"})
-    params_id = ws.paper.send("cmd", "params", {"strategy": "fast", "params": {"slow": 30}})
+    order_id, params_id = send_commands("cmd")
     PaperWorker(ws, "cmd").run(max_events=50)
     assert ws.paper.command(order_id)["status"] == "applied"
     assert ws.paper.command(params_id)["status"] == "applied"
@@ -245,9 +249,14 @@ def test_commands_reach_the_worker_and_are_replayed_on_resume(ws):
     assert state["strategies"]["fast"]["params"]["slow"] == 30
     manual = fills(ws, "cmd")
     manual = manual[(manual["strategy"] == "slow") & (manual["quantity"] == 7)]
-    assert len(manual) == 1  # filled at the next event's open
-    del held
-    with ws.sessions() as s:
+    assert len(manual) == 1
+    (fill,) = manual.to_dict("records")
+    with ws.sessions() as s:  # filled at the open of the event the command preceded
+        bar = s.execute(
+            select(PaperBarRow.ts, PaperBarRow.open)
+            .join(PaperSessionRow, PaperSessionRow.id == PaperBarRow.session_id)
+            .where(PaperSessionRow.name == "cmd", PaperBarRow.seq == 200)
+        ).one()
         assert (
             s.scalar(
                 select(func.count())
@@ -256,13 +265,33 @@ def test_commands_reach_the_worker_and_are_replayed_on_resume(ws):
             )
             == 1
         )
+    assert (fill["side"], fill["ts"], fill["price"]) == ("sell", bar.ts, bar.open)
+    assert fill["commission"] == pytest.approx(7 * bar.open * 0.0005)  # the session's 5 bp
     # a resume re-applies both commands before event 200 and ends where a run without
-    # interruption after them would
+    # interruption after them does
     PaperWorker(ws, "cmd").run()
+    ws.paper.create("straight", config)
+    PaperWorker(ws, "straight").run(max_events=200)
+    send_commands("straight")
+    PaperWorker(ws, "straight").run()
+    resumed, straight = fills(ws, "cmd"), fills(ws, "straight")
+    columns = ["ts", "strategy", "symbol", "side", "quantity", "price", "commission"]
+    assert len(resumed) > 1
+    pd.testing.assert_frame_equal(resumed[columns], straight[columns])
+    resumed_end, straight_end = (
+        {k: ws.paper.status(name)[k] for k in ("events", "equity", "cash", "positions")}
+        for name in ("cmd", "straight")
+    )
+    assert resumed_end == straight_end
+    assert resumed_end["events"] == 1500
+    # the backtester has no commands: the fills differ from the order command on
     report = ws.paper.reconcile("cmd")
     assert not report["match"]
     reasons = {r["reason"] for r in report["fills"] if not r["match"]}
-    assert any("order command" in r or "params command" in r for r in reasons)
+    assert len(reasons) == 1
+    (reason,) = reasons
+    assert reason.startswith(f"order command #{order_id} (applied) before event 200: ")
+    assert reason.endswith("(and 1 more)")  # the params command
 
 
 def test_pre_trade_checks_block_orders_and_raise_alerts(ws):
@@ -299,9 +328,30 @@ def test_drawdown_controller_scales_new_positions(ws):
     assert not report["match"]
     first = next(r for r in report["fills"] if not r["match"])
     assert "drawdown critical" in first["reason"]
-    paper_qty = float(first["paper"].split()[1])
-    backtest_qty = float(first["backtest"].split()[1])
-    assert paper_qty == math.floor(backtest_qty * 0.5) or paper_qty < backtest_qty
+    side, paper_qty, *rest = first["paper"].split()  # "buy 42 SPX @ 1132.17"
+    backtest_side, backtest_qty, *backtest_rest = first["backtest"].split()
+    # the same order at the same price until then: the controller halves the all-in quantity
+    assert (side, rest) == (backtest_side, backtest_rest)
+    assert float(paper_qty) == math.floor(float(backtest_qty) * 0.5)
+    # the backtester with the same controller makes the same fills and ends at the same equity
+    run = ws.backtests.run(
+        BacktestConfig(
+            strategy="sma_crossover",
+            params={"fast": 5, "slow": 20},
+            symbols=("SPX",),
+            start="2004-01-01",
+            end="2009-12-31",
+            cash=100_000,
+            execution=config.execution,
+            risk=config.risk,
+        ),
+        save=False,
+    )
+    paper = fills(ws, "dd")[["side", "quantity", "price"]].reset_index(drop=True)
+    pd.testing.assert_frame_equal(paper, run.executions[["side", "quantity", "price"]])
+    assert report["strategies"]["sma_crossover"]["paper_equity"] == pytest.approx(
+        run.final_equity, rel=1e-12
+    )
 
 
 def test_bad_requests_say_what_is_wrong_and_write_nothing(ws):

@@ -134,7 +134,7 @@ def test_bad_ticket_is_refused_next_to_its_input(app):
 def test_equity_chart_draws_the_controller_bands_under_the_drawdown():
     import pandas as pd
 
-    from app.paper_live import equity_with_bands
+    from app.charts import equity_drawdown_bands_figure
 
     equity = pd.DataFrame(
         {
@@ -143,7 +143,7 @@ def test_equity_chart_draws_the_controller_bands_under_the_drawdown():
             "drawdown": [0.0, 0.0, 0.2, 0.1],
         }
     )
-    fig = equity_with_bands(equity, 0.10, 0.20)
+    fig = equity_drawdown_bands_figure(equity, 0.10, 0.20)
     bands = [(s.y0, s.y1, s.yref) for s in fig.layout.shapes]
     assert bands == [(-0.0, -0.10, "y2"), (-0.10, -0.20, "y2"), (-0.20, -0.25, "y2")]
     drawdown = next(t for t in fig.data if t.name == "Drawdown")
