@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from core.backtest import RiskOverlay
 from core.execution import ExecutionConfig
-from core.strategies import get_strategy
+from core.strategies import get_strategy, validate_params
 
 SESSION_NAME = re.compile(r"^[\w .:@()+-]{1,100}$")
 LEGACY_RISK = {"risk_checks", "drawdown_warning", "drawdown_critical", "critical_scale"}
@@ -34,8 +34,7 @@ class SleeveConfig(BaseModel):
         return self
 
     def validated_params(self) -> dict[str, Any]:
-        cls = get_strategy(self.strategy)
-        return cls.Params.model_validate(self.params).model_dump(mode="json")
+        return validate_params(self.strategy, self.params).model_dump(mode="json")
 
 
 class FeedConfig(BaseModel):

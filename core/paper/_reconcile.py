@@ -19,7 +19,7 @@ from core.db import (
 from core.paper._config import SessionConfig
 from core.paper._console import _frame
 from core.paper._feeds import build_feed, recorded_market
-from core.strategies import get_strategy
+from core.strategies import build_strategy
 
 
 def reconcile(ws, row: PaperSessionRow) -> dict[str, Any]:
@@ -80,9 +80,8 @@ def reconcile(ws, row: PaperSessionRow) -> dict[str, Any]:
         market, seq_of = recorded_market(conn, row.id, feed.symbols, row.events)
     rows, report = [], {}
     for sleeve in config.sleeves:
-        cls = get_strategy(sleeve.strategy)
         engine = BacktestEngine(
-            cls(cls.Params.model_validate(sleeve.params)),
+            build_strategy(sleeve.strategy, sleeve.params),
             market,
             feed.instruments,
             cash=config.cash * sleeve.allocation,

@@ -22,7 +22,7 @@ from core.paper._types import (
     SessionStatus,
     parse_command,
 )
-from core.strategies import get_strategy
+from core.strategies import validate_params
 
 COMMAND_KINDS = tuple(k.value for k in CommandKind)
 
@@ -50,11 +50,10 @@ def send(paper, name: str, kind: str, payload: dict | None = None) -> int:
         _check_symbol(name, config, payload)
     elif kind == CommandKind.PARAMS:
         sleeve = keys[strategy] if strategy else config.sleeves[0]
-        cls = get_strategy(sleeve.strategy)
         current = paper.snapshot_state(name).get("strategies", {}).get(sleeve.key, {})
         merged = {**(current.get("params") or sleeve.params), **payload.get("params", {})}
         try:
-            cls.Params.model_validate(merged)
+            validate_params(sleeve.strategy, merged, where="params")
         except ValueError as exc:
             raise PaperServiceError(str(exc), "params") from exc
     elif isinstance(command, CancelCommand):

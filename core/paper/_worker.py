@@ -51,7 +51,7 @@ from core.paper._tracking import OrderTracker
 from core.paper._types import SessionStatus
 from core.portfolio import Ledger
 from core.risk import RiskLimits, TradingState
-from core.strategies import get_strategy
+from core.strategies import build_strategy
 
 FLUSH_EVENTS = 500  # commit at least every this many events …
 FLUSH_SECONDS = 0.2  # … or this often, and at once after a fill or a command
@@ -121,8 +121,7 @@ def build_sleeves(config: SessionConfig, feed) -> list[Sleeve]:
     """One started engine per strategy, on a market that grows with the feed."""
     symbols, sleeves = feed.symbols, []
     for sc in config.sleeves:
-        cls = get_strategy(sc.strategy)
-        strategy = cls(cls.Params.model_validate(sc.params))
+        strategy = build_strategy(sc.strategy, sc.params)
         if len(symbols) > 1 and not strategy.multi_asset:
             raise PaperError(f"{sc.strategy} trades one instrument; the feed has several")
         engine = BacktestEngine(
