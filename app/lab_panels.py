@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app.widgets import field_error, plain, run_action
+from core.errors import InvalidInputError
 from core.portfolio import to_csv, to_excel, to_json
 from core.risk import checked_trade
 from core.workstation import Workstation
@@ -239,9 +240,7 @@ def merge_form(ws: Workstation, current: str) -> None:
 
 def _raise(message: str, field: str):
     def action():
-        error = ValueError(message)
-        error.field = field
-        raise error
+        raise InvalidInputError(message, field)
 
     return action
 

@@ -15,7 +15,13 @@ import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
-from core.errors import WorkstationError, describe_validation, error_reference, model_label
+from core.errors import (
+    NOT_YET_CONVERTED,
+    WorkstationError,
+    describe_validation,
+    error_reference,
+    model_label,
+)
 
 ERRORS_KEY = "_field_errors"
 UNEXPECTED = "Something went wrong (ref {ref}). Details are in the log."
@@ -224,7 +230,7 @@ def run_action(form: str, action, success: str | None = None, fields: tuple[str,
         action()
     except Exception as exc:
         field = getattr(exc, "field", None)
-        message = error_message(exc, expected=(ValueError,))
+        message = error_message(exc, expected=NOT_YET_CONVERTED)
         set_error(form, field if field in fields else None, message)
         return False
     if success:

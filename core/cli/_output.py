@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from core._json import plain as jsonable
 from core.config import DATA_DIR
 from core.errors import (
-    WorkstationError,
+    InvalidInputError,
     describe_validation,
     error_reference,
     location,
@@ -49,7 +49,7 @@ OPTIONS = {
 }
 
 
-class CommandError(WorkstationError):
+class CommandError(InvalidInputError):
     """A command that cannot run as asked; the message is shown to the user."""
 
 

@@ -12,7 +12,12 @@ from core.portfolio._lab_format import (
 from core.portfolio._lab_json import MAX_DEPTH, MAX_DOCUMENT_BYTES, LabFormatError
 from core.portfolio._lab_service import LabService
 from core.portfolio._ledger import Fill, Ledger, LedgerError, Position, Side
-from core.portfolio._repository import PortfolioError
+from core.portfolio._repository import (
+    PortfolioConflict,
+    PortfolioError,
+    PortfolioInputError,
+    PortfolioNotFound,
+)
 from core.portfolio._service import PortfolioService, TradeResult, positions_frame, valuation
 from core.portfolio._transfer import (
     export_document,
@@ -35,7 +40,10 @@ __all__ = [
     "LabTrade",
     "Ledger",
     "LedgerError",
+    "PortfolioConflict",
     "PortfolioError",
+    "PortfolioInputError",
+    "PortfolioNotFound",
     "PortfolioService",
     "Position",
     "Replay",

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from core.errors import WorkstationError
+from core.errors import InvalidInputError
 from core.instruments import Instrument
 
 CASH_TOLERANCE = 1e-6
@@ -33,12 +33,8 @@ class Side(StrEnum):
         return 1 if self is Side.BUY else -1
 
 
-class LedgerError(WorkstationError, ValueError):
+class LedgerError(InvalidInputError):
     """A rule of the ledger was broken; ``field`` names the input at fault."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True, slots=True)

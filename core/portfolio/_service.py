@@ -21,7 +21,7 @@ from core.portfolio import _repository as repo
 from core.portfolio._lab_format import check_name as _check_name_text
 from core.portfolio._lab_format import check_text
 from core.portfolio._ledger import Fill, Ledger, LedgerError, Side
-from core.portfolio._repository import PortfolioError
+from core.portfolio._repository import PortfolioConflict, PortfolioInputError
 from core.portfolio._valuation import (
     daily_equity,
     positions_frame,
@@ -95,17 +95,17 @@ class PortfolioService:
         try:
             check_text(description)
         except ValueError as exc:
-            raise PortfolioError(f"description: {exc}", "description") from exc
+            raise PortfolioInputError(f"description: {exc}", "description") from exc
         if not re.fullmatch(r"[A-Z]{3}", base_currency):
-            raise PortfolioError(
+            raise PortfolioInputError(
                 f"base currency must be a three-letter code such as USD, got {base_currency!r}",
                 "base_currency",
             )
         if not math.isfinite(starting_cash) or starting_cash < 0:
-            raise PortfolioError("starting cash must be a finite amount ≥ 0", "starting_cash")
+            raise PortfolioInputError("starting cash must be a finite amount ≥ 0", "starting_cash")
         with self._sessions.begin() as session:
             if repo.exists(session, name):
-                raise PortfolioError(f"a portfolio named {name!r} already exists", "name")
+                raise PortfolioConflict(f"a portfolio named {name!r} already exists", "name")
             session.add(
                 PortfolioRow(
                     name=name,
@@ -132,7 +132,7 @@ class PortfolioService:
         with self._sessions.begin() as session:
             row = repo.get_row(session, old)
             if new != old and repo.exists(session, new):
-                raise PortfolioError(f"a portfolio named {new!r} already exists", "name")
+                raise PortfolioConflict(f"a portfolio named {new!r} already exists", "name")
             row.name = new
             append_event(session, "portfolio_renamed", {"from": old, "to": new}, portfolio=new)
 
@@ -146,7 +146,7 @@ class PortfolioService:
         if any(not math.isfinite(w) or w < 0 for w in weights.values()) or (
             sum(weights.values()) > 1 + 1e-9
         ):
-            raise PortfolioError("target weights must be ≥ 0 and sum to at most 1", "weights")
+            raise PortfolioInputError("target weights must be ≥ 0 and sum to at most 1", "weights")
         with self._sessions.begin() as session:
             row = repo.get_row(session, name)
             for symbol in weights:
@@ -247,7 +247,7 @@ class PortfolioService:
             try:
                 ledger.apply_cash(float(amount))
             except LedgerError as exc:
-                raise PortfolioError(str(exc), exc.field) from exc
+                raise PortfolioInputError(str(exc), exc.field) from exc
             repo.store_ledger(session, row, ledger)
             kind = "deposit" if amount > 0 else "withdrawal"
             session.add(
@@ -374,7 +374,7 @@ class PortfolioService:
             return now
         ts = naive_utc(ts)
         if ts > now + FUTURE_TOLERANCE:
-            raise PortfolioError(
+            raise PortfolioInputError(
                 f"ts: {ts:%Y-%m-%d %H:%M:%S} is in the future (now is {now:%Y-%m-%d %H:%M:%S} "
                 "UTC); trades and cash movements are booked when they happen",
                 "ts",
@@ -386,7 +386,9 @@ class PortfolioService:
             return price
         last = self.market.last_price(symbol, as_of=ts)
         if last is None:
-            raise PortfolioError(f"no price given and no market price known for {symbol}", "price")
+            raise PortfolioInputError(
+                f"no price given and no market price known for {symbol}", "price"
+            )
         return last
 
     def _snapshot(
@@ -411,7 +413,7 @@ MAX_ORDER_ID = 60  # the fill id "F-<order id>" must fit the 64-character column
 
 def _check_order_id(order_id: str) -> str:
     if not order_id.strip() or len(order_id) > MAX_ORDER_ID:
-        raise PortfolioError(
+        raise PortfolioInputError(
             f"a client order id needs 1 to {MAX_ORDER_ID} characters, got {len(order_id)}",
             "order_id",
         )
@@ -422,11 +424,11 @@ def check_name(name: str | None) -> str:
     """A portfolio name, stripped: 1 to 100 characters, none of them control characters."""
     name = (name or "").strip()
     if not name or len(name) > 100:
-        raise PortfolioError("name: a portfolio name needs 1 to 100 characters", "name")
+        raise PortfolioInputError("name: a portfolio name needs 1 to 100 characters", "name")
     try:
         return _check_name_text(name)
     except ValueError as exc:
-        raise PortfolioError(f"name: {exc}", "name") from exc
+        raise PortfolioInputError(f"name: {exc}", "name") from exc
 
 
 def _existing_fill(session: Session, row: PortfolioRow, client_order_id: str) -> FillRow | None:

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.audit import append_event, query_events
 from core.execution import CommissionModel, SlippageModel
-from core.portfolio import PortfolioError
+from core.portfolio import PortfolioConflict, PortfolioInputError
 from core.rebalance._orders import OrderPlan, rebalance_orders
 from core.rebalance._policy import Decision, RebalancePolicy, check_rebalance, scaled_targets
 from core.risk import drawdown_series
@@ -133,7 +133,7 @@ class RebalanceService:
         now = now or datetime.now(UTC).replace(tzinfo=None, microsecond=0)
         targets = dict(self._portfolios.summary(name)["target_weights"])
         if not targets:
-            raise PortfolioError(
+            raise PortfolioInputError(
                 f"portfolio {name!r} has no target weights: set them on the Allocation page",
                 "target_weights",
             )
@@ -142,10 +142,12 @@ class RebalanceService:
         prices = self._market.last_prices(list(dict.fromkeys([*targets, *held])))
         missing = [s for s in [*targets, *held] if s not in prices]
         if missing:
-            raise PortfolioError(f"no price known for {', '.join(missing)} in {name!r}", "prices")
+            raise PortfolioInputError(
+                f"no price known for {', '.join(missing)} in {name!r}", "prices"
+            )
         equity = ledger.equity(prices)
         if equity <= 0:
-            raise PortfolioError(f"portfolio {name!r} has no equity to rebalance", "equity")
+            raise PortfolioInputError(f"portfolio {name!r} has no equity to rebalance", "equity")
         weights = {
             p.symbol: p.market_value(prices[p.symbol]) / equity for p in ledger.open_positions()
         }
@@ -193,12 +195,14 @@ class RebalanceService:
         transaction per trade, then audit one ``rebalance`` event. Repeating a plan books
         nothing twice (each trade's order id derives from the plan)."""
         if plan.portfolio != name:
-            raise PortfolioError(f"the plan is for {plan.portfolio!r}, not {name!r}", "portfolio")
+            raise PortfolioInputError(
+                f"the plan is for {plan.portfolio!r}, not {name!r}", "portfolio"
+            )
         if not plan.orders.orders:
-            raise PortfolioError(f"the plan for {name!r} has no orders to execute", "orders")
+            raise PortfolioInputError(f"the plan for {name!r} has no orders to execute", "orders")
         held = {p.symbol: p.quantity for p in self._portfolios.ledger(name).open_positions()}
         if held != plan.held:
-            raise PortfolioError(
+            raise PortfolioConflict(
                 f"the holdings of {name!r} changed since the plan was made: plan again", "held"
             )
         ordered = sorted(enumerate(plan.orders.orders), key=lambda o: o[1].side != "sell")

@@ -3,7 +3,7 @@
 sessions and the stress use case)."""
 
 from core.risk._drawdown import DrawdownController, DrawdownStatus, drawdown_series
-from core.risk._errors import RiskError
+from core.risk._errors import RiskConflict, RiskError, RiskInputError, RiskNotFound
 from core.risk._limits import LIMIT_KEYS, RiskLimits, TradingState, TradingWindow
 from core.risk._measures import (
     METHODS,
@@ -51,8 +51,11 @@ __all__ = [
     "OrderIntent",
     "PortfolioState",
     "PreTradeReport",
+    "RiskConflict",
     "RiskError",
+    "RiskInputError",
     "RiskLimits",
+    "RiskNotFound",
     "RiskService",
     "RuleResult",
     "TradingState",

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from core.risk._drawdown import DrawdownController, drawdown_series
-from core.risk._errors import RiskError
+from core.risk._errors import RiskInputError
 from core.risk._measures import (
     TRADING_DAYS,
     beta_correlation,
@@ -100,7 +100,7 @@ def measures_report(
     symbols = list(weights)
     assets = closes[symbols].dropna().pct_change().dropna().tail(lookback)
     if len(assets) < 30:
-        raise RiskError(f"only {len(assets)} days of common price history for {symbols}")
+        raise RiskInputError(f"only {len(assets)} days of common price history for {symbols}")
     w = np.array([weights[s] for s in symbols])
     returns = pd.Series(assets.to_numpy() @ w, index=assets.index)
     rows = _var_rows(assets, returns, w, equity, horizon, n_sims, seed)

@@ -15,6 +15,8 @@ from typing import Any
 from annotated_types import Ge, Gt, Le, Lt
 from pydantic import BaseModel, ConfigDict
 
+from core.errors import InvalidInputError
+
 
 class StrategyParams(BaseModel):
     """Base of every parameters model: immutable, unknown keys rejected."""
@@ -74,7 +76,7 @@ def parse_overrides(model: type[StrategyParams], pairs: list[str]) -> StrategyPa
     for pair in pairs:
         key, sep, raw = pair.partition("=")
         if not sep:
-            raise ValueError(f"--param expects key=value, got {pair!r}")
+            raise InvalidInputError(f"--param expects key=value, got {pair!r}")
         values[key.strip()] = _coerce(raw.strip())
     return model.model_validate(values)
 

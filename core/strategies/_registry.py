@@ -12,6 +12,7 @@ from functools import cache
 from pathlib import Path
 from types import ModuleType
 
+from core.errors import NotFoundError
 from core.strategies._base import Strategy
 
 PACKAGES = ("core.strategies.builtin", "core.strategies.user")
@@ -38,7 +39,7 @@ def reload() -> dict[str, type[Strategy]]:
 def get_strategy(name: str) -> type[Strategy]:
     strategies = registry()
     if name not in strategies:
-        raise KeyError(f"unknown strategy {name!r}; available: {', '.join(strategies)}")
+        raise NotFoundError(f"unknown strategy {name!r}; available: {', '.join(strategies)}")
     return strategies[name]
 
 

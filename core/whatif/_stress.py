@@ -32,6 +32,8 @@ from dataclasses import dataclass
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from core.errors import InvalidInputError
+
 
 class StressScenario(BaseModel):
     """A market shock and the turbulence around it.
@@ -215,7 +217,7 @@ def stress_portfolio(
     for symbol, (market_value, asset_class) in positions.items():
         value = float(market_value)
         if not math.isfinite(value):
-            raise ValueError(f"{symbol}: market value must be finite, got {market_value!r}")
+            raise InvalidInputError(f"{symbol}: market value must be finite, got {market_value!r}")
         shock = scenario.shock_for(asset_class)
         pnl = value * shock
         rows[symbol] = {
@@ -269,9 +271,9 @@ def stress_returns(returns: np.ndarray, scenario: StressScenario, seed: int = 0)
     """
     history = np.asarray(returns, dtype=float)
     if history.ndim != 1 or len(history) < 1:
-        raise ValueError("returns must be a non-empty 1-D array")
+        raise InvalidInputError("returns must be a non-empty 1-D array")
     if not np.isfinite(history).all() or (history < -1).any():
-        raise ValueError("returns must be finite simple returns ≥ -1")
+        raise InvalidInputError("returns must be finite simple returns ≥ -1")
     window = scenario.shock_days + scenario.duration_days
     if len(history) < window:
         extra = np.random.default_rng(seed).choice(history, window - len(history))
@@ -304,7 +306,7 @@ def stress_equity(equity: np.ndarray, scenario: StressScenario, seed: int = 0) -
     """
     curve = np.asarray(equity, dtype=float)
     if curve.ndim != 1 or len(curve) < 2 or not (np.isfinite(curve).all() and (curve > 0).all()):
-        raise ValueError("equity must be a 1-D array of at least 2 positive finite values")
+        raise InvalidInputError("equity must be a 1-D array of at least 2 positive finite values")
     returns = stress_returns(curve[1:] / curve[:-1] - 1.0, scenario, seed)
     stressed = curve[0] * np.concatenate([[1.0], np.cumprod(1.0 + returns)])
     peaks = np.maximum.accumulate(stressed)
