@@ -7,10 +7,8 @@ import math
 
 import pandas as pd
 import streamlit as st
-from sqlalchemy import func, select
 
 from app import charts, widgets
-from core.db import AuditEventRow
 from core.risk import (
     LIMIT_KEYS,
     DrawdownController,
@@ -18,12 +16,8 @@ from core.risk import (
     RiskLimits,
     TradingState,
     drawdown_series,
-    load_limits,
-    load_trading_state,
     parse_limit_updates,
     portfolio_risk,
-    save_limits,
-    set_trading_state,
 )
 from core.workstation import Workstation
 
@@ -36,8 +30,7 @@ STATE_LABELS = {"active": "Active", "reducing_only": "Reducing only", "halted": 
 
 def log_version(ws: Workstation) -> int:
     """Id of the newest audit event: trades, limits and state changes all add one."""
-    with ws.sessions() as session:
-        return session.scalar(select(func.max(AuditEventRow.id))) or 0
+    return ws.risk.log_version()
 
 
 @st.cache_data(ttl=300, max_entries=16, show_spinner="Measuring the portfolio's risk…")
@@ -117,12 +110,7 @@ def contributions_table(r: dict) -> None:
 
 def enforcement_note(ws: Workstation, name: str) -> None:
     """Say whether the limits below stop manual orders (they do once saved)."""
-    from core.portfolio._repository import get_row
-    from core.risk._store import LIMITS_KEY
-
-    with ws.sessions() as session:
-        saved = LIMITS_KEY in (get_row(session, name).meta or {})
-    if saved:
+    if ws.risk.limits_saved(name):
         st.caption(
             "These limits are enforced: the trade ticket, `portfolio trade` and paper "
             "sessions with risk checks refuse an order a rule blocks."
@@ -195,8 +183,7 @@ def stress_table(r: dict) -> None:
 
 def limits_form(ws: Workstation, name: str) -> None:
     """The editor of ``name``'s limits, always showing what is stored for ``name``."""
-    with ws.sessions() as session:
-        current = load_limits(session, name)
+    current = ws.risk.limits(name)
     defaults = RiskLimits()
     switchable = [*RATIO_LIMITS, "min_adv"]
     hours = current.trading_hours or {}
@@ -261,8 +248,7 @@ def _save(ws: Workstation, name: str, current) -> None:
                 raise RiskError(f"trading hours: {part.strip()!r} must look like stock=09:30-16:00")
             pairs.append(f"trading_hours.{klass.strip()}={window.strip()}")
     limits = parse_limit_updates(current, pairs)
-    with ws.sessions.begin() as session:
-        save_limits(session, name, limits, actor="ui")
+    ws.risk.save_limits(name, limits, actor="ui")
 
 
 # How restrictive each state is: moving down this order lifts a restriction.
@@ -281,8 +267,7 @@ def kill_switch(ws: Workstation, name: str) -> None:
     portfolio or its stored state changes); Apply needs a different state, and lifting a
     restriction needs the confirmation box ticked.
     """
-    with ws.sessions() as session:
-        state = load_trading_state(session, name).value
+    state = ws.risk.trading_state(name).value
     choice_key, reason_key = f"risk_state_choice::{name}", f"risk_state_reason::{name}"
     widgets.bind("risk_state", (name, state), {choice_key: state, reason_key: ""})
     colour = {"active": "green", "reducing_only": "orange", "halted": "red"}[state]
@@ -312,8 +297,7 @@ def kill_switch(ws: Workstation, name: str) -> None:
     )
     if clicked and changed and confirmed:  # checked again: a disabled button is no guarantee
         try:
-            with ws.sessions.begin() as session:
-                set_trading_state(session, name, choice, actor="ui", reason=reason)
+            ws.risk.set_trading_state(name, choice, actor="ui", reason=reason)
         except RiskError as exc:  # e.g. switched meanwhile by someone else to this state
             widgets.show_error(exc)
             return

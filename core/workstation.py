@@ -16,6 +16,7 @@ attribute          service                                               given
 ``rebalance``      :class:`core.rebalance.RebalanceService`             portfolios, market,
                                                                          sessions
 ``allocation``     :class:`core.allocation.AllocationService`           market, portfolios
+``audit``          :class:`core.audit.AuditService` (reads only)        sessions, market price
 ``paper``          :class:`core.paper.PaperService`                     the workstation (for now)
 =================  ====================================================  =======================
 
@@ -32,6 +33,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from core.allocation import AllocationService
+from core.audit import AuditService
 from core.backtest._service import BacktestService
 from core.config import Settings
 from core.db import MetaRow, create_db_engine, session_factory, upgrade
@@ -64,6 +66,7 @@ class Workstation:
         self.risk = RiskService(self.portfolios, self.market, self.sessions, self.whatif.stress)
         self.rebalance = RebalanceService(self.portfolios, self.market, self.sessions)
         self.allocation = AllocationService(self.market, self.portfolios)
+        self.audit = AuditService(self.sessions, self.market.last_price)
         self.paper = PaperService(self)  # paper's own constructor; it reads the services above
 
     @classmethod

@@ -16,9 +16,12 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import pandas as pd
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.risk._errors import RiskError
+from core.db import AuditEventRow
+from core.risk._errors import RiskInputError
+from core.risk._limits import RiskLimits, TradingState
 from core.risk._pretrade import PortfolioState
 from core.risk._report import (
     ADV_DAYS,
@@ -27,7 +30,13 @@ from core.risk._report import (
     measures_report,
     stress_row,
 )
-from core.risk._store import load_limits, load_trading_state
+from core.risk._store import (
+    limits_saved,
+    load_limits,
+    load_trading_state,
+    save_limits,
+    set_trading_state,
+)
 from core.risk._usage import limit_usage
 from core.whatif import STRESS_SCENARIOS, StressScenario
 
@@ -124,7 +133,7 @@ class RiskService:
         and contributions annualised (252 days), beta against the bundled S&P 500 index.
         """
         if lookback < 30:
-            raise RiskError(f"lookback must be at least 30 days, got {lookback}")
+            raise RiskInputError(f"lookback must be at least 30 days, got {lookback}")
         state = self.state(name)
         with self._sessions() as session:
             limits = load_limits(session, name)
@@ -147,6 +156,44 @@ class RiskService:
         options = (horizon, lookback, n_sims, seed)
         report.update(measures_report(closes, weights, state.equity, *options))
         return report
+
+    # -- what the Risk page reads and changes (each in its own transaction) ------------------
+    def log_version(self) -> int:
+        """Id of the newest audit event (0 when none).
+
+        Trades, limits and trading-state changes all add one, so a cached report keyed by it
+        is recomputed after any of them.
+        """
+        with self._sessions() as session:
+            return session.scalar(select(func.max(AuditEventRow.id))) or 0
+
+    def limits(self, name: str) -> RiskLimits:
+        """The portfolio's limits: its own once saved, the defaults before."""
+        with self._sessions() as session:
+            return load_limits(session, name)
+
+    def limits_saved(self, name: str) -> bool:
+        """Whether ``name``'s limits are its own (enforced on orders) rather than defaults."""
+        with self._sessions() as session:
+            return limits_saved(session, name)
+
+    def save_limits(self, name: str, limits: RiskLimits, *, actor: str = "user") -> dict:
+        """Store ``limits`` for ``name`` (audited); the changes ``{key: [before, after]}``."""
+        with self._sessions.begin() as session:
+            return save_limits(session, name, limits, actor=actor)
+
+    def trading_state(self, name: str) -> TradingState:
+        """The portfolio's stored trading state (the kill switch)."""
+        with self._sessions() as session:
+            return load_trading_state(session, name)
+
+    def set_trading_state(
+        self, name: str, state: TradingState | str, *, actor: str = "user", reason: str = ""
+    ) -> TradingState:
+        """Switch the kill switch (audited with ``reason``); refuses the current state
+        (:class:`~core.risk.RiskConflict`, nothing written); the new state."""
+        with self._sessions.begin() as session:
+            return set_trading_state(session, name, state, actor=actor, reason=reason)
 
     def _adv(self, symbols: list[str]) -> dict[str, float]:
         adv = {}

@@ -58,3 +58,23 @@ def test_lookback_below_thirty_days_is_refused_before_any_read():
     risk = RiskService(Nothing(), Nothing(), Nothing(), Nothing())
     with pytest.raises(ValueError, match="lookback must be at least 30 days, got 29"):
         risk.report("R", lookback=29)
+
+
+# -- what the Risk page reads and changes, through the service (no session in the panel) ------
+def test_risk_service_limits_and_kill_switch_round_trip(ws, table_counts):
+    from core.risk import RiskConflict, RiskLimits, TradingState
+
+    ws.portfolios.create("R", 10_000.0)
+    version = ws.risk.log_version()
+    assert ws.risk.limits("R") == RiskLimits() and not ws.risk.limits_saved("R")
+    tight = RiskLimits(max_position_weight=0.05)
+    assert ws.risk.save_limits("R", tight, actor="ui") == {"max_position_weight": [0.1, 0.05]}
+    assert ws.risk.limits("R") == tight and ws.risk.limits_saved("R")
+    assert ws.risk.log_version() == version + 1  # the change was audited: one more event
+    assert ws.risk.trading_state("R") is TradingState.ACTIVE
+    assert ws.risk.set_trading_state("R", "halted", actor="ui", reason="t") is TradingState.HALTED
+    assert ws.risk.trading_state("R") is TradingState.HALTED
+    before = table_counts(ws)
+    with pytest.raises(RiskConflict, match="already halted"):
+        ws.risk.set_trading_state("R", "halted")
+    assert table_counts(ws) == before
