@@ -93,6 +93,7 @@ class NotFoundError(WorkstationError, KeyError):
     """
 
     def __str__(self) -> str:
+        """The message itself (a ``KeyError`` would quote it)."""
         return str(self.args[0]) if self.args else ""
 
 
@@ -169,9 +170,11 @@ def describe_validation(
 
 
 def model_label(exc: Any) -> str:
-    """A readable ``where`` for a pydantic error with no better one: its model's name in words
-    (``CommissionModel`` → ``commission model``, ``SmaCrossoverParams`` → ``sma crossover
-    params``)."""
+    """A readable ``where`` for a pydantic error with no better one.
+
+    Its model's name in words (``CommissionModel`` → ``commission model``, ``SmaCrossoverParams`` →
+    ``sma crossover params``).
+    """
     title = str(getattr(exc, "title", "") or "input")
     return " ".join(re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z0-9]+", title)).lower() or title
 
@@ -185,8 +188,10 @@ def join_problems(where: str, problems: list[str], *, limit: int = MAX_LISTED) -
 
 
 def error_reference() -> str:
-    """A short reference (6 hex digits) that ties an unexpected error's one-line message to
-    its traceback in the log."""
+    """A short reference (6 hex digits) for an unexpected error.
+
+    It ties the error's one-line message to its traceback in the log.
+    """
     return secrets.token_hex(3).upper()
 
 

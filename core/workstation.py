@@ -80,6 +80,7 @@ class Workstation:
         return workstation
 
     def prepare(self) -> None:
+        """Migrate the schema, register the bundled instruments and seed the demo once."""
         upgrade(self.engine)
         with self.sessions.begin() as session:
             for instrument in bundled_instruments():
@@ -117,6 +118,7 @@ class Workstation:
             session.merge(MetaRow(key=key, value=value))
 
     def close(self) -> None:
+        """Release the database connections."""
         self.engine.dispose()
 
 

@@ -175,10 +175,13 @@ def test_core_never_imports_the_shell():
     assert not offenders, f"core imports the Streamlit shell: {offenders}"
 
 
-def _ruff(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+def _ruff(*args: str, stdin: str | None = None, select: str | None = "TID251"):
+    """``ruff check`` from the repository root with its pyproject config; ``select`` narrows
+    the rules (None: every rule the project enables)."""
     command = [sys.executable, "-m", "ruff"] if _has_ruff_module() else [shutil.which("ruff")]
+    chosen = ["--select", select] if select else []
     return subprocess.run(
-        [*command, "check", "--no-cache", "--select", "TID251", *args],
+        [*command, "check", "--no-cache", *chosen, *args],
         cwd=REPO_ROOT,
         input=stdin,
         capture_output=True,
@@ -290,6 +293,42 @@ def test_the_shell_checker_finds_sessions_tables_and_private_names(tmp_path):
         "opens a session",
         "opens a transaction",
     ]
+
+
+# -- numpydoc docstrings and complexity, through the project's ruff config ------------------
+@needs_ruff
+def test_ruff_passes_on_core_with_the_project_config():
+    """Every rule pyproject.toml enables, on core/: the pydocstyle ``D`` rules (numpy
+    convention; names in ``_private`` modules are not public) and ``C901`` (at most 12)."""
+    result = _ruff("core", "--output-format", "concise", select=None)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@needs_ruff
+@pytest.mark.parametrize(
+    ("source", "rule"),
+    [
+        ("def public(x):\n    return x\n", "D103"),
+        ('def public(x):\n    """One line\n    and a second."""\n    return x\n', "D205"),
+        (
+            "def tangled(a):\n"
+            + "".join(f"    if a == {i}:\n        return {i}\n" for i in range(13))
+            + "    return -1\n",
+            "C901",
+        ),
+    ],
+)
+def test_the_project_config_refuses_undocumented_or_tangled_core_code(source, rule):
+    result = _ruff("--stdin-filename", "core/probe.py", "-", stdin=source, select=None)
+    assert result.returncode == 1
+    assert rule in result.stdout
+
+
+@needs_ruff
+def test_private_modules_need_no_docstrings_on_their_names():
+    source = '"""A private module."""\n\n\ndef helper(x):\n    return x\n'
+    result = _ruff("--stdin-filename", "core/_probe.py", "-", stdin=source, select=None)
+    assert result.returncode == 0, result.stdout
 
 
 # -- the checker itself ----------------------------------------------------------------------

@@ -1,5 +1,8 @@
-"""The compliance report of a date range: event counts, limit breaches, fills, largest
-positions, and the chain's verification; exportable as JSON or CSV."""
+"""The compliance report of a date range.
+
+Event counts, limit breaches, fills, largest positions, and the chain's verification; exportable as
+JSON or CSV.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""The audit room's read side for the pages: kinds, a filtered log, the chain check, one event
-and the compliance report, each in its own read-only session.
+"""The audit room's read side for the pages.
+
+Kinds, a filtered log, the chain check, one event and the compliance report, each in its own
+read-only session.
 
 Writing stays where it is (:func:`core.audit.append_event`, inside the caller's transaction);
 :class:`AuditService` only reads, so a page never opens a session itself.
@@ -71,7 +73,9 @@ class AuditService:
             }
 
     def compliance(self, start, end, **options: Any) -> dict[str, Any]:
-        """The compliance report from ``start`` to ``end`` (see
-        :func:`core.audit.compliance_report`)."""
+        """The compliance report from ``start`` to ``end``.
+
+        See :func:`core.audit.compliance_report`.
+        """
         with self._sessions() as session:
             return compliance_report(session, start, end, price_at=self._price_at, **options)

@@ -56,6 +56,7 @@ COMMANDS = (
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``python -m core`` parser: global options and every command's subparser."""
     parser = argparse.ArgumentParser(
         prog="python -m core",
         description="Quant workstation: market data, portfolios, backtests, paper trading.",
@@ -83,6 +84,19 @@ REFUSALS = (*errors.REFUSALS, OSError, *errors.NOT_YET_CONVERTED)
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; the exit status.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 on success, 1 for a refusal (``command: where: what is wrong`` on standard error,
+        ``{"error": ...}`` with ``--json``) or an unexpected error (a reference to the log).
+    """
     args = build_parser().parse_args(argv)
     command = command_name(args)
     try:

@@ -350,8 +350,10 @@ def _check_range(timestamps: np.ndarray, where: _Where, now: datetime | None) ->
 
 
 def check_bar_range(index: pd.DatetimeIndex, now: datetime | None = None) -> None:
-    """Refuse a bars frame (already validated otherwise) with a bar outside the plausible
-    range; for frames that reach the database without going through a file."""
+    """Refuse a bars frame (already validated otherwise) with a bar outside the plausible range.
+
+    For frames that reach the database without going through a file.
+    """
     stamps = index.to_numpy(dtype="datetime64[us]")
     where = _Where(None, "row", np.arange(1, len(stamps) + 1), {})
     _check_range(stamps, where, now)

@@ -1,5 +1,8 @@
-"""One door to market data: bundled files, imported bars in the database and, when the
-user allows it and the network is up, the optional yfinance adapter."""
+"""One door to market data.
+
+Bundled files, imported bars in the database and, when the user allows it and the network is up, the
+optional yfinance adapter.
+"""
 
 from __future__ import annotations
 
@@ -108,7 +111,8 @@ class MarketDataService:
     def last_price(self, symbol: str, as_of=None) -> float | None:
         """The last close at or before ``as_of`` (the last one known when None).
 
-        A daily bar is stamped with its date and counts as known on that date."""
+        A daily bar is stamped with its date and counts as known on that date.
+        """
         if symbol in BUNDLED_SYMBOLS:
             closes = bundled_close(symbol)
             end = len(closes) if as_of is None else closes.index.searchsorted(_ts(as_of), "right")

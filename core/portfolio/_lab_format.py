@@ -1,6 +1,8 @@
-"""The lab format: a versioned JSON document that carries a portfolio between
-workstations (export, import, merge). Its JSON Schema is published in
-``docs/portfolio-lab-format.schema.json`` (``python -m core portfolio schema``).
+"""The lab format.
+
+A versioned JSON document that carries a portfolio between workstations (export, import, merge). Its
+JSON Schema is published in ``docs/portfolio-lab-format.schema.json`` (``python -m core portfolio
+schema``).
 """
 
 from __future__ import annotations

@@ -84,8 +84,11 @@ class LabService:
         return name
 
     def merge_portfolios(self, first: str, second: str, *, into: str) -> str:
-        """Merge ``first`` and ``second`` into ``into``: a new portfolio, one of the two,
-        or a third existing portfolio whose holdings are added to theirs."""
+        """Merge ``first`` and ``second`` into ``into``.
+
+        A new portfolio, one of the two, or a third existing portfolio whose holdings are added to
+        theirs.
+        """
         if first == second:
             raise PortfolioInputError("choose two different portfolios to merge", "second")
         into = check_name(into)

@@ -1,5 +1,6 @@
-"""The virtual portfolio ledger: cash and positions that change only through fills
-and cash movements.
+"""The virtual portfolio ledger.
+
+Cash and positions that change only through fills and cash movements.
 
 Conventions
 -----------
@@ -87,7 +88,8 @@ class Ledger:
     def apply_fill(self, fill: Fill, instrument: Instrument, *, check: bool = True) -> float:
         """Validate and book ``fill``; returns the realized P&L it produced (gross).
 
-        ``check=False`` skips the rules, for replaying fills that were checked already."""
+        ``check=False`` skips the rules, for replaying fills that were checked already.
+        """
         if check:
             self.check_fill(fill, instrument)
         position = self.positions.get(fill.symbol) or Position(

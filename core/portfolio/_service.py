@@ -170,9 +170,11 @@ class PortfolioService:
         client_order_id: str | None = None,
         snapshot: bool = True,
     ) -> TradeResult:
-        """Book a filled market order; the order, fill, cash, position, snapshot and
-        audit event commit together or not at all. A repeated ``client_order_id``
-        returns the original fill instead of booking it twice."""
+        """Book a filled market order.
+
+        The order, fill, cash, position, snapshot and audit event commit together or not at all. A
+        repeated ``client_order_id`` returns the original fill instead of booking it twice.
+        """
         side, ts = Side(side), self._event_time(ts)
         client_order_id = _check_order_id(client_order_id or uuid.uuid4().hex)
         with self._sessions.begin() as session:
@@ -265,9 +267,11 @@ class PortfolioService:
             return self._snapshot(session, row, ledger, ts, {})
 
     def revalue_history(self, name: str, end=None, *, thin: bool = False) -> int:
-        """Rebuild daily equity snapshots from the first event to ``end`` by replaying
-        cash movements and fills against daily closes (with ``thin``, only month ends
-        before the last two years: see ``thin_curve``). Returns the number of snapshots."""
+        """Rebuild daily equity snapshots from the first event to ``end``.
+
+        Replays cash movements and fills against daily closes (with ``thin``, only month ends
+        before the last two years: see ``thin_curve``). Returns the number of snapshots.
+        """
         with self._sessions.begin() as session:
             row = repo.get_row(session, name)
             _, events = repo.replay(session, row)
@@ -367,8 +371,11 @@ class PortfolioService:
 
     # -- internals ---------------------------------------------------------------------------
     def _event_time(self, ts: datetime | None) -> datetime:
-        """``ts`` as naive UTC (now when None); a time in the future is refused: it would
-        forbid every later event, since the ledger books in time order."""
+        """``ts`` as naive UTC (now when None).
+
+        A time in the future is refused: it would forbid every later event, since the ledger books
+        in time order.
+        """
         now = self.clock()
         if ts is None:
             return now
@@ -432,8 +439,11 @@ def check_name(name: str | None) -> str:
 
 
 def _existing_fill(session: Session, row: PortfolioRow, client_order_id: str) -> FillRow | None:
-    """The fill booked for ``client_order_id`` (its id is ``F-<order id>``, also after an
-    import), found through the unique (portfolio, fill id) index."""
+    """The fill booked for ``client_order_id``, or None.
+
+    Its id is ``F-<order id>`` (also after an import); found through the unique (portfolio,
+    fill id) index.
+    """
     query = select(FillRow).where(
         FillRow.portfolio_id == row.id, FillRow.fill_id == f"F-{client_order_id}"
     )

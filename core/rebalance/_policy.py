@@ -72,7 +72,7 @@ class Decision:
 
 
 def drifts(weights_now: dict[str, float], targets: dict[str, float]) -> dict[str, float]:
-    """weight − target per symbol over targets then held symbols (a missing one is 0)."""
+    """Weight − target per symbol over targets then held symbols (a missing one is 0)."""
     symbols = list(targets) + [s for s in weights_now if s not in targets]
     return {s: weights_now.get(s, 0.0) - targets.get(s, 0.0) for s in symbols}
 

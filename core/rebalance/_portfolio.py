@@ -191,9 +191,11 @@ class RebalanceService:
         )
 
     def execute(self, name: str, plan: PortfolioPlan, *, actor: str = "user") -> dict:
-        """Book ``plan``'s orders (sales first) at their estimated prices and commissions, one
-        transaction per trade, then audit one ``rebalance`` event. Repeating a plan books
-        nothing twice (each trade's order id derives from the plan)."""
+        """Book ``plan``'s orders (sales first) at their estimated prices and commissions.
+
+        One transaction per trade, then one audited ``rebalance`` event. Repeating a plan
+        books nothing twice (each trade's order id derives from the plan).
+        """
         if plan.portfolio != name:
             raise PortfolioInputError(
                 f"the plan is for {plan.portfolio!r}, not {name!r}", "portfolio"
@@ -260,8 +262,11 @@ class RebalanceService:
         return None if events.empty else events.iloc[0]
 
     def _risk_now(self, name: str, equity: float) -> tuple[str, float, float | None]:
-        """Drawdown level and scale over the equity snapshots plus equity now, and the
-        annualised volatility of the last snapshots' returns (None with fewer than 3)."""
+        """Drawdown level and scale, and the annualised volatility.
+
+        The drawdown is over the equity snapshots plus equity now; the volatility is of the
+        last snapshots' returns (None with fewer than 3).
+        """
         curve = [*self._portfolios.equity_curve(name)["equity"].tolist(), equity]
         status = drawdown_series(curve).iloc[-1]
         window = np.asarray(curve[-VOL_WINDOW - 1 :], dtype=float)

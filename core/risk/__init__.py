@@ -1,6 +1,8 @@
-"""Risk: measures, the drawdown controller, limits, pre-trade checks, and the
-:class:`RiskService` (a stored portfolio's state and report, given portfolios, market,
-sessions and the stress use case)."""
+"""Risk.
+
+Measures, the drawdown controller, limits, pre-trade checks, and the :class:`RiskService` (a stored
+portfolio's state and report, given portfolios, market, sessions and the stress use case).
+"""
 
 from core.risk._drawdown import DrawdownController, DrawdownStatus, drawdown_series
 from core.risk._errors import RiskConflict, RiskError, RiskInputError, RiskNotFound

@@ -157,8 +157,10 @@ def _var_rows(assets, returns, w, equity, horizon, n_sims, seed) -> list[dict[st
 
 
 def drawdown_report(curve: pd.Series, state: PortfolioState) -> dict[str, Any]:
-    """The drawdown controller's status now, its thresholds, and the worst drawdown of
-    ``curve`` (the equity snapshots)."""
+    """The drawdown controller's status now, its thresholds, and the worst drawdown.
+
+    The worst drawdown is that of ``curve`` (the equity snapshots).
+    """
     controller = DrawdownController()
     worst = float(drawdown_series(curve)["drawdown"].max()) if len(curve) else 0.0
     status = DrawdownController(peak=state.peak_equity).update(state.equity)

@@ -1,5 +1,6 @@
-"""The risk room's service: a stored portfolio's state, measures, limits and stress, read
-through narrow façades.
+"""The risk room's service.
+
+A stored portfolio's state, measures, limits and stress, read through narrow façades.
 
 :class:`RiskService` is given what it reads and nothing more: the portfolios (summary,
 positions, trades, equity curve), the market (bars, closes, instruments), the sessions (the
@@ -69,8 +70,11 @@ result."""
 
 
 class RiskService:
-    """A stored portfolio's current risk: the state the pre-trade checks see and the report
-    the Risk page and ``python -m core risk`` show."""
+    """A stored portfolio's current risk.
+
+    The state the pre-trade checks see and the report the Risk page and ``python -m core risk``
+    show.
+    """
 
     def __init__(
         self,
@@ -190,8 +194,11 @@ class RiskService:
     def set_trading_state(
         self, name: str, state: TradingState | str, *, actor: str = "user", reason: str = ""
     ) -> TradingState:
-        """Switch the kill switch (audited with ``reason``); refuses the current state
-        (:class:`~core.risk.RiskConflict`, nothing written); the new state."""
+        """Switch the kill switch (audited with ``reason``).
+
+        Refuses the current state (:class:`~core.risk.RiskConflict`, nothing written); the new
+        state.
+        """
         with self._sessions.begin() as session:
             return set_trading_state(session, name, state, actor=actor, reason=reason)
 

@@ -96,14 +96,19 @@ def set_trading_state(
 def record_check(
     session: Session, portfolio_name: str, report: PreTradeReport, *, actor: str = "paper"
 ) -> None:
-    """Log one order's pre-trade results as a ``pretrade_check`` event (every check, so the
-    compliance report can count breaches)."""
+    """Log one order's pre-trade results as a ``pretrade_check`` event.
+
+    Every check is logged, so the compliance report can count breaches.
+    """
     append_event(session, "pretrade_check", report.to_dict(), portfolio=portfolio_name, actor=actor)
 
 
 def parse_limit_updates(current: RiskLimits, pairs: list[str]) -> RiskLimits:
-    """Apply ``key=value`` strings to ``current``: numbers, ``none`` to switch a rule off,
-    ``trading_hours.<class>=09:30-16:00`` or ``trading_hours={json}``."""
+    """Apply ``key=value`` strings to ``current``.
+
+    Numbers, ``none`` to switch a rule off, ``trading_hours.<class>=09:30-16:00`` or
+    ``trading_hours={json}``.
+    """
     data = current.to_dict()
     for pair in pairs:
         key, sep, text = pair.partition("=")

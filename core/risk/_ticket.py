@@ -1,5 +1,7 @@
-"""Manual orders through the pre-trade checks: the Portfolio Lab's ticket and
-``python -m core portfolio trade`` book a trade only after every rule has passed or warned.
+"""Manual orders through the pre-trade checks.
+
+The Portfolio Lab's ticket and ``python -m core portfolio trade`` book a trade only after every rule
+has passed or warned.
 
 The kill switch (trading state) always applies; the limits apply once they have been saved
 for the portfolio (Risk page, ``risk limits --set``): a fresh lab portfolio is not held to the
@@ -73,8 +75,11 @@ def checked_trade(
     price: float | None = None,
     **trade: Any,
 ):
-    """Check, then book with :meth:`PortfolioService.trade`; ``OrderBlocked`` when a rule
-    blocks (nothing is booked). Returns the trade result and the report (its warnings)."""
+    """Check, then book with :meth:`PortfolioService.trade`.
+
+    ``OrderBlocked`` when a rule blocks (nothing is booked). Returns the trade result and the report
+    (its warnings).
+    """
     order_id = trade.get("client_order_id")
     if order_id and ws.portfolios.has_order(name, order_id):
         return ws.portfolios.trade(name, symbol, side, quantity, price, **trade), None

@@ -1,5 +1,8 @@
-"""The strategy registry: built-ins plus any module dropped in ``core/strategies/user/``
-(or in the folder named by ``WORKSTATION_STRATEGY_DIR``)."""
+"""The strategy registry.
+
+Built-ins plus any module dropped in ``core/strategies/user/`` (or in the folder named by
+``WORKSTATION_STRATEGY_DIR``).
+"""
 
 from __future__ import annotations
 

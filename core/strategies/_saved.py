@@ -1,5 +1,8 @@
-"""Named strategy configurations: a strategy with fixed parameters, saved for later use
-(an optimisation's best point, then paper trading)."""
+"""Named strategy configurations.
+
+A strategy with fixed parameters, saved for later use (an optimisation's best point, then paper
+trading).
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
-"""What-if tools: Monte Carlo futures, stress scenarios, and the stress use case on a stored
-portfolio (:class:`WhatIfService`, given the portfolios and the market)."""
+"""What-if tools.
+
+Monte Carlo futures, stress scenarios, and the stress use case on a stored portfolio
+(:class:`WhatIfService`, given the portfolios and the market).
+"""
 
 from core.whatif._montecarlo import (
     FAN_LEVELS,
