@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 
 from core.db import AuditEventRow, EquitySnapshotRow, FillRow, OrderRow, PortfolioRow
 from core.demo import DEMO_NAME
-from core.portfolio import LedgerError, PortfolioError
+from core.portfolio import LedgerError, PortfolioError, PortfolioInputError
 from core.portfolio import _repository as repo
 from core.workstation import Workstation
 
@@ -290,17 +290,23 @@ def test_stored_positions_equal_a_replay_of_the_fills(ws):
     assert realized == pytest.approx(stored.realized_pnl())
 
 
-def test_back_dated_trade_is_refused_or_stored_like_its_replay(ws):
+def test_back_dated_trade_is_refused_and_the_ledger_stays_its_replay(ws, table_counts):
     p = ws.portfolios
-    p.create("p", 100_000.0)
+    p.create("p", 100_000.0, created_at=datetime(2020, 1, 1))
     p.trade("p", "AAPL", "buy", 10, 100.0, ts=datetime(2020, 1, 2, 16))
     p.trade("p", "AAPL", "buy", 10, 200.0, ts=datetime(2020, 1, 3, 16))
-    try:  # dated before both buys: in time order this sale opens a short
+    before = table_counts(ws)
+    # dated before both buys: in time order this sale would open a short
+    with pytest.raises(PortfolioInputError, match="before the portfolio's latest event") as exc:
         p.trade("p", "AAPL", "sell", 10, 150.0, ts=datetime(2020, 1, 1, 16))
-    except PortfolioError:
-        return  # refusing out-of-order trades is an acceptable fix
+    assert exc.value.field == "ts"
+    assert table_counts(ws) == before  # nothing written
     stored, replayed = _stored_and_replayed(ws, "p")
     _assert_same_ledger(stored, replayed)
+    # by hand: 100,000 - 10 x 100 - 10 x 200, no commission; 20 held at an average of 150
+    assert stored.cash == pytest.approx(97_000.0)
+    assert stored.quantity("AAPL") == 20
+    assert stored.positions["AAPL"].avg_cost == pytest.approx(150.0)
 
 
 @pytest.mark.parametrize("length", [60, 62, 63, 64, 200])
@@ -309,13 +315,13 @@ def test_a_long_client_order_id_is_refused_or_exportable(ws, table_counts, lengt
     p = ws.portfolios
     p.create("p", 10_000.0)
     before = table_counts(ws)
-    try:
-        p.trade("p", "AAPL", "buy", 1, 10.0, ts=T0, client_order_id="x" * length)
-    except PortfolioError as exc:
-        assert length > 60, "a 60-character order id was refused"
-        assert exc.field == "order_id"
+    if length > 60:  # "F-" + 60 characters is the most the 64-character fill id holds
+        with pytest.raises(PortfolioInputError, match="client order id") as exc:
+            p.trade("p", "AAPL", "buy", 1, 10.0, ts=T0, client_order_id="x" * length)
+        assert exc.value.field == "order_id"
         assert table_counts(ws) == before
         return
+    p.trade("p", "AAPL", "buy", 1, 10.0, ts=T0, client_order_id="x" * length)
     document = ws.export_portfolio("p")
     assert len(document.trades) == 1
     assert len(document.trades[0].fill_id) <= 64
@@ -327,11 +333,7 @@ def test_repeated_client_order_id_after_an_import_is_not_booked_twice(ws, table_
     p.trade("p", "AAPL", "buy", 10, 100.0, ts=T0, client_order_id="abc")
     ws.import_portfolio(ws.export_portfolio("p"), name="copy")
     before = table_counts(ws)
-    try:
-        result = p.trade("copy", "AAPL", "buy", 10, 100.0, ts=T0, client_order_id="abc")
-    except PortfolioError:  # a clear refusal is an acceptable fix
-        assert table_counts(ws) == before
-        return
+    result = p.trade("copy", "AAPL", "buy", 10, 100.0, ts=T0, client_order_id="abc")
     assert result.duplicate is True
     assert table_counts(ws) == before
 
