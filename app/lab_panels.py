@@ -261,15 +261,15 @@ def stress_panel(ws: Workstation, name: str) -> None:
     st.caption(scenario.description)
     report = ws.stress_portfolio(name, scenario)
     c1, c2, c3 = st.columns(3)
-    c1.metric("Equity before", f"{report['equity_before']:,.0f}")
+    c1.metric("Equity before", f"{report.equity_before:,.0f}")
     c2.metric(
         "Scenario P&L",
-        f"{report['total_pnl']:,.0f}",
-        f"{report['return']:+.2%}" if report["return"] is not None else None,
+        f"{report.total_pnl:,.0f}",
+        f"{report.total_return:+.2%}" if report.total_return is not None else None,
     )
-    c3.metric("Equity after", f"{report['equity_after']:,.0f}")
+    c3.metric("Equity after", f"{report.equity_after:,.0f}")
     rows = (
-        pd.DataFrame.from_dict(report["positions"], orient="index")
+        pd.DataFrame.from_dict(report.to_dict()["positions"], orient="index")
         .rename_axis("symbol")
         .reset_index()
     )

@@ -45,7 +45,7 @@ from core.paper import PaperService
 from core.portfolio import LabFormatError, LabPortfolio, LabService, PortfolioService
 from core.rebalance import RebalanceService
 from core.risk import RiskService
-from core.whatif import StressScenario, WhatIfService
+from core.whatif import StressResult, StressScenario, WhatIfService
 
 
 class Workstation:
@@ -104,7 +104,7 @@ class Workstation:
         """See :meth:`LabService.merge_portfolios`."""
         return self.lab.merge_portfolios(first, second, into=into)
 
-    def stress_portfolio(self, name: str, scenario: StressScenario) -> dict:
+    def stress_portfolio(self, name: str, scenario: StressScenario) -> StressResult:
         """See :meth:`WhatIfService.stress`."""
         return self.whatif.stress(name, scenario)
 

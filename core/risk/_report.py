@@ -31,7 +31,7 @@ from core.risk._measures import (
 from core.risk._pretrade import PortfolioState
 
 if TYPE_CHECKING:
-    from core.whatif import StressScenario
+    from core.whatif import StressResult, StressScenario
 
 BENCHMARK = "SP500"
 LEVELS = (0.95, 0.99)
@@ -173,12 +173,12 @@ def drawdown_report(curve: pd.Series, state: PortfolioState) -> dict[str, Any]:
     }
 
 
-def stress_row(scenario: StressScenario, result: dict) -> dict[str, Any]:
+def stress_row(scenario: StressScenario, result: StressResult) -> dict[str, Any]:
     """One line of the report's stress table from :func:`core.whatif.stress_portfolio`'s result."""
     return {
         "scenario": scenario.name,
         "description": scenario.description,
-        "pnl": result["total_pnl"],
-        "return": result["return"],
-        "equity_after": result["equity_after"],
+        "pnl": result.total_pnl,
+        "return": result.total_return,
+        "equity_after": result.equity_after,
     }

@@ -39,7 +39,7 @@ from core.risk._store import (
     set_trading_state,
 )
 from core.risk._usage import limit_usage
-from core.whatif import STRESS_SCENARIOS, StressScenario
+from core.whatif import STRESS_SCENARIOS, StressResult, StressScenario
 
 
 class PortfolioReader(Protocol):
@@ -64,7 +64,7 @@ class MarketReader(Protocol):
     def closes(self, symbols: list[str]) -> pd.DataFrame: ...
 
 
-StressCase = Callable[[str, StressScenario], dict]
+StressCase = Callable[[str, StressScenario], StressResult]
 """The stress use case: portfolio name and scenario → :func:`core.whatif.stress_portfolio`'s
 result."""
 

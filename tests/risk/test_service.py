@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from core.risk import RiskService, portfolio_risk, portfolio_state
-from core.whatif import STRESS_SCENARIOS
+from core.whatif import STRESS_SCENARIOS, StressResult
 
 BOUGHT = datetime(2020, 1, 2, 16)
 
@@ -20,7 +20,7 @@ def test_report_uses_the_stress_case_it_is_given(ws):
 
     def stress(name, scenario):
         calls.append((name, scenario.name))
-        return {"total_pnl": -1.0, "return": -0.5, "equity_after": 2.0}
+        return StressResult(scenario.name, {}, -1.0, 4.0, 2.0, -0.5)
 
     risk = RiskService(ws.portfolios, ws.market, ws.sessions, stress)
     report = risk.report("R")
