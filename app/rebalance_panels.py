@@ -123,8 +123,8 @@ def _orders_view(ws: Workstation, name: str, plan: PortfolioPlan) -> None:
             widgets.show_error(exc)
             return
         st.session_state["rb_done"] = (
-            f"Rebalanced {name!r}: {done['n_orders']} orders booked, estimated cost "
-            f"{done['total_cost']:,.2f}"
+            f"Rebalanced {name!r}: {done.n_orders} orders booked, estimated cost "
+            f"{done.total_cost:,.2f}"
         )
         st.rerun()
 

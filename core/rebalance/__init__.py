@@ -15,6 +15,7 @@ from core.rebalance._policy import (
 )
 from core.rebalance._portfolio import (
     PortfolioPlan,
+    RebalanceExecution,
     RebalanceService,
     execute_plan,
     plan_portfolio_rebalance,
@@ -26,6 +27,7 @@ __all__ = [
     "OrderPlan",
     "PlannedOrder",
     "PortfolioPlan",
+    "RebalanceExecution",
     "RebalancePolicy",
     "RebalanceRecord",
     "RebalanceService",

@@ -85,6 +85,57 @@ class PortfolioPlan:
         }
 
 
+@dataclass(frozen=True)
+class RebalanceExecution:
+    """What executing a plan booked; also the payload of its ``rebalance`` audit event.
+
+    Attributes
+    ----------
+    plan_id : str
+        The plan's content id (its trades' order ids derive from it).
+    reasons : list of str
+        Why it rebalanced (``manual: not due by the policy`` when the policy did not ask).
+    drifts : dict of str to float
+        Weight minus target by symbol, before the trades.
+    orders : list of dict
+        The planned orders (:meth:`core.rebalance.OrderPlan.to_dicts`).
+    n_orders : int
+        How many orders were booked.
+    total_cost : float
+        Estimated commission and slippage, in the portfolio's currency.
+    drawdown_level : str
+        The drawdown controller's level when planned.
+    volatility : float or None
+        Annualised volatility of the equity snapshots when planned.
+    fills : list of str
+        The fill ids booked, sales first.
+    """
+
+    plan_id: str
+    reasons: list[str]
+    drifts: dict[str, float]
+    orders: list[dict[str, Any]]
+    n_orders: int
+    total_cost: float
+    drawdown_level: str
+    volatility: float | None
+    fills: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The keys of the audit payload, in its order."""
+        return {
+            "plan_id": self.plan_id,
+            "reasons": self.reasons,
+            "drifts": self.drifts,
+            "orders": self.orders,
+            "n_orders": self.n_orders,
+            "total_cost": self.total_cost,
+            "drawdown_level": self.drawdown_level,
+            "volatility": self.volatility,
+            "fills": self.fills,
+        }
+
+
 class PortfolioBook(Protocol):
     """What rebalancing reads and books on the portfolios (``PortfolioService`` fits)."""
 
@@ -190,7 +241,7 @@ class RebalanceService:
             policy.model_dump(),
         )
 
-    def execute(self, name: str, plan: PortfolioPlan, *, actor: str = "user") -> dict:
+    def execute(self, name: str, plan: PortfolioPlan, *, actor: str = "user") -> RebalanceExecution:
         """Book ``plan``'s orders (sales first) at their estimated prices and commissions.
 
         One transaction per trade, then one audited ``rebalance`` event. Repeating a plan
@@ -221,22 +272,22 @@ class RebalanceService:
                 client_order_id=f"rb-{plan.plan_id}-{k}",
             )
             fills.append(result.fill_id)
-        payload = {
-            "plan_id": plan.plan_id,
-            "reasons": plan.decision.reasons or ["manual: not due by the policy"],
-            "drifts": plan.decision.drifts,
-            "orders": plan.orders.to_dicts(),
-            "n_orders": len(plan.orders.orders),
-            "total_cost": plan.orders.total_cost,
-            "drawdown_level": plan.drawdown_level,
-            "volatility": plan.volatility,
-            "fills": fills,
-        }
+        executed = RebalanceExecution(
+            plan_id=plan.plan_id,
+            reasons=plan.decision.reasons or ["manual: not due by the policy"],
+            drifts=plan.decision.drifts,
+            orders=plan.orders.to_dicts(),
+            n_orders=len(plan.orders.orders),
+            total_cost=plan.orders.total_cost,
+            drawdown_level=plan.drawdown_level,
+            volatility=plan.volatility,
+            fills=fills,
+        )
         with self._sessions.begin() as session:
             done = query_events(session, kind=EVENT, portfolio=name, text=plan.plan_id, limit=1)
             if done.empty:
-                append_event(session, EVENT, payload, portfolio=name, actor=actor)
-        return payload
+                append_event(session, EVENT, executed.to_dict(), portfolio=name, actor=actor)
+        return executed
 
     def history(self, name: str) -> pd.DataFrame:
         """The portfolio's executed rebalances, newest first, from the audit log."""
@@ -293,7 +344,7 @@ def plan_portfolio_rebalance(
 
 def execute_plan(
     owner: HasRebalance, name: str, plan: PortfolioPlan, *, actor: str = "user"
-) -> dict:
+) -> RebalanceExecution:
     """``owner.rebalance.execute(...)``; see :meth:`RebalanceService.execute`."""
     return owner.rebalance.execute(name, plan, actor=actor)
 
