@@ -22,6 +22,7 @@ from core.errors import (
     error_reference,
     model_label,
 )
+from core.portfolio import PortfolioSummary
 
 ERRORS_KEY = "_field_errors"
 UNEXPECTED = "Something went wrong (ref {ref}). Details are in the log."
@@ -147,15 +148,15 @@ def pct(value: float) -> str:
     return "—" if value is None or not math.isfinite(value) else f"{value:+.2%}"
 
 
-def portfolio_metrics(summary: dict[str, Any]) -> None:
+def portfolio_metrics(summary: PortfolioSummary) -> None:
     """Equity, cash, net P&L and positions as a row of metrics."""
-    ccy = summary["base_currency"]
+    ccy = summary.base_currency
     cols = st.columns(5)
-    cols[0].metric(f"Equity ({ccy})", amount(summary["equity"]))
-    cols[1].metric(f"Cash ({ccy})", amount(summary["cash"]))
-    cols[2].metric(f"Net P&L ({ccy})", amount(summary["net_pnl"]), pct(summary["net_pnl_pct"]))
-    cols[3].metric(f"Unrealized ({ccy})", amount(summary["unrealized_pnl"]))
-    cols[4].metric("Positions", summary["n_positions"])
+    cols[0].metric(f"Equity ({ccy})", amount(summary.equity))
+    cols[1].metric(f"Cash ({ccy})", amount(summary.cash))
+    cols[2].metric(f"Net P&L ({ccy})", amount(summary.net_pnl), pct(summary.net_pnl_pct))
+    cols[3].metric(f"Unrealized ({ccy})", amount(summary.unrealized_pnl))
+    cols[4].metric("Positions", summary.n_positions)
 
 
 POSITION_COLUMNS = {

@@ -26,6 +26,7 @@ from core.portfolio._transfer import (
     to_excel,
     to_json,
 )
+from core.portfolio._valuation import PortfolioSummary
 
 __all__ = [
     "FORMAT_NAME",
@@ -45,6 +46,7 @@ __all__ = [
     "PortfolioInputError",
     "PortfolioNotFound",
     "PortfolioService",
+    "PortfolioSummary",
     "Position",
     "Replay",
     "Side",

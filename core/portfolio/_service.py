@@ -23,6 +23,7 @@ from core.portfolio._lab_format import check_text
 from core.portfolio._ledger import Fill, Ledger, LedgerError, Side
 from core.portfolio._repository import PortfolioConflict, PortfolioInputError
 from core.portfolio._valuation import (
+    PortfolioSummary,
     daily_equity,
     positions_frame,
     replay_events,
@@ -311,7 +312,7 @@ class PortfolioService:
     def marks(self, ledger: Ledger, as_of=None) -> dict[str, float]:
         return self.market.last_prices([p.symbol for p in ledger.open_positions()], as_of)
 
-    def summary(self, name: str, as_of=None) -> dict[str, Any]:
+    def summary(self, name: str, as_of=None) -> PortfolioSummary:
         """Cash, equity and P&L of a portfolio marked at the last known prices."""
         with self._sessions() as session:
             row = repo.get_row(session, name)
@@ -325,10 +326,10 @@ class PortfolioService:
                 "description": row.description,
                 "target_weights": dict(row.target_weights),
             }
-        return {**info, **valuation(ledger, self.marks(ledger, as_of))}
+        return PortfolioSummary(**info, **valuation(ledger, self.marks(ledger, as_of)))
 
     def list(self) -> pd.DataFrame:
-        rows = [self.summary(name) for name in self.names()]
+        rows = [self.summary(name).to_dict() for name in self.names()]
         columns = [
             "name",
             "base_currency",

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.audit import append_event, query_events
 from core.execution import CommissionModel, SlippageModel
-from core.portfolio import PortfolioConflict, PortfolioInputError
+from core.portfolio import PortfolioConflict, PortfolioInputError, PortfolioSummary
 from core.rebalance._orders import OrderPlan, rebalance_orders
 from core.rebalance._policy import Decision, RebalancePolicy, check_rebalance, scaled_targets
 from core.risk import drawdown_series
@@ -139,7 +139,7 @@ class RebalanceExecution:
 class PortfolioBook(Protocol):
     """What rebalancing reads and books on the portfolios (``PortfolioService`` fits)."""
 
-    def summary(self, name: str) -> dict[str, Any]: ...
+    def summary(self, name: str) -> PortfolioSummary: ...
 
     def ledger(self, name: str) -> Any: ...
 
@@ -182,7 +182,7 @@ class RebalanceService:
         """
         policy = policy or RebalancePolicy()
         now = now or datetime.now(UTC).replace(tzinfo=None, microsecond=0)
-        targets = dict(self._portfolios.summary(name)["target_weights"])
+        targets = dict(self._portfolios.summary(name).target_weights)
         if not targets:
             raise PortfolioInputError(
                 f"portfolio {name!r} has no target weights: set them on the Allocation page",

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import AuditEventRow
+from core.portfolio import PortfolioSummary
 from core.risk._errors import RiskInputError
 from core.risk._limits import RiskLimits, TradingState
 from core.risk._pretrade import PortfolioState
@@ -45,7 +46,7 @@ from core.whatif import STRESS_SCENARIOS, StressResult, StressScenario
 class PortfolioReader(Protocol):
     """What risk reads of the portfolios (``PortfolioService`` fits); it writes nothing."""
 
-    def summary(self, name: str) -> dict[str, Any]: ...
+    def summary(self, name: str) -> PortfolioSummary: ...
 
     def positions(self, name: str) -> pd.DataFrame: ...
 
@@ -108,12 +109,12 @@ class RiskService:
         instruments = {i.symbol: i for i in self._market.instruments()}
         symbols = list(positions["symbol"])
         return PortfolioState(
-            equity=summary["equity"],
-            cash=summary["cash"],
+            equity=summary.equity,
+            cash=summary.cash,
             positions=dict(zip(symbols, positions["quantity"], strict=True)),
             prices=dict(zip(symbols, positions["last_price"], strict=True)),
             multipliers={s: instruments[s].multiplier for s in symbols if s in instruments},
-            peak_equity=max(float(curve.max()), summary["equity"]) if len(curve) else None,
+            peak_equity=max(float(curve.max()), summary.equity) if len(curve) else None,
             day_start_equity=float(before.iloc[-1]) if len(before) else None,
             day_turnover=float(traded),
             adv=self._adv(symbols),

@@ -32,8 +32,8 @@ def test_create_rename_delete(ws):
     p.create("alpha", 10_000.0, description="first")
     assert p.names() == ["alpha"]
     summary = p.summary("alpha")
-    assert summary["cash"] == 10_000.0 and summary["equity"] == 10_000.0
-    assert summary["description"] == "first" and summary["n_positions"] == 0
+    assert summary.cash == 10_000.0 and summary.equity == 10_000.0
+    assert summary.description == "first" and summary.n_positions == 0
 
     for duplicate in ("alpha", "  alpha  "):
         with pytest.raises(PortfolioError) as caught:
@@ -56,7 +56,7 @@ def test_create_rename_delete(ws):
     assert caught.value.field == "name"
     p.rename("alpha", "beta")
     assert p.names() == ["beta", "gamma"]
-    assert p.summary("beta")["cash"] == 10_000.0
+    assert p.summary("beta").cash == 10_000.0
 
     p.delete("beta")
     assert p.names() == ["gamma"]
@@ -420,18 +420,18 @@ def test_summary_values_at_the_last_known_close(ws, raw_closes):
     last = raw_closes.on("AAPL", "2022-12-28")  # the last bundled day
     s = p.summary("p")
     cash = 100_000 - 5_000 - 3 + 1_800
-    assert s["cash"] == pytest.approx(cash)
-    assert s["positions_value"] == pytest.approx(70 * last)
-    assert s["equity"] == pytest.approx(cash + 70 * last)
-    assert s["realized_pnl"] == pytest.approx(300.0)
-    assert s["unrealized_pnl"] == pytest.approx(70 * (last - 50))
-    assert s["net_pnl"] == pytest.approx(300 + 70 * (last - 50) - 3)
-    assert s["net_pnl_pct"] == pytest.approx(s["net_pnl"] / 100_000)
+    assert s.cash == pytest.approx(cash)
+    assert s.positions_value == pytest.approx(70 * last)
+    assert s.equity == pytest.approx(cash + 70 * last)
+    assert s.realized_pnl == pytest.approx(300.0)
+    assert s.unrealized_pnl == pytest.approx(70 * (last - 50))
+    assert s.net_pnl == pytest.approx(300 + 70 * (last - 50) - 3)
+    assert s.net_pnl_pct == pytest.approx(s.net_pnl / 100_000)
     positions = p.positions("p")
     assert positions["symbol"].tolist() == ["AAPL"]
     assert positions["weight"].iloc[0] == pytest.approx(70 * last / (cash + 70 * last))
     as_of = p.summary("p", as_of="2020-06-01")
-    assert as_of["positions_value"] == pytest.approx(70 * raw_closes.on("AAPL", "2020-06-01"))
+    assert as_of.positions_value == pytest.approx(70 * raw_closes.on("AAPL", "2020-06-01"))
 
 
 # -- the demo portfolio -----------------------------------------------------------------------
@@ -471,7 +471,7 @@ def test_demo_portfolio_is_seeded_with_eight_fills(demo_ws, raw_closes):
     assert ledger.commissions == 8.0
     summary = p.summary(DEMO_NAME)
     last = {s: raw_closes.on(s, "2022-12-28") for s in qty}
-    assert summary["equity"] == pytest.approx(cash + sum(q * last[s] for s, q in qty.items()))
+    assert summary.equity == pytest.approx(cash + sum(q * last[s] for s, q in qty.items()))
 
     curve = p.equity_curve(DEMO_NAME)
     assert len(curve) == len(raw_closes.days_between(DEMO_START, "2022-12-28"))
@@ -522,3 +522,32 @@ def test_demo_is_seeded_once_and_not_recreated_after_deletion(db_url):
             assert connection.scalar(select(PortfolioRow.id).limit(1)) is None
     finally:
         ws.close()
+
+
+def test_the_typed_summary_keeps_the_json_keys_of_portfolio_show(ws):
+    ws.portfolios.create("keys", 1_000.0, description="d")
+    summary = ws.portfolios.summary("keys")
+    assert list(summary.to_dict()) == [
+        "name",
+        "base_currency",
+        "created_at",
+        "allow_short",
+        "allow_margin",
+        "description",
+        "target_weights",
+        "cash",
+        "positions_value",
+        "equity",
+        "starting_cash",
+        "net_deposits",
+        "realized_pnl",
+        "unrealized_pnl",
+        "commissions",
+        "fees",
+        "net_pnl",
+        "net_pnl_pct",
+        "n_positions",
+    ]
+    assert summary.to_dict()["equity"] == summary.equity == 1_000.0
+    with pytest.raises(AttributeError):
+        summary.cash = 0.0  # frozen
