@@ -66,7 +66,7 @@ def verify_panel(ws: Workstation) -> None:
         st.error(plain(f"Chain broken at event {result['first_bad_id']}: {result['reason']}"))
         event = ws.audit.event(result["first_bad_id"])
         if event is not None:
-            st.json(event, expanded=False)
+            st.json(event.to_dict(), expanded=False)
 
 
 def report_panel(ws: Workstation) -> None:

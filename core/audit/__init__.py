@@ -9,12 +9,13 @@ from core.audit._compliance import (
 )
 from core.audit._log import GENESIS_HASH, ChainReport, append_event, event_hash, verify_chain
 from core.audit._query import EVENT_COLUMNS, day_bounds, query_events
-from core.audit._service import AuditService
+from core.audit._service import AuditEvent, AuditService
 
 __all__ = [
     "BREACH_KINDS",
     "EVENT_COLUMNS",
     "GENESIS_HASH",
+    "AuditEvent",
     "AuditService",
     "ChainReport",
     "append_event",

@@ -10,6 +10,7 @@ Writing stays where it is (:func:`core.audit.append_event`, inside the caller's 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import pandas as pd
@@ -22,6 +23,28 @@ from core.audit._query import query_events
 from core.db import AuditEventRow
 
 PriceAt = Callable[..., float | None]
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """One stored audit event, as the chain check shows it when it breaks there.
+
+    ``ts`` is its time as text (naive UTC); ``hash`` is SHA-256 over its content and
+    ``prev_hash``.
+    """
+
+    id: int
+    ts: str
+    kind: str
+    portfolio: str | None
+    actor: str
+    payload: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """The event's columns, in the log's order (``id`` ... ``hash``)."""
+        return asdict(self)
 
 
 class AuditService:
@@ -55,22 +78,22 @@ class AuditService:
         with self._sessions() as session:
             return verify_chain(session)
 
-    def event(self, event_id: int) -> dict[str, Any] | None:
-        """One stored event as a dict of its columns, or None."""
+    def event(self, event_id: int) -> AuditEvent | None:
+        """One stored event, or None."""
         with self._sessions() as session:
             row = session.get(AuditEventRow, event_id)
             if row is None:
                 return None
-            return {
-                "id": row.id,
-                "ts": str(row.ts),
-                "kind": row.kind,
-                "portfolio": row.portfolio,
-                "actor": row.actor,
-                "payload": row.payload,
-                "prev_hash": row.prev_hash,
-                "hash": row.hash,
-            }
+            return AuditEvent(
+                row.id,
+                str(row.ts),
+                row.kind,
+                row.portfolio,
+                row.actor,
+                row.payload,
+                row.prev_hash,
+                row.hash,
+            )
 
     def compliance(self, start, end, **options: Any) -> dict[str, Any]:
         """The compliance report from ``start`` to ``end``.

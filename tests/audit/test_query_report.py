@@ -117,7 +117,18 @@ def test_audit_service_reads_what_the_audit_page_shows(ws):
     assert list(events["portfolio"]) == ["A"]
     assert ws.audit.verify().ok
     first = int(events["id"].iloc[0])
-    assert ws.audit.event(first)["kind"] == "portfolio_created"
+    event = ws.audit.event(first)
+    assert (event.id, event.kind, event.portfolio) == (first, "portfolio_created", "A")
+    assert list(event.to_dict()) == [
+        "id",
+        "ts",
+        "kind",
+        "portfolio",
+        "actor",
+        "payload",
+        "prev_hash",
+        "hash",
+    ]
     assert ws.audit.event(first + 10_000) is None
     from datetime import UTC
     from datetime import datetime as dt
