@@ -14,6 +14,7 @@ from core.risk import (
     DrawdownController,
     RiskError,
     RiskLimits,
+    RiskReport,
     TradingState,
     drawdown_series,
     parse_limit_updates,
@@ -34,19 +35,19 @@ def log_version(ws: Workstation) -> int:
 
 
 @st.cache_data(ttl=300, max_entries=16, show_spinner="Measuring the portfolio's risk…")
-def _report(_ws: Workstation, name: str, horizon: int, version: int) -> dict:
+def _report(_ws: Workstation, name: str, horizon: int, version: int) -> RiskReport:
     return portfolio_risk(_ws, name, horizon=horizon)
 
 
-def report(ws: Workstation, name: str, horizon: int) -> dict:
+def report(ws: Workstation, name: str, horizon: int) -> RiskReport:
     return _report(ws, name, horizon, log_version(ws))
 
 
-def headline(r: dict) -> None:
-    if not r["var"]:
+def headline(r: RiskReport) -> None:
+    if not r.var:
         st.info("No open positions: nothing at risk.")
         return
-    h = r["horizon_days"]
+    h = r.horizon_days
     cols = st.columns(6)
     for col, key, label in zip(
         cols,
@@ -56,26 +57,26 @@ def headline(r: dict) -> None:
     ):
         col.metric(
             f"{label} ({h}d)",
-            f"{r[key]:.2%}",
-            f"-{widgets.amount(r[key] * r['equity'])}",
+            f"{getattr(r, key):.2%}",
+            f"-{widgets.amount(getattr(r, key) * r.equity)}",
             delta_color="off",
             help="Historical, on the current holdings; a loss as a fraction of equity",
         )
-    cols[4].metric("Volatility (ann.)", f"{r['volatility']:.2%}")
+    cols[4].metric("Volatility (ann.)", f"{r.volatility:.2%}")
     cols[5].metric(
-        f"Beta to {r['benchmark']}",
-        f"{r['beta']:.2f}",
-        f"corr. {r['correlation']:.2f}",
+        f"Beta to {r.benchmark}",
+        f"{r.beta:.2f}",
+        f"corr. {r.correlation:.2f}",
         delta_color="off",
     )
     st.caption(
-        f"{r['n_observations']} daily returns to {r['as_of']:%Y-%m-%d}; VaR and CVaR are "
+        f"{r.n_observations} daily returns to {r.as_of:%Y-%m-%d}; VaR and CVaR are "
         "losses (positive fractions of equity) over the horizon."
     )
 
 
-def var_table(r: dict) -> None:
-    frame = pd.DataFrame(r["var"])
+def var_table(r: RiskReport) -> None:
+    frame = pd.DataFrame(r.var)
     st.dataframe(
         frame,
         hide_index=True,
@@ -91,9 +92,9 @@ def var_table(r: dict) -> None:
     )
 
 
-def contributions_table(r: dict) -> None:
+def contributions_table(r: RiskReport) -> None:
     st.dataframe(
-        pd.DataFrame(r["contributions"]),
+        pd.DataFrame(r.contributions),
         hide_index=True,
         key="risk_contributions",
         column_config={
@@ -124,9 +125,9 @@ def enforcement_note(ws: Workstation, name: str) -> None:
         )
 
 
-def limit_gauges(r: dict) -> None:
+def limit_gauges(r: RiskReport) -> None:
     """One progress bar per rule, coloured by its outcome, and the table of numbers."""
-    for u in r["limit_usage"]:
+    for u in r.limit_usage:
         colour, label = OUTCOME_COLOUR[u["outcome"]], OUTCOME_LABEL[u["outcome"]]
         title = f"**{u['rule'].replace('_', ' ')}** :{colour}-badge[{label}]"
         if u["used"] is None:
@@ -134,7 +135,7 @@ def limit_gauges(r: dict) -> None:
             continue
         used = u["used"] if math.isfinite(u["used"]) else 1.0
         st.progress(min(max(used, 0.0), 1.0), text=f"{title} — {widgets.plain(u['message'])}")
-    frame = pd.DataFrame(r["limit_usage"]).astype({"value": str, "limit": str})
+    frame = pd.DataFrame(r.limit_usage).astype({"value": str, "limit": str})
     st.dataframe(
         frame,
         hide_index=True,
@@ -146,8 +147,8 @@ def limit_gauges(r: dict) -> None:
     )
 
 
-def drawdown_panel(ws: Workstation, name: str, r: dict) -> None:
-    d = r["drawdown"]
+def drawdown_panel(ws: Workstation, name: str, r: RiskReport) -> None:
+    d = r.drawdown
     cols = st.columns(4)
     cols[0].metric("Drawdown", f"{d['drawdown']:.2%}", help="Below the highest equity seen")
     cols[1].metric("Controller level", d["level"])
@@ -166,9 +167,9 @@ def drawdown_panel(ws: Workstation, name: str, r: dict) -> None:
     )
 
 
-def stress_table(r: dict) -> None:
+def stress_table(r: RiskReport) -> None:
     st.dataframe(
-        pd.DataFrame(r["stress"]),
+        pd.DataFrame(r.stress),
         hide_index=True,
         key="risk_stress",
         column_config={

@@ -31,7 +31,7 @@ from core.risk._pretrade import (
     RuleResult,
     check_order,
 )
-from core.risk._report import portfolio_risk, portfolio_state
+from core.risk._report import RiskReport, portfolio_risk, portfolio_state
 from core.risk._service import RiskService
 from core.risk._store import (
     load_limits,
@@ -58,6 +58,7 @@ __all__ = [
     "RiskInputError",
     "RiskLimits",
     "RiskNotFound",
+    "RiskReport",
     "RiskService",
     "RuleResult",
     "TradingState",

@@ -28,6 +28,7 @@ from core.risk._pretrade import PortfolioState
 from core.risk._report import (
     ADV_DAYS,
     BENCHMARK,
+    RiskReport,
     drawdown_report,
     measures_report,
     stress_row,
@@ -131,8 +132,8 @@ class RiskService:
         lookback: int = 504,
         n_sims: int = 50_000,
         seed: int = 0,
-    ) -> dict[str, Any]:
-        """Everything the Risk page and ``python -m core risk`` show, JSON-ready.
+    ) -> RiskReport:
+        """Everything the Risk page and ``python -m core risk`` show (see :class:`RiskReport`).
 
         VaR/CVaR are positive loss fractions of equity (``*_amount`` in currency), volatility
         and contributions annualised (252 days), beta against the bundled S&P 500 index.
@@ -143,7 +144,7 @@ class RiskService:
         with self._sessions() as session:
             limits = load_limits(session, name)
         curve = self._portfolios.equity_curve(name)["equity"]
-        report: dict[str, Any] = {
+        report: dict[str, Any] = {  # RiskReport's fields
             "portfolio": name,
             "equity": state.equity,
             "cash": state.cash,
@@ -160,7 +161,7 @@ class RiskService:
         closes = self._market.closes([*weights, BENCHMARK]) if weights else None
         options = (horizon, lookback, n_sims, seed)
         report.update(measures_report(closes, weights, state.equity, *options))
-        return report
+        return RiskReport(**report)
 
     # -- what the Risk page reads and changes (each in its own transaction) ------------------
     def log_version(self) -> int:

@@ -26,11 +26,18 @@ def test_report_uses_the_stress_case_it_is_given(ws):
     report = risk.report("R")
 
     assert calls == [("R", s) for s in STRESS_SCENARIOS]
-    assert [
-        (r["scenario"], r["pnl"], r["return"], r["equity_after"]) for r in report["stress"]
-    ] == [(s, -1.0, -0.5, 2.0) for s in STRESS_SCENARIOS]
-    assert report["equity"] == report["cash"] == 10_000.0  # nothing held: no measures
-    assert report["var"] == [] and report["n_observations"] == 0
+    assert [(r["scenario"], r["pnl"], r["return"], r["equity_after"]) for r in report.stress] == [
+        (s, -1.0, -0.5, 2.0) for s in STRESS_SCENARIOS
+    ]
+    assert report.equity == report.cash == 10_000.0  # nothing held: no measures
+    assert report.var == [] and report.n_observations == 0
+    # the JSON of python -m core risk: the keys of before the typed report, and no var_95 ...
+    # when nothing is held
+    assert list(report.to_dict()) == [
+        "portfolio", "equity", "cash", "trading_state", "limits", "limit_usage", "drawdown",
+        "stress", "as_of", "n_observations", "horizon_days", "var", "volatility", "beta",
+        "correlation", "benchmark", "contributions",
+    ]  # fmt: skip
 
 
 def test_module_doors_delegate_to_the_risk_they_are_given():
