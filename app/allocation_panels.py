@@ -21,7 +21,7 @@ from core.allocation import (
     estimate,
     load_prices,
 )
-from core.portfolio import PortfolioError
+from core.errors import REFUSALS
 from core.workstation import Workstation
 
 DEFAULT_SYMBOLS = ("AAPL", "JNJ", "KO", "MSFT", "XOM")
@@ -86,8 +86,8 @@ def request_form(ws: Workstation) -> Request | None:
     try:
         params["group_caps"] = tuple(GroupCap.parse(g) for g in groups.splitlines() if g.strip())
         spec = AllocationSpec(**params)
-    except ValueError as exc:  # a group cap's or the spec's (pydantic) refusal
-        widgets.show_error(exc, expected=(ValueError,))
+    except REFUSALS as exc:  # a group cap's or the spec's (pydantic) refusal
+        widgets.show_error(exc)
         return None
     if not symbols:
         st.info("Choose at least one symbol.")
@@ -186,8 +186,8 @@ def apply_panel(ws: Workstation, result: AllocationResult) -> None:
     if c2.button("Apply to portfolio", key="al_apply", type="primary"):
         try:
             applied = apply_to_portfolio(ws.portfolios, name, result)
-        except (PortfolioError, ValueError) as exc:
-            widgets.show_error(exc, expected=(ValueError,))
+        except REFUSALS as exc:
+            widgets.show_error(exc)
             return
         listed = ", ".join(f"{s} {w:.1%}" for s, w in applied.items() if w > 0)
         st.success(widgets.plain(f"Target weights of {name!r} set: {listed}"))

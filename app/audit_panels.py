@@ -7,17 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import streamlit as st
-from sqlalchemy import select
 
 from app.widgets import plain
-from core.audit import (
-    compliance_report,
-    query_events,
-    report_to_csv,
-    report_to_json,
-    verify_chain,
-)
-from core.db import AuditEventRow
+from core.audit import report_to_csv, report_to_json
 from core.workstation import Workstation
 
 ALL = "All portfolios"
@@ -25,8 +17,7 @@ MAX_ROWS = 1000
 
 
 def _kinds(ws: Workstation) -> list[str]:
-    with ws.sessions() as session:
-        return sorted(session.scalars(select(AuditEventRow.kind).distinct()))
+    return ws.audit.kinds()
 
 
 def log_table(ws: Workstation) -> None:
@@ -39,16 +30,14 @@ def log_table(ws: Workstation) -> None:
     if start and end and start > end:
         st.error(f"From ({start}) is after To ({end}).")
         return
-    with ws.sessions() as session:
-        events = query_events(
-            session,
-            kind=kinds or None,
-            portfolio=None if portfolio == ALL else portfolio,
-            start=start,
-            end=end,
-            text=text or None,
-            limit=MAX_ROWS,
-        )
+    events = ws.audit.events(
+        kind=kinds or None,
+        portfolio=None if portfolio == ALL else portfolio,
+        start=start,
+        end=end,
+        text=text or None,
+        limit=MAX_ROWS,
+    )
     st.caption(f"{len(events)} events (newest first, at most {MAX_ROWS:,})")
     shown = events.assign(
         payload=events["payload"].map(lambda p: json.dumps(p, ensure_ascii=False)),
@@ -67,8 +56,7 @@ def log_table(ws: Workstation) -> None:
 
 def verify_panel(ws: Workstation) -> None:
     if st.button("Verify the chain", key="audit_verify", icon=":material/fact_check:"):
-        with ws.sessions() as session:
-            st.session_state["audit_verified"] = verify_chain(session).to_dict()
+        st.session_state["audit_verified"] = ws.audit.verify().to_dict()
     result = st.session_state.get("audit_verified")
     if result is None:
         st.caption("Recomputes every event's SHA-256 over its content and the previous hash.")
@@ -76,22 +64,9 @@ def verify_panel(ws: Workstation) -> None:
         st.success(f"Chain intact: {result['n_events']} events verified.")
     else:
         st.error(plain(f"Chain broken at event {result['first_bad_id']}: {result['reason']}"))
-        with ws.sessions() as session:
-            row = session.get(AuditEventRow, result["first_bad_id"])
-            if row is not None:
-                st.json(
-                    {
-                        "id": row.id,
-                        "ts": str(row.ts),
-                        "kind": row.kind,
-                        "portfolio": row.portfolio,
-                        "actor": row.actor,
-                        "payload": row.payload,
-                        "prev_hash": row.prev_hash,
-                        "hash": row.hash,
-                    },
-                    expanded=False,
-                )
+        event = ws.audit.event(result["first_bad_id"])
+        if event is not None:
+            st.json(event.to_dict(), expanded=False)
 
 
 def report_panel(ws: Workstation) -> None:
@@ -102,8 +77,7 @@ def report_panel(ws: Workstation) -> None:
     if start > end:
         st.error(f"Report from ({start}) is after report to ({end}).")
         return
-    with ws.sessions() as session:
-        report = compliance_report(session, start, end, price_at=ws.market.last_price)
+    report = ws.audit.compliance(start, end)
     cols = st.columns(5)
     cols[0].metric("Events", report["n_events"])
     cols[1].metric(

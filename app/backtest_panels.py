@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from app import charts, widgets
 from app.param_form import param_inputs
 from core.backtest import BacktestConfig, BacktestResult, RiskOverlay
+from core.errors import NOT_YET_CONVERTED, REFUSALS
 from core.execution import (
     MAX_COMMISSION_RATE,
     ExecutionConfig,
@@ -178,9 +179,9 @@ def run(ws: Workstation, config: BacktestConfig) -> BacktestResult | None:
         result = ws.backtests.run(
             config, progress=lambda f: bar.progress(min(f, 1.0), text=f"Running… {f:.0%}")
         )
-    except (ValueError, KeyError) as exc:
+    except (*REFUSALS, *NOT_YET_CONVERTED) as exc:  # core/backtest still raises bare ones
         bar.empty()
-        widgets.show_error(exc, expected=(ValueError, KeyError))
+        widgets.show_error(exc, expected=NOT_YET_CONVERTED)
         return None
     bar.empty()
     st.session_state[RESULT] = result
@@ -315,8 +316,8 @@ def montecarlo_view(result: BacktestResult) -> None:
                 method=method, n_paths=paths, horizon=horizon, seed=seed, initial_equity=equity
             )
             mc = run_monte_carlo(result.returns.to_numpy(), config)
-    except ValueError as exc:
-        widgets.show_error(exc, expected=(ValueError,))
+    except REFUSALS as exc:
+        widgets.show_error(exc)
         return
     cols = st.columns(4)
     cols[0].metric("P(profit)", f"{mc.probability_of_profit:.1%}")

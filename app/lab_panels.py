@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app.widgets import field_error, plain, run_action
+from core.errors import InvalidInputError
 from core.portfolio import to_csv, to_excel, to_json
 from core.risk import checked_trade
 from core.workstation import Workstation
@@ -239,9 +240,7 @@ def merge_form(ws: Workstation, current: str) -> None:
 
 def _raise(message: str, field: str):
     def action():
-        error = ValueError(message)
-        error.field = field
-        raise error
+        raise InvalidInputError(message, field)
 
     return action
 
@@ -262,15 +261,15 @@ def stress_panel(ws: Workstation, name: str) -> None:
     st.caption(scenario.description)
     report = ws.stress_portfolio(name, scenario)
     c1, c2, c3 = st.columns(3)
-    c1.metric("Equity before", f"{report['equity_before']:,.0f}")
+    c1.metric("Equity before", f"{report.equity_before:,.0f}")
     c2.metric(
         "Scenario P&L",
-        f"{report['total_pnl']:,.0f}",
-        f"{report['return']:+.2%}" if report["return"] is not None else None,
+        f"{report.total_pnl:,.0f}",
+        f"{report.total_return:+.2%}" if report.total_return is not None else None,
     )
-    c3.metric("Equity after", f"{report['equity_after']:,.0f}")
+    c3.metric("Equity after", f"{report.equity_after:,.0f}")
     rows = (
-        pd.DataFrame.from_dict(report["positions"], orient="index")
+        pd.DataFrame.from_dict(report.to_dict()["positions"], orient="index")
         .rename_axis("symbol")
         .reset_index()
     )

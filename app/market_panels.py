@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app.widgets import field_error, run_action
+from core.errors import InvalidInputError
 from core.instruments import AssetClass
 from core.workstation import Workstation
 
@@ -83,9 +84,7 @@ def upload_form(ws: Workstation) -> None:
 
 def _fail(message: str, field: str):
     def action():
-        error = ValueError(message)
-        error.field = field
-        raise error
+        raise InvalidInputError(message, field)
 
     return action
 

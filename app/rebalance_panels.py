@@ -8,8 +8,8 @@ import streamlit as st
 from pydantic import ValidationError
 
 from app import widgets
+from core.errors import REFUSALS
 from core.execution import CommissionModel, SlippageModel
-from core.portfolio import PortfolioError
 from core.rebalance import (
     PortfolioPlan,
     RebalancePolicy,
@@ -37,8 +37,8 @@ def rebalance_section(ws: Workstation) -> None:
         return
     try:
         plan = plan_portfolio_rebalance(ws, name, policy, **costs)
-    except (PortfolioError, ValueError) as exc:
-        st.warning(widgets.plain(widgets.error_message(exc, expected=(ValueError,))))
+    except REFUSALS as exc:
+        st.warning(widgets.plain(widgets.error_message(exc)))
         return
     _decision_view(plan)
     _orders_view(ws, name, plan)
@@ -119,12 +119,12 @@ def _orders_view(ws: Workstation, name: str, plan: PortfolioPlan) -> None:
     if c2.button("Execute", key="rb_execute", type="primary", disabled=orders.empty):
         try:
             done = execute_plan(ws, name, plan)
-        except (PortfolioError, ValueError) as exc:
-            widgets.show_error(exc, expected=(ValueError,))
+        except REFUSALS as exc:
+            widgets.show_error(exc)
             return
         st.session_state["rb_done"] = (
-            f"Rebalanced {name!r}: {done['n_orders']} orders booked, estimated cost "
-            f"{done['total_cost']:,.2f}"
+            f"Rebalanced {name!r}: {done.n_orders} orders booked, estimated cost "
+            f"{done.total_cost:,.2f}"
         )
         st.rerun()
 

@@ -7,23 +7,18 @@ import math
 
 import pandas as pd
 import streamlit as st
-from sqlalchemy import func, select
 
 from app import charts, widgets
-from core.db import AuditEventRow
 from core.risk import (
     LIMIT_KEYS,
     DrawdownController,
     RiskError,
     RiskLimits,
+    RiskReport,
     TradingState,
     drawdown_series,
-    load_limits,
-    load_trading_state,
     parse_limit_updates,
     portfolio_risk,
-    save_limits,
-    set_trading_state,
 )
 from core.workstation import Workstation
 
@@ -36,24 +31,23 @@ STATE_LABELS = {"active": "Active", "reducing_only": "Reducing only", "halted": 
 
 def log_version(ws: Workstation) -> int:
     """Id of the newest audit event: trades, limits and state changes all add one."""
-    with ws.sessions() as session:
-        return session.scalar(select(func.max(AuditEventRow.id))) or 0
+    return ws.risk.log_version()
 
 
 @st.cache_data(ttl=300, max_entries=16, show_spinner="Measuring the portfolio's risk…")
-def _report(_ws: Workstation, name: str, horizon: int, version: int) -> dict:
+def _report(_ws: Workstation, name: str, horizon: int, version: int) -> RiskReport:
     return portfolio_risk(_ws, name, horizon=horizon)
 
 
-def report(ws: Workstation, name: str, horizon: int) -> dict:
+def report(ws: Workstation, name: str, horizon: int) -> RiskReport:
     return _report(ws, name, horizon, log_version(ws))
 
 
-def headline(r: dict) -> None:
-    if not r["var"]:
+def headline(r: RiskReport) -> None:
+    if not r.var:
         st.info("No open positions: nothing at risk.")
         return
-    h = r["horizon_days"]
+    h = r.horizon_days
     cols = st.columns(6)
     for col, key, label in zip(
         cols,
@@ -63,26 +57,26 @@ def headline(r: dict) -> None:
     ):
         col.metric(
             f"{label} ({h}d)",
-            f"{r[key]:.2%}",
-            f"-{widgets.amount(r[key] * r['equity'])}",
+            f"{getattr(r, key):.2%}",
+            f"-{widgets.amount(getattr(r, key) * r.equity)}",
             delta_color="off",
             help="Historical, on the current holdings; a loss as a fraction of equity",
         )
-    cols[4].metric("Volatility (ann.)", f"{r['volatility']:.2%}")
+    cols[4].metric("Volatility (ann.)", f"{r.volatility:.2%}")
     cols[5].metric(
-        f"Beta to {r['benchmark']}",
-        f"{r['beta']:.2f}",
-        f"corr. {r['correlation']:.2f}",
+        f"Beta to {r.benchmark}",
+        f"{r.beta:.2f}",
+        f"corr. {r.correlation:.2f}",
         delta_color="off",
     )
     st.caption(
-        f"{r['n_observations']} daily returns to {r['as_of']:%Y-%m-%d}; VaR and CVaR are "
+        f"{r.n_observations} daily returns to {r.as_of:%Y-%m-%d}; VaR and CVaR are "
         "losses (positive fractions of equity) over the horizon."
     )
 
 
-def var_table(r: dict) -> None:
-    frame = pd.DataFrame(r["var"])
+def var_table(r: RiskReport) -> None:
+    frame = pd.DataFrame(r.var)
     st.dataframe(
         frame,
         hide_index=True,
@@ -98,9 +92,9 @@ def var_table(r: dict) -> None:
     )
 
 
-def contributions_table(r: dict) -> None:
+def contributions_table(r: RiskReport) -> None:
     st.dataframe(
-        pd.DataFrame(r["contributions"]),
+        pd.DataFrame(r.contributions),
         hide_index=True,
         key="risk_contributions",
         column_config={
@@ -117,12 +111,7 @@ def contributions_table(r: dict) -> None:
 
 def enforcement_note(ws: Workstation, name: str) -> None:
     """Say whether the limits below stop manual orders (they do once saved)."""
-    from core.portfolio._repository import get_row
-    from core.risk._store import LIMITS_KEY
-
-    with ws.sessions() as session:
-        saved = LIMITS_KEY in (get_row(session, name).meta or {})
-    if saved:
+    if ws.risk.limits_saved(name):
         st.caption(
             "These limits are enforced: the trade ticket, `portfolio trade` and paper "
             "sessions with risk checks refuse an order a rule blocks."
@@ -136,9 +125,9 @@ def enforcement_note(ws: Workstation, name: str) -> None:
         )
 
 
-def limit_gauges(r: dict) -> None:
+def limit_gauges(r: RiskReport) -> None:
     """One progress bar per rule, coloured by its outcome, and the table of numbers."""
-    for u in r["limit_usage"]:
+    for u in r.limit_usage:
         colour, label = OUTCOME_COLOUR[u["outcome"]], OUTCOME_LABEL[u["outcome"]]
         title = f"**{u['rule'].replace('_', ' ')}** :{colour}-badge[{label}]"
         if u["used"] is None:
@@ -146,7 +135,7 @@ def limit_gauges(r: dict) -> None:
             continue
         used = u["used"] if math.isfinite(u["used"]) else 1.0
         st.progress(min(max(used, 0.0), 1.0), text=f"{title} — {widgets.plain(u['message'])}")
-    frame = pd.DataFrame(r["limit_usage"]).astype({"value": str, "limit": str})
+    frame = pd.DataFrame(r.limit_usage).astype({"value": str, "limit": str})
     st.dataframe(
         frame,
         hide_index=True,
@@ -158,8 +147,8 @@ def limit_gauges(r: dict) -> None:
     )
 
 
-def drawdown_panel(ws: Workstation, name: str, r: dict) -> None:
-    d = r["drawdown"]
+def drawdown_panel(ws: Workstation, name: str, r: RiskReport) -> None:
+    d = r.drawdown
     cols = st.columns(4)
     cols[0].metric("Drawdown", f"{d['drawdown']:.2%}", help="Below the highest equity seen")
     cols[1].metric("Controller level", d["level"])
@@ -178,9 +167,9 @@ def drawdown_panel(ws: Workstation, name: str, r: dict) -> None:
     )
 
 
-def stress_table(r: dict) -> None:
+def stress_table(r: RiskReport) -> None:
     st.dataframe(
-        pd.DataFrame(r["stress"]),
+        pd.DataFrame(r.stress),
         hide_index=True,
         key="risk_stress",
         column_config={
@@ -195,8 +184,7 @@ def stress_table(r: dict) -> None:
 
 def limits_form(ws: Workstation, name: str) -> None:
     """The editor of ``name``'s limits, always showing what is stored for ``name``."""
-    with ws.sessions() as session:
-        current = load_limits(session, name)
+    current = ws.risk.limits(name)
     defaults = RiskLimits()
     switchable = [*RATIO_LIMITS, "min_adv"]
     hours = current.trading_hours or {}
@@ -261,8 +249,7 @@ def _save(ws: Workstation, name: str, current) -> None:
                 raise RiskError(f"trading hours: {part.strip()!r} must look like stock=09:30-16:00")
             pairs.append(f"trading_hours.{klass.strip()}={window.strip()}")
     limits = parse_limit_updates(current, pairs)
-    with ws.sessions.begin() as session:
-        save_limits(session, name, limits, actor="ui")
+    ws.risk.save_limits(name, limits, actor="ui")
 
 
 # How restrictive each state is: moving down this order lifts a restriction.
@@ -281,8 +268,7 @@ def kill_switch(ws: Workstation, name: str) -> None:
     portfolio or its stored state changes); Apply needs a different state, and lifting a
     restriction needs the confirmation box ticked.
     """
-    with ws.sessions() as session:
-        state = load_trading_state(session, name).value
+    state = ws.risk.trading_state(name).value
     choice_key, reason_key = f"risk_state_choice::{name}", f"risk_state_reason::{name}"
     widgets.bind("risk_state", (name, state), {choice_key: state, reason_key: ""})
     colour = {"active": "green", "reducing_only": "orange", "halted": "red"}[state]
@@ -312,8 +298,7 @@ def kill_switch(ws: Workstation, name: str) -> None:
     )
     if clicked and changed and confirmed:  # checked again: a disabled button is no guarantee
         try:
-            with ws.sessions.begin() as session:
-                set_trading_state(session, name, choice, actor="ui", reason=reason)
+            ws.risk.set_trading_state(name, choice, actor="ui", reason=reason)
         except RiskError as exc:  # e.g. switched meanwhile by someone else to this state
             widgets.show_error(exc)
             return

@@ -15,7 +15,14 @@ import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
-from core.errors import WorkstationError, describe_validation, error_reference, model_label
+from core.errors import (
+    NOT_YET_CONVERTED,
+    WorkstationError,
+    describe_validation,
+    error_reference,
+    model_label,
+)
+from core.portfolio import PortfolioSummary
 
 ERRORS_KEY = "_field_errors"
 UNEXPECTED = "Something went wrong (ref {ref}). Details are in the log."
@@ -141,15 +148,15 @@ def pct(value: float) -> str:
     return "—" if value is None or not math.isfinite(value) else f"{value:+.2%}"
 
 
-def portfolio_metrics(summary: dict[str, Any]) -> None:
+def portfolio_metrics(summary: PortfolioSummary) -> None:
     """Equity, cash, net P&L and positions as a row of metrics."""
-    ccy = summary["base_currency"]
+    ccy = summary.base_currency
     cols = st.columns(5)
-    cols[0].metric(f"Equity ({ccy})", amount(summary["equity"]))
-    cols[1].metric(f"Cash ({ccy})", amount(summary["cash"]))
-    cols[2].metric(f"Net P&L ({ccy})", amount(summary["net_pnl"]), pct(summary["net_pnl_pct"]))
-    cols[3].metric(f"Unrealized ({ccy})", amount(summary["unrealized_pnl"]))
-    cols[4].metric("Positions", summary["n_positions"])
+    cols[0].metric(f"Equity ({ccy})", amount(summary.equity))
+    cols[1].metric(f"Cash ({ccy})", amount(summary.cash))
+    cols[2].metric(f"Net P&L ({ccy})", amount(summary.net_pnl), pct(summary.net_pnl_pct))
+    cols[3].metric(f"Unrealized ({ccy})", amount(summary.unrealized_pnl))
+    cols[4].metric("Positions", summary.n_positions)
 
 
 POSITION_COLUMNS = {
@@ -224,7 +231,7 @@ def run_action(form: str, action, success: str | None = None, fields: tuple[str,
         action()
     except Exception as exc:
         field = getattr(exc, "field", None)
-        message = error_message(exc, expected=(ValueError,))
+        message = error_message(exc, expected=NOT_YET_CONVERTED)
         set_error(form, field if field in fields else None, message)
         return False
     if success:

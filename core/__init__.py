@@ -1,6 +1,8 @@
-"""The workstation's domain, one room per package: instruments, market data, the database,
-portfolios and the lab format, strategies, execution, backtests, analytics, what-if, regimes,
-optimization, risk, allocation, rebalancing, paper trading, the audit log and the command line.
+"""The workstation's domain, one room per package.
+
+Instruments, market data, the database, portfolios and the lab format, strategies, execution,
+backtests, analytics, what-if, regimes, optimization, risk, allocation, rebalancing, paper trading,
+the audit log and the command line.
 
 ``core/workstation.py`` is the composition root: it builds each service from the collaborators
 it reads, and only the command line's entry points and the app import it. ``core`` never

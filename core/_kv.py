@@ -15,10 +15,10 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from core.errors import WorkstationError
+from core.errors import InvalidInputError
 
 
-class PairError(WorkstationError, ValueError):
+class PairError(InvalidInputError):
     """A ``key=value`` text without its ``=`` (or, when a key is required, without a key)."""
 
 

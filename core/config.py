@@ -13,6 +13,7 @@ BUNDLED_MARKET_DIR = DATA_DIR / "market"
 
 
 def default_database_url() -> str:
+    """The SQLite file under ``data/`` used when no database URL is configured."""
     return f"sqlite:///{DATA_DIR / 'workstation.db'}"
 
 

@@ -28,12 +28,16 @@ COMMISSION = 1.0
 class PriceReader(Protocol):
     """What the demo reads of the market (``MarketDataService`` fits)."""
 
-    def last_price(self, symbol: str, as_of: datetime | None = None) -> float | None: ...
+    def last_price(self, symbol: str, as_of: datetime | None = None) -> float | None:
+        """The last close of ``symbol`` at or before ``as_of`` (None when unknown)."""
+        ...
 
 
 def seed_demo(portfolios: PortfolioService, market: PriceReader, name: str = DEMO_NAME) -> str:
-    """Create and fill the demo portfolio in ``portfolios`` at ``market``'s closes; returns
-    its name."""
+    """Create and fill the demo portfolio in ``portfolios`` at ``market``'s closes.
+
+    Returns its name.
+    """
     portfolios.create(
         name,
         1_000_000.0,

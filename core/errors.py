@@ -23,10 +23,19 @@ MAX_LISTED = 10  # problems listed in one message before "and N more"
 
 
 class WorkstationError(Exception):
-    """A request the workstation refuses; ``field`` names the input at fault (or None).
+    """A request the workstation refuses.
 
-    ``where`` (optional) is prefixed to the message as ``where: message`` when the message
-    does not already start with it.
+    The base of every error the workstation raises on purpose: the command line and the
+    pages catch this one class.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong, ideally already ``where: what is wrong``.
+    field : str or None
+        The input at fault (a form field, a request key), or None.
+    where : str or None, keyword-only
+        Prefixed to the message as ``where: message`` unless the message starts with it.
     """
 
     def __init__(self, message: str = "", field: str | None = None, *, where: str | None = None):
@@ -35,6 +44,84 @@ class WorkstationError(Exception):
         super().__init__(message)
         self.field = field
         self.where = where
+
+
+class InvalidInputError(WorkstationError, ValueError):
+    """An input that breaks a rule: a field, a file line or a table row at fault.
+
+    Also a ``ValueError``, for callers that catch that. ``line`` (a file's line) and ``row``
+    (a table's row) are set only when given, so they show in a refusal's details only then.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong.
+    field : str or None
+        The input at fault, or None.
+    where : str or None, keyword-only
+        Prefixed to the message as ``where: message``.
+    line : int or None, keyword-only
+        The line of a text input at fault (1-based).
+    row : int or None, keyword-only
+        The row of a table at fault.
+    """
+
+    line: int | None = None
+    row: int | None = None
+
+    def __init__(
+        self,
+        message: str = "",
+        field: str | None = None,
+        *,
+        where: str | None = None,
+        line: int | None = None,
+        row: int | None = None,
+    ):
+        super().__init__(message, field, where=where)
+        if line is not None:
+            self.line = line
+        if row is not None:
+            self.row = row
+
+
+class NotFoundError(WorkstationError, KeyError):
+    """A named thing (portfolio, symbol, session, rule, preset) that does not exist.
+
+    Also a ``KeyError`` (so a ``LookupError``), for callers that catch those; unlike a bare
+    ``KeyError`` its text is the message itself, not the message in quotes.
+    """
+
+    def __str__(self) -> str:
+        """The message itself (a ``KeyError`` would quote it)."""
+        return str(self.args[0]) if self.args else ""
+
+
+class ConflictError(WorkstationError):
+    """A request that clashes with what is stored: a name already taken, a state already set."""
+
+
+class BlockedByRiskError(WorkstationError):
+    """An order or action a risk rule (a limit, the kill switch) refuses."""
+
+
+KINDS: tuple[type[WorkstationError], ...] = (
+    InvalidInputError,
+    NotFoundError,
+    ConflictError,
+    BlockedByRiskError,
+)
+"""The kinds of refusal; every raise site picks one (through its room's class)."""
+
+REFUSALS: tuple[type[BaseException], ...] = (WorkstationError, ValidationError)
+"""What the command line and the pages show as a refusal (a message, no reference): the
+workstation's own errors and pydantic's (read by :func:`describe_validation`)."""
+
+NOT_YET_CONVERTED: tuple[type[BaseException], ...] = (ValueError, LookupError)
+"""Bare errors that rooms not yet on the kinds still raise to a user (issue 11, in progress):
+core/backtest (``give symbols``, ``no saved run``), core/execution (the broker's order
+refusals), core/paper and core/optimize. The command line and the pages show them as
+refusals too until those rooms raise :class:`WorkstationError` kinds; then drop this."""
 
 
 def location(loc: Iterable[Any]) -> str:
@@ -83,9 +170,11 @@ def describe_validation(
 
 
 def model_label(exc: Any) -> str:
-    """A readable ``where`` for a pydantic error with no better one: its model's name in words
-    (``CommissionModel`` → ``commission model``, ``SmaCrossoverParams`` → ``sma crossover
-    params``)."""
+    """A readable ``where`` for a pydantic error with no better one.
+
+    Its model's name in words (``CommissionModel`` → ``commission model``, ``SmaCrossoverParams`` →
+    ``sma crossover params``).
+    """
     title = str(getattr(exc, "title", "") or "input")
     return " ".join(re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z0-9]+", title)).lower() or title
 
@@ -99,8 +188,10 @@ def join_problems(where: str, problems: list[str], *, limit: int = MAX_LISTED) -
 
 
 def error_reference() -> str:
-    """A short reference (6 hex digits) that ties an unexpected error's one-line message to
-    its traceback in the log."""
+    """A short reference (6 hex digits) for an unexpected error.
+
+    It ties the error's one-line message to its traceback in the log.
+    """
     return secrets.token_hex(3).upper()
 
 
@@ -124,7 +215,14 @@ def failure_message(exc: BaseException, *, logger: str = "core") -> str:
 
 
 __all__ = [
+    "KINDS",
     "MAX_LISTED",
+    "NOT_YET_CONVERTED",
+    "REFUSALS",
+    "BlockedByRiskError",
+    "ConflictError",
+    "InvalidInputError",
+    "NotFoundError",
     "WorkstationError",
     "describe_validation",
     "error_reference",

@@ -18,6 +18,7 @@ attribute          service                                               given
 ``allocation``     :class:`core.allocation.AllocationService`           market, portfolios
 ``jobs``           :class:`core.optimize.JobService`                    sessions, backtests,
                                                                          database url
+``audit``          :class:`core.audit.AuditService` (reads only)        sessions, market price
 ``paper``          :class:`core.paper.PaperService`                     the workstation (for now)
 =================  ====================================================  =======================
 
@@ -34,6 +35,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from core.allocation import AllocationService
+from core.audit import AuditService
 from core.backtest._service import BacktestService
 from core.config import Settings
 from core.db import MetaRow, create_db_engine, session_factory, upgrade
@@ -46,7 +48,7 @@ from core.paper import PaperService
 from core.portfolio import LabFormatError, LabPortfolio, LabService, PortfolioService
 from core.rebalance import RebalanceService
 from core.risk import RiskService
-from core.whatif import StressScenario, WhatIfService
+from core.whatif import StressResult, StressScenario, WhatIfService
 
 
 class Workstation:
@@ -68,6 +70,7 @@ class Workstation:
         self.rebalance = RebalanceService(self.portfolios, self.market, self.sessions)
         self.allocation = AllocationService(self.market, self.portfolios)
         self.jobs = JobService(self.sessions, self.backtests, self.settings.database_url)
+        self.audit = AuditService(self.sessions, self.market.last_price)
         self.paper = PaperService(self)  # paper's own constructor; it reads the services above
 
     @classmethod
@@ -81,6 +84,7 @@ class Workstation:
         return workstation
 
     def prepare(self) -> None:
+        """Migrate the schema, register the bundled instruments and seed the demo once."""
         upgrade(self.engine)
         with self.sessions.begin() as session:
             for instrument in bundled_instruments():
@@ -104,7 +108,7 @@ class Workstation:
         """See :meth:`LabService.merge_portfolios`."""
         return self.lab.merge_portfolios(first, second, into=into)
 
-    def stress_portfolio(self, name: str, scenario: StressScenario) -> dict:
+    def stress_portfolio(self, name: str, scenario: StressScenario) -> StressResult:
         """See :meth:`WhatIfService.stress`."""
         return self.whatif.stress(name, scenario)
 
@@ -118,6 +122,7 @@ class Workstation:
             session.merge(MetaRow(key=key, value=value))
 
     def close(self) -> None:
+        """Release the database connections."""
         self.engine.dispose()
 
 

@@ -21,8 +21,8 @@ if st.session_state.get(lab_panels.SELECTED) not in names:
     st.session_state[lab_panels.SELECTED] = names[0]
 name = st.selectbox("Portfolio", names, key=lab_panels.SELECTED)
 summary = ws.portfolios.summary(name)
-if summary["description"]:
-    st.caption(widgets.plain(summary["description"]))
+if summary.description:
+    st.caption(widgets.plain(summary.description))
 widgets.portfolio_metrics(summary)
 
 overview, trade, history, stress, manage, transfer = st.tabs(
@@ -37,9 +37,7 @@ with overview:
     else:
         left.info("The equity curve grows with every trade and snapshot.")
     if not positions.empty:
-        right.plotly_chart(
-            charts.allocation_figure(positions, summary["cash"]), key="lab_allocation"
-        )
+        right.plotly_chart(charts.allocation_figure(positions, summary.cash), key="lab_allocation")
     widgets.positions_table(positions, "lab_positions")
 with trade:
     lab_panels.trade_ticket(ws, name)

@@ -26,7 +26,7 @@ measures, limits, drawdown, stress, edit = st.tabs(
     ["Measures", "Limits", "Drawdown", "Stress", "Edit limits"]
 )
 with measures:
-    if report["var"]:
+    if report.var:
         risk_panels.var_table(report)
         st.subheader("Contributions to volatility (Euler)")
         risk_panels.contributions_table(report)

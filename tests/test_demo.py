@@ -17,4 +17,4 @@ def test_seed_demo_books_on_the_services_it_is_given(ws, raw_closes):
     assert held.quantity("XOM") == 0
     assert held.quantity("MSFT") > 0
     assert len(ws.portfolios.trades("Second demo")) == 8
-    assert ws.portfolios.summary("Second demo")["target_weights"]["MSFT"] == 1 / 6
+    assert ws.portfolios.summary("Second demo").target_weights["MSFT"] == 1 / 6

@@ -1,8 +1,9 @@
-"""Portfolio allocation: equal weight, inverse volatility, minimum variance, mean-variance,
-maximum Sharpe, risk parity, minimum CVaR and hierarchical risk parity, long-only with
-per-asset and group caps. Conventions and formulations in ``docs/ALLOCATION.md``.
-:class:`AllocationService` reads closes from the market and writes target weights to the
-portfolios.
+"""Portfolio allocation.
+
+Equal weight, inverse volatility, minimum variance, mean-variance, maximum Sharpe, risk parity,
+minimum CVaR and hierarchical risk parity, long-only with per-asset and group caps. Conventions and
+formulations in ``docs/ALLOCATION.md``. :class:`AllocationService` reads closes from the market and
+writes target weights to the portfolios.
 """
 
 from core.allocation._allocate import (

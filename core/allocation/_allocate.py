@@ -127,8 +127,11 @@ def evaluate(weights: np.ndarray, moments: Moments, spec: AllocationSpec) -> All
 def efficient_frontier(
     moments: Moments, spec: AllocationSpec, n_points: int = 25
 ) -> list[FrontierPoint]:
-    """Mean-variance efficient portfolios under ``spec``'s caps, from the minimum-variance
-    portfolio's expected return to the highest one the caps allow, evenly spaced in return."""
+    """Mean-variance efficient portfolios under ``spec``'s caps.
+
+    From the minimum-variance portfolio's expected return to the highest one the caps allow,
+    evenly spaced in return.
+    """
     bounds = bounds_for(moments.symbols, spec)
     low = float(moments.mu @ _convex.min_variance(moments.cov, bounds))
     high = float(moments.mu @ _convex.max_return(moments.mu, bounds))

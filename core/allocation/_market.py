@@ -70,8 +70,10 @@ class AllocationService:
         return allocate(self.prices(symbols, start, end), spec)
 
     def apply(self, name: str, result: AllocationResult) -> dict[str, float]:
-        """Make ``result``'s weights the target weights of ``name``; see
-        :func:`apply_to_portfolio`."""
+        """Make ``result``'s weights the target weights of ``name``.
+
+        See :func:`apply_to_portfolio`.
+        """
         return apply_to_portfolio(self._portfolios, name, result)
 
 

@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 
+from core.errors import InvalidInputError
+
 
 def portfolio_volatility(weights: np.ndarray, cov: np.ndarray) -> float:
     """``sqrt(wᵀΣw)`` in the units of ``cov`` (annualised when ``cov`` is)."""
@@ -33,7 +35,7 @@ def historical_cvar(portfolio_returns: np.ndarray, beta: float = 0.95) -> float:
     losses = np.sort(-np.asarray(portfolio_returns, dtype=float))[::-1]
     k = (1.0 - beta) * len(losses)
     if not 0 < k <= len(losses):
-        raise ValueError(f"CVaR at {beta} needs at least one scenario in its tail")
+        raise InvalidInputError(f"CVaR at {beta} needs at least one scenario in its tail")
     whole = math.floor(k)
     tail = losses[:whole].sum()
     if whole < len(losses):

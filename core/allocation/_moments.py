@@ -12,6 +12,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from core.errors import InvalidInputError
+
 PERIODS_PER_YEAR = 252
 Shrinkage = Literal["ledoit_wolf"] | None
 
@@ -51,7 +53,7 @@ def covariance(returns: np.ndarray, shrinkage: Shrinkage = None) -> np.ndarray:
         return np.atleast_2d(np.cov(returns, rowvar=False, ddof=1)) * PERIODS_PER_YEAR
     if shrinkage == "ledoit_wolf":
         return ledoit_wolf(returns)[0] * PERIODS_PER_YEAR
-    raise ValueError(f"unknown shrinkage {shrinkage!r}; use None or 'ledoit_wolf'")
+    raise InvalidInputError(f"unknown shrinkage {shrinkage!r}; use None or 'ledoit_wolf'")
 
 
 def ledoit_wolf(returns: np.ndarray) -> tuple[np.ndarray, float]:

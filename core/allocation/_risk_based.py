@@ -13,8 +13,11 @@ def equal_weights(n_assets: int) -> np.ndarray:
 
 
 def inverse_volatility(cov: np.ndarray, upper: np.ndarray) -> np.ndarray:
-    """Weights proportional to ``1/σ_i``, capped at ``upper`` with the excess handed to the
-    uncapped assets in the same proportions (repeated until nothing is over its cap)."""
+    """Weights proportional to ``1/σ_i``, capped at ``upper``.
+
+    The excess goes to the uncapped assets in the same proportions, repeated until nothing
+    is over its cap.
+    """
     raw = 1.0 / np.sqrt(np.diag(cov))
     return capped_proportional(raw, upper)
 

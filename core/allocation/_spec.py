@@ -7,7 +7,7 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from core.errors import WorkstationError
+from core.errors import InvalidInputError
 
 Method = Literal[
     "equal",
@@ -22,12 +22,8 @@ Method = Literal[
 METHODS: tuple[str, ...] = get_args(Method)
 
 
-class AllocationError(WorkstationError, ValueError):
+class AllocationError(InvalidInputError):
     """An allocation that cannot be computed as asked; ``field`` names the culprit input."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 class GroupCap(BaseModel):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from core.errors import InvalidInputError
+
 TRADING_DAYS_PER_YEAR = 252
 CALENDAR_DAYS_PER_YEAR = 365
 # Bars on at least this share of the distinct dates fall on Saturdays: a 7-day market.
@@ -14,9 +16,11 @@ _SATURDAY_SHARE = 0.05
 def _datetime_index(index) -> pd.DatetimeIndex:
     stamps = pd.DatetimeIndex(index)
     if len(stamps) < 2:
-        raise ValueError(f"need at least 2 timestamps to infer a frequency, got {len(stamps)}")
+        raise InvalidInputError(
+            f"need at least 2 timestamps to infer a frequency, got {len(stamps)}"
+        )
     if not (stamps[1:] > stamps[:-1]).all():
-        raise ValueError("timestamps must be strictly increasing")
+        raise InvalidInputError("timestamps must be strictly increasing")
     return stamps
 
 

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from core.errors import InvalidInputError
+
 ArrayLike = np.ndarray | pd.Series | Sequence[float]
 
 # A deviation no larger than this many float epsilons of the values' scale is rounding
@@ -22,11 +24,11 @@ def _vector(values: ArrayLike, name: str) -> np.ndarray:
     else:
         array = np.asarray(values, dtype=float)
     if array.ndim != 1:
-        raise ValueError(f"{name} must be 1-D, got an array of shape {array.shape}")
+        raise InvalidInputError(f"{name} must be 1-D, got an array of shape {array.shape}")
     finite = np.isfinite(array)
     if not finite.all():
         pos = int(np.argmin(finite))
-        raise ValueError(f"{name} must be finite; element {pos} is {array[pos]}")
+        raise InvalidInputError(f"{name} must be finite; element {pos} is {array[pos]}")
     return array
 
 
@@ -34,31 +36,33 @@ def _equity(equity: ArrayLike) -> np.ndarray:
     """A validated equity curve: 1-D, finite, positive, at least two values."""
     array = _vector(equity, "equity")
     if len(array) < 2:
-        raise ValueError(f"equity needs at least 2 values, got {len(array)}")
+        raise InvalidInputError(f"equity needs at least 2 values, got {len(array)}")
     if (array <= 0).any():
         pos = int(np.argmax(array <= 0))
-        raise ValueError(f"equity must be positive; element {pos} is {array[pos]}")
+        raise InvalidInputError(f"equity must be positive; element {pos} is {array[pos]}")
     return array
 
 
 def _periods(periods_per_year: float) -> float:
     value = float(periods_per_year)
     if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"periods_per_year must be a positive number, got {periods_per_year!r}")
+        raise InvalidInputError(
+            f"periods_per_year must be a positive number, got {periods_per_year!r}"
+        )
     return value
 
 
 def _rate(value: float, name: str) -> float:
     rate = float(value)
     if not math.isfinite(rate):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
+        raise InvalidInputError(f"{name} must be a finite number, got {value!r}")
     return rate
 
 
 def _level(level: float) -> float:
     value = float(level)
     if not 0 < value < 1:
-        raise ValueError(f"level must lie strictly between 0 and 1, got {level!r}")
+        raise InvalidInputError(f"level must lie strictly between 0 and 1, got {level!r}")
     return value
 
 

@@ -16,12 +16,15 @@ from core.audit._log import (
     verify_chain,
 )
 from core.audit._query import EVENT_COLUMNS, day_bounds, query_events
+from core.audit._service import AuditEvent, AuditService
 
 __all__ = [
     "BREACH_KINDS",
     "EVENT_COLUMNS",
     "GENESIS_HASH",
     "AuditChainError",
+    "AuditEvent",
+    "AuditService",
     "ChainReport",
     "append_event",
     "compliance_report",

@@ -1,5 +1,8 @@
-"""The compliance report of a date range: event counts, limit breaches, fills, largest
-positions, and the chain's verification; exportable as JSON or CSV."""
+"""The compliance report of a date range.
+
+Event counts, limit breaches, fills, largest positions, and the chain's verification; exportable as
+JSON or CSV.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from sqlalchemy.orm import Session
 from core.audit._log import verify_chain
 from core.audit._query import day_bounds, query_events
 from core.db import FillRow, InstrumentRow, PortfolioRow
+from core.errors import InvalidInputError
 
 BREACH_KINDS = ("pretrade_check", "limit_breach")
 PriceAt = Callable[[str, Any], float | None]
@@ -38,7 +42,7 @@ def compliance_report(
     """
     lo, hi = day_bounds(start, end)
     if lo is None or hi is None:
-        raise ValueError("a compliance report needs both a start and an end date")
+        raise InvalidInputError("a compliance report needs both a start and an end date")
     events = query_events(session, start=lo, end=hi, newest_first=False)
     breaches = [_breach(e) for e in events.itertuples() if is_breach(e.kind, e.payload)]
     fills = _fills(session, lo, hi)

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.db import AuditEventRow, MetaRow, take_write_lock
-from core.errors import WorkstationError
+from core.errors import ConflictError
 
 GENESIS_HASH = "0" * 64
 LINK_ATTEMPTS = 5  # appends tried before giving up when other writers keep taking the head
@@ -31,7 +31,7 @@ FORK_KEY = "audit_chain_fork"  # workstation_meta: a fork found by migration 000
 _HEAD = select(AuditEventRow.hash).order_by(AuditEventRow.id.desc()).limit(1)
 
 
-class AuditChainError(WorkstationError):
+class AuditChainError(ConflictError):
     """The audit log could not take an event (its transaction writes nothing)."""
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.db import AuditEventRow
+from core.errors import InvalidInputError
 
 EVENT_COLUMNS = ["id", "ts", "kind", "portfolio", "actor", "payload", "prev_hash", "hash"]
 
@@ -22,7 +23,7 @@ def day_bounds(start: date | datetime | str | None, end: date | datetime | str |
     if hi is not None and _is_day(end):
         hi = hi + timedelta(days=1) - timedelta(microseconds=1)
     if lo is not None and hi is not None and lo > hi:
-        raise ValueError(f"start {lo:%Y-%m-%d %H:%M} is after end {hi:%Y-%m-%d %H:%M}")
+        raise InvalidInputError(f"start {lo:%Y-%m-%d %H:%M} is after end {hi:%Y-%m-%d %H:%M}")
     return lo, hi
 
 
@@ -40,7 +41,7 @@ def _as_datetime(value, name: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(str(value).strip())
     except ValueError:
-        raise ValueError(f"{name} must be a date like 2024-01-31, got {value!r}") from None
+        raise InvalidInputError(f"{name} must be a date like 2024-01-31, got {value!r}") from None
     return parsed if parsed.tzinfo is None else _utc(parsed)
 
 

@@ -109,6 +109,4 @@ class GrowingMarket:
 
     def frame(self) -> MarketFrame:
         """A fixed :class:`MarketFrame` of the bars so far (for reconciliation)."""
-        return MarketFrame(
-            self.index, self.symbols, *(self._view(f).copy() for f in _FIELDS)
-        )
+        return MarketFrame(self.index, self.symbols, *(self._view(f).copy() for f in _FIELDS))

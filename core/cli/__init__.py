@@ -12,6 +12,7 @@ import argparse
 import os
 import sys
 
+from core import errors
 from core.cli import (
     _allocate,
     _audit,
@@ -28,13 +29,14 @@ from core.cli import (
     _risk,
 )
 from core.cli._output import (
-    CommandError,
+    CommandError as CommandError,
+)
+from core.cli._output import (
     check_dates,
     command_name,
     emit_error,
     emit_unexpected,
 )
-from core.errors import WorkstationError
 
 COMMANDS = (
     _data,
@@ -54,6 +56,7 @@ COMMANDS = (
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``python -m core`` parser: global options and every command's subparser."""
     parser = argparse.ArgumentParser(
         prog="python -m core",
         description="Quant workstation: market data, portfolios, backtests, paper trading.",
@@ -75,10 +78,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-REFUSALS = (WorkstationError, CommandError, ValueError, KeyError, LookupError, OSError)
+# the workstation's own refusals (and pydantic's), a file that cannot be read or written,
+# and — until their rooms are converted — bare errors of core/backtest, paper and optimize
+REFUSALS = (*errors.REFUSALS, OSError, *errors.NOT_YET_CONVERTED)
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; the exit status.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 on success, 1 for a refusal (``command: where: what is wrong`` on standard error,
+        ``{"error": ...}`` with ``--json``) or an unexpected error (a reference to the log).
+    """
     args = build_parser().parse_args(argv)
     command = command_name(args)
     try:

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from core._json import plain as jsonable
 from core.config import DATA_DIR
 from core.errors import (
-    WorkstationError,
+    InvalidInputError,
     describe_validation,
     error_reference,
     location,
@@ -49,7 +49,7 @@ OPTIONS = {
 }
 
 
-class CommandError(WorkstationError):
+class CommandError(InvalidInputError):
     """A command that cannot run as asked; the message is shown to the user."""
 
 
@@ -72,8 +72,11 @@ def command_name(args) -> str:
 
 
 def check_dates(args) -> None:
-    """``--start``/``--end`` of any command: a date, or a refusal naming the option (rather
-    than the date parser's message deep inside a command)."""
+    """``--start``/``--end`` of any command.
+
+    A date, or a refusal naming the option (rather than the date parser's message deep inside a
+    command).
+    """
     for option in ("start", "end"):
         value = getattr(args, option, None)
         if not isinstance(value, str):
@@ -94,8 +97,11 @@ def error_message(exc: BaseException) -> str:
 
 
 def validation_message(exc: ValidationError) -> str:
-    """A pydantic refusal by the options at fault: ``--commission: Input should be ...``,
-    ``--param fast: ...``; a field with no option as ``model label: field: ...``."""
+    """A pydantic refusal by the options at fault.
+
+    ``--commission: Input should be ...``, ``--param fast: ...``; a field with no option as ``model
+    label: field: ...``.
+    """
     title = str(exc.title)
     if title.endswith("Params"):
         return describe_validation(exc, "", where_of=lambda loc: f"--param {location(loc)}".strip())

@@ -71,7 +71,7 @@ def list_portfolios(args) -> None:
 
 def show_portfolio(args) -> None:
     ws = open_workstation(args)
-    summary = ws.portfolios.summary(args.name)
+    summary = ws.portfolios.summary(args.name).to_dict()
     positions = ws.portfolios.positions(args.name)
     trades = ws.portfolios.trades(args.name)
     payload = {
@@ -94,7 +94,11 @@ def create_portfolio(args) -> None:
         allow_margin=args.margin,
         description=args.description,
     )
-    emit(args, ws.portfolios.summary(args.name), f"created {args.name!r} with {args.cash:,.2f}")
+    emit(
+        args,
+        ws.portfolios.summary(args.name).to_dict(),
+        f"created {args.name!r} with {args.cash:,.2f}",
+    )
 
 
 def trade_portfolio(args) -> None:
@@ -117,7 +121,7 @@ def trade_portfolio(args) -> None:
     payload = {
         **result.__dict__,
         "side": str(result.side),
-        "equity": ws.portfolios.summary(args.name)["equity"],
+        "equity": ws.portfolios.summary(args.name).equity,
     }
     verb = "already booked" if result.duplicate else "filled"
     emit(
@@ -148,7 +152,7 @@ def export_portfolio(args) -> None:
 def import_portfolio(args) -> None:
     ws = open_workstation(args)
     name = ws.lab.import_portfolio(args.file.read_bytes(), name=args.name)
-    emit(args, {"name": name, **ws.portfolios.summary(name)}, f"imported {name!r}")
+    emit(args, {"name": name, **ws.portfolios.summary(name).to_dict()}, f"imported {name!r}")
 
 
 def merge_portfolios(args) -> None:
@@ -156,7 +160,7 @@ def merge_portfolios(args) -> None:
     name = ws.lab.merge_portfolios(args.first, args.second, into=args.into)
     emit(
         args,
-        ws.portfolios.summary(name),
+        ws.portfolios.summary(name).to_dict(),
         f"merged {args.first!r} and {args.second!r} into {name!r}",
     )
 
@@ -176,7 +180,7 @@ def cash_portfolio(args) -> None:
     ws.portfolios.cash_movement(args.name, args.amount)
     emit(
         args,
-        ws.portfolios.summary(args.name),
+        ws.portfolios.summary(args.name).to_dict(),
         f"cash is now {ws.portfolios.ledger(args.name).cash:,.2f}",
     )
 

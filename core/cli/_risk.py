@@ -68,7 +68,8 @@ def risk_report(args) -> None:
         )
     finally:
         ws.close()
-    emit(args, report, _report_text(report))
+    payload = report.to_dict()
+    emit(args, payload, _report_text(payload))
 
 
 def risk_limits(args) -> None:

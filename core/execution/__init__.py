@@ -1,5 +1,8 @@
-"""Simulated execution: orders, fills, costs and sizing, shared by backtests and paper
-trading (only the clock and the feed differ)."""
+"""Simulated execution.
+
+Orders, fills, costs and sizing, shared by backtests and paper trading (only the clock and the feed
+differ).
+"""
 
 from core.execution._broker import OrderFilter, SimulatedBroker
 from core.execution._config import ExecutionConfig, ExecutionConfigError, execution_config

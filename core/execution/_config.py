@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from core.errors import WorkstationError, describe_validation, model_label
+from core.errors import InvalidInputError, describe_validation, model_label
 from core.execution._costs import CommissionModel, SlippageModel
 from core.execution._sizing import Sizing
 
@@ -32,7 +32,7 @@ class ExecutionConfig(BaseModel):
     allow_margin: bool = False
 
 
-class ExecutionConfigError(WorkstationError, ValueError):
+class ExecutionConfigError(InvalidInputError):
     """Execution options that do not make an :class:`ExecutionConfig`.
 
     ``field`` names the :func:`execution_config` argument at fault.

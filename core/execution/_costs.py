@@ -13,8 +13,11 @@ MAX_COMMISSION_RATE = 0.1
 
 
 class CommissionModel(BaseModel):
-    """Commission per fill: per share, a fraction of notional, or a fixed amount per order,
-    never less than ``minimum`` (when the fill is not free)."""
+    """Commission per fill.
+
+    Per share, a fraction of notional, or a fixed amount per order, never less than ``minimum``
+    (when the fill is not free).
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -45,8 +48,11 @@ class CommissionModel(BaseModel):
 
 
 class SlippageModel(BaseModel):
-    """Adverse price move on market and stop fills: basis points, or a fraction of the
-    recent volatility (standard deviation of simple returns over ``lookback`` bars)."""
+    """Adverse price move on market and stop fills.
+
+    Basis points, or a fraction of the recent volatility (standard deviation of simple returns over
+    ``lookback`` bars).
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 

@@ -49,7 +49,8 @@ class Sizing(BaseModel):
 
         ``commission(q)`` gives the commission of a fill of q units; when given, the
         rules bounded by cash (all-in, vol target) also leave room for a fixed, per-share
-        or minimum commission."""
+        or minimum commission.
+        """
         unit_cost = price * instrument.multiplier * (1 + commission_rate)
         affordable = max(cash, 0.0) / unit_cost
         if self.method == "fixed":

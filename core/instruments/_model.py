@@ -8,6 +8,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from core.errors import InvalidInputError
+
 
 class AssetClass(StrEnum):
     STOCK = "stock"
@@ -68,9 +70,9 @@ class Instrument(BaseModel):
     def check_quantity(self, quantity: float) -> None:
         """Raise ValueError unless ``quantity`` is finite, non-zero and on the step."""
         if not math.isfinite(quantity) or quantity == 0:
-            raise ValueError(f"{self.symbol}: quantity must be a finite non-zero number")
+            raise InvalidInputError(f"{self.symbol}: quantity must be a finite non-zero number")
         if not is_on_step(quantity, self.quantity_step):
-            raise ValueError(
+            raise InvalidInputError(
                 f"{self.symbol}: quantity {quantity:g} is not a multiple of the "
                 f"instrument's quantity step {self.quantity_step:g}"
             )

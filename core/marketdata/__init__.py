@@ -8,7 +8,14 @@ volume``. Close-only series keep ``open``, ``high``, ``low`` and ``volume`` as N
 from core.marketdata._bundled import BUNDLED_SYMBOLS, load_bundled
 from core.marketdata._frames import BAR_COLUMNS, empty_bars, has_ohlc
 from core.marketdata._importer import BarsValidationError, read_bars_file
-from core.marketdata._service import ImportReport, MarketDataError, MarketDataService
+from core.marketdata._service import (
+    ImportReport,
+    MarketDataConflict,
+    MarketDataError,
+    MarketDataInputError,
+    MarketDataNotFound,
+    MarketDataService,
+)
 from core.marketdata._synthetic_market import SyntheticMarket
 from core.marketdata._synthetic_model import PRESETS, Regime, RegimeSwitchingModel, preset
 from core.marketdata._yahoo import YahooAdapter, network_available
@@ -19,7 +26,10 @@ __all__ = [
     "PRESETS",
     "BarsValidationError",
     "ImportReport",
+    "MarketDataConflict",
     "MarketDataError",
+    "MarketDataInputError",
+    "MarketDataNotFound",
     "MarketDataService",
     "Regime",
     "RegimeSwitchingModel",

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from core import config
+from core.errors import NotFoundError
 from core.marketdata._frames import BAR_COLUMNS
 
 STOCKS_FILE = "sp500_stocks_close.csv.gz"
@@ -53,7 +54,9 @@ BUNDLED_SYMBOLS: tuple[str, ...] = tuple(_SOURCES)
 def load_bundled(symbol: str) -> pd.DataFrame:
     """Bars of a bundled symbol (a fresh copy; close-only symbols have NaN open/high/low/volume)."""
     if symbol not in _SOURCES:
-        raise KeyError(f"{symbol!r} is not a bundled symbol; bundled: {', '.join(BUNDLED_SYMBOLS)}")
+        raise NotFoundError(
+            f"{symbol!r} is not a bundled symbol; bundled: {', '.join(BUNDLED_SYMBOLS)}"
+        )
     filename, column = _SOURCES[symbol]
     table = _read(filename)
     if column is None:

@@ -25,7 +25,7 @@ from typing import IO
 import numpy as np
 import pandas as pd
 
-from core.errors import WorkstationError
+from core.errors import InvalidInputError
 from core.marketdata._frames import BAR_COLUMNS
 
 TIMESTAMP_NAMES = ("timestamp", "date", "datetime", "time")
@@ -60,7 +60,7 @@ FUTURE_TOLERANCE = timedelta(days=2)  # a daily bar stamped in a timezone ahead 
 Source = str | Path | bytes | bytearray | IO[bytes]
 
 
-class BarsValidationError(WorkstationError, ValueError):
+class BarsValidationError(InvalidInputError):
     """A price file or frame that breaks a rule; says where and which rule."""
 
     def __init__(
@@ -75,7 +75,7 @@ class BarsValidationError(WorkstationError, ValueError):
     ) -> None:
         self.rule, self.detail, self.filename = rule, detail, filename
         self.row, self.column, self.row_word = row, column, row_word
-        super().__init__(self._message())
+        super().__init__(self._message(), line=row if row_word == "line" else None)
 
     def _message(self) -> str:
         place = " ".join(
@@ -350,8 +350,10 @@ def _check_range(timestamps: np.ndarray, where: _Where, now: datetime | None) ->
 
 
 def check_bar_range(index: pd.DatetimeIndex, now: datetime | None = None) -> None:
-    """Refuse a bars frame (already validated otherwise) with a bar outside the plausible
-    range; for frames that reach the database without going through a file."""
+    """Refuse a bars frame (already validated otherwise) with a bar outside the plausible range.
+
+    For frames that reach the database without going through a file.
+    """
     stamps = index.to_numpy(dtype="datetime64[us]")
     where = _Where(None, "row", np.arange(1, len(stamps) + 1), {})
     _check_range(stamps, where, now)

@@ -1,5 +1,8 @@
-"""One door to market data: bundled files, imported bars in the database and, when the
-user allows it and the network is up, the optional yfinance adapter."""
+"""One door to market data.
+
+Bundled files, imported bars in the database and, when the user allows it and the network is up, the
+optional yfinance adapter.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import BarRow, InstrumentRow
-from core.errors import WorkstationError
+from core.errors import ConflictError, InvalidInputError, NotFoundError, WorkstationError
 from core.instruments import AssetClass, Instrument, default_instrument
 from core.instruments import repository as instruments
 from core.marketdata._bundled import BUNDLED_SYMBOLS, bundled_close, load_bundled
@@ -23,7 +26,22 @@ from core.marketdata._yahoo import YahooAdapter, network_available
 
 
 class MarketDataError(WorkstationError, ValueError):
-    """A market-data request that cannot be served (unknown symbol, name clash, ...)."""
+    """A market-data request that cannot be served (unknown symbol, name clash, ...).
+
+    The room's umbrella (catch it): raise sites raise one of its kinds below.
+    """
+
+
+class MarketDataInputError(MarketDataError, InvalidInputError):
+    """Bars that cannot be imported as given (none at all, an adapter's refusal)."""
+
+
+class MarketDataNotFound(MarketDataError, NotFoundError):
+    """A symbol with no stored bars that cannot be fetched either."""
+
+
+class MarketDataConflict(MarketDataError, ConflictError):
+    """An import that would overwrite bundled history or stored bars."""
 
 
 @dataclass(frozen=True)
@@ -93,7 +111,8 @@ class MarketDataService:
     def last_price(self, symbol: str, as_of=None) -> float | None:
         """The last close at or before ``as_of`` (the last one known when None).
 
-        A daily bar is stamped with its date and counts as known on that date."""
+        A daily bar is stamped with its date and counts as known on that date.
+        """
         if symbol in BUNDLED_SYMBOLS:
             closes = bundled_close(symbol)
             end = len(closes) if as_of is None else closes.index.searchsorted(_ts(as_of), "right")
@@ -141,9 +160,9 @@ class MarketDataService:
         symbol = symbol.strip().upper()
         instrument = default_instrument(symbol, AssetClass(asset_class))
         if symbol in BUNDLED_SYMBOLS:
-            raise MarketDataError(f"{symbol} is bundled history; import under another symbol")
+            raise MarketDataConflict(f"{symbol} is bundled history; import under another symbol")
         if bars.empty:
-            raise MarketDataError(f"{symbol}: no bars to import")
+            raise MarketDataInputError(f"{symbol}: no bars to import")
         check_bar_range(pd.DatetimeIndex(bars.index))
         with self._sessions.begin() as session:
             row = instruments.ensure(session, instrument, source)
@@ -157,7 +176,7 @@ class MarketDataService:
     def _clear_bars(self, session: Session, row: InstrumentRow, symbol: str, replace: bool):
         count = session.scalar(select(func.count()).where(BarRow.instrument_id == row.id))
         if count and not replace:
-            raise MarketDataError(
+            raise MarketDataConflict(
                 f"{symbol} already has {count} bars; import with replace to overwrite them"
             )
         if count:
@@ -208,16 +227,18 @@ class MarketDataService:
 
     def _fetch(self, symbol: str) -> pd.DataFrame:
         if not self._allow_network:
-            raise MarketDataError(
+            raise MarketDataNotFound(
                 f"unknown symbol {symbol!r}: import a file for it, or enable the online "
                 "adapter (WORKSTATION_ALLOW_NETWORK=1) to fetch it from Yahoo Finance"
             )
         if not network_available():
-            raise MarketDataError(f"unknown symbol {symbol!r} and the network is unreachable")
+            raise MarketDataNotFound(f"unknown symbol {symbol!r} and the network is unreachable")
         try:
             bars = (self._adapter or YahooAdapter()).fetch(symbol)
-        except (LookupError, RuntimeError) as exc:
-            raise MarketDataError(str(exc)) from exc
+        except LookupError as exc:
+            raise MarketDataNotFound(str(exc)) from exc
+        except RuntimeError as exc:
+            raise MarketDataInputError(str(exc)) from exc
         self.import_bars(symbol, bars, source="yahoo")
         return bars
 

@@ -28,6 +28,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
+from core.errors import InvalidInputError
 from core.marketdata._frames import BAR_COLUMNS
 from core.marketdata._synthetic_model import (
     RegimeSwitchingModel,
@@ -98,7 +99,7 @@ class _BarGrid:
 def _bar_grid(calendar: _Calendar, start: pd.Timestamp, periods: int, interval: str) -> _BarGrid:
     step = pd.Timedelta(interval).value
     if step <= 0:
-        raise ValueError(f"interval must be positive, got {interval!r}")
+        raise InvalidInputError(f"interval must be positive, got {interval!r}")
     if step >= NS_PER_DAY:
         return _daily_grid(calendar, start, periods, step)
     return _intraday_grid(calendar, start, periods, step)
@@ -107,7 +108,7 @@ def _bar_grid(calendar: _Calendar, start: pd.Timestamp, periods: int, interval: 
 def _daily_grid(calendar: _Calendar, start: pd.Timestamp, periods: int, step: int) -> _BarGrid:
     """Every ``step // 1 day``-th trading day, stamped at midnight; bars last whole sessions."""
     if step % NS_PER_DAY:
-        raise ValueError("intervals of a day or more must be whole days")
+        raise InvalidInputError("intervals of a day or more must be whole days")
     days = step // NS_PER_DAY
     index = np.arange(periods, dtype=np.int64) * days
     day0 = calendar.first_day(np.datetime64(start.normalize().date(), "D"))
@@ -132,7 +133,7 @@ def _intraday_grid(calendar: _Calendar, start: pd.Timestamp, periods: int, step:
 def _as_start(start: object) -> pd.Timestamp:
     stamp = pd.Timestamp(start)
     if stamp.tz is not None:
-        raise ValueError("start must be tz-naive (bars frames are tz-naive)")
+        raise InvalidInputError("start must be tz-naive (bars frames are tz-naive)")
     return stamp
 
 
@@ -200,7 +201,7 @@ def _from_ticks(ticks: np.ndarray, tick: float) -> np.ndarray:
 
 def _check_tick(price_tick: float) -> float:
     if not (math.isfinite(price_tick) and price_tick > 0):
-        raise ValueError(f"price_tick must be a positive number, got {price_tick!r}")
+        raise InvalidInputError(f"price_tick must be a positive number, got {price_tick!r}")
     return float(price_tick)
 
 
@@ -301,7 +302,7 @@ class SyntheticMarket:
             Index into ``model.regimes`` of each bar's regime.
         """
         if periods < 0 or substeps < 1:
-            raise ValueError("periods must be ≥ 0 and substeps ≥ 1")
+            raise InvalidInputError("periods must be ≥ 0 and substeps ≥ 1")
         tick = _check_tick(self.model.price_tick if price_tick is None else price_tick)
         grid = _bar_grid(self._calendar, _as_start(start), int(periods), interval)
         rngs = _streams(self.seed, 0)
@@ -371,7 +372,7 @@ class SyntheticMarket:
         arguments, index included (chunk ``k`` carries rows ``k·chunk ...``).
         """
         if chunk < 1:
-            raise ValueError("chunk must be ≥ 1")
+            raise InvalidInputError("chunk must be ≥ 1")
         source = _TickSource(self, _as_start(start), rate, price_tick)
         while True:
             yield source.take(chunk)
@@ -384,7 +385,9 @@ class _TickSource:
         self, market: SyntheticMarket, start: pd.Timestamp, rate: float, tick: float | None
     ):
         if not (math.isfinite(rate) and rate > 0):
-            raise ValueError(f"rate must be a positive number of ticks per second, got {rate!r}")
+            raise InvalidInputError(
+                f"rate must be a positive number of ticks per second, got {rate!r}"
+            )
         self._market, self._model = market, market.model
         self._tick = _check_tick(self._model.price_tick if tick is None else tick)
         self._mean_gap_ns = NS_PER_SECOND / rate
@@ -396,7 +399,7 @@ class _TickSource:
     def take(self, n: int) -> pd.DataFrame:
         """The next ``n`` ticks as a frame indexed ``count ... count + n - 1``."""
         if n < 0:
-            raise ValueError("n must be ≥ 0")
+            raise InvalidInputError("n must be ≥ 0")
         gaps_ns = self._gaps(n)
         clock_ns = self._clock_ns + np.cumsum(gaps_ns)
         length_ns = self._market._calendar.length_ns

@@ -29,6 +29,8 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from core.errors import InvalidInputError, NotFoundError
+
 CalendarName = Literal["equity", "forex", "crypto"]
 
 
@@ -150,7 +152,7 @@ class RegimeSwitchingModel(BaseModel):
             Row-stochastic matrix; row = current regime, column = next regime.
         """
         if not math.isfinite(dt_days) or dt_days < 0:
-            raise ValueError(f"dt_days must be finite and ≥ 0, got {dt_days!r}")
+            raise InvalidInputError(f"dt_days must be finite and ≥ 0, got {dt_days!r}")
         stay = np.exp(-dt_days / self._durations())
         exits = np.asarray(self.exit_matrix, dtype=float)
         return np.diag(stay) + (1.0 - stay)[:, None] * exits
@@ -166,11 +168,11 @@ def uniform_exit_matrix(n: int) -> tuple[tuple[float, ...], ...]:
 
 def _check_exit_matrix(exits: np.ndarray, n: int) -> None:
     if exits.shape != (n, n):
-        raise ValueError(f"exit_matrix must be {n}x{n}, got shape {exits.shape}")
+        raise InvalidInputError(f"exit_matrix must be {n}x{n}, got shape {exits.shape}")
     if np.any(exits < 0) or np.any(np.diag(exits) != 0):
-        raise ValueError("exit_matrix must be non-negative with a zero diagonal")
+        raise InvalidInputError("exit_matrix must be non-negative with a zero diagonal")
     if not np.allclose(exits.sum(axis=1), 1.0, rtol=0, atol=1e-9):
-        raise ValueError("each row of exit_matrix must sum to 1")
+        raise InvalidInputError("each row of exit_matrix must sum to 1")
 
 
 # --------------------------------------------------------------------------- presets
@@ -256,14 +258,14 @@ def preset(name: str) -> RegimeSwitchingModel:
 
     Raises
     ------
-    KeyError
-        For an unknown name; the message lists the available presets.
+    NotFoundError
+        For an unknown name (a ``KeyError`` too); the message lists the available presets.
     """
     try:
         return PRESETS[name]
     except KeyError:
         available = ", ".join(sorted(PRESETS))
-        raise KeyError(f"unknown preset {name!r}; available: {available}") from None
+        raise NotFoundError(f"unknown preset {name!r}; available: {available}") from None
 
 
 # --------------------------------------------------------------------------- dynamics

@@ -24,14 +24,14 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
-from core.errors import WorkstationError
+from core.errors import InvalidInputError
 from core.strategies import param_space
 
 KINDS = ("int", "float", "bool", "choice")
 """The kinds of searchable dimensions."""
 
 
-class GridTooLarge(WorkstationError, ValueError):
+class GridTooLarge(InvalidInputError):
     """A grid with more points than allowed: ``size`` points, at most ``limit``."""
 
     def __init__(self, size: int, limit: int, message: str):

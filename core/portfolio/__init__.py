@@ -12,7 +12,13 @@ from core.portfolio._lab_format import (
 from core.portfolio._lab_json import MAX_DEPTH, MAX_DOCUMENT_BYTES, LabFormatError
 from core.portfolio._lab_service import LabService
 from core.portfolio._ledger import Fill, Ledger, LedgerError, Position, Side
-from core.portfolio._repository import PortfolioError, fills_query
+from core.portfolio._repository import (
+    PortfolioConflict,
+    PortfolioError,
+    PortfolioInputError,
+    PortfolioNotFound,
+    fills_query,
+)
 from core.portfolio._service import PortfolioService, TradeResult, positions_frame, valuation
 from core.portfolio._transfer import (
     export_document,
@@ -21,6 +27,7 @@ from core.portfolio._transfer import (
     to_excel,
     to_json,
 )
+from core.portfolio._valuation import PortfolioSummary
 
 __all__ = [
     "FORMAT_NAME",
@@ -35,8 +42,12 @@ __all__ = [
     "LabTrade",
     "Ledger",
     "LedgerError",
+    "PortfolioConflict",
     "PortfolioError",
+    "PortfolioInputError",
+    "PortfolioNotFound",
     "PortfolioService",
+    "PortfolioSummary",
     "Position",
     "Replay",
     "Side",

@@ -1,6 +1,8 @@
-"""The lab format: a versioned JSON document that carries a portfolio between
-workstations (export, import, merge). Its JSON Schema is published in
-``docs/portfolio-lab-format.schema.json`` (``python -m core portfolio schema``).
+"""The lab format.
+
+A versioned JSON document that carries a portfolio between workstations (export, import, merge). Its
+JSON Schema is published in ``docs/portfolio-lab-format.schema.json`` (``python -m core portfolio
+schema``).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from core.errors import InvalidInputError
 from core.instruments import Instrument
 from core.portfolio._ledger import Side
 
@@ -25,10 +28,10 @@ def check_name(value: str) -> str:
     if value.isprintable() and value.strip():
         return value  # the common case, fast: no control, format or separator characters
     if not value.strip():
-        raise ValueError("must not be blank")
+        raise InvalidInputError("must not be blank")
     bad = next((c for c in value if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")), None)
     if bad is not None:
-        raise ValueError(f"must not contain control characters (found U+{ord(bad):04X})")
+        raise InvalidInputError(f"must not contain control characters (found U+{ord(bad):04X})")
     return value
 
 
@@ -36,7 +39,7 @@ def check_text(value: str) -> str:
     """Free text: line breaks and tabs are fine, other control characters are not."""
     bad = next((c for c in value if unicodedata.category(c) == "Cc" and c not in "\t\n\r"), None)
     if bad is not None:
-        raise ValueError(f"must not contain control characters (found U+{ord(bad):04X})")
+        raise InvalidInputError(f"must not contain control characters (found U+{ord(bad):04X})")
     return value
 
 
@@ -144,7 +147,7 @@ def _no_duplicates(values: list[str], where: str) -> None:
     seen: set[str] = set()
     dupes = sorted({v for v in values if v in seen or seen.add(v)})
     if dupes:
-        raise ValueError(f"duplicate entries in {where}: {dupes}")
+        raise InvalidInputError(f"duplicate entries in {where}: {dupes}")
 
 
 def lab_json_schema() -> dict[str, Any]:

@@ -16,7 +16,7 @@ import re
 
 import numpy as np
 
-from core.errors import WorkstationError, location
+from core.errors import InvalidInputError, location
 
 MAX_DOCUMENT_BYTES = 50_000_000  # a 100,000-trade export is about 16 MB
 MAX_DEPTH = 32  # a lab document nests 4 levels; metadata may add a few
@@ -24,7 +24,7 @@ MAX_DEPTH = 32  # a lab document nests 4 levels; metadata may add a few
 _STRINGS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 
 
-class LabFormatError(WorkstationError, ValueError):
+class LabFormatError(InvalidInputError):
     """A lab document that cannot be read or does not hold together; nothing was written."""
 
 
@@ -86,6 +86,7 @@ def load_json(raw: str | bytes) -> object:
         raise LabFormatError(
             f"not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
             where="document",
+            line=exc.lineno,
         ) from exc
     except (ValueError, RecursionError) as exc:  # e.g. an integer of more than 4,300 digits
         raise LabFormatError(f"not readable JSON: {exc}", where="document") from exc

@@ -27,7 +27,7 @@ from core.portfolio._lab_check import Replay, check_history, parse_document
 from core.portfolio._lab_format import LabPortfolio
 from core.portfolio._lab_json import LabFormatError
 from core.portfolio._ledger import Ledger, Position
-from core.portfolio._repository import PortfolioError
+from core.portfolio._repository import PortfolioConflict, PortfolioInputError
 from core.portfolio._service import check_name, utcnow
 from core.portfolio._transfer import export_document, instrument_conflicts, merge_documents
 from core.portfolio._valuation import daily_equity, thin_curve
@@ -84,10 +84,13 @@ class LabService:
         return name
 
     def merge_portfolios(self, first: str, second: str, *, into: str) -> str:
-        """Merge ``first`` and ``second`` into ``into``: a new portfolio, one of the two,
-        or a third existing portfolio whose holdings are added to theirs."""
+        """Merge ``first`` and ``second`` into ``into``.
+
+        A new portfolio, one of the two, or a third existing portfolio whose holdings are added to
+        theirs.
+        """
         if first == second:
-            raise PortfolioError("choose two different portfolios to merge", "second")
+            raise PortfolioInputError("choose two different portfolios to merge", "second")
         into = check_name(into)
         with self._sessions() as session:
             existing = repo.exists(session, into)
@@ -148,7 +151,7 @@ class LabService:
 # -- checks and writes -------------------------------------------------------------------------
 def _check_new_name(session: Session, name: str) -> None:
     if repo.exists(session, name):
-        raise PortfolioError(
+        raise PortfolioConflict(
             f"a portfolio named {name!r} already exists; import under another name", "name"
         )
 

@@ -1,5 +1,6 @@
-"""The virtual portfolio ledger: cash and positions that change only through fills
-and cash movements.
+"""The virtual portfolio ledger.
+
+Cash and positions that change only through fills and cash movements.
 
 Conventions
 -----------
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from core.errors import WorkstationError
+from core.errors import InvalidInputError
 from core.instruments import Instrument
 
 CASH_TOLERANCE = 1e-6
@@ -33,12 +34,8 @@ class Side(StrEnum):
         return 1 if self is Side.BUY else -1
 
 
-class LedgerError(WorkstationError, ValueError):
+class LedgerError(InvalidInputError):
     """A rule of the ledger was broken; ``field`` names the input at fault."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +88,8 @@ class Ledger:
     def apply_fill(self, fill: Fill, instrument: Instrument, *, check: bool = True) -> float:
         """Validate and book ``fill``; returns the realized P&L it produced (gross).
 
-        ``check=False`` skips the rules, for replaying fills that were checked already."""
+        ``check=False`` skips the rules, for replaying fills that were checked already.
+        """
         if check:
             self.check_fill(fill, instrument)
         position = self.positions.get(fill.symbol) or Position(

@@ -9,24 +9,35 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from core.db import CashMovementRow, FillRow, InstrumentRow, PortfolioRow, PositionRow
-from core.errors import WorkstationError
+from core.errors import ConflictError, InvalidInputError, NotFoundError, WorkstationError
 from core.instruments import Instrument
 from core.instruments import repository as instruments
 from core.portfolio._ledger import Fill, Ledger, Position, Side
 
 
 class PortfolioError(WorkstationError, ValueError):
-    """A portfolio request that cannot be carried out; ``field`` names the input at fault."""
+    """A portfolio request that cannot be carried out; ``field`` names the input at fault.
 
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
+    The room's umbrella (catch it): raise sites raise one of its kinds below.
+    """
+
+
+class PortfolioInputError(PortfolioError, InvalidInputError):
+    """A portfolio request whose input breaks a rule (a name, an amount, a time)."""
+
+
+class PortfolioNotFound(PortfolioError, NotFoundError):
+    """No portfolio (or instrument) by the name given."""
+
+
+class PortfolioConflict(PortfolioError, ConflictError):
+    """A name already taken, or holdings that changed since a plan was made."""
 
 
 def get_row(session: Session, name: str) -> PortfolioRow:
     row = session.scalars(select(PortfolioRow).where(PortfolioRow.name == name)).first()
     if row is None:
-        raise PortfolioError(f"no portfolio named {name!r}", "portfolio")
+        raise PortfolioNotFound(f"no portfolio named {name!r}", "portfolio")
     return row
 
 
@@ -48,7 +59,7 @@ def check_not_back_dated(session: Session, row: PortfolioRow, ts) -> None:
     """Refuse an event dated before the latest one: the ledger books in time order."""
     last = last_event_time(session, row)
     if last is not None and ts < last:
-        raise PortfolioError(
+        raise PortfolioInputError(
             f"time {ts:%Y-%m-%d %H:%M:%S} is before the portfolio's latest event "
             f"({last:%Y-%m-%d %H:%M:%S}); the ledger books events in time order",
             "ts",
@@ -58,7 +69,7 @@ def check_not_back_dated(session: Session, row: PortfolioRow, ts) -> None:
 def instrument_or_error(session: Session, symbol: str) -> tuple[InstrumentRow, Instrument]:
     row = instruments.get_row(session, symbol)
     if row is None:
-        raise PortfolioError(
+        raise PortfolioNotFound(
             f"unknown instrument {symbol!r}: import its market data or define it first", "symbol"
         )
     return row, instruments.to_model(row)

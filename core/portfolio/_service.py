@@ -21,8 +21,9 @@ from core.portfolio import _repository as repo
 from core.portfolio._lab_format import check_name as _check_name_text
 from core.portfolio._lab_format import check_text
 from core.portfolio._ledger import Fill, Ledger, LedgerError, Side
-from core.portfolio._repository import PortfolioError
+from core.portfolio._repository import PortfolioConflict, PortfolioInputError
 from core.portfolio._valuation import (
+    PortfolioSummary,
     daily_equity,
     positions_frame,
     replay_events,
@@ -95,17 +96,17 @@ class PortfolioService:
         try:
             check_text(description)
         except ValueError as exc:
-            raise PortfolioError(f"description: {exc}", "description") from exc
+            raise PortfolioInputError(f"description: {exc}", "description") from exc
         if not re.fullmatch(r"[A-Z]{3}", base_currency):
-            raise PortfolioError(
+            raise PortfolioInputError(
                 f"base currency must be a three-letter code such as USD, got {base_currency!r}",
                 "base_currency",
             )
         if not math.isfinite(starting_cash) or starting_cash < 0:
-            raise PortfolioError("starting cash must be a finite amount ≥ 0", "starting_cash")
+            raise PortfolioInputError("starting cash must be a finite amount ≥ 0", "starting_cash")
         with self._sessions.begin() as session:
             if repo.exists(session, name):
-                raise PortfolioError(f"a portfolio named {name!r} already exists", "name")
+                raise PortfolioConflict(f"a portfolio named {name!r} already exists", "name")
             session.add(
                 PortfolioRow(
                     name=name,
@@ -132,7 +133,7 @@ class PortfolioService:
         with self._sessions.begin() as session:
             row = repo.get_row(session, old)
             if new != old and repo.exists(session, new):
-                raise PortfolioError(f"a portfolio named {new!r} already exists", "name")
+                raise PortfolioConflict(f"a portfolio named {new!r} already exists", "name")
             row.name = new
             append_event(session, "portfolio_renamed", {"from": old, "to": new}, portfolio=new)
 
@@ -146,7 +147,7 @@ class PortfolioService:
         if any(not math.isfinite(w) or w < 0 for w in weights.values()) or (
             sum(weights.values()) > 1 + 1e-9
         ):
-            raise PortfolioError("target weights must be ≥ 0 and sum to at most 1", "weights")
+            raise PortfolioInputError("target weights must be ≥ 0 and sum to at most 1", "weights")
         with self._sessions.begin() as session:
             row = repo.get_row(session, name)
             for symbol in weights:
@@ -170,9 +171,11 @@ class PortfolioService:
         client_order_id: str | None = None,
         snapshot: bool = True,
     ) -> TradeResult:
-        """Book a filled market order; the order, fill, cash, position, snapshot and
-        audit event commit together or not at all. A repeated ``client_order_id``
-        returns the original fill instead of booking it twice."""
+        """Book a filled market order.
+
+        The order, fill, cash, position, snapshot and audit event commit together or not at all. A
+        repeated ``client_order_id`` returns the original fill instead of booking it twice.
+        """
         side, ts = Side(side), self._event_time(ts)
         client_order_id = _check_order_id(client_order_id or uuid.uuid4().hex)
         with self._sessions.begin() as session:
@@ -247,7 +250,7 @@ class PortfolioService:
             try:
                 ledger.apply_cash(float(amount))
             except LedgerError as exc:
-                raise PortfolioError(str(exc), exc.field) from exc
+                raise PortfolioInputError(str(exc), exc.field) from exc
             repo.store_ledger(session, row, ledger)
             kind = "deposit" if amount > 0 else "withdrawal"
             session.add(
@@ -265,9 +268,11 @@ class PortfolioService:
             return self._snapshot(session, row, ledger, ts, {})
 
     def revalue_history(self, name: str, end=None, *, thin: bool = False) -> int:
-        """Rebuild daily equity snapshots from the first event to ``end`` by replaying
-        cash movements and fills against daily closes (with ``thin``, only month ends
-        before the last two years: see ``thin_curve``). Returns the number of snapshots."""
+        """Rebuild daily equity snapshots from the first event to ``end``.
+
+        Replays cash movements and fills against daily closes (with ``thin``, only month ends
+        before the last two years: see ``thin_curve``). Returns the number of snapshots.
+        """
         with self._sessions.begin() as session:
             row = repo.get_row(session, name)
             _, events = repo.replay(session, row)
@@ -307,7 +312,7 @@ class PortfolioService:
     def marks(self, ledger: Ledger, as_of=None) -> dict[str, float]:
         return self.market.last_prices([p.symbol for p in ledger.open_positions()], as_of)
 
-    def summary(self, name: str, as_of=None) -> dict[str, Any]:
+    def summary(self, name: str, as_of=None) -> PortfolioSummary:
         """Cash, equity and P&L of a portfolio marked at the last known prices."""
         with self._sessions() as session:
             row = repo.get_row(session, name)
@@ -321,10 +326,10 @@ class PortfolioService:
                 "description": row.description,
                 "target_weights": dict(row.target_weights),
             }
-        return {**info, **valuation(ledger, self.marks(ledger, as_of))}
+        return PortfolioSummary(**info, **valuation(ledger, self.marks(ledger, as_of)))
 
     def list(self) -> pd.DataFrame:
-        rows = [self.summary(name) for name in self.names()]
+        rows = [self.summary(name).to_dict() for name in self.names()]
         columns = [
             "name",
             "base_currency",
@@ -367,14 +372,17 @@ class PortfolioService:
 
     # -- internals ---------------------------------------------------------------------------
     def _event_time(self, ts: datetime | None) -> datetime:
-        """``ts`` as naive UTC (now when None); a time in the future is refused: it would
-        forbid every later event, since the ledger books in time order."""
+        """``ts`` as naive UTC (now when None).
+
+        A time in the future is refused: it would forbid every later event, since the ledger books
+        in time order.
+        """
         now = self.clock()
         if ts is None:
             return now
         ts = naive_utc(ts)
         if ts > now + FUTURE_TOLERANCE:
-            raise PortfolioError(
+            raise PortfolioInputError(
                 f"ts: {ts:%Y-%m-%d %H:%M:%S} is in the future (now is {now:%Y-%m-%d %H:%M:%S} "
                 "UTC); trades and cash movements are booked when they happen",
                 "ts",
@@ -386,7 +394,9 @@ class PortfolioService:
             return price
         last = self.market.last_price(symbol, as_of=ts)
         if last is None:
-            raise PortfolioError(f"no price given and no market price known for {symbol}", "price")
+            raise PortfolioInputError(
+                f"no price given and no market price known for {symbol}", "price"
+            )
         return last
 
     def _snapshot(
@@ -411,7 +421,7 @@ MAX_ORDER_ID = 60  # the fill id "F-<order id>" must fit the 64-character column
 
 def _check_order_id(order_id: str) -> str:
     if not order_id.strip() or len(order_id) > MAX_ORDER_ID:
-        raise PortfolioError(
+        raise PortfolioInputError(
             f"a client order id needs 1 to {MAX_ORDER_ID} characters, got {len(order_id)}",
             "order_id",
         )
@@ -422,16 +432,19 @@ def check_name(name: str | None) -> str:
     """A portfolio name, stripped: 1 to 100 characters, none of them control characters."""
     name = (name or "").strip()
     if not name or len(name) > 100:
-        raise PortfolioError("name: a portfolio name needs 1 to 100 characters", "name")
+        raise PortfolioInputError("name: a portfolio name needs 1 to 100 characters", "name")
     try:
         return _check_name_text(name)
     except ValueError as exc:
-        raise PortfolioError(f"name: {exc}", "name") from exc
+        raise PortfolioInputError(f"name: {exc}", "name") from exc
 
 
 def _existing_fill(session: Session, row: PortfolioRow, client_order_id: str) -> FillRow | None:
-    """The fill booked for ``client_order_id`` (its id is ``F-<order id>``, also after an
-    import), found through the unique (portfolio, fill id) index."""
+    """The fill booked for ``client_order_id``, or None.
+
+    Its id is ``F-<order id>`` (also after an import); found through the unique (portfolio,
+    fill id) index.
+    """
     query = repo.fills_query(row.id, fill_id=f"F-{client_order_id}", order=None)
     return session.scalars(query).first()
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import select
@@ -37,6 +40,69 @@ POSITION_COLUMNS = [
     "realized_pnl",
     "weight",
 ]
+
+
+@dataclass(frozen=True)
+class PortfolioSummary:
+    """A stored portfolio's settings and headline numbers at its marks.
+
+    Amounts are in ``base_currency``. ``net_pnl = realized + unrealized − commissions −
+    fees = equity − starting_cash − net_deposits``; ``net_pnl_pct`` is it over the money put
+    in (NaN when none was).
+
+    Attributes
+    ----------
+    name, base_currency, description : str
+        The portfolio's settings (``description`` may be empty).
+    created_at : datetime
+        When it starts (naive UTC).
+    allow_short, allow_margin : bool
+        What its ledger allows.
+    target_weights : dict of str to float
+        Symbol → target weight (empty when none were set).
+    cash, positions_value, equity, starting_cash, net_deposits : float
+        Money now, positions at the marks, their sum, the start and deposits − withdrawals.
+    realized_pnl, unrealized_pnl, commissions, fees, net_pnl : float
+        P&L and costs so far.
+    net_pnl_pct : float
+        ``net_pnl / (starting_cash + net_deposits)``.
+    n_positions : int
+        Open positions.
+    """
+
+    name: str
+    base_currency: str
+    created_at: datetime
+    allow_short: bool
+    allow_margin: bool
+    description: str | None
+    target_weights: dict[str, float]
+    cash: float
+    positions_value: float
+    equity: float
+    starting_cash: float
+    net_deposits: float
+    realized_pnl: float
+    unrealized_pnl: float
+    commissions: float
+    fees: float
+    net_pnl: float
+    net_pnl_pct: float
+    n_positions: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """The keys of ``portfolio show --json`` (and of the summary before it was typed)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def __getitem__(self, key: str) -> Any:
+        """``summary["equity"]`` as before the summary was typed.
+
+        Transitional (issue 11): for callers on branches merged after this one
+        (tests/cli/test_paper_cli.py reads ``["cash"]``); new code reads the attributes.
+        """
+        if key not in self.__dataclass_fields__:
+            raise KeyError(key)
+        return getattr(self, key)
 
 
 def valuation(ledger: Ledger, marks: dict[str, float]) -> dict[str, float]:

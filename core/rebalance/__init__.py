@@ -1,5 +1,8 @@
-"""Rebalancing: when to trade back to target weights, which orders at what cost, and the
-:class:`RebalanceService` that plans, books and lists a stored portfolio's rebalances."""
+"""Rebalancing.
+
+When to trade back to target weights, which orders at what cost, and the :class:`RebalanceService`
+that plans, books and lists a stored portfolio's rebalances.
+"""
 
 from core.rebalance._history import RebalanceRecord
 from core.rebalance._orders import OrderPlan, PlannedOrder, floor_step, rebalance_orders
@@ -12,6 +15,7 @@ from core.rebalance._policy import (
 )
 from core.rebalance._portfolio import (
     PortfolioPlan,
+    RebalanceExecution,
     RebalanceService,
     execute_plan,
     plan_portfolio_rebalance,
@@ -23,6 +27,7 @@ __all__ = [
     "OrderPlan",
     "PlannedOrder",
     "PortfolioPlan",
+    "RebalanceExecution",
     "RebalancePolicy",
     "RebalanceRecord",
     "RebalanceService",

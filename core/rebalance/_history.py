@@ -8,9 +8,11 @@ from datetime import datetime
 
 @dataclass(frozen=True)
 class RebalanceRecord:
-    """ts : when it was decided (the bar's close); bar : bar number (None outside a run)
-    reasons : the triggers; drifts : symbol → weight − target before trading
-    n_orders : orders placed; est_cost : their estimated cost, currency
+    """ts .
+
+    When it was decided (the bar's close); bar : bar number (None outside a run) reasons : the
+    triggers; drifts : symbol → weight − target before trading n_orders : orders placed; est_cost :
+    their estimated cost, currency
     """
 
     ts: datetime | None

@@ -12,6 +12,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from core.errors import InvalidInputError
 from core.execution import CommissionModel, SlippageModel, floor_to_step
 from core.instruments import Instrument
 
@@ -70,7 +71,7 @@ def rebalance_orders(
     """
     commission, slippage = commission or CommissionModel(), slippage or SlippageModel()
     if not math.isfinite(equity) or equity < 0:
-        raise ValueError(f"equity must be a finite amount ≥ 0, got {equity}")
+        raise InvalidInputError(f"equity must be a finite amount ≥ 0, got {equity}")
     symbols = list(targets) + [s for s, q in positions.items() if q and s not in targets]
     orders = []
     for symbol in symbols:
@@ -106,7 +107,7 @@ def _order(symbol, held, price, value, instrument, commission, slippage, volatil
 def _price(prices, symbol) -> float:
     price = prices.get(symbol)
     if price is None or not math.isfinite(price) or price <= 0:
-        raise ValueError(f"no usable price for {symbol}: got {price!r}")
+        raise InvalidInputError(f"no usable price for {symbol}: got {price!r}")
     return float(price)
 
 
@@ -114,4 +115,6 @@ def _instrument(instruments, symbol) -> Instrument:
     try:
         return instruments[symbol]
     except KeyError:
-        raise ValueError(f"unknown instrument {symbol!r}: no quantity step or multiplier") from None
+        raise InvalidInputError(
+            f"unknown instrument {symbol!r}: no quantity step or multiplier"
+        ) from None

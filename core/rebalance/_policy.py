@@ -15,6 +15,8 @@ from typing import Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.errors import InvalidInputError
+
 EPS = 1e-12
 SCHEDULES = ("none", "every_n_bars", "monthly", "quarterly")
 DRAWDOWN_LEVELS = ("normal", "warning", "critical")
@@ -70,7 +72,7 @@ class Decision:
 
 
 def drifts(weights_now: dict[str, float], targets: dict[str, float]) -> dict[str, float]:
-    """weight − target per symbol over targets then held symbols (a missing one is 0)."""
+    """Weight − target per symbol over targets then held symbols (a missing one is 0)."""
     symbols = list(targets) + [s for s in weights_now if s not in targets]
     return {s: weights_now.get(s, 0.0) - targets.get(s, 0.0) for s in symbols}
 
@@ -119,17 +121,17 @@ def _check_inputs(weights_now, targets, bars_since_last, level, last_level) -> N
     for where, weights in (("weights_now", weights_now), ("targets", targets)):
         for symbol, w in weights.items():
             if not isinstance(w, int | float) or not math.isfinite(w):
-                raise ValueError(f"{where}[{symbol!r}] must be a finite number, got {w!r}")
+                raise InvalidInputError(f"{where}[{symbol!r}] must be a finite number, got {w!r}")
     negative = [s for s, w in targets.items() if w < 0]
     if negative:
-        raise ValueError(f"targets must be ≥ 0; negative for {negative}")
+        raise InvalidInputError(f"targets must be ≥ 0; negative for {negative}")
     if sum(targets.values()) > 1 + 1e-9:
-        raise ValueError(f"targets sum to {sum(targets.values()):.6g} > 1")
+        raise InvalidInputError(f"targets sum to {sum(targets.values()):.6g} > 1")
     if bars_since_last is not None and bars_since_last < 0:
-        raise ValueError(f"bars_since_last must be ≥ 0 or None, got {bars_since_last}")
+        raise InvalidInputError(f"bars_since_last must be ≥ 0 or None, got {bars_since_last}")
     for name, value in (("drawdown_level", level), ("last_drawdown_level", last_level)):
         if value is not None and value not in DRAWDOWN_LEVELS:
-            raise ValueError(f"{name} must be one of {DRAWDOWN_LEVELS}, got {value!r}")
+            raise InvalidInputError(f"{name} must be one of {DRAWDOWN_LEVELS}, got {value!r}")
 
 
 def _drift_reasons(gaps, targets, policy) -> list[str]:
@@ -160,7 +162,7 @@ def _schedule_reasons(policy, bars_since_last, ts, prev_ts) -> list[str]:
             ]
         return []
     if ts is None:
-        raise ValueError(f"a {policy.schedule} schedule needs the bar's time ts")
+        raise InvalidInputError(f"a {policy.schedule} schedule needs the bar's time ts")
     if prev_ts is None:
         return ["schedule: first rebalance"]
     now, last = pd.Timestamp(ts), pd.Timestamp(prev_ts)
@@ -186,5 +188,5 @@ def _risk_reasons(policy, level, last_level, volatility, last_volatility) -> lis
 def scaled_targets(targets: dict[str, float], scale: float) -> dict[str, float]:
     """Targets × the drawdown controller's scale (the rest stays in cash)."""
     if not 0 <= scale <= 1:
-        raise ValueError(f"scale must be in [0, 1], got {scale}")
+        raise InvalidInputError(f"scale must be in [0, 1], got {scale}")
     return {s: w * scale for s, w in targets.items()}

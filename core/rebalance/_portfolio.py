@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.audit import append_event, query_events
 from core.execution import CommissionModel, SlippageModel
-from core.portfolio import PortfolioError
+from core.portfolio import PortfolioConflict, PortfolioInputError, PortfolioSummary
 from core.rebalance._orders import OrderPlan, rebalance_orders
 from core.rebalance._policy import Decision, RebalancePolicy, check_rebalance, scaled_targets
 from core.risk import drawdown_series
@@ -85,10 +85,61 @@ class PortfolioPlan:
         }
 
 
+@dataclass(frozen=True)
+class RebalanceExecution:
+    """What executing a plan booked; also the payload of its ``rebalance`` audit event.
+
+    Attributes
+    ----------
+    plan_id : str
+        The plan's content id (its trades' order ids derive from it).
+    reasons : list of str
+        Why it rebalanced (``manual: not due by the policy`` when the policy did not ask).
+    drifts : dict of str to float
+        Weight minus target by symbol, before the trades.
+    orders : list of dict
+        The planned orders (:meth:`core.rebalance.OrderPlan.to_dicts`).
+    n_orders : int
+        How many orders were booked.
+    total_cost : float
+        Estimated commission and slippage, in the portfolio's currency.
+    drawdown_level : str
+        The drawdown controller's level when planned.
+    volatility : float or None
+        Annualised volatility of the equity snapshots when planned.
+    fills : list of str
+        The fill ids booked, sales first.
+    """
+
+    plan_id: str
+    reasons: list[str]
+    drifts: dict[str, float]
+    orders: list[dict[str, Any]]
+    n_orders: int
+    total_cost: float
+    drawdown_level: str
+    volatility: float | None
+    fills: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The keys of the audit payload, in its order."""
+        return {
+            "plan_id": self.plan_id,
+            "reasons": self.reasons,
+            "drifts": self.drifts,
+            "orders": self.orders,
+            "n_orders": self.n_orders,
+            "total_cost": self.total_cost,
+            "drawdown_level": self.drawdown_level,
+            "volatility": self.volatility,
+            "fills": self.fills,
+        }
+
+
 class PortfolioBook(Protocol):
     """What rebalancing reads and books on the portfolios (``PortfolioService`` fits)."""
 
-    def summary(self, name: str) -> dict[str, Any]: ...
+    def summary(self, name: str) -> PortfolioSummary: ...
 
     def ledger(self, name: str) -> Any: ...
 
@@ -131,9 +182,9 @@ class RebalanceService:
         """
         policy = policy or RebalancePolicy()
         now = now or datetime.now(UTC).replace(tzinfo=None, microsecond=0)
-        targets = dict(self._portfolios.summary(name)["target_weights"])
+        targets = dict(self._portfolios.summary(name).target_weights)
         if not targets:
-            raise PortfolioError(
+            raise PortfolioInputError(
                 f"portfolio {name!r} has no target weights: set them on the Allocation page",
                 "target_weights",
             )
@@ -142,10 +193,12 @@ class RebalanceService:
         prices = self._market.last_prices(list(dict.fromkeys([*targets, *held])))
         missing = [s for s in [*targets, *held] if s not in prices]
         if missing:
-            raise PortfolioError(f"no price known for {', '.join(missing)} in {name!r}", "prices")
+            raise PortfolioInputError(
+                f"no price known for {', '.join(missing)} in {name!r}", "prices"
+            )
         equity = ledger.equity(prices)
         if equity <= 0:
-            raise PortfolioError(f"portfolio {name!r} has no equity to rebalance", "equity")
+            raise PortfolioInputError(f"portfolio {name!r} has no equity to rebalance", "equity")
         weights = {
             p.symbol: p.market_value(prices[p.symbol]) / equity for p in ledger.open_positions()
         }
@@ -188,17 +241,21 @@ class RebalanceService:
             policy.model_dump(),
         )
 
-    def execute(self, name: str, plan: PortfolioPlan, *, actor: str = "user") -> dict:
-        """Book ``plan``'s orders (sales first) at their estimated prices and commissions, one
-        transaction per trade, then audit one ``rebalance`` event. Repeating a plan books
-        nothing twice (each trade's order id derives from the plan)."""
+    def execute(self, name: str, plan: PortfolioPlan, *, actor: str = "user") -> RebalanceExecution:
+        """Book ``plan``'s orders (sales first) at their estimated prices and commissions.
+
+        One transaction per trade, then one audited ``rebalance`` event. Repeating a plan
+        books nothing twice (each trade's order id derives from the plan).
+        """
         if plan.portfolio != name:
-            raise PortfolioError(f"the plan is for {plan.portfolio!r}, not {name!r}", "portfolio")
+            raise PortfolioInputError(
+                f"the plan is for {plan.portfolio!r}, not {name!r}", "portfolio"
+            )
         if not plan.orders.orders:
-            raise PortfolioError(f"the plan for {name!r} has no orders to execute", "orders")
+            raise PortfolioInputError(f"the plan for {name!r} has no orders to execute", "orders")
         held = {p.symbol: p.quantity for p in self._portfolios.ledger(name).open_positions()}
         if held != plan.held:
-            raise PortfolioError(
+            raise PortfolioConflict(
                 f"the holdings of {name!r} changed since the plan was made: plan again", "held"
             )
         ordered = sorted(enumerate(plan.orders.orders), key=lambda o: o[1].side != "sell")
@@ -215,22 +272,22 @@ class RebalanceService:
                 client_order_id=f"rb-{plan.plan_id}-{k}",
             )
             fills.append(result.fill_id)
-        payload = {
-            "plan_id": plan.plan_id,
-            "reasons": plan.decision.reasons or ["manual: not due by the policy"],
-            "drifts": plan.decision.drifts,
-            "orders": plan.orders.to_dicts(),
-            "n_orders": len(plan.orders.orders),
-            "total_cost": plan.orders.total_cost,
-            "drawdown_level": plan.drawdown_level,
-            "volatility": plan.volatility,
-            "fills": fills,
-        }
+        executed = RebalanceExecution(
+            plan_id=plan.plan_id,
+            reasons=plan.decision.reasons or ["manual: not due by the policy"],
+            drifts=plan.decision.drifts,
+            orders=plan.orders.to_dicts(),
+            n_orders=len(plan.orders.orders),
+            total_cost=plan.orders.total_cost,
+            drawdown_level=plan.drawdown_level,
+            volatility=plan.volatility,
+            fills=fills,
+        )
         with self._sessions.begin() as session:
             done = query_events(session, kind=EVENT, portfolio=name, text=plan.plan_id, limit=1)
             if done.empty:
-                append_event(session, EVENT, payload, portfolio=name, actor=actor)
-        return payload
+                append_event(session, EVENT, executed.to_dict(), portfolio=name, actor=actor)
+        return executed
 
     def history(self, name: str) -> pd.DataFrame:
         """The portfolio's executed rebalances, newest first, from the audit log."""
@@ -256,8 +313,11 @@ class RebalanceService:
         return None if events.empty else events.iloc[0]
 
     def _risk_now(self, name: str, equity: float) -> tuple[str, float, float | None]:
-        """Drawdown level and scale over the equity snapshots plus equity now, and the
-        annualised volatility of the last snapshots' returns (None with fewer than 3)."""
+        """Drawdown level and scale, and the annualised volatility.
+
+        The drawdown is over the equity snapshots plus equity now; the volatility is of the
+        last snapshots' returns (None with fewer than 3).
+        """
         curve = [*self._portfolios.equity_curve(name)["equity"].tolist(), equity]
         status = drawdown_series(curve).iloc[-1]
         window = np.asarray(curve[-VOL_WINDOW - 1 :], dtype=float)
@@ -284,7 +344,7 @@ def plan_portfolio_rebalance(
 
 def execute_plan(
     owner: HasRebalance, name: str, plan: PortfolioPlan, *, actor: str = "user"
-) -> dict:
+) -> RebalanceExecution:
     """``owner.rebalance.execute(...)``; see :meth:`RebalanceService.execute`."""
     return owner.rebalance.execute(name, plan, actor=actor)
 

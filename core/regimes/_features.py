@@ -13,6 +13,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from core.errors import InvalidInputError
+
 
 class Features(NamedTuple):
     """Feature rows aligned to the bars they belong to.
@@ -72,11 +74,11 @@ def return_features(
     if vol_window is None:
         return Features(returns.to_numpy()[:, None], returns.index, ("log_return",))
     if int(vol_window) != vol_window or vol_window < 2:
-        raise ValueError(f"vol_window must be an integer ≥ 2, got {vol_window}")
+        raise InvalidInputError(f"vol_window must be an integer ≥ 2, got {vol_window}")
     volatility = returns.rolling(int(vol_window)).std().rename("volatility")
     frame = pd.concat([returns, volatility], axis=1).iloc[int(vol_window) - 1 :]
     if frame.empty:
-        raise ValueError(f"need more than {vol_window} closes for vol_window={vol_window}")
+        raise InvalidInputError(f"need more than {vol_window} closes for vol_window={vol_window}")
     values = np.ascontiguousarray(frame.to_numpy(dtype=float))
     return Features(values, frame.index, ("log_return", "volatility"))
 
@@ -84,13 +86,13 @@ def return_features(
 def _close_series(closes: pd.Series | pd.DataFrame | np.ndarray) -> pd.Series:
     if isinstance(closes, pd.DataFrame):
         if "close" not in closes.columns:
-            raise ValueError("a DataFrame of bars needs a 'close' column")
+            raise InvalidInputError("a DataFrame of bars needs a 'close' column")
         closes = closes["close"]
     series = closes if isinstance(closes, pd.Series) else pd.Series(np.asarray(closes))
     series = series.astype(float)
     values = series.to_numpy()
     if values.ndim != 1 or len(values) < 2:
-        raise ValueError("need at least two closes")
+        raise InvalidInputError("need at least two closes")
     if not np.all(np.isfinite(values)) or np.any(values <= 0):
-        raise ValueError("closes must be positive and finite")
+        raise InvalidInputError("closes must be positive and finite")
     return series

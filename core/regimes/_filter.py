@@ -16,6 +16,7 @@ from operator import mul, sub
 
 import numpy as np
 
+from core.errors import InvalidInputError
 from core.regimes._hmm import RegimeHMM
 
 _LOG_2PI = math.log(2 * math.pi)
@@ -48,7 +49,9 @@ class RegimeFilter:
         self._emissions = _emission_function(model.means_, model.covars_)
         start = model.startprob_ if prior is None else np.asarray(prior, dtype=float)
         if start.shape != (self._k,) or np.any(start < 0) or not math.isclose(start.sum(), 1):
-            raise ValueError(f"prior must be {self._k} non-negative probabilities summing to 1")
+            raise InvalidInputError(
+                f"prior must be {self._k} non-negative probabilities summing to 1"
+            )
         self._start = tuple(map(float, start))
         self.reset()
 
@@ -74,7 +77,7 @@ class RegimeFilter:
         """
         xs = (float(x),) if isinstance(x, float | int | np.floating) else tuple(map(float, x))
         if len(xs) != self._d:
-            raise ValueError(f"expected {self._d} features, got {len(xs)}")
+            raise InvalidInputError(f"expected {self._d} features, got {len(xs)}")
         log_b = self._emissions(xs)
         top = max(log_b)
         weights = list(map(mul, self._prior, [exp(lb - top) for lb in log_b]))

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.linalg import solve_triangular
 
+from core.errors import InvalidInputError
 from core.regimes._labels import FLAT_SHARPE, VOL_RATIO, label_states
 
 if TYPE_CHECKING:  # hmmlearn (and scikit-learn) load on the first fit, not on import
@@ -124,10 +125,12 @@ class RegimeHMM:
         self._check_params()
         X = as_features(X)
         if len(X) < 10 * self.n_states:
-            raise ValueError(f"need at least {10 * self.n_states} observations, got {len(X)}")
+            raise InvalidInputError(
+                f"need at least {10 * self.n_states} observations, got {len(X)}"
+            )
         loc, scale = X.mean(axis=0), X.std(axis=0)
         if np.any(scale <= 0):
-            raise ValueError("a feature is constant: nothing to separate regimes by")
+            raise InvalidInputError("a feature is constant: nothing to separate regimes by")
         Z = (X - loc) / scale
         seeds = np.random.SeedSequence(self.seed).spawn(self.n_starts)
         runs = [
@@ -135,7 +138,9 @@ class RegimeHMM:
         ]
         scores = np.array([score for _, score in runs])
         if not np.isfinite(scores).any():
-            raise ValueError("every Baum–Welch start failed; try other seeds or fewer states")
+            raise InvalidInputError(
+                "every Baum–Welch start failed; try other seeds or fewer states"
+            )
         best = runs[int(np.argmax(scores))][0]
         log_jacobian = len(X) * float(np.log(scale).sum())
         self.start_logliks_ = scores - log_jacobian
@@ -229,18 +234,18 @@ class RegimeHMM:
     # -- internals ----------------------------------------------------------------------
     def _check_params(self) -> None:
         if not 2 <= int(self.n_states) <= 4 or int(self.n_states) != self.n_states:
-            raise ValueError(f"n_states must be 2, 3 or 4, got {self.n_states}")
+            raise InvalidInputError(f"n_states must be 2, 3 or 4, got {self.n_states}")
         if int(self.n_starts) < 1:
-            raise ValueError(f"n_starts must be ≥ 1, got {self.n_starts}")
+            raise InvalidInputError(f"n_starts must be ≥ 1, got {self.n_starts}")
         if self.covariance_type not in COVARIANCE_TYPES:
-            raise ValueError(f"covariance_type must be one of {COVARIANCE_TYPES}")
+            raise InvalidInputError(f"covariance_type must be one of {COVARIANCE_TYPES}")
 
     def _check_X(self, X: np.ndarray) -> np.ndarray:
         if not hasattr(self, "means_"):
-            raise ValueError("fit the model first")
+            raise InvalidInputError("fit the model first")
         X = as_features(X)
         if X.shape[1] != self.n_features_in_:
-            raise ValueError(f"expected {self.n_features_in_} features, got {X.shape[1]}")
+            raise InvalidInputError(f"expected {self.n_features_in_} features, got {X.shape[1]}")
         return X
 
     def _run_em(
@@ -287,9 +292,9 @@ class RegimeHMM:
     def _set(self, means, covars, transmat, startprob) -> None:
         k, d = means.shape
         if covars.shape != (k, d, d) or transmat.shape != (k, k) or startprob.shape != (k,):
-            raise ValueError("means, covariances, transmat and startprob disagree in shape")
+            raise InvalidInputError("means, covariances, transmat and startprob disagree in shape")
         if not np.allclose(transmat.sum(axis=1), 1) or not np.isclose(startprob.sum(), 1):
-            raise ValueError("transmat rows and startprob must sum to 1")
+            raise InvalidInputError("transmat rows and startprob must sum to 1")
         self.means_, self.covars_ = means, covars
         self.variances_ = np.diagonal(covars, axis1=1, axis2=2).copy()
         self.transmat_, self.startprob_ = transmat, startprob
@@ -384,9 +389,9 @@ def as_features(X: np.ndarray) -> np.ndarray:
     if X.ndim == 1:
         X = X[:, None]
     if X.ndim != 2 or len(X) == 0:
-        raise ValueError("features must be a non-empty (n_observations, n_features) array")
+        raise InvalidInputError("features must be a non-empty (n_observations, n_features) array")
     if not np.all(np.isfinite(X)):
-        raise ValueError("features must be finite (drop the rows with NaN first)")
+        raise InvalidInputError("features must be finite (drop the rows with NaN first)")
     return X
 
 

@@ -29,6 +29,8 @@ from typing import Literal
 
 import numpy as np
 
+from core.errors import InvalidInputError
+
 RegimeLabel = Literal["bull", "bear", "sideways", "high_volatility"]
 LABELS: tuple[str, ...] = ("bull", "bear", "sideways", "high_volatility")
 VOL_RATIO = 1.5
@@ -63,7 +65,7 @@ def label_states(
     sigma = np.sqrt(_first_column(variances))
     k = len(mu)
     if not 2 <= k <= 4 or len(sigma) != k:
-        raise ValueError(f"need 2 to 4 states with one mean and variance each, got {k}")
+        raise InvalidInputError(f"need 2 to 4 states with one mean and variance each, got {k}")
     labels: list[str | None] = [None] * k
     rest = list(np.argsort(mu, kind="stable"))
     volatile = _high_volatility_state(sigma, vol_ratio)

@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from core.errors import InvalidInputError
 from core.regimes._labels import LABELS, RegimeLabel
 
 
@@ -84,7 +85,9 @@ class RegimeParams(BaseModel):
         if label is None:
             return RegimeChoice(dict(self.base), self.default_size_scale)
         if label not in LABELS:
-            raise ValueError(f"unknown regime {label!r}; expected one of {', '.join(LABELS)}")
+            raise InvalidInputError(
+                f"unknown regime {label!r}; expected one of {', '.join(LABELS)}"
+            )
         params = {**self.base, **self.by_regime.get(label, {})}
         return RegimeChoice(params, self.size_scale.get(label, self.default_size_scale))
 

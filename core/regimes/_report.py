@@ -68,8 +68,11 @@ def analyze(
 def performance_by_regime(
     returns: pd.Series, regimes: pd.Series, periods_per_year: float = 252.0
 ) -> pd.DataFrame:
-    """Per regime label: bars, annualised mean and volatility, Sharpe and compounded
-    return of a strategy's period ``returns`` (aligned on the index of ``regimes``)."""
+    """Per regime label.
+
+    Bars, annualised mean and volatility, Sharpe and compounded return of a strategy's period
+    ``returns`` (aligned on the index of ``regimes``).
+    """
     joined = pd.concat({"r": returns, "regime": regimes}, axis=1, join="inner").dropna()
     rows = []
     for label, group in joined.groupby("regime", sort=False):

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from core.errors import InvalidInputError
 from core.regimes._hmm import RegimeHMM, as_features
 from core.regimes._labels import LABELS
 
@@ -127,15 +128,15 @@ def _check(
     n: int, n_index: int, n_states: int, refit_every: int, min_train: int, window: int | None
 ) -> None:
     if n_index != n:
-        raise ValueError(f"index has {n_index} labels for {n} observations")
+        raise InvalidInputError(f"index has {n_index} labels for {n} observations")
     if refit_every < 1:
-        raise ValueError("refit_every must be ≥ 1")
+        raise InvalidInputError("refit_every must be ≥ 1")
     if min_train < 10 * n_states:
-        raise ValueError(f"min_train must be ≥ {10 * n_states} for {n_states} states")
+        raise InvalidInputError(f"min_train must be ≥ {10 * n_states} for {n_states} states")
     if window is not None and window < min_train:
-        raise ValueError("window must be ≥ min_train")
+        raise InvalidInputError("window must be ≥ min_train")
     if n <= min_train:
-        raise ValueError(f"need more than min_train={min_train} observations, got {n}")
+        raise InvalidInputError(f"need more than min_train={min_train} observations, got {n}")
 
 
 def _result(

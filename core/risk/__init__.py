@@ -1,9 +1,11 @@
-"""Risk: measures, the drawdown controller, limits, pre-trade checks, and the
-:class:`RiskService` (a stored portfolio's state and report, given portfolios, market,
-sessions and the stress use case)."""
+"""Risk.
+
+Measures, the drawdown controller, limits, pre-trade checks, and the :class:`RiskService` (a stored
+portfolio's state and report, given portfolios, market, sessions and the stress use case).
+"""
 
 from core.risk._drawdown import DrawdownController, DrawdownStatus, drawdown_series
-from core.risk._errors import RiskError
+from core.risk._errors import RiskConflict, RiskError, RiskInputError, RiskNotFound
 from core.risk._limits import LIMIT_KEYS, RiskLimits, TradingState, TradingWindow
 from core.risk._measures import (
     METHODS,
@@ -29,7 +31,7 @@ from core.risk._pretrade import (
     RuleResult,
     check_order,
 )
-from core.risk._report import portfolio_risk, portfolio_state
+from core.risk._report import RiskReport, portfolio_risk, portfolio_state
 from core.risk._service import RiskService
 from core.risk._store import (
     load_limits,
@@ -51,8 +53,12 @@ __all__ = [
     "OrderIntent",
     "PortfolioState",
     "PreTradeReport",
+    "RiskConflict",
     "RiskError",
+    "RiskInputError",
     "RiskLimits",
+    "RiskNotFound",
+    "RiskReport",
     "RiskService",
     "RuleResult",
     "TradingState",

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from core.risk._errors import RiskError
+from core.risk._errors import RiskInputError
 
 LEVELS = ("normal", "warning", "critical")
 
@@ -69,7 +69,7 @@ class DrawdownController:
     ):
         _check_thresholds(warning, critical, critical_scale, warning_scale)
         if peak is not None and not math.isfinite(peak):
-            raise RiskError(f"the starting peak must be a finite number, got {peak}")
+            raise RiskInputError(f"the starting peak must be a finite number, got {peak}")
         self.warning = float(warning)
         self.critical = float(critical)
         self.critical_scale = float(critical_scale)
@@ -79,7 +79,7 @@ class DrawdownController:
     def update(self, equity: float) -> DrawdownStatus:
         """Take the latest equity and return the status after it."""
         if not math.isfinite(equity):
-            raise RiskError(f"equity must be a finite number, got {equity}")
+            raise RiskInputError(f"equity must be a finite number, got {equity}")
         if self.peak is None or equity > self.peak:
             self.peak = float(equity)
         return self.status(equity)
@@ -126,10 +126,10 @@ def drawdown_series(
     index = equity.index if isinstance(equity, pd.Series) else None
     values = np.asarray(equity, dtype=float)
     if values.ndim != 1:
-        raise RiskError(f"equity must be one-dimensional, got shape {values.shape}")
+        raise RiskInputError(f"equity must be one-dimensional, got shape {values.shape}")
     bad = np.flatnonzero(~np.isfinite(values))
     if bad.size:
-        raise RiskError(f"equity must be finite; position {bad[0]} is {values[bad[0]]}")
+        raise RiskInputError(f"equity must be finite; position {bad[0]} is {values[bad[0]]}")
     peak = np.maximum.accumulate(values) if values.size else values
     with np.errstate(divide="ignore", invalid="ignore"):
         drawdown = np.where(peak > 0, np.maximum(0.0, (peak - values) / peak), 0.0)
@@ -149,12 +149,12 @@ def drawdown_series(
 
 def _check_thresholds(warning, critical, critical_scale, warning_scale) -> None:
     if not (0 < warning <= critical < 1):
-        raise RiskError(
+        raise RiskInputError(
             f"drawdown thresholds need 0 < warning ≤ critical < 1, got warning={warning}, "
             f"critical={critical}"
         )
     if not (0 <= critical_scale <= warning_scale <= 1):
-        raise RiskError(
+        raise RiskInputError(
             f"scales need 0 ≤ critical_scale ≤ warning_scale ≤ 1, got "
             f"critical_scale={critical_scale}, warning_scale={warning_scale}"
         )

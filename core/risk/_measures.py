@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from core.risk._errors import RiskError
+from core.risk._errors import RiskInputError
 from core.whatif import fit_student_t_dof
 
 METHODS = ("historical", "normal", "student_t", "monte_carlo")
@@ -30,20 +30,20 @@ TRADING_DAYS = 252
 def _clean(returns, name: str = "returns") -> np.ndarray:
     values = np.asarray(returns, dtype=float)
     if values.ndim != 1:
-        raise RiskError(f"{name} must be one-dimensional, got shape {values.shape}")
+        raise RiskInputError(f"{name} must be one-dimensional, got shape {values.shape}")
     values = values[~np.isnan(values)]
     if values.size < 2:
-        raise RiskError(f"{name} need at least two values, got {values.size}")
+        raise RiskInputError(f"{name} need at least two values, got {values.size}")
     if not np.isfinite(values).all():
-        raise RiskError(f"{name} contain an infinite value")
+        raise RiskInputError(f"{name} contain an infinite value")
     return values
 
 
 def _check(level: float, horizon: int) -> None:
     if not 0.5 <= level < 1:
-        raise RiskError(f"confidence level must be in [0.5, 1), got {level}")
+        raise RiskInputError(f"confidence level must be in [0.5, 1), got {level}")
     if int(horizon) != horizon or horizon < 1:
-        raise RiskError(f"horizon must be a whole number of days ≥ 1, got {horizon}")
+        raise RiskInputError(f"horizon must be a whole number of days ≥ 1, got {horizon}")
 
 
 def empirical_var_cvar(sample, level: float = 0.95) -> tuple[float, float]:
@@ -68,7 +68,7 @@ def historical_var_cvar(returns, level: float = 0.95, horizon: int = 1) -> tuple
     if horizon > 1:
         growth = np.cumprod(np.concatenate([[1.0], 1 + values]))
         if growth.size <= horizon + 1:
-            raise RiskError(f"{values.size} returns are too few for a {horizon}-day horizon")
+            raise RiskInputError(f"{values.size} returns are too few for a {horizon}-day horizon")
         values = growth[horizon:] / growth[:-horizon] - 1
     return empirical_var_cvar(values, level)
 
@@ -95,7 +95,7 @@ def student_t_var_cvar(
     values = _clean(returns)
     nu = fit_student_t_dof(values) if dof is None else float(dof)
     if not nu > 2:
-        raise RiskError(f"Student-t degrees of freedom must be > 2, got {nu}")
+        raise RiskInputError(f"Student-t degrees of freedom must be > 2, got {nu}")
     mu = values.mean() * horizon
     scale = values.std(ddof=1) * math.sqrt((nu - 2) / nu) * math.sqrt(horizon)
     q = stats.t.ppf(1 - level, nu)
@@ -121,7 +121,7 @@ def monte_carlo_var_cvar(
     """
     _check(level, horizon)
     if n_sims < 100:
-        raise RiskError(f"n_sims must be at least 100, got {n_sims}")
+        raise RiskInputError(f"n_sims must be at least 100, got {n_sims}")
     rng = np.random.default_rng(seed)
     data = np.asarray(returns, dtype=float)
     if data.ndim == 1:
@@ -131,7 +131,7 @@ def monte_carlo_var_cvar(
     w = _weights(weights, data.shape[1])
     data = data[~np.isnan(data).any(axis=1)]
     if data.shape[0] < 2:
-        raise RiskError("asset returns need at least two complete rows")
+        raise RiskInputError("asset returns need at least two complete rows")
     mean, cov = data.mean(axis=0), np.atleast_2d(np.cov(data, rowvar=False, ddof=1))
     draws = rng.multivariate_normal(mean, cov, size=(n_sims, horizon), method="eigh")
     return empirical_var_cvar(draws.sum(axis=1) @ w, level)
@@ -148,7 +148,7 @@ def var_cvar(
         "monte_carlo": monte_carlo_var_cvar,
     }
     if method not in functions:
-        raise RiskError(f"VaR method must be one of {', '.join(METHODS)}, got {method!r}")
+        raise RiskInputError(f"VaR method must be one of {', '.join(METHODS)}, got {method!r}")
     return functions[method](returns, level, horizon, **options)
 
 
@@ -161,11 +161,11 @@ def beta_correlation(returns: pd.Series, benchmark: pd.Series) -> tuple[float, f
     """Beta ``cov(r, b) / var(b)`` and Pearson correlation, on the dates both have."""
     joined = pd.concat([returns, benchmark], axis=1, join="inner").dropna()
     if len(joined) < 3:
-        raise RiskError(f"returns and benchmark share {len(joined)} dates; need at least 3")
+        raise RiskInputError(f"returns and benchmark share {len(joined)} dates; need at least 3")
     r, b = joined.iloc[:, 0].to_numpy(), joined.iloc[:, 1].to_numpy()
     cov = np.cov(r, b, ddof=1)
     if cov[1, 1] == 0:
-        raise RiskError("the benchmark's returns are constant: beta is undefined")
+        raise RiskInputError("the benchmark's returns are constant: beta is undefined")
     corr = cov[0, 1] / math.sqrt(cov[0, 0] * cov[1, 1]) if cov[0, 0] > 0 else math.nan
     return float(cov[0, 1] / cov[1, 1]), float(corr)
 
@@ -182,7 +182,7 @@ def risk_contributions(weights, cov) -> np.ndarray:
     cov = np.atleast_2d(np.asarray(cov, dtype=float))
     w = _weights(weights, cov.shape[0])
     if cov.shape != (w.size, w.size):
-        raise RiskError(f"covariance shape {cov.shape} does not match {w.size} weights")
+        raise RiskInputError(f"covariance shape {cov.shape} does not match {w.size} weights")
     marginal = cov @ w
     sigma = math.sqrt(max(float(w @ marginal), 0.0))
     if sigma == 0:
@@ -193,16 +193,16 @@ def risk_contributions(weights, cov) -> np.ndarray:
 def kelly_continuous(mu: float, sigma: float) -> float:
     """Kelly fraction ``μ / σ²`` of a continuous bet (excess return ``μ``, volatility ``σ``)."""
     if not sigma > 0:
-        raise RiskError(f"volatility must be > 0, got {sigma}")
+        raise RiskInputError(f"volatility must be > 0, got {sigma}")
     return mu / sigma**2
 
 
 def kelly_discrete(p: float, b: float) -> float:
     """Kelly fraction ``p - (1 - p) / b`` of a bet won with probability ``p`` paying ``b``:1."""
     if not 0 <= p <= 1:
-        raise RiskError(f"win probability must be in [0, 1], got {p}")
+        raise RiskInputError(f"win probability must be in [0, 1], got {p}")
     if not b > 0:
-        raise RiskError(f"payoff ratio b must be > 0, got {b}")
+        raise RiskInputError(f"payoff ratio b must be > 0, got {b}")
     return p - (1 - p) / b
 
 
@@ -214,10 +214,10 @@ def atr(high, low, close, period: int = 14) -> pd.Series:
     true ranges, then ``ATR_t = (ATR_{t-1} (period - 1) + TR_t) / period``. Earlier bars NaN.
     """
     if period < 1:
-        raise RiskError(f"ATR period must be ≥ 1, got {period}")
+        raise RiskInputError(f"ATR period must be ≥ 1, got {period}")
     h, l, c = (pd.Series(x, dtype=float) for x in (high, low, close))
     if not len(h) == len(l) == len(c):
-        raise RiskError("high, low and close must have the same length")
+        raise RiskInputError("high, low and close must have the same length")
     prev = c.shift(1)
     tr = pd.concat([h - l, (h - prev).abs(), (l - prev).abs()], axis=1).max(axis=1)
     values = tr.to_numpy()
@@ -233,7 +233,7 @@ def atr(high, low, close, period: int = 14) -> pd.Series:
 def atr_stop_distance(atr_value: float, multiple: float = 2.0) -> float:
     """Stop distance in price units: ``multiple × ATR``."""
     if not (multiple > 0 and atr_value >= 0):
-        raise RiskError(f"need multiple > 0 and ATR ≥ 0, got {multiple} and {atr_value}")
+        raise RiskInputError(f"need multiple > 0 and ATR ≥ 0, got {multiple} and {atr_value}")
     return multiple * atr_value
 
 
@@ -242,7 +242,7 @@ def volatility_stop_distance(
 ) -> float:
     """Stop distance in price units: ``price × multiple × σ_daily × √horizon``."""
     if not (price > 0 and daily_vol >= 0 and multiple > 0 and horizon >= 1):
-        raise RiskError(
+        raise RiskInputError(
             f"need price > 0, daily volatility ≥ 0, multiple > 0, horizon ≥ 1; got {price}, "
             f"{daily_vol}, {multiple}, {horizon}"
         )
@@ -251,10 +251,10 @@ def volatility_stop_distance(
 
 def _weights(weights, n: int) -> np.ndarray:
     if weights is None:
-        raise RiskError("weights are needed with asset returns")
+        raise RiskInputError("weights are needed with asset returns")
     w = np.asarray(weights, dtype=float).ravel()
     if w.size != n:
-        raise RiskError(f"{w.size} weights for {n} assets")
+        raise RiskInputError(f"{w.size} weights for {n} assets")
     if not np.isfinite(w).all():
-        raise RiskError("weights must be finite")
+        raise RiskInputError("weights must be finite")
     return w

@@ -23,7 +23,7 @@ from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
-from core.risk._errors import RiskError
+from core.risk._errors import RiskInputError, RiskNotFound
 from core.risk._limits import RiskLimits, TradingState
 
 OUTCOMES = ("pass", "warn", "block")
@@ -41,14 +41,14 @@ class OrderIntent:
     def __post_init__(self):
         side = str(self.side).strip().lower()
         if side not in ("buy", "sell"):
-            raise RiskError(f"order side must be 'buy' or 'sell', got {self.side!r}")
+            raise RiskInputError(f"order side must be 'buy' or 'sell', got {self.side!r}")
         object.__setattr__(self, "side", side)
         for name in ("quantity", "price"):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
-                raise RiskError(f"order {name} must be a finite number > 0, got {value!r}")
+                raise RiskInputError(f"order {name} must be a finite number > 0, got {value!r}")
         if not str(self.symbol).strip():
-            raise RiskError("order symbol is empty")
+            raise RiskInputError("order symbol is empty")
 
     @property
     def signed_quantity(self) -> float:
@@ -82,12 +82,14 @@ class PortfolioState:
     def __post_init__(self):
         for name in ("equity", "cash", "day_turnover"):
             if not math.isfinite(getattr(self, name)):
-                raise RiskError(f"portfolio state {name} must be finite, got {getattr(self, name)}")
+                raise RiskInputError(
+                    f"portfolio state {name} must be finite, got {getattr(self, name)}"
+                )
         try:
             self.trading_state = TradingState(self.trading_state)
         except ValueError:
             states = ", ".join(s.value for s in TradingState)
-            raise RiskError(
+            raise RiskInputError(
                 f"trading state must be one of {states}, got {self.trading_state!r}"
             ) from None
 
@@ -137,7 +139,7 @@ class PreTradeReport:
         for r in self.results:
             if r.rule == rule:
                 return r
-        raise KeyError(f"no result for rule {rule!r}")
+        raise RiskNotFound(f"no result for rule {rule!r}")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -171,12 +173,12 @@ class _Order:
                 if q and s != sym
             }
         except KeyError as exc:
-            raise RiskError(
+            raise RiskInputError(
                 f"no price for held symbol {exc.args[0]} in the portfolio state's prices"
             ) from None
         bad = [s for s, v in values.items() if not math.isfinite(v)]
         if bad:
-            raise RiskError(f"the price of held symbol {bad[0]} is not a finite number")
+            raise RiskInputError(f"the price of held symbol {bad[0]} is not a finite number")
         values[sym] = abs(self.after * intent.price * self.multiplier)
         self.values = values
 

@@ -13,6 +13,7 @@ and delegate to it, without importing it.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -20,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from core.risk._drawdown import DrawdownController, drawdown_series
-from core.risk._errors import RiskError
+from core.risk._errors import RiskInputError
 from core.risk._measures import (
     TRADING_DAYS,
     beta_correlation,
@@ -31,7 +32,7 @@ from core.risk._measures import (
 from core.risk._pretrade import PortfolioState
 
 if TYPE_CHECKING:
-    from core.whatif import StressScenario
+    from core.whatif import StressResult, StressScenario
 
 BENCHMARK = "SP500"
 LEVELS = (0.95, 0.99)
@@ -39,10 +40,85 @@ VAR_METHODS = ("historical", "normal", "student_t", "monte_carlo")
 ADV_DAYS = 20
 
 
+@dataclass(frozen=True)
+class RiskReport:
+    """Everything the Risk page and ``python -m core risk`` show about a portfolio.
+
+    VaR/CVaR are positive loss fractions of equity over ``horizon_days`` (``*_amount`` in
+    money in the ``var`` rows); volatility and contributions are annualised (252 days); beta
+    and correlation are against ``benchmark``. With nothing held the measures are empty (no
+    ``var`` rows, ``n_observations`` 0, ``var_95`` … ``cvar_99`` None and left out of
+    :meth:`to_dict`).
+
+    Attributes
+    ----------
+    portfolio, trading_state : str
+        The portfolio and its kill-switch state.
+    equity, cash : float
+        In the portfolio's currency.
+    limits : dict
+        The limits in force (:meth:`RiskLimits.to_dict`).
+    limit_usage : list of dict
+        One row per rule (:meth:`RuleResult.to_dict`).
+    drawdown : dict
+        The controller's status, thresholds and the worst drawdown.
+    stress : list of dict
+        One row per preset scenario: ``scenario``, ``description``, ``pnl``, ``return``,
+        ``equity_after``.
+    as_of : Timestamp or None
+        The last day of the returns measured.
+    n_observations, horizon_days : int
+        Daily returns measured; the VaR horizon.
+    var : list of dict
+        By method and level: ``method``, ``level``, ``var``, ``cvar``, ``var_amount``,
+        ``cvar_amount``.
+    volatility : float
+    beta, correlation : float or None
+    benchmark : str
+    contributions : list of dict
+        Per symbol: ``weight``, ``volatility``, ``contribution``, ``share``.
+    var_95, cvar_95, var_99, cvar_99 : float or None
+        The historical measures at 95 % and 99 %.
+    """
+
+    portfolio: str
+    equity: float
+    cash: float
+    trading_state: str
+    limits: dict[str, Any]
+    limit_usage: list[dict[str, Any]]
+    drawdown: dict[str, Any]
+    stress: list[dict[str, Any]]
+    as_of: pd.Timestamp | None
+    n_observations: int
+    horizon_days: int
+    var: list[dict[str, Any]]
+    volatility: float
+    beta: float | None
+    correlation: float | None
+    benchmark: str
+    contributions: list[dict[str, Any]]
+    var_95: float | None = None
+    cvar_95: float | None = None
+    var_99: float | None = None
+    cvar_99: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON keys of ``python -m core risk``, in order (``var_95`` … only when held)."""
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        for key in HISTORICAL_KEYS:
+            if data[key] is None:
+                del data[key]
+        return data
+
+
+HISTORICAL_KEYS = ("var_95", "cvar_95", "var_99", "cvar_99")
+
+
 class _Risk(Protocol):
     def state(self, name: str, now: datetime | None = None) -> PortfolioState: ...
 
-    def report(self, name: str, **options: Any) -> dict[str, Any]: ...
+    def report(self, name: str, **options: Any) -> RiskReport: ...
 
 
 class HasRisk(Protocol):
@@ -65,7 +141,7 @@ def portfolio_risk(
     lookback: int = 504,
     n_sims: int = 50_000,
     seed: int = 0,
-) -> dict[str, Any]:
+) -> RiskReport:
     """``owner.risk.report(name, ...)``; see :meth:`core.risk.RiskService.report`."""
     return owner.risk.report(name, horizon=horizon, lookback=lookback, n_sims=n_sims, seed=seed)
 
@@ -100,7 +176,7 @@ def measures_report(
     symbols = list(weights)
     assets = closes[symbols].dropna().pct_change().dropna().tail(lookback)
     if len(assets) < 30:
-        raise RiskError(f"only {len(assets)} days of common price history for {symbols}")
+        raise RiskInputError(f"only {len(assets)} days of common price history for {symbols}")
     w = np.array([weights[s] for s in symbols])
     returns = pd.Series(assets.to_numpy() @ w, index=assets.index)
     rows = _var_rows(assets, returns, w, equity, horizon, n_sims, seed)
@@ -157,8 +233,10 @@ def _var_rows(assets, returns, w, equity, horizon, n_sims, seed) -> list[dict[st
 
 
 def drawdown_report(curve: pd.Series, state: PortfolioState) -> dict[str, Any]:
-    """The drawdown controller's status now, its thresholds, and the worst drawdown of
-    ``curve`` (the equity snapshots)."""
+    """The drawdown controller's status now, its thresholds, and the worst drawdown.
+
+    The worst drawdown is that of ``curve`` (the equity snapshots).
+    """
     controller = DrawdownController()
     worst = float(drawdown_series(curve)["drawdown"].max()) if len(curve) else 0.0
     status = DrawdownController(peak=state.peak_equity).update(state.equity)
@@ -171,12 +249,12 @@ def drawdown_report(curve: pd.Series, state: PortfolioState) -> dict[str, Any]:
     }
 
 
-def stress_row(scenario: StressScenario, result: dict) -> dict[str, Any]:
+def stress_row(scenario: StressScenario, result: StressResult) -> dict[str, Any]:
     """One line of the report's stress table from :func:`core.whatif.stress_portfolio`'s result."""
     return {
         "scenario": scenario.name,
         "description": scenario.description,
-        "pnl": result["total_pnl"],
-        "return": result["return"],
-        "equity_after": result["equity_after"],
+        "pnl": result.total_pnl,
+        "return": result.total_return,
+        "equity_after": result.equity_after,
     }

@@ -1,5 +1,6 @@
-"""The risk room's service: a stored portfolio's state, measures, limits and stress, read
-through narrow façades.
+"""The risk room's service.
+
+A stored portfolio's state, measures, limits and stress, read through narrow façades.
 
 :class:`RiskService` is given what it reads and nothing more: the portfolios (summary,
 positions, trades, equity curve), the market (bars, closes, instruments), the sessions (the
@@ -16,26 +17,37 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import pandas as pd
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.risk._errors import RiskError
+from core.db import AuditEventRow
+from core.portfolio import PortfolioSummary
+from core.risk._errors import RiskInputError
+from core.risk._limits import RiskLimits, TradingState
 from core.risk._pretrade import PortfolioState
 from core.risk._report import (
     ADV_DAYS,
     BENCHMARK,
+    RiskReport,
     drawdown_report,
     measures_report,
     stress_row,
 )
-from core.risk._store import load_limits, load_trading_state
+from core.risk._store import (
+    limits_saved,
+    load_limits,
+    load_trading_state,
+    save_limits,
+    set_trading_state,
+)
 from core.risk._usage import limit_usage
-from core.whatif import STRESS_SCENARIOS, StressScenario
+from core.whatif import STRESS_SCENARIOS, StressResult, StressScenario
 
 
 class PortfolioReader(Protocol):
     """What risk reads of the portfolios (``PortfolioService`` fits); it writes nothing."""
 
-    def summary(self, name: str) -> dict[str, Any]: ...
+    def summary(self, name: str) -> PortfolioSummary: ...
 
     def positions(self, name: str) -> pd.DataFrame: ...
 
@@ -54,14 +66,17 @@ class MarketReader(Protocol):
     def closes(self, symbols: list[str]) -> pd.DataFrame: ...
 
 
-StressCase = Callable[[str, StressScenario], dict]
+StressCase = Callable[[str, StressScenario], StressResult]
 """The stress use case: portfolio name and scenario → :func:`core.whatif.stress_portfolio`'s
 result."""
 
 
 class RiskService:
-    """A stored portfolio's current risk: the state the pre-trade checks see and the report
-    the Risk page and ``python -m core risk`` show."""
+    """A stored portfolio's current risk.
+
+    The state the pre-trade checks see and the report the Risk page and ``python -m core risk``
+    show.
+    """
 
     def __init__(
         self,
@@ -95,12 +110,12 @@ class RiskService:
         instruments = {i.symbol: i for i in self._market.instruments()}
         symbols = list(positions["symbol"])
         return PortfolioState(
-            equity=summary["equity"],
-            cash=summary["cash"],
+            equity=summary.equity,
+            cash=summary.cash,
             positions=dict(zip(symbols, positions["quantity"], strict=True)),
             prices=dict(zip(symbols, positions["last_price"], strict=True)),
             multipliers={s: instruments[s].multiplier for s in symbols if s in instruments},
-            peak_equity=max(float(curve.max()), summary["equity"]) if len(curve) else None,
+            peak_equity=max(float(curve.max()), summary.equity) if len(curve) else None,
             day_start_equity=float(before.iloc[-1]) if len(before) else None,
             day_turnover=float(traded),
             adv=self._adv(symbols),
@@ -117,19 +132,19 @@ class RiskService:
         lookback: int = 504,
         n_sims: int = 50_000,
         seed: int = 0,
-    ) -> dict[str, Any]:
-        """Everything the Risk page and ``python -m core risk`` show, JSON-ready.
+    ) -> RiskReport:
+        """Everything the Risk page and ``python -m core risk`` show (see :class:`RiskReport`).
 
         VaR/CVaR are positive loss fractions of equity (``*_amount`` in currency), volatility
         and contributions annualised (252 days), beta against the bundled S&P 500 index.
         """
         if lookback < 30:
-            raise RiskError(f"lookback must be at least 30 days, got {lookback}")
+            raise RiskInputError(f"lookback must be at least 30 days, got {lookback}")
         state = self.state(name)
         with self._sessions() as session:
             limits = load_limits(session, name)
         curve = self._portfolios.equity_curve(name)["equity"]
-        report: dict[str, Any] = {
+        report: dict[str, Any] = {  # RiskReport's fields
             "portfolio": name,
             "equity": state.equity,
             "cash": state.cash,
@@ -146,7 +161,48 @@ class RiskService:
         closes = self._market.closes([*weights, BENCHMARK]) if weights else None
         options = (horizon, lookback, n_sims, seed)
         report.update(measures_report(closes, weights, state.equity, *options))
-        return report
+        return RiskReport(**report)
+
+    # -- what the Risk page reads and changes (each in its own transaction) ------------------
+    def log_version(self) -> int:
+        """Id of the newest audit event (0 when none).
+
+        Trades, limits and trading-state changes all add one, so a cached report keyed by it
+        is recomputed after any of them.
+        """
+        with self._sessions() as session:
+            return session.scalar(select(func.max(AuditEventRow.id))) or 0
+
+    def limits(self, name: str) -> RiskLimits:
+        """The portfolio's limits: its own once saved, the defaults before."""
+        with self._sessions() as session:
+            return load_limits(session, name)
+
+    def limits_saved(self, name: str) -> bool:
+        """Whether ``name``'s limits are its own (enforced on orders) rather than defaults."""
+        with self._sessions() as session:
+            return limits_saved(session, name)
+
+    def save_limits(self, name: str, limits: RiskLimits, *, actor: str = "user") -> dict:
+        """Store ``limits`` for ``name`` (audited); the changes ``{key: [before, after]}``."""
+        with self._sessions.begin() as session:
+            return save_limits(session, name, limits, actor=actor)
+
+    def trading_state(self, name: str) -> TradingState:
+        """The portfolio's stored trading state (the kill switch)."""
+        with self._sessions() as session:
+            return load_trading_state(session, name)
+
+    def set_trading_state(
+        self, name: str, state: TradingState | str, *, actor: str = "user", reason: str = ""
+    ) -> TradingState:
+        """Switch the kill switch (audited with ``reason``).
+
+        Refuses the current state (:class:`~core.risk.RiskConflict`, nothing written); the new
+        state.
+        """
+        with self._sessions.begin() as session:
+            return set_trading_state(session, name, state, actor=actor, reason=reason)
 
     def _adv(self, symbols: list[str]) -> dict[str, float]:
         adv = {}

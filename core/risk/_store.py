@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from core.audit import append_event
 from core.errors import describe_validation
 from core.portfolio._repository import get_row
-from core.risk._errors import RiskError
+from core.risk._errors import RiskConflict, RiskInputError
 from core.risk._limits import LIMIT_KEYS, RiskLimits, TradingState
 from core.risk._pretrade import PreTradeReport
 
@@ -33,7 +33,12 @@ def load_limits(session: Session, portfolio_name: str) -> RiskLimits:
         return RiskLimits.model_validate(stored)
     except ValidationError as exc:
         where = f"stored risk limits of {portfolio_name!r}"
-        raise RiskError(describe_validation(exc, where)) from None
+        raise RiskInputError(describe_validation(exc, where)) from None
+
+
+def limits_saved(session: Session, portfolio_name: str) -> bool:
+    """Whether the portfolio has limits of its own (enforced), not the shown defaults."""
+    return LIMITS_KEY in (get_row(session, portfolio_name).meta or {})
 
 
 def save_limits(
@@ -74,11 +79,11 @@ def set_trading_state(
         new = TradingState(str(state).strip().lower())
     except ValueError:
         states = ", ".join(s.value for s in TradingState)
-        raise RiskError(f"trading state: {state!r} is not one of {states}", "state") from None
+        raise RiskInputError(f"trading state: {state!r} is not one of {states}", "state") from None
     row = get_row(session, portfolio_name)
     old = load_trading_state(session, portfolio_name)
     if new is old:
-        raise RiskError(
+        raise RiskConflict(
             f"{portfolio_name}: trading is already {old.value}; nothing changed",
             "state",
         )
@@ -91,25 +96,30 @@ def set_trading_state(
 def record_check(
     session: Session, portfolio_name: str, report: PreTradeReport, *, actor: str = "paper"
 ) -> None:
-    """Log one order's pre-trade results as a ``pretrade_check`` event (every check, so the
-    compliance report can count breaches)."""
+    """Log one order's pre-trade results as a ``pretrade_check`` event.
+
+    Every check is logged, so the compliance report can count breaches.
+    """
     append_event(session, "pretrade_check", report.to_dict(), portfolio=portfolio_name, actor=actor)
 
 
 def parse_limit_updates(current: RiskLimits, pairs: list[str]) -> RiskLimits:
-    """Apply ``key=value`` strings to ``current``: numbers, ``none`` to switch a rule off,
-    ``trading_hours.<class>=09:30-16:00`` or ``trading_hours={json}``."""
+    """Apply ``key=value`` strings to ``current``.
+
+    Numbers, ``none`` to switch a rule off, ``trading_hours.<class>=09:30-16:00`` or
+    ``trading_hours={json}``.
+    """
     data = current.to_dict()
     for pair in pairs:
         key, sep, text = pair.partition("=")
         key, text = key.strip(), text.strip()
         if not sep:
-            raise RiskError(f"risk limits: {pair!r} must look like key=value")
+            raise RiskInputError(f"risk limits: {pair!r} must look like key=value")
         data = _apply(data, key, text, pair)
     try:
         return RiskLimits.model_validate(data)
     except ValidationError as exc:
-        raise RiskError(describe_validation(exc, "risk limits")) from None
+        raise RiskInputError(describe_validation(exc, "risk limits")) from None
 
 
 def _apply(data: dict[str, Any], key: str, text: str, pair: str) -> dict[str, Any]:
@@ -122,7 +132,7 @@ def _apply(data: dict[str, Any], key: str, text: str, pair: str) -> dict[str, An
             hours[klass] = text
         return {**data, "trading_hours": hours or None}
     if key not in LIMIT_KEYS:
-        raise RiskError(
+        raise RiskInputError(
             f"risk limits: unknown limit {key!r} in {pair!r}; limits: {', '.join(LIMIT_KEYS)}"
         )
     if text.lower() in _NONE:
@@ -131,10 +141,10 @@ def _apply(data: dict[str, Any], key: str, text: str, pair: str) -> dict[str, An
         try:
             return {**data, key: json.loads(text)}
         except json.JSONDecodeError:
-            raise RiskError(
+            raise RiskInputError(
                 f"risk limits: trading_hours needs a JSON object, got {text!r}"
             ) from None
     try:
         return {**data, key: float(text)}
     except ValueError:
-        raise RiskError(f"risk limits: {key} needs a number or 'none', got {text!r}") from None
+        raise RiskInputError(f"risk limits: {key} needs a number or 'none', got {text!r}") from None

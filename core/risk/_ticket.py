@@ -1,5 +1,7 @@
-"""Manual orders through the pre-trade checks: the Portfolio Lab's ticket and
-``python -m core portfolio trade`` book a trade only after every rule has passed or warned.
+"""Manual orders through the pre-trade checks.
+
+The Portfolio Lab's ticket and ``python -m core portfolio trade`` book a trade only after every rule
+has passed or warned.
 
 The kill switch (trading state) always applies; the limits apply once they have been saved
 for the portfolio (Risk page, ``risk limits --set``): a fresh lab portfolio is not held to the
@@ -13,10 +15,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from core.errors import WorkstationError
+from core.errors import BlockedByRiskError
 from core.portfolio._repository import get_row
 from core.portfolio._service import naive_utc
-from core.risk._errors import RiskError
+from core.risk._errors import RiskInputError
 from core.risk._limits import LIMIT_KEYS, RiskLimits
 from core.risk._pretrade import OrderIntent, PreTradeReport, check_order
 from core.risk._report import portfolio_state
@@ -25,7 +27,7 @@ from core.risk._store import LIMITS_KEY, load_limits, record_check
 NO_LIMITS = RiskLimits(**{k: None for k in LIMIT_KEYS if k not in ("warn_at", "trading_hours")})
 
 
-class OrderBlocked(WorkstationError, ValueError):
+class OrderBlocked(BlockedByRiskError, ValueError):
     """A pre-trade rule blocked the order; ``report`` holds every rule's result."""
 
     def __init__(self, report: PreTradeReport):
@@ -49,7 +51,7 @@ def check_manual_order(
     if price is None:
         price = ws.market.last_price(symbol, ts)
         if price is None:
-            raise RiskError(f"no known price for {symbol}: give one")
+            raise RiskInputError(f"no known price for {symbol}: give one")
     with ws.sessions() as session:
         saved = LIMITS_KEY in (get_row(session, name).meta or {})
         limits = load_limits(session, name) if saved else NO_LIMITS
@@ -73,8 +75,11 @@ def checked_trade(
     price: float | None = None,
     **trade: Any,
 ):
-    """Check, then book with :meth:`PortfolioService.trade`; ``OrderBlocked`` when a rule
-    blocks (nothing is booked). Returns the trade result and the report (its warnings)."""
+    """Check, then book with :meth:`PortfolioService.trade`.
+
+    ``OrderBlocked`` when a rule blocks (nothing is booked). Returns the trade result and the report
+    (its warnings).
+    """
     order_id = trade.get("client_order_id")
     if order_id and ws.portfolios.has_order(name, order_id):
         return ws.portfolios.trade(name, symbol, side, quantity, price, **trade), None

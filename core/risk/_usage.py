@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from core.risk._errors import RiskError
+from core.risk._errors import RiskInputError
 from core.risk._limits import RiskLimits, TradingState
 from core.risk._pretrade import PortfolioState, RuleResult, ratio_rule
 
@@ -22,7 +22,9 @@ def _weights(state: PortfolioState) -> dict[str, float]:
             continue
         price = state.prices.get(symbol)
         if price is None or not math.isfinite(price):
-            raise RiskError(f"no price for held symbol {symbol} in the portfolio state's prices")
+            raise RiskInputError(
+                f"no price for held symbol {symbol} in the portfolio state's prices"
+            )
         weights[symbol] = abs(qty * price * state.multipliers.get(symbol, 1.0)) / state.equity
     return weights
 

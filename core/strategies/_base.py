@@ -85,8 +85,11 @@ class Strategy:
         """Called after each of this strategy's fills."""
 
     def signals(self, close: np.ndarray, high=None, low=None) -> np.ndarray | None:
-        """Targets per bar for the vectorized path: +1 long, −1 short, 0 flat, NaN no
-        change. None when the strategy cannot state its signals as arrays."""
+        """Targets per bar for the vectorized path.
+
+        +1 long, −1 short, 0 flat, NaN no change. None when the strategy cannot state its signals as
+        arrays.
+        """
         return None
 
     def __repr__(self) -> str:

@@ -12,13 +12,18 @@ from typing import Annotated, Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from core.errors import WorkstationError, describe_validation, model_label, validation_problems
+from core.errors import (
+    InvalidInputError,
+    describe_validation,
+    model_label,
+    validation_problems,
+)
 from core.strategies._base import Strategy
 from core.strategies._params import StrategyParams
 from core.strategies._registry import get_strategy
 
 
-class InvalidParams(WorkstationError, ValueError):
+class InvalidParams(InvalidInputError):
     """Parameters a strategy's params model refuses (invalid input).
 
     The message reads ``where: field: problem; field: problem``; ``problems`` holds the

@@ -1,5 +1,8 @@
-"""Incremental indicators: one ``update`` per bar, O(1) each, the same in backtests and
-live trading. Each returns NaN until it has seen enough data."""
+"""Incremental indicators.
+
+One ``update`` per bar, O(1) each, the same in backtests and live trading. Each returns NaN until it
+has seen enough data.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
-"""The strategy registry: built-ins plus any module dropped in ``core/strategies/user/``
-(or in the folder named by ``WORKSTATION_STRATEGY_DIR``)."""
+"""The strategy registry.
+
+Built-ins plus any module dropped in ``core/strategies/user/`` (or in the folder named by
+``WORKSTATION_STRATEGY_DIR``).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from functools import cache
 from pathlib import Path
 from types import ModuleType
 
+from core.errors import NotFoundError
 from core.strategies._base import Strategy
 
 PACKAGES = ("core.strategies.builtin", "core.strategies.user")
@@ -38,7 +42,7 @@ def reload() -> dict[str, type[Strategy]]:
 def get_strategy(name: str) -> type[Strategy]:
     strategies = registry()
     if name not in strategies:
-        raise KeyError(f"unknown strategy {name!r}; available: {', '.join(strategies)}")
+        raise NotFoundError(f"unknown strategy {name!r}; available: {', '.join(strategies)}")
     return strategies[name]
 
 

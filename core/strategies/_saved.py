@@ -1,5 +1,8 @@
-"""Named strategy configurations: a strategy with fixed parameters, saved for later use
-(an optimisation's best point, then paper trading)."""
+"""Named strategy configurations.
+
+A strategy with fixed parameters, saved for later use (an optimisation's best point, then paper
+trading).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from core.db import StrategyConfigRow
+from core.errors import ConflictError, InvalidInputError
 from core.strategies._factory import validate_params
+
+
+class ConfigNameTaken(ConflictError, ValueError):
+    """A strategy configuration name already used (also a ``ValueError``, which callers catch)."""
 
 
 def config_hash(strategy: str, params: dict[str, Any]) -> str:
@@ -26,15 +34,16 @@ def save_strategy_config(
 ) -> int:
     """Validate ``params`` with the strategy's model and store them as ``name``; the row id.
 
-    Raises ``ValueError`` for an empty or already used name and for invalid parameters.
+    Raises ``InvalidInputError`` for an empty name, ``ConfigNameTaken`` (a ``ConflictError``) for a
+    name already used, pydantic's ``ValidationError`` for invalid parameters.
     """
     name = name.strip()
     if not name:
-        raise ValueError("give the configuration a name")
+        raise InvalidInputError("give the configuration a name")
     validated = validate_params(strategy, params).model_dump(mode="json")
     with sessions.begin() as session:
         if session.scalar(select(StrategyConfigRow.id).where(StrategyConfigRow.name == name)):
-            raise ValueError(f"a strategy configuration named {name!r} already exists")
+            raise ConfigNameTaken(f"a strategy configuration named {name!r} already exists")
         row = StrategyConfigRow(
             name=name,
             strategy=strategy,

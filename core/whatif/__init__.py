@@ -1,5 +1,8 @@
-"""What-if tools: Monte Carlo futures, stress scenarios, and the stress use case on a stored
-portfolio (:class:`WhatIfService`, given the portfolios and the market)."""
+"""What-if tools.
+
+Monte Carlo futures, stress scenarios, and the stress use case on a stored portfolio
+(:class:`WhatIfService`, given the portfolios and the market).
+"""
 
 from core.whatif._montecarlo import (
     FAN_LEVELS,
@@ -14,6 +17,8 @@ from core.whatif._service import WhatIfService
 from core.whatif._stress import (
     STRESS_SCENARIOS,
     StressedPath,
+    StressedPosition,
+    StressResult,
     StressScenario,
     stress_equity,
     stress_portfolio,
@@ -25,8 +30,10 @@ __all__ = [
     "STRESS_SCENARIOS",
     "MonteCarloConfig",
     "MonteCarloResult",
+    "StressResult",
     "StressScenario",
     "StressedPath",
+    "StressedPosition",
     "WhatIfService",
     "fit_student_t_dof",
     "monte_carlo_trades",

@@ -50,6 +50,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy import stats
 
+from core.errors import InvalidInputError
 from core.whatif._quantiles import quantile_plan, row_quantiles, tail
 
 Method = Literal["bootstrap", "block_bootstrap", "normal", "student_t"]
@@ -271,12 +272,12 @@ def monte_carlo_trades(
     """
     pnls = np.asarray(trade_pnls, dtype=float)
     if pnls.ndim != 1 or len(pnls) < 1 or not np.isfinite(pnls).all():
-        raise ValueError("trade_pnls must be a non-empty 1-D array of finite numbers")
+        raise InvalidInputError("trade_pnls must be a non-empty 1-D array of finite numbers")
     if config.method not in _RESAMPLING:
-        raise ValueError(f"trades are resampled, not fitted: method {config.method!r}")
+        raise InvalidInputError(f"trades are resampled, not fitted: method {config.method!r}")
     horizon = len(pnls) if n_trades is None else int(n_trades)
     if horizon < 1 or horizon * config.n_paths > _MAX_CELLS:
-        raise ValueError(f"n_trades must be ≥ 1 and n_paths × n_trades ≤ {_MAX_CELLS:,}")
+        raise InvalidInputError(f"n_trades must be ≥ 1 and n_paths × n_trades ≤ {_MAX_CELLS:,}")
     rng = np.random.default_rng(config.seed)
     chunks = _resampled_chunks(pnls, horizon, config, rng)
     return _simulate(chunks, config, horizon, np.add)
@@ -302,7 +303,7 @@ def fit_student_t_dof(returns: np.ndarray) -> float:
     values = _returns(returns)
     std = values.std(ddof=1)
     if std == 0:
-        raise ValueError("cannot fit a Student-t to constant returns")
+        raise InvalidInputError("cannot fit a Student-t to constant returns")
     dof, _, _ = stats.t.fit((values - values.mean()) / std)
     return float(np.clip(dof, _MIN_DOF, _MAX_DOF))
 
@@ -313,9 +314,11 @@ def fit_student_t_dof(returns: np.ndarray) -> float:
 def _returns(returns: np.ndarray) -> np.ndarray:
     values = np.asarray(returns, dtype=float)
     if values.ndim != 1 or len(values) < 2:
-        raise ValueError(f"returns must be 1-D with at least 2 values, got shape {values.shape}")
+        raise InvalidInputError(
+            f"returns must be 1-D with at least 2 values, got shape {values.shape}"
+        )
     if not np.isfinite(values).all() or (values < -1).any():
-        raise ValueError("returns must be finite simple returns ≥ -1")
+        raise InvalidInputError("returns must be finite simple returns ≥ -1")
     return values
 
 

@@ -1,6 +1,8 @@
-"""Exact quantiles of sorted samples and of many rows at once (numpy's linear
-interpolation), computed with a few single-``kth`` partitions per row instead of a sort.
-Used by the Monte Carlo simulator for its fan chart and tail statistics."""
+"""Exact quantiles of sorted samples and of many rows at once (numpy's linear interpolation).
+
+Computed with a few single-``kth`` partitions per row instead of a sort. Used by the Monte
+Carlo simulator for its fan chart and tail statistics.
+"""
 
 from __future__ import annotations
 
@@ -31,7 +33,7 @@ def _sorted_quantile(ordered: np.ndarray, level: float) -> float:
 
 
 def _lerp(a, b, t):
-    """numpy's quantile interpolation: ``a + (b - a) t``, from ``b`` when ``t ≥ 0.5``."""
+    """Numpy's quantile interpolation: ``a + (b - a) t``, from ``b`` when ``t ≥ 0.5``."""
     return np.where(t >= 0.5, b - (b - a) * (1.0 - t), a + (b - a) * t)
 
 

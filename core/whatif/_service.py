@@ -11,7 +11,7 @@ from typing import Protocol
 
 import pandas as pd
 
-from core.whatif._stress import StressScenario, stress_portfolio
+from core.whatif._stress import StressResult, StressScenario, stress_portfolio
 
 
 class _Ledger(Protocol):
@@ -39,7 +39,7 @@ class WhatIfService:
         self._portfolios = portfolios
         self._market = market
 
-    def stress(self, name: str, scenario: StressScenario) -> dict:
+    def stress(self, name: str, scenario: StressScenario) -> StressResult:
         """The instant P&L of ``scenario`` on portfolio ``name``; see :func:`stress_portfolio`."""
         positions = self._portfolios.positions(name)
         classes = {i.symbol: str(i.asset_class) for i in self._market.instruments()}

@@ -28,9 +28,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from core.errors import InvalidInputError
 
 
 class StressScenario(BaseModel):
@@ -185,9 +188,83 @@ class StressedPath:
     total_return: float
 
 
+@dataclass(frozen=True, slots=True)
+class StressedPosition:
+    """One position under a scenario; amounts in the portfolio's currency.
+
+    Attributes
+    ----------
+    market_value : float
+        Before the shock (negative for a short).
+    asset_class : str or None
+        The class whose shock applied (None: the scenario's default).
+    shock : float
+        The fractional move applied.
+    pnl : float
+        ``market_value × shock``.
+    value_after : float
+        ``market_value + pnl``.
+    """
+
+    market_value: float
+    asset_class: str | None
+    shock: float
+    pnl: float
+    value_after: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON keys: ``market_value``, ``asset_class``, ``shock``, ``pnl``, ``value_after``."""
+        return {
+            "market_value": self.market_value,
+            "asset_class": self.asset_class,
+            "shock": self.shock,
+            "pnl": self.pnl,
+            "value_after": self.value_after,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class StressResult:
+    """A scenario's instant P&L on a portfolio (:func:`stress_portfolio`).
+
+    Attributes
+    ----------
+    scenario : str
+        The scenario's name.
+    positions : dict of str to StressedPosition
+        By symbol.
+    total_pnl, equity_before, equity_after : float
+        In the portfolio's currency; cash does not move.
+    total_return : float or None
+        ``total_pnl / equity_before`` (None when the equity before is not positive).
+    """
+
+    scenario: str
+    positions: dict[str, StressedPosition]
+    total_pnl: float
+    equity_before: float
+    equity_after: float
+    total_return: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON, the keys of before the typed result.
+
+        ``scenario``, ``positions`` (symbol → position keys), ``total_pnl``,
+        ``equity_before``, ``equity_after`` and ``return``.
+        """
+        return {
+            "scenario": self.scenario,
+            "positions": {s: p.to_dict() for s, p in self.positions.items()},
+            "total_pnl": self.total_pnl,
+            "equity_before": self.equity_before,
+            "equity_after": self.equity_after,
+            "return": self.total_return,
+        }
+
+
 def stress_portfolio(
     positions: Mapping[str, tuple[float, str | None]], cash: float, scenario: StressScenario
-) -> dict:
+) -> StressResult:
     """The instant P&L of a scenario on a portfolio.
 
     Each position's market value moves by :meth:`StressScenario.shock_for` its asset
@@ -205,36 +282,30 @@ def stress_portfolio(
 
     Returns
     -------
-    dict
-        ``scenario``, ``positions`` (symbol → ``market_value``, ``asset_class``,
-        ``shock``, ``pnl``, ``value_after``), ``total_pnl``, ``equity_before``,
-        ``equity_after`` and ``return`` (``total_pnl / equity_before``; None when the
-        equity before is not positive). Plain JSON types.
+    StressResult
+        Per position and in total; :meth:`StressResult.to_dict` gives the JSON keys
+        ``scenario``, ``positions``, ``total_pnl``, ``equity_before``, ``equity_after`` and
+        ``return``.
     """
     rows = {}
     for symbol, (market_value, asset_class) in positions.items():
         value = float(market_value)
         if not math.isfinite(value):
-            raise ValueError(f"{symbol}: market value must be finite, got {market_value!r}")
+            raise InvalidInputError(f"{symbol}: market value must be finite, got {market_value!r}")
         shock = scenario.shock_for(asset_class)
         pnl = value * shock
-        rows[symbol] = {
-            "market_value": value,
-            "asset_class": None if asset_class is None else str(asset_class),
-            "shock": shock,
-            "pnl": pnl,
-            "value_after": value + pnl,
-        }
-    total = math.fsum(row["pnl"] for row in rows.values())
-    before = float(cash) + math.fsum(row["market_value"] for row in rows.values())
-    return {
-        "scenario": scenario.name,
-        "positions": rows,
-        "total_pnl": total,
-        "equity_before": before,
-        "equity_after": before + total,
-        "return": total / before if before > 0 else None,
-    }
+        kind = None if asset_class is None else str(asset_class)
+        rows[symbol] = StressedPosition(value, kind, shock, pnl, value + pnl)
+    total = math.fsum(row.pnl for row in rows.values())
+    before = float(cash) + math.fsum(row.market_value for row in rows.values())
+    return StressResult(
+        scenario=scenario.name,
+        positions=rows,
+        total_pnl=total,
+        equity_before=before,
+        equity_after=before + total,
+        total_return=total / before if before > 0 else None,
+    )
 
 
 def stress_returns(returns: np.ndarray, scenario: StressScenario, seed: int = 0) -> np.ndarray:
@@ -269,9 +340,9 @@ def stress_returns(returns: np.ndarray, scenario: StressScenario, seed: int = 0)
     """
     history = np.asarray(returns, dtype=float)
     if history.ndim != 1 or len(history) < 1:
-        raise ValueError("returns must be a non-empty 1-D array")
+        raise InvalidInputError("returns must be a non-empty 1-D array")
     if not np.isfinite(history).all() or (history < -1).any():
-        raise ValueError("returns must be finite simple returns ≥ -1")
+        raise InvalidInputError("returns must be finite simple returns ≥ -1")
     window = scenario.shock_days + scenario.duration_days
     if len(history) < window:
         extra = np.random.default_rng(seed).choice(history, window - len(history))
@@ -304,7 +375,7 @@ def stress_equity(equity: np.ndarray, scenario: StressScenario, seed: int = 0) -
     """
     curve = np.asarray(equity, dtype=float)
     if curve.ndim != 1 or len(curve) < 2 or not (np.isfinite(curve).all() and (curve > 0).all()):
-        raise ValueError("equity must be a 1-D array of at least 2 positive finite values")
+        raise InvalidInputError("equity must be a 1-D array of at least 2 positive finite values")
     returns = stress_returns(curve[1:] / curve[:-1] - 1.0, scenario, seed)
     stressed = curve[0] * np.concatenate([[1.0], np.cumprod(1.0 + returns)])
     peaks = np.maximum.accumulate(stressed)

@@ -109,3 +109,31 @@ def test_compliance_report_counts_and_breaches_today(traded):
 def test_report_needs_both_dates(traded):
     with traded.sessions() as s, pytest.raises(ValueError, match="start and an end"):
         compliance_report(s, None, "2020-01-01")
+
+
+def test_audit_service_reads_what_the_audit_page_shows(ws):
+    ws.portfolios.create("A", 1000.0)
+    kinds = ws.audit.kinds()
+    assert "portfolio_created" in kinds and kinds == sorted(kinds)
+    events = ws.audit.events(kind="portfolio_created")
+    assert list(events["portfolio"]) == ["A"]
+    assert ws.audit.verify().ok
+    first = int(events["id"].iloc[0])
+    event = ws.audit.event(first)
+    assert (event.id, event.kind, event.portfolio) == (first, "portfolio_created", "A")
+    assert list(event.to_dict()) == [
+        "id",
+        "ts",
+        "kind",
+        "portfolio",
+        "actor",
+        "payload",
+        "prev_hash",
+        "hash",
+    ]
+    assert ws.audit.event(first + 10_000) is None
+    from datetime import UTC
+    from datetime import datetime as dt
+
+    today = dt.now(UTC).date()  # the log is stamped in UTC
+    assert ws.audit.compliance(today, today)["counts_by_kind"]["portfolio_created"] == 1

@@ -18,6 +18,7 @@ from core.portfolio import (
     LabPortfolio,
     LabPosition,
     PortfolioError,
+    PortfolioSummary,
     lab_json_schema,
     merge_documents,
     parse_document,
@@ -61,15 +62,10 @@ def make_sample(ws, name: str = "sample") -> None:
 SAMPLE_CASH = 100_000 - 1_000 - 1 + 500 - 0.25 - 750 + 800 - 1 + 1_000 - 250  # 100,297.75
 
 
-def check_net_pnl_identity(summary: dict) -> None:
-    lhs = (
-        summary["realized_pnl"]
-        + summary["unrealized_pnl"]
-        - summary["commissions"]
-        - summary["fees"]
-    )
-    rhs = summary["equity"] - summary["starting_cash"] - summary["net_deposits"]
-    scale = abs(summary["equity"]) + abs(summary["positions_value"]) + 1.0
+def check_net_pnl_identity(summary: PortfolioSummary) -> None:
+    lhs = summary.realized_pnl + summary.unrealized_pnl - summary.commissions - summary.fees
+    rhs = summary.equity - summary.starting_cash - summary.net_deposits
+    scale = abs(summary.equity) + abs(summary.positions_value) + 1.0
     assert math.isclose(lhs, rhs, abs_tol=1e-9 * scale), (lhs, rhs)
 
 
@@ -95,7 +91,7 @@ def test_export_import_round_trip_with_trades(ws, table_counts):
     # the copy values and trades like the original
     a, b = ws.portfolios.summary("sample"), ws.portfolios.summary("copy")
     for key in ("cash", "equity", "realized_pnl", "unrealized_pnl", "net_pnl", "commissions"):
-        assert a[key] == pytest.approx(b[key]), key
+        assert getattr(a, key) == pytest.approx(getattr(b, key)), key
     # fills of the copy carry the realized P&L of the original
     np.testing.assert_allclose(
         ws.portfolios.trades("copy")["realized_pnl"].to_numpy(), [0.0, 0.0, 0.0, 50.0]
@@ -347,8 +343,8 @@ def check_ab_merged(ws, name: str, raw_closes, extra=None) -> None:
     assert ledger.commissions == pytest.approx(2.0)
     summary = ws.portfolios.summary(name)
     aapl, msft = raw_closes.on("AAPL", LAST_DAY), raw_closes.on("MSFT", LAST_DAY)
-    assert summary["equity"] == pytest.approx(cash + qty * aapl + 10 * msft)
-    assert summary["unrealized_pnl"] == pytest.approx(qty * aapl - cost + 10 * (msft - 200))
+    assert summary.equity == pytest.approx(cash + qty * aapl + 10 * msft)
+    assert summary.unrealized_pnl == pytest.approx(qty * aapl - cost + 10 * (msft - 200))
     check_net_pnl_identity(summary)
 
 
@@ -410,8 +406,8 @@ def test_merge_nets_opposite_positions_and_realizes_the_difference(ws, raw_close
     assert ledger.allow_short
     summary = p.summary("SL")
     last = raw_closes.on("AAPL", LAST_DAY)
-    assert summary["equity"] == pytest.approx(27_800 + 60 * last)
-    assert summary["net_pnl"] == pytest.approx(800 + 60 * (last - 50))
+    assert summary.equity == pytest.approx(27_800 + 60 * last)
+    assert summary.net_pnl == pytest.approx(800 + 60 * (last - 50))
     check_net_pnl_identity(summary)
 
 
@@ -426,7 +422,7 @@ def test_merge_of_exactly_opposite_positions_closes_them(ws):
     assert ledger.quantity("KO") == 0 and ledger.open_positions() == []
     assert ledger.realized_pnl() == pytest.approx(2_000.0)
     summary = p.summary("LS")
-    assert summary["equity"] == pytest.approx(30_000 + 2_000)
+    assert summary.equity == pytest.approx(30_000 + 2_000)
     check_net_pnl_identity(summary)
 
 
@@ -514,8 +510,7 @@ def test_merge_documents_reports_a_currency_mismatch():
 
 
 def test_published_schema_matches_the_model():
-    if not SCHEMA_FILE.exists():
-        pytest.skip(f"{SCHEMA_FILE.relative_to(REPO_ROOT)} is not written yet (the lead writes it)")
+    assert SCHEMA_FILE.exists(), f"{SCHEMA_FILE.relative_to(REPO_ROOT)} is missing"
     assert json.loads(SCHEMA_FILE.read_text()) == lab_json_schema()
 
 

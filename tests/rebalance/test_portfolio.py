@@ -61,8 +61,11 @@ def test_plan_shows_drift_orders_and_costs(ws, portfolio, raw_closes):
 def test_execute_books_the_orders_and_records_the_rebalance(ws, portfolio, raw_closes):
     _, a, m, buy_a, buy_m, cost = expected_orders(raw_closes)
     plan = plan_portfolio_rebalance(ws, portfolio, commission=CommissionModel(rate=RATE))
-    execute_plan(ws, portfolio, plan)
+    executed = execute_plan(ws, portfolio, plan)
 
+    assert (executed.n_orders, executed.plan_id) == (2, plan.plan_id)
+    assert executed.total_cost == pytest.approx(cost)
+    assert len(executed.fills) == 2
     ledger = ws.portfolios.ledger(portfolio)
     assert (ledger.quantity("AAPL"), ledger.quantity("MSFT")) == (200 + buy_a, buy_m)
     assert ledger.cash == pytest.approx(80_000 - buy_a * a - buy_m * m - cost)
@@ -74,6 +77,19 @@ def test_execute_books_the_orders_and_records_the_rebalance(ws, portfolio, raw_c
     assert history.iloc[0]["reasons"].startswith("drift AAPL")
     with ws.sessions() as session:
         assert verify_chain(session).ok
+    (event,) = ws.audit.events(kind="rebalance")["payload"]
+    assert event == executed.to_dict()  # the audit payload: the same keys, in the same order
+    assert list(event) == [
+        "plan_id",
+        "reasons",
+        "drifts",
+        "orders",
+        "n_orders",
+        "total_cost",
+        "drawdown_level",
+        "volatility",
+        "fills",
+    ]
     # now on target: not due, and the old plan is refused (the holdings changed)
     again = plan_portfolio_rebalance(ws, portfolio)
     assert not again.decision.rebalance

@@ -60,20 +60,21 @@ def test_report_measures_match_a_recomputation_from_raw_files(held, raw_closes):
 
     report = portfolio_risk(held, "R", lookback=504)
 
-    assert report["equity"] == pytest.approx(equity)
-    assert report["n_observations"] == 504
-    assert report["var_95"] == pytest.approx(var95)
-    assert report["cvar_95"] == pytest.approx(cvar95)
-    historical = next(
-        r for r in report["var"] if r["method"] == "historical" and r["level"] == 0.95
-    )
+    assert report.equity == pytest.approx(equity)
+    assert report.n_observations == 504
+    assert report.var_95 == pytest.approx(var95)
+    assert report.cvar_95 == pytest.approx(cvar95)
+    held = report.to_dict()  # with holdings the historical measures follow contributions
+    assert list(held)[-5:] == ["contributions", "var_95", "cvar_95", "var_99", "cvar_99"]
+    assert held["var_95"] == report.var_95
+    historical = next(r for r in report.var if r["method"] == "historical" and r["level"] == 0.95)
     assert historical["var_amount"] == pytest.approx(var95 * equity)
-    assert report["volatility"] == pytest.approx(daily.std(ddof=1) * math.sqrt(252))
+    assert report.volatility == pytest.approx(daily.std(ddof=1) * math.sqrt(252))
     bench = _index_returns(504)
-    assert report["beta"] == pytest.approx(np.cov(daily, bench)[0, 1] / bench.var(ddof=1))
-    shares = [c["contribution"] for c in report["contributions"]]
-    assert sum(shares) == pytest.approx(report["volatility"], rel=1e-9)
-    assert {r["method"] for r in report["var"]} == {
+    assert report.beta == pytest.approx(np.cov(daily, bench)[0, 1] / bench.var(ddof=1))
+    shares = [c["contribution"] for c in report.contributions]
+    assert sum(shares) == pytest.approx(report.volatility, rel=1e-9)
+    assert {r["method"] for r in report.var} == {
         "historical",
         "normal",
         "student_t",
@@ -83,15 +84,15 @@ def test_report_measures_match_a_recomputation_from_raw_files(held, raw_closes):
 
 def test_report_limits_drawdown_and_stress(held, raw_closes):
     report = portfolio_risk(held, "R")
-    usage = {u["rule"]: u for u in report["limit_usage"]}
-    aapl = 200 * raw_closes._closes["AAPL"][-1] / report["equity"]
+    usage = {u["rule"]: u for u in report.limit_usage}
+    aapl = 200 * raw_closes._closes["AAPL"][-1] / report.equity
     assert usage["max_position_weight"]["value"] == pytest.approx(aapl)
     assert usage["max_position_weight"]["outcome"] == "block"  # AAPL far above 10 %
-    assert usage["min_cash"]["value"] == pytest.approx(75_000 / report["equity"])
+    assert usage["min_cash"]["value"] == pytest.approx(75_000 / report.equity)
     assert usage["min_cash"]["outcome"] == "pass"
-    gfc = next(s for s in report["stress"] if s["scenario"] == "gfc_2008")
-    assert gfc["pnl"] == pytest.approx(-0.45 * (report["equity"] - 75_000))
-    assert 0 <= report["drawdown"]["drawdown"] <= report["drawdown"]["max_drawdown"]
+    gfc = next(s for s in report.stress if s["scenario"] == "gfc_2008")
+    assert gfc["pnl"] == pytest.approx(-0.45 * (report.equity - 75_000))
+    assert 0 <= report.drawdown["drawdown"] <= report.drawdown["max_drawdown"]
 
 
 def test_state_of_a_stored_portfolio(held):

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from core.risk import RiskService, portfolio_risk, portfolio_state
-from core.whatif import STRESS_SCENARIOS
+from core.whatif import STRESS_SCENARIOS, StressResult
 
 BOUGHT = datetime(2020, 1, 2, 16)
 
@@ -20,17 +20,24 @@ def test_report_uses_the_stress_case_it_is_given(ws):
 
     def stress(name, scenario):
         calls.append((name, scenario.name))
-        return {"total_pnl": -1.0, "return": -0.5, "equity_after": 2.0}
+        return StressResult(scenario.name, {}, -1.0, 4.0, 2.0, -0.5)
 
     risk = RiskService(ws.portfolios, ws.market, ws.sessions, stress)
     report = risk.report("R")
 
     assert calls == [("R", s) for s in STRESS_SCENARIOS]
-    assert [
-        (r["scenario"], r["pnl"], r["return"], r["equity_after"]) for r in report["stress"]
-    ] == [(s, -1.0, -0.5, 2.0) for s in STRESS_SCENARIOS]
-    assert report["equity"] == report["cash"] == 10_000.0  # nothing held: no measures
-    assert report["var"] == [] and report["n_observations"] == 0
+    assert [(r["scenario"], r["pnl"], r["return"], r["equity_after"]) for r in report.stress] == [
+        (s, -1.0, -0.5, 2.0) for s in STRESS_SCENARIOS
+    ]
+    assert report.equity == report.cash == 10_000.0  # nothing held: no measures
+    assert report.var == [] and report.n_observations == 0
+    # the JSON of python -m core risk: the keys of before the typed report, and no var_95 ...
+    # when nothing is held
+    assert list(report.to_dict()) == [
+        "portfolio", "equity", "cash", "trading_state", "limits", "limit_usage", "drawdown",
+        "stress", "as_of", "n_observations", "horizon_days", "var", "volatility", "beta",
+        "correlation", "benchmark", "contributions",
+    ]  # fmt: skip
 
 
 def test_module_doors_delegate_to_the_risk_they_are_given():
@@ -58,3 +65,23 @@ def test_lookback_below_thirty_days_is_refused_before_any_read():
     risk = RiskService(Nothing(), Nothing(), Nothing(), Nothing())
     with pytest.raises(ValueError, match="lookback must be at least 30 days, got 29"):
         risk.report("R", lookback=29)
+
+
+# -- what the Risk page reads and changes, through the service (no session in the panel) ------
+def test_risk_service_limits_and_kill_switch_round_trip(ws, table_counts):
+    from core.risk import RiskConflict, RiskLimits, TradingState
+
+    ws.portfolios.create("R", 10_000.0)
+    version = ws.risk.log_version()
+    assert ws.risk.limits("R") == RiskLimits() and not ws.risk.limits_saved("R")
+    tight = RiskLimits(max_position_weight=0.05)
+    assert ws.risk.save_limits("R", tight, actor="ui") == {"max_position_weight": [0.1, 0.05]}
+    assert ws.risk.limits("R") == tight and ws.risk.limits_saved("R")
+    assert ws.risk.log_version() == version + 1  # the change was audited: one more event
+    assert ws.risk.trading_state("R") is TradingState.ACTIVE
+    assert ws.risk.set_trading_state("R", "halted", actor="ui", reason="t") is TradingState.HALTED
+    assert ws.risk.trading_state("R") is TradingState.HALTED
+    before = table_counts(ws)
+    with pytest.raises(RiskConflict, match="already halted"):
+        ws.risk.set_trading_state("R", "halted")
+    assert table_counts(ws) == before

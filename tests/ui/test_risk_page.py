@@ -40,9 +40,9 @@ def test_risk_page_shows_the_demo_measures_and_limits(app, ws):
     assert at.selectbox(key="risk_portfolio").value == DEMO_NAME
     expected = portfolio_risk(ws, DEMO_NAME)
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["VaR 95% (1d)"] == f"{expected['var_95']:.2%}"
-    assert metrics["CVaR 99% (1d)"] == f"{expected['cvar_99']:.2%}"
-    assert metrics["Beta to SP500"] == f"{expected['beta']:.2f}"
+    assert metrics["VaR 95% (1d)"] == f"{expected.var_95:.2%}"
+    assert metrics["CVaR 99% (1d)"] == f"{expected.cvar_99:.2%}"
+    assert metrics["Beta to SP500"] == f"{expected.beta:.2f}"
     var = _tab(at, "Measures").dataframe[0].value
     assert len(var) == 8 and set(var["method"]) == {
         "historical",
@@ -62,7 +62,7 @@ def test_risk_page_shows_the_demo_measures_and_limits(app, ws):
 
     stress = _tab(at, "Stress").dataframe[0].value.set_index("scenario")
     assert stress.loc["gfc_2008", "return"] == pytest.approx(-0.45, abs=1e-3)  # cash 0.01 %
-    assert metrics["Controller level"] == expected["drawdown"]["level"]
+    assert metrics["Controller level"] == expected.drawdown["level"]
     assert len(at.get("plotly_chart")) == 1
 
 

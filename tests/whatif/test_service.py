@@ -39,11 +39,11 @@ class _Market:
 def test_stress_reads_positions_cash_and_asset_classes_from_its_facades():
     result = WhatIfService(_Portfolios(), _Market()).stress("P", CRASH)
     # AAPL 10,000 × -20 % = -2,000; BTC (crypto) 4,000 × -50 % = -2,000; cash 1,000 stays
-    assert result["positions"]["AAPL"]["pnl"] == pytest.approx(-2_000.0)
-    assert result["positions"]["BTC"]["shock"] == -0.50
-    assert result["total_pnl"] == pytest.approx(-4_000.0)
-    assert result["equity_before"] == pytest.approx(15_000.0)
-    assert result["return"] == pytest.approx(-4_000.0 / 15_000.0)
+    assert result.positions["AAPL"].pnl == pytest.approx(-2_000.0)
+    assert result.positions["BTC"].shock == -0.50
+    assert result.total_pnl == pytest.approx(-4_000.0)
+    assert result.equity_before == pytest.approx(15_000.0)
+    assert result.total_return == pytest.approx(-4_000.0 / 15_000.0)
 
 
 def test_stress_of_a_stored_portfolio_at_last_prices(ws, raw_closes):
@@ -54,6 +54,6 @@ def test_stress_of_a_stored_portfolio_at_last_prices(ws, raw_closes):
 
     result = ws.whatif.stress("S", CRASH)
 
-    assert result["total_pnl"] == pytest.approx(-0.20 * value)
-    assert result["equity_before"] == pytest.approx(45_000.0 + value)
+    assert result.total_pnl == pytest.approx(-0.20 * value)
+    assert result.equity_before == pytest.approx(45_000.0 + value)
     assert ws.stress_portfolio("S", CRASH) == result  # the workstation's delegate

@@ -33,30 +33,46 @@ CRASH = StressScenario(
 def test_two_position_portfolio_loss_by_hand():
     positions = {"AAPL": (10_000.0, "stock"), "BTC": (5_000.0, AssetClass.CRYPTO)}
     report = stress_portfolio(positions, cash=2_000.0, scenario=CRASH)
+    assert list(report.to_dict()) == [
+        "scenario",
+        "positions",
+        "total_pnl",
+        "equity_before",
+        "equity_after",
+        "return",
+    ]  # the JSON keys of before the typed result
+    assert list(report.to_dict()["positions"]["AAPL"]) == [
+        "market_value",
+        "asset_class",
+        "shock",
+        "pnl",
+        "value_after",
+    ]
+    assert report.to_dict()["return"] == report.total_return
     # AAPL: 10,000 × -20 % = -2,000; BTC: 5,000 × -50 % = -2,500.
-    assert report["positions"]["AAPL"]["pnl"] == pytest.approx(-2_000.0)
-    assert report["positions"]["AAPL"]["shock"] == -0.20
-    assert report["positions"]["BTC"]["pnl"] == pytest.approx(-2_500.0)
-    assert report["positions"]["BTC"]["value_after"] == pytest.approx(2_500.0)
-    assert report["total_pnl"] == pytest.approx(-4_500.0)
-    assert report["equity_before"] == pytest.approx(17_000.0)
-    assert report["equity_after"] == pytest.approx(12_500.0)
-    assert report["return"] == pytest.approx(-4_500.0 / 17_000.0)
-    assert json.loads(json.dumps(report)) == report
+    assert report.positions["AAPL"].pnl == pytest.approx(-2_000.0)
+    assert report.positions["AAPL"].shock == -0.20
+    assert report.positions["BTC"].pnl == pytest.approx(-2_500.0)
+    assert report.positions["BTC"].value_after == pytest.approx(2_500.0)
+    assert report.total_pnl == pytest.approx(-4_500.0)
+    assert report.equity_before == pytest.approx(17_000.0)
+    assert report.equity_after == pytest.approx(12_500.0)
+    assert report.total_return == pytest.approx(-4_500.0 / 17_000.0)
+    assert json.loads(json.dumps(report.to_dict())) == report.to_dict()
 
 
 def test_a_short_gains_and_an_unclassified_position_takes_the_general_shock():
     report = stress_portfolio({"SPY": (-3_000.0, None), "XYZ": (1_000.0, "bond")}, 4_000.0, CRASH)
-    assert report["positions"]["SPY"]["pnl"] == pytest.approx(600.0)
-    assert report["positions"]["XYZ"]["pnl"] == pytest.approx(-200.0)
-    assert report["total_pnl"] == pytest.approx(400.0)
-    assert report["equity_before"] == pytest.approx(2_000.0)
+    assert report.positions["SPY"].pnl == pytest.approx(600.0)
+    assert report.positions["XYZ"].pnl == pytest.approx(-200.0)
+    assert report.total_pnl == pytest.approx(400.0)
+    assert report.equity_before == pytest.approx(2_000.0)
 
 
 def test_return_is_none_without_positive_equity():
     report = stress_portfolio({"A": (100.0, None)}, cash=-100.0, scenario=CRASH)
-    assert report["return"] is None
-    assert report["total_pnl"] == pytest.approx(-20.0)
+    assert report.total_return is None
+    assert report.total_pnl == pytest.approx(-20.0)
 
 
 # --- stressed paths ---------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter, ValidationError
 
 from core.backtest import BacktestConfig
-from core.errors import WorkstationError, describe_validation
+from core.errors import InvalidInputError, describe_validation
 from core.optimize._objective import Comparison, Objective
 from core.optimize._space import SearchSpace
 from core.optimize.jobs._run import METHODS
@@ -27,7 +27,7 @@ from core.strategies import get_strategy
 Method = Literal["grid", "random", "mcmc", "de", "bayes"]
 
 
-class InvalidRequest(WorkstationError, ValueError):
+class InvalidRequest(InvalidInputError):
     """A job request refused before it is stored (invalid input): ``where: what is wrong``."""
 
     kind = "invalid_input"

@@ -20,12 +20,18 @@ from core.strategies._params import StrategyParams
 
 
 class DonchianParams(StrategyParams):
+    """Channel lengths (bars) of the Donchian breakout; ``entry`` opens, ``exit`` closes."""
+
     entry: int = Field(20, ge=2, le=400, description="bars in the breakout channel")
     exit: int = Field(10, ge=2, le=400, description="bars in the exit channel")
     long_short: bool = Field(False, description="also trade downside breakouts")
 
 
 def step(state: float, close: float, entry_band, exit_band, long_short: bool) -> float:
+    """The next position (1 long, -1 short, 0 flat, NaN before the channels exist).
+
+    ``entry_band`` and ``exit_band`` are (upper, lower) of the channels at this bar.
+    """
     (upper, lower), (exit_upper, exit_lower) = entry_band, exit_band
     if math.isnan(upper) or math.isnan(exit_upper):
         return math.nan

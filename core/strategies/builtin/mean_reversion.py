@@ -18,6 +18,8 @@ from core.strategies._params import StrategyParams
 
 
 class MeanReversionParams(StrategyParams):
+    """Rolling window (bars) and the z-scores that open and close a mean-reversion trade."""
+
     lookback: int = Field(20, ge=3, le=500, description="bars in the rolling mean and std")
     entry_z: float = Field(
         2.0, ge=0.1, le=5, description="|z| that opens a position", json_schema_extra={"step": 0.1}

@@ -19,6 +19,8 @@ from core.strategies.builtin._signals import changes_only
 
 
 class MomentumParams(StrategyParams):
+    """Lookback (bars) and the return threshold of the momentum strategy."""
+
     lookback: int = Field(60, ge=2, le=500, description="bars between the two closes compared")
     threshold: float = Field(
         0.0,

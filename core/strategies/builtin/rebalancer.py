@@ -37,6 +37,8 @@ SCHEDULE = {"bars": "every_n_bars", "monthly": "monthly", "quarterly": "quarterl
 
 
 class RebalancerParams(StrategyParams):
+    """Target weights, schedule and drift bands of the rebalancer."""
+
     every: int = Field(21, ge=1, le=504, description="bars between rebalances")
     weights: str = Field("", description="target weights 'SYM:w,SYM:w'; empty = equal weight")
     schedule: Literal["bars", "monthly", "quarterly", "none"] = Field(
@@ -87,6 +89,7 @@ class RebalancerParams(StrategyParams):
 
 
 def parse_weights(text: str) -> dict[str, float]:
+    """``"SYM:w,SYM:w"`` as {symbol: weight}; refuses a malformed part or weights over 1."""
     weights: dict[str, float] = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
         symbol, sep, raw = part.partition(":")

@@ -24,6 +24,8 @@ from core.strategies._params import StrategyParams
 
 
 class RegimeAdaptiveParams(StrategyParams):
+    """The inner strategy, its parameters per regime label and the regime model's settings."""
+
     strategy: str = Field(
         "sma_crossover", description="single-instrument strategy run in every regime"
     )
@@ -47,8 +49,11 @@ class RegimeAdaptiveParams(StrategyParams):
 
 
 class _Gate:
-    """A strategy copy's view of the context: reads pass through; its targets are recorded
-    and reach the market only while its regime is the active one."""
+    """A strategy copy's view of the context.
+
+    Reads pass through; its targets are recorded and reach the market only while its regime is the
+    active one.
+    """
 
     def __init__(self, owner: RegimeAdaptive, key: str):
         self._owner, self._key, self.wanted = owner, key, None

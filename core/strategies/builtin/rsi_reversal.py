@@ -18,6 +18,8 @@ from core.strategies._params import StrategyParams
 
 
 class RsiReversalParams(StrategyParams):
+    """RSI period (bars) and the levels that open and close a reversal trade."""
+
     period: int = Field(14, ge=2, le=200, description="bars in Wilder's RSI")
     oversold: float = Field(30.0, ge=1, le=50, description="RSI below which to buy")
     overbought: float = Field(70.0, ge=50, le=99, description="RSI above which to sell short")
@@ -32,6 +34,7 @@ class RsiReversalParams(StrategyParams):
 
 
 def step(state: float, rsi: float, p: RsiReversalParams) -> float:
+    """The next position (1 long, -1 short, 0 flat, NaN before the RSI exists)."""
     if math.isnan(rsi):
         return math.nan
     if state == 0 and rsi < p.oversold:

@@ -18,6 +18,8 @@ from core.strategies.builtin._signals import Crossover, cross_signs, sma_array
 
 
 class SmaCrossoverParams(StrategyParams):
+    """Window lengths (bars) of the two moving averages, and whether to go short."""
+
     fast: int = Field(10, ge=2, le=200, description="bars in the fast moving average")
     slow: int = Field(50, ge=3, le=400, description="bars in the slow moving average")
     long_short: bool = Field(False, description="go short on a downward cross instead of exiting")

@@ -18,9 +18,7 @@ def upgrade() -> None:
             "ix_fills_portfolio_instrument", ["portfolio_id", "instrument_id"], unique=False
         )
     with op.batch_alter_table("paper_bars", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_paper_bars_symbol", ["session_id", "symbol", "seq"], unique=False
-        )
+        batch_op.create_index("ix_paper_bars_symbol", ["session_id", "symbol", "seq"], unique=False)
 
 
 def downgrade() -> None:
