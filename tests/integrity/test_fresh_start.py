@@ -19,11 +19,12 @@ from sqlalchemy import func, select
 
 from core.db import AuditEventRow, FillRow, MetaRow, PortfolioRow, create_db_engine
 from core.demo import DEMO_NAME
+from core.workstation import Workstation
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCESSES = 4
 
-pytestmark = [pytest.mark.slow, pytest.mark.both_backends, pytest.mark.timeout(180)]
+pytestmark = pytest.mark.both_backends
 
 
 def start_together(db_url: str, argv: list[list[str]]) -> list[subprocess.CompletedProcess]:
@@ -48,6 +49,8 @@ def start_together(db_url: str, argv: list[list[str]]) -> list[subprocess.Comple
     return results
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(180)
 def test_processes_started_together_on_a_fresh_database_migrate_and_seed_once(db_url):
     results = start_together(
         db_url,
@@ -87,3 +90,21 @@ def test_processes_started_together_on_a_fresh_database_migrate_and_seed_once(db
     assert seeded == "1"
     verify = start_together(db_url, [["audit", "verify", "--json"]])[0]
     assert verify.returncode == 0 and json.loads(verify.stdout)["ok"] is True
+
+
+def test_a_start_after_an_interrupted_seeding_goes_on(db_url):
+    """The demo portfolio is there but the flag that says so is not (the seeding start was
+    killed before it wrote it): the next start leaves the portfolio as it is and records
+    the flag, instead of failing on every start with 'already exists'."""
+    first = Workstation.open(db_url, seed_demo=False)
+    try:
+        first.portfolios.create(DEMO_NAME, 1_000_000.0)  # what seeding does first
+    finally:
+        first.close()
+    again = Workstation.open(db_url, seed_demo=True)
+    try:
+        assert again.portfolios.names() == [DEMO_NAME]
+        assert again.portfolios.summary(DEMO_NAME)["cash"] == 1_000_000.0
+        assert again._meta("demo_seeded") == "1"
+    finally:
+        again.close()
