@@ -36,8 +36,12 @@ class PriceReader(Protocol):
 def seed_demo(portfolios: PortfolioService, market: PriceReader, name: str = DEMO_NAME) -> str:
     """Create and fill the demo portfolio in ``portfolios`` at ``market``'s closes.
 
-    Returns its name.
+    Returns its name. A portfolio of that name already there (a start that seeded it was
+    interrupted before it recorded so, or a process without the start-up lock seeded it) is
+    left as it is.
     """
+    if name in portfolios.names():
+        return name
     portfolios.create(
         name,
         1_000_000.0,

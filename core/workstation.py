@@ -29,6 +29,7 @@ scripts that call them.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from datetime import datetime
 
@@ -38,7 +39,14 @@ from core.allocation import AllocationService
 from core.audit import AuditService
 from core.backtest._service import BacktestService
 from core.config import Settings
-from core.db import MetaRow, create_db_engine, session_factory, upgrade
+from core.db import (
+    MetaRow,
+    create_db_engine,
+    is_current,
+    session_factory,
+    startup_lock,
+    upgrade,
+)
 from core.demo import seed_demo
 from core.instruments import bundled_instruments
 from core.instruments import repository as instruments
@@ -84,14 +92,22 @@ class Workstation:
         return workstation
 
     def prepare(self) -> None:
-        """Migrate the schema, register the bundled instruments and seed the demo once."""
-        upgrade(self.engine)
-        with self.sessions.begin() as session:
-            for instrument in bundled_instruments():
-                instruments.ensure(session, instrument, "bundled")
-        if self.settings.seed_demo and not self._meta("demo_seeded"):
-            seed_demo(self.portfolios, self.market)
-            self._set_meta("demo_seeded", "1")
+        """Migrate, register the bundled instruments, seed the demo once.
+
+        Under the database's start-up lock (:func:`core.db.startup_lock`): processes that
+        start together on a fresh database wait for the first to finish, then find the
+        schema current and the demo seeded (the flag is read inside the lock). A database
+        that needs neither is opened without the lock (as fast as before).
+        """
+        ready = is_current(self.engine) and not self._demo_due()
+        with contextlib.nullcontext() if ready else startup_lock(self.engine):
+            upgrade(self.engine)
+            with self.sessions.begin() as session:
+                for instrument in bundled_instruments():
+                    instruments.ensure(session, instrument, "bundled")
+            if self._demo_due():
+                seed_demo(self.portfolios, self.market)
+                self._set_meta("demo_seeded", "1")
 
     # -- delegates kept for the pages and scripts that call them ---------------------------------
     def export_portfolio(self, name: str, *, include_trades: bool = True) -> LabPortfolio:
@@ -111,6 +127,9 @@ class Workstation:
     def stress_portfolio(self, name: str, scenario: StressScenario) -> StressResult:
         """See :meth:`WhatIfService.stress`."""
         return self.whatif.stress(name, scenario)
+
+    def _demo_due(self) -> bool:
+        return self.settings.seed_demo and not self._meta("demo_seeded")
 
     # -- meta ------------------------------------------------------------------------------------
     def _meta(self, key: str) -> str | None:

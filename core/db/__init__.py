@@ -2,7 +2,7 @@
 
 from core.db._engine import create_db_engine, session_factory
 from core.db._lock import WriteSessions, holds_write_lock, take_write_lock
-from core.db._migrate import upgrade
+from core.db._migrate import is_current, upgrade
 from core.db._models import (
     AuditEventRow,
     BacktestRunRow,
@@ -25,6 +25,7 @@ from core.db._models import (
     StrategyConfigRow,
     WriteLockRow,
 )
+from core.db._startup import startup_lock
 
 __all__ = [
     "AuditEventRow",
@@ -50,7 +51,9 @@ __all__ = [
     "WriteSessions",
     "create_db_engine",
     "holds_write_lock",
+    "is_current",
     "session_factory",
+    "startup_lock",
     "take_write_lock",
     "upgrade",
 ]

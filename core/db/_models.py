@@ -39,12 +39,12 @@ class InstrumentRow(Base):
     symbol: Mapped[str] = mapped_column(String(32), unique=True)
     asset_class: Mapped[str] = mapped_column(String(16))
     currency: Mapped[str] = mapped_column(String(3))
-    name: Mapped[str] = mapped_column(String(200), default="")
+    name: Mapped[str] = mapped_column(Text, default="")  # unbounded: a lab import brings it
     multiplier: Mapped[float] = mapped_column(Float, default=1.0)
     quantity_step: Mapped[float] = mapped_column(Float, default=1.0)
     price_tick: Mapped[float] = mapped_column(Float, default=0.01)
     pip_size: Mapped[float | None] = mapped_column(Float)
-    underlying: Mapped[str | None] = mapped_column(String(32))
+    underlying: Mapped[str | None] = mapped_column(Text)  # not validated to a length
     strike: Mapped[float | None] = mapped_column(Float)
     expiry: Mapped[date | None] = mapped_column(Date)
     option_right: Mapped[str | None] = mapped_column(String(4))
@@ -180,7 +180,7 @@ class StrategyConfigRow(Base):
     __tablename__ = "strategy_configs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(Text, unique=True)  # only stripped when saved
     strategy: Mapped[str] = mapped_column(String(100))
     params: Mapped[dict[str, Any]] = mapped_column(default=dict)
     config_hash: Mapped[str] = mapped_column(String(64))
@@ -240,11 +240,11 @@ class BacktestRunRow(Base):
     __tablename__ = "backtest_runs"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), default="")
+    name: Mapped[str] = mapped_column(Text, default="")  # names the symbols it ran on
     strategy: Mapped[str] = mapped_column(String(100), index=True)
     config: Mapped[dict[str, Any]] = mapped_column(default=dict)
     params: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    symbols: Mapped[str] = mapped_column(String(500), default="")
+    symbols: Mapped[str] = mapped_column(Text, default="")  # all of them, or the data file
     start: Mapped[datetime] = mapped_column(DateTime)
     end: Mapped[datetime] = mapped_column(DateTime)
     final_equity: Mapped[float] = mapped_column(Float)

@@ -173,13 +173,15 @@ class PortfolioService:
     ) -> TradeResult:
         """Book a filled market order.
 
-        The order, fill, cash, position, snapshot and audit event commit together or not at all. A
-        repeated ``client_order_id`` returns the original fill instead of booking it twice.
+        The order, fill, cash, position, snapshot and audit event commit together or not at
+        all. A repeated ``client_order_id`` returns the original fill instead of booking it
+        twice.
         """
-        side, ts = Side(side), self._event_time(ts)
+        side, ts = Side(side), None if ts is None else self._event_time(ts)
         client_order_id = _check_order_id(client_order_id or uuid.uuid4().hex)
         with self._sessions.begin() as session:
-            row = repo.get_row(session, name)
+            row = repo.get_row(session, name)  # the first statement takes the write lock
+            ts = self.clock() if ts is None else ts  # now: after any wait for the lock
             duplicate = _existing_fill(session, row, client_order_id)
             if duplicate is not None:
                 return _result(duplicate, row.cash, duplicate=True)

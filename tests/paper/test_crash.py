@@ -54,13 +54,19 @@ def test_sigkill_at_random_points_then_resume_equals_an_uninterrupted_run(ws, db
     ws.paper.create("crash", config(), portfolio="crash")
     rng = random.Random(20261122)
     kills = []
-    command = [sys.executable, "-m", "core", "--db", db_url, "paper", "run", "--session", "crash"]
+    # the URL (with PostgreSQL, its password) goes in the environment, as spawn_core does:
+    # a command line is readable by every user of the machine
+    command = [sys.executable, "-m", "core", "paper", "run", "--session", "crash"]
+    env = {**os.environ, "WORKSTATION_DATABASE_URL": db_url}
     for _attempt in range(3):
         done, _ = committed(ws, "crash")
         target = done + rng.randint(300, 1500)
         process = subprocess.Popen(
-            command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
+        cmdline = Path(f"/proc/{process.pid}/cmdline")
+        if cmdline.exists():
+            assert db_url.encode() not in cmdline.read_bytes()
         deadline = time.monotonic() + 120
         while committed(ws, "crash")[0] < target and process.poll() is None:
             assert time.monotonic() < deadline, "the worker made no progress"
@@ -73,7 +79,7 @@ def test_sigkill_at_random_points_then_resume_equals_an_uninterrupted_run(ws, db
     status = ws.paper.status("crash")
     assert status["status"] == "interrupted"  # the last worker died without a word
     resumed = subprocess.run(
-        [*command, "--json"], cwd=ROOT, capture_output=True, text=True, timeout=240
+        [*command, "--json"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=240
     )
     assert resumed.returncode == 0, resumed.stderr
     assert committed(ws, "crash") == (EVENTS, "finished")
