@@ -25,7 +25,8 @@ def spawn_core(
     Output goes to ``log_file`` (appended; its folder is created) or is discarded. The
     ``database_url``, which may carry a password, reaches the worker through its environment
     (``WORKSTATION_DATABASE_URL``, readable only by its user), never its command line, which
-    every user of the machine can read (``ps``, ``/proc/PID/cmdline``)."""
+    every user of the machine can read (``ps``, ``/proc/PID/cmdline``).
+    """
     env = dict(os.environ)
     if database_url is not None:
         env[DATABASE_URL_ENV] = database_url
@@ -50,8 +51,10 @@ def spawn_core(
 
 
 def process_alive(pid: int) -> bool:
-    """True while process ``pid`` runs on this machine (an exited, unreaped child counts
-    as gone)."""
+    """True while process ``pid`` runs on this machine.
+
+    An exited, unreaped child counts as gone.
+    """
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

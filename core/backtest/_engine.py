@@ -215,8 +215,10 @@ class _Ctx:
 
 
 class _SilentCtx(_Ctx):
-    """Warms a strategy up on past bars (:meth:`BacktestEngine.replace_strategy`): it
-    places no orders."""
+    """Warms a strategy up on past bars without placing orders.
+
+    See :meth:`BacktestEngine.replace_strategy`.
+    """
 
     def _submit(self, symbol, side, quantity, **kwargs):
         return Order(
@@ -296,8 +298,10 @@ class BacktestEngine:
         )
 
     def last_marks(self) -> dict[str, float]:
-        """The last known close of every instrument up to the current bar (a held
-        instrument may have no bar now)."""
+        """The last known close of every instrument up to the current bar.
+
+        A held instrument may have no bar now.
+        """
         marks = {}
         for symbol, column in zip(self.market.symbols, self._C, strict=True):
             k = min(len(column) - 1, self._i)
@@ -420,8 +424,10 @@ class BacktestEngine:
 
     # -- between bars ------------------------------------------------------------------
     def submit(self, intent: OrderIntent, *, before: int) -> Order:
-        """Place ``intent`` from outside the strategy, before bar ``before`` arrives (it
-        fills at that bar's open at the earliest); the book's checks and filter apply."""
+        """Place ``intent`` from outside the strategy, before bar ``before`` arrives.
+
+        It fills at that bar's open at the earliest; the book's checks and filter apply.
+        """
         self._known = max(before - 1, 0)
         return self.broker.place(intent, before - 1)
 
@@ -434,8 +440,10 @@ class BacktestEngine:
         self.broker.expire_open(reason)
 
     def replace_strategy(self, strategy: Strategy) -> None:
-        """Trade ``strategy`` from the next bar on, warmed up on the bars so far without
-        placing orders (a parameter change)."""
+        """Trade ``strategy`` from the next bar on (a parameter change).
+
+        It is warmed up on the bars so far without placing orders.
+        """
         silent = _SilentCtx(self)
         silent.params = strategy.params
         strategy.on_start(silent)

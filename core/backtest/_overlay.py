@@ -172,6 +172,8 @@ class RiskGate:
 
 
 def last_marks(engine) -> dict[str, float]:
-    """The last known close of every instrument of ``engine`` up to its current bar
-    (a held instrument may have no bar now); :meth:`BacktestEngine.last_marks`."""
+    """The last known close of every instrument of ``engine`` up to its current bar.
+
+    A held instrument may have no bar now; see :meth:`BacktestEngine.last_marks`.
+    """
     return engine.last_marks()

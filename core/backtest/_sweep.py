@@ -45,8 +45,9 @@ def sma_crossover_sweep(
     commission_rate: float,
     long_short: bool = False,
 ) -> pd.DataFrame:
-    """Final equity of the SMA crossover for every pair of ``fasts`` × ``slows`` with
-    fast < slow, on one instrument's open and close prices.
+    """Final equity of the SMA crossover for every pair of ``fasts`` × ``slows`` with fast < slow.
+
+    Computed on one instrument's open and close prices.
 
     Returns one row per pair, sorted by (fast, slow): ``final_equity`` (cash plus the
     position marked at the last close), ``n_trades`` (positions opened, a position still
@@ -131,9 +132,11 @@ class SweepPaths:
     n_fills: np.ndarray
 
     def curves(self, rows: slice = slice(None), stop: int | None = None):
-        """Equity and units held at every close before ``stop``, for the parameter sets
-        ``rows``: two arrays of shape ``(n_rows, stop)`` (cash and units hold from one
-        event to the next; equity is cash + units × close)."""
+        """Equity and units held at every close before ``stop``, for the parameter sets ``rows``.
+
+        Two arrays of shape ``(n_rows, stop)``; cash and units hold from one event to the next,
+        equity is cash + units × close.
+        """
         first, last, _ = rows.indices(self.n_pairs)
         n = len(self.close) if stop is None else int(stop)
         lo, hi = np.searchsorted(self.pair, [first, last])
@@ -167,9 +170,10 @@ def sma_crossover_paths(
     commission_rate: float,
     sma: Callable[[int], np.ndarray] | None = None,
 ) -> SweepPaths:
-    """The full runs of the SMA crossover for parameter sets ``(fasts[i], slows[i],
-    long_short[i])`` (arrays of shape ``(P,)``, fast < slow): every fill with the state after
-    it (:class:`SweepPaths`), from the same arithmetic as :func:`sma_crossover_sweep`.
+    """Full runs of the SMA crossover for the parameter sets ``fasts``, ``slows``, ``long_short``.
+
+    Each is an array of shape ``(P,)``, with fast < slow; every fill comes with the state after it
+    (:class:`SweepPaths`), from the same arithmetic as :func:`sma_crossover_sweep`.
 
     ``sma(window)`` gives :func:`sma_array` of ``close`` (e.g. a cached one).
     """
@@ -227,8 +231,10 @@ def sma_crossover_paths(
 
 
 def _pair_crossings(fasts, slows, sma) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Crossings (pair, bar, ±1) of each pair ``(fasts[i], slows[i])``, sorted by pair then
-    bar; a pair repeated (e.g. with and without shorting) is computed once."""
+    """Crossings (pair, bar, ±1) of each pair ``(fasts[i], slows[i])``, sorted by pair then bar.
+
+    A pair repeated (e.g. with and without shorting) is computed once.
+    """
     base = int(slows.max(initial=0)) + 1
     unique, inverse = np.unique(fasts * base + slows, return_inverse=True)
     u_fast, u_slow = unique // base, unique % base
@@ -264,8 +270,9 @@ def _prices(open: np.ndarray, close: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
 
 def _crossings(fast: np.ndarray, slow: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Crossings of each row of ``fast`` (k × n) with ``slow`` (n, or k × n row by row):
-    row, bar, ±1, sorted by row then bar.
+    """Crossings of each row of ``fast`` (k × n) with ``slow`` (n, or k × n row by row).
+
+    Row, bar, ±1, sorted by row then bar.
 
     The same rule as :func:`cross_signs`, row by row: sign of fast − slow with the zero
     tolerance, a cross where a non-zero sign is the opposite of the last non-zero sign.
@@ -334,8 +341,10 @@ class _Lockstep:
         self.rate = rate
 
     def run(self):
-        """Yield ``(m, was_long, closed, closed_qty, opened, units, price)`` after each step:
-        the first ``m`` ranks were active; masks and quantities have shape ``(m,)``."""
+        """Yield ``(m, was_long, closed, closed_qty, opened, units, price)`` after each step.
+
+        The first ``m`` ranks were active; masks and quantities have shape ``(m,)``.
+        """
         cash, qty, trades, rate = self.cash, self.qty, self.trades, self.rate
         unit = 1 + rate
         for k in range(self.depth):
@@ -368,9 +377,11 @@ class _Lockstep:
 
 
 def _affordable(units: np.ndarray, price: np.ndarray, cash: np.ndarray, rate: float) -> np.ndarray:
-    """:func:`core.execution._sizing._affordable` for whole units and a percent commission:
-    cut the units whose cost plus commission exceed cash (the + 1e-9 of the floor can
-    round one unit too many)."""
+    """:func:`core.execution._sizing._affordable` for whole units and a percent commission.
+
+    Cuts the units whose cost plus commission exceed cash (the + 1e-9 of the floor can round one
+    unit too many).
+    """
     while True:
         notional = units * price
         cost = notional + notional * rate

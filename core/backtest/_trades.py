@@ -1,5 +1,7 @@
-"""Round-trip trades from a stream of executions: a trade runs from flat back to flat
-(a fill that flips the position closes one trade and opens the next).
+"""Round-trip trades from a stream of executions.
+
+A trade runs from flat back to flat (a fill that flips the position closes one trade and opens the
+next).
 
 A trade still open at the end is listed apart (:meth:`TradeTracker.open_frame`) with
 ``status="open"``: no exit time, bar or price, its P&L marked at the last close, and only

@@ -96,8 +96,11 @@ def optimize_worker(args) -> None:
 
 
 def fixed_params(strategy: str, pairs: list[str], ranges: dict[str, Any]) -> dict[str, Any]:
-    """The parameters ``--param KEY=VALUE`` fixes (each validated by the strategy's params
-    model on its own, so a fixed value may need a searched one to be feasible)."""
+    """The parameters ``--param KEY=VALUE`` fixes.
+
+    Each is validated by the strategy's params model on its own, so a fixed value may need a
+    searched one to be feasible.
+    """
     fixed: dict[str, Any] = {}
     for pair in pairs:
         try:
@@ -122,8 +125,10 @@ def fixed_params(strategy: str, pairs: list[str], ranges: dict[str, Any]) -> dic
 
 
 def search_config(args, fixed: dict[str, Any]) -> BacktestConfig:
-    """The backtest config of the search: the strategy's defaults with ``fixed`` laid over
-    (the searched parameters replace the rest point by point)."""
+    """The backtest config of the search: the strategy's defaults with ``fixed`` laid over.
+
+    The searched parameters replace the rest point by point.
+    """
     config = config_from_args(argparse.Namespace(**{**vars(args), "param": []}))
     return config.model_copy(update={"params": {**config.params, **fixed}})
 

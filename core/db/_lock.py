@@ -37,7 +37,8 @@ def take_write_lock(connection: Connection) -> None:
     """Serialize the connection's transaction with every other writer until it ends.
 
     Call it before the transaction reads what it will write from (the audit head, a
-    balance); a second call in the same transaction does nothing."""
+    balance); a second call in the same transaction does nothing.
+    """
     current = connection.get_transaction()
     if current is not None and connection.info.get(_HELD) is current:
         return

@@ -209,8 +209,11 @@ class AuditEventRow(Base):
 
 
 class WriteLockRow(Base):
-    """The write lock: one row (``name = 'write'``) that every money-moving or
-    audit-writing transaction updates first (see ``core.db.take_write_lock``)."""
+    """The write lock: one row (``name = 'write'``) that writing transactions take first.
+
+    Every money-moving or audit-writing transaction updates it first (see
+    ``core.db.take_write_lock``).
+    """
 
     __tablename__ = "write_locks"
 

@@ -36,8 +36,10 @@ ADVISORY_KEY = 0x5753_5354_4152_5431
 
 @contextlib.contextmanager
 def startup_lock(engine: Engine) -> Iterator[None]:
-    """Hold the database's start-up lock for the ``with`` block (waits for another
-    process's block to end)."""
+    """Hold the database's start-up lock for the ``with`` block.
+
+    Waits for another process's block to end.
+    """
     url = engine.url
     backend = url.get_backend_name()
     if backend == "postgresql":

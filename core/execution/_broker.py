@@ -72,8 +72,11 @@ class SimulatedBroker:
 
     # -- order entry ------------------------------------------------------------------
     def place(self, intent: OrderIntent, created_at: int) -> Order:
-        """Enter ``intent`` as an order placed on bar ``created_at``: checked against its
-        instrument, then through the order filter; a refused one is stored rejected."""
+        """Enter ``intent`` as an order placed on bar ``created_at``.
+
+        It is checked against its instrument, then through the order filter; a refused one is stored
+        rejected.
+        """
         problem = _check(intent, self.instruments)
         if not problem and self.order_filter is not None:
             intent, problem = self.order_filter(intent)
@@ -153,8 +156,10 @@ class SimulatedBroker:
         v: float,
         side: Side | None = None,
     ) -> None:
-        """Match every active order of ``symbol`` placed before ``bar`` against it (only
-        the orders of ``side`` when given: sales go first so they can pay for purchases)."""
+        """Match every active order of ``symbol`` placed before ``bar`` against it.
+
+        Only the orders of ``side`` when given: sales go first so they can pay for purchases.
+        """
         touched = False
         for order in list(self.active):
             if order.symbol != symbol or order.created_at >= bar or not order.active:
@@ -334,8 +339,10 @@ def _limit_price(buying: bool, limit: float, o: float, h: float, l: float) -> fl
 
 
 def _check(order: Order | OrderIntent, instruments: dict[str, Instrument]) -> str:
-    """Why an order cannot go to the book at all (unknown instrument, bad quantity or
-    prices), "" when it can: the one structural check of every order."""
+    """Why an order cannot go to the book at all, "" when it can.
+
+    Unknown instrument, bad quantity or prices: the one structural check of every order.
+    """
     instrument = instruments.get(order.symbol)
     if instrument is None:
         return f"unknown instrument {order.symbol!r}"

@@ -1,5 +1,6 @@
-"""Multi-strategy, multi-asset allocation: tune each strategy on each asset, then weight the
-strategies × assets matrix.
+"""Multi-strategy, multi-asset allocation.
+
+Tune each strategy on each asset, then weight the strategies × assets matrix.
 
 Step 1 (:func:`optimize_allocation`): for every strategy ``s`` and asset ``a``, the
 strategy's parameters are searched on the first ``train_fraction`` of the bars
@@ -146,8 +147,9 @@ def optimize_allocation(
     progress=None,
     should_stop=None,
 ) -> dict[str, Any]:
-    """Tune every strategy on every symbol in sample, then allocate over their
-    out-of-sample return streams (see the module docstring).
+    """Tune every strategy on every symbol in sample, then allocate out of sample.
+
+    The allocation is over their out-of-sample return streams (see the module docstring).
 
     ``base`` gives the dates, cash and execution; its strategy and symbols are replaced.
     ``progress(SearchProgress)`` follows the pairs tuned; ``should_stop()`` is checked
@@ -242,8 +244,10 @@ def _tune(service, config, method, objective, trials, seed, train_fraction, pool
 
 
 def _aligned_returns(streams: dict[tuple[str, str], pd.Series]) -> pd.DataFrame:
-    """Daily returns of every equity curve on the dates they all cover (a curve is held
-    flat over dates it lacks, e.g. a stock over a weekend a crypto asset trades)."""
+    """Daily returns of every equity curve on the dates they all cover.
+
+    A curve is held flat over dates it lacks, e.g. a stock over a weekend a crypto asset trades.
+    """
     frame = pd.concat(streams, axis=1).sort_index().ffill()
     frame = frame.loc[frame.notna().all(axis=1)]
     return frame.pct_change().iloc[1:]

@@ -43,9 +43,11 @@ from core.strategies import build_strategy, get_strategy, validate_params
 
 
 class Measured(dict):
-    """A metrics dict that carries the equity curve it was measured on (``equity``, shape
-    ``(n_window + 1,)``); :class:`~core.optimize.Trials` keeps the curves of the best
-    trials, so the overfitting guard does not run them again."""
+    """A metrics dict that carries the equity curve it was measured on.
+
+    ``equity`` has shape ``(n_window + 1,)``; :class:`~core.optimize.Trials` keeps the curves of the
+    best trials, so the overfitting guard does not run them again.
+    """
 
     def __init__(self, metrics: dict[str, Any], *, equity: np.ndarray):
         super().__init__(metrics)
@@ -117,8 +119,10 @@ class BacktestEvaluator:
         return replace(self, window=window)
 
     def __call__(self, params: dict[str, Any]) -> Measured:
-        """The metrics of a backtest with ``params`` (keys of ``compute_metrics``), with
-        its equity curve attached (``.equity``) for the searches to keep the best ones."""
+        """The metrics of a backtest with ``params`` (keys of ``compute_metrics``).
+
+        Its equity curve is attached (``.equity``) for the searches to keep the best ones.
+        """
         metrics, equity = self.run(params)
         return Measured(metrics, equity=equity.to_numpy(float))
 
@@ -151,14 +155,18 @@ class BacktestEvaluator:
 
     @property
     def batch_size(self) -> int:
-        """Parameter sets per :meth:`evaluate_batch` call of a search: about
-        :data:`BATCH_CELLS` bars in all (a search reads its stop flag between calls)."""
+        """Parameter sets per :meth:`evaluate_batch` call of a search.
+
+        About :data:`BATCH_CELLS` bars in all (a search reads its stop flag between calls).
+        """
         return max(1, BATCH_CELLS // max(self.market.n_bars, 1))
 
     @property
     def batched(self) -> bool:
-        """True when :meth:`evaluate_batch` runs many parameter sets in one array pass (the
-        SMA crossover through :func:`core.backtest.sma_crossover_paths`)."""
+        """True when :meth:`evaluate_batch` runs many parameter sets in one array pass.
+
+        That is the SMA crossover, through :func:`core.backtest.sma_crossover_paths`.
+        """
         return self.batch and self.simulator is not None
 
     def evaluate_batch(
@@ -204,8 +212,10 @@ class BacktestEvaluator:
         return out
 
     def equity_batch(self, params: Sequence[dict[str, Any]]) -> list[np.ndarray]:
-        """The equity curve of the measured window (as :meth:`run` gives it) of each
-        parameter set; in one array pass with :attr:`batched`."""
+        """The equity curve of the measured window of each parameter set, as :meth:`run` gives it.
+
+        In one array pass with :attr:`batched`.
+        """
         if self.simulator is None:
             return [self.run(p)[1].to_numpy(float) for p in params]
         if not params:
@@ -215,8 +225,10 @@ class BacktestEvaluator:
         return list(equity[:, max(start - 1, 0) :])
 
     def _paths(self, params: Sequence[dict[str, Any]], checked: bool = False):
-        """:func:`sma_crossover_paths` of the parameter sets (validated by the model unless
-        ``checked``)."""
+        """:func:`sma_crossover_paths` of the parameter sets.
+
+        They are validated by the model unless ``checked``.
+        """
         cls = get_strategy(self.config.strategy)
         if checked and all(len(p) == len(cls.Params.model_fields) for p in params):
             values = [SimpleNamespace(**p) for p in params]
@@ -236,8 +248,10 @@ class BacktestEvaluator:
         )
 
     def _measure(self, equity, pnls, qty, notional, fills) -> list[Any]:
-        """:func:`batch_metrics` of the rows whose equity stays positive; the error of a
-        single evaluation for the others."""
+        """:func:`batch_metrics` of the rows whose equity stays positive.
+
+        The others get the error of a single evaluation.
+        """
         good = equity.min(axis=1) > 0
         out: list[Any] = [None] * len(equity)
         for i in np.flatnonzero(~good):

@@ -107,8 +107,11 @@ def _return_metrics(values: np.ndarray, ppy: float, rf: float) -> dict[str, np.n
 
 
 def _mean_std(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and sample standard deviation of each row, as ``np.mean`` and ``np.std(ddof=1)``
-    compute them (the deviation is NaN with fewer than 2 values)."""
+    """Mean and sample standard deviation of each row.
+
+    As ``np.mean`` and ``np.std(ddof=1)`` compute them (the deviation is NaN with fewer than 2
+    values).
+    """
     n = x.shape[1]
     mean = x.sum(axis=1, keepdims=True) / n
     if n < 2:
@@ -128,16 +131,19 @@ def _downside(excess: np.ndarray) -> np.ndarray:
 
 
 def _ratio(mean: np.ndarray, deviation: np.ndarray, scale: np.ndarray, ppy: float):
-    """``mean / deviation × sqrt(ppy)``, NaN where the deviation is rounding noise of
-    ``1 + r`` (``core.analytics``' rule) or undefined."""
+    """The annualised ratio ``mean / deviation × sqrt(ppy)`` of each row.
+
+    NaN where the deviation is rounding noise of ``1 + r`` (``core.analytics``' rule) or undefined.
+    """
     noise = deviation <= _NOISE_EPS * (1.0 + scale)
     ratio = mean / deviation * math.sqrt(ppy)
     return np.where(np.isnan(deviation) | noise, math.nan, ratio)
 
 
 def _tails(returns: np.ndarray, low: np.ndarray) -> dict[str, np.ndarray]:
-    """Historical VaR and CVaR at 95 % and 99 % of each row, as ``core.analytics``: VaR is
-    numpy's linear quantile (its index and interpolation formulas), CVaR the mean of the
+    """Historical VaR and CVaR at 95 % and 99 % of each row, as ``core.analytics`` computes them.
+
+    VaR is numpy's linear quantile (its index and interpolation formulas), CVaR the mean of the
     returns ≤ VaR, clipped to [min, VaR].
 
     Only the smallest returns matter: one partition brings them to the front of each
@@ -168,8 +174,11 @@ def _tails(returns: np.ndarray, low: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def _quantile_index(n: int, q: float) -> tuple[int, int, float]:
-    """numpy's ``linear`` quantile ``q`` of ``n`` sorted values: the two order statistics
-    (0-based) it interpolates between and the weight ``gamma`` of the second."""
+    """Numpy's ``linear`` quantile ``q`` of ``n`` sorted values, as two indices and a weight.
+
+    The two order statistics (0-based) it interpolates between and the weight ``gamma`` of the
+    second.
+    """
     virtual = (n - 1) * np.float64(q)
     prev = float(np.floor(virtual))
     gamma = float(virtual - prev)

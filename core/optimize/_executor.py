@@ -118,8 +118,10 @@ class DaskExecutor(Executor):
 
 
 def make_executor(workers: int | None = None, scheduler: str | None = None) -> Executor:
-    """A :class:`DaskExecutor` on ``scheduler`` when given, else a :class:`ProcessExecutor`
-    of ``workers`` processes (default one per CPU; ``1`` runs serially)."""
+    """A :class:`DaskExecutor` on ``scheduler`` when given, else a :class:`ProcessExecutor`.
+
+    The process executor has ``workers`` processes (default one per CPU; ``1`` runs serially).
+    """
     if scheduler:
         return DaskExecutor(scheduler)
     if workers == 1:

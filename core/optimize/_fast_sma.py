@@ -1,5 +1,7 @@
-"""A fast simulator of the SMA crossover for searches: moving averages computed once per
-window, only the crossing bars simulated, in plain float arithmetic.
+"""A fast simulator of the SMA crossover for searches.
+
+Moving averages are computed once per window, only the crossing bars simulated, in plain float
+arithmetic.
 
 It gives the same equity curve, closed trades, position values and fills as
 :func:`core.backtest.run_vectorized` (and so as the event engine) for the configurations

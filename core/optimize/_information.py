@@ -1,5 +1,7 @@
-"""Information theory for research: entropy and mutual information of features (or searched
-parameters) with forward returns (or scores), to rank what matters and flag redundant ones.
+"""Information theory for research: entropy and mutual information.
+
+Entropy and mutual information of features (or searched parameters) with forward returns (or scores)
+rank what matters and flag redundant ones.
 
 Estimators are histogram plug-ins, in nats. A variable with at most ``bins`` distinct values
 (or a non-numeric one) is *discrete* and binned as it is, one bin per value; otherwise it is
@@ -277,8 +279,10 @@ def candidate_features(closes: pd.Series) -> pd.DataFrame:
 
 
 def forward_returns(closes: pd.Series, horizon: int = 5) -> pd.Series:
-    """The target ``close[t + h] / close[t] − 1`` at ``t`` (in the future by construction);
-    the last ``horizon`` rows, which have no target, are dropped."""
+    """The target ``close[t + h] / close[t] − 1`` at ``t`` (in the future by construction).
+
+    The last ``horizon`` rows, which have no target, are dropped.
+    """
     if horizon < 1:
         raise ValueError(f"horizon must be at least 1, got {horizon}")
     c = pd.Series(closes, dtype=float)

@@ -1,4 +1,4 @@
-"""Metropolis–Hastings over a search space: where is the score high, and how flat is it there?
+"""Metropolis–Hastings over a search space: where the score is high, and how flat it is there.
 
 The sampler treats the score as a log-likelihood at a temperature ``T``: its target density
 is ``π(x) ∝ exp(score(x) / T)`` on the feasible points of the space (zero outside the bounds
@@ -280,8 +280,10 @@ def _sample(trials: Trials, walk: _Walk, x, temperature, adaptation, progress, s
 
 
 def _steps(trials, walk, x, s, temperature, adaptation, progress, should_stop, offset=0):
-    """Advance chains in states ``x`` with scores ``s`` over ``walk``'s iterations, the
-    first being iteration ``offset`` of the run (for the burn-in adaptation)."""
+    """Advance chains in states ``x`` with scores ``s`` over ``walk``'s iterations.
+
+    The first is iteration ``offset`` of the run (for the burn-in adaptation).
+    """
     n_chains, n_iter = walk.log_u.shape
     chains = np.empty((n_chains, n_iter, x.shape[1]))
     scores = np.empty((n_chains, n_iter))

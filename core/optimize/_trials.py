@@ -213,8 +213,10 @@ class Trials:
         return np.array([self.cache[_key(p)] for p in points])
 
     def _new_feasible(self, points: np.ndarray) -> list[tuple[np.ndarray, tuple, dict]]:
-        """``(point, key, params)`` of the rows of ``points`` (already rounded) not evaluated
-        yet and feasible, once each; infeasible ones are recorded on the way."""
+        """``(point, key, params)`` of the new, feasible rows of ``points``, once each.
+
+        The rows are already rounded and not evaluated yet; infeasible ones are recorded on the way.
+        """
         todo: dict[tuple[float, ...], tuple[np.ndarray, tuple, dict]] = {}
         for p in points:
             key = _key(p)
@@ -229,9 +231,11 @@ class Trials:
         return list(todo.values())
 
     def _scores_batched(self, points: np.ndarray) -> np.ndarray:
-        """:meth:`scores` through ``evaluate.evaluate_batch``, ``evaluate.batch_size`` (else
-        :data:`BATCH`) points per call, in this process; the stop flag is read before each
-        batch."""
+        """:meth:`scores` through ``evaluate.evaluate_batch``, in this process.
+
+        ``evaluate.batch_size`` (else :data:`BATCH`) points per call; the stop flag is read before
+        each batch.
+        """
         size = int(getattr(self.evaluate, "batch_size", BATCH))
         for chunk in _chunks(self._new_feasible(points), size):
             self._check_stop()
@@ -270,8 +274,10 @@ class Trials:
         return list(zip(self._keys, self.rows, strict=True))
 
     def absorb(self, recorded: Iterable[tuple[tuple[float, ...], dict[str, Any]]]) -> None:
-        """Add trials recorded by another :class:`Trials` of the same space (a worker's);
-        points already known here are skipped. Progress is not reported."""
+        """Add trials recorded by another :class:`Trials` of the same space (a worker's).
+
+        Points already known here are skipped. Progress is not reported.
+        """
         for key, row in recorded:
             if key in self.cache:
                 continue

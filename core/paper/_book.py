@@ -1,5 +1,7 @@
-"""A session's book: its strategies' sleeves (each on its own engine) and the portfolio
-they trade together, with the fills of every sleeve booked on the shared ledger."""
+"""A session's book: its strategies' sleeves and the portfolio they trade together.
+
+Each sleeve runs on its own engine; the fills of every sleeve are booked on the shared ledger.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""Commands a session's worker applies: pause, resume, stop, manual orders, cancels,
-parameter changes (also re-applied at their event when a session is re-run).
+"""Commands a session's worker applies.
+
+Pause, resume, stop, manual orders, cancels, parameter changes (also re-applied at their event when
+a session is re-run).
 
 :class:`CommandApplier` turns one parsed command (:mod:`core.paper._types`) into calls on
 the session's book and engines and answers it (status, message); it knows nothing of the

@@ -105,8 +105,10 @@ class SessionConfig(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _legacy_risk(cls, value: Any) -> Any:
-        """Sessions stored before the shared overlay kept its settings at the top level,
-        and their drawdown controller was always on: they resume as they ran."""
+        """Sessions stored before the shared overlay resume as they ran.
+
+        They kept its settings at the top level, and their drawdown controller was always on.
+        """
         if not isinstance(value, dict) or not (LEGACY_RISK & set(value)):
             return value
         value = dict(value)

@@ -62,8 +62,11 @@ def read_snapshot(
     points: int = 1000,
     n_fills: int = 50,
 ) -> ConsoleSnapshot:
-    """One console refresh of session ``row``: a few indexed queries on Core rows (no ORM
-    overhead), curves sampled to about ``points`` points plus the last 200 events."""
+    """One console refresh of session ``row``.
+
+    A few indexed queries on Core rows (no ORM overhead), curves sampled to about ``points`` points
+    plus the last 200 events.
+    """
     state = row.state or {}
     cfg = row.config
     symbols = list(state.get("marks") or cfg["feed"].get("symbols") or [])

@@ -1,5 +1,7 @@
-"""Feeds: where a session's events come from. Only the feed and the clock differ from a
-backtest; every feed here is deterministic, so a session can be re-run after a crash.
+"""Feeds: where a session's events come from.
+
+Only the feed and the clock differ from a backtest; every feed here is deterministic, so a session
+can be re-run after a crash.
 
 An event is one timestamp with one bar per instrument (NaN where an instrument has none).
 """
@@ -85,8 +87,10 @@ class Feed:
 def recorded_market(
     conn, session_id: int, symbols: tuple[str, ...], upto: int | None = None
 ) -> tuple[MarketFrame, dict[pd.Timestamp, int]]:
-    """The bars a session recorded (its first ``upto`` events) as a frame, and each
-    timestamp's event number: what reconciliation backtests and a live feed's resume re-runs."""
+    """The bars a session recorded (its first ``upto`` events) and each timestamp's event number.
+
+    The bars come as a frame: what reconciliation backtests and a live feed's resume re-runs.
+    """
     query = select(
         PaperBarRow.seq,
         PaperBarRow.ts,
@@ -197,8 +201,10 @@ _STEP = {"1m": 60, "2m": 120, "5m": 300, "15m": 900, "30m": 1800, "60m": 3600, "
 
 
 def recent_bars(history: pd.DataFrame, symbol: str) -> pd.DataFrame:
-    """A ``Ticker.history`` frame → a bars frame (UTC, tz dropped),
-    refusing NaN or non-positive prices with the row at fault."""
+    """A ``Ticker.history`` frame → a bars frame (UTC, tz dropped).
+
+    NaN or non-positive prices are refused with the row at fault.
+    """
     if history is None or history.empty:
         return pd.DataFrame(columns=list(FIELDS), index=pd.DatetimeIndex([], name="timestamp"))
     index = pd.DatetimeIndex(history.index)

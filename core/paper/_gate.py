@@ -1,8 +1,9 @@
-"""The worker's order filter: every sleeve's new orders go through the shared risk overlay
-(:class:`core.backtest.RiskGate`) on the session's portfolio, every check is logged and
-every warning or block raised as an alert. It sits between each sleeve's strategy and its
-broker (:attr:`SimulatedBroker.order_filter`), as nautilus' RiskEngine sits between
-strategy and execution."""
+"""The worker's order filter: every sleeve's new orders go through the shared risk overlay.
+
+The overlay is :class:`core.backtest.RiskGate` on the session's portfolio; every check is logged and
+every warning or block raised as an alert. It sits between each sleeve's strategy and its broker
+(:attr:`SimulatedBroker.order_filter`), as nautilus' RiskEngine sits between strategy and execution.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from core.paper._journal import Journal
 
 
 class PaperOrderGate:
-    """Scales and vets each intent by the drawdown controller, then the pre-trade checks,
-    on the portfolio: its positions now, its equity and cash at the last event.
+    """Scales and vets each intent by the drawdown controller, then the pre-trade checks.
+
+    Both act on the portfolio: its positions now, its equity and cash at the last event.
 
     ``intent.strategy`` names the sleeve whose engine sizes a target order.
     """

@@ -28,8 +28,10 @@ class Cursor:
 
 
 class Journal:
-    """Rows, alerts and audit events produced since the last commit (nothing while the
-    cursor is not live: a re-run writes nothing)."""
+    """Rows, alerts and audit events produced since the last commit.
+
+    Nothing while the cursor is not live: a re-run writes nothing.
+    """
 
     def __init__(self, session_id: int, cursor: Cursor):
         self.session_id, self.cursor = session_id, cursor

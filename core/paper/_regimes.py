@@ -1,5 +1,7 @@
-"""The session's market regime: an HMM fitted causally on the first instrument's log
-returns once enough have been seen, then filtered event by event."""
+"""The session's market regime: an HMM on the first instrument's log returns.
+
+It is fitted causally once enough returns have been seen, then filtered event by event.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +15,12 @@ from core.regimes import RegimeFilter, RegimeHMM
 
 
 class RegimeTracker:
-    """``n_states`` None: no regimes. ``names``: the feed's true regime names (synthetic
-    feeds), shown beside the filtered one. ``alert(level, rule, message)`` is told when
-    the model cannot be fitted (regimes are then off)."""
+    """The session's market regime model, fitted causally and filtered event by event.
+
+    ``n_states`` None: no regimes. ``names``: the feed's true regime names (synthetic feeds), shown
+    beside the filtered one. ``alert(level, rule, message)`` is told when the model cannot be fitted
+    (regimes are then off).
+    """
 
     def __init__(
         self,

@@ -1,6 +1,8 @@
-"""What a worker reports about its session: the state it commits with every write
-(:class:`~core.paper._types.SessionState`: equity, sleeves, orders, regime) and the
-summary ``run`` returns."""
+"""What a worker reports about its session: the state it commits and the summary ``run`` returns.
+
+The state goes with every write (:class:`~core.paper._types.SessionState`: equity, sleeves, orders,
+regime).
+"""
 
 from __future__ import annotations
 
@@ -23,8 +25,10 @@ from core.paper._types import (
 
 
 class StateReporter:
-    """Reads the book, the risk overlay, the regimes and the journal's cursor; writes only
-    into the journal (:meth:`record`). ``n_events``: the feed's length (None: a live feed).
+    """Reads the book, the risk overlay, the regimes and the journal's cursor.
+
+    It writes only into the journal (:meth:`record`). ``n_events``: the feed's length (None: a live
+    feed).
     """
 
     def __init__(

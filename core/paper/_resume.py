@@ -28,8 +28,10 @@ class StoredCommand:
 
 @dataclass
 class Replay:
-    """What a session committed: the commands applied, by the event they preceded, and
-    how many fills are stored."""
+    """What a session committed: the commands applied, and how many fills are stored.
+
+    The commands are keyed by the event they preceded.
+    """
 
     commands: dict[int, list[StoredCommand]] = field(default_factory=dict)
     stored_fills: int = 0
@@ -79,8 +81,9 @@ class Resumer:
         fills: Callable[[], int],
         recorded: Feed | None = None,
     ) -> None:
-        """Re-run events ``0 … target − 1`` (a live feed: the ``recorded`` bars, since it
-        cannot be asked again), then check that they gave the stored fills.
+        """Re-run events ``0 … target − 1``, then check that they gave the stored fills.
+
+        A live feed re-runs the ``recorded`` bars, since it cannot be asked again.
 
         ``apply(command_id, kind, payload)`` re-applies one command, ``process(event)``
         re-runs one event (writing nothing), ``fills()`` counts the fills produced so far.
@@ -134,8 +137,11 @@ class _Rerun:
         self._reapply_last(replay.commands.get(target, ()))
 
     def _reapply_last(self, commands: Sequence[StoredCommand]) -> None:
-        """Orders, cancels and parameter changes applied after the last committed event
-        (just before a stop) are in the book again: the resumed run trades them."""
+        """Put the commands applied after the last committed event back in the book.
+
+        Orders, cancels and parameter changes applied just before a stop: the resumed run trades
+        them.
+        """
         for c in commands:
             if c.kind in (CommandKind.ORDER, CommandKind.CANCEL, CommandKind.PARAMS):
                 self.apply(c.id, c.kind, c.payload)

@@ -1,5 +1,7 @@
-"""Commands for a session's worker: checked before they are queued, answered when no
-worker will (:meth:`PaperService.send <core.paper._service.PaperService.send>`)."""
+"""Commands for a session's worker: checked before they are queued, answered when no worker will.
+
+See :meth:`PaperService.send <core.paper._service.PaperService.send>`.
+"""
 
 from __future__ import annotations
 
@@ -101,10 +103,12 @@ def _stop_here(paper, name: str, row: PaperSessionRow) -> int:
 
 
 def _answer_late(paper, name: str, command_id: int, kind: str) -> None:
-    """The worker may have ended between our reading and the insert: read again. A
-    session that finished meanwhile answers the command as its worker would have;
-    a stop with no worker left is done here; anything else waits, saying so, for
-    the next ``paper run`` (which applies it before its first event)."""
+    """The worker may have ended between our reading and the insert: read again.
+
+    A session that finished meanwhile answers the command as its worker would have; a stop with no
+    worker left is done here; anything else waits, saying so, for the next ``paper run`` (which
+    applies it before its first event).
+    """
     row = paper._row(name)
     if paper.worker_alive(row):
         return
@@ -135,8 +139,10 @@ def _check_symbol(name: str, config: SessionConfig, payload: dict) -> None:
 
 
 def _parse(kind: str, payload: dict):
-    """The command, validated by its model (:mod:`core.paper._types`), or the first
-    problem as a :class:`PaperServiceError` naming the input."""
+    """The command, validated by its model (:mod:`core.paper._types`).
+
+    Raises the first problem as a :class:`PaperServiceError` naming the input.
+    """
     try:
         return parse_command(kind, payload)
     except CommandError as exc:

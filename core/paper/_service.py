@@ -1,5 +1,7 @@
-"""Paper-trading use cases for pages and the command line: create sessions, send commands,
-start workers, read the console's snapshot, reconcile a session against a backtest.
+"""Paper-trading use cases for pages and the command line.
+
+Create sessions, send commands, start workers, read the console's snapshot, reconcile a session
+against a backtest.
 
 Nothing here trades: the worker (:mod:`core.paper._worker`) does, in its own process.
 """
@@ -86,9 +88,11 @@ class PaperService:
             raise
 
     def _check_runnable(self, config: SessionConfig):
-        """Everything a worker would refuse at its start, refused now (nothing written yet):
-        the data (or a live feed without the network), its length, each strategy against
-        the feed's instruments. The feed, built."""
+        """Everything a worker would refuse at its start, refused now (nothing written yet).
+
+        The data (or a live feed without the network), its length, each strategy against the feed's
+        instruments. Returns the feed, built.
+        """
         try:
             feed = build_feed(
                 config.feed, self.ws.backtests, allow_network=self.ws.settings.allow_network
@@ -142,8 +146,10 @@ class PaperService:
             return session_row.id
 
     def reconfigure(self, name: str, config: SessionConfig | dict) -> bool:
-        """Replace the stored configuration of a session that never traded (nothing of the
-        old one was used); True when it changed. A session with events keeps its own."""
+        """Replace the stored configuration of a session that never traded; True when it changed.
+
+        Nothing of the old one was used. A session with events keeps its own.
+        """
         config = SessionConfig.model_validate(config)
         row = self._row(name)
         if SessionConfig.model_validate(row.config) == config:
@@ -276,10 +282,12 @@ class PaperService:
     def start_worker(
         self, name: str, database_url: str, *, log_dir: Path | None = ROOT / "data" / "logs"
     ) -> int:
-        """Launch ``python -m core paper run --session NAME`` detached on ``database_url``
-        (passed in its environment, not on its command line); its pid.
+        """Launch ``python -m core paper run --session NAME`` detached; its pid.
 
-        Its output goes to ``data/logs/paper-<session id>.log`` (git-ignored) by default."""
+        ``database_url`` is passed in its environment, not on its command line.
+
+        Its output goes to ``data/logs/paper-<session id>.log`` (git-ignored) by default.
+        """
         row = self._row(name)
         if self.worker_alive(row):
             raise PaperServiceError(f"session {name!r} is already running (pid {row.pid})")
@@ -298,8 +306,10 @@ class PaperService:
 
     # -- commands --------------------------------------------------------------------------
     def send(self, name: str, kind: str, payload: dict | None = None) -> int:
-        """Queue a command for the session's worker; returns its id
-        (:func:`core.paper._sending.send`: checked first, never left unanswered)."""
+        """Queue a command for the session's worker; returns its id.
+
+        See :func:`core.paper._sending.send`: checked first, never left unanswered.
+        """
         return send_command(self, name, kind, payload)
 
     def command(self, command_id: int) -> dict[str, Any]:
@@ -394,6 +404,8 @@ class PaperService:
         )
 
     def reconcile(self, name: str) -> dict[str, Any]:
-        """Replay the session's recorded bars through the backtester, fill by fill
-        (:func:`core.paper._reconcile.reconcile`)."""
+        """Replay the session's recorded bars through the backtester, fill by fill.
+
+        See :func:`core.paper._reconcile.reconcile`.
+        """
         return reconcile(self.ws, self._row(name))

@@ -101,8 +101,10 @@ _HEAD = select(AUDIT.c.hash).order_by(AUDIT.c.id.desc()).limit(1)
 
 
 def owner_alive(status: str, pid: int | None, host: str | None, heartbeat) -> bool:
-    """Whether the worker a session row names is trading it now: its process runs (on this
-    machine), or its heartbeat is fresh (on another)."""
+    """Whether the worker a session row names is trading it now.
+
+    Its process runs (on this machine), or its heartbeat is fresh (on another).
+    """
     if status not in ("running", "paused") or pid is None:
         return False
     if host == socket.gethostname():
@@ -205,8 +207,9 @@ class SessionWriter:
         last_ts: datetime | None,
         state: dict[str, Any],
     ) -> None:
-        """Everything in ``pending`` plus the session cursor, in one transaction; the
-        portfolio's equity snapshots are the events' (one per event, at its time).
+        """Everything in ``pending`` plus the session cursor, in one transaction.
+
+        The portfolio's equity snapshots are the events' (one per event, at its time).
 
         A retried commit whose fills are already stored (the first attempt committed but
         its caller never heard back) skips those fills instead of duplicating them.
@@ -416,7 +419,8 @@ class SessionWriter:
 
     # -- session bookkeeping ------------------------------------------------------------------
     def claim(self, name: str, status: str = "running") -> bool:
-        """Make this process the session's one worker (True), or raise :class:`PaperError`;
+        """Make this process the session's one worker (True), or raise :class:`PaperError`.
+
         False when the session has finished (there is nothing left to claim).
 
         A compare-and-set: read who holds the session; if a live worker in another process
@@ -465,8 +469,10 @@ class SessionWriter:
         raise PaperError(f"session {name!r}: could not claim it; another worker keeps taking it")
 
     def _owned(self, statement):
-        """``statement`` restricted to the session row while this worker holds it (a worker
-        whose claim was taken over writes nothing)."""
+        """``statement`` restricted to the session row while this worker holds it.
+
+        A worker whose claim was taken over writes nothing.
+        """
         statement = statement.where(SESSIONS.c.id == self.session_id)
         if self.owner is None:
             return statement
@@ -479,10 +485,13 @@ class SessionWriter:
         audit: dict | None = None,
         settle: str | None = None,
     ):
-        """The session's status (and an audit event). ``settle`` (``finished`` or
-        ``failed``): in the same transaction, every command still pending is answered —
-        a stop is done, anything else expires (finished) or is rejected (failed) with the
-        reason; the service answers the ones that arrive later (:meth:`PaperService.send`)."""
+        """The session's status (and an audit event).
+
+        ``settle`` (``finished`` or ``failed``): in the same transaction, every command still
+        pending is answered — a stop is done, anything else expires (finished) or is rejected
+        (failed) with the reason; the service answers the ones that arrive later
+        (:meth:`PaperService.send`).
+        """
         now = utcnow()
         with self.engine.begin() as conn:
             take_write_lock(conn)  # before the session row: one lock order for every writer

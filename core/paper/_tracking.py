@@ -20,8 +20,11 @@ def _order_type(o: Order) -> str:
 
 
 class OrderTracker:
-    """Remembers each sleeve's live orders as last written; :meth:`track` queues a write
-    (and the audit of a placement or an unfilled end) for every one that changed."""
+    """Remembers each sleeve's live orders as last written.
+
+    :meth:`track` queues a write (and the audit of a placement or an unfilled end) for every one
+    that changed.
+    """
 
     def __init__(self, session_id: int, journal: Journal):
         self.session_id, self.journal = session_id, journal

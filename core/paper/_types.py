@@ -1,5 +1,7 @@
-"""The paper room's typed boundaries: session and command states, the commands a worker
-applies (a discriminated union on ``kind``) and the session state it commits.
+"""The paper room's typed boundaries.
+
+Session and command states, the commands a worker applies (a discriminated union on ``kind``) and
+the session state it commits.
 
 States are ``StrEnum`` members stored as the very strings the database held before
 (``"running"``, ``"applied"`` …), so rows and JSON read the same. A command's payload is
@@ -180,8 +182,11 @@ class CommandError(ValueError):
 
 
 def parse_command(kind: str, payload: dict | None) -> PaperCommand:
-    """The command a stored ``kind`` and ``payload`` stand for, or :class:`CommandError`
-    with the first problem (in the order: side, quantity, type, prices)."""
+    """The command a stored ``kind`` and ``payload`` stand for.
+
+    Raises :class:`CommandError` with the first problem (checked in the order side, quantity, type,
+    prices).
+    """
     if kind not in CommandKind.__members__.values():
         raise CommandError(f"unknown command {kind!r}", "kind")
     try:
@@ -235,8 +240,10 @@ class RegimeState(_State):
 
 
 class SessionState(_State):
-    """``paper_sessions.state``: what the console and ``paper status`` read of a running
-    session (a session that never ran holds only ``n_events``, ``equity`` and ``cash``)."""
+    """``paper_sessions.state``: what the console and ``paper status`` read of a running session.
+
+    A session that never ran holds only ``n_events``, ``equity`` and ``cash``.
+    """
 
     seq: int
     n_events: int | None

@@ -244,8 +244,11 @@ class PaperWorker:
 
     # -- the loop --------------------------------------------------------------------------
     def run(self, max_events: int | None = None) -> dict[str, Any]:
-        """Resume from the last committed event and trade until the feed ends, a stop
-        command arrives, or ``max_events`` (≥ 1) new events were processed."""
+        """Resume from the last committed event and trade until the run ends.
+
+        It ends when the feed ends, a stop command arrives, or ``max_events`` (≥ 1) new events were
+        processed.
+        """
         if max_events is not None and max_events < 1:
             raise PaperError(f"max_events must be at least 1, got {max_events}")
         # one worker per session, claimed before anything is replayed
@@ -355,8 +358,10 @@ class PaperWorker:
 
     # -- resuming --------------------------------------------------------------------------
     def _catch_up(self) -> None:
-        """Re-run the committed events without writing: strategies, order books, sleeves,
-        regime and drawdown come back exactly as they were."""
+        """Re-run the committed events without writing.
+
+        Strategies, order books, sleeves, regime and drawdown come back exactly as they were.
+        """
         target = self.committed
         if not target:
             return
@@ -394,10 +399,12 @@ class PaperWorker:
             )
 
     def _settle(self, final: str) -> None:
-        """The run ends: whatever is still pending gets an answer. Stopped: the commands
-        queued meanwhile are applied now (a resume re-applies them at this event).
-        Finished: no event is left, so open orders expire with that reason (commands still
-        queued are expired with the final status, :meth:`SessionWriter.set_status`)."""
+        """The run ends: whatever is still pending gets an answer.
+
+        Stopped: the commands queued meanwhile are applied now (a resume re-applies them at this
+        event). Finished: no event is left, so open orders expire with that reason (commands still
+        queued are expired with the final status, :meth:`SessionWriter.set_status`).
+        """
         if final != SessionStatus.FINISHED:
             self._commands()
             return

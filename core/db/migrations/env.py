@@ -10,6 +10,7 @@ target_metadata = Base.metadata
 
 
 def run_migrations_online() -> None:
+    """Run the migrations on the handed-in connection, or on ``sqlalchemy.url`` if none."""
     connection = config.attributes.get("connection")
     if connection is None:  # invoked from the alembic command line
         url = config.get_main_option("sqlalchemy.url")

@@ -1,5 +1,7 @@
 """One optimisation end to end, headless: the command line and the job runner call this.
-Search, then the best parameters' full backtest and the overfitting guard."""
+
+Search, then the best parameters' full backtest and the overfitting guard.
+"""
 
 from __future__ import annotations
 
@@ -142,9 +144,10 @@ def run_walk_forward(
     scheduler: str | None = None,
     executor: Executor | None = None,
 ) -> dict[str, Any]:
-    """Optimise on each training window, score the winner on the next test window, and
-    stitch the out-of-sample equity; in-sample and out-of-sample metrics side by side
-    (evaluations run where :func:`run_optimization` runs them).
+    """Optimise on each training window and score the winner on the next test window.
+
+    Stitches the out-of-sample equity; in-sample and out-of-sample metrics side by side (evaluations
+    run where :func:`run_optimization` runs them).
 
     For comparison, ``in_sample_equity`` is the equity over the same test span (from the
     close before it, as the stitched curve) of the parameters optimised on all the bars:
@@ -239,7 +242,8 @@ def _pbo(evaluator, result, space, pool) -> dict[str, Any] | None:
     """Probability of backtest overfitting (CSCV, 16 splits) over the best trials' returns.
 
     Their equity curves are the ones the search kept (``result.curves``); a curve it did
-    not keep is run again, in one batch with a batched evaluator, else on the executor."""
+    not keep is run again, in one batch with a batched evaluator, else on the executor.
+    """
     trials_table = result.trials
     feasible = trials_table[np.isfinite(trials_table["score"].to_numpy(float))]
     top = feasible.sort_values("score", ascending=False).head(PBO_TRIALS)
@@ -296,8 +300,10 @@ def _mcmc_report(result) -> dict[str, Any]:
 
 
 def mcmc_trace(result, points: int = TRACE_POINTS) -> dict[str, Any]:
-    """Every k-th state of every chain, burn-in included: ``iterations`` and, per
-    parameter, one list per chain."""
+    """Every k-th state of every chain, burn-in included.
+
+    ``iterations`` and, per parameter, one list per chain.
+    """
     n_iter = result.chains.shape[1]
     every = max(1, math.ceil(n_iter / points))
     return {
@@ -310,8 +316,10 @@ def mcmc_trace(result, points: int = TRACE_POINTS) -> dict[str, Any]:
 
 
 def mcmc_histograms(result, bins: int = HISTOGRAM_BINS) -> dict[str, Any]:
-    """Posterior histograms of the kept draws, per parameter and chain, on common edges:
-    one bin per value for a stepped parameter with at most ``bins`` values in the draws."""
+    """Posterior histograms of the kept draws, per parameter and chain, on common edges.
+
+    One bin per value for a stepped parameter with at most ``bins`` values in the draws.
+    """
     samples = result.samples
     out = {}
     for j, (name, dim) in enumerate(zip(result.names, result.dimensions, strict=True)):

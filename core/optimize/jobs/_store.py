@@ -148,12 +148,14 @@ class JobStore:
         return jobs
 
     def reap(self, job: OptimizationJob, *, stale_after: float = STALE_AFTER) -> bool:
-        """Mark ``job`` failed ("worker died") when it is unfinished and its worker is gone:
-        the process ``pid`` no longer runs, or (no pid known) it has been running without
-        a word for ``stale_after`` seconds. True when the row was changed.
+        """Mark ``job`` failed ("worker died") when it is unfinished and its worker is gone.
+
+        Gone: the process ``pid`` no longer runs, or (no pid known) it has been running without a
+        word for ``stale_after`` seconds. True when the row was changed.
 
         The change only applies if the row is still as read (a worker that finished in
-        between keeps its outcome)."""
+        between keeps its outcome).
+        """
         if job.finished:
             return False
         if job.pid is not None:

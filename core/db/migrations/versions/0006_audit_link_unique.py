@@ -1,4 +1,4 @@
-"""the write lock and one event per audit link: ``write_locks``, unique ``audit_log.prev_hash``
+"""The write lock and one event per audit link: ``write_locks``, unique ``audit_log.prev_hash``.
 
 Every money-moving or audit-writing transaction now updates the ``write_locks`` row first
 (core/db/_lock.py), and no two audit events may link to the same previous hash, so a fork of
@@ -32,6 +32,7 @@ log = logging.getLogger("core.db")
 
 
 def upgrade() -> None:
+    """Create ``write_locks`` and make ``audit_log.prev_hash`` unique (partial after a fork)."""
     op.create_table(
         "write_locks",
         sa.Column("name", sa.String(length=32), nullable=False),
@@ -91,6 +92,7 @@ def _enforce_after_the_fork(connection, forks) -> None:
 
 
 def downgrade() -> None:
+    """Drop the unique ``prev_hash`` index and ``write_locks``."""
     if INDEX in {i["name"] for i in sa.inspect(op.get_bind()).get_indexes("audit_log")}:
         op.drop_index(INDEX, table_name="audit_log")
     op.drop_table("write_locks")

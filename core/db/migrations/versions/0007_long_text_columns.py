@@ -1,4 +1,4 @@
-"""user-sized text: backtest symbols and names, instrument names, strategy configuration names
+"""User-sized text: backtest symbols and names, instrument names, strategy configuration names.
 
 PostgreSQL refuses a value longer than a ``VARCHAR(n)`` column (SQLite stores it anyway), so
 the columns that hold what a user made without a length bound on the input become ``TEXT``:
@@ -34,6 +34,7 @@ COLUMNS = {  # table: (column, the old length, nullable), altered in one batch p
 
 
 def upgrade() -> None:
+    """Widen the user-sized columns to ``TEXT``."""
     for table, columns in COLUMNS.items():
         with op.batch_alter_table(table, schema=None) as batch_op:
             for column, length, nullable in columns:
