@@ -14,8 +14,8 @@ import streamlit as st
 
 from app import charts, widgets
 from app.backtest_panels import METRIC_LABELS, _date_range, _execution_inputs
-from core._processes import ROOT
 from core.backtest import BacktestConfig
+from core.config import DATA_DIR
 from core.errors import WorkstationError
 from core.optimize import METHODS, OptimizationJob, make_allocation_request, make_request
 from core.strategies import ParamSpec, get_strategy, param_space, registry
@@ -31,7 +31,7 @@ METHOD_LABELS = {
     "de": "Differential evolution",
     "bayes": "Bayesian (Optuna TPE)",
 }
-LOG_DIR = ROOT / "data" / "logs"
+LOG_DIR = DATA_DIR / "logs"
 LOCAL_POOL = ""
 
 

@@ -37,7 +37,7 @@ from sqlalchemy import select
 
 from core.allocation import AllocationService
 from core.audit import AuditService
-from core.backtest._service import BacktestService
+from core.backtest import BacktestService
 from core.config import Settings
 from core.db import (
     MetaRow,
@@ -50,7 +50,7 @@ from core.db import (
 from core.demo import seed_demo
 from core.instruments import bundled_instruments
 from core.instruments import repository as instruments
-from core.marketdata._service import MarketDataService
+from core.marketdata import MarketDataService
 from core.optimize import JobService
 from core.paper import PaperService
 from core.portfolio import LabFormatError, LabPortfolio, LabService, PortfolioService

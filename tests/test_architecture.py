@@ -250,11 +250,7 @@ def shell_offences(path: Path) -> list[str]:
     return found
 
 
-SHELL_OFFENCES_ALLOWED: dict[str, str] = {
-    # app/optimize_panels.py belongs to the optimizer branch and core/_processes to the
-    # database branch (issue 11, in parallel): drop once core exposes it publicly.
-    "optimize_panels.py: imports private core._processes": "optimizer/database branches",
-}
+SHELL_OFFENCES_ALLOWED: dict[str, str] = {}
 """Offences of the shell tolerated for now, by ``file: offence``."""
 
 
@@ -395,3 +391,79 @@ def test_importing_a_submodule_depends_on_its_package_init(tmp_path):
     )
     assert graph["pkg.top"] == {"pkg.low", "pkg.low._impl"}
     assert import_cycles(graph) == [["pkg.low", "pkg.top"]]
+
+
+# -- curated public surfaces: no other package's private modules ------------------------------
+PRIVATE_IMPORTS_ALLOWED: dict[tuple[str, str], str] = {}
+"""``(importer, private module)`` pairs tolerated, each with the reason (an import circle the
+public route would close)."""
+
+
+def private_imports(modules: dict[str, Path]) -> list[tuple[str, str]]:
+    """``(importer, private module)`` for every import of a private module (a ``_name`` part)
+    of another package. The owner of ``a.b._c.d`` is ``a.b``. No other package: the owner
+    itself and its subpackages (``core.strategies.builtin`` uses ``core.strategies._base``;
+    every room of ``core`` the shared ``core._json``), and an ``__init__`` above the owner,
+    which is where a subpackage's names are re-exported. A plain module above the owner (such
+    as ``core.workstation`` reading ``core.backtest._service``) goes through the owner's
+    ``__init__``, and the shell (``app``, ``pages``) is outside ``core``."""
+    found = set()
+    for module, path in modules.items():
+        init = path.name == "__init__.py"
+        own = module if init else module.rpartition(".")[0]
+        for name in imported_names(module, path):
+            while name and name not in modules:
+                name = name.rpartition(".")[0]
+            parts = name.split(".")
+            first = next((i for i, p in enumerate(parts) if p.startswith("_")), None)
+            if first is None:
+                continue
+            owner = ".".join(parts[:first])
+            inside = f"{own}.".startswith(f"{owner}.")
+            above = init and f"{owner}.".startswith(f"{own}.")
+            if not (inside or above):
+                found.add((module, name))
+    return sorted(found)
+
+
+@pytest.fixture(scope="module")
+def all_modules() -> dict[str, Path]:
+    return {
+        name: path
+        for package in ("core", *SHELL[1:])
+        for name, path in package_modules(REPO_ROOT, package).items()
+    }
+
+
+def test_no_module_imports_another_packages_private_modules(all_modules):
+    offences = [o for o in private_imports(all_modules) if o not in PRIVATE_IMPORTS_ALLOWED]
+    assert not offences, "import the package, not its private modules:\n" + "\n".join(
+        f"{importer}: {private}" for importer, private in offences
+    )
+
+
+def test_the_private_import_allowlist_is_not_stale(all_modules):
+    stale = set(PRIVATE_IMPORTS_ALLOWED) - set(private_imports(all_modules))
+    assert not stale, f"no longer imported, drop them from the allowlist: {sorted(stale)}"
+
+
+def test_the_private_import_checker_allows_own_and_subpackages_only(tmp_path):
+    files = {
+        "pkg/__init__.py": "from pkg.low.deep._impl import D\n",  # a subpackage's: fine
+        "pkg/_top.py": "T = 1\n",
+        "pkg/low/__init__.py": "from ._impl import I\n",
+        "pkg/low/_impl.py": "from pkg.low._other import O\nI = O\n",  # its own: fine
+        "pkg/low/_other.py": "from pkg import _top\nO = 1\n",  # a parent's: fine
+        "pkg/low/deep/__init__.py": "",
+        "pkg/low/deep/_impl.py": "D = 1\n",
+        "pkg/low/deep/user.py": "from pkg import _top\nfrom pkg.low import _other\n",  # fine
+        "pkg/side.py": "from pkg.low._impl import I\nfrom pkg.low import I as J\n",
+        "pkg/root.py": "from pkg.low.deep._impl import D\n",  # above, but no __init__
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    assert private_imports(package_modules(tmp_path, "pkg")) == [
+        ("pkg.root", "pkg.low.deep._impl"),
+        ("pkg.side", "pkg.low._impl"),
+    ]

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from core.portfolio._ledger import CASH_TOLERANCE
-from core.strategies.builtin._signals import ZERO_TOLERANCE, sma_array
+from core.portfolio import CASH_TOLERANCE
+from core.strategies.builtin import ZERO_TOLERANCE, sma_array
 
 SWEEP_COLUMNS = ["fast", "slow", "final_equity", "n_trades", "total_return"]
 CROSS_ROWS = 64

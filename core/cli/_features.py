@@ -8,7 +8,7 @@ import pandas as pd
 
 from core.cli._output import CommandError, emit, table
 from core.cli._regime import load_closes
-from core.optimize._information import candidate_features, forward_returns, rank_features
+from core.optimize import candidate_features, forward_returns, rank_features
 
 KEYS = [
     "name",

@@ -12,8 +12,7 @@ import pandas as pd
 
 from core.analytics import compute_metrics, periods_per_year_for
 from core.cli._output import CommandError, emit
-from core.marketdata import read_bars_file
-from core.marketdata._importer import TIMESTAMP_NAMES
+from core.marketdata import TIMESTAMP_NAMES, read_bars_file
 
 BAR_PRICE_COLUMNS = ("open", "high", "low", "close")
 _SEPARATORS = (",", ";", "\t", "|")

@@ -16,6 +16,7 @@ from core.cli._backtest import (
 )
 from core.cli._output import CommandError, emit, open_workstation, table
 from core.paper import (
+    FeedConfig,
     PaperError,
     PaperServiceError,
     PaperWorker,
@@ -23,7 +24,6 @@ from core.paper import (
     SleeveConfig,
     parse_speed,
 )
-from core.paper._config import FeedConfig
 from core.strategies import get_strategy, parse_overrides, strategy_configs
 
 MAX_SPEED = "max"  # --speed's default: SessionConfig.speed None, as fast as the feed goes

@@ -7,7 +7,7 @@ volume``. Close-only series keep ``open``, ``high``, ``low`` and ``volume`` as N
 
 from core.marketdata._bundled import BUNDLED_SYMBOLS, load_bundled
 from core.marketdata._frames import BAR_COLUMNS, empty_bars, has_ohlc
-from core.marketdata._importer import BarsValidationError, read_bars_file
+from core.marketdata._importer import TIMESTAMP_NAMES, BarsValidationError, read_bars_file
 from core.marketdata._service import (
     ImportReport,
     MarketDataConflict,
@@ -24,6 +24,7 @@ __all__ = [
     "BAR_COLUMNS",
     "BUNDLED_SYMBOLS",
     "PRESETS",
+    "TIMESTAMP_NAMES",
     "BarsValidationError",
     "ImportReport",
     "MarketDataConflict",

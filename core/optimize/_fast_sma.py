@@ -28,12 +28,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.backtest import BacktestConfig, MarketFrame
-from core.backtest._trades import TradeTracker
+from core.backtest import BacktestConfig, MarketFrame, TradeTracker
 from core.execution import CommissionModel, ExecutionConfig
 from core.instruments import Instrument
-from core.portfolio._ledger import CASH_TOLERANCE
-from core.strategies.builtin._signals import cross_signs, sma_array
+from core.portfolio import CASH_TOLERANCE
+from core.strategies.builtin import cross_signs, sma_array
 
 STRATEGY = "sma_crossover"
 

@@ -26,7 +26,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from core.strategies._indicators import RSI
+from core.strategies import RSI
 
 FEATURE_COLUMNS = (
     "return_1",

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core._json import plain
 from core._processes import process_alive
-from core.audit._log import GENESIS_HASH, event_hash
+from core.audit import GENESIS_HASH, event_hash
 from core.db import (
     AuditEventRow,
     EquitySnapshotRow,

@@ -31,8 +31,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from core.backtest import BacktestEngine, RiskGate
-from core.backtest._data import GrowingMarket
+from core.backtest import BacktestEngine, GrowingMarket, RiskGate
 from core.db import PaperSessionRow, PortfolioRow
 from core.errors import failure_message
 from core.instruments import repository as instrument_repo

@@ -11,15 +11,22 @@ from core.portfolio._lab_format import (
 )
 from core.portfolio._lab_json import MAX_DEPTH, MAX_DOCUMENT_BYTES, LabFormatError
 from core.portfolio._lab_service import LabService
-from core.portfolio._ledger import Fill, Ledger, LedgerError, Position, Side
+from core.portfolio._ledger import CASH_TOLERANCE, Fill, Ledger, LedgerError, Position, Side
 from core.portfolio._repository import (
     PortfolioConflict,
     PortfolioError,
     PortfolioInputError,
     PortfolioNotFound,
     fills_query,
+    get_row,
 )
-from core.portfolio._service import PortfolioService, TradeResult, positions_frame, valuation
+from core.portfolio._service import (
+    PortfolioService,
+    TradeResult,
+    naive_utc,
+    positions_frame,
+    valuation,
+)
 from core.portfolio._transfer import (
     export_document,
     merge_documents,
@@ -30,6 +37,7 @@ from core.portfolio._transfer import (
 from core.portfolio._valuation import PortfolioSummary
 
 __all__ = [
+    "CASH_TOLERANCE",
     "FORMAT_NAME",
     "FORMAT_VERSION",
     "MAX_DEPTH",
@@ -55,8 +63,10 @@ __all__ = [
     "check_history",
     "export_document",
     "fills_query",
+    "get_row",
     "lab_json_schema",
     "merge_documents",
+    "naive_utc",
     "parse_document",
     "positions_frame",
     "replay_history",

@@ -21,7 +21,7 @@ from core.audit import append_event
 from core.db import CashMovementRow, EquitySnapshotRow, FillRow, OrderRow, PortfolioRow, PositionRow
 from core.instruments import Instrument
 from core.instruments import repository as instruments
-from core.marketdata._service import MarketDataError, MarketDataService
+from core.marketdata import MarketDataError, MarketDataService
 from core.portfolio import _repository as repo
 from core.portfolio._lab_check import Replay, check_history, parse_document
 from core.portfolio._lab_format import LabPortfolio

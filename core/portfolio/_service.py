@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.audit import append_event
 from core.db import CashMovementRow, EquitySnapshotRow, FillRow, OrderRow, PortfolioRow
-from core.marketdata._service import MarketDataService
+from core.marketdata import MarketDataService
 from core.portfolio import _repository as repo
 from core.portfolio._lab_format import check_name as _check_name_text
 from core.portfolio._lab_format import check_text

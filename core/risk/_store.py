@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from core.audit import append_event
 from core.errors import describe_validation
-from core.portfolio._repository import get_row
+from core.portfolio import get_row
 from core.risk._errors import RiskConflict, RiskInputError
 from core.risk._limits import LIMIT_KEYS, RiskLimits, TradingState
 from core.risk._pretrade import PreTradeReport

@@ -16,8 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from core.errors import BlockedByRiskError
-from core.portfolio._repository import get_row
-from core.portfolio._service import naive_utc
+from core.portfolio import get_row, naive_utc
 from core.risk._errors import RiskInputError
 from core.risk._limits import LIMIT_KEYS, RiskLimits
 from core.risk._pretrade import OrderIntent, PreTradeReport, check_order

@@ -7,11 +7,13 @@ from core.strategies._factory import (
     validate_field,
     validate_params,
 )
+from core.strategies._indicators import RSI
 from core.strategies._params import ParamSpec, StrategyParams, param_space, parse_overrides
 from core.strategies._registry import get_strategy, registry, reload
 from core.strategies._saved import config_hash, save_strategy_config, strategy_configs
 
 __all__ = [
+    "RSI",
     "Context",
     "InvalidParams",
     "ParamSpec",
