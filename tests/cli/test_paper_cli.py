@@ -230,7 +230,7 @@ def test_a_session_that_never_traded_takes_corrected_flags_one_that_traded_keeps
     ws = Workstation.open()
     config = ws.paper.config("s")
     assert (config.feed.symbols, config.cash) == (("IXIC",), 50_000.0)
-    assert ws.portfolios.summary(out["portfolio"])["cash"] == 50_000.0
+    assert ws.portfolios.summary(out["portfolio"]).cash == 50_000.0
     again = run(capsys, *base, "SPX", "--max-events", "2")
     assert again["events"] == 5 and ws.paper.config("s").feed.symbols == ("IXIC",)
 
