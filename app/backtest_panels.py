@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from app import charts, widgets
 from app.param_form import param_inputs
 from core.backtest import BacktestConfig, BacktestResult, RiskOverlay
-from core.errors import NOT_YET_CONVERTED, REFUSALS
+from core.errors import REFUSALS
 from core.execution import (
     MAX_COMMISSION_RATE,
     ExecutionConfig,
@@ -179,9 +179,9 @@ def run(ws: Workstation, config: BacktestConfig) -> BacktestResult | None:
         result = ws.backtests.run(
             config, progress=lambda f: bar.progress(min(f, 1.0), text=f"Running… {f:.0%}")
         )
-    except (*REFUSALS, *NOT_YET_CONVERTED) as exc:  # core/backtest still raises bare ones
+    except REFUSALS as exc:
         bar.empty()
-        widgets.show_error(exc, expected=NOT_YET_CONVERTED)
+        widgets.show_error(exc)
         return None
     bar.empty()
     st.session_state[RESULT] = result

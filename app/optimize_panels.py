@@ -16,7 +16,7 @@ from app import charts, widgets
 from app.backtest_panels import METRIC_LABELS, _date_range, _execution_inputs
 from core.backtest import BacktestConfig
 from core.config import DATA_DIR
-from core.errors import WorkstationError
+from core.errors import REFUSALS, WorkstationError
 from core.optimize import METHODS, OptimizationJob, make_allocation_request, make_request
 from core.strategies import ParamSpec, get_strategy, param_space, registry
 from core.workstation import Workstation
@@ -124,8 +124,8 @@ def request_form(ws: Workstation) -> dict[str, Any] | None:
             walk_forward={"train": train, "test": test, "anchored": anchored} if wf else None,
             fixed=fixed,
         )
-    except (WorkstationError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
-        widgets.show_error(exc, expected=(ValueError,))
+    except REFUSALS as exc:
+        widgets.show_error(exc)
         return None
 
 
@@ -181,8 +181,8 @@ def allocation_form(ws: Workstation) -> dict[str, Any] | None:
             diversification=float(diversity),
             scheduler=allowed_scheduler(ws, st.session_state.get("opt_scheduler")),
         )
-    except (WorkstationError, ValueError) as exc:
-        widgets.show_error(exc, expected=(ValueError,))
+    except REFUSALS as exc:
+        widgets.show_error(exc)
         return None
 
 

@@ -14,6 +14,7 @@ import streamlit as st
 from app import charts, widgets
 from app.backtest_panels import metrics_table
 from app.optimize_panels import _num, params_text, surface_figure
+from core.errors import REFUSALS
 from core.optimize import OptimizationJob
 from core.strategies import save_strategy_config
 from core.workstation import Workstation
@@ -259,7 +260,7 @@ def save_panel(ws: Workstation, job: OptimizationJob) -> None:
     if st.button("Save as strategy configuration", key="opt_save"):
         try:
             save_strategy_config(ws.sessions, name, job.strategy, result["best_params"])
-        except ValueError as exc:
-            widgets.show_error(exc, expected=(ValueError,))
+        except REFUSALS as exc:
+            widgets.show_error(exc)
         else:
             st.success(widgets.plain(f"Saved {name!r}"))

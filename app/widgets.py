@@ -16,7 +16,6 @@ import streamlit as st
 from pydantic import ValidationError
 
 from core.errors import (
-    NOT_YET_CONVERTED,
     WorkstationError,
     describe_validation,
     error_reference,
@@ -231,7 +230,7 @@ def run_action(form: str, action, success: str | None = None, fields: tuple[str,
         action()
     except Exception as exc:
         field = getattr(exc, "field", None)
-        message = error_message(exc, expected=NOT_YET_CONVERTED)
+        message = error_message(exc)
         set_error(form, field if field in fields else None, message)
         return False
     if success:

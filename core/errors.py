@@ -117,12 +117,6 @@ REFUSALS: tuple[type[BaseException], ...] = (WorkstationError, ValidationError)
 """What the command line and the pages show as a refusal (a message, no reference): the
 workstation's own errors and pydantic's (read by :func:`describe_validation`)."""
 
-NOT_YET_CONVERTED: tuple[type[BaseException], ...] = (ValueError, LookupError)
-"""Bare errors that rooms not yet on the kinds still raise to a user (issue 11, in progress):
-core/backtest (``give symbols``, ``no saved run``), core/execution (the broker's order
-refusals), core/paper and core/optimize. The command line and the pages show them as
-refusals too until those rooms raise :class:`WorkstationError` kinds; then drop this."""
-
 
 def location(loc: Iterable[Any]) -> str:
     """A pydantic error location as a path: ``("trades", 3, "price")`` → ``trades[3].price``."""
@@ -217,7 +211,6 @@ def failure_message(exc: BaseException, *, logger: str = "core") -> str:
 __all__ = [
     "KINDS",
     "MAX_LISTED",
-    "NOT_YET_CONVERTED",
     "REFUSALS",
     "BlockedByRiskError",
     "ConflictError",

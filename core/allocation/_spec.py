@@ -7,6 +7,7 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from core._kv import split_pair
 from core.errors import InvalidInputError
 
 Method = Literal[
@@ -39,11 +40,11 @@ class GroupCap(BaseModel):
     def parse(cls, text: str) -> GroupCap:
         """``"NAME=A,B:CAP"``, e.g. ``"staples=KO,PEP,PG:0.3"``."""
         try:
-            name, rest = text.split("=", 1)
+            name, rest = split_pair(text, option="group cap", form="NAME=A,B:CAP")
             symbols, cap = rest.rsplit(":", 1)
             members = tuple(s.strip().upper() for s in symbols.split(",") if s.strip())
-            return cls(name=name.strip(), symbols=members, cap=float(cap))
-        except ValueError:  # pydantic's ValidationError is a ValueError too
+            return cls(name=name, symbols=members, cap=float(cap))
+        except ValueError:  # a PairError and pydantic's ValidationError are ValueErrors too
             raise AllocationError(
                 f"group cap {text!r}: expected NAME=A,B:CAP with CAP between 0 and 1",
                 "group_caps",

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from core.errors import InvalidInputError
+
 
 @dataclass(frozen=True)
 class MarketFrame:
@@ -27,7 +29,7 @@ class MarketFrame:
     @classmethod
     def from_bars(cls, bars: dict[str, pd.DataFrame]) -> MarketFrame:
         if not bars:
-            raise ValueError("no instruments to backtest")
+            raise InvalidInputError("no instruments to backtest")
         frames = list(bars.values())
         index = pd.DatetimeIndex(frames[0].index)
         for frame in frames[1:]:

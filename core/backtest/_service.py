@@ -18,6 +18,7 @@ from core.backtest._engine import BacktestEngine
 from core.backtest._result import BacktestResult, build_result
 from core.backtest._vectorized import run_vectorized
 from core.db import BacktestRunRow
+from core.errors import InvalidInputError, NotFoundError
 from core.instruments import Instrument, default_instrument
 from core.marketdata import MarketDataService, read_bars_file
 from core.strategies import Strategy
@@ -54,11 +55,13 @@ class BacktestService:
         elif config.symbols:
             bars = {s: self.market.bars(s) for s in config.symbols}
         else:
-            raise ValueError("give symbols or a data file to backtest on")
+            raise InvalidInputError("give symbols or a data file to backtest on", field="symbols")
         bars = {s: b.loc[_ts(config.start) : _ts(config.end, end=True)] for s, b in bars.items()}
         empty = [s for s, b in bars.items() if len(b) < 2]
         if empty:
-            raise ValueError(f"fewer than two bars in the chosen range for {', '.join(empty)}")
+            raise InvalidInputError(
+                f"fewer than two bars in the chosen range for {', '.join(empty)}"
+            )
         instruments = {s: self.market.instrument(s) or default_instrument(s) for s in bars}
         return MarketFrame.from_bars(bars), instruments
 
@@ -77,9 +80,11 @@ class BacktestService:
         config = config.model_copy(update={"params": strategy.params.model_dump(mode="json")})
         market, instruments = self.load(config)
         if len(market.symbols) > 1 and not strategy.multi_asset:
-            raise ValueError(f"{strategy.name} trades one instrument; pick one symbol")
+            raise InvalidInputError(
+                f"{strategy.name} trades one instrument; pick one symbol", field="symbols"
+            )
         if vectorized and config.risk.active:
-            raise ValueError(
+            raise InvalidInputError(
                 "vectorized: the risk overlay vets orders one by one on the event engine; "
                 "run without the vectorized path"
             )
@@ -169,7 +174,7 @@ class BacktestService:
         with self._sessions() as session:
             row = session.get(BacktestRunRow, run_id)
             if row is None:
-                raise KeyError(f"no saved run {run_id!r}")
+                raise NotFoundError(f"no saved run {run_id!r}", field="run_id")
             equity = pd.Series(
                 row.equity["values"], index=pd.DatetimeIndex(row.equity["index"]), name=row.id
             )

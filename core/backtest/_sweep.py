@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from core.errors import InvalidInputError
 from core.portfolio import CASH_TOLERANCE
 from core.strategies.builtin import ZERO_TOLERANCE, sma_array
 
@@ -57,9 +58,9 @@ def sma_crossover_sweep(
     fast_list = sorted({int(f) for f in fasts})
     slow_list = sorted({int(s) for s in slows})
     if not fast_list or not slow_list or min(fast_list + slow_list) < 1:
-        raise ValueError("fasts and slows must be non-empty lists of windows ≥ 1")
+        raise InvalidInputError("fasts and slows must be non-empty lists of windows ≥ 1")
     if not cash > 0 or not commission_rate >= 0:
-        raise ValueError("cash must be positive and commission_rate ≥ 0")
+        raise InvalidInputError("cash must be positive and commission_rate ≥ 0")
 
     fast_sma = np.array([sma_array(c, f) for f in fast_list]).reshape(len(fast_list), len(c))
     pair_fast, pair_slow, cross_pair, cross_bar, cross_dir = [], [], [], [], []
@@ -181,11 +182,11 @@ def sma_crossover_paths(
     fasts, slows = np.asarray(fasts, dtype=np.int64), np.asarray(slows, dtype=np.int64)
     flags = np.broadcast_to(np.asarray(long_short, dtype=bool), fasts.shape)
     if fasts.ndim != 1 or fasts.shape != slows.shape:
-        raise ValueError("fasts and slows must be 1-D arrays of the same length")
+        raise InvalidInputError("fasts and slows must be 1-D arrays of the same length")
     if len(fasts) and (fasts.min() < 1 or (fasts >= slows).any()):
-        raise ValueError("every window must be ≥ 1, with fast below slow")
+        raise InvalidInputError("every window must be ≥ 1, with fast below slow")
     if not cash > 0 or not commission_rate >= 0:
-        raise ValueError("cash must be positive and commission_rate ≥ 0")
+        raise InvalidInputError("cash must be positive and commission_rate ≥ 0")
     average = sma if sma is not None else (lambda w: sma_array(c, w))
     pairs, bars, dirs = _pair_crossings(fasts, slows, average)
     keep = bars < len(c) - 1  # a signal on the last bar is never filled
@@ -263,9 +264,9 @@ def _pair_crossings(fasts, slows, sma) -> tuple[np.ndarray, np.ndarray, np.ndarr
 def _prices(open: np.ndarray, close: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     o, c = np.asarray(open, dtype=float), np.asarray(close, dtype=float)
     if o.ndim != 1 or o.shape != c.shape or len(c) < 2:
-        raise ValueError("open and close must be 1-D arrays of the same length (≥ 2 bars)")
+        raise InvalidInputError("open and close must be 1-D arrays of the same length (≥ 2 bars)")
     if not (np.isfinite(o).all() and np.isfinite(c).all() and (o > 0).all() and (c > 0).all()):
-        raise ValueError("prices must be finite and positive (no missing bars)")
+        raise InvalidInputError("prices must be finite and positive (no missing bars)")
     return o, c
 
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from core.backtest._data import MarketFrame
 from core.backtest._engine import BacktestEngine, RawRun
+from core.errors import InvalidInputError
 from core.execution import ExecutionConfig, Order, OrderType
 from core.instruments import Instrument
 from core.portfolio import Side
@@ -28,11 +29,15 @@ def run_vectorized(
 ) -> RawRun:
     """Simulate ``strategy`` from its array signals on one instrument."""
     if len(market.symbols) != 1:
-        raise ValueError("the vectorized path runs one instrument at a time")
+        raise InvalidInputError(
+            "the vectorized path runs one instrument at a time", field="symbols"
+        )
     close = market.close[:, 0]
     targets = strategy.signals(close, market.high[:, 0], market.low[:, 0])
     if targets is None:
-        raise ValueError(f"{strategy.name} cannot state its signals as arrays")
+        raise InvalidInputError(
+            f"{strategy.name} cannot state its signals as arrays", field="strategy"
+        )
     engine = BacktestEngine(strategy, market, instruments, cash=cash, execution=execution)
     return _simulate(engine, np.asarray(targets, dtype=float))
 

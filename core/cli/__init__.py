@@ -78,9 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# the workstation's own refusals (and pydantic's), a file that cannot be read or written,
-# and — until their rooms are converted — bare errors of core/backtest, paper and optimize
-REFUSALS = (*errors.REFUSALS, OSError, *errors.NOT_YET_CONVERTED)
+# the workstation's own refusals (and pydantic's) and a file that cannot be read or written
+REFUSALS = (*errors.REFUSALS, OSError)
 
 
 def main(argv: list[str] | None = None) -> int:

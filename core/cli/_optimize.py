@@ -9,7 +9,7 @@ from core._kv import PairError, parse_value, split_pair
 from core.backtest import BacktestConfig
 from core.cli._backtest import add_run_options, config_from_args
 from core.cli._output import CommandError, emit, open_workstation, table
-from core.errors import join_problems
+from core.errors import InvalidInputError, join_problems
 from core.execution import CommissionModel, ExecutionConfig
 from core.optimize import (
     METHODS,
@@ -183,7 +183,9 @@ def emit_walk_forward(args, ws, objective, ranges, fixed) -> None:
     train, _, rest = args.walk_forward.partition(":")
     test, _, mode = rest.partition(":")
     if not train.isdigit() or not test.isdigit() or mode not in ("", "anchored", "rolling"):
-        raise ValueError("--walk-forward expects TRAIN:TEST[:anchored|rolling] in bars")
+        raise InvalidInputError(
+            "--walk-forward expects TRAIN:TEST[:anchored|rolling] in bars", field="walk_forward"
+        )
     try:
         report = run_walk_forward(
             ws.backtests,

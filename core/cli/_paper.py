@@ -6,6 +6,7 @@ import json
 import sys
 from pathlib import Path
 
+from core._kv import parse_pairs, split_pair
 from core.backtest import RiskOverlay
 from core.cli._backtest import (
     add_execution_options,
@@ -177,7 +178,7 @@ def _config(args, sessions) -> SessionConfig:
         cls = get_strategy(name)
         overrides = by_key.get(key, []) + (by_key.get("", []) if not keys else [])
         if len(keys) in saved_params:  # a saved configuration, --param on top of it
-            given = dict(_pairs(overrides))
+            given = parse_pairs(overrides, value=_scalar)
             params = cls.Params.model_validate({**saved_params[len(keys)], **given})
         else:
             params = parse_overrides(cls.Params, overrides)
@@ -210,14 +211,6 @@ def _config(args, sessions) -> SessionConfig:
         risk=risk_from_args(args),
         regime_states=args.regime_states or None,
     )
-
-
-def _pairs(items: list[str]):
-    for item in items:
-        key, sep, raw = item.partition("=")
-        if not sep:
-            raise CommandError(f"--param expects key=value, got {item!r}")
-        yield key.strip(), _scalar(raw.strip())
 
 
 def run_session(args) -> None:
@@ -336,11 +329,21 @@ def send_params(args) -> None:
     cls = get_strategy(sleeve.strategy)
     changes = {}
     for item in args.param:
-        key, _, value = item.partition("=")
+        key, value = split_pair(item)
         if key not in cls.Params.model_fields:
             raise CommandError(f"{sleeve.strategy} has no parameter {key!r}")
-        changes[key] = json.loads(value) if value[:1] in "[{" else _scalar(value)
+        changes[key] = _param_value(key, value)
     _send(args, "params", {"strategy": sleeve.key, "params": changes})
+
+
+def _param_value(key: str, text: str):
+    """A sent parameter's value: JSON for a list or an object, else :func:`_scalar`."""
+    if not text.startswith(("[", "{")):
+        return _scalar(text)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CommandError(f"--param {key}: not valid JSON ({exc.msg})", "--param") from None
 
 
 def _scalar(text: str):

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+from core.errors import ConflictError, InvalidInputError
 from core.execution._config import ExecutionConfig
 from core.execution._orders import (
     Execution,
@@ -117,7 +118,7 @@ class SimulatedBroker:
     def modify(self, order_id: int, *, quantity=None, limit_price=None, stop_price=None) -> Order:
         order = self.orders[order_id]
         if not order.active and order.status is not OrderStatus.PENDING:
-            raise ValueError(f"order {order_id} is {order.status} and cannot be modified")
+            raise ConflictError(f"order {order_id} is {order.status} and cannot be modified")
         if quantity is not None:
             order.quantity = quantity
         if limit_price is not None:
@@ -126,7 +127,7 @@ class SimulatedBroker:
             order.stop_price = stop_price
         problem = _check(order, self.instruments)
         if problem:
-            raise ValueError(problem)
+            raise InvalidInputError(problem)
         return order
 
     def expire_open(self, reason: str) -> None:

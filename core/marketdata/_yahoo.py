@@ -14,6 +14,7 @@ from datetime import date, datetime
 
 import pandas as pd
 
+from core.errors import NotFoundError
 from core.marketdata._importer import bars_from_frame
 
 DateLike = str | date | datetime | None
@@ -65,7 +66,7 @@ class YahooAdapter:
         """
         history = self._download(symbol, start, end)
         if history is None or history.empty:
-            raise LookupError(f"no data for {symbol}")
+            raise NotFoundError(f"no data for {symbol}", field="symbol")
         return bars_from_frame(
             normalise_history(history), source=f"Yahoo {symbol}", use_adjusted=use_adjusted
         )

@@ -34,6 +34,7 @@ import scipy.optimize
 
 from core.analytics import periods_per_year_for
 from core.backtest import BacktestConfig, BacktestService
+from core.errors import InvalidInputError
 from core.optimize._backtest import BacktestEvaluator
 from core.optimize._executor import Executor, make_executor
 from core.optimize._methods import base_signals, search_by_method
@@ -91,10 +92,10 @@ def allocation_weights(
     Allocation
     """
     if risk_aversion < 0 or diversification < 0:
-        raise ValueError("risk_aversion and diversification must be ≥ 0")
+        raise InvalidInputError("risk_aversion and diversification must be ≥ 0")
     frame = returns.dropna()
     if frame.shape[1] < 1 or len(frame) < 2:
-        raise ValueError("need at least one stream and two observations")
+        raise InvalidInputError("need at least one stream and two observations")
     ppy = periods_per_year or _periods(frame.index)
     mu = frame.mean().to_numpy() * ppy
     sigma = np.atleast_2d(frame.cov().to_numpy()) * ppy
@@ -164,9 +165,9 @@ def optimize_allocation(
         streams, ``"strategy/symbol"`` labels), ``start``/``end`` of the out-of-sample span.
     """
     if not 0 < train_fraction < 1:
-        raise ValueError("train_fraction must be between 0 and 1")
+        raise InvalidInputError("train_fraction must be between 0 and 1")
     if not strategies or not symbols:
-        raise ValueError("give at least one strategy and one symbol")
+        raise InvalidInputError("give at least one strategy and one symbol")
     objective = objective or Objective(metric="sharpe")
     pool = executor or make_executor(workers, scheduler)
     streams, rows = {}, {}
@@ -227,13 +228,15 @@ def _tune(service, config, method, objective, trials, seed, train_fraction, pool
     """Best params of ``config``'s strategy on the first bars, and their equity after."""
     cls = get_strategy(config.strategy)
     if cls.multi_asset:
-        raise ValueError(f"{config.strategy} trades several assets at once; pick one-asset ones")
+        raise InvalidInputError(
+            f"{config.strategy} trades several assets at once; pick one-asset ones"
+        )
     space = SearchSpace.from_params(cls.Params)
     vectorized = cls.signals is not base_signals()
     evaluator = BacktestEvaluator.from_service(service, config, vectorized=vectorized)
     split = int(evaluator.market.n_bars * train_fraction)
     if split < 2 or evaluator.market.n_bars - split < 2:
-        raise ValueError(f"{config.symbols[0]}: too few bars to split at {train_fraction}")
+        raise InvalidInputError(f"{config.symbols[0]}: too few bars to split at {train_fraction}")
     common = {"objective": objective}
     found = search_by_method(
         method, space, evaluator.on(slice(0, split)), trials, seed, None, config, common, pool

@@ -35,6 +35,7 @@ from core.backtest import (
     run_vectorized,
     sma_crossover_paths,
 )
+from core.errors import InvalidInputError, WorkstationError
 from core.instruments import Instrument
 from core.optimize._batch_metrics import batch_metrics
 from core.optimize._fast_sma import FastRun, FastSmaCrossover, supports
@@ -275,7 +276,7 @@ class BacktestEvaluator:
     def _outcome(self, params: dict[str, Any]) -> dict[str, float | int] | Exception:
         try:
             return self(params)
-        except ValueError as error:
+        except (WorkstationError, ValueError) as error:
             return error
 
     def evaluate_on(
@@ -289,7 +290,7 @@ class BacktestEvaluator:
         window = self.window or slice(None)
         start, stop, _ = window.indices(self.market.n_bars)
         if stop - start < 1 or (start == 0 and stop < 2):
-            raise ValueError(f"window {window} has too few bars to measure")
+            raise InvalidInputError(f"window {window} has too few bars to measure")
         return start, stop
 
     def _simulate(self, params: dict[str, Any], stop: int) -> FastRun:

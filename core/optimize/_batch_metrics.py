@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from core.analytics import METRIC_KEYS
+from core.errors import InvalidInputError
 
 _NOISE_EPS = 16 * np.finfo(float).eps  # core.analytics' rounding-noise threshold
 _LEVELS = (0.95, 0.99)
@@ -56,9 +57,9 @@ def batch_metrics(
     """
     values = np.asarray(equity, dtype=float)
     if values.ndim != 2 or values.shape[1] < 2:
-        raise ValueError(f"equity must have shape (P, N + 1) with N ≥ 1, got {values.shape}")
+        raise InvalidInputError(f"equity must have shape (P, N + 1) with N ≥ 1, got {values.shape}")
     if values.size and not (values.min() > 0 and values.max() < math.inf):  # NaN fails too
-        raise ValueError("equity must be finite and positive")
+        raise InvalidInputError("equity must be finite and positive")
     ppy, rf = float(periods_per_year), float(risk_free)
     columns = {
         **_return_metrics(values, ppy, rf),

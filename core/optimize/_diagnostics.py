@@ -31,6 +31,8 @@ import math
 import numpy as np
 from scipy import stats
 
+from core.errors import InvalidInputError
+
 
 def split_chains(draws: np.ndarray) -> np.ndarray:
     """Cut each chain in two halves (dropping the middle draw of an odd length).
@@ -106,5 +108,5 @@ def _rank_normalize(draws: np.ndarray) -> np.ndarray:
 def _as_chains(draws) -> np.ndarray:
     draws = np.asarray(draws, dtype=float)
     if draws.ndim != 2:
-        raise ValueError("draws must have shape (n_chains, n_draws)")
+        raise InvalidInputError("draws must have shape (n_chains, n_draws)")
     return draws

@@ -26,6 +26,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from core.errors import InvalidInputError, NotFoundError
 from core.strategies import RSI
 
 FEATURE_COLUMNS = (
@@ -56,10 +57,10 @@ def discretize(x, bins: int = 10) -> np.ndarray:
     value; continuous data gets ``bins`` equal-frequency bins by rank (ties share a bin).
     """
     if bins < 1:
-        raise ValueError(f"bins must be at least 1, got {bins}")
+        raise InvalidInputError(f"bins must be at least 1, got {bins}", field="bins")
     values = np.asarray(x)
     if values.ndim != 1:
-        raise ValueError("expected a 1-D sample")
+        raise InvalidInputError("expected a 1-D sample")
     codes, uniques = pd.factorize(values, sort=True)
     if len(uniques) <= bins or not np.issubdtype(values.dtype, np.number):
         return codes.astype(np.int64)
@@ -73,7 +74,7 @@ def _clean(*arrays) -> list[np.ndarray]:
     arrays = [np.asarray(a) for a in arrays]
     n = len(arrays[0])
     if any(a.ndim != 1 or len(a) != n for a in arrays):
-        raise ValueError("samples must be 1-D and of equal length")
+        raise InvalidInputError("samples must be 1-D and of equal length")
     keep = np.ones(n, dtype=bool)
     for a in arrays:
         keep &= ~pd.isna(a)
@@ -168,7 +169,7 @@ def rank_features(
         raise TypeError("features must be a DataFrame")
     names = [str(c) for c in features.columns]
     if len(set(names)) != len(names):
-        raise ValueError("feature names must be unique")
+        raise InvalidInputError("feature names must be unique")
     target = pd.Series(target)
     if not features.index.equals(target.index):
         features, target = features.align(target, join="inner", axis=0)
@@ -228,7 +229,7 @@ def parameter_relevance(
     so are trials without a finite score. Returns the frame of :func:`rank_features`.
     """
     if score not in trials.columns:
-        raise KeyError(f"no {score!r} column in trials")
+        raise NotFoundError(f"no {score!r} column in trials", field="score")
     if params is None:
         cols = list(trials.columns)
         if "trial" in cols and cols.index("trial") < cols.index(score):
@@ -284,7 +285,7 @@ def forward_returns(closes: pd.Series, horizon: int = 5) -> pd.Series:
     The last ``horizon`` rows, which have no target, are dropped.
     """
     if horizon < 1:
-        raise ValueError(f"horizon must be at least 1, got {horizon}")
+        raise InvalidInputError(f"horizon must be at least 1, got {horizon}", field="horizon")
     c = pd.Series(closes, dtype=float)
     target = (c.shift(-horizon) / c - 1).dropna()
     return target.rename(f"forward_return_{horizon}")

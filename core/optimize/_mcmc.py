@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.errors import InvalidInputError
 from core.optimize._executor import ProcessExecutor, worker_count
 from core.optimize._objective import Objective
 from core.optimize._posterior import Plateau, plateau_of, posterior_cells, summarize
@@ -221,9 +222,9 @@ def metropolis_hastings(
         When no start with a finite score is found.
     """
     if not temperature > 0:
-        raise ValueError("temperature must be positive")
+        raise InvalidInputError("temperature must be positive")
     if not 0 <= burn_in < n_iter or n_chains < 1 or thin < 1:
-        raise ValueError("need n_chains >= 1, thin >= 1 and 0 <= burn_in < n_iter")
+        raise InvalidInputError("need n_chains >= 1, thin >= 1 and 0 <= burn_in < n_iter")
     rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(n_chains)]
     trials = Trials(space, evaluate, objective, errors=errors)
     starts = [start] + [None] * (n_chains - 1)
@@ -446,11 +447,13 @@ def _start(space, trials, rng, tries, start) -> np.ndarray:
         x = space.round(space.vector(start))
         if math.isfinite(trials.score(x)):
             return x
-        raise ValueError(f"the start {dict(start)} has no finite score")
+        raise InvalidInputError(f"the start {dict(start)} has no finite score")
     for x in space.sample(rng, tries):
         if math.isfinite(trials.score(x)):
             return x
-    raise ValueError(f"no point with a finite score in {tries} random draws; widen the space")
+    raise InvalidInputError(
+        f"no point with a finite score in {tries} random draws; widen the space"
+    )
 
 
 def _result(trials: Trials, space, chains, scores, accepted, *, eps, **fields) -> MCMCResult:

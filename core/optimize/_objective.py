@@ -27,6 +27,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from core.errors import NotFoundError
+
 Comparison = Literal[">=", "<=", ">", "<"]
 _OPERATORS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}
 _SYMBOLS = {">=": "≥", "<=": "≤", ">": ">", "<": "<"}
@@ -124,5 +126,7 @@ def _get(metrics: Mapping[str, Any], name: str) -> Any:
     try:
         value = metrics[name]
     except KeyError:
-        raise KeyError(f"the metrics have no {name!r} (they have {', '.join(metrics)})") from None
+        raise NotFoundError(
+            f"the metrics have no {name!r} (they have {', '.join(metrics)})", field="metric"
+        ) from None
     return math.nan if value is None else value

@@ -51,6 +51,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from core.errors import InvalidInputError
+
 EULER_GAMMA = 0.5772156649015329
 """The Euler–Mascheroni constant γ."""
 
@@ -104,7 +106,7 @@ def expected_max_sharpe(n_trials: int, variance: float = 1.0) -> float:
     float
     """
     if n_trials < 1:
-        raise ValueError("n_trials must be at least 1")
+        raise InvalidInputError("n_trials must be at least 1")
     if n_trials == 1:
         return 0.0
     quantiles = stats.norm.ppf([1.0 - 1.0 / n_trials, 1.0 - 1.0 / (n_trials * math.e)])
@@ -177,7 +179,7 @@ def deflated_sharpe(
     trials = np.asarray(trial_sharpes, dtype=float)
     trials = trials[np.isfinite(trials)] / math.sqrt(periods_per_year)
     if len(r) < 3 or len(trials) < 2:
-        raise ValueError("need at least 3 returns and 2 trial Sharpe ratios")
+        raise InvalidInputError("need at least 3 returns and 2 trial Sharpe ratios")
     sharpe = float(r.mean() / r.std(ddof=1))
     skew, kurtosis = float(stats.skew(r)), float(stats.kurtosis(r, fisher=False))
     variance = float(trials.var(ddof=1))
@@ -250,12 +252,12 @@ def probability_of_backtest_overfitting(
     """
     m = np.asarray(returns, dtype=float)
     if m.ndim != 2 or m.shape[1] < 2:
-        raise ValueError("returns must have shape (T, N) with N >= 2 trials")
+        raise InvalidInputError("returns must have shape (T, N) with N >= 2 trials")
     if n_splits < 2 or n_splits % 2:
-        raise ValueError("n_splits must be even and at least 2")
+        raise InvalidInputError("n_splits must be even and at least 2")
     size = m.shape[0] // n_splits
     if size < 2:
-        raise ValueError(f"need at least {2 * n_splits} rows for {n_splits} splits")
+        raise InvalidInputError(f"need at least {2 * n_splits} rows for {n_splits} splits")
     blocks = m[m.shape[0] - size * n_splits :].reshape(n_splits, size, m.shape[1])
     combos = list(itertools.combinations(range(n_splits), n_splits // 2))
     picked = np.zeros((len(combos), n_splits), dtype=bool)

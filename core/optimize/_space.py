@@ -72,15 +72,15 @@ class Dimension:
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
-            raise ValueError(f"{self.name}: kind must be one of {KINDS}, got {self.kind!r}")
+            raise InvalidInputError(f"{self.name}: kind must be one of {KINDS}, got {self.kind!r}")
         if not (math.isfinite(self.low) and math.isfinite(self.high)) or self.low > self.high:
-            raise ValueError(f"{self.name}: need finite bounds low <= high")
+            raise InvalidInputError(f"{self.name}: need finite bounds low <= high")
         if self.step is None and self.kind != "float":
-            raise ValueError(f"{self.name}: a {self.kind} dimension needs a step")
+            raise InvalidInputError(f"{self.name}: a {self.kind} dimension needs a step")
         if self.step is not None and not self.step > 0:
-            raise ValueError(f"{self.name}: step must be positive")
+            raise InvalidInputError(f"{self.name}: step must be positive")
         if self.kind == "int" and (self.low % 1 or self.step % 1):
-            raise ValueError(f"{self.name}: an int dimension needs integer low and step")
+            raise InvalidInputError(f"{self.name}: an int dimension needs integer low and step")
         places = [_places(v) for v in (self.low, self.step) if v is not None]
         object.__setattr__(self, "_decimals", max(places))
         top = self.high if self.step is None else self.low + (self.n_values - 1) * self.step
@@ -111,7 +111,7 @@ class Dimension:
     def values(self) -> np.ndarray:
         """The allowed values, shape ``(n_values,)``; raises for a continuous dimension."""
         if self.step is None:
-            raise ValueError(f"{self.name} is continuous; give it a step to grid it")
+            raise InvalidInputError(f"{self.name} is continuous; give it a step to grid it")
         return self._tidy(self.low + self.step * np.arange(self.n_values))
 
     def round(self, x: np.ndarray | float) -> np.ndarray:
@@ -180,7 +180,7 @@ class SearchSpace:
         self.model = model
         names = [d.name for d in self.dimensions]
         if len(set(names)) != len(names) or set(names) & set(self.fixed):
-            raise ValueError("dimension and fixed names must be unique")
+            raise InvalidInputError("dimension and fixed names must be unique")
         dims = self.dimensions
         self._low = np.array([d.low for d in dims], dtype=float)
         self._top = np.array([d.top for d in dims], dtype=float)
@@ -220,7 +220,9 @@ class SearchSpace:
         specs = {s.name: s for s in param_space(model)}
         unknown = (set(overrides) | set(fixed)) - set(specs)
         if unknown:
-            raise ValueError(f"{model.__name__} has no parameter {', '.join(sorted(unknown))}")
+            raise InvalidInputError(
+                f"{model.__name__} has no parameter {', '.join(sorted(unknown))}"
+            )
         dims, pinned = [], {}
         for name, spec in specs.items():
             if name in fixed:
@@ -374,13 +376,13 @@ def _dimension(spec, override: Sequence[float | None] | None) -> Dimension:
         return Dimension(spec.name, "bool", float(low), float(high), 1, default=default)
     if spec.kind == "choice":
         if override is not None:
-            raise ValueError(f"{spec.name}: pin a choice with fixed= instead of a range")
+            raise InvalidInputError(f"{spec.name}: pin a choice with fixed= instead of a range")
         index = float(spec.choices.index(spec.default)) if spec.default in spec.choices else None
         return Dimension(
             spec.name, "choice", 0, len(spec.choices) - 1, 1, spec.choices, default=index
         )
     if override is None and (spec.low is None or spec.high is None):
-        raise ValueError(f"{spec.name} has no declared bounds; give a range in overrides")
+        raise InvalidInputError(f"{spec.name} has no declared bounds; give a range in overrides")
     low, high, step = _override_bounds(
         spec.name, spec.low, spec.high, spec.step, override, (spec.low, spec.high)
     )
@@ -396,14 +398,16 @@ def _override_bounds(name, low, high, step, override, declared):
     if override is None:
         return low, high, step
     if len(override) not in (2, 3):
-        raise ValueError(f"{name}: an override is (low, high) or (low, high, step)")
+        raise InvalidInputError(f"{name}: an override is (low, high) or (low, high, step)")
     new_low, new_high = override[0], override[1]
     new_step = override[2] if len(override) == 3 and override[2] is not None else step
     lo, hi = declared
     if (lo is not None and new_low < lo) or (hi is not None and new_high > hi):
-        raise ValueError(f"{name}: range [{new_low}, {new_high}] leaves the declared [{lo}, {hi}]")
+        raise InvalidInputError(
+            f"{name}: range [{new_low}, {new_high}] leaves the declared [{lo}, {hi}]"
+        )
     if new_low > new_high:
-        raise ValueError(f"{name}: low {new_low} is above high {new_high}")
+        raise InvalidInputError(f"{name}: low {new_low} is above high {new_high}")
     return new_low, new_high, new_step
 
 

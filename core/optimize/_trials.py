@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.errors import InvalidInputError
 from core.optimize._executor import worker_count
 from core.optimize._objective import Objective
 from core.optimize._space import SearchSpace
@@ -161,7 +162,7 @@ class Trials:
         errors: str = "raise",
     ):
         if errors not in ("raise", "skip"):
-            raise ValueError("errors must be 'raise' or 'skip'")
+            raise InvalidInputError("errors must be 'raise' or 'skip'", field="errors")
         self.space, self.evaluate, self.objective = space, evaluate, objective
         self.workers, self.progress, self.should_stop = workers, progress, should_stop
         self.total, self.errors = total, errors

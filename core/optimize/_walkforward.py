@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.errors import InvalidInputError
+
 Split = tuple[slice, slice]
 
 
@@ -56,7 +58,7 @@ def walk_forward_splits(
     """
     step = test if step is None else step
     if min(train, test, step) < 1:
-        raise ValueError("train, test and step must be at least 1")
+        raise InvalidInputError("train, test and step must be at least 1")
     splits = []
     start = train
     while start < n_bars:
@@ -201,7 +203,7 @@ def _check_splits(splits: Sequence[Split]) -> None:
     previous_stop = -1
     for train, test in splits:
         if train.stop > test.start:
-            raise ValueError(f"test window {test} overlaps its training window {train}")
+            raise InvalidInputError(f"test window {test} overlaps its training window {train}")
         if test.start < previous_stop:
-            raise ValueError("test windows overlap; stitching needs step >= test")
+            raise InvalidInputError("test windows overlap; stitching needs step >= test")
         previous_stop = test.stop

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from core.backtest import RiskGate
+from core.errors import NotFoundError
 from core.execution import Execution
 from core.instruments import Instrument
 from core.paper._journal import Journal
@@ -59,7 +60,9 @@ class SessionBook:
         if key is None:
             return self.sleeves[0]
         if key not in self.by_key:
-            raise KeyError(f"no strategy {key!r} in this session; have {sorted(self.by_key)}")
+            raise NotFoundError(
+                f"no strategy {key!r} in this session; have {sorted(self.by_key)}", field="strategy"
+            )
         return self.by_key[key]
 
     def marks(self) -> dict[str, float]:

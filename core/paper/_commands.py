@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from core.errors import InvalidInputError, WorkstationError
 from core.execution import OrderIntent, OrderSource, OrderStatus
 from core.paper._book import SessionBook
 from core.paper._journal import Journal
@@ -91,7 +92,7 @@ class CommandApplier:
         """``payload``: the command as sent (its audit event carries it)."""
         try:
             return self._apply_kind[type(command)](command_id, command, payload or {})
-        except (KeyError, ValueError, TypeError) as exc:
+        except (WorkstationError, KeyError, ValueError, TypeError) as exc:
             return CommandStatus.REJECTED, str(exc).strip("'\"")
 
     def _pause(self, command_id: int, _command, _payload) -> Answer:
@@ -125,7 +126,9 @@ class CommandApplier:
         sleeve = book.sleeve(command.strategy)
         symbol = command.symbol or book.symbols[0]
         if symbol not in book.instruments:
-            raise ValueError(f"symbol {symbol!r} is not traded in this session")
+            raise InvalidInputError(
+                f"symbol {symbol!r} is not traded in this session", field="symbol"
+            )
         intent = OrderIntent(
             symbol,
             command.side,

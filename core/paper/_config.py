@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from core.backtest import RiskOverlay
+from core.errors import InvalidInputError
 from core.execution import ExecutionConfig
 from core.strategies import get_strategy, validate_params
 
@@ -133,7 +134,12 @@ def parse_speed(text: str | float | None) -> float | None:
     """``max`` (or None) → as fast as possible; a number → that many × real time."""
     if text is None or (isinstance(text, str) and text.strip().lower() in ("max", "")):
         return None
-    value = float(text)
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        value = math.nan
     if not (value > 0 and math.isfinite(value)):
-        raise ValueError(f"speed must be 'max' or a positive number, got {text!r}")
+        raise InvalidInputError(
+            f"speed must be 'max' or a positive number, got {text!r}", field="speed"
+        )
     return value

@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from core.backtest import BacktestConfig, MarketFrame
 from core.db import PaperBarRow
+from core.errors import InvalidInputError
 from core.instruments import AssetClass, Instrument, default_instrument
 from core.marketdata import SyntheticMarket, preset
 from core.paper._config import FeedConfig
@@ -117,9 +118,10 @@ def build_feed(config: FeedConfig, backtests, *, allow_network: bool = False) ->
     """The feed a session's configuration describes (``backtests``: a BacktestService)."""
     if config.kind == "yahoo":
         if not allow_network:
-            raise ValueError(
+            raise InvalidInputError(
                 "the live Yahoo feed needs the network: set WORKSTATION_ALLOW_NETWORK=1 "
-                "(and pip install yfinance)"
+                "(and pip install yfinance)",
+                "feed",
             )
         market = backtests.market
         instruments = {s: market.instrument(s) or default_instrument(s) for s in config.symbols}
@@ -218,7 +220,7 @@ def recent_bars(history: pd.DataFrame, symbol: str) -> pd.DataFrame:
     bad = ~(np.isfinite(prices) & (prices > 0)).all(axis=1)
     if bad.any():
         at = frame.index[bad.to_numpy()][0]
-        raise ValueError(f"{symbol}: a bar at {at} has a missing or non-positive price")
+        raise InvalidInputError(f"{symbol}: a bar at {at} has a missing or non-positive price")
     return frame[~frame.index.duplicated(keep="last")].sort_index()
 
 

@@ -94,16 +94,6 @@ class PortfolioSummary:
         """The keys of ``portfolio show --json`` (and of the summary before it was typed)."""
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
-    def __getitem__(self, key: str) -> Any:
-        """``summary["equity"]`` as before the summary was typed.
-
-        Transitional (issue 11): for callers on branches merged after this one
-        (tests/cli/test_paper_cli.py reads ``["cash"]``); new code reads the attributes.
-        """
-        if key not in self.__dataclass_fields__:
-            raise KeyError(key)
-        return getattr(self, key)
-
 
 def valuation(ledger: Ledger, marks: dict[str, float]) -> dict[str, float]:
     """Headline numbers of a ledger at ``marks``."""

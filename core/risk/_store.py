@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from core._kv import PairError, split_pair
 from core.audit import append_event
 from core.errors import describe_validation
 from core.portfolio import get_row
@@ -111,10 +112,10 @@ def parse_limit_updates(current: RiskLimits, pairs: list[str]) -> RiskLimits:
     """
     data = current.to_dict()
     for pair in pairs:
-        key, sep, text = pair.partition("=")
-        key, text = key.strip(), text.strip()
-        if not sep:
-            raise RiskInputError(f"risk limits: {pair!r} must look like key=value")
+        try:
+            key, text = split_pair(pair)
+        except PairError:
+            raise RiskInputError(f"risk limits: {pair!r} must look like key=value") from None
         data = _apply(data, key, text, pair)
     try:
         return RiskLimits.model_validate(data)

@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path
 from types import ModuleType
 
-from core.errors import NotFoundError
+from core.errors import ConflictError, NotFoundError
 from core.strategies._base import Strategy
 
 PACKAGES = ("core.strategies.builtin", "core.strategies.user")
@@ -29,7 +29,7 @@ def registry() -> dict[str, type[Strategy]]:
         for _, cls in inspect.getmembers(module, inspect.isclass):
             if issubclass(cls, Strategy) and cls is not Strategy and cls.name:
                 if cls.name in found and found[cls.name] is not cls:
-                    raise ValueError(f"two strategies are named {cls.name!r}")
+                    raise ConflictError(f"two strategies are named {cls.name!r}")
                 found[cls.name] = cls
     return dict(sorted(found.items()))
 

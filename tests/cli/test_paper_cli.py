@@ -230,7 +230,7 @@ def test_a_session_that_never_traded_takes_corrected_flags_one_that_traded_keeps
     ws = Workstation.open()
     config = ws.paper.config("s")
     assert (config.feed.symbols, config.cash) == (("IXIC",), 50_000.0)
-    assert ws.portfolios.summary(out["portfolio"])["cash"] == 50_000.0
+    assert ws.portfolios.summary(out["portfolio"]).cash == 50_000.0
     again = run(capsys, *base, "SPX", "--max-events", "2")
     assert again["events"] == 5 and ws.paper.config("s").feed.symbols == ("IXIC",)
 
@@ -268,3 +268,18 @@ def test_paper_run_defaults_are_the_config_models_defaults():
     assert args.events == default(FeedConfig, "events") == 20_000
     assert args.regime_states == default(SessionConfig, "regime_states") == 2
     assert args.speed == "max" and parse_speed(args.speed) is default(SessionConfig, "speed")
+
+
+def test_sent_params_are_read_as_key_value_pairs_and_bad_ones_are_refused(capsys):
+    # issue 11: `--param` goes through core._kv; a pair without "=" or with broken JSON is a
+    # refusal naming it (it was json.loads("")'s bare "Expecting value" error)
+    created = ["paper", "run", "--session", "kv", "--strategy", "momentum", "--feed", "synthetic"]
+    run(capsys, *created, "--events", "300", "--create-only")
+    sent = run(capsys, "paper", "params", "--session", "kv", "--param", " lookback = 30 ")
+    assert sent["payload"] == {"strategy": "momentum", "params": {"lookback": 30}}
+    assert main(["paper", "params", "--session", "kv", "--param", "lookback"]) == 1
+    err = capsys.readouterr().err
+    assert "--param expects key=value, got 'lookback'" in err and "ref" not in err
+    assert main(["paper", "params", "--session", "kv", "--param", "lookback=[1,"]) == 1
+    err = capsys.readouterr().err
+    assert "--param lookback: not valid JSON" in err and "ref" not in err

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from core.backtest import BacktestEngine, MarketFrame
+from core.errors import ConflictError
 from core.execution import ExecutionConfig, OrderStatus, SlippageModel
 from core.instruments import Instrument
 from core.strategies import Strategy
@@ -330,7 +331,7 @@ def test_modify_rejects_bad_changes_and_finished_orders():
     def check(ctx, notes):
         with pytest.raises(ValueError, match="step"):
             ctx.modify(notes["order"].id, quantity=2.5)
-        with pytest.raises(ValueError, match="cannot be modified"):
+        with pytest.raises(ConflictError, match="cannot be modified"):
             ctx.modify(notes["done"].id, quantity=3)
         notes["checked"] = True
 

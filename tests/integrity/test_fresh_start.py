@@ -104,7 +104,7 @@ def test_a_start_after_an_interrupted_seeding_goes_on(db_url):
     again = Workstation.open(db_url, seed_demo=True)
     try:
         assert again.portfolios.names() == [DEMO_NAME]
-        assert again.portfolios.summary(DEMO_NAME)["cash"] == 1_000_000.0
+        assert again.portfolios.summary(DEMO_NAME).cash == 1_000_000.0
         assert again._meta("demo_seeded") == "1"
     finally:
         again.close()

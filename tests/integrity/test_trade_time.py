@@ -84,4 +84,4 @@ def test_a_trade_that_waited_for_the_lock_is_stamped_after_the_wait(ws):
     assert errors == []
     with ws.sessions() as session:
         assert session.scalars(select(FillRow.ts)).all() == [T0 + timedelta(seconds=10)]
-    assert portfolios.summary("p")["cash"] == 10_000.0 + 100.0 - 100.0
+    assert portfolios.summary("p").cash == 10_000.0 + 100.0 - 100.0

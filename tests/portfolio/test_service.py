@@ -551,6 +551,5 @@ def test_the_typed_summary_keeps_the_json_keys_of_portfolio_show(ws):
     assert summary.to_dict()["equity"] == summary.equity == 1_000.0
     with pytest.raises(AttributeError):
         summary.cash = 0.0  # frozen
-    assert summary["cash"] == summary.cash  # transitional item access (other branches)
-    with pytest.raises(KeyError):
-        summary["nope"]
+    with pytest.raises(TypeError):  # typed: attributes, not keys
+        summary["cash"]

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from core import strategies
 from core.backtest import BacktestEngine, MarketFrame, run_vectorized
+from core.errors import ConflictError
 from core.instruments import Instrument
 from core.marketdata import SyntheticMarket, load_bundled, preset
 from core.strategies import (
@@ -278,7 +279,7 @@ def test_two_strategies_with_one_name_are_refused(tmp_path, monkeypatch):
     )
     monkeypatch.setenv("WORKSTATION_STRATEGY_DIR", str(tmp_path))
     try:
-        with pytest.raises(ValueError, match="two strategies are named 'sma_crossover'"):
+        with pytest.raises(ConflictError, match="two strategies are named 'sma_crossover'"):
             strategies.reload()
     finally:
         monkeypatch.undo()

@@ -13,6 +13,7 @@ import numpy as np
 from core._kv import PairError, split_pair
 from core.analytics import compute_metrics
 from core.backtest import BacktestConfig, BacktestService
+from core.errors import InvalidInputError
 from core.optimize._backtest import BacktestEvaluator
 from core.optimize._executor import Executor, make_executor
 from core.optimize._methods import BATCHED_METHODS, METHODS, base_signals, search_by_method
@@ -68,7 +69,9 @@ def run_optimization(
     evolution: one array pass is faster than any pool.
     """
     if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+        raise InvalidInputError(
+            f"unknown method {method!r}; choose one of {', '.join(METHODS)}", field="method"
+        )
     cls = get_strategy(config.strategy)
     space = SearchSpace.from_params(cls.Params, overrides=ranges or {}, fixed=fixed)
     if method == "grid":
@@ -161,7 +164,7 @@ def run_walk_forward(
     evaluator = BacktestEvaluator.from_service(service, config, vectorized=vectorized)
     splits = walk_forward_splits(evaluator.market.n_bars, train, test, anchored=anchored)
     if not splits:
-        raise ValueError(
+        raise InvalidInputError(
             f"{evaluator.market.n_bars} bars are too few for train={train}, test={test}"
         )
 

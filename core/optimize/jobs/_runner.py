@@ -15,7 +15,7 @@ import time
 from typing import Any, Protocol
 
 from core.backtest import BacktestService
-from core.errors import failure_message
+from core.errors import NotFoundError, failure_message
 from core.optimize._allocation import optimize_allocation
 from core.optimize._objective import Objective
 from core.optimize._space import SearchSpace
@@ -71,7 +71,7 @@ class JobRunner:
         store = self.store
         job = store.get(job_id)
         if job is None:
-            raise LookupError(f"no optimisation job {job_id!r}")
+            raise NotFoundError(f"no optimisation job {job_id!r}", field="job_id")
         if job.finished:
             return job.status
         if job.cancel_requested:

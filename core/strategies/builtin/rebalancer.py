@@ -19,6 +19,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, field_validator
 
+from core.errors import InvalidInputError
 from core.rebalance import (
     RebalancePolicy,
     RebalanceRecord,
@@ -94,10 +95,10 @@ def parse_weights(text: str) -> dict[str, float]:
     for part in filter(None, (p.strip() for p in text.split(","))):
         symbol, sep, raw = part.partition(":")
         if not sep:
-            raise ValueError(f"weight {part!r} is not SYM:w")
+            raise InvalidInputError(f"weight {part!r} is not SYM:w", field="weights")
         weights[symbol.strip().upper()] = float(raw)
     if any(w < 0 for w in weights.values()) or sum(weights.values()) > 1 + 1e-9:
-        raise ValueError("weights must be ≥ 0 and sum to at most 1")
+        raise InvalidInputError("weights must be ≥ 0 and sum to at most 1", field="weights")
     return weights
 
 
@@ -119,7 +120,9 @@ class Rebalancer(Strategy):
         symbols = ctx.symbols
         unknown = set(given) - set(symbols)
         if unknown:
-            raise ValueError(f"weights name instruments not in the backtest: {sorted(unknown)}")
+            raise InvalidInputError(
+                f"weights name instruments not in the backtest: {sorted(unknown)}", field="weights"
+            )
         self._weights = given or {s: 1 / len(symbols) for s in symbols}
         self._policy = policy = self.params.policy()
         self._watch_drift = bool(policy.abs_threshold or policy.rel_threshold)

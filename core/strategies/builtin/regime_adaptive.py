@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from pydantic import Field, field_validator
 
+from core.errors import InvalidInputError
 from core.strategies._base import Strategy
 from core.strategies._params import StrategyParams
 
@@ -91,7 +92,9 @@ class RegimeAdaptive(Strategy):
         p = self.params
         inner = get_strategy(p.strategy)
         if inner.multi_asset or inner is RegimeAdaptive:
-            raise ValueError(f"{p.strategy} cannot run inside regime_adaptive")
+            raise InvalidInputError(
+                f"{p.strategy} cannot run inside regime_adaptive", field="strategy"
+            )
         self.ctx, self.active, self._regime = ctx, "default", None
         self._scales = {k: float(v) for k, v in json.loads(p.size_scale or "{}").items()}
         overrides = json.loads(p.regime_params or "{}")
