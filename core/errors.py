@@ -192,16 +192,14 @@ def error_reference() -> str:
 def failure_message(exc: BaseException, *, logger: str = "core") -> str:
     """One line for a failure recorded where a user reads it (a job's or a session's error).
 
-    A refusal keeps its message (the workstation's own errors; ``ValueError``/``LookupError``
-    from code not yet on the base class), a pydantic error reads ``model: field: problem``
-    without URLs; anything else becomes a reference whose traceback goes to the log (a
-    worker's log file is its standard error).
+    A refusal (a :class:`WorkstationError`) keeps its message, a pydantic error reads
+    ``model: field: problem`` without URLs; anything else, a bare ``ValueError`` included,
+    becomes a reference whose traceback goes to the log (a worker's log file is its standard
+    error).
     """
     if isinstance(exc, ValidationError):
         return describe_validation(exc, model_label(exc))
-    if isinstance(exc, KeyError) and exc.args:
-        return str(exc.args[0])
-    if isinstance(exc, (WorkstationError, ValueError, LookupError)):
+    if isinstance(exc, WorkstationError):
         return str(exc)
     ref = error_reference()
     logging.getLogger(logger).error("unexpected error (ref %s)", ref, exc_info=exc)

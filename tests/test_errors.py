@@ -58,7 +58,7 @@ def test_model_label_reads_the_model_name_in_words():
 
 def test_failure_message_keeps_refusals_and_hides_defects(caplog):
     assert failure_message(WorkstationError("P: no such portfolio")) == "P: no such portfolio"
-    assert failure_message(KeyError("no bars for NOPE")) == "no bars for NOPE"
+    assert failure_message(NotFoundError("no bars for NOPE")) == "no bars for NOPE"
     assert failure_message(_error(fast=1)) == (
         "window params: fast: Input should be greater than or equal to 2"
     )
@@ -68,6 +68,8 @@ def test_failure_message_keeps_refusals_and_hides_defects(caplog):
     assert match, message
     (record,) = caplog.records
     assert match.group(1) in record.getMessage() and record.exc_info[0] is RuntimeError
+    # a bare ValueError is a defect now that every refusal is a WorkstationError
+    assert failure_message(ValueError("invalid literal for int()")).startswith("unexpected error")
 
 
 # -- one hierarchy: the base, four kinds, every room's class in it ------------------------------
