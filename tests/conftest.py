@@ -12,7 +12,9 @@ import bisect
 import csv
 import gzip
 import os
+import time
 import uuid
+import warnings
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
@@ -86,8 +88,23 @@ def db_url(db_backend, tmp_path, request) -> Iterator[str]:
     try:
         yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _drop_database(admin, name)
+
+
+def _drop_database(admin, name: str, attempts: int = 5) -> None:
+    """Drop a test's database; a backend the role may not terminate (seen once in CI: a
+    server process holding it for a moment) gets a few retries, then a warning, never a
+    failed test: a stray throw-away database harms nothing."""
+    for attempt in range(attempts):
+        try:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return
+        except Exception as exc:  # teardown of a throw-away database
+            if attempt == attempts - 1:
+                warnings.warn(f"test database {name} not dropped: {exc}", stacklevel=2)
+                return
+            time.sleep(0.5 * (attempt + 1))
 
 
 @pytest.fixture
