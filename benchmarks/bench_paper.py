@@ -25,25 +25,25 @@ import platform
 import statistics
 import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 
 from core.execution import CommissionModel, ExecutionConfig
-from core.paper import FeedConfig, PaperWorker, SessionConfig, SleeveConfig
+from core.paper import FeedConfig, SessionConfig, SleeveConfig
 from core.workstation import Workstation
 
 
 def _worker_case(ws, name: str, fast: int, slow: int, events: int) -> dict:
     config = SessionConfig(
-        sleeves=(SleeveConfig(key="sma", strategy="sma_crossover",
-                              params={"fast": fast, "slow": slow}),),
+        sleeves=(
+            SleeveConfig(key="sma", strategy="sma_crossover", params={"fast": fast, "slow": slow}),
+        ),
         feed=FeedConfig(kind="synthetic", preset="equity", seed=1, events=events),
         cash=1_000_000,
         execution=ExecutionConfig(commission=CommissionModel(rate=0.0005)),
     )
     ws.paper.create(name, config)
-    worker = PaperWorker(ws, name)
+    worker = ws.paper.worker(name)
     started: dict[int, float] = {}
     latency: list[float] = []
     filled: set[int] = set()
@@ -85,15 +85,19 @@ def _worker_case(ws, name: str, fast: int, slow: int, events: int) -> dict:
 def worker_part(events: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         ws = Workstation.open(f"sqlite:///{tmp}/bench.db", seed_demo=False)
-        print("| case | events | fills | events/s | event→commit p50 / p99 (all) "
-              "| p50 / p99 (events with a fill) |")
+        print(
+            "| case | events | fills | events/s | event→commit p50 / p99 (all) "
+            "| p50 / p99 (events with a fill) |"
+        )
         print("|---|---|---|---|---|---|")
         for fast, slow in ((5, 20), (2, 5)):
             r = _worker_case(ws, f"bench {fast}-{slow}", fast, slow, events)
-            print(f"| {r['case']} | {r['events']:,} | {r['fills']:,} | "
-                  f"**{r['events_per_s']:,.0f}** ({r['seconds']:.1f} s) | "
-                  f"{r['p50_all']:.1f} / {r['p99_all']:.1f} ms | "
-                  f"{r['p50_fill']:.2f} / {r['p99_fill']:.2f} ms |")
+            print(
+                f"| {r['case']} | {r['events']:,} | {r['fills']:,} | "
+                f"**{r['events_per_s']:,.0f}** ({r['seconds']:.1f} s) | "
+                f"{r['p50_all']:.1f} / {r['p99_all']:.1f} ms | "
+                f"{r['p50_fill']:.2f} / {r['p99_fill']:.2f} ms |"
+            )
         ws.close()
 
 
@@ -104,16 +108,14 @@ def console_part() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         ws = Workstation.open(f"sqlite:///{tmp}/console.db", seed_demo=False)
         config = SessionConfig(
-            sleeves=(SleeveConfig(key="rebalance", strategy="rebalancer",
-                                  params={"every": 5}),),
-            feed=FeedConfig(kind="replay", symbols=stocks, start="2000-01-01",
-                            end="2022-12-31"),
+            sleeves=(SleeveConfig(key="rebalance", strategy="rebalancer", params={"every": 5}),),
+            feed=FeedConfig(kind="replay", symbols=stocks, start="2000-01-01", end="2022-12-31"),
             cash=10_000_000,
             execution=ExecutionConfig(commission=CommissionModel(rate=0.0005)),
         )
         ws.paper.create("console", config)
         t0 = time.perf_counter()
-        PaperWorker(ws, "console").run()
+        ws.paper.worker("console").run()
         build = time.perf_counter() - t0
         status = ws.paper.status("console")
         ws.paper.snapshot("console")  # warm the connection pool
@@ -126,8 +128,10 @@ def console_part() -> None:
         print(f"| events (daily bars) | {status['events']:,} (replayed in {build:.1f} s) |")
         print(f"| fills in the database | {status['n_fills']:,} |")
         print(f"| positions shown | {len(snap.positions)} |")
-        print(f"| console snapshot p50 / max of 30 | **{statistics.median(times) * 1e3:.1f} ms**"
-              f" / {max(times) * 1e3:.1f} ms |")
+        print(
+            f"| console snapshot p50 / max of 30 | **{statistics.median(times) * 1e3:.1f} ms**"
+            f" / {max(times) * 1e3:.1f} ms |"
+        )
         ws.close()
 
 

@@ -25,7 +25,7 @@ import core.audit._log as audit_log
 import core.db._lock as lock
 import core.paper._store as paper_store
 from core.execution import CommissionModel, ExecutionConfig
-from core.paper import FeedConfig, PaperWorker, SessionConfig, SleeveConfig
+from core.paper import FeedConfig, SessionConfig, SleeveConfig
 from core.workstation import Workstation
 
 
@@ -50,7 +50,7 @@ def paper_case(ws, events: int) -> float:
         execution=ExecutionConfig(commission=CommissionModel(rate=0.0005)),
     )
     ws.paper.create(name, config)
-    worker = PaperWorker(ws, name)
+    worker = ws.paper.worker(name)
     t0 = time.perf_counter()
     worker.run()
     return events / (time.perf_counter() - t0)

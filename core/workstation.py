@@ -19,7 +19,9 @@ attribute          service                                               given
 ``jobs``           :class:`core.optimize.JobService`                    sessions, backtests,
                                                                          database url
 ``audit``          :class:`core.audit.AuditService` (reads only)        sessions, market price
-``paper``          :class:`core.paper.PaperService`                     the workstation (for now)
+``paper``          :class:`core.paper.PaperService`                     PaperDeps(sessions, engine,
+                                                                         backtests, allow_network),
+                                                                         portfolios
 =================  ====================================================  =======================
 
 Nothing below imports this module: only the command line's entry points (``core/cli``) and
@@ -52,7 +54,7 @@ from core.instruments import bundled_instruments
 from core.instruments import repository as instruments
 from core.marketdata import MarketDataService
 from core.optimize import JobService
-from core.paper import PaperService
+from core.paper import PaperDeps, PaperService
 from core.portfolio import LabFormatError, LabPortfolio, LabService, PortfolioService
 from core.rebalance import RebalanceService
 from core.risk import RiskService
@@ -79,7 +81,8 @@ class Workstation:
         self.allocation = AllocationService(self.market, self.portfolios)
         self.jobs = JobService(self.sessions, self.backtests, self.settings.database_url)
         self.audit = AuditService(self.sessions, self.market.last_price)
-        self.paper = PaperService(self)  # paper's own constructor; it reads the services above
+        paper = PaperDeps(self.sessions, self.engine, self.backtests, self.settings.allow_network)
+        self.paper = PaperService(paper, self.portfolios)  # its workers get ``paper`` alone
 
     @classmethod
     def open(cls, database_url: str | None = None, *, seed_demo: bool | None = None) -> Workstation:

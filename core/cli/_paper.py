@@ -20,7 +20,6 @@ from core.paper import (
     FeedConfig,
     PaperError,
     PaperServiceError,
-    PaperWorker,
     SessionConfig,
     SleeveConfig,
     parse_speed,
@@ -238,7 +237,7 @@ def run_session(args) -> None:
     try:
         paper.check_can_run(args.session)
         log = None if args.json else (lambda m: print(m, file=sys.stderr, flush=True))
-        worker = PaperWorker(ws, args.session, log=log)
+        worker = paper.worker(args.session, log=log)
         worker.run(max_events=args.max_events)
     except (PaperError, PaperServiceError) as exc:
         raise CommandError(f"paper run: {exc}") from exc

@@ -2,12 +2,15 @@
 
 - :class:`SessionConfig` — strategies with their cash shares, the feed, costs, risk;
 - :class:`PaperWorker` — the process that trades a session (``python -m core paper run``);
-- :class:`PaperService` — create sessions, send commands, read the console, reconcile;
+- :class:`PaperService` — create sessions, send commands, read the console, reconcile, and
+  build a worker (:meth:`PaperService.worker`);
+- :class:`PaperDeps` — what both read of the rest of the workstation (database, bars, network);
 - :class:`SessionStatus`, :class:`CommandStatus`, :data:`PaperCommand` (:func:`parse_command`),
   :class:`SessionState` — the room's typed boundaries.
 """
 
 from core.paper._config import FeedConfig, SessionConfig, SleeveConfig, parse_speed
+from core.paper._deps import BarSource, PaperDeps, PortfolioOpener
 from core.paper._feeds import SYNTHETIC_SYMBOLS, Clock, Event, Feed, build_feed
 from core.paper._sending import COMMAND_KINDS
 from core.paper._service import ConsoleSnapshot, PaperService, PaperServiceError
@@ -24,6 +27,7 @@ from core.paper._worker import PaperError, PaperWorker
 __all__ = [
     "COMMAND_KINDS",
     "SYNTHETIC_SYMBOLS",
+    "BarSource",
     "Clock",
     "CommandKind",
     "CommandStatus",
@@ -32,10 +36,12 @@ __all__ = [
     "Feed",
     "FeedConfig",
     "PaperCommand",
+    "PaperDeps",
     "PaperError",
     "PaperService",
     "PaperServiceError",
     "PaperWorker",
+    "PortfolioOpener",
     "SessionConfig",
     "SessionState",
     "SessionStatus",

@@ -18,11 +18,12 @@ from core.db import (
 )
 from core.paper._config import SessionConfig
 from core.paper._console import _frame
+from core.paper._deps import PaperDeps
 from core.paper._feeds import build_feed, recorded_market
 from core.strategies import build_strategy
 
 
-def reconcile(ws, row: PaperSessionRow) -> dict[str, Any]:
+def reconcile(deps: PaperDeps, row: PaperSessionRow) -> dict[str, Any]:
     """Replay the session's recorded bars through the backtester, fill by fill.
 
     Each strategy is backtested from its starting parameters on its share of the cash;
@@ -31,7 +32,7 @@ def reconcile(ws, row: PaperSessionRow) -> dict[str, Any]:
     controller) is given as the reason.
     """
     config = SessionConfig.model_validate(row.config)
-    with ws.sessions() as s:
+    with deps.sessions() as s:
         fills = _frame(
             s,
             select(
@@ -75,8 +76,8 @@ def reconcile(ws, row: PaperSessionRow) -> dict[str, Any]:
     interventions.sort(key=lambda x: x[0])
     if not row.events:
         return {"session": row.name, "events": 0, "match": True, "strategies": {}, "fills": []}
-    feed = build_feed(config.feed, ws.backtests, allow_network=True)
-    with ws.engine.connect() as conn:
+    feed = build_feed(config.feed, deps.backtests, allow_network=True)
+    with deps.engine.connect() as conn:
         market, seq_of = recorded_market(conn, row.id, feed.symbols, row.events)
     rows, report = [], {}
     for sleeve in config.sleeves:

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import sessionmaker
 
 from core.db import FillRow, PaperCommandRow
 from core.paper._feeds import Event, Feed, recorded_market
@@ -44,9 +45,9 @@ class Resumer:
         self.name, self.feed, self.log = name, feed, log
 
     @staticmethod
-    def read(ws, session_id: int, portfolio_id: int) -> Replay:
+    def read(sessions: sessionmaker, session_id: int, portfolio_id: int) -> Replay:
         """The session's applied commands and stored fill count."""
-        with ws.sessions() as s:
+        with sessions() as s:
             rows = s.execute(
                 select(
                     PaperCommandRow.id,
@@ -112,9 +113,9 @@ class Resumer:
         )
 
     @staticmethod
-    def recorded_feed(ws, session_id: int, name: str, feed, target: int) -> Feed:
+    def recorded_feed(engine: Engine, session_id: int, name: str, feed, target: int) -> Feed:
         """A live session's committed events, from the bars it recorded."""
-        with ws.engine.connect() as conn:
+        with engine.connect() as conn:
             market, _ = recorded_market(conn, session_id, feed.symbols, target)
         if market.n_bars != target or market.index.hasnans:
             raise PaperError(

@@ -9,6 +9,8 @@ Nothing here trades: the worker (:mod:`core.paper._worker`) does, in its own pro
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -30,19 +32,27 @@ from core.errors import WorkstationError
 from core.instruments import repository as instrument_repo
 from core.paper._config import SESSION_NAME, SessionConfig
 from core.paper._console import ConsoleSnapshot, read_snapshot
+from core.paper._deps import PaperDeps, PortfolioOpener
 from core.paper._feeds import build_feed
 from core.paper._reconcile import reconcile
 from core.paper._sending import send as send_command
 from core.paper._sleeve import PaperServiceError
 from core.paper._store import naive, owner_alive, utcnow
 from core.paper._types import CommandStatus, SessionStatus
+from core.paper._worker import PaperWorker
 from core.strategies import get_strategy
 
 
 class PaperService:
-    def __init__(self, workstation):
-        self.ws = workstation
-        self._sessions = workstation.sessions
+    """Paper-trading sessions on ``deps`` (database, bars, network switch).
+
+    ``portfolios`` opens the portfolio a new session trades on; nothing else of the
+    workstation is read.
+    """
+
+    def __init__(self, deps: PaperDeps, portfolios: PortfolioOpener):
+        self._deps, self._portfolios = deps, portfolios
+        self._sessions = deps.sessions
 
     # -- sessions --------------------------------------------------------------------------
     def create(
@@ -70,7 +80,7 @@ class PaperService:
                         "portfolio",
                     )
         if row is None:
-            self.ws.portfolios.create(
+            self._portfolios.create(
                 portfolio,
                 config.cash,
                 allow_short=config.execution.allow_short,
@@ -95,7 +105,7 @@ class PaperService:
         """
         try:
             feed = build_feed(
-                config.feed, self.ws.backtests, allow_network=self.ws.settings.allow_network
+                config.feed, self._deps.backtests, allow_network=self._deps.allow_network
             )
         except ValueError as exc:
             if isinstance(exc, WorkstationError):
@@ -296,6 +306,16 @@ class PaperService:
         log = None if log_dir is None else Path(log_dir) / f"paper-{row.id}.log"
         return spawn_core(["paper", "run", "--session", name], log, database_url=database_url)
 
+    def worker(
+        self,
+        name: str,
+        *,
+        log: Callable[[str], None] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> PaperWorker:
+        """The worker for session ``name`` in this process (``paper run`` calls its ``run``)."""
+        return PaperWorker(self._deps, name, log=log, sleep=sleep)
+
     def check_can_run(self, name: str) -> PaperSessionRow:
         row = self._row(name)
         if self.worker_alive(row) and row.pid != os.getpid():
@@ -400,7 +420,7 @@ class PaperService:
         """One console refresh: a few indexed queries, sampled curves."""
         row = self._row(name)
         return read_snapshot(
-            self.ws.engine, row, self._status(row), symbol=symbol, points=points, n_fills=n_fills
+            self._deps.engine, row, self._status(row), symbol=symbol, points=points, n_fills=n_fills
         )
 
     def reconcile(self, name: str) -> dict[str, Any]:
@@ -408,4 +428,4 @@ class PaperService:
 
         See :func:`core.paper._reconcile.reconcile`.
         """
-        return reconcile(self.ws, self._row(name))
+        return reconcile(self._deps, self._row(name))

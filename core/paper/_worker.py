@@ -30,6 +30,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
 
 from core.backtest import BacktestEngine, GrowingMarket, RiskGate
 from core.db import PaperSessionRow, PortfolioRow
@@ -38,6 +39,7 @@ from core.instruments import repository as instrument_repo
 from core.paper._book import SessionBook
 from core.paper._commands import CommandApplier, RunControls
 from core.paper._config import SessionConfig
+from core.paper._deps import PaperDeps
 from core.paper._feeds import IDLE, Clock, Event, build_feed
 from core.paper._gate import PaperOrderGate
 from core.paper._journal import Cursor, Journal
@@ -91,16 +93,16 @@ class SessionParts:
     read_limits: Callable[[], tuple[RiskLimits | None, str]]  # … and as they are now
 
 
-def read_limits(ws, portfolio_id: int) -> tuple[RiskLimits | None, str]:
+def read_limits(sessions: sessionmaker, portfolio_id: int) -> tuple[RiskLimits | None, str]:
     """The portfolio's own limits (None: none stored) and trading state."""
-    with ws.sessions() as s:
+    with sessions() as s:
         meta = s.get(PortfolioRow, portfolio_id).meta or {}
     limits = RiskLimits.model_validate(meta["risk_limits"]) if meta.get("risk_limits") else None
     return limits, str(meta.get("trading_state", TradingState.ACTIVE.value))
 
 
-def read_session(ws, name: str) -> SessionInfo:
-    with ws.sessions() as s:
+def read_session(sessions: sessionmaker, name: str) -> SessionInfo:
+    with sessions() as s:
         row = s.scalar(select(PaperSessionRow).where(PaperSessionRow.name == name))
         if row is None:
             raise PaperError(f"no paper session named {name!r}")
@@ -136,24 +138,26 @@ def build_sleeves(config: SessionConfig, feed) -> list[Sleeve]:
     return sleeves
 
 
-def build_parts(ws, name: str, *, log: Callable[[str], None]) -> SessionParts:
+def build_parts(deps: PaperDeps, name: str, *, log: Callable[[str], None]) -> SessionParts:
     """The composition root: read the session, build its feed and wire its parts."""
-    info = read_session(ws, name)
+    info = read_session(deps.sessions, name)
     cfg = info.config
-    feed = build_feed(cfg.feed, ws.backtests, allow_network=ws.settings.allow_network)
-    with ws.sessions() as s:  # stored when the session was created (read only here)
+    feed = build_feed(cfg.feed, deps.backtests, allow_network=deps.allow_network)
+    with deps.sessions() as s:  # stored when the session was created (read only here)
         ids = {
             sym: row.id
             for sym in feed.instruments
             if (row := instrument_repo.get_row(s, sym)) is not None
         }
-    writer = SessionWriter(ws.engine, info.session_id, info.portfolio_id, info.portfolio_name, ids)
+    writer = SessionWriter(
+        deps.engine, info.session_id, info.portfolio_id, info.portfolio_name, ids
+    )
     cursor = Cursor()
     journal = Journal(info.session_id, cursor)
     first = feed.instruments[feed.symbols[0]]
     ledger = Ledger(cfg.cash, first.currency, allow_short=True, allow_margin=True)
     sleeves = build_sleeves(cfg, feed)
-    limits = read_limits(ws, info.portfolio_id)
+    limits = read_limits(deps.sessions, info.portfolio_id)
     # the risk overlay on the whole portfolio: the same gate a backtest puts on its engine
     risk = RiskGate(
         cfg.risk, feed.instruments, cash=cfg.cash, limits=limits[0], trading_state=limits[1]
@@ -190,27 +194,33 @@ def build_parts(ws, name: str, *, log: Callable[[str], None]) -> SessionParts:
         ),
         resumer=Resumer(name, feed, log=log),
         limits=limits,
-        read_limits=lambda: read_limits(ws, info.portfolio_id),
+        read_limits=lambda: read_limits(deps.sessions, info.portfolio_id),
     )
 
 
 class PaperWorker:
-    """Trades one session: ``PaperWorker(ws, name).run()``.
+    """Trades one session: ``PaperWorker(deps, name).run()`` (``ws.paper.worker(name)``).
 
+    ``deps``: what it reads outside the session (:class:`~core.paper._deps.PaperDeps`);
     ``parts``: the object graph to run on (default: :func:`build_parts` for ``name``).
     """
 
     def __init__(
         self,
-        ws,
+        deps: PaperDeps | None,
         name: str,
         *,
         log: Callable[[str], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         parts: SessionParts | None = None,
     ):
-        self.ws, self.name, self._log, self._sleep = ws, name, log or (lambda _m: None), sleep
-        parts = parts or build_parts(ws, name, log=self._log)
+        if parts is None and not isinstance(deps, PaperDeps):
+            raise TypeError(
+                f"PaperWorker takes a PaperDeps, not {type(deps).__name__}; "
+                "from a workstation: ws.paper.worker(name)"
+            )
+        self.deps, self.name, self._log, self._sleep = deps, name, log or (lambda _m: None), sleep
+        parts = parts or build_parts(deps, name, log=self._log)
         self.parts = parts
         self.session_id, self.portfolio_id = parts.info.session_id, parts.info.portfolio_id
         self.status, self.committed = parts.info.status, parts.info.committed
@@ -350,7 +360,7 @@ class PaperWorker:
         """A session stored before instruments were stored with it gets them now (claimed)."""
         missing = [s for s in self.feed.instruments if s not in self.writer.instrument_ids]
         if missing:
-            with self.ws.sessions.begin() as s:
+            with self.deps.sessions.begin() as s:
                 for sym in missing:
                     inst = self.feed.instruments[sym]
                     self.writer.instrument_ids[sym] = instrument_repo.ensure(s, inst).id
@@ -364,10 +374,12 @@ class PaperWorker:
         target = self.committed
         if not target:
             return
-        replay = Resumer.read(self.ws, self.session_id, self.portfolio_id)
+        replay = Resumer.read(self.deps.sessions, self.session_id, self.portfolio_id)
         recorded = None
         if self.feed.live:
-            recorded = Resumer.recorded_feed(self.ws, self.session_id, self.name, self.feed, target)
+            recorded = Resumer.recorded_feed(
+                self.deps.engine, self.session_id, self.name, self.feed, target
+            )
         self.resumer.catch_up(
             target,
             replay,

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from core.db import FillRow, PaperSessionRow
-from core.paper import FeedConfig, PaperError, PaperWorker, SessionConfig, SleeveConfig
+from core.paper import FeedConfig, PaperError, SessionConfig, SleeveConfig
 from core.paper._store import utcnow
 from tests.paper.test_worker import fills
 
@@ -49,7 +49,7 @@ def test_two_workers_resuming_together_one_runs_the_other_exits_at_once(ws, db_u
     # a resume re-runs its committed events first: before the claim came first, both
     # workers passed the liveness check during that time and then both traded
     ws.paper.create("twice", paced(16_000).model_copy(update={"speed": None}))
-    PaperWorker(ws, "twice").run(max_events=8_000)
+    ws.paper.worker("twice").run(max_events=8_000)
     command = [sys.executable, "-m", "core", "--db", db_url, "paper", "run", "--session", "twice"]
     env = {**os.environ, "WORKSTATION_SEED_DEMO": "0"}  # (seeding has its own race)
     started = time.monotonic()
@@ -92,7 +92,7 @@ def test_a_live_worker_in_another_process_keeps_its_session(ws, table_counts):
         hold(ws, "held", other.pid)
         before = table_counts(ws)
         with pytest.raises(PaperError, match=rf"already running \(pid {other.pid} on "):
-            PaperWorker(ws, "held").run()
+            ws.paper.worker("held").run()
         assert table_counts(ws) == before  # nothing replayed, nothing written
         assert ws.paper.status("held")["pid"] == other.pid
     finally:
@@ -106,7 +106,7 @@ def test_a_dead_workers_claim_is_taken_over(ws):
     dead.wait()
     hold(ws, "orphan", dead.pid)
     assert ws.paper.status("orphan")["status"] == "interrupted"
-    summary = PaperWorker(ws, "orphan").run()
+    summary = ws.paper.worker("orphan").run()
     assert summary["status"] == "finished" and summary["events"] == 300
     assert ws.paper.status("orphan")["pid"] == os.getpid()
 
@@ -118,18 +118,18 @@ def test_another_hosts_worker_is_taken_over_only_once_its_heartbeat_is_stale(ws)
         row = s.scalar(select(PaperSessionRow).where(PaperSessionRow.name == "remote"))
         row.heartbeat = utcnow()
     with pytest.raises(PaperError, match=r"already running \(pid 1 on elsewhere\)"):
-        PaperWorker(ws, "remote").run()
+        ws.paper.worker("remote").run()
     with ws.sessions.begin() as s:
         row = s.scalar(select(PaperSessionRow).where(PaperSessionRow.name == "remote"))
         row.heartbeat = row.heartbeat - pd.Timedelta(seconds=60)
-    assert PaperWorker(ws, "remote").run()["status"] == "finished"
+    assert ws.paper.worker("remote").run()["status"] == "finished"
 
 
 def test_a_worker_whose_claim_was_taken_over_writes_nothing_more(ws):
     ws.paper.create("fenced", paced(600).model_copy(update={"speed": None}))
-    worker = PaperWorker(ws, "fenced")
+    worker = ws.paper.worker("fenced")
     worker.run(max_events=100)
-    worker = PaperWorker(ws, "fenced")
+    worker = ws.paper.worker("fenced")
     worker.writer.claim("fenced")
     worker._catch_up()
     worker.live = True
@@ -146,8 +146,8 @@ def test_a_worker_whose_claim_was_taken_over_writes_nothing_more(ws):
 
 def test_a_worker_built_before_the_session_finished_does_not_run_it_again(ws, table_counts):
     ws.paper.create("done", paced(300).model_copy(update={"speed": None}))
-    late = PaperWorker(ws, "done")  # read the session while it had not run yet
-    PaperWorker(ws, "done").run()
+    late = ws.paper.worker("done")  # read the session while it had not run yet
+    ws.paper.worker("done").run()
     before = table_counts(ws)
     assert late.run()["status"] == "finished"
     assert table_counts(ws) == before  # no second replay, no audit events, no writes

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from core.db import OrderRow, PaperCommandRow
-from core.paper import PaperServiceError, PaperWorker
+from core.paper import PaperServiceError
 from core.paper import _worker as worker_module
 from tests.paper.test_worker import fills, replay_config, synthetic_config
 
@@ -47,7 +47,7 @@ def test_an_order_for_a_symbol_the_session_does_not_trade_is_refused(ws, table_c
 
 def test_cancelling_an_order_that_does_not_exist_or_is_done_is_refused(ws, table_counts):
     ws.paper.create("c", synthetic_config(events=400))
-    PaperWorker(ws, "c").run(max_events=200)
+    ws.paper.worker("c").run(max_events=200)
     before = table_counts(ws)
     with pytest.raises(PaperServiceError, match=r"no order 999 in strategy 'fast' of session"):
         ws.paper.send("c", "cancel", {"order_id": 999})
@@ -67,17 +67,17 @@ def test_cancelling_an_order_that_does_not_exist_or_is_done_is_refused(ws, table
     placed = ws.paper.send(
         "c", "order", {"side": "buy", "quantity": 1, "type": "limit", "limit_price": 0.01}
     )
-    PaperWorker(ws, "c").run(max_events=1)
+    ws.paper.worker("c").run(max_events=1)
     open_id = int(ws.paper.command(placed)["message"].split()[1])
     cancel = ws.paper.send("c", "cancel", {"order_id": open_id})
-    PaperWorker(ws, "c").run(max_events=1)
+    ws.paper.worker("c").run(max_events=1)
     assert ws.paper.command(cancel)["status"] == "applied"
 
 
 def test_commands_still_pending_when_the_feed_ends_are_answered(ws, monkeypatch):
     monkeypatch.setattr(worker_module, "FLUSH_SECONDS", 1e9)  # no poll after the start
     ws.paper.create("end", synthetic_config(events=300))
-    worker = PaperWorker(ws, "end")
+    worker = ws.paper.worker("end")
     process, sent = worker._process, {}
 
     def process_then_send(event):  # arrive mid-run; the worker never polls again
@@ -111,16 +111,16 @@ def test_a_command_sent_as_the_session_finishes_is_answered_at_once(ws, monkeypa
             except PaperServiceError as exc:
                 refused.append(str(exc))
 
-    PaperWorker(ws, "late", log=log).run()
+    ws.paper.worker("late", log=log).run()
     assert refused == ["session 'late' has finished (its feed ended): there is nothing to stop"]
     assert commands(ws) == []
     # the other ordering: the service read the session while its worker still ran, the
     # worker then ended (answering what it had), and only then came the insert
     ws.paper.create("race", synthetic_config(events=200))
-    PaperWorker(ws, "race").run(max_events=50)
+    ws.paper.worker("race").run(max_events=50)
     stale = ws.paper._row("race")
     stale.status, stale.pid, stale.host = "running", os.getpid(), socket.gethostname()
-    PaperWorker(ws, "race").run()
+    ws.paper.worker("race").run()
     real = ws.paper._row
     for kind, payload, answer in (
         ("stop", {}, ("applied", "the session had already finished")),
@@ -135,23 +135,23 @@ def test_a_command_sent_as_the_session_finishes_is_answered_at_once(ws, monkeypa
 
 def test_stop_with_no_worker_is_done_at_once_other_commands_say_they_wait(ws):
     ws.paper.create("idle", synthetic_config(events=300))
-    PaperWorker(ws, "idle").run(max_events=10)
+    ws.paper.worker("idle").run(max_events=10)
     answer = ws.paper.command(ws.paper.send("idle", "stop"))
     assert answer["status"] == "applied" and "no worker was running" in answer["message"]
     queued = ws.paper.command(ws.paper.send("idle", "order", {"side": "buy", "quantity": 1}))
     assert queued["status"] == "pending" and queued["message"].startswith("queued: no worker")
     # the next run is not stopped by the old stop, and applies the queued order first
-    assert PaperWorker(ws, "idle").run(max_events=20)["events"] == 30
+    assert ws.paper.worker("idle").run(max_events=20)["events"] == 30
     assert ws.paper.command(queued["id"])["status"] == "applied"
 
 
 def test_an_accepted_order_that_never_filled_expires_when_the_session_finishes(ws):
     ws.paper.create("lim", synthetic_config(events=300))
-    PaperWorker(ws, "lim").run(max_events=100)
+    ws.paper.worker("lim").run(max_events=100)
     command = ws.paper.send(
         "lim", "order", {"side": "buy", "quantity": 3, "type": "limit", "limit_price": 0.01}
     )
-    PaperWorker(ws, "lim").run()
+    ws.paper.worker("lim").run()
     assert ws.paper.command(command)["status"] == "applied"  # accepted into the book …
     order_id = int(ws.paper.command(command)["message"].split()[1])
     with ws.sessions() as s:
@@ -164,23 +164,23 @@ def test_an_accepted_order_that_never_filled_expires_when_the_session_finishes(w
 def test_an_order_applied_just_before_a_stop_is_traded_after_the_resume(ws):
     config = synthetic_config(events=600)
     ws.paper.create("ref", config, portfolio="ref")
-    PaperWorker(ws, "ref").run(max_events=100)
+    ws.paper.worker("ref").run(max_events=100)
     ws.paper.send("ref", "order", {"side": "buy", "quantity": 4, "strategy": "slow"})
-    PaperWorker(ws, "ref").run()  # applied before event 100, filled at its open
+    ws.paper.worker("ref").run()  # applied before event 100, filled at its open
     ws.paper.create("gap", config, portfolio="gap")
-    PaperWorker(ws, "gap").run(max_events=100)
+    ws.paper.worker("gap").run(max_events=100)
     order = ws.paper.send("gap", "order", {"side": "buy", "quantity": 4, "strategy": "slow"})
 
     def log(message):  # a stop that reaches the worker with the order, before event 100
         if "trading from event" in message:
             ws.paper.send("gap", "stop")
 
-    assert PaperWorker(ws, "gap", log=log).run()["events"] == 100
+    assert ws.paper.worker("gap", log=log).run()["events"] == 100
     assert (ws.paper.command(order)["status"], ws.paper.command(order)["applied_seq"]) == (
         "applied",
         100,
     )
-    PaperWorker(ws, "gap").run()
+    ws.paper.worker("gap").run()
     cols = ["ts", "strategy", "side", "quantity", "price"]
     ref, gap = fills(ws, "ref")[cols], fills(ws, "gap")[cols]
     assert ((ref["strategy"] == "slow") & (ref["quantity"] == 4)).any()

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from core.db import FillRow, PaperBarRow, PaperSessionRow
 from core.execution import CommissionModel, ExecutionConfig
-from core.paper import FeedConfig, PaperWorker, SessionConfig, SleeveConfig
+from core.paper import FeedConfig, SessionConfig, SleeveConfig
 from tests.paper.test_worker import fills
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,7 +50,7 @@ def committed(ws, name: str) -> tuple[int, str]:
 @pytest.mark.timeout(300)
 def test_sigkill_at_random_points_then_resume_equals_an_uninterrupted_run(ws, db_url):
     ws.paper.create("clean", config(), portfolio="clean")
-    PaperWorker(ws, "clean").run()
+    ws.paper.worker("clean").run()
     ws.paper.create("crash", config(), portfolio="crash")
     rng = random.Random(20261122)
     kills = []

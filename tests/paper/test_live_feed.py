@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from core.instruments import default_instrument
-from core.paper import FeedConfig, PaperWorker, SessionConfig, SleeveConfig
+from core.paper import FeedConfig, SessionConfig, SleeveConfig
 from core.paper import _feeds as feeds
 from core.paper._feeds import IDLE, PollingFeed, recent_bars
 from core.workstation import Workstation
@@ -105,12 +105,12 @@ def test_a_live_session_resumes_from_its_recorded_bars(tmp_path, monkeypatch):
     monkeypatch.setitem(feeds.LIVE_SOURCES, "yahoo", lambda symbol, interval: full)
     ws = Workstation.open(f"sqlite:///{tmp_path}/live.db", seed_demo=False)
     ws.paper.create("whole", _config(), portfolio="whole")
-    PaperWorker(ws, "whole").run(max_events=len(full))
+    ws.paper.worker("whole").run(max_events=len(full))
     ws.paper.create("split", _config(), portfolio="split")
-    PaperWorker(ws, "split").run(max_events=60)
+    ws.paper.worker("split").run(max_events=60)
     # a new worker cannot ask the feed for the past: it re-runs the recorded bars
     monkeypatch.setitem(feeds.LIVE_SOURCES, "yahoo", lambda symbol, interval: full.iloc[40:])
-    PaperWorker(ws, "split").run(max_events=len(full) - 60)
+    ws.paper.worker("split").run(max_events=len(full) - 60)
     a, b = fills(ws, "whole"), fills(ws, "split")
     assert len(a) > 5
     pd.testing.assert_frame_equal(a.drop(columns="fill_id"), b.drop(columns="fill_id"))

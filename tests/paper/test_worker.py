@@ -27,7 +27,7 @@ from core.db import (
 )
 from core.execution import CommissionModel, ExecutionConfig, Sizing
 from core.marketdata import MarketDataError
-from core.paper import FeedConfig, PaperWorker, SessionConfig, SleeveConfig
+from core.paper import FeedConfig, SessionConfig, SleeveConfig
 from core.paper._store import Pending
 
 
@@ -100,7 +100,7 @@ def fills(ws, session: str) -> pd.DataFrame:
 def test_replay_matches_the_backtest_fill_for_fill(ws, strategy, params, symbols):
     config = replay_config(strategy, params, symbols)
     ws.paper.create("replay", config)
-    summary = PaperWorker(ws, "replay").run()
+    summary = ws.paper.worker("replay").run()
     assert summary["status"] == "finished"
     spec = BacktestConfig(
         strategy=strategy,
@@ -145,7 +145,7 @@ def test_replay_matches_the_backtest_fill_for_fill(ws, strategy, params, symbols
 def test_synthetic_sleeves_add_up_and_each_equals_its_own_backtest(ws):
     config = synthetic_config()
     ws.paper.create("two", config)
-    worker = PaperWorker(ws, "two")
+    worker = ws.paper.worker("two")
     worker.run()
     state = ws.paper.snapshot_state("two")
     sleeves = state["strategies"]
@@ -176,11 +176,11 @@ def test_synthetic_sleeves_add_up_and_each_equals_its_own_backtest(ws):
 def test_resume_after_stopping_mid_run_equals_an_uninterrupted_run(ws, tmp_path):
     config = synthetic_config(events=3000)
     ws.paper.create("whole", config)
-    PaperWorker(ws, "whole").run()
+    ws.paper.worker("whole").run()
     ws.paper.create("parts", config, portfolio="parts")
     for chunk in (700, 1, 900):
-        PaperWorker(ws, "parts").run(max_events=chunk)
-    PaperWorker(ws, "parts").run()
+        ws.paper.worker("parts").run(max_events=chunk)
+    ws.paper.worker("parts").run()
     a, b = fills(ws, "whole"), fills(ws, "parts")
     pd.testing.assert_frame_equal(
         a.drop(columns="fill_id"), b.drop(columns="fill_id"), check_exact=True
@@ -200,7 +200,7 @@ def test_resume_after_stopping_mid_run_equals_an_uninterrupted_run(ws, tmp_path)
 
 def test_a_retried_commit_writes_no_duplicate_fill(ws):
     ws.paper.create("retry", synthetic_config(events=400))
-    worker = PaperWorker(ws, "retry")
+    worker = ws.paper.worker("retry")
     worker.live = True
     events = worker.feed.events(0)
     while worker.n_fills == 0:
@@ -239,9 +239,9 @@ def test_commands_reach_the_worker_and_are_replayed_on_resume(ws):
         return order, params
 
     ws.paper.create("cmd", config)
-    PaperWorker(ws, "cmd").run(max_events=200)
+    ws.paper.worker("cmd").run(max_events=200)
     order_id, params_id = send_commands("cmd")
-    PaperWorker(ws, "cmd").run(max_events=50)
+    ws.paper.worker("cmd").run(max_events=50)
     assert ws.paper.command(order_id)["status"] == "applied"
     assert ws.paper.command(params_id)["status"] == "applied"
     assert ws.paper.command(order_id)["applied_seq"] == 200
@@ -269,11 +269,11 @@ def test_commands_reach_the_worker_and_are_replayed_on_resume(ws):
     assert fill["commission"] == pytest.approx(7 * bar.open * 0.0005)  # the session's 5 bp
     # a resume re-applies both commands before event 200 and ends where a run without
     # interruption after them does
-    PaperWorker(ws, "cmd").run()
+    ws.paper.worker("cmd").run()
     ws.paper.create("straight", config)
-    PaperWorker(ws, "straight").run(max_events=200)
+    ws.paper.worker("straight").run(max_events=200)
     send_commands("straight")
-    PaperWorker(ws, "straight").run()
+    ws.paper.worker("straight").run()
     resumed, straight = fills(ws, "cmd"), fills(ws, "straight")
     columns = ["ts", "strategy", "symbol", "side", "quantity", "price", "commission"]
     assert len(resumed) > 1
@@ -303,7 +303,7 @@ def test_pre_trade_checks_block_orders_and_raise_alerts(ws):
         "sma_crossover", {"fast": 10, "slow": 40}, risk=RiskOverlay(pre_trade=True)
     )
     ws.paper.create("risky", config, portfolio="tight")
-    PaperWorker(ws, "risky").run()
+    ws.paper.worker("risky").run()
     assert len(fills(ws, "risky")) == 0  # all-in is ~100 % of equity: every entry blocked
     with ws.sessions() as s:
         alerts = s.execute(select(PaperAlertRow.level, PaperAlertRow.rule)).all()
@@ -323,7 +323,7 @@ def test_drawdown_controller_scales_new_positions(ws):
         }
     )
     ws.paper.create("dd", config)
-    PaperWorker(ws, "dd").run()
+    ws.paper.worker("dd").run()
     report = ws.paper.reconcile("dd")
     assert not report["match"]
     first = next(r for r in report["fills"] if not r["match"])
@@ -390,9 +390,9 @@ def test_selling_what_the_sleeve_does_not_hold_is_rejected(ws):
         update={"execution": ExecutionConfig(allow_short=False, sizing=Sizing())}
     )
     ws.paper.create("short", config)
-    PaperWorker(ws, "short").run(max_events=1)
+    ws.paper.worker("short").run(max_events=1)
     command = ws.paper.send("short", "order", {"side": "sell", "quantity": 5})
-    PaperWorker(ws, "short").run(max_events=3)
+    ws.paper.worker("short").run(max_events=3)
     assert ws.paper.command(command)["status"] == "applied"  # accepted, then refused at fill
     with ws.sessions() as s:
         statuses = s.execute(select(OrderRow.status)).scalars().all()
@@ -404,7 +404,7 @@ def test_portfolio_equity_snapshots_follow_event_time_one_per_bar(ws):
     config = replay_config("sma_crossover", {"fast": 10, "slow": 40})
     ws.paper.create("curve", config)
     for chunk in (400, None):  # stopped and resumed: still one snapshot per bar
-        PaperWorker(ws, "curve").run(max_events=chunk)
+        ws.paper.worker("curve").run(max_events=chunk)
     spec = BacktestConfig(
         strategy="sma_crossover",
         params={"fast": 10, "slow": 40},
@@ -433,9 +433,9 @@ def test_a_session_stored_before_the_shared_overlay_resumes_as_it_ran(ws):
     )
     config = replay_config("sma_crossover", {"fast": 5, "slow": 20}, risk=overlay)
     ws.paper.create("new", config, portfolio="new")
-    PaperWorker(ws, "new").run()
+    ws.paper.worker("new").run()
     ws.paper.create("old", config, portfolio="old")
-    PaperWorker(ws, "old").run(max_events=700)
+    ws.paper.worker("old").run(max_events=700)
     legacy = config.model_dump(mode="json")
     del legacy["risk"]  # how sessions were stored before: flat keys, controller always on
     legacy |= {
@@ -447,7 +447,7 @@ def test_a_session_stored_before_the_shared_overlay_resumes_as_it_ran(ws):
     with ws.sessions.begin() as s:
         s.scalar(select(PaperSessionRow).where(PaperSessionRow.name == "old")).config = legacy
     assert ws.paper.config("old").risk == overlay
-    PaperWorker(ws, "old").run()
+    ws.paper.worker("old").run()
     a, b = fills(ws, "new"), fills(ws, "old")
     assert len(a) > 10
     pd.testing.assert_frame_equal(a.drop(columns="fill_id"), b.drop(columns="fill_id"))

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from core.backtest import BacktestConfig, BacktestEngine, build_strategy
 from core.db import FillRow, InstrumentRow, PaperSessionRow
 from core.execution import CommissionModel, ExecutionConfig, SlippageModel
-from core.paper import FeedConfig, PaperWorker, SessionConfig, SleeveConfig
+from core.paper import FeedConfig, SessionConfig, SleeveConfig
 
 SYMBOLS = ("AAPL", "MSFT", "JPM")
 PARAMS = {"schedule": "none", "abs_drift": 0.05, "rel_drift": 0.2, "min_interval": 5}
@@ -36,7 +36,7 @@ def test_drift_rebalancer_fills_match_between_backtest_and_paper(ws):
         critical_scale=1.0,
     )
     ws.paper.create("drift", config)
-    assert PaperWorker(ws, "drift").run()["status"] == "finished"
+    assert ws.paper.worker("drift").run()["status"] == "finished"
 
     spec = BacktestConfig(
         strategy="rebalancer",

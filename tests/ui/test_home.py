@@ -21,7 +21,7 @@ def test_home_shows_demo_portfolio_and_links(app):
 
 def test_home_lists_paper_sessions_with_a_link_to_the_console(app):
     from app.services import workstation
-    from core.paper import FeedConfig, PaperWorker, SessionConfig, SleeveConfig
+    from core.paper import FeedConfig, SessionConfig, SleeveConfig
 
     at = app()
     assert not [s for s in at.subheader if s.value == "Paper sessions"]  # none yet
@@ -33,7 +33,7 @@ def test_home_lists_paper_sessions_with_a_link_to_the_console(app):
             feed=FeedConfig(kind="synthetic", events=400),
         ),
     )
-    PaperWorker(ws, "glance").run()
+    ws.paper.worker("glance").run()
     at.run()
     table = next(d for d in at.dataframe if "session" in d.value.columns).value
     assert table.iloc[0]["session"] == "glance" and table.iloc[0]["status"] == "finished"

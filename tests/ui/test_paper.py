@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from core.db import PaperCommandRow
 from core.execution import CommissionModel, ExecutionConfig
-from core.paper import FeedConfig, PaperWorker, SessionConfig, SleeveConfig
+from core.paper import FeedConfig, SessionConfig, SleeveConfig
 
 
 def _ws():
@@ -60,7 +60,7 @@ def test_empty_console_offers_to_create_a_session(app):
 def test_live_panel_shows_the_workers_state_and_refreshes(app):
     ws = _ws()
     ws.paper.create("live", _config())
-    PaperWorker(ws, "live").run(max_events=1200)
+    ws.paper.worker("live").run(max_events=1200)
     at = app("paper")
     status = ws.paper.status("live")
     metrics = _metrics(at)
@@ -79,7 +79,7 @@ def test_live_panel_shows_the_workers_state_and_refreshes(app):
     )
     assert len(at.get("plotly_chart")) == 2  # price with fills, equity with bands
     # the worker trades on; the next refresh shows the new state
-    PaperWorker(ws, "live").run(max_events=800)
+    ws.paper.worker("live").run(max_events=800)
     at.run()
     assert _metrics(at)["Events"].value == "2,000"
     assert _metrics(at)["Equity"].value == f"{ws.paper.status('live')['equity']:,.0f}"
@@ -88,7 +88,7 @@ def test_live_panel_shows_the_workers_state_and_refreshes(app):
 def test_order_ticket_and_params_reach_the_worker(app):
     ws = _ws()
     ws.paper.create("cmds", _config())
-    PaperWorker(ws, "cmds").run(max_events=300)
+    ws.paper.worker("cmds").run(max_events=300)
     at = app("paper")
     at.selectbox(key="ticket_sleeve").set_value("trend")
     at.radio(key="ticket_side").set_value("sell")
@@ -107,7 +107,7 @@ def test_order_ticket_and_params_reach_the_worker(app):
     assert [(k, st) for k, _, st in commands] == [("order", "pending"), ("params", "pending")]
     assert commands[1][1] == {"strategy": "fast", "params": {"slow": 30}}
     assert commands[0][1]["quantity"] == 3 and commands[0][1]["strategy"] == "trend"
-    worker = PaperWorker(ws, "cmds")
+    worker = ws.paper.worker("cmds")
     worker.run(max_events=5)
     with ws.sessions() as s:
         statuses = s.execute(select(PaperCommandRow.status)).scalars().all()
