@@ -244,9 +244,10 @@ class PortfolioService:
         self, name: str, amount: float, *, note: str = "", ts: datetime | None = None
     ) -> None:
         """Deposit (amount > 0) or withdraw (amount < 0) cash."""
-        ts = self._event_time(ts)
+        ts = None if ts is None else self._event_time(ts)
         with self._sessions.begin() as session:
-            row = repo.get_row(session, name)
+            row = repo.get_row(session, name)  # the first statement takes the write lock
+            ts = self.clock() if ts is None else ts  # now: after any wait for the lock
             repo.check_not_back_dated(session, row, ts)
             ledger, _ = repo.load_ledger(session, row)
             try:
@@ -263,9 +264,10 @@ class PortfolioService:
 
     def snapshot(self, name: str, ts: datetime | None = None) -> float:
         """Record equity marked at the last prices known at ``ts``; returns equity."""
-        ts = naive_utc(ts) if ts is not None else self.clock()
+        ts = naive_utc(ts) if ts is not None else None
         with self._sessions.begin() as session:
-            row = repo.get_row(session, name)
+            row = repo.get_row(session, name)  # the first statement takes the write lock
+            ts = self.clock() if ts is None else ts  # now: after any wait for the lock
             ledger, _ = repo.load_ledger(session, row)
             return self._snapshot(session, row, ledger, ts, {})
 

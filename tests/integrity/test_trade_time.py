@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import event, select
 
-from core.db import FillRow
+from core.db import CashMovementRow, FillRow
 from core.portfolio import PortfolioService
 
 pytestmark = [pytest.mark.both_backends, pytest.mark.timeout(60)]
@@ -28,7 +28,20 @@ class ManualClock:
         return self.now
 
 
-def test_a_trade_that_waited_for_the_lock_is_stamped_after_the_wait(ws):
+def _second_trade(portfolios) -> None:
+    portfolios.trade("p", "AAPL", "buy", 1, 100.0, snapshot=False)
+
+
+def _second_deposit(portfolios) -> None:
+    portfolios.cash_movement("p", 50.0)
+
+
+@pytest.mark.parametrize(
+    ("second_action", "cash_after"),
+    [(_second_trade, 10_000.0 + 100.0 - 100.0), (_second_deposit, 10_000.0 + 100.0 + 50.0)],
+    ids=["trade", "deposit"],
+)
+def test_a_write_that_waited_for_the_lock_is_stamped_after_the_wait(ws, second_action, cash_after):
     clock = ManualClock(T0)
     portfolios = PortfolioService(ws.sessions, ws.market, clock=clock)
     portfolios.create("p", 10_000.0, created_at=T0 - timedelta(days=1))
@@ -65,10 +78,10 @@ def test_a_trade_that_waited_for_the_lock_is_stamped_after_the_wait(ws):
         )
         first.start()
         assert first_holds_lock.wait(20)
-        # the second, a trade at "now", queues behind it; the clock moves on meanwhile
+        # the second, a trade or deposit at "now", queues behind it; the clock moves on
         second = threading.Thread(
             target=run,
-            args=(lambda: portfolios.trade("p", "AAPL", "buy", 1, 100.0, snapshot=False),),
+            args=(lambda: second_action(portfolios),),
             name="second",
         )
         second.start()
@@ -83,5 +96,11 @@ def test_a_trade_that_waited_for_the_lock_is_stamped_after_the_wait(ws):
         event.remove(ws.engine, "after_cursor_execute", after)
     assert errors == []
     with ws.sessions() as session:
-        assert session.scalars(select(FillRow.ts)).all() == [T0 + timedelta(seconds=10)]
-    assert portfolios.summary("p").cash == 10_000.0 + 100.0 - 100.0
+        stamps = (
+            session.scalars(select(FillRow.ts)).all()
+            + session.scalars(
+                select(CashMovementRow.ts).where(CashMovementRow.amount == 50.0)
+            ).all()
+        )
+        assert stamps == [T0 + timedelta(seconds=10)]
+    assert portfolios.summary("p").cash == cash_after
