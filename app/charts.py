@@ -235,20 +235,56 @@ def probabilities_figure(probabilities: pd.DataFrame) -> go.Figure:
     return _layout(fig, 260)
 
 
-def heatmap_figure(matrix: pd.DataFrame, title: str, fmt: str = ".3f") -> go.Figure:
+def heatmap_figure(
+    matrix: pd.DataFrame,
+    title: str,
+    fmt: str = ".3f",
+    *,
+    x_title: str | None = None,
+    y_title: str | None = None,
+    z_title: str = "value",
+) -> go.Figure:
+    """``matrix`` (rows → y, columns → x) as a heatmap with its values written in the cells.
+
+    Numeric axes get a tick at each of the matrix's own row and column values (a grid of
+    5, 9, 13 reads 5, 9, 13, not plotly's 4, 6, 8); the hover names both axes and the value.
+    """
+    x, y = _plain_values(matrix.columns), _plain_values(matrix.index)
+    x_name, y_name = x_title or "x", y_title or "y"
     fig = go.Figure(
         go.Heatmap(
             z=matrix.to_numpy(),
-            x=list(matrix.columns),
-            y=list(matrix.index),
+            x=x,
+            y=y,
             colorscale="Blues",
             text=matrix.to_numpy(),
             texttemplate=f"%{{text:{fmt}}}",
+            hovertemplate=f"{x_name} %{{x}}<br>{y_name} %{{y}}<br>{z_title} %{{z:{fmt}}}"
+            "<extra></extra>",
+            colorbar=dict(title=z_title),
         )
     )
     fig.update_layout(title=title)
-    fig.update_yaxes(autorange="reversed")
-    return _layout(fig, 320)
+    fig.update_xaxes(title=x_title, **_grid_ticks(x))
+    fig.update_yaxes(title=y_title, autorange="reversed", **_grid_ticks(y))
+    fig = _layout(fig, 320)
+    fig.update_layout(hovermode="closest")
+    return fig
+
+
+def _plain_values(labels: pd.Index) -> list:
+    """Index labels as Python values (numpy scalars unwrapped)."""
+    return [v.item() if hasattr(v, "item") else v for v in labels]
+
+
+def _grid_ticks(values: list) -> dict:
+    """Ticks at exactly ``values`` when they are numbers (categories tick themselves)."""
+    if not values or not all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for v in values
+    ):
+        return {}
+    text = [f"{v:g}" for v in values]
+    return dict(tickmode="array", tickvals=values, ticktext=text)
 
 
 def frontier_figure(

@@ -533,7 +533,13 @@ def surface_figure(surface: dict[str, Any], metric: str) -> go.Figure:
     matrix = frame.pivot_table(
         index=surface["y"], columns=surface["x"], values="score", dropna=False
     )
-    return charts.heatmap_figure(matrix, f"{metric} over the grid")
+    return charts.heatmap_figure(
+        matrix,
+        f"{metric} over the grid",
+        x_title=surface["x"],
+        y_title=surface["y"],
+        z_title=metric,
+    )
 
 
 def _num(value: float | None) -> str:

@@ -67,13 +67,32 @@ def result_panel(ws: Workstation, job: OptimizationJob) -> None:
     with metrics:
         if result.get("metrics"):
             st.dataframe(metrics_table(result["metrics"]), hide_index=True, key="opt_metrics_table")
-    if result.get("surface"):
-        st.plotly_chart(surface_figure(result["surface"], metric), key="opt_surface")
+    surface_view(job, result, metric)
     if "acceptance_rate" in result:
         mcmc_view(result)
     if result.get("top_trials"):
         st.markdown("**Top trials**")
         st.dataframe(pd.DataFrame(result["top_trials"]), hide_index=True, key="opt_top_trials")
+
+
+def surface_view(job: OptimizationJob, result: dict[str, Any], metric: str) -> None:
+    """A grid's score heatmap, or why there is none."""
+    if result.get("surface"):
+        st.plotly_chart(surface_figure(result["surface"], metric), key="opt_surface")
+    elif job.request.get("method") == "grid":
+        st.caption(no_surface_reason(result))
+
+
+def no_surface_reason(result: dict[str, Any]) -> str:
+    """Why a finished grid search shows no heatmap of its score."""
+    searched = [str(name) for name in result.get("searched") or []]
+    if len(searched) != 2:
+        names = ", ".join(searched) or "none"
+        return (
+            f"No heatmap: the grid searched {len(searched)} parameters ({names}); a heatmap "
+            'needs exactly two. Fix the others (or untick a bool\'s "search both") to see one.'
+        )
+    return "No heatmap: the grid has too many points to draw one."
 
 
 def mcmc_view(result: dict[str, Any]) -> None:
