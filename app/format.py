@@ -24,7 +24,7 @@ MISSING = "—"
 MONEY_FORMAT = "%,.2f"
 PERCENT_FORMAT = "percent"
 RATIO_FORMAT = "%.2f"
-NUMBER_FORMAT = "%,.4g"
+NUMBER_FORMAT = "localized"  # separators, at most 3 decimals
 
 # column names (lower case, words split on space, _ or -) that hold fractions shown as %
 _PERCENT_WORDS = {
@@ -90,6 +90,15 @@ def ratio(value: Any, decimals: int = 2) -> str:
     return number(value, decimals)
 
 
+def param(value: Any) -> str:
+    """A parameter's value: a float to 4 significant digits (``0.34956775200000006`` →
+    ``0.3496``), anything else as it is."""
+    if isinstance(value, float):
+        x = _clean(value)
+        return MISSING if x is None else f"{x:.4g}"
+    return str(value)
+
+
 def _words(name: str) -> set[str]:
     return set(re.split(r"[\s_\-()./]+", str(name).lower())) - {""}
 
@@ -110,7 +119,7 @@ def column_config_for(
     frame: pd.DataFrame, overrides: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """A ``column_config`` giving every float column of ``frame`` a NumberColumn format by
-    its name (percent, money, ratio or a 4-significant-digit number), then ``overrides``.
+    its name (percent, money, ratio or a localized number), then ``overrides``.
 
     Columns that ``overrides`` names keep their own configuration.
     """

@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app import charts, widgets
+from app import format as fmt
 from app.backtest_panels import metrics_table
 from app.optimize_panels import _num, params_text, surface_figure
 from core.errors import REFUSALS
@@ -42,7 +43,7 @@ def result_panel(ws: Workstation, job: OptimizationJob) -> None:
         st.markdown("**Best parameters**")
         st.dataframe(
             pd.DataFrame(
-                [{"parameter": k, "value": str(v)} for k, v in result["best_params"].items()]
+                [{"parameter": k, "value": fmt.param(v)} for k, v in result["best_params"].items()]
             ),
             hide_index=True,
             key="opt_best_params",

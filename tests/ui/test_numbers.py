@@ -3,12 +3,15 @@ for raw float reprs."""
 
 from __future__ import annotations
 
+import json
 import math
+import re
 
 import pandas as pd
 import pytest
 
 from app import format as fmt
+from app.registry import PAGES
 
 
 @pytest.mark.parametrize(
@@ -31,6 +34,12 @@ def test_number(value, expected):
 def test_number_decimals():
     assert fmt.number(0.34956775200000006, 4) == "0.3496"
     assert fmt.number(-0.000000000005, 4) == "0.0000"
+
+
+def test_param():
+    assert fmt.param(0.34956775200000006) == "0.3496"
+    assert fmt.param(-0.000000000005) == "0"
+    assert fmt.param(20) == "20" and fmt.param(True) == "True"
 
 
 def test_money():
@@ -58,7 +67,8 @@ def test_format_for_by_column_name():
     assert fmt.format_for("in-sample score") == "%.2f"
     assert fmt.format_for("realized_pnl") == "%,.2f"
     assert fmt.format_for("market_value") == "%,.2f"
-    assert fmt.format_for("fast") == "%,.4g"
+    assert fmt.format_for("fast") == "localized"
+    assert fmt.format_for("quantity") == "localized"
 
 
 def test_column_config_for_covers_float_columns_only():
@@ -78,8 +88,87 @@ def test_column_config_for_covers_float_columns_only():
     assert config["x"] is None  # an override wins
 
 
+def test_widget_deltas_round_to_an_unsigned_zero():
+    from app import widgets
+
+    assert widgets.pct(-0.000000000005) == "0.00%"  # not a red "-0.00%"
+    assert widgets.pct(-0.0123) == "-1.23%" and widgets.pct(0.0123) == "+1.23%"
+    assert widgets.amount(-0.000000000005) == "0.00"
+    assert widgets.amount(-1234.5) == "-1,234.50" and widgets.amount(-250_000.4) == "-250,000"
+    assert widgets.money(-0.000000000005) == "0.00 USD"
+
+
 def test_tidy_sets_near_zero_to_zero():
     frame = pd.DataFrame({"pnl": [-0.000000000005, 2.5, math.nan]})
     tidied = fmt.tidy(frame)
     assert tidied["pnl"].iloc[0] == 0.0 and not math.copysign(1, tidied["pnl"].iloc[0]) < 0
     assert tidied["pnl"].iloc[1] == 2.5 and math.isnan(tidied["pnl"].iloc[2])
+
+
+# -- every page, scanned for raw float reprs ---------------------------------------------------
+RAW_FLOAT = re.compile(r"\d\.\d{7,}|\de-\d\d|[−-]0\.0+(?![0-9]*[1-9])")
+
+
+@pytest.mark.parametrize(
+    ("text", "raw"),
+    [
+        ("0.34956775200000006", True),
+        ("-0.000000000005", True),
+        ("5e-12", True),
+        ("−0.00", True),
+        ("-0.00%", True),
+        ("-0.01%", False),
+        ("35.0 %", False),
+        ("1,234.57", False),
+        ("2010-01-04", False),
+    ],
+)
+def test_the_scan_pattern(text, raw):
+    assert bool(RAW_FLOAT.search(text)) is raw
+
+
+def _rendered_texts(at) -> list[tuple[str, str]]:
+    texts = [(f"metric {m.label}", str(m.value)) for m in at.metric]
+    texts += [(f"delta {m.label}", str(m.proto.delta)) for m in at.metric]
+    texts += [(f"help {m.label}", str(m.proto.help)) for m in at.metric]
+    texts += [("markdown", m.value) for m in at.markdown]
+    texts += [("caption", c.value) for c in at.caption]
+    for frame in at.dataframe:
+        for name, column in frame.value.items():
+            if column.dtype == object:  # text cells are shown as they are
+                texts += [(f"table {name}", str(v)) for v in column.dropna()]
+    return texts
+
+
+def _unformatted_float_columns(at) -> list[str]:
+    """Float columns of the page's tables without a NumberColumn format."""
+    missing = []
+    for frame in at.dataframe:
+        config = json.loads(frame.proto.columns or "{}")
+        for name, column in frame.value.items():
+            if column.dtype.kind != "f":
+                continue
+            entry = config.get(str(name)) or config.get(f"col:{name}") or {}
+            if entry is None or not (entry.get("type_config") or {}).get("format"):
+                if entry.get("hidden"):
+                    continue
+                missing.append(f"{frame.proto.id or '?'}:{name}")
+    return missing
+
+
+@pytest.mark.slow
+def test_no_page_shows_a_raw_float(app):
+    at = app()
+    problems = []
+    for spec in PAGES:
+        at.switch_page(spec.path).run()
+        assert not at.exception, (spec.title, at.exception)
+        problems += [
+            f"{spec.title}: {where}: {text!r}"
+            for where, text in _rendered_texts(at)
+            if RAW_FLOAT.search(text)
+        ]
+        problems += [
+            f"{spec.title}: unformatted column {c}" for c in _unformatted_float_columns(at)
+        ]
+    assert not problems, "\n".join(problems)
