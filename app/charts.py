@@ -7,6 +7,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 UP, DOWN, LINE = "#26a69a", "#ef5350", "#42a5f5"
+HOVER_MONEY = "%{y:,.2f}"  # tooltips: money with separators, fractions as percentages
+HOVER_PCT = "%{y:.2%}"
 
 
 def _layout(fig: go.Figure, height: int) -> go.Figure:
@@ -27,7 +29,13 @@ def equity_figure(curve: pd.DataFrame, title: str = "Equity") -> go.Figure:
     )
     equity = curve["equity"]
     drawdown = equity / equity.cummax() - 1
-    fig.add_trace(go.Scattergl(x=curve.index, y=equity, name="Equity", line=dict(color=LINE)), 1, 1)
+    fig.add_trace(
+        go.Scattergl(
+            x=curve.index, y=equity, name="Equity", line=dict(color=LINE), hovertemplate=HOVER_MONEY
+        ),
+        1,
+        1,
+    )
     fig.add_trace(
         go.Scattergl(
             x=curve.index,
@@ -35,6 +43,7 @@ def equity_figure(curve: pd.DataFrame, title: str = "Equity") -> go.Figure:
             name="Drawdown",
             fill="tozeroy",
             line=dict(color=DOWN, width=1),
+            hovertemplate=HOVER_PCT,
         ),
         2,
         1,
@@ -154,7 +163,15 @@ def curves_figure(curves: dict[str, pd.Series], title: str = "Equity") -> go.Fig
     """Several equity curves on one chart (runs compared)."""
     fig = go.Figure()
     for name, series in curves.items():
-        fig.add_trace(go.Scattergl(x=series.index, y=series.values, name=name, mode="lines"))
+        fig.add_trace(
+            go.Scattergl(
+                x=series.index,
+                y=series.values,
+                name=name,
+                mode="lines",
+                hovertemplate=HOVER_MONEY,
+            )
+        )
     fig.update_layout(title=title)
     return _layout(fig, 380)
 
@@ -351,7 +368,12 @@ def drawdown_bands_figure(frame: pd.DataFrame, warning: float, critical: float) 
     depth = _add_drawdown_bands(fig, frame["drawdown"], warning, critical)
     fig.add_trace(
         go.Scattergl(
-            x=frame.index, y=-frame["drawdown"], name="Drawdown", line_color=DOWN, fill="tozeroy"
+            x=frame.index,
+            y=-frame["drawdown"],
+            name="Drawdown",
+            line_color=DOWN,
+            fill="tozeroy",
+            hovertemplate=HOVER_PCT,
         )
     )
     fig.update_layout(title="Drawdown and controller bands", showlegend=False)
@@ -381,7 +403,13 @@ def equity_drawdown_bands_figure(
         rows=2, cols=1, shared_xaxes=True, row_heights=[0.6, 0.4], vertical_spacing=0.05
     )
     fig.add_trace(
-        go.Scattergl(x=equity["ts"], y=equity["equity"], name="Equity", line=dict(color=LINE)),
+        go.Scattergl(
+            x=equity["ts"],
+            y=equity["equity"],
+            name="Equity",
+            line=dict(color=LINE),
+            hovertemplate=HOVER_MONEY,
+        ),
         1,
         1,
     )
@@ -393,6 +421,7 @@ def equity_drawdown_bands_figure(
             name="Drawdown",
             fill="tozeroy",
             line=dict(color=DOWN, width=1),
+            hovertemplate=HOVER_PCT,
         ),
         2,
         1,

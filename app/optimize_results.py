@@ -73,7 +73,7 @@ def result_panel(ws: Workstation, job: OptimizationJob) -> None:
         mcmc_view(result)
     if result.get("top_trials"):
         st.markdown("**Top trials**")
-        st.dataframe(pd.DataFrame(result["top_trials"]), hide_index=True, key="opt_top_trials")
+        fmt.dataframe(pd.DataFrame(result["top_trials"]), hide_index=True, key="opt_top_trials")
 
 
 def surface_view(job: OptimizationJob, result: dict[str, Any], metric: str) -> None:
@@ -103,7 +103,7 @@ def mcmc_view(result: dict[str, Any]) -> None:
     if len(table):
         level = result.get("credible_level", 0.9)
         st.markdown(f"**Posterior: {level:.0%} credible intervals**")
-        st.dataframe(table, hide_index=True, key="opt_mcmc_table")
+        fmt.dataframe(table, hide_index=True, key="opt_mcmc_table")
     trace, histograms = result.get("trace"), result.get("histograms", {})
     for name in (trace or {}).get("chains", {}):
         left, right = st.columns(2)
@@ -209,7 +209,7 @@ def allocation_view(result: dict[str, Any]) -> None:
             for r in result.get("streams", [])
         ]
     )
-    st.dataframe(streams, hide_index=True, key="opt_alloc_streams")
+    fmt.dataframe(streams, hide_index=True, key="opt_alloc_streams")
 
 
 # -- walk-forward ------------------------------------------------------------------------------
@@ -229,7 +229,7 @@ def walk_forward_view(result: dict[str, Any]) -> None:
     if len(windows):
         st.plotly_chart(window_scores_figure(windows), key="opt_wf_scores")
         st.markdown("**Windows: parameters chosen in sample, scored out of sample**")
-        st.dataframe(windows, hide_index=True, key="opt_wf_windows")
+        fmt.dataframe(windows, hide_index=True, key="opt_wf_windows")
     if oos:
         st.markdown("**Stitched out-of-sample metrics**")
         st.dataframe(metrics_table(oos), hide_index=True, key="opt_wf_metrics")

@@ -105,6 +105,19 @@ def test_tidy_sets_near_zero_to_zero():
     assert tidied["pnl"].iloc[1] == 2.5 and math.isnan(tidied["pnl"].iloc[2])
 
 
+def test_chart_tooltips_format_money_and_percentages():
+    from app import charts
+
+    curve = pd.DataFrame(
+        {"equity": [100_000.0, 101_234.5678, 99_000.0]},
+        index=pd.date_range("2020-01-01", periods=3),
+    )
+    fig = charts.equity_figure(curve)
+    assert [t.hovertemplate for t in fig.data] == ["%{y:,.2f}", "%{y:.2%}"]
+    bands = charts.drawdown_bands_figure(pd.DataFrame({"drawdown": [0.0, 0.05]}), 0.1, 0.2)
+    assert bands.data[0].hovertemplate == "%{y:.2%}"
+
+
 # -- every page, scanned for raw float reprs ---------------------------------------------------
 RAW_FLOAT = re.compile(r"\d\.\d{7,}|\de-\d\d|[−-]0\.0+(?![0-9]*[1-9])")
 
