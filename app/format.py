@@ -53,7 +53,7 @@ def _clean(value: Any) -> float | None:
     return 0.0 if abs(number) < ZERO else number
 
 
-def _unsigned_zero(text: str) -> str:
+def unsigned_zero(text: str) -> str:
     """``-0.00`` (or ``-0.0 %``) reads as ``0.00``: rounding to zero drops the sign."""
     if text.startswith("-") and not re.search(r"[1-9]", text):
         return text[1:]
@@ -65,7 +65,7 @@ def number(value: Any, decimals: int = 2) -> str:
     x = _clean(value)
     if x is None:
         return MISSING
-    return _unsigned_zero(f"{x:,.{decimals}f}")
+    return unsigned_zero(f"{x:,.{decimals}f}")
 
 
 def money(value: Any, currency: str | None = None, decimals: int = 2) -> str:
@@ -79,7 +79,7 @@ def pct(value: Any, decimals: int = 1, signed: bool = False) -> str:
     x = _clean(value)
     if x is None:
         return MISSING
-    text = _unsigned_zero(f"{x * 100:{'+' if signed else ''},.{decimals}f}")
+    text = unsigned_zero(f"{x * 100:{'+' if signed else ''},.{decimals}f}")
     if text.startswith("+") and not re.search(r"[1-9]", text):
         text = text[1:]
     return f"{text} %"

@@ -185,3 +185,30 @@ def test_no_page_shows_a_raw_float(app):
             f"{spec.title}: unformatted column {c}" for c in _unformatted_float_columns(at)
         ]
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.slow
+def test_backtest_results_show_no_raw_float(app):
+    at = app("backtest")
+    at.button(key="bt_run").click().run()
+    at.button(key="mc_run").click().run()
+    assert not at.exception, at.exception
+    assert at.metric and at.dataframe  # results are on the page
+    problems = [f"{w}: {t!r}" for w, t in _rendered_texts(at) if RAW_FLOAT.search(t)]
+    problems += [f"unformatted column {c}" for c in _unformatted_float_columns(at)]
+    assert not problems, "\n".join(problems)
+
+
+def test_backtest_metrics_round_to_an_unsigned_zero():
+    from app import backtest_panels as panels
+
+    assert panels._fmt("total_return", -0.000000000005) == "0.00%"
+    assert panels._fmt("sharpe", -0.000000000005) == "0.000"
+    assert panels._fmt("total_return", -0.0123) == "-1.23%"
+    table = pd.DataFrame({"run [abc123]": {"total_return": 0.34956775200000006, "sharpe": 1.23456}})
+    shown = panels.compare_table(table)
+    assert list(shown["run [abc123]"]) == ["34.96%", "1.235"]
+    assert list(shown.index) == [
+        panels.METRIC_LABELS["total_return"],
+        panels.METRIC_LABELS["sharpe"],
+    ]
