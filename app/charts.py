@@ -48,8 +48,8 @@ def equity_figure(curve: pd.DataFrame, title: str = "Equity") -> go.Figure:
         2,
         1,
     )
-    fig.update_yaxes(tickformat=",.0f", row=1, col=1)
-    fig.update_yaxes(tickformat=".0%", row=2, col=1)
+    fig.update_yaxes(tickformat=",.0f", hoverformat=",.2f", row=1, col=1)
+    fig.update_yaxes(tickformat=".0%", hoverformat=".2%", row=2, col=1)
     fig.update_layout(title=title)
     return _layout(fig, 420)
 
@@ -198,6 +198,7 @@ def fan_figure(fan, levels, title: str = "Monte Carlo equity fan") -> go.Figure:
         )
     fig.add_trace(go.Scatter(x=steps, y=fan[:, 2], name="median", line=dict(color=LINE)))
     fig.update_layout(title=title, xaxis_title="periods ahead")
+    fig.update_yaxes(tickformat=",.0f", hoverformat=",.2f")
     return _layout(fig, 360)
 
 
@@ -205,7 +206,7 @@ def histogram_figure(values, title: str, percent: bool = False) -> go.Figure:
     fig = go.Figure(go.Histogram(x=values, nbinsx=60, marker_color=LINE))
     fig.update_layout(title=title, bargap=0.02, showlegend=False)
     if percent:
-        fig.update_xaxes(tickformat=".0%")
+        fig.update_xaxes(tickformat=".0%", hoverformat=".2%")
     return _layout(fig, 280)
 
 
@@ -228,7 +229,7 @@ def regime_price_figure(close: pd.Series, regimes: pd.Series, title: str) -> go.
             )
         )
     fig.update_layout(title=title)
-    fig.update_yaxes(type="log")
+    fig.update_yaxes(type="log", hoverformat=",.2f")
     return _layout(fig, 420)
 
 
@@ -249,6 +250,7 @@ def probabilities_figure(probabilities: pd.DataFrame) -> go.Figure:
             )
         )
     fig.update_layout(title="Filtered probabilities (data up to each bar)", yaxis_range=[0, 1])
+    fig.update_yaxes(tickformat=".0%", hoverformat=".1%")
     return _layout(fig, 260)
 
 
@@ -340,8 +342,8 @@ def frontier_figure(
             marker=dict(color=UP, size=14, symbol="star"),
         )
     )
-    fig.update_xaxes(title="Volatility (annual)", tickformat=".0%")
-    fig.update_yaxes(title="Expected return (annual)", tickformat=".0%")
+    fig.update_xaxes(title="Volatility (annual)", tickformat=".0%", hoverformat=".2%")
+    fig.update_yaxes(title="Expected return (annual)", tickformat=".0%", hoverformat=".2%")
     fig = _layout(fig, 380)
     fig.update_layout(title="Efficient frontier", hovermode="closest")
     return fig
@@ -355,7 +357,7 @@ def risk_contribution_figure(weights: pd.Series, shares: pd.Series) -> go.Figure
         go.Bar(x=list(shares.index), y=shares, name="Share of volatility", marker_color=DOWN)
     )
     fig.update_layout(title="Risk contributions", barmode="group")
-    fig.update_yaxes(tickformat=".0%")
+    fig.update_yaxes(tickformat=".0%", hoverformat=".2%")
     fig = _layout(fig, 320)
     fig.update_layout(hovermode="x")
     return fig
@@ -377,7 +379,7 @@ def drawdown_bands_figure(frame: pd.DataFrame, warning: float, critical: float) 
         )
     )
     fig.update_layout(title="Drawdown and controller bands", showlegend=False)
-    fig.update_yaxes(tickformat=".0%", range=[-depth, 0.005])
+    fig.update_yaxes(tickformat=".0%", hoverformat=".2%", range=[-depth, 0.005])
     return _layout(fig, 300)
 
 
@@ -427,8 +429,8 @@ def equity_drawdown_bands_figure(
         1,
     )
     depth = _add_drawdown_bands(fig, equity["drawdown"], warning, critical, row=2, col=1)
-    fig.update_yaxes(tickformat=",.0f", row=1, col=1)
-    fig.update_yaxes(tickformat=".0%", range=[-depth, 0.005], row=2, col=1)
+    fig.update_yaxes(tickformat=",.0f", hoverformat=",.2f", row=1, col=1)
+    fig.update_yaxes(tickformat=".0%", hoverformat=".2%", range=[-depth, 0.005], row=2, col=1)
     fig.update_layout(title="Equity, and drawdown against the controller's bands")
     return _layout(fig, 440)
 

@@ -116,6 +116,14 @@ def test_chart_tooltips_format_money_and_percentages():
     assert [t.hovertemplate for t in fig.data] == ["%{y:,.2f}", "%{y:.2%}"]
     bands = charts.drawdown_bands_figure(pd.DataFrame({"drawdown": [0.0, 0.05]}), 0.1, 0.2)
     assert bands.data[0].hovertemplate == "%{y:.2%}"
+    assert fig.layout.yaxis.hoverformat == ",.2f" and fig.layout.yaxis2.hoverformat == ".2%"
+    frontier = charts.frontier_figure(
+        pd.DataFrame({"volatility": [0.1534567], "expected_return": [0.0712345]}),
+        pd.DataFrame({"volatility": [0.2], "expected_return": [0.05]}, index=["SPX"]),
+        (0.15, 0.07),
+        "chosen",
+    )
+    assert frontier.layout.xaxis.hoverformat == ".2%" == frontier.layout.yaxis.hoverformat
 
 
 # -- every page, scanned for raw float reprs ---------------------------------------------------
