@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import streamlit as st
 
+from app.format import column_config_for
 from app.widgets import plain
 from core.audit import report_to_csv, report_to_json
 from core.workstation import Workstation
@@ -96,7 +97,10 @@ def report_panel(ws: Workstation) -> None:
         pd.DataFrame(report["largest_positions"]),
         hide_index=True,
         key="audit_positions",
-        column_config={"market_value": st.column_config.NumberColumn("Value", format="%,.2f")},
+        column_config=column_config_for(
+            pd.DataFrame(report["largest_positions"]),
+            {"market_value": st.column_config.NumberColumn("Value", format="%,.2f")},
+        ),
     )
     if report["breaches"]:
         st.dataframe(pd.DataFrame(report["breaches"]), hide_index=True, key="audit_breaches")

@@ -11,6 +11,7 @@ import streamlit as st
 from pydantic import ValidationError
 
 from app import charts, widgets
+from app.format import column_config_for, unsigned_zero
 from app.param_form import param_inputs
 from core.backtest import BacktestConfig, BacktestResult, RiskOverlay
 from core.errors import REFUSALS
@@ -196,11 +197,13 @@ def metrics_table(metrics: dict[str, float]) -> pd.DataFrame:
 def _fmt(key: str, value: float) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
-    if key in PERCENT_KEYS:
-        return f"{value:.2%}"
     if key == "n_trades":
         return f"{int(value)}"
-    return f"{value:,.2f}" if key == "average_trade" else f"{value:.3f}"
+    if key in PERCENT_KEYS:
+        text = f"{value:.2%}"
+    else:
+        text = f"{value:,.2f}" if key == "average_trade" else f"{value:.3f}"
+    return unsigned_zero(text)  # "-0.00%" reads as a loss
 
 
 def result_overview(ws: Workstation, result: BacktestResult) -> None:
@@ -251,7 +254,8 @@ def trades_view(result: BacktestResult) -> None:
         trades.drop(columns=["entry_bar", "exit_bar"]),
         hide_index=True,
         key="bt_trades",
-        column_config={
+        column_config=column_config_for(trades)
+        | {
             "pnl": st.column_config.NumberColumn("P&L", format="%,.2f"),
             "pnl_net": st.column_config.NumberColumn("P&L net", format="%,.2f"),
             "commission": st.column_config.NumberColumn(format="%,.2f"),
@@ -281,10 +285,18 @@ def compare_view(ws: Workstation) -> None:
     )
     if not chosen:
         return
-    table = ws.backtests.compare(chosen)
-    st.dataframe(table, key="bt_compare_table")
+    st.dataframe(compare_table(ws.backtests.compare(chosen)), key="bt_compare_table")
     curves = {labels[r][:40]: ws.backtests.load_run(r)["equity"] for r in chosen}
     st.plotly_chart(charts.curves_figure(curves), key="bt_compare_chart")
+
+
+def compare_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Metrics (rows) × runs, each value formatted by its metric (a column mixes kinds)."""
+    shown = pd.DataFrame(
+        {run: [_fmt(key, value) for key, value in col.items()] for run, col in table.items()},
+        index=[METRIC_LABELS.get(key, key) for key in table.index],
+    )
+    return shown
 
 
 def montecarlo_view(result: BacktestResult) -> None:

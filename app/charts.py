@@ -7,6 +7,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 UP, DOWN, LINE = "#26a69a", "#ef5350", "#42a5f5"
+HOVER_MONEY = "%{y:,.2f}"  # tooltips: money with separators, fractions as percentages
+HOVER_PCT = "%{y:.2%}"
 
 
 def _layout(fig: go.Figure, height: int) -> go.Figure:
@@ -27,7 +29,13 @@ def equity_figure(curve: pd.DataFrame, title: str = "Equity") -> go.Figure:
     )
     equity = curve["equity"]
     drawdown = equity / equity.cummax() - 1
-    fig.add_trace(go.Scattergl(x=curve.index, y=equity, name="Equity", line=dict(color=LINE)), 1, 1)
+    fig.add_trace(
+        go.Scattergl(
+            x=curve.index, y=equity, name="Equity", line=dict(color=LINE), hovertemplate=HOVER_MONEY
+        ),
+        1,
+        1,
+    )
     fig.add_trace(
         go.Scattergl(
             x=curve.index,
@@ -35,12 +43,13 @@ def equity_figure(curve: pd.DataFrame, title: str = "Equity") -> go.Figure:
             name="Drawdown",
             fill="tozeroy",
             line=dict(color=DOWN, width=1),
+            hovertemplate=HOVER_PCT,
         ),
         2,
         1,
     )
-    fig.update_yaxes(tickformat=",.0f", row=1, col=1)
-    fig.update_yaxes(tickformat=".0%", row=2, col=1)
+    fig.update_yaxes(tickformat=",.0f", hoverformat=",.2f", row=1, col=1)
+    fig.update_yaxes(tickformat=".0%", hoverformat=".2%", row=2, col=1)
     fig.update_layout(title=title)
     return _layout(fig, 420)
 
@@ -154,7 +163,15 @@ def curves_figure(curves: dict[str, pd.Series], title: str = "Equity") -> go.Fig
     """Several equity curves on one chart (runs compared)."""
     fig = go.Figure()
     for name, series in curves.items():
-        fig.add_trace(go.Scattergl(x=series.index, y=series.values, name=name, mode="lines"))
+        fig.add_trace(
+            go.Scattergl(
+                x=series.index,
+                y=series.values,
+                name=name,
+                mode="lines",
+                hovertemplate=HOVER_MONEY,
+            )
+        )
     fig.update_layout(title=title)
     return _layout(fig, 380)
 
@@ -181,6 +198,7 @@ def fan_figure(fan, levels, title: str = "Monte Carlo equity fan") -> go.Figure:
         )
     fig.add_trace(go.Scatter(x=steps, y=fan[:, 2], name="median", line=dict(color=LINE)))
     fig.update_layout(title=title, xaxis_title="periods ahead")
+    fig.update_yaxes(tickformat=",.0f", hoverformat=",.2f")
     return _layout(fig, 360)
 
 
@@ -188,7 +206,7 @@ def histogram_figure(values, title: str, percent: bool = False) -> go.Figure:
     fig = go.Figure(go.Histogram(x=values, nbinsx=60, marker_color=LINE))
     fig.update_layout(title=title, bargap=0.02, showlegend=False)
     if percent:
-        fig.update_xaxes(tickformat=".0%")
+        fig.update_xaxes(tickformat=".0%", hoverformat=".2%")
     return _layout(fig, 280)
 
 
@@ -211,7 +229,7 @@ def regime_price_figure(close: pd.Series, regimes: pd.Series, title: str) -> go.
             )
         )
     fig.update_layout(title=title)
-    fig.update_yaxes(type="log")
+    fig.update_yaxes(type="log", hoverformat=",.2f")
     return _layout(fig, 420)
 
 
@@ -232,23 +250,60 @@ def probabilities_figure(probabilities: pd.DataFrame) -> go.Figure:
             )
         )
     fig.update_layout(title="Filtered probabilities (data up to each bar)", yaxis_range=[0, 1])
+    fig.update_yaxes(tickformat=".0%", hoverformat=".1%")
     return _layout(fig, 260)
 
 
-def heatmap_figure(matrix: pd.DataFrame, title: str, fmt: str = ".3f") -> go.Figure:
+def heatmap_figure(
+    matrix: pd.DataFrame,
+    title: str,
+    fmt: str = ".3f",
+    *,
+    x_title: str | None = None,
+    y_title: str | None = None,
+    z_title: str = "value",
+) -> go.Figure:
+    """``matrix`` (rows → y, columns → x) as a heatmap with its values written in the cells.
+
+    Numeric axes get a tick at each of the matrix's own row and column values (a grid of
+    5, 9, 13 reads 5, 9, 13, not plotly's 4, 6, 8); the hover names both axes and the value.
+    """
+    x, y = _plain_values(matrix.columns), _plain_values(matrix.index)
+    x_name, y_name = x_title or "x", y_title or "y"
     fig = go.Figure(
         go.Heatmap(
             z=matrix.to_numpy(),
-            x=list(matrix.columns),
-            y=list(matrix.index),
+            x=x,
+            y=y,
             colorscale="Blues",
             text=matrix.to_numpy(),
             texttemplate=f"%{{text:{fmt}}}",
+            hovertemplate=f"{x_name} %{{x}}<br>{y_name} %{{y}}<br>{z_title} %{{z:{fmt}}}"
+            "<extra></extra>",
+            colorbar=dict(title=z_title),
         )
     )
     fig.update_layout(title=title)
-    fig.update_yaxes(autorange="reversed")
-    return _layout(fig, 320)
+    fig.update_xaxes(title=x_title, **_grid_ticks(x))
+    fig.update_yaxes(title=y_title, autorange="reversed", **_grid_ticks(y))
+    fig = _layout(fig, 320)
+    fig.update_layout(hovermode="closest")
+    return fig
+
+
+def _plain_values(labels: pd.Index) -> list:
+    """Index labels as Python values (numpy scalars unwrapped)."""
+    return [v.item() if hasattr(v, "item") else v for v in labels]
+
+
+def _grid_ticks(values: list) -> dict:
+    """Ticks at exactly ``values`` when they are numbers (categories tick themselves)."""
+    if not values or not all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for v in values
+    ):
+        return {}
+    text = [f"{v:g}" for v in values]
+    return dict(tickmode="array", tickvals=values, ticktext=text)
 
 
 def frontier_figure(
@@ -287,8 +342,8 @@ def frontier_figure(
             marker=dict(color=UP, size=14, symbol="star"),
         )
     )
-    fig.update_xaxes(title="Volatility (annual)", tickformat=".0%")
-    fig.update_yaxes(title="Expected return (annual)", tickformat=".0%")
+    fig.update_xaxes(title="Volatility (annual)", tickformat=".0%", hoverformat=".2%")
+    fig.update_yaxes(title="Expected return (annual)", tickformat=".0%", hoverformat=".2%")
     fig = _layout(fig, 380)
     fig.update_layout(title="Efficient frontier", hovermode="closest")
     return fig
@@ -302,7 +357,7 @@ def risk_contribution_figure(weights: pd.Series, shares: pd.Series) -> go.Figure
         go.Bar(x=list(shares.index), y=shares, name="Share of volatility", marker_color=DOWN)
     )
     fig.update_layout(title="Risk contributions", barmode="group")
-    fig.update_yaxes(tickformat=".0%")
+    fig.update_yaxes(tickformat=".0%", hoverformat=".2%")
     fig = _layout(fig, 320)
     fig.update_layout(hovermode="x")
     return fig
@@ -315,11 +370,16 @@ def drawdown_bands_figure(frame: pd.DataFrame, warning: float, critical: float) 
     depth = _add_drawdown_bands(fig, frame["drawdown"], warning, critical)
     fig.add_trace(
         go.Scattergl(
-            x=frame.index, y=-frame["drawdown"], name="Drawdown", line_color=DOWN, fill="tozeroy"
+            x=frame.index,
+            y=-frame["drawdown"],
+            name="Drawdown",
+            line_color=DOWN,
+            fill="tozeroy",
+            hovertemplate=HOVER_PCT,
         )
     )
     fig.update_layout(title="Drawdown and controller bands", showlegend=False)
-    fig.update_yaxes(tickformat=".0%", range=[-depth, 0.005])
+    fig.update_yaxes(tickformat=".0%", hoverformat=".2%", range=[-depth, 0.005])
     return _layout(fig, 300)
 
 
@@ -345,7 +405,13 @@ def equity_drawdown_bands_figure(
         rows=2, cols=1, shared_xaxes=True, row_heights=[0.6, 0.4], vertical_spacing=0.05
     )
     fig.add_trace(
-        go.Scattergl(x=equity["ts"], y=equity["equity"], name="Equity", line=dict(color=LINE)),
+        go.Scattergl(
+            x=equity["ts"],
+            y=equity["equity"],
+            name="Equity",
+            line=dict(color=LINE),
+            hovertemplate=HOVER_MONEY,
+        ),
         1,
         1,
     )
@@ -357,13 +423,14 @@ def equity_drawdown_bands_figure(
             name="Drawdown",
             fill="tozeroy",
             line=dict(color=DOWN, width=1),
+            hovertemplate=HOVER_PCT,
         ),
         2,
         1,
     )
     depth = _add_drawdown_bands(fig, equity["drawdown"], warning, critical, row=2, col=1)
-    fig.update_yaxes(tickformat=",.0f", row=1, col=1)
-    fig.update_yaxes(tickformat=".0%", range=[-depth, 0.005], row=2, col=1)
+    fig.update_yaxes(tickformat=",.0f", hoverformat=",.2f", row=1, col=1)
+    fig.update_yaxes(tickformat=".0%", hoverformat=".2%", range=[-depth, 0.005], row=2, col=1)
     fig.update_layout(title="Equity, and drawdown against the controller's bands")
     return _layout(fig, 440)
 

@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app import charts, widgets
+from app import format as fmt
 from app.backtest_panels import METRIC_LABELS, _date_range, _execution_inputs
 from core.backtest import BacktestConfig
 from core.config import DATA_DIR
@@ -510,7 +511,7 @@ def progress_text(job: OptimizationJob) -> str:
 
 
 def params_text(params: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in params.items())
+    return ", ".join(f"{k}={fmt.param(v)}" for k, v in params.items())
 
 
 def convergence_figure(history: list[float | None]) -> go.Figure:
@@ -533,7 +534,13 @@ def surface_figure(surface: dict[str, Any], metric: str) -> go.Figure:
     matrix = frame.pivot_table(
         index=surface["y"], columns=surface["x"], values="score", dropna=False
     )
-    return charts.heatmap_figure(matrix, f"{metric} over the grid")
+    return charts.heatmap_figure(
+        matrix,
+        f"{metric} over the grid",
+        x_title=surface["x"],
+        y_title=surface["y"],
+        z_title=metric,
+    )
 
 
 def _num(value: float | None) -> str:

@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app import charts, widgets
+from app import format as fmt
 from app.backtest_panels import metrics_table
 from app.optimize_panels import _num, params_text, surface_figure
 from core.errors import REFUSALS
@@ -42,7 +43,7 @@ def result_panel(ws: Workstation, job: OptimizationJob) -> None:
         st.markdown("**Best parameters**")
         st.dataframe(
             pd.DataFrame(
-                [{"parameter": k, "value": str(v)} for k, v in result["best_params"].items()]
+                [{"parameter": k, "value": fmt.param(v)} for k, v in result["best_params"].items()]
             ),
             hide_index=True,
             key="opt_best_params",
@@ -67,13 +68,32 @@ def result_panel(ws: Workstation, job: OptimizationJob) -> None:
     with metrics:
         if result.get("metrics"):
             st.dataframe(metrics_table(result["metrics"]), hide_index=True, key="opt_metrics_table")
-    if result.get("surface"):
-        st.plotly_chart(surface_figure(result["surface"], metric), key="opt_surface")
+    surface_view(job, result, metric)
     if "acceptance_rate" in result:
         mcmc_view(result)
     if result.get("top_trials"):
         st.markdown("**Top trials**")
-        st.dataframe(pd.DataFrame(result["top_trials"]), hide_index=True, key="opt_top_trials")
+        fmt.dataframe(pd.DataFrame(result["top_trials"]), hide_index=True, key="opt_top_trials")
+
+
+def surface_view(job: OptimizationJob, result: dict[str, Any], metric: str) -> None:
+    """A grid's score heatmap, or why there is none."""
+    if result.get("surface"):
+        st.plotly_chart(surface_figure(result["surface"], metric), key="opt_surface")
+    elif job.request.get("method") == "grid":
+        st.caption(no_surface_reason(result))
+
+
+def no_surface_reason(result: dict[str, Any]) -> str:
+    """Why a finished grid search shows no heatmap of its score."""
+    searched = [str(name) for name in result.get("searched") or []]
+    if len(searched) != 2:
+        names = ", ".join(searched) or "none"
+        return (
+            f"No heatmap: the grid searched {len(searched)} parameters ({names}); a heatmap "
+            'needs exactly two. Fix the others (or untick a bool\'s "search both") to see one.'
+        )
+    return "No heatmap: the grid has too many points to draw one."
 
 
 def mcmc_view(result: dict[str, Any]) -> None:
@@ -83,7 +103,7 @@ def mcmc_view(result: dict[str, Any]) -> None:
     if len(table):
         level = result.get("credible_level", 0.9)
         st.markdown(f"**Posterior: {level:.0%} credible intervals**")
-        st.dataframe(table, hide_index=True, key="opt_mcmc_table")
+        fmt.dataframe(table, hide_index=True, key="opt_mcmc_table")
     trace, histograms = result.get("trace"), result.get("histograms", {})
     for name in (trace or {}).get("chains", {}):
         left, right = st.columns(2)
@@ -189,7 +209,7 @@ def allocation_view(result: dict[str, Any]) -> None:
             for r in result.get("streams", [])
         ]
     )
-    st.dataframe(streams, hide_index=True, key="opt_alloc_streams")
+    fmt.dataframe(streams, hide_index=True, key="opt_alloc_streams")
 
 
 # -- walk-forward ------------------------------------------------------------------------------
@@ -209,7 +229,7 @@ def walk_forward_view(result: dict[str, Any]) -> None:
     if len(windows):
         st.plotly_chart(window_scores_figure(windows), key="opt_wf_scores")
         st.markdown("**Windows: parameters chosen in sample, scored out of sample**")
-        st.dataframe(windows, hide_index=True, key="opt_wf_windows")
+        fmt.dataframe(windows, hide_index=True, key="opt_wf_windows")
     if oos:
         st.markdown("**Stitched out-of-sample metrics**")
         st.dataframe(metrics_table(oos), hide_index=True, key="opt_wf_metrics")

@@ -8,6 +8,7 @@ import streamlit as st
 from pydantic import ValidationError
 
 from app import widgets
+from app.format import column_config_for
 from core.errors import REFUSALS
 from core.execution import CommissionModel, SlippageModel
 from core.rebalance import (
@@ -114,7 +115,7 @@ def _orders_view(ws: Workstation, name: str, plan: PortfolioPlan) -> None:
         ],
     )
     c1, c2 = st.columns([3, 1])
-    c1.dataframe(orders, key="rb_orders", hide_index=True)
+    c1.dataframe(orders, key="rb_orders", hide_index=True, column_config=column_config_for(orders))
     c2.metric("Estimated cost", f"{plan.orders.total_cost:,.2f}")
     if c2.button("Execute", key="rb_execute", type="primary", disabled=orders.empty):
         try:

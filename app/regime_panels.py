@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app import charts
+from app import format as fmt
 from core.backtest import BacktestConfig
 from core.execution import CommissionModel, ExecutionConfig
 from core.regimes import RegimeAnalysis, analyze, performance_by_regime
@@ -20,6 +22,45 @@ def _analysis(
 
 def fit(ws: Workstation, symbol: str, n_states: int, seed: int, starts: int) -> RegimeAnalysis:
     return _analysis(ws, symbol, n_states, seed, starts)
+
+
+def state_names(analysis: RegimeAnalysis) -> dict[str, str]:
+    """Each state's label with its fitted annual mean and volatility beside it, so that a
+    label can be checked against the state it names: ``bull (mean +23.1 %, vol 8.7 %)``."""
+    return {
+        row.label: f"{row.label.replace('_', ' ')} (mean {fmt.pct(row.mean_annual, signed=True)}, "
+        f"vol {fmt.pct(row.vol_annual)})"
+        for row in analysis.states.itertuples()
+    }
+
+
+def current_view(analysis: RegimeAnalysis) -> None:
+    """The regime now and each state's filtered probability, named with its mean and vol."""
+    names = state_names(analysis)
+    probs = analysis.filtered.iloc[-1]
+    cols = st.columns(len(probs) + 1)
+    cols[0].metric(
+        "Current regime",
+        analysis.current.replace("_", " "),
+        help=f"Most probable state, filtered: {names[analysis.current]}",
+    )
+    for col, (label, p) in zip(cols[1:], probs.items(), strict=True):
+        col.metric(f"P({label.replace('_', ' ')})", fmt.pct(p), help=names[label])
+    st.caption(" · ".join(names.values()) + " (annualised, fitted per state)")
+
+
+def transition_figure(analysis: RegimeAnalysis):
+    """The transition matrix with each state named by its label, mean and volatility."""
+    names = state_names(analysis)
+    matrix = analysis.transition.rename(index=names, columns=names)
+    return charts.heatmap_figure(
+        matrix,
+        "Transition matrix (per bar)",
+        fmt=".1%",
+        x_title="to",
+        y_title="from",
+        z_title="probability",
+    )
 
 
 def state_table(analysis: RegimeAnalysis) -> None:

@@ -58,7 +58,7 @@ def headline(r: RiskReport) -> None:
         col.metric(
             f"{label} ({h}d)",
             f"{getattr(r, key):.2%}",
-            f"-{widgets.amount(getattr(r, key) * r.equity)}",
+            widgets.amount(-getattr(r, key) * r.equity),
             delta_color="off",
             help="Historical, on the current holdings; a loss as a fraction of equity",
         )

@@ -132,19 +132,26 @@ def bind(scope: str, stored: Any, values: dict[str, Any]) -> bool:
 def money(value: float, currency: str = "USD") -> str:
     if value is None or not math.isfinite(value):
         return "—"
-    sign = "-" if value < 0 else ""
-    return f"{sign}{abs(value):,.2f} {currency}"
+    text = f"{abs(value):,.2f}"
+    sign = "-" if value < 0 and any(c in "123456789" for c in text) else ""
+    return f"{sign}{text} {currency}"
 
 
 def amount(value: float) -> str:
     """A compact money figure for metrics: cents only below 100,000."""
     if value is None or not math.isfinite(value):
         return "—"
-    return f"{value:,.0f}" if abs(value) >= 100_000 else f"{value:,.2f}"
+    text = f"{value:,.0f}" if abs(value) >= 100_000 else f"{value:,.2f}"
+    return text[1:] if text.startswith("-") and not any(c in "123456789" for c in text) else text
 
 
 def pct(value: float) -> str:
-    return "—" if value is None or not math.isfinite(value) else f"{value:+.2%}"
+    """A signed percentage for a metric's delta; one that rounds to zero has no sign (a
+    "-0.00%" would show as a red loss)."""
+    if value is None or not math.isfinite(value):
+        return "—"
+    text = f"{value:+.2%}"
+    return text[1:] if not any(c in "123456789" for c in text) else text
 
 
 def portfolio_metrics(summary: PortfolioSummary) -> None:

@@ -4,7 +4,7 @@ strategy fared in each regime."""
 import streamlit as st
 
 from app import charts
-from app.regime_panels import fit, performance_view, state_table
+from app.regime_panels import current_view, fit, performance_view, state_table, transition_figure
 from app.services import workstation
 
 ws = workstation()
@@ -18,12 +18,7 @@ seed = c3.number_input("Seed", 0, 10_000, 0, key="rg_seed")
 starts = c4.number_input("Random starts", 1, 20, 5, key="rg_starts")
 
 analysis = fit(ws, symbol, int(n_states), int(seed), int(starts))
-current = analysis.current
-probs = analysis.filtered.iloc[-1]
-cols = st.columns(len(probs) + 1)
-cols[0].metric("Current regime", current.replace("_", " "), help="Most probable state, filtered")
-for col, (label, p) in zip(cols[1:], probs.items(), strict=True):
-    col.metric(f"P({label.replace('_', ' ')})", f"{p:.1%}")
+current_view(analysis)
 
 close = ws.market.bars(symbol)["close"]
 st.plotly_chart(
@@ -35,9 +30,7 @@ left, right = st.columns(2)
 with left:
     state_table(analysis)
 with right:
-    st.plotly_chart(
-        charts.heatmap_figure(analysis.transition, "Transition matrix (per bar)"), key="rg_trans"
-    )
+    st.plotly_chart(transition_figure(analysis), key="rg_trans")
 st.caption(
     "The model is fitted on the whole history shown, so the Viterbi path and these tables describe "
     "the past. Backtests and live trading use filtered probabilities from models fitted before "

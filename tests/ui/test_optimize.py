@@ -168,6 +168,30 @@ def test_status_progress_and_constraints_texts():
     assert heat.data[0].z.shape == (2, 2)
 
 
+def test_heatmap_axes_are_titled_and_ticked_at_the_grid_values():
+    # a grid of fast 5, 9, 13 and slow 30, 45: plotly's automatic ticks would read 4, 6, 8...
+    points = [[f, s, 0.01 * f + 0.001 * s] for f in (5, 9, 13) for s in (30, 45)]
+    heat = panels.surface_figure({"x": "fast", "y": "slow", "points": points}, "sharpe")
+    layout = heat.layout
+    assert layout.xaxis.title.text == "fast" and layout.yaxis.title.text == "slow"
+    assert list(layout.xaxis.tickvals) == [5, 9, 13] and list(layout.xaxis.ticktext) == [
+        "5",
+        "9",
+        "13",
+    ]
+    assert list(layout.yaxis.tickvals) == [30, 45]
+    assert heat.data[0].z[1][2] == pytest.approx(0.01 * 13 + 0.001 * 45)  # row slow=45, col 13
+    assert "fast %{x}" in heat.data[0].hovertemplate and "sharpe" in heat.data[0].hovertemplate
+
+
+def test_a_grid_without_a_heatmap_says_why():
+    from app.optimize_results import no_surface_reason
+
+    reason = no_surface_reason({"searched": ["fast", "slow", "long_short"]})
+    assert "3 parameters (fast, slow, long_short)" in reason and "exactly two" in reason
+    assert "too many points" in no_surface_reason({"searched": ["fast", "slow"]})
+
+
 def _titles(at) -> list[str]:
     """The titles of the page's plotly charts."""
     titles = []
@@ -324,7 +348,8 @@ def test_an_allocation_job_shows_the_strategies_by_assets_weights(app, in_proces
     streams = _frame(at, "out-of-sample volatility")
     shown = {(r.strategy, r.asset): r.weight for r in streams.itertuples()}
     stored = {(s, a): w for s, row in result["weights"].items() for a, w in row.items()}
-    assert shown == stored and len(shown) == 4
+    # the table shows a weight within 1e-9 of zero as 0 (app.format.tidy)
+    assert shown == pytest.approx(stored, abs=1e-9) and len(shown) == 4
     assert sum(shown.values()) == pytest.approx(1.0)
     matrix = results.weights_matrix(result)
     assert matrix.shape == (2, 2) and matrix.loc["donchian", "XOM"] == stored[("donchian", "XOM")]

@@ -25,3 +25,24 @@ def test_two_states_refit(app):
     at.segmented_control(key="rg_states").set_value(2).run()
     assert not at.exception
     assert len(at.dataframe[0].value) == 2
+
+
+def test_each_label_is_shown_beside_its_fitted_mean_and_volatility(app):
+    at = app("regimes")
+    assert not at.exception, at.exception
+    expected = analyze(load_bundled("SPX")["close"], n_states=3, seed=0, n_starts=5)
+    names = {
+        row.label: f"{row.label.replace('_', ' ')} (mean {row.mean_annual * 100:+.1f} %, "
+        f"vol {row.vol_annual * 100:.1f} %)"
+        for row in expected.states.itertuples()
+    }
+    helps = {m.label: m.proto.help for m in at.metric}
+    for label, name in names.items():
+        assert helps[f"P({label.replace('_', ' ')})"] == name
+    assert any(all(n in c.value for n in names.values()) for c in at.caption)
+    import json
+
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    heat = next(c for c in charts if c["data"][0]["type"] == "heatmap")
+    assert heat["data"][0]["x"] == [names[label] for label in expected.model.labels_]
+    assert heat["layout"]["xaxis"]["title"]["text"] == "to"

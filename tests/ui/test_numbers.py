@@ -1,0 +1,222 @@
+"""Numbers read by a person: the formatting helper (worked by hand) and a scan of every page
+for raw float reprs."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+
+import pandas as pd
+import pytest
+
+from app import format as fmt
+from app.registry import PAGES
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (-0.000000000005, "0.00"),  # within 1e-9 of zero: 0, no sign
+        (-0.004, "0.00"),  # rounds to zero: no sign either
+        (0.34956775200000006, "0.35"),
+        (1234567.891, "1,234,567.89"),
+        (-1234.5, "-1,234.50"),
+        (None, "—"),
+        (math.nan, "—"),
+        (math.inf, "—"),
+    ],
+)
+def test_number(value, expected):
+    assert fmt.number(value) == expected
+
+
+def test_number_decimals():
+    assert fmt.number(0.34956775200000006, 4) == "0.3496"
+    assert fmt.number(-0.000000000005, 4) == "0.0000"
+
+
+def test_param():
+    assert fmt.param(0.34956775200000006) == "0.3496"
+    assert fmt.param(-0.000000000005) == "0"
+    assert fmt.param(20) == "20" and fmt.param(True) == "True"
+
+
+def test_money():
+    assert fmt.money(-1234.5, "USD") == "-1,234.50 USD"
+    assert fmt.money(1e6) == "1,000,000.00"
+    assert fmt.money(-0.000000000005, "USD") == "0.00 USD"
+    assert fmt.money(None, "USD") == "—"
+
+
+def test_pct():
+    assert fmt.pct(0.34956775200000006) == "35.0 %"
+    assert fmt.pct(0.34956775200000006, 2) == "34.96 %"
+    assert fmt.pct(-0.000000000005) == "0.0 %"
+    assert fmt.pct(-0.0001) == "0.0 %"  # -0.01 % rounds to zero at 1 decimal: no sign
+    assert fmt.pct(0.0123, 2, signed=True) == "+1.23 %"
+    assert fmt.pct(0.0, 2, signed=True) == "0.00 %"
+    assert fmt.pct(-0.25) == "-25.0 %"
+
+
+def test_format_for_by_column_name():
+    assert fmt.format_for("total_return") == "percent"
+    assert fmt.format_for("weight") == "percent"
+    assert fmt.format_for("Unrl. %") == "percent"
+    assert fmt.format_for("sharpe") == "%.2f"
+    assert fmt.format_for("in-sample score") == "%.2f"
+    assert fmt.format_for("realized_pnl") == "%,.2f"
+    assert fmt.format_for("market_value") == "%,.2f"
+    assert fmt.format_for("fast") == "localized"
+    assert fmt.format_for("quantity") == "localized"
+
+
+def test_column_config_for_covers_float_columns_only():
+    frame = pd.DataFrame(
+        {
+            "symbol": ["SPX"],
+            "n": [3],
+            "total_return": [0.34956775200000006],
+            "pnl": [-0.000000000005],
+            "x": [1.5],
+        }
+    )
+    config = fmt.column_config_for(frame, {"x": None})
+    assert set(config) == {"total_return", "pnl", "x"}
+    assert config["total_return"]["type_config"]["format"] == "percent"
+    assert config["pnl"]["type_config"]["format"] == "%,.2f"
+    assert config["x"] is None  # an override wins
+
+
+def test_widget_deltas_round_to_an_unsigned_zero():
+    from app import widgets
+
+    assert widgets.pct(-0.000000000005) == "0.00%"  # not a red "-0.00%"
+    assert widgets.pct(-0.0123) == "-1.23%" and widgets.pct(0.0123) == "+1.23%"
+    assert widgets.amount(-0.000000000005) == "0.00"
+    assert widgets.amount(-1234.5) == "-1,234.50" and widgets.amount(-250_000.4) == "-250,000"
+    assert widgets.money(-0.000000000005) == "0.00 USD"
+
+
+def test_tidy_sets_near_zero_to_zero():
+    frame = pd.DataFrame({"pnl": [-0.000000000005, 2.5, math.nan]})
+    tidied = fmt.tidy(frame)
+    assert tidied["pnl"].iloc[0] == 0.0 and not math.copysign(1, tidied["pnl"].iloc[0]) < 0
+    assert tidied["pnl"].iloc[1] == 2.5 and math.isnan(tidied["pnl"].iloc[2])
+
+
+def test_chart_tooltips_format_money_and_percentages():
+    from app import charts
+
+    curve = pd.DataFrame(
+        {"equity": [100_000.0, 101_234.5678, 99_000.0]},
+        index=pd.date_range("2020-01-01", periods=3),
+    )
+    fig = charts.equity_figure(curve)
+    assert [t.hovertemplate for t in fig.data] == ["%{y:,.2f}", "%{y:.2%}"]
+    bands = charts.drawdown_bands_figure(pd.DataFrame({"drawdown": [0.0, 0.05]}), 0.1, 0.2)
+    assert bands.data[0].hovertemplate == "%{y:.2%}"
+    assert fig.layout.yaxis.hoverformat == ",.2f" and fig.layout.yaxis2.hoverformat == ".2%"
+    frontier = charts.frontier_figure(
+        pd.DataFrame({"volatility": [0.1534567], "expected_return": [0.0712345]}),
+        pd.DataFrame({"volatility": [0.2], "expected_return": [0.05]}, index=["SPX"]),
+        (0.15, 0.07),
+        "chosen",
+    )
+    assert frontier.layout.xaxis.hoverformat == ".2%" == frontier.layout.yaxis.hoverformat
+
+
+# -- every page, scanned for raw float reprs ---------------------------------------------------
+RAW_FLOAT = re.compile(r"\d\.\d{7,}|\de-\d\d|[−-]0\.0+(?![0-9]*[1-9])")
+
+
+@pytest.mark.parametrize(
+    ("text", "raw"),
+    [
+        ("0.34956775200000006", True),
+        ("-0.000000000005", True),
+        ("5e-12", True),
+        ("−0.00", True),
+        ("-0.00%", True),
+        ("-0.01%", False),
+        ("35.0 %", False),
+        ("1,234.57", False),
+        ("2010-01-04", False),
+    ],
+)
+def test_the_scan_pattern(text, raw):
+    assert bool(RAW_FLOAT.search(text)) is raw
+
+
+def _rendered_texts(at) -> list[tuple[str, str]]:
+    texts = [(f"metric {m.label}", str(m.value)) for m in at.metric]
+    texts += [(f"delta {m.label}", str(m.proto.delta)) for m in at.metric]
+    texts += [(f"help {m.label}", str(m.proto.help)) for m in at.metric]
+    texts += [("markdown", m.value) for m in at.markdown]
+    texts += [("caption", c.value) for c in at.caption]
+    for frame in at.dataframe:
+        for name, column in frame.value.items():
+            if column.dtype == object:  # text cells are shown as they are
+                texts += [(f"table {name}", str(v)) for v in column.dropna()]
+    return texts
+
+
+def _unformatted_float_columns(at) -> list[str]:
+    """Float columns of the page's tables without a NumberColumn format."""
+    missing = []
+    for frame in at.dataframe:
+        config = json.loads(frame.proto.columns or "{}")
+        for name, column in frame.value.items():
+            if column.dtype.kind != "f":
+                continue
+            entry = config.get(str(name)) or config.get(f"col:{name}") or {}
+            if entry is None or not (entry.get("type_config") or {}).get("format"):
+                if entry.get("hidden"):
+                    continue
+                missing.append(f"{frame.proto.id or '?'}:{name}")
+    return missing
+
+
+@pytest.mark.slow
+def test_no_page_shows_a_raw_float(app):
+    at = app()
+    problems = []
+    for spec in PAGES:
+        at.switch_page(spec.path).run()
+        assert not at.exception, (spec.title, at.exception)
+        problems += [
+            f"{spec.title}: {where}: {text!r}"
+            for where, text in _rendered_texts(at)
+            if RAW_FLOAT.search(text)
+        ]
+        problems += [
+            f"{spec.title}: unformatted column {c}" for c in _unformatted_float_columns(at)
+        ]
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.slow
+def test_backtest_results_show_no_raw_float(app):
+    at = app("backtest")
+    at.button(key="bt_run").click().run()
+    at.button(key="mc_run").click().run()
+    assert not at.exception, at.exception
+    assert at.metric and at.dataframe  # results are on the page
+    problems = [f"{w}: {t!r}" for w, t in _rendered_texts(at) if RAW_FLOAT.search(t)]
+    problems += [f"unformatted column {c}" for c in _unformatted_float_columns(at)]
+    assert not problems, "\n".join(problems)
+
+
+def test_backtest_metrics_round_to_an_unsigned_zero():
+    from app import backtest_panels as panels
+
+    assert panels._fmt("total_return", -0.000000000005) == "0.00%"
+    assert panels._fmt("sharpe", -0.000000000005) == "0.000"
+    assert panels._fmt("total_return", -0.0123) == "-1.23%"
+    table = pd.DataFrame({"run [abc123]": {"total_return": 0.34956775200000006, "sharpe": 1.23456}})
+    shown = panels.compare_table(table)
+    assert list(shown["run [abc123]"]) == ["34.96%", "1.235"]
+    assert list(shown.index) == [
+        panels.METRIC_LABELS["total_return"],
+        panels.METRIC_LABELS["sharpe"],
+    ]
