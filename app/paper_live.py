@@ -76,6 +76,7 @@ def render_live(ws, name: str) -> None:
     )
     if session.get("risk"):
         st.caption(f":material/shield: Risk overlay on · {session['risk']}")
+    costs_view(session.get("costs"))
     if len(session["symbols"]) > 1:
         st.selectbox("Chart", session["symbols"], key="paper_symbol")
     chart, book, strategies, alerts = st.tabs(
@@ -135,6 +136,20 @@ def render_live(ws, name: str) -> None:
         else:
             st.dataframe(snap.alerts, hide_index=True, key="paper_alerts")
         st.dataframe(snap.commands.astype({"payload": str}), hide_index=True, key="paper_commands")
+
+
+def costs_view(costs: dict | None) -> None:
+    """Commissions beside the P&L (worked out in core), with a warning when they dominate."""
+    if not costs or not costs["commissions"]:
+        return
+    share = costs["share_of_loss"]
+    st.caption(
+        f":material/receipt_long: Commissions {costs['commissions']:,.2f}"
+        + (f" · {share:.1%} of the loss" if share is not None else "")
+        + f" · P&L before costs {costs['gross_pnl']:+,.2f}, after {costs['pnl']:+,.2f}"
+    )
+    if costs["dominate"]:
+        st.warning(plain(costs["message"]), icon=":material/warning:")
 
 
 def positions_view(snap) -> None:

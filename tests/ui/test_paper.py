@@ -11,6 +11,7 @@ from sqlalchemy import select
 from core.db import PaperCommandRow
 from core.execution import CommissionModel, ExecutionConfig
 from core.paper import FeedConfig, SessionConfig, SleeveConfig
+from tests.ui.plain_text import unescape
 
 
 def _ws():
@@ -175,3 +176,33 @@ def test_the_risk_overlay_is_off_by_default_and_shown_when_on(app):
     at.run()
     assert not at.exception, at.exception
     assert not any("Risk overlay" in c.value for c in at.caption)
+
+
+def test_the_console_warns_when_commissions_dominate_the_pnl(app):
+    ws = _ws()
+    ws.paper.create("costly", _config())  # SMA 5/20 on ticks at 0.05 %: costs eat everything
+    ws.paper.worker("costly").run(max_events=1200)
+    sleeves = ws.paper.snapshot_state("costly")["strategies"].values()
+    pnl = sum(s["pnl"] for s in sleeves)
+    paid = sum(s["commissions"] for s in sleeves)
+    assert paid > 0.5 * -pnl > 0  # worked out from the sleeves: over half of the loss
+    at = app("paper")
+    assert not at.exception, at.exception
+    warnings = [unescape(w.value)[0] for w in at.warning if w.value.startswith("Commissions of")]
+    assert warnings == [
+        f"Commissions of {paid:,.2f} are {paid / -pnl:.1%} of the {-pnl:,.2f} lost (before "
+        f"costs: {pnl + paid:+,.2f}): the strategy trades too often for its edge; use slower "
+        "signals, fewer trades or a cheaper venue."
+    ]
+    assert any(
+        f"Commissions {paid:,.2f} · {paid / -pnl:.1%} of the loss" in c.value for c in at.caption
+    )
+
+    free = _config().model_copy(update={"execution": ExecutionConfig()})  # no commission
+    ws.paper.create("free", free)
+    ws.paper.worker("free").run(max_events=1200)
+    at.run()  # the new session is listed
+    at.selectbox(key="paper_pick").set_value("free")
+    at.run()
+    assert not at.exception, at.exception
+    assert not [w for w in at.warning if w.value.startswith("Commissions of")]
