@@ -206,3 +206,28 @@ def test_the_console_warns_when_commissions_dominate_the_pnl(app):
     at.run()
     assert not at.exception, at.exception
     assert not [w for w in at.warning if w.value.startswith("Commissions of")]
+
+
+def test_a_synthetic_feed_defaults_to_minute_windows_and_a_one_bp_commission(app):
+    at = app("paper")
+    at.checkbox(key="paper_start_now").uncheck()
+    at.text_input(key="paper_name").set_value("replayed")
+    at.button[-1].click()
+    at.run()  # the replay default: SMA 10/50 on daily bars at 0.05 %
+    ws = _ws()
+    replayed = ws.paper.config("replayed")
+    assert replayed.feed.kind == "replay"
+    assert replayed.sleeves[0].params == {"fast": 10, "slow": 50, "long_short": False}
+    assert replayed.execution.commission.rate == 0.0005
+
+    at.radio(key="paper_feed").set_value("Synthetic market").run()
+    assert at.number_input(key="paper_commission_synthetic").value == 0.01  # percent
+    at.text_input(key="paper_name").set_value("ticks")
+    at.button[-1].click()
+    at.run()
+    assert not at.exception, at.exception
+    ticks = ws.paper.config("ticks")
+    assert ticks.feed.kind == "synthetic"
+    # one tick a second: windows of 100 s and 400 s, not 10 s and 50 s; 1 bp of notional
+    assert ticks.sleeves[0].params == {"fast": 100, "slow": 400, "long_short": False}
+    assert ticks.execution.commission.rate == 0.0001
