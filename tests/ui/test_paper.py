@@ -231,3 +231,47 @@ def test_a_synthetic_feed_defaults_to_minute_windows_and_a_one_bp_commission(app
     # one tick a second: windows of 100 s and 400 s, not 10 s and 50 s; 1 bp of notional
     assert ticks.sleeves[0].params == {"fast": 100, "slow": 400, "long_short": False}
     assert ticks.execution.commission.rate == 0.0001
+
+
+def test_a_refresh_updates_the_charts_in_place_and_caps_its_toasts(app):
+    import json
+
+    from app import paper_live
+
+    ws = _ws()
+    ws.paper.create("busy", _config())
+    ws.paper.worker("busy").run(max_events=1200)
+    at = app("paper")
+    charts = at.get("plotly_chart")
+    keys = [c.proto.id.rsplit("-", 1)[-1] for c in charts]  # Streamlit ends the id with the key
+    assert keys == ["paper_price", "paper_equity"]
+    revisions = [json.loads(c.proto.spec)["layout"]["uirevision"] for c in charts]
+    assert revisions == ["paper_price SYN-EQ", "paper_equity busy"]  # equity preset
+    assert not at.toast  # the first look shows no backlog
+
+    before = ws.paper.status("busy")["n_fills"]
+    ws.paper.worker("busy").run(max_events=1800)
+    new = min(ws.paper.status("busy")["n_fills"] - before, 50)  # the snapshot's 50 latest
+    assert new > paper_live.MAX_TOASTS  # enough to need the cap
+    at.run()
+    assert not at.exception, at.exception
+    texts = [t.value for t in at.toast]
+    assert len(texts) == paper_live.MAX_TOASTS + 1
+    assert all(t.startswith("Fill ") for t in texts[:3])
+    assert texts[-1] == f"…and {new - 3} more (see the Alerts and fills tabs)"
+    # same keys in the same places, same revisions: plotly updates the figures in place
+    assert [c.proto.id.rsplit("-", 1)[-1] for c in at.get("plotly_chart")] == keys
+    assert [json.loads(c.proto.spec)["layout"]["uirevision"] for c in at.get("plotly_chart")] == (
+        revisions
+    )
+
+
+def test_toasts_keep_the_first_three_and_count_the_rest():
+    from app.paper_live import toasts
+
+    messages = [(f"m{i}", "i") for i in range(7)]
+    assert toasts(messages[:3]) == messages[:3]
+    assert toasts(messages) == [
+        *messages[:3],
+        ("…and 4 more (see the Alerts and fills tabs)", ":material/more_horiz:"),
+    ]
