@@ -522,7 +522,9 @@ def convergence_figure(history: list[Any]) -> go.Figure:
             name="best so far",
         )
     )
-    fig.update_layout(title="Convergence", xaxis_title="trial", yaxis_title="best score")
+    fig.update_layout(
+        title="Convergence", xaxis_title="trial", yaxis_title="best score", uirevision="convergence"
+    )
     return charts._layout(fig, 260)
 
 
