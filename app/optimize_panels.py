@@ -479,7 +479,7 @@ def _job_status(ws: Workstation, job_id: str, live: bool) -> None:
     c1, c2, c3 = st.columns([2, 1, 1])
     c1.markdown(f"**Status:** {status_text(job)}")
     c2.metric("Best score", _num(job.best_score))
-    c3.metric("Trials", f"{job.done}" + (f" / {job.total}" if job.total else ""))
+    c3.metric("Done", f"{job.done:,}" + (f" / {job.total:,}" if job.total else ""))
     st.progress(job.fraction, text=progress_text(job))
     if job.best_params:
         st.caption(widgets.plain("Best so far: " + params_text(job.best_params)))
@@ -505,26 +505,27 @@ def status_text(job: OptimizationJob) -> str:
 
 
 def progress_text(job: OptimizationJob) -> str:
-    if job.total:
-        return f"{job.done} of {job.total} evaluations ({job.fraction:.0%})"
-    return f"{job.done} evaluations"
+    return job.progress_text
 
 
 def params_text(params: dict[str, Any]) -> str:
     return ", ".join(f"{k}={fmt.param(v)}" for k, v in params.items())
 
 
-def convergence_figure(history: list[float | None]) -> go.Figure:
-    """Best score so far per trial."""
+def convergence_figure(history: list[Any]) -> go.Figure:
+    """Best score so far per trial: ``[trial, best]`` pairs (or, in old jobs, bare scores)."""
+    pairs = [v if isinstance(v, (list, tuple)) else [i, v] for i, v in enumerate(history, 1)]
     fig = go.Figure(
         go.Scattergl(
-            x=list(range(1, len(history) + 1)),
-            y=[math.nan if v is None else v for v in history],
+            x=[t for t, _ in pairs],
+            y=[math.nan if v is None else v for _, v in pairs],
             mode="lines",
             name="best so far",
         )
     )
-    fig.update_layout(title="Convergence", xaxis_title="trial", yaxis_title="best score")
+    fig.update_layout(
+        title="Convergence", xaxis_title="trial", yaxis_title="best score", uirevision="convergence"
+    )
     return charts._layout(fig, 260)
 
 

@@ -28,13 +28,9 @@ def render_live(ws, name: str) -> None:
     snap = ws.paper.snapshot(name, symbol=st.session_state.get("paper_symbol"))
     notify(name, snap)
     session, state = snap.session, snap.state
-    if session["error"]:
-        st.error(f"Worker error: {plain(session['error'])}")
-    if session["status"] == "interrupted":
-        st.warning(
-            "The worker stopped without a word (killed or crashed). **Resume worker** "
-            "picks up from the last committed event."
-        )
+    notices = st.container()  # what comes and goes sits in one block: the charts keep their place
+    with notices:
+        _notices(session)
     equity = state.get("equity", session["cash0"])
     day0 = state.get("day_start_equity", session["cash0"])
     dd = state.get("drawdown") or {}
@@ -74,10 +70,12 @@ def render_live(ws, name: str) -> None:
         text=f"{STATUS_ICON.get(session['status'], '')} {session['status']} · last "
         f"event {state.get('ts') or '—'}",
     )
-    if session.get("risk"):
-        st.caption(f":material/shield: Risk overlay on · {session['risk']}")
-    if len(session["symbols"]) > 1:
-        st.selectbox("Chart", session["symbols"], key="paper_symbol")
+    with st.container():  # one block whether or not there is a choice of symbol
+        if session.get("risk"):
+            st.caption(f":material/shield: Risk overlay on · {session['risk']}")
+        costs_view(session.get("costs"))
+        if len(session["symbols"]) > 1:
+            st.selectbox("Chart", session["symbols"], key="paper_symbol")
     chart, book, strategies, alerts = st.tabs(
         ["Chart", "Positions & orders", "Strategies", "Alerts & commands"]
     )
@@ -85,18 +83,17 @@ def render_live(ws, name: str) -> None:
         if snap.prices.empty:
             st.info("No events yet: the chart fills in as the worker trades.")
         else:
+            # stable keys and uirevision: each refresh updates the figures in place, keeping zoom
             st.plotly_chart(
                 price_with_fills(snap.prices, snap.markers, session["symbol"]),
                 key="paper_price",
                 width="stretch",
             )
-            st.plotly_chart(
-                charts.equity_drawdown_bands_figure(
-                    snap.equity, session["warning"], session["critical"]
-                ),
-                key="paper_equity",
-                width="stretch",
+            equity_figure = charts.equity_drawdown_bands_figure(
+                snap.equity, session["warning"], session["critical"]
             )
+            equity_figure.update_layout(uirevision=f"paper_equity {name}")
+            st.plotly_chart(equity_figure, key="paper_equity", width="stretch")
             probs = regime.get("probabilities")
             if probs:
                 st.caption(
@@ -135,6 +132,31 @@ def render_live(ws, name: str) -> None:
         else:
             st.dataframe(snap.alerts, hide_index=True, key="paper_alerts")
         st.dataframe(snap.commands.astype({"payload": str}), hide_index=True, key="paper_commands")
+
+
+def _notices(session: dict) -> None:
+    """The worker's error and an interrupted session's hint (often nothing)."""
+    if session["error"]:
+        st.error(f"Worker error: {plain(session['error'])}")
+    if session["status"] == "interrupted":
+        st.warning(
+            "The worker stopped without a word (killed or crashed). **Resume worker** "
+            "picks up from the last committed event."
+        )
+
+
+def costs_view(costs: dict | None) -> None:
+    """Commissions beside the P&L (worked out in core), with a warning when they dominate."""
+    if not costs or not costs["commissions"]:
+        return
+    share = costs["share_of_loss"]
+    st.caption(
+        f":material/receipt_long: Commissions {costs['commissions']:,.2f}"
+        + (f" · {share:.1%} of the loss" if share is not None else "")
+        + f" · P&L before costs {costs['gross_pnl']:+,.2f}, after {costs['pnl']:+,.2f}"
+    )
+    if costs["dominate"]:
+        st.warning(plain(costs["message"]), icon=":material/warning:")
 
 
 def positions_view(snap) -> None:
@@ -176,31 +198,52 @@ def orders_view(ws, name: str, snap) -> None:
             st.toast(f"Cancel sent for order {row.id}")
 
 
+MAX_TOASTS = 3
+"""Toasts per refresh at most (then one "…and N more"): they must not bury the controls."""
+
+
 def notify(name: str, snap) -> None:
-    """A toast for each fill and each limit breach since the last refresh."""
+    """Toasts for the fills and limit breaches since the last refresh, at most
+    :data:`MAX_TOASTS` of them and one that counts the rest."""
     seen = st.session_state.setdefault(SEEN, {})
     last_fill, last_alert = seen.get(name, (None, None))
     fills, alerts = snap.fills, snap.alerts
     newest_fill = fills["fill_id"].iloc[0] if len(fills) else None
     newest_alert = int(alerts["id"].iloc[0]) if len(alerts) else None
     if name in seen:
-        if newest_fill is not None and newest_fill != last_fill:
-            new = fills.iloc[: _count_until(fills["fill_id"].tolist(), last_fill)]
-            for f in new.head(3).itertuples():
-                st.toast(
-                    f"Fill {f.side} {f.quantity:g} {f.symbol} @ {f.price:.4g} ({f.strategy})",
-                    icon=":material/swap_horiz:",
-                )
-            if len(new) > 3:
-                st.toast(f"…and {len(new) - 3} more fills")
+        messages = []  # breaches first: they matter more than fills
         if newest_alert is not None and newest_alert != last_alert:
             breaches = alerts[
                 (alerts["id"] > (last_alert or 0))
                 & alerts["level"].isin(["warn", "block", "critical"])
             ]
-            for a in breaches.head(3).itertuples():
-                st.toast(f"{a.level.upper()} {a.rule}: {a.message}", icon=":material/warning:")
+            messages += [
+                (f"{a.level.upper()} {a.rule}: {a.message}", ":material/warning:")
+                for a in breaches.itertuples()
+            ]
+        if newest_fill is not None and newest_fill != last_fill:
+            new = fills.iloc[: _count_until(fills["fill_id"].tolist(), last_fill)]
+            messages += [
+                (
+                    f"Fill {f.side} {f.quantity:g} {f.symbol} @ {f.price:.4g} ({f.strategy})",
+                    ":material/swap_horiz:",
+                )
+                for f in new.itertuples()
+            ]
+        for text, icon in toasts(messages):
+            st.toast(text, icon=icon)
     seen[name] = (newest_fill, newest_alert)
+
+
+def toasts(messages: list[tuple[str, str]], limit: int = MAX_TOASTS) -> list[tuple[str, str]]:
+    """The first ``limit`` of ``messages`` (text, icon), then one "…and N more" for the rest."""
+    if len(messages) <= limit:
+        return messages
+    more = len(messages) - limit
+    return [
+        *messages[:limit],
+        (f"…and {more} more (see the Alerts and fills tabs)", ":material/more_horiz:"),
+    ]
 
 
 def _count_until(ids: list[str], last: str | None) -> int:
@@ -229,5 +272,5 @@ def price_with_fills(prices: pd.DataFrame, markers: pd.DataFrame, symbol: str) -
                     hovertemplate=f"{side} %{{customdata[0]:g}} @ %{{y:.4g}} (%{{customdata[1]}})",
                 )
             )
-    fig.update_layout(title=f"{symbol} with fills")
+    fig.update_layout(title=f"{symbol} with fills", uirevision=f"paper_price {symbol}")
     return charts._layout(fig, 360)

@@ -17,7 +17,14 @@ from app.param_form import param_inputs
 from app.widgets import field_error, plain, run_action
 from core.backtest import RiskOverlay
 from core.execution import execution_config
-from core.paper import FeedConfig, SessionConfig, SleeveConfig, parse_speed
+from core.paper import (
+    SYNTHETIC_COMMISSION,
+    SYNTHETIC_PARAMS,
+    FeedConfig,
+    SessionConfig,
+    SleeveConfig,
+    parse_speed,
+)
 from core.strategies import get_strategy, registry, strategy_configs
 
 SELECTED = "paper_session"
@@ -120,6 +127,17 @@ def new_session_form(ws) -> None:
     """Create a session from a saved configuration or a strategy and its parameters."""
     saved = strategy_configs(ws.sessions)
     names = sorted(registry())
+    feeds = ["Replay history", "Synthetic market"]
+    if ws.settings.allow_network:
+        feeds.append("Live (Yahoo Finance)")
+    feed = st.radio(  # outside the form: a synthetic feed has defaults of its own
+        "Feed",
+        feeds,
+        horizontal=True,
+        key="paper_feed",
+        help="live bars need WORKSTATION_ALLOW_NETWORK=1 and yfinance",
+    )
+    synthetic = feed == "Synthetic market"
     source = st.radio(
         "Strategy from",
         ["Strategy and parameters", "Saved configuration"],
@@ -137,7 +155,9 @@ def new_session_form(ws) -> None:
             "Strategy", names, index=names.index("sma_crossover"), key="paper_strategy"
         )
         with st.expander("Parameters", expanded=False):
-            params = param_inputs(get_strategy(strategy).Params, "paper_param")
+            defaults = SYNTHETIC_PARAMS.get(strategy) if synthetic else None
+            key = "paper_synthetic_param" if synthetic else "paper_param"
+            params = param_inputs(get_strategy(strategy).Params, key, defaults)
     field_error(FORM, "params")
     second = st.selectbox(
         "Second strategy on the same portfolio (optional)", ["—", *names], key="paper_second"
@@ -147,16 +167,6 @@ def new_session_form(ws) -> None:
             "Session name", key="paper_name", value=f"{strategy} {date.today():%Y-%m-%d}"
         )
         field_error(FORM, "name")
-        feeds = ["Replay history", "Synthetic market"]
-        if ws.settings.allow_network:
-            feeds.append("Live (Yahoo Finance)")
-        feed = st.radio(
-            "Feed",
-            feeds,
-            horizontal=True,
-            key="paper_feed",
-            help="live bars need WORKSTATION_ALLOW_NETWORK=1 and yfinance",
-        )
         left, right = st.columns(2)
         symbols = left.multiselect(
             "Symbols (replay)",
@@ -191,10 +201,11 @@ def new_session_form(ws) -> None:
         )
         commission = left.number_input(
             "Commission (% of notional)",
-            value=0.05,
+            value=SYNTHETIC_COMMISSION * 100 if synthetic else 0.05,
             min_value=0.0,
             step=0.01,
-            key="paper_commission",
+            format="%.3f",
+            key="paper_commission_synthetic" if synthetic else "paper_commission",
         )
         sizing = right.selectbox(
             "Sizing", ["all_in", "percent", "fixed", "vol_target", "kelly"], key="paper_sizing"

@@ -9,7 +9,14 @@
   :class:`SessionState` — the room's typed boundaries.
 """
 
-from core.paper._config import FeedConfig, SessionConfig, SleeveConfig, parse_speed
+from core.paper._config import (
+    SYNTHETIC_COMMISSION,
+    SYNTHETIC_PARAMS,
+    FeedConfig,
+    SessionConfig,
+    SleeveConfig,
+    parse_speed,
+)
 from core.paper._deps import BarSource, PaperDeps, PortfolioOpener
 from core.paper._feeds import SYNTHETIC_SYMBOLS, Clock, Event, Feed, build_feed
 from core.paper._sending import COMMAND_KINDS
@@ -26,6 +33,8 @@ from core.paper._worker import PaperError, PaperWorker
 
 __all__ = [
     "COMMAND_KINDS",
+    "SYNTHETIC_COMMISSION",
+    "SYNTHETIC_PARAMS",
     "SYNTHETIC_SYMBOLS",
     "BarSource",
     "Clock",

@@ -16,6 +16,13 @@ from core.strategies import get_strategy, validate_params
 
 SESSION_NAME = re.compile(r"^[\w .:@()+-]{1,100}$")
 LEGACY_RISK = {"risk_checks", "drawdown_warning", "drawdown_critical", "critical_scale"}
+SYNTHETIC_COMMISSION = 0.0001
+"""The paper page's default commission for a synthetic feed: 1 bp of notional, what an active
+trader pays on a liquid equity venue (0.05 % on one-second ticks cost 99.5 % of the loss)."""
+SYNTHETIC_PARAMS: dict[str, dict[str, Any]] = {"sma_crossover": {"fast": 100, "slow": 400}}
+"""The paper page's default parameters on a synthetic (one tick a second) feed: windows of
+minutes, not seconds (SMA 10/50 made 532 fills in 20,000 ticks; 100/400, the slowest its
+model allows, makes 58)."""
 
 
 class SleeveConfig(BaseModel):

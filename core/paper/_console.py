@@ -34,6 +34,53 @@ FILL_COLUMNS = (
     "realized_pnl",
 )
 MARKER_COLUMNS = ("ts", "side", "quantity", "price", "strategy")
+COSTS_DOMINATE = 0.5
+"""Costs dominate when commissions exceed this share of a net loss, or the absolute net P&L."""
+
+
+def cost_summary(pnl: float, commissions: float) -> dict[str, Any]:
+    """Commissions beside the P&L they ate into, and whether they dominate it.
+
+    Parameters
+    ----------
+    pnl : float
+        Net P&L (after commissions), summed over the sleeves.
+    commissions : float
+        Commissions paid (≥ 0).
+
+    Returns
+    -------
+    dict
+        ``pnl``, ``commissions``, ``gross_pnl`` (before commissions: ``pnl + commissions``),
+        ``share_of_loss`` (commissions / net loss when ``pnl < 0``, else ``None``),
+        ``dominate`` (commissions above :data:`COSTS_DOMINATE` of a net loss, or above the
+        absolute net P&L) and ``message`` (a warning when they dominate, else ``None``).
+    """
+    pnl, commissions = float(pnl), max(float(commissions), 0.0)
+    share = commissions / -pnl if pnl < 0 else None
+    dominate = commissions > 0 and (
+        (share is not None and share > COSTS_DOMINATE) or commissions > abs(pnl)
+    )
+    message = None
+    if dominate:
+        message = (
+            f"Commissions of {commissions:,.2f} are "
+            + (
+                f"{share:.1%} of the {-pnl:,.2f} lost"
+                if share is not None
+                else f"more than the {pnl:+,.2f} net P&L"
+            )
+            + f" (before costs: {pnl + commissions:+,.2f}): the strategy trades too often for "
+            "its edge; use slower signals, fewer trades or a cheaper venue."
+        )
+    return {
+        "pnl": pnl,
+        "commissions": commissions,
+        "gross_pnl": pnl + commissions,
+        "share_of_loss": share,
+        "dominate": dominate,
+        "message": message,
+    }
 
 
 @dataclass
@@ -229,6 +276,7 @@ def read_snapshot(
         "risk": config.risk.describe() if config.risk.active else None,
         "sleeves": [s["key"] for s in cfg["sleeves"]],
         "heartbeat": row.heartbeat,
+        "costs": cost_summary(strategies["pnl"].sum(), strategies["commissions"].sum()),
     }
     return ConsoleSnapshot(
         session,

@@ -28,7 +28,8 @@ RANGES = {"fast": (5, 15, 5), "slow": (30, 50, 10), "long_short": (0, 0)}
 
 
 def tiny_request(**changes):
-    return make_request(CONFIG, method="grid", metric="sharpe", ranges=RANGES, trials=50, **changes)
+    options = {"method": "grid", "metric": "sharpe", "ranges": RANGES, "trials": 50, **changes}
+    return make_request(CONFIG, **options)
 
 
 def test_a_job_run_in_process_matches_run_optimization(ws):
@@ -47,7 +48,7 @@ def test_a_job_run_in_process_matches_run_optimization(ws):
     assert job.best_score == pytest.approx(direct["best_score"], rel=1e-12)
     assert job.done == direct["n_trials"] == 9
     assert len(job.history) == 9
-    assert job.history[-1] == pytest.approx(direct["best_score"], rel=1e-12)
+    assert job.history[-1] == [9, pytest.approx(direct["best_score"], rel=1e-12)]  # [trial, best]
     result = job.result
     assert result["metrics"]["sharpe"] == pytest.approx(direct["metrics"]["sharpe"])
     assert len(result["top_trials"]) == 9
@@ -239,3 +240,65 @@ def test_a_grid_job_larger_than_its_trials_fails_with_the_reason(ws):
     assert run_job(ws.jobs, job_id) == "failed"
     # 3 fasts × 3 slows (long_short pinned by its 0:0 range)
     assert "the grid has 9 points, more than the 4 trials allowed" in store.get(job_id).error
+
+
+# -- progress that tells the truth -------------------------------------------------------------
+def test_a_grid_job_counts_its_feasible_points_from_the_queue_to_the_end(ws):
+    # fast 5, 15, 25, 35 × slow 30, 40, 50 = 12 points; fast 35 ≥ slow 30 is infeasible: 11
+    ranges = {"fast": (5, 35, 10), "slow": (30, 50, 10), "long_short": (0, 0)}
+    store = JobStore(ws.sessions)
+    job_id = store.submit(tiny_request(ranges=ranges, trials=100))
+    queued = store.get(job_id)
+    assert (queued.done, queued.total) == (0, 11)  # not "0 of 100" (the trials allowed)
+    assert queued.progress_text == "0 of 11 evaluations (0%)"
+
+    assert run_job(ws.jobs, job_id) == "done"
+    job = store.get(job_id)
+    assert (job.done, job.total) == (11, 11)
+    assert job.progress_text == "11 of 11 evaluations (100%)"
+    assert job.history[-1][0] == 12  # the chart's x runs over every grid point
+
+
+def test_a_random_job_counts_distinct_points_and_says_so(ws):
+    # 3 fast × 2 slow = 6 points, all feasible; 50 draws with seed 0 hit every one of them
+    ranges = {"fast": (5, 15, 5), "slow": (30, 40, 10), "long_short": (0, 0)}
+    store = JobStore(ws.sessions)
+    job_id = store.submit(tiny_request(method="random", ranges=ranges, trials=50, seed=0))
+    queued = store.get(job_id)
+    assert (queued.done, queued.total) == (0, 6)
+    assert queued.progress_text == "0 of 6 distinct points (0%); 44 of 50 draws were repeats"
+
+    assert run_job(ws.jobs, job_id) == "done"
+    job = store.get(job_id)
+    assert job.result["n_rows"] == 6  # a second count: the trials table has one row per point
+    assert (job.done, job.total) == (6, 6)
+    assert job.progress_text == "6 of 6 distinct points (100%); 44 of 50 draws were repeats"
+
+
+def test_planned_totals_of_mcmc_and_of_jobs_counted_by_the_worker():
+    from core.optimize.jobs._progress import planned_total
+
+    base = {"config": {"strategy": "sma_crossover"}, "ranges": RANGES}
+    assert planned_total({**base, "method": "mcmc", "trials": 203}) == 50 * 4  # 4 chains × 50
+    assert planned_total({**base, "method": "mcmc", "trials": 10}) == 20 * 4  # at least 20 each
+    assert planned_total({**base, "method": "de", "trials": 200}) is None  # may stop early
+    assert planned_total({**base, "method": "grid", "trials": 8}) is None  # 9 > 8: refused later
+    assert planned_total({**base, "method": "grid", "walk_forward": {"train": 9}}) is None
+
+
+def test_the_stored_convergence_history_spans_every_trial(ws):
+    import pandas as pd
+
+    from core.optimize.jobs._store import HISTORY_CAP
+
+    store = JobStore(ws.sessions)
+    job_id = store.submit(tiny_request())
+    n = 1372  # more than the cap: thinned, but the last point is still trial 1372
+    history = pd.DataFrame(
+        {"trial": range(n), "score": 0.0, "best_score": [i / n for i in range(n)]}
+    )
+    store.finish(job_id, {"method": "random", "n_trials": n, "history": history})
+    job = store.get(job_id)
+    assert len(job.history) == HISTORY_CAP
+    assert job.history[0] == [1, 0.0] and job.history[-1] == [n, (n - 1) / n]
+    assert (job.done, job.total) == (n, n)

@@ -129,6 +129,39 @@ def test_a_running_job_refreshes_and_can_be_cancelled(app):
     assert "**Status:** cancelling…" in [m.value for m in at.markdown]
 
 
+def _progress_texts(at) -> list[str]:
+    return [p.proto.text for p in at.get("progress")]
+
+
+def test_the_live_panel_counts_a_queued_grid_and_a_random_search_truly(app, monkeypatch):
+    from app.services import workstation
+    from core.backtest import BacktestConfig
+    from core.optimize import make_request
+
+    at = app("optimize")
+    store = workstation().jobs.store
+    config = BacktestConfig(strategy="sma_crossover", symbols=("SPX",))
+    # 4 fast (5, 9, 13, 17) × 8 slow (30, 35, ... 65): a 32-point grid, every point feasible
+    grid = {"fast": (5, 17, 4), "slow": (30, 65, 5), "long_short": (0, 0)}
+    job_id = store.submit(make_request(config, method="grid", ranges=grid, trials=100))
+    at.session_state[panels.JOB] = job_id
+    at.run()
+    assert not at.exception, at.exception
+    assert _progress_texts(at) == ["0 of 32 evaluations (0%)"]  # queued: not "0 of 100"
+    assert "0 / 32" in [m.value for m in at.metric]
+
+    # 3 × 2 = 6 points drawn 50 times (seed 0 draws all six): the panel counts distinct ones
+    small = {"fast": (5, 15, 5), "slow": (30, 40, 10), "long_short": (0, 0)}
+    request = make_request(config, method="random", ranges=small, trials=50, seed=0)
+    job_id = store.submit(request)
+    store.start(job_id, pid=os.getpid())
+    store.update_progress(job_id, 3, 6, 0.5, {"fast": 10, "slow": 30}, [[1, 0.1], [3, 0.5]])
+    at.run()  # the new job is listed
+    at.selectbox(key=panels.JOB).set_value(job_id).run()
+    assert not at.exception, at.exception
+    assert _progress_texts(at) == ["3 of 6 distinct points (50%); 44 of 50 draws were repeats"]
+
+
 def _job(status, cancel=False, done=3, total=10):
     now = datetime(2026, 1, 1)
     return OptimizationJob(
@@ -161,8 +194,10 @@ def test_status_progress_and_constraints_texts():
         "max_drawdown": (">=", -0.2),
         "n_trades": (">=", 5.0),
     }
-    figure = panels.convergence_figure([None, 0.1, 0.4])
+    figure = panels.convergence_figure([None, 0.1, 0.4])  # a job stored before [trial, best]
     assert list(figure.data[0].y)[1:] == [0.1, 0.4]
+    figure = panels.convergence_figure([[1, None], [700, 0.1], [1372, 0.4]])  # thinned
+    assert list(figure.data[0].x) == [1, 700, 1372] and list(figure.data[0].y)[1:] == [0.1, 0.4]
     surface = {"x": "fast", "y": "slow", "points": [[5, 30, 0.1], [10, 30, 0.2], [5, 40, None]]}
     heat = panels.surface_figure(surface, "sharpe")
     assert heat.data[0].z.shape == (2, 2)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from core.db import PaperCommandRow
 from core.execution import CommissionModel, ExecutionConfig
 from core.paper import FeedConfig, SessionConfig, SleeveConfig
+from tests.ui.plain_text import unescape
 
 
 def _ws():
@@ -175,3 +176,102 @@ def test_the_risk_overlay_is_off_by_default_and_shown_when_on(app):
     at.run()
     assert not at.exception, at.exception
     assert not any("Risk overlay" in c.value for c in at.caption)
+
+
+def test_the_console_warns_when_commissions_dominate_the_pnl(app):
+    ws = _ws()
+    ws.paper.create("costly", _config())  # SMA 5/20 on ticks at 0.05 %: costs eat everything
+    ws.paper.worker("costly").run(max_events=1200)
+    sleeves = ws.paper.snapshot_state("costly")["strategies"].values()
+    pnl = sum(s["pnl"] for s in sleeves)
+    paid = sum(s["commissions"] for s in sleeves)
+    assert paid > 0.5 * -pnl > 0  # worked out from the sleeves: over half of the loss
+    at = app("paper")
+    assert not at.exception, at.exception
+    warnings = [unescape(w.value)[0] for w in at.warning if w.value.startswith("Commissions of")]
+    assert warnings == [
+        f"Commissions of {paid:,.2f} are {paid / -pnl:.1%} of the {-pnl:,.2f} lost (before "
+        f"costs: {pnl + paid:+,.2f}): the strategy trades too often for its edge; use slower "
+        "signals, fewer trades or a cheaper venue."
+    ]
+    assert any(
+        f"Commissions {paid:,.2f} · {paid / -pnl:.1%} of the loss" in c.value for c in at.caption
+    )
+
+    free = _config().model_copy(update={"execution": ExecutionConfig()})  # no commission
+    ws.paper.create("free", free)
+    ws.paper.worker("free").run(max_events=1200)
+    at.run()  # the new session is listed
+    at.selectbox(key="paper_pick").set_value("free")
+    at.run()
+    assert not at.exception, at.exception
+    assert not [w for w in at.warning if w.value.startswith("Commissions of")]
+
+
+def test_a_synthetic_feed_defaults_to_minute_windows_and_a_one_bp_commission(app):
+    at = app("paper")
+    at.checkbox(key="paper_start_now").uncheck()
+    at.text_input(key="paper_name").set_value("replayed")
+    at.button[-1].click()
+    at.run()  # the replay default: SMA 10/50 on daily bars at 0.05 %
+    ws = _ws()
+    replayed = ws.paper.config("replayed")
+    assert replayed.feed.kind == "replay"
+    assert replayed.sleeves[0].params == {"fast": 10, "slow": 50, "long_short": False}
+    assert replayed.execution.commission.rate == 0.0005
+
+    at.radio(key="paper_feed").set_value("Synthetic market").run()
+    assert at.number_input(key="paper_commission_synthetic").value == 0.01  # percent
+    at.text_input(key="paper_name").set_value("ticks")
+    at.button[-1].click()
+    at.run()
+    assert not at.exception, at.exception
+    ticks = ws.paper.config("ticks")
+    assert ticks.feed.kind == "synthetic"
+    # one tick a second: windows of 100 s and 400 s, not 10 s and 50 s; 1 bp of notional
+    assert ticks.sleeves[0].params == {"fast": 100, "slow": 400, "long_short": False}
+    assert ticks.execution.commission.rate == 0.0001
+
+
+def test_a_refresh_updates_the_charts_in_place_and_caps_its_toasts(app):
+    import json
+
+    from app import paper_live
+
+    ws = _ws()
+    ws.paper.create("busy", _config())
+    ws.paper.worker("busy").run(max_events=1200)
+    at = app("paper")
+    charts = at.get("plotly_chart")
+    keys = [c.proto.id.rsplit("-", 1)[-1] for c in charts]  # Streamlit ends the id with the key
+    assert keys == ["paper_price", "paper_equity"]
+    revisions = [json.loads(c.proto.spec)["layout"]["uirevision"] for c in charts]
+    assert revisions == ["paper_price SYN-EQ", "paper_equity busy"]  # equity preset
+    assert not at.toast  # the first look shows no backlog
+
+    before = ws.paper.status("busy")["n_fills"]
+    ws.paper.worker("busy").run(max_events=1800)
+    new = min(ws.paper.status("busy")["n_fills"] - before, 50)  # the snapshot's 50 latest
+    assert new > paper_live.MAX_TOASTS  # enough to need the cap
+    at.run()
+    assert not at.exception, at.exception
+    texts = [t.value for t in at.toast]
+    assert len(texts) == paper_live.MAX_TOASTS + 1
+    assert all(t.startswith("Fill ") for t in texts[:3])
+    assert texts[-1] == f"…and {new - 3} more (see the Alerts and fills tabs)"
+    # same keys in the same places, same revisions: plotly updates the figures in place
+    assert [c.proto.id.rsplit("-", 1)[-1] for c in at.get("plotly_chart")] == keys
+    assert [json.loads(c.proto.spec)["layout"]["uirevision"] for c in at.get("plotly_chart")] == (
+        revisions
+    )
+
+
+def test_toasts_keep_the_first_three_and_count_the_rest():
+    from app.paper_live import toasts
+
+    messages = [(f"m{i}", "i") for i in range(7)]
+    assert toasts(messages[:3]) == messages[:3]
+    assert toasts(messages) == [
+        *messages[:3],
+        ("…and 4 more (see the Alerts and fills tabs)", ":material/more_horiz:"),
+    ]

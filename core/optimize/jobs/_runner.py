@@ -23,7 +23,7 @@ from core.optimize._trials import SearchProgress
 from core.optimize.jobs._requests import AllocationRequest, parse_request
 from core.optimize.jobs._run import run_optimization, run_walk_forward
 from core.optimize.jobs._storage import optuna_storage
-from core.optimize.jobs._store import HISTORY_CAP, JobStatus, JobStore, _finite
+from core.optimize.jobs._store import HISTORY_CAP, JobStatus, JobStore, _finite, _thin
 from core.strategies import get_strategy
 
 WRITE_EVERY = 0.5
@@ -79,7 +79,7 @@ class JobRunner:
             store.finish(job_id, stopped, cancelled=True)
             return JobStatus.CANCELLED
         store.start(job_id, os.getpid())
-        reporter = _Reporter(store, job_id, write_every)
+        reporter = _Reporter(store, job_id, write_every, planned=job.total)
         try:
             report, searched = self._search(job.request, reporter)
         except Exception as exc:  # the worker must record every failure
@@ -87,6 +87,7 @@ class JobRunner:
             return JobStatus.FAILED
         report["searched"] = searched
         report["total"] = reporter.total
+        report["progress_done"] = max(reporter.done, int(report.get("n_trials") or 0))
         cancelled = bool(report.get("stopped"))
         store.finish(job_id, report, cancelled=cancelled)
         return JobStatus.CANCELLED if cancelled else JobStatus.DONE
@@ -183,23 +184,26 @@ def run_job(jobs: Runs, job_id: str, *, write_every: float = WRITE_EVERY) -> Job
 class _Reporter:
     """Progress and stop callbacks that touch the database at most every ``every`` s."""
 
-    def __init__(self, store: JobStore, job_id: str, every: float):
+    def __init__(self, store: JobStore, job_id: str, every: float, planned: int | None = None):
         self.store, self.job_id, self.every = store, job_id, every
-        self.history: list[float | None] = []
-        self.total: int | None = None
+        self.history: list[list] = []  # [done, best so far] pairs
+        self.planned = planned  # the job's planned total (distinct points), when known
+        self.total: int | None = planned
+        self.done = 0
         self._written = self._read = -math.inf
         self._cancel = False
 
     def progress(self, p: SearchProgress) -> None:
-        self.total = p.total
-        self.history.append(_finite(p.best_score))
+        self.total = self.planned or p.total
+        self.done = p.done
+        self.history.append([p.done, _finite(p.best_score)])
         if len(self.history) > 2 * HISTORY_CAP:
-            self.history = self.history[::2]
+            self.history = _thin(self.history)
         now = time.monotonic()
         if now - self._written >= self.every:
             self._written = now
             self.store.update_progress(
-                self.job_id, p.done, p.total, p.best_score, p.best_params, self.history
+                self.job_id, p.done, self.total, p.best_score, p.best_params, self.history
             )
 
     def windows(self, done: int, total: int) -> None:

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import select, update
 from sqlalchemy.orm import sessionmaker
@@ -24,6 +25,7 @@ from sqlalchemy.orm import sessionmaker
 from core._json import plain
 from core._processes import process_alive
 from core.db import OptimizationJobRow
+from core.optimize.jobs._progress import planned_total, progress_text
 
 
 class JobStatus(StrEnum):
@@ -84,6 +86,11 @@ class OptimizationJob:
         return min(1.0, self.done / self.total)
 
     @property
+    def progress_text(self) -> str:
+        """``"12 of 30 evaluations (40 %)"``: what ``done`` and ``total`` count, in words."""
+        return progress_text(self.done, self.total, self.request)
+
+    @property
     def strategy(self) -> str:
         return self.request.get("config", {}).get("strategy", "")
 
@@ -118,7 +125,7 @@ class JobStore:
                     status=JobStatus.QUEUED.value,
                     request=plain(dict(request)),
                     progress_done=0,
-                    progress_total=_planned_total(request),
+                    progress_total=planned_total(request),
                     history=[],
                     cancel_requested=False,
                 )
@@ -241,8 +248,22 @@ class JobStore:
             "best_params": plain(report.get("best_params")),
         }
         if isinstance(history, pd.DataFrame) and len(history):
-            values["history"] = plain(_thin(history["best_score"].tolist()))
-            values["progress_done"] = int(report.get("n_trials") or 0)
+            trial = history["trial"].to_numpy(int) + 1 if "trial" in history else None
+            if trial is None:
+                trial = range(1, len(history) + 1)
+            values["history"] = plain(
+                _thin(
+                    [
+                        [int(t), _finite(b)]
+                        for t, b in zip(trial, history["best_score"], strict=True)
+                    ]
+                )
+            )
+        done = report.get("progress_done", report.get("n_trials"))
+        if done is not None:
+            values["progress_done"] = int(done)
+            if not cancelled:  # all the planned work is done: done is the true total
+                values["progress_total"] = int(done)
         if trials is not None and report.get("method") == "grid":
             surface = _surface(trials, stored.get("searched", []))
             if surface is not None:
@@ -269,15 +290,12 @@ def _finite(value: Any) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _thin(values: list[Any]) -> list[Any]:
-    while len(values) > HISTORY_CAP:
-        values = values[::2]
-    return values
-
-
-def _planned_total(request: Mapping[str, Any]) -> int | None:
-    trials = request.get("trials")
-    return int(trials) if isinstance(trials, (int, float)) else None
+def _thin(values: list[Any], cap: int = HISTORY_CAP) -> list[Any]:
+    """At most ``cap`` of ``values``, evenly spaced, the first and the last kept."""
+    if len(values) <= cap:
+        return values
+    keep = np.unique(np.linspace(0, len(values) - 1, cap).round().astype(int))
+    return [values[i] for i in keep]
 
 
 def _surface(trials: pd.DataFrame, searched: list[str]) -> dict[str, Any] | None:
