@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.widgets import field_error, plain, run_action
+from app.widgets import field_error, plain, required_choice, run_action
 from core.errors import InvalidInputError
 from core.portfolio import to_csv, to_excel, to_json
 from core.risk import checked_trade
@@ -95,7 +95,7 @@ def trade_ticket(ws: Workstation, name: str) -> None:
     if "ticket_price" not in st.session_state:
         reset_price()
     with st.form("trade_form", border=False):
-        st.segmented_control("Side", ["buy", "sell"], default="buy", key="ticket_side")
+        required_choice(st, "Side", ["buy", "sell"], key="ticket_side", fallback="buy")
         field_error(form, "side")
         c1, c2 = st.columns(2)
         c1.number_input(

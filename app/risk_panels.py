@@ -274,11 +274,13 @@ def kill_switch(ws: Workstation, name: str) -> None:
     colour = {"active": "green", "reducing_only": "orange", "halted": "red"}[state]
     st.markdown(f"Trading state: :{colour}-badge[{STATE_LABELS[state]}]")
     cols = st.columns([2, 3, 1])
-    choice = cols[0].segmented_control(
+    choice = widgets.required_choice(
+        cols[0],
         "Set trading state",
         [s.value for s in TradingState],
-        format_func=STATE_LABELS.get,
         key=choice_key,
+        fallback=state,
+        format_func=STATE_LABELS.get,
     )
     reason = cols[1].text_input("Reason (audited)", key=reason_key)
     confirmed = True

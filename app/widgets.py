@@ -129,6 +129,19 @@ def bind(scope: str, stored: Any, values: dict[str, Any]) -> bool:
     return True
 
 
+def required_choice(
+    container: Any, label: str, options: list[Any], key: str, fallback: Any, **kwargs: Any
+) -> Any:
+    """A single choice that cannot be clicked into "nothing": a ``segmented_control`` with
+    ``required=True`` (the browser ignores a click on the selected option), and a guard that
+    restores ``fallback`` (e.g. the stored value) should its state be empty or unknown anyway
+    (a client that sends none). Call :func:`bind` for ``key`` first when it shows a stored
+    state; create no ``default``: the value lives in session state."""
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = fallback
+    return container.segmented_control(label, options, key=key, required=True, **kwargs)
+
+
 def money(value: float, currency: str = "USD") -> str:
     if value is None or not math.isfinite(value):
         return "—"

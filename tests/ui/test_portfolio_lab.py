@@ -142,3 +142,19 @@ def test_kill_switch_blocks_the_ticket_and_the_reason_is_shown(app):
     assert any("blocked by pre-trade checks" in text(e) and "halted" in text(e) for e in at.error)
     with ws.sessions() as session:
         assert session.scalar(select(func.count()).select_from(FillRow)) == 8  # the demo's
+
+
+def test_the_ticket_side_cannot_be_clicked_into_nothing(app):
+    """Clicking the selected "buy" used to un-select it ("choose buy or sell" on submit)."""
+    at = _create(app("portfolio_lab"), "Scratch", 10_000.0)
+    side = at.segmented_control(key="ticket_side")
+    assert side.proto.required and side.value == "buy"
+    side.set_value(None).run()
+    assert not at.exception, at.exception
+    assert at.segmented_control(key="ticket_side").value == "buy"
+    at.selectbox(key="ticket_symbol").set_value("MSFT").run()
+    at.number_input(key="ticket_qty").set_value(2)
+    at.number_input(key="ticket_price").set_value(100.0)
+    _tab(at, "Trade").button[0].click().run()
+    assert not [text(e) for e in _tab(at, "Trade").error]
+    assert at.metric[1].value == "9,800.00"  # 10,000 − 2 × 100 bought

@@ -246,3 +246,20 @@ def test_the_kill_switch_stays_usable_when_the_measures_fail(app, ws, monkeypatc
     at.button(key=f"risk_state_apply::{DEMO_NAME}").click().run()
     with ws.sessions() as session:
         assert load_trading_state(session, DEMO_NAME).value == "halted"
+
+
+def test_the_trading_state_cannot_be_clicked_into_nothing(app, ws):
+    """Clicking the selected "Active" used to un-select it (Apply then did nothing): the control
+    is required (the browser ignores the click) and an empty value is restored to the stored
+    state on the next run."""
+    at = app("risk")
+    control = _state_control(at, DEMO_NAME)
+    assert control.proto.required
+    control.set_value(None).run()
+    assert not at.exception, at.exception
+    assert _state_control(at, DEMO_NAME).value == "active"
+    # and a real choice still goes through
+    _state_control(at, DEMO_NAME).set_value("halted").run()
+    at.button(key=f"risk_state_apply::{DEMO_NAME}").click().run()
+    with ws.sessions() as session:
+        assert load_trading_state(session, DEMO_NAME).value == "halted"
