@@ -21,6 +21,8 @@ from core.paper import FeedConfig, SessionConfig, SleeveConfig, parse_speed
 from core.strategies import get_strategy, registry, strategy_configs
 
 SELECTED = "paper_session"
+PICK = "paper_pick"
+PICK_NEXT = "_paper_pick_next"  # set with SELECTED by an action: the selector follows it
 LIVE = "paper_live"
 SEEN = "paper_seen"
 FORM = "paper_new"
@@ -53,12 +55,14 @@ def session_picker(ws) -> str | None:
         return None
     names = sessions["session"].tolist()
     current = st.session_state.get(SELECTED)
-    index = names.index(current) if current in names else 0
+    # SELECTED set by an action (a new session) wins over the selector's last value; the
+    # selector's own choice otherwise (it then sets SELECTED below)
+    if st.session_state.pop(PICK_NEXT, False) or st.session_state.get(PICK) not in names:
+        st.session_state[PICK] = current if current in names else names[0]
     name = st.selectbox(
         "Session",
         names,
-        index=index,
-        key="paper_pick",
+        key=PICK,
         help="each session's status is in the panel below and in All sessions",
     )
     st.session_state[SELECTED] = name
@@ -242,6 +246,7 @@ def new_session_form(ws) -> None:
         )
         ws.paper.create(name, config)
         st.session_state[SELECTED] = name
+        st.session_state[PICK_NEXT] = True
         if start_now:
             ws.paper.start_worker(name, ws.settings.database_url)
 

@@ -175,3 +175,24 @@ def test_the_risk_overlay_is_off_by_default_and_shown_when_on(app):
     at.run()
     assert not at.exception, at.exception
     assert not any("Risk overlay" in c.value for c in at.caption)
+
+
+def test_a_new_session_becomes_the_selected_one(app):
+    """The page said "created" and kept showing the previously selected session."""
+    ws = _ws()
+    ws.paper.create("old", _config(events=200))
+    at = app("paper")
+    assert at.selectbox(key="paper_pick").value == "old"
+    at.text_input(key="paper_name").set_value("newer")
+    at.checkbox(key="paper_start_now").uncheck()
+    at.radio(key="paper_feed").set_value("Synthetic market")
+    at.button[-1].click()  # the form's submit button
+    at.run()
+    assert not at.exception, at.exception
+    assert sorted(ws.paper.names()) == ["newer", "old"]
+    assert at.selectbox(key="paper_pick").value == "newer"
+    # the panels below show the new session, and the selector still works afterwards
+    at.selectbox(key="paper_pick").set_value("old").run()
+    assert at.selectbox(key="paper_pick").value == "old"
+    at.run()
+    assert at.selectbox(key="paper_pick").value == "old"
