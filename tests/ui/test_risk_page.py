@@ -263,3 +263,25 @@ def test_the_trading_state_cannot_be_clicked_into_nothing(app, ws):
     at.button(key=f"risk_state_apply::{DEMO_NAME}").click().run()
     with ws.sessions() as session:
         assert load_trading_state(session, DEMO_NAME).value == "halted"
+
+
+def test_saving_one_limit_in_the_editor_saves_that_limit_only(app, ws):
+    """Changing one limit on a portfolio without saved limits switched on every example
+    default (which blocked all buys on a freshly rebalanced portfolio)."""
+    ws.portfolios.create("Fresh", 10_000.0)
+    at = app("risk")
+    at.selectbox(key="risk_portfolio").set_value("Fresh").run()
+    at.number_input(key="lim_max_position_weight").set_value(0.25)
+    _tab(at, "Edit limits").button[0].click().run()
+    assert not at.exception, at.exception
+    with ws.sessions() as session:
+        saved = load_limits(session, "Fresh")
+    assert saved.max_position_weight == 0.25
+    # every other rule as stored before: none (nothing was enforced), warn_at its default
+    for key in ("max_top3_weight", "min_cash", "max_daily_turnover", "max_drawdown"):
+        assert getattr(saved, key) is None, key
+    assert saved.daily_loss_limit is None and saved.min_adv is None
+    assert saved.trading_hours is None and saved.warn_at == 0.8
+    assert ws.risk.limits_saved("Fresh")
+    # the editor now shows what is stored: the unset rules listed as switched off
+    assert "max_top3_weight" in at.multiselect(key="lim_off").value
