@@ -192,8 +192,9 @@ class RiskService:
     def update_limits(
         self, name: str, pairs: list[str], *, actor: str = "user"
     ) -> tuple[RiskLimits, dict]:
-        """Change only the limits named in ``pairs`` (``key=value``; see
-        :func:`~core.risk.update_limits`); the stored limits and the changes.
+        """Change only the limits named in ``pairs`` (``key=value``).
+
+        See :func:`~core.risk._store.update_limits`; the stored limits and the changes.
         """
         with self._sessions.begin() as session:
             return update_limits(session, name, pairs, actor=actor)

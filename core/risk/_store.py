@@ -66,8 +66,10 @@ def unenforced_limits() -> RiskLimits:
 def update_limits(
     session: Session, portfolio_name: str, pairs: list[str], *, actor: str = "user"
 ) -> tuple[RiskLimits, dict[str, Any]]:
-    """Apply the ``key=value`` ``pairs`` (see :func:`parse_limit_updates`) to what is stored
-    and save: only the named limits change. A portfolio without saved limits starts from
+    """Apply the ``key=value`` ``pairs`` to what is stored and save: only they change.
+
+    ``pairs`` as :func:`parse_limit_updates` reads them.
+    A portfolio without saved limits starts from
     :func:`unenforced_limits`, so saving one limit does not switch on every example default.
     Returns the stored limits and the changes ``{key: [before, after]}`` (audited when any).
     """
