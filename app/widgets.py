@@ -142,6 +142,13 @@ def required_choice(
     return container.segmented_control(label, options, key=key, required=True, **kwargs)
 
 
+def view_tabs(labels: list[str], key: str) -> list[Any]:
+    """``st.tabs`` whose selected tab lives in ``st.session_state[key]`` (its label): an
+    action's rerun keeps the user in the tab where they acted, where its result or refusal
+    shows, even when elements above the tabs come and go. Every tab's content still runs."""
+    return list(st.tabs(labels, key=key, on_change="rerun"))
+
+
 def money(value: float, currency: str = "USD") -> str:
     if value is None or not math.isfinite(value):
         return "—"

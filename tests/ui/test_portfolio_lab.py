@@ -158,3 +158,24 @@ def test_the_ticket_side_cannot_be_clicked_into_nothing(app):
     _tab(at, "Trade").button[0].click().run()
     assert not [text(e) for e in _tab(at, "Trade").error]
     assert at.metric[1].value == "9,800.00"  # 10,000 − 2 × 100 bought
+
+
+def test_ticket_and_import_keep_the_user_in_their_tab(app):
+    """Choosing an instrument, Submit order and Import used to jump back to Overview."""
+    at = _create(app("portfolio_lab"), "Scratch", 10_000.0)
+    assert at.session_state["lab_view"] == "Overview"  # the tabs are a widget with state
+    at.session_state["lab_view"] = "Trade"
+    at.selectbox(key="ticket_symbol").set_value("KO").run()
+    assert at.session_state["lab_view"] == "Trade"
+    at.number_input(key="ticket_qty").set_value(1_000_000)  # refused: far beyond the cash
+    _tab(at, "Trade").button[0].click().run()
+    assert at.session_state["lab_view"] == "Trade"
+    assert _tab(at, "Trade").error  # the refusal shows in the Trade tab
+
+    at.session_state["lab_view"] = "Export · Import · Merge"
+    bad = json.dumps({"format": "quant-workstation/portfolio", "version": 1, "name": "x"})
+    at.file_uploader(key="import_file").set_value(("bad.json", bad.encode(), "application/json"))
+    at.button(key="import_button").click().run()
+    assert at.session_state["lab_view"] == "Export · Import · Merge"
+    errors = [text(e) for e in _tab(at, "Export · Import · Merge").error]
+    assert any("invalid portfolio document" in e for e in errors)

@@ -285,3 +285,20 @@ def test_saving_one_limit_in_the_editor_saves_that_limit_only(app, ws):
     assert ws.risk.limits_saved("Fresh")
     # the editor now shows what is stored: the unset rules listed as switched off
     assert "max_top3_weight" in at.multiselect(key="lim_off").value
+
+
+def test_save_limits_keeps_the_user_in_the_edit_tab(app, ws):
+    """Save limits used to jump back to the Measures tab."""
+    at = app("risk")
+    assert at.session_state["risk_view"] == "Measures"  # the tabs are a widget with state
+    at.session_state["risk_view"] = "Edit limits"
+    at.text_input(key="lim_trading_hours").set_value("stock=9am")  # refused
+    _tab(at, "Edit limits").button[0].click().run()
+    assert at.session_state["risk_view"] == "Edit limits"
+    assert any("trading_hours" in text(e) for e in _tab(at, "Edit limits").error)
+    at.text_input(key="lim_trading_hours").set_value("")
+    at.number_input(key="lim_min_cash").set_value(0.001)
+    _tab(at, "Edit limits").button[0].click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["risk_view"] == "Edit limits"
+    assert ws.risk.limits(DEMO_NAME).min_cash == 0.001
