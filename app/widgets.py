@@ -149,6 +149,27 @@ def view_tabs(labels: list[str], key: str) -> list[Any]:
     return list(st.tabs(labels, key=key, on_change="rerun"))
 
 
+def history_dates(
+    columns: tuple[Any, Any],
+    first: Any,
+    last: Any,
+    keys: tuple[str, str],
+    scope: Any,
+    defaults: tuple[Any, Any] | None = None,
+) -> tuple[Any, Any]:
+    """From/To date inputs bounded by the chosen instruments' history (``first``..``last``).
+
+    They start at ``defaults`` (clipped to the history; the whole history when None) and are
+    reset whenever ``scope`` (which instruments) or their history changes, so they never show
+    a range left over from another instrument."""
+    lo, hi = defaults or (first, last)
+    lo, hi = min(max(lo, first), last), max(min(hi, last), first)
+    bind(f"dates_{keys[0]}", (scope, first, last), {keys[0]: lo, keys[1]: hi})
+    start = columns[0].date_input("From", min_value=first, max_value=last, key=keys[0])
+    end = columns[1].date_input("To", min_value=first, max_value=last, key=keys[1])
+    return start, end
+
+
 def money(value: float, currency: str = "USD") -> str:
     if value is None or not math.isfinite(value):
         return "—"

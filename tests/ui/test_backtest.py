@@ -107,3 +107,24 @@ def test_monte_carlo_and_stress_keep_the_user_in_their_tab(app):
     assert not at.exception, at.exception
     assert at.session_state["bt_view"] == "Stress"
     assert "Stressed max drawdown" in {m.label for m in _tab(at, "Stress").metric}
+
+
+def test_dates_follow_the_chosen_instruments_history(app):
+    """SPX has bars 1999-01-04..2018-12-31, AAPL 1990-01-02..2022-12-28 (the bundled data)."""
+    from datetime import date
+
+    at = app("backtest")
+    start, end = at.date_input(key="bt_start"), at.date_input(key="bt_end")
+    assert (start.value, end.value) == (date(1999, 1, 4), date(2018, 12, 31))
+    at.selectbox(key="bt_symbol").set_value("AAPL").run()
+    assert not at.exception, at.exception
+    start, end = at.date_input(key="bt_start"), at.date_input(key="bt_end")
+    assert (start.value, end.value) == (date(1990, 1, 2), date(2022, 12, 28))
+    assert (start.min, end.max) == (date(1990, 1, 2), date(2022, 12, 28))
+    at.date_input(key="bt_start").set_value(date(2000, 3, 1)).run()
+    assert at.date_input(key="bt_start").value == date(2000, 3, 1)  # kept while on AAPL
+    at.selectbox(key="bt_symbol").set_value("SPX").run()
+    assert not at.exception, at.exception
+    start, end = at.date_input(key="bt_start"), at.date_input(key="bt_end")
+    assert (start.value, end.value) == (date(1999, 1, 4), date(2018, 12, 31))
+    assert (start.min, end.max) == (date(1999, 1, 4), date(2018, 12, 31))
