@@ -313,7 +313,8 @@ def params_editor(ws, name: str) -> None:
     sleeve = next(s for s in config.sleeves if s.key == key)
     current = (state.get(key) or {}).get("params") or sleeve.params
     with st.form(PARAMS):
-        values = param_inputs(get_strategy(sleeve.strategy).Params, f"live_{key}", current)
+        # keyed by session and sleeve: another session's sleeve of the same name never shows
+        values = param_inputs(get_strategy(sleeve.strategy).Params, f"live_{name}_{key}", current)
         submitted = st.form_submit_button("Apply parameters")
     field_error(PARAMS, "params")
     field_error(PARAMS, "_form")

@@ -179,3 +179,18 @@ def test_ticket_and_import_keep_the_user_in_their_tab(app):
     assert at.session_state["lab_view"] == "Export · Import · Merge"
     errors = [text(e) for e in _tab(at, "Export · Import · Merge").error]
     assert any("invalid portfolio document" in e for e in errors)
+
+
+def test_manage_controls_are_bound_to_the_selected_portfolio(app):
+    """Switching portfolio kept the other one's name in "New name" and its delete box ticked
+    (Delete was then armed for a portfolio nobody confirmed)."""
+    at = _create(app("portfolio_lab"), "Scratch", 10_000.0)
+    assert at.text_input(key="rename_to").value == "Scratch"
+    at.checkbox(key="delete_confirm").check().run()
+    assert not at.button(key="delete_button").disabled
+    at.selectbox(key="lab_portfolio").set_value(DEMO_NAME).run()
+    assert not at.exception, at.exception
+    assert at.text_input(key="rename_to").value == DEMO_NAME
+    assert at.checkbox(key="delete_confirm").value is False
+    assert at.button(key="delete_button").disabled
+    assert at.text_input(key="merge_into").value == f"{DEMO_NAME} + merged"
