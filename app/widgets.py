@@ -134,12 +134,15 @@ def required_choice(
 ) -> Any:
     """A single choice that cannot be clicked into "nothing": a ``segmented_control`` with
     ``required=True`` (the browser ignores a click on the selected option), and a guard that
-    restores ``fallback`` (e.g. the stored value) should its state be empty or unknown anyway
-    (a client that sends none). Call :func:`bind` for ``key`` first when it shows a stored
-    state; create no ``default``: the value lives in session state."""
-    if st.session_state.get(key) not in options:
-        st.session_state[key] = fallback
-    return container.segmented_control(label, options, key=key, required=True, **kwargs)
+    restores the last choice (else ``fallback``, e.g. the stored value) should its state be
+    empty or unknown anyway (a client that sends none). Call :func:`bind` for ``key`` first
+    when it shows a stored state; create no ``default``: the value lives in session state."""
+    state, last_key = st.session_state, f"_last_{key}"
+    if state.get(key) not in options:  # back to the last choice, as the browser would keep it
+        state[key] = state[last_key] if state.get(last_key) in options else fallback
+    value = container.segmented_control(label, options, key=key, required=True, **kwargs)
+    state[last_key] = value
+    return value
 
 
 def view_tabs(labels: list[str], key: str) -> list[Any]:

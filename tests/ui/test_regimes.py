@@ -25,3 +25,14 @@ def test_two_states_refit(app):
     at.segmented_control(key="rg_states").set_value(2).run()
     assert not at.exception
     assert len(at.dataframe[0].value) == 2
+
+
+def test_the_number_of_states_cannot_be_clicked_into_nothing(app):
+    at = app("regimes")
+    states = at.segmented_control(key="rg_states")
+    assert states.proto.required and states.value == 3
+    at.segmented_control(key="rg_states").set_value(2).run()
+    assert at.segmented_control(key="rg_states").value == 2
+    at.segmented_control(key="rg_states").set_value(None).run()
+    assert not at.exception, at.exception
+    assert at.segmented_control(key="rg_states").value == 2  # the last choice, kept
