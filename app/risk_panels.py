@@ -22,6 +22,7 @@ from core.risk import (
 from core.workstation import Workstation
 
 FORM = "risk_limits_form"
+SAVED = "_risk_limits_saved"
 OUTCOME_COLOUR = {"pass": "green", "warn": "orange", "block": "red"}
 OUTCOME_LABEL = {"pass": "OK", "warn": "near limit", "block": "breached"}
 RATIO_LIMITS = [k for k in LIMIT_KEYS if k not in ("trading_hours", "min_adv", "warn_at")]
@@ -226,8 +227,12 @@ def limits_form(ws: Workstation, name: str) -> None:
         )
         cols[2].text_input("trading hours (class=HH:MM-HH:MM; …)", key="lim_trading_hours")
         if st.form_submit_button("Save limits"):
-            widgets.run_action(FORM, lambda: _save(ws, name, stored), "Limits saved")
+            if widgets.run_action(FORM, lambda: _save(ws, name, stored)):
+                st.session_state[SAVED] = name  # shown here, in this tab, after the rerun
             st.rerun()
+    if st.session_state.pop(SAVED, None) == name:
+        st.toast("Limits saved", icon=":material/check_circle:")
+        st.success(widgets.plain(f"Limits of {name} saved"))
 
 
 def _or(value, fallback):

@@ -302,3 +302,5 @@ def test_save_limits_keeps_the_user_in_the_edit_tab(app, ws):
     assert not at.exception, at.exception
     assert at.session_state["risk_view"] == "Edit limits"
     assert ws.risk.limits(DEMO_NAME).min_cash == 0.001
+    # the result shows in the tab where the user saved
+    assert [text(m) for m in _tab(at, "Edit limits").success] == [f"Limits of {DEMO_NAME} saved"]
