@@ -37,6 +37,9 @@ LABELS = {
 }
 
 
+DEFAULT_WINDOW = (date(2018, 1, 1), date(2022, 12, 30))
+
+
 @dataclass(frozen=True)
 class Request:
     symbols: tuple[str, ...]
@@ -56,9 +59,7 @@ def request_form(ws: Workstation) -> Request | None:
     """Symbols, window, method and constraints; None (with the reason shown) if unusable."""
     available = list(ws.market.symbols()["symbol"])
     symbols = st.multiselect("Symbols", available, default=list(DEFAULT_SYMBOLS), key="al_symbols")
-    c1, c2 = st.columns(2)
-    start = c1.date_input("From", date(2018, 1, 1), key="al_start")
-    end = c2.date_input("To", date(2022, 12, 30), key="al_end")
+    start, end = _dates(ws, symbols)
     method = st.selectbox(
         "Method",
         METHODS,
@@ -93,6 +94,18 @@ def request_form(ws: Workstation) -> Request | None:
         st.info("Choose at least one symbol.")
         return None
     return Request(tuple(symbols), start, end, spec)
+
+
+def _dates(ws: Workstation, symbols: list[str]) -> tuple[date, date]:
+    """From/To within the chosen symbols' common history (reset when the choice changes)."""
+    catalogue = ws.market.symbols().set_index("symbol")
+    chosen = catalogue.loc[symbols] if symbols else catalogue
+    first, last = max(chosen["start"]).date(), min(chosen["end"]).date()
+    if first > last:  # no common history: let the service refuse the request with its reason
+        first, last = min(chosen["start"]).date(), max(chosen["end"]).date()
+    return widgets.history_dates(
+        st.columns(2), first, last, ("al_start", "al_end"), tuple(symbols), DEFAULT_WINDOW
+    )
 
 
 def _mean_variance_inputs() -> dict:

@@ -116,12 +116,8 @@ def _date_range(
         return None, None
     catalogue = ws.market.symbols().set_index("symbol").loc[symbols]
     first, last = max(catalogue["start"]).date(), min(catalogue["end"]).date()
-    c1, c2 = st.columns(2)
-    start = c1.date_input(
-        "From", value=first, min_value=first, max_value=last, key=f"{prefix}_start"
-    )
-    end = c2.date_input("To", value=last, min_value=first, max_value=last, key=f"{prefix}_end")
-    return start, end
+    keys = (f"{prefix}_start", f"{prefix}_end")
+    return widgets.history_dates(st.columns(2), first, last, keys, tuple(symbols))
 
 
 def _execution_inputs(prefix: str = "bt") -> tuple[ExecutionConfig | None, float]:

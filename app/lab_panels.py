@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.widgets import field_error, plain, run_action
+from app.widgets import bind, field_error, plain, required_choice, run_action
 from core.errors import InvalidInputError
 from core.portfolio import to_csv, to_excel, to_json
 from core.risk import checked_trade
@@ -95,7 +95,7 @@ def trade_ticket(ws: Workstation, name: str) -> None:
     if "ticket_price" not in st.session_state:
         reset_price()
     with st.form("trade_form", border=False):
-        st.segmented_control("Side", ["buy", "sell"], default="buy", key="ticket_side")
+        required_choice(st, "Side", ["buy", "sell"], key="ticket_side", fallback="buy")
         field_error(form, "side")
         c1, c2 = st.columns(2)
         c1.number_input(
@@ -143,7 +143,9 @@ def manage_panel(ws: Workstation, name: str) -> None:
             ("amount",),
         )
 
-    st.text_input("New name", value=name, key="rename_to")
+    # bound to the selected portfolio: never another one's name or a confirmation ticked for it
+    bind("lab_manage", name, {"rename_to": name, "delete_confirm": False})
+    st.text_input("New name", key="rename_to")
     field_error(form, "name")
     st.button("Rename", on_click=rename, key="rename_button")
     st.number_input("Deposit (+) or withdraw (−)", value=0.0, step=1000.0, key="cash_amount")
@@ -233,7 +235,8 @@ def merge_form(ws: Workstation, current: str) -> None:
         return
     st.selectbox(plain(f"Merge {current!r} with"), others, key="merge_other")
     field_error(form, "second")
-    st.text_input("Into (new or existing portfolio)", value=f"{current} + merged", key="merge_into")
+    bind("lab_merge", current, {"merge_into": f"{current} + merged"})
+    st.text_input("Into (new or existing portfolio)", key="merge_into")
     st.button("Merge", on_click=submit, key="merge_button")
     field_error(form, "_form")
 

@@ -28,6 +28,8 @@ from core.paper import (
 from core.strategies import get_strategy, registry, strategy_configs
 
 SELECTED = "paper_session"
+PICK = "paper_pick"
+PICK_NEXT = "_paper_pick_next"  # set with SELECTED by an action: the selector follows it
 LIVE = "paper_live"
 SEEN = "paper_seen"
 FORM = "paper_new"
@@ -60,12 +62,14 @@ def session_picker(ws) -> str | None:
         return None
     names = sessions["session"].tolist()
     current = st.session_state.get(SELECTED)
-    index = names.index(current) if current in names else 0
+    # SELECTED set by an action (a new session) wins over the selector's last value; the
+    # selector's own choice otherwise (it then sets SELECTED below)
+    if st.session_state.pop(PICK_NEXT, False) or st.session_state.get(PICK) not in names:
+        st.session_state[PICK] = current if current in names else names[0]
     name = st.selectbox(
         "Session",
         names,
-        index=index,
-        key="paper_pick",
+        key=PICK,
         help="each session's status is in the panel below and in All sessions",
     )
     st.session_state[SELECTED] = name
@@ -253,6 +257,7 @@ def new_session_form(ws) -> None:
         )
         ws.paper.create(name, config)
         st.session_state[SELECTED] = name
+        st.session_state[PICK_NEXT] = True
         if start_now:
             ws.paper.start_worker(name, ws.settings.database_url)
 
@@ -319,7 +324,8 @@ def params_editor(ws, name: str) -> None:
     sleeve = next(s for s in config.sleeves if s.key == key)
     current = (state.get(key) or {}).get("params") or sleeve.params
     with st.form(PARAMS):
-        values = param_inputs(get_strategy(sleeve.strategy).Params, f"live_{key}", current)
+        # keyed by session and sleeve: another session's sleeve of the same name never shows
+        values = param_inputs(get_strategy(sleeve.strategy).Params, f"live_{name}_{key}", current)
         submitted = st.form_submit_button("Apply parameters")
     field_error(PARAMS, "params")
     field_error(PARAMS, "_form")

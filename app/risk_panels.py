@@ -17,12 +17,12 @@ from core.risk import (
     RiskReport,
     TradingState,
     drawdown_series,
-    parse_limit_updates,
     portfolio_risk,
 )
 from core.workstation import Workstation
 
 FORM = "risk_limits_form"
+SAVED = "_risk_limits_saved"
 OUTCOME_COLOUR = {"pass": "green", "warn": "orange", "block": "red"}
 OUTCOME_LABEL = {"pass": "OK", "warn": "near limit", "block": "breached"}
 RATIO_LIMITS = [k for k in LIMIT_KEYS if k not in ("trading_hours", "min_adv", "warn_at")]
@@ -227,29 +227,45 @@ def limits_form(ws: Workstation, name: str) -> None:
         )
         cols[2].text_input("trading hours (class=HH:MM-HH:MM; …)", key="lim_trading_hours")
         if st.form_submit_button("Save limits"):
-            widgets.run_action(FORM, lambda: _save(ws, name, current), "Limits saved")
+            if widgets.run_action(FORM, lambda: _save(ws, name, stored)):
+                st.session_state[SAVED] = name  # shown here, in this tab, after the rerun
             st.rerun()
+    if st.session_state.pop(SAVED, None) == name:
+        st.toast("Limits saved", icon=":material/check_circle:")
+        st.success(widgets.plain(f"Limits of {name} saved"))
 
 
 def _or(value, fallback):
     return fallback if value is None else value
 
 
-def _save(ws: Workstation, name: str, current) -> None:
+def _save(ws: Workstation, name: str, shown: dict) -> None:
+    """Save the limits whose inputs differ from what the form showed, and only those: the
+    others stay as stored (none enforced on a portfolio without saved limits)."""
+    state = st.session_state
     pairs = []
-    off = set(st.session_state["lim_off"])
+    off, was_off = set(state["lim_off"]), set(shown["lim_off"])
     for key in [*RATIO_LIMITS, "min_adv", "warn_at"]:
-        value = st.session_state[f"lim_{key}"]
-        pairs.append(f"{key}={'none' if key in off or value is None else value}")
-    pairs.append("trading_hours=none")
-    for part in str(st.session_state["lim_trading_hours"]).split(";"):
-        if part.strip():
-            klass, sep, window = part.partition("=")
-            if not sep:
-                raise RiskError(f"trading hours: {part.strip()!r} must look like stock=09:30-16:00")
-            pairs.append(f"trading_hours.{klass.strip()}={window.strip()}")
-    limits = parse_limit_updates(current, pairs)
-    ws.risk.save_limits(name, limits, actor="ui")
+        value, field = state[f"lim_{key}"], f"lim_{key}"
+        if key in off:
+            if key not in was_off:
+                pairs.append(f"{key}=none")
+        elif key in was_off or value != shown[field]:
+            pairs.append(f"{key}={'none' if value is None else value}")
+    hours = str(state["lim_trading_hours"])
+    if hours.strip() != str(shown["lim_trading_hours"]).strip():
+        pairs.append("trading_hours=none")
+        for part in hours.split(";"):
+            if part.strip():
+                klass, sep, window = part.partition("=")
+                if not sep:
+                    raise RiskError(
+                        f"trading hours: {part.strip()!r} must look like stock=09:30-16:00"
+                    )
+                pairs.append(f"trading_hours.{klass.strip()}={window.strip()}")
+    if not pairs:
+        raise RiskError("limits: nothing changed; edit a limit before saving")
+    ws.risk.update_limits(name, pairs, actor="ui")
 
 
 # How restrictive each state is: moving down this order lifts a restriction.
@@ -274,11 +290,13 @@ def kill_switch(ws: Workstation, name: str) -> None:
     colour = {"active": "green", "reducing_only": "orange", "halted": "red"}[state]
     st.markdown(f"Trading state: :{colour}-badge[{STATE_LABELS[state]}]")
     cols = st.columns([2, 3, 1])
-    choice = cols[0].segmented_control(
+    choice = widgets.required_choice(
+        cols[0],
         "Set trading state",
         [s.value for s in TradingState],
-        format_func=STATE_LABELS.get,
         key=choice_key,
+        fallback=state,
+        format_func=STATE_LABELS.get,
     )
     reason = cols[1].text_input("Reason (audited)", key=reason_key)
     confirmed = True

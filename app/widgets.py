@@ -129,6 +129,50 @@ def bind(scope: str, stored: Any, values: dict[str, Any]) -> bool:
     return True
 
 
+def required_choice(
+    container: Any, label: str, options: list[Any], key: str, fallback: Any, **kwargs: Any
+) -> Any:
+    """A single choice that cannot be clicked into "nothing": a ``segmented_control`` with
+    ``required=True`` (the browser ignores a click on the selected option), and a guard that
+    restores the last choice (else ``fallback``, e.g. the stored value) should its state be
+    empty or unknown anyway (a client that sends none). Call :func:`bind` for ``key`` first
+    when it shows a stored state; create no ``default``: the value lives in session state."""
+    state, last_key = st.session_state, f"_last_{key}"
+    if state.get(key) not in options:  # back to the last choice, as the browser would keep it
+        state[key] = state[last_key] if state.get(last_key) in options else fallback
+    value = container.segmented_control(label, options, key=key, required=True, **kwargs)
+    state[last_key] = value
+    return value
+
+
+def view_tabs(labels: list[str], key: str) -> list[Any]:
+    """``st.tabs`` whose selected tab lives in ``st.session_state[key]`` (its label): an
+    action's rerun keeps the user in the tab where they acted, where its result or refusal
+    shows, even when elements above the tabs come and go. Every tab's content still runs."""
+    return list(st.tabs(labels, key=key, on_change="rerun"))
+
+
+def history_dates(
+    columns: tuple[Any, Any],
+    first: Any,
+    last: Any,
+    keys: tuple[str, str],
+    scope: Any,
+    defaults: tuple[Any, Any] | None = None,
+) -> tuple[Any, Any]:
+    """From/To date inputs bounded by the chosen instruments' history (``first``..``last``).
+
+    They start at ``defaults`` (clipped to the history; the whole history when None) and are
+    reset whenever ``scope`` (which instruments) or their history changes, so they never show
+    a range left over from another instrument."""
+    lo, hi = defaults or (first, last)
+    lo, hi = min(max(lo, first), last), max(min(hi, last), first)
+    bind(f"dates_{keys[0]}", (scope, first, last), {keys[0]: lo, keys[1]: hi})
+    start = columns[0].date_input("From", min_value=first, max_value=last, key=keys[0])
+    end = columns[1].date_input("To", min_value=first, max_value=last, key=keys[1])
+    return start, end
+
+
 def money(value: float, currency: str = "USD") -> str:
     if value is None or not math.isfinite(value):
         return "—"

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from app import backtest_panels as panels
+from app import widgets
 from app.services import workstation
 
 ws = workstation()
@@ -18,8 +19,8 @@ with results:
             "Pick a strategy and an instrument, then **Run backtest**. "
             "Runs are saved and can be compared."
         )
-    chart, metrics, trades, montecarlo, stress, compare = st.tabs(
-        ["Chart", "Metrics", "Trades", "Monte Carlo", "Stress", "Compare runs"]
+    chart, metrics, trades, montecarlo, stress, compare = widgets.view_tabs(
+        ["Chart", "Metrics", "Trades", "Monte Carlo", "Stress", "Compare runs"], key="bt_view"
     )
     if result is not None:
         with chart:

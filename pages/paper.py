@@ -6,7 +6,7 @@ sends it commands.
 
 import streamlit as st
 
-from app import paper_live
+from app import paper_live, widgets
 from app import paper_panels as panels
 from app.services import workstation
 from app.widgets import flash
@@ -18,7 +18,9 @@ flash()
 name = panels.session_picker(ws)
 if name:
     paper_live.live_panel(ws, name)
-    ticket, params, export = st.tabs(["Order ticket", "Parameters", "Export & reconcile"])
+    ticket, params, export = widgets.view_tabs(
+        ["Order ticket", "Parameters", "Export & reconcile"], key="paper_view"
+    )
     with ticket:
         panels.order_ticket(ws, name)
     with params:

@@ -25,8 +25,8 @@ if summary.description:
     st.caption(widgets.plain(summary.description))
 widgets.portfolio_metrics(summary)
 
-overview, trade, history, stress, manage, transfer = st.tabs(
-    ["Overview", "Trade", "Trades", "Stress", "Manage", "Export · Import · Merge"]
+overview, trade, history, stress, manage, transfer = widgets.view_tabs(
+    ["Overview", "Trade", "Trades", "Stress", "Manage", "Export · Import · Merge"], key="lab_view"
 )
 with overview:
     curve = ws.portfolios.equity_curve(name)

@@ -3,7 +3,7 @@ strategy fared in each regime."""
 
 import streamlit as st
 
-from app import charts
+from app import charts, widgets
 from app.regime_panels import current_view, fit, performance_view, state_table, transition_figure
 from app.services import workstation
 
@@ -13,7 +13,7 @@ st.title("Regimes")
 c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
 symbols = list(ws.market.symbols()["symbol"])
 symbol = c1.selectbox("Instrument", symbols, index=symbols.index("SPX"), key="rg_symbol")
-n_states = c2.segmented_control("States", [2, 3, 4], default=3, key="rg_states") or 3
+n_states = widgets.required_choice(c2, "States", [2, 3, 4], key="rg_states", fallback=3)
 seed = c3.number_input("Seed", 0, 10_000, 0, key="rg_seed")
 starts = c4.number_input("Random starts", 1, 20, 5, key="rg_starts")
 

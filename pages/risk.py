@@ -22,8 +22,8 @@ risk_panels.kill_switch(ws, name)  # first: usable even when the measures cannot
 report = risk_panels.report(ws, name, int(horizon))
 risk_panels.headline(report)
 
-measures, limits, drawdown, stress, edit = st.tabs(
-    ["Measures", "Limits", "Drawdown", "Stress", "Edit limits"]
+measures, limits, drawdown, stress, edit = widgets.view_tabs(
+    ["Measures", "Limits", "Drawdown", "Stress", "Edit limits"], key="risk_view"
 )
 with measures:
     if report.var:

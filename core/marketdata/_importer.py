@@ -4,9 +4,10 @@ Accepted layouts: a timestamp column (``timestamp``, ``date``, ``datetime`` or
 ``time``, any case) with ``open, high, low, close`` and optionally ``volume``, or a
 timestamp with a single price column (``close``, ``price`` or ``adj close``).
 Yahoo-style exports (``Date, Open, High, Low, Close, Adj Close, Volume``) load as
-they are. Every broken rule raises :class:`BarsValidationError` naming the file, the
-first offending row (the line number for CSV, header = line 1) and the column as
-written in the file.
+they are. A broken rule raises :class:`BarsValidationError` naming the file, the
+offending row (the line number for CSV, header = line 1) and the column as written in
+the file; the row rules (dates, order, numbers, prices, volume) are all checked and up to
+``core.errors.MAX_LISTED`` of their problems listed in one message ("and N more" after).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import IO
 import numpy as np
 import pandas as pd
 
-from core.errors import InvalidInputError
+from core.errors import MAX_LISTED, InvalidInputError, join_problems
 from core.marketdata._frames import BAR_COLUMNS
 
 TIMESTAMP_NAMES = ("timestamp", "date", "datetime", "time")
@@ -72,15 +73,32 @@ class BarsValidationError(InvalidInputError):
         row: int | None = None,
         column: str | None = None,
         row_word: str = "row",
+        others: tuple[BarsValidationError, ...] = (),
+        more: int = 0,
     ) -> None:
         self.rule, self.detail, self.filename = rule, detail, filename
         self.row, self.column, self.row_word = row, column, row_word
+        self.others, self.more = others, more  # further problems listed, and not listed
         super().__init__(self._message(), line=row if row_word == "line" else None)
 
+    @property
+    def problems(self) -> list[BarsValidationError]:
+        """The first problem (this one) and the others listed with it."""
+        return [self, *self.others]
+
     def _message(self) -> str:
+        if not self.others and not self.more:
+            return self._one(self.filename)
+        parts = [p._one(None) for p in self.problems]
+        tail = f" (and {self.more} more)" if self.more else ""
+        if self.filename:
+            return join_problems(self.filename, parts, limit=len(parts)) + tail
+        return "; ".join(parts) + tail
+
+    def _one(self, filename: str | None) -> str:
         place = " ".join(
             part
-            for part in (self.filename, None if self.row is None else f"{self.row_word} {self.row}")
+            for part in (filename, None if self.row is None else f"{self.row_word} {self.row}")
             if part
         )
         if self.column is not None:
@@ -106,6 +124,50 @@ class _Where:
             row=None if pos is None else int(self.rows[pos]),
             column=None if column is None else self.names.get(column, column),
             row_word=self.row_word,
+        )
+
+
+class _Problems:
+    """The row-rule problems of one input: the first ``limit`` kept, the rest counted."""
+
+    def __init__(self, where: _Where, limit: int = MAX_LISTED) -> None:
+        self.where, self.limit = where, limit
+        self.found: list[BarsValidationError] = []
+        self.total = 0
+
+    def add(self, rule: str, positions, detail, column=None) -> None:
+        """One problem per position (in order).
+
+        ``detail(pos)`` and ``column`` (a name or a function of ``pos``) say what is wrong.
+        """
+        positions = [int(p) for p in positions]
+        self.total += len(positions)
+        for pos in positions[: max(self.limit - len(self.found), 0)]:
+            col = column(pos) if callable(column) else column
+            self.found.append(self.where.error(rule, detail(pos), pos, col))
+
+    def add_cells(self, rule: str, mask: pd.DataFrame, detail) -> None:
+        """One problem per True cell of ``mask``, row by row; ``detail(pos, column)``."""
+        rows, cols = np.nonzero(mask.to_numpy(dtype=bool))
+        self.total += len(rows)
+        room = max(self.limit - len(self.found), 0)
+        for pos, j in zip(rows[:room], cols[:room], strict=True):
+            column = mask.columns[int(j)]
+            self.found.append(self.where.error(rule, detail(int(pos), column), int(pos), column))
+
+    def raise_any(self) -> None:
+        if not self.found:
+            return
+        first, others = self.found[0], tuple(self.found[1:])
+        raise BarsValidationError(
+            first.rule,
+            first.detail,
+            filename=first.filename,
+            row=first.row,
+            column=first.column,
+            row_word=first.row_word,
+            others=others,
+            more=self.total - len(self.found),
         )
 
 
@@ -271,11 +333,14 @@ def _validated(
     if raw.empty:
         raise where.error(RULE_NOT_EMPTY, "no data rows")
     where = replace(where, names=_resolve_columns(raw, where))
-    timestamps = _parse_timestamps(raw[where.names["timestamp"]], where)
-    _check_range(timestamps, where, now)
-    _check_order(timestamps, where)
-    numbers = _numbers(raw, where)
-    _check_prices(numbers, where)
+    problems = _Problems(where)
+    timestamps = _parse_timestamps(raw[where.names["timestamp"]], where, problems)
+    if not problems.found:  # order and range need every date
+        _check_range(timestamps, where, now, problems)
+        _check_order(timestamps, where, problems)
+    numbers, not_numbers = _numbers(raw, where, problems)
+    _check_prices(numbers, where, problems, not_numbers)
+    problems.raise_any()
     if use_adjusted and "adj" in numbers:
         numbers = _back_adjust(numbers)
     return _assemble(timestamps, numbers)
@@ -304,7 +369,7 @@ def _resolve_columns(raw: pd.DataFrame, where: _Where) -> dict[str, str]:
     return names
 
 
-def _parse_timestamps(column: pd.Series, where: _Where) -> np.ndarray:
+def _parse_timestamps(column: pd.Series, where: _Where, problems: _Problems) -> np.ndarray:
     if isinstance(column.dtype, pd.DatetimeTZDtype):
         parsed = column.dt.tz_convert("UTC").dt.tz_localize(None)
     elif pd.api.types.is_datetime64_dtype(column.dtype):
@@ -312,10 +377,12 @@ def _parse_timestamps(column: pd.Series, where: _Where) -> np.ndarray:
     else:
         parsed = _parse_timestamp_text(column.astype(str).str.strip().where(column.notna()))
     bad = parsed.isna().to_numpy()
-    if bad.any():
-        pos = int(bad.argmax())
-        detail = f"{column.iloc[pos]!r} is not a date (ISO 2020-01-31 or US 1/31/2020)"
-        raise where.error(RULE_TIMESTAMP_PARSE, detail, pos, "timestamp")
+    problems.add(
+        RULE_TIMESTAMP_PARSE,
+        np.flatnonzero(bad),
+        lambda pos: f"{column.iloc[pos]!r} is not a date (ISO 2020-01-31 or US 1/31/2020)",
+        "timestamp",
+    )
     return parsed.to_numpy(dtype="datetime64[us]")
 
 
@@ -338,15 +405,21 @@ def latest_bar_time(now: datetime | None = None) -> np.datetime64:
     return np.datetime64(now + FUTURE_TOLERANCE, "us")
 
 
-def _check_range(timestamps: np.ndarray, where: _Where, now: datetime | None) -> None:
+def _check_range(
+    timestamps: np.ndarray, where: _Where, now: datetime | None, problems: _Problems | None = None
+) -> None:
     latest = latest_bar_time(now)
     bad = (timestamps < EARLIEST_BAR) | (timestamps > latest)
-    if bad.any():
-        pos = int(bad.argmax())
+
+    def detail(pos: int) -> str:
         when = "before 1800-01-01" if timestamps[pos] < EARLIEST_BAR else "in the future"
         text = np.datetime_as_string(timestamps[pos], unit="s").removesuffix("T00:00:00")
-        detail = f"{text} is {when}"
-        raise where.error(RULE_DATE_RANGE, detail, pos, "timestamp")
+        return f"{text} is {when}"
+
+    own = problems or _Problems(where)
+    own.add(RULE_DATE_RANGE, np.flatnonzero(bad), detail, "timestamp")
+    if problems is None:
+        own.raise_any()
 
 
 def check_bar_range(index: pd.DatetimeIndex, now: datetime | None = None) -> None:
@@ -359,18 +432,19 @@ def check_bar_range(index: pd.DatetimeIndex, now: datetime | None = None) -> Non
     _check_range(stamps, where, now)
 
 
-def _check_order(timestamps: np.ndarray, where: _Where) -> None:
+def _check_order(timestamps: np.ndarray, where: _Where, problems: _Problems) -> None:
     step = np.diff(timestamps)
-    bad = step <= np.timedelta64(0)
-    if not bad.any():
-        return
-    pos = int(bad.argmax()) + 1
-    this, before = _stamp(timestamps[pos]), _stamp(timestamps[pos - 1])
-    earlier = f"{where.row_word} {where.rows[pos - 1]}"
-    if this == before:
-        raise where.error(RULE_UNIQUE, f"{this} repeats {earlier}", pos, "timestamp")
-    detail = f"{this} comes after {before} ({earlier}); is the file sorted newest first?"
-    raise where.error(RULE_INCREASING, detail, pos, "timestamp")
+    bad = np.flatnonzero(step <= np.timedelta64(0)) + 1
+    for pos in bad[: MAX_LISTED + 1]:  # rule by rule, in row order
+        this, before = _stamp(timestamps[pos]), _stamp(timestamps[pos - 1])
+        earlier = f"{where.row_word} {where.rows[pos - 1]}"
+        if this == before:
+            detail = f"{this} repeats {earlier}"
+            problems.add(RULE_UNIQUE, [pos], lambda _, d=detail: d, "timestamp")
+        else:
+            detail = f"{this} comes after {before} ({earlier}); is the file sorted newest first?"
+            problems.add(RULE_INCREASING, [pos], lambda _, d=detail: d, "timestamp")
+    problems.total += max(len(bad) - (MAX_LISTED + 1), 0)
 
 
 def _stamp(value: np.datetime64) -> str:
@@ -378,66 +452,64 @@ def _stamp(value: np.datetime64) -> str:
     return stamp.strftime("%Y-%m-%d") if stamp == stamp.normalize() else str(stamp)
 
 
-def _numbers(raw: pd.DataFrame, where: _Where) -> pd.DataFrame:
-    """The value columns under canonical names, as float64; text that is no number fails."""
+def _numbers(
+    raw: pd.DataFrame, where: _Where, problems: _Problems
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The value columns under canonical names, as float64, and the cells that are no number.
+
+    Each such cell is a problem.
+    """
     original = pd.DataFrame(
         {c: raw[where.names[c]] for c in (*BAR_COLUMNS, "adj") if c in where.names}
     )
     numbers = original.apply(pd.to_numeric, errors="coerce").astype(float)
-    hit = _first(original.notna() & numbers.isna())
-    if hit is not None:
-        pos, column = hit
-        detail = f"{original[column].iloc[pos]!r} is not a number"
-        raise where.error(RULE_NUMERIC, detail, pos, column)
-    return numbers
+    not_numbers = original.notna() & numbers.isna()
+    problems.add_cells(
+        RULE_NUMERIC,
+        not_numbers,
+        lambda pos, column: f"{original[column].iloc[pos]!r} is not a number",
+    )
+    return numbers, not_numbers
 
 
-def _check_prices(numbers: pd.DataFrame, where: _Where) -> None:
-    prices = numbers[[c for c in numbers.columns if c != "volume"]]
-    _fail_first(~np.isfinite(prices), where, RULE_FINITE, prices, "{} is not a finite number")
-    _fail_first(prices <= 0, where, RULE_POSITIVE, prices, "{} is not above 0")
+def _check_prices(
+    numbers: pd.DataFrame, where: _Where, problems: _Problems, not_numbers: pd.DataFrame
+) -> None:
+    columns = [c for c in numbers.columns if c != "volume"]
+    prices = numbers[columns]
+    _cells(problems, ~np.isfinite(prices) & ~not_numbers[columns], RULE_FINITE, prices,
+           "{} is not a finite number")  # fmt: skip
+    _cells(problems, prices <= 0, RULE_POSITIVE, prices, "{} is not above 0")
     if "open" in numbers:
-        _check_ranges(numbers, where)
+        _check_ranges(numbers, problems)
     if "volume" in numbers:
         volume = numbers[["volume"]]
-        bad = ~np.isfinite(volume) | (volume < 0)
-        _fail_first(bad, where, RULE_VOLUME, volume, "{} is not a finite number ≥ 0")
+        bad = (~np.isfinite(volume) | (volume < 0)) & ~not_numbers[["volume"]]
+        _cells(problems, bad, RULE_VOLUME, volume, "{} is not a finite number ≥ 0")
 
 
-def _check_ranges(numbers: pd.DataFrame, where: _Where) -> None:
+def _check_ranges(numbers: pd.DataFrame, problems: _Problems) -> None:
     top = np.maximum(numbers["open"], numbers["close"])
     bottom = np.minimum(numbers["open"], numbers["close"])
-    _fail_bound(numbers["high"] < top, where, RULE_HIGH, numbers["high"], top, "below max")
-    _fail_bound(numbers["low"] > bottom, where, RULE_LOW, numbers["low"], bottom, "above min")
+    _bound(problems, numbers["high"] < top, RULE_HIGH, numbers["high"], top, "below max")
+    _bound(problems, numbers["low"] > bottom, RULE_LOW, numbers["low"], bottom, "above min")
 
 
-def _fail_bound(
-    bad: pd.Series, where: _Where, rule: str, values: pd.Series, bound: pd.Series, word: str
+def _bound(
+    problems: _Problems, bad: pd.Series, rule: str, values: pd.Series, bound: pd.Series, word: str
 ) -> None:
-    mask = bad.to_numpy()
-    if mask.any():
-        pos = int(mask.argmax())
-        detail = f"{_num(values.iloc[pos])} is {word}(open, close) = {_num(bound.iloc[pos])}"
-        raise where.error(rule, detail, pos, values.name)
+    def detail(pos: int) -> str:
+        return f"{_num(values.iloc[pos])} is {word}(open, close) = {_num(bound.iloc[pos])}"
+
+    problems.add(rule, np.flatnonzero(bad.to_numpy()), detail, values.name)
 
 
-def _fail_first(mask: pd.DataFrame, where: _Where, rule: str, values: pd.DataFrame, text: str):
-    hit = _first(mask)
-    if hit is not None:
-        pos, column = hit
+def _cells(problems: _Problems, mask: pd.DataFrame, rule: str, values: pd.DataFrame, text: str):
+    def detail(pos: int, column: str) -> str:
         value = values[column].iloc[pos]
-        detail = "the value is missing" if np.isnan(value) else text.format(_num(value))
-        raise where.error(rule, detail, pos, column)
+        return "the value is missing" if np.isnan(value) else text.format(_num(value))
 
-
-def _first(mask: pd.DataFrame) -> tuple[int, str] | None:
-    """Position and column of the first True cell, reading row by row."""
-    cells = mask.to_numpy(dtype=bool)
-    rows = cells.any(axis=1)
-    if not rows.any():
-        return None
-    pos = int(rows.argmax())
-    return pos, mask.columns[int(cells[pos].argmax())]
+    problems.add_cells(rule, mask, detail)
 
 
 def _num(value: float) -> str:

@@ -39,6 +39,7 @@ from core.risk._store import (
     load_trading_state,
     save_limits,
     set_trading_state,
+    update_limits,
 )
 from core.risk._usage import limit_usage
 from core.whatif import STRESS_SCENARIOS, StressResult, StressScenario
@@ -187,6 +188,16 @@ class RiskService:
         """Store ``limits`` for ``name`` (audited); the changes ``{key: [before, after]}``."""
         with self._sessions.begin() as session:
             return save_limits(session, name, limits, actor=actor)
+
+    def update_limits(
+        self, name: str, pairs: list[str], *, actor: str = "user"
+    ) -> tuple[RiskLimits, dict]:
+        """Change only the limits named in ``pairs`` (``key=value``).
+
+        See :func:`~core.risk._store.update_limits`; the stored limits and the changes.
+        """
+        with self._sessions.begin() as session:
+            return update_limits(session, name, pairs, actor=actor)
 
     def trading_state(self, name: str) -> TradingState:
         """The portfolio's stored trading state (the kill switch)."""

@@ -58,6 +58,38 @@ def save_limits(
     return changes
 
 
+def unenforced_limits() -> RiskLimits:
+    """What a portfolio without saved limits enforces: no rule (``warn_at`` at its default)."""
+    return RiskLimits(**{k: None for k, f in RiskLimits.model_fields.items() if k != "warn_at"})
+
+
+def update_limits(
+    session: Session, portfolio_name: str, pairs: list[str], *, actor: str = "user"
+) -> tuple[RiskLimits, dict[str, Any]]:
+    """Apply the ``key=value`` ``pairs`` to what is stored and save: only they change.
+
+    ``pairs`` as :func:`parse_limit_updates` reads them.
+    A portfolio without saved limits starts from
+    :func:`unenforced_limits`, so saving one limit does not switch on every example default.
+    Returns the stored limits and the changes ``{key: [before, after]}`` (audited when any).
+    """
+    row = get_row(session, portfolio_name)
+    base = (
+        load_limits(session, portfolio_name)
+        if limits_saved(session, portfolio_name)
+        else unenforced_limits()
+    )
+    new = parse_limit_updates(base, pairs)
+    before, after = base.to_dict(), new.to_dict()
+    changes = {k: [before[k], after[k]] for k in after if before.get(k) != after[k]}
+    row.meta = {**(row.meta or {}), LIMITS_KEY: after}
+    if changes:
+        append_event(
+            session, "limits_changed", {"changes": changes}, portfolio=portfolio_name, actor=actor
+        )
+    return new, changes
+
+
 def load_trading_state(session: Session, portfolio_name: str) -> TradingState:
     stored = (get_row(session, portfolio_name).meta or {}).get(STATE_KEY, "active")
     return TradingState(stored)

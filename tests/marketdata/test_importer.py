@@ -403,3 +403,37 @@ def test_import_file_of_year_one_is_a_clear_error_not_an_overflow(ws, table_coun
         ws.market.import_file(b"Date,Close\n0001-01-01,5\n", "OLD", filename="old.csv")
     assert str(caught.value).startswith("old.csv line 2, column 'Date': 0001-01-01 is before")
     assert table_counts(ws) == before
+
+
+def test_a_file_with_three_defects_reports_all_three():
+    """The import stopped at the first broken rule; every row problem is listed now."""
+    text = (
+        "Date,Open,High,Low,Close,Volume\n"
+        "2020-01-02,10,11,9,10.5,100\n"
+        "2020-01-03,10,11,9,abc,100\n"  # line 3: close is no number
+        "2020-01-06,10,11,9,10.5,-5\n"  # line 4: negative volume
+        "2020-01-07,10,9.5,9,10.5,100\n"  # line 5: high 9.5 below max(10, 10.5)
+    )
+    error = failure(text)
+    assert [(p.rule, p.row, p.column) for p in error.problems] == [
+        ("values numeric", 3, "Close"),
+        ("high ≥ max(open, close)", 5, "High"),
+        ("volume ≥ 0 and finite", 4, "Volume"),
+    ]
+    assert error.rule == "values numeric" and error.row == 3  # the first, as before
+    assert str(error) == (
+        "prices.csv: line 3, column 'Close': 'abc' is not a number (rule: values numeric); "
+        "line 5, column 'High': 9.5 is below max(open, close) = 10.5 "
+        "(rule: high ≥ max(open, close)); "
+        "line 4, column 'Volume': -5 is not a finite number ≥ 0 (rule: volume ≥ 0 and finite)"
+    )
+
+
+def test_many_defects_are_listed_up_to_the_limit_then_counted():
+    from core.errors import MAX_LISTED
+
+    lines = [f"2020-01-{d:02d},x{d}" for d in range(1, 16)]  # 15 closes that are no number
+    error = failure("Date,Close\n" + "\n".join(lines) + "\n")
+    assert len(error.problems) == MAX_LISTED == 10
+    assert [p.row for p in error.problems] == list(range(2, 12))
+    assert str(error).endswith("(and 5 more)")

@@ -85,3 +85,37 @@ def test_risk_service_limits_and_kill_switch_round_trip(ws, table_counts):
     with pytest.raises(RiskConflict, match="already halted"):
         ws.risk.set_trading_state("R", "halted")
     assert table_counts(ws) == before
+
+
+def test_saving_one_limit_on_a_fresh_portfolio_switches_on_that_limit_only(ws):
+    """Saving one limit used to store (and enforce) every example default."""
+    ws.portfolios.create("F", 10_000.0, created_at=BOUGHT)
+    assert not ws.risk.limits_saved("F")
+    stored, changes = ws.risk.update_limits("F", ["max_position_weight=0.25"], actor="test")
+    assert ws.risk.limits_saved("F")
+    assert (
+        ws.risk.limits("F").to_dict()
+        == stored.to_dict()
+        == {
+            "max_position_weight": 0.25,
+            "max_top3_weight": None,
+            "min_cash": None,
+            "max_daily_turnover": None,
+            "max_drawdown": None,
+            "daily_loss_limit": None,
+            "min_adv": None,
+            "trading_hours": None,
+            "warn_at": 0.8,
+        }
+    )
+    assert changes == {"max_position_weight": [None, 0.25]}
+
+
+def test_saving_one_limit_leaves_the_other_stored_limits_as_they_were(ws):
+    ws.portfolios.create("S", 10_000.0, created_at=BOUGHT)
+    ws.risk.update_limits("S", ["min_cash=0.05", "max_drawdown=0.2", "warn_at=0.9"])
+    _, changes = ws.risk.update_limits("S", ["min_cash=0.03"])
+    limits = ws.risk.limits("S")
+    assert (limits.min_cash, limits.max_drawdown, limits.warn_at) == (0.03, 0.2, 0.9)
+    assert limits.max_position_weight is None and limits.daily_loss_limit is None
+    assert changes == {"min_cash": [0.05, 0.03]}

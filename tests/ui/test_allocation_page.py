@@ -88,3 +88,19 @@ def test_apply_to_portfolio_sets_its_target_weights(app):
     finally:
         ws.close()
     assert stored == pytest.approx(shown.to_dict(), abs=1e-11)
+
+
+def test_dates_follow_the_chosen_symbols_common_history(app):
+    """AAPL and SPX share 1999-01-04..2018-12-31; AAPL alone has 1990-01-02..2022-12-28."""
+    from datetime import date
+
+    at = app("allocation")
+    at.multiselect(key="al_symbols").set_value(["AAPL", "SPX"]).run()
+    assert not at.exception, at.exception
+    start, end = at.date_input(key="al_start"), at.date_input(key="al_end")
+    assert (start.min, end.max) == (date(1999, 1, 4), date(2018, 12, 31))
+    assert (start.value, end.value) == (date(2018, 1, 1), date(2018, 12, 31))  # clipped
+    at.multiselect(key="al_symbols").set_value(["AAPL"]).run()
+    start, end = at.date_input(key="al_start"), at.date_input(key="al_end")
+    assert (start.min, end.max) == (date(1990, 1, 2), date(2022, 12, 28))
+    assert (start.value, end.value) == (date(2018, 1, 1), date(2022, 12, 28))

@@ -88,3 +88,43 @@ def test_stress_of_a_short_run_is_shown_past_its_end(app):
     at.selectbox(key="st_scenario").set_value("gfc_2008").run()
     assert not at.exception, at.exception
     assert _tab(at, "Stress").metric[1].value.startswith("-")
+
+
+def test_monte_carlo_and_stress_keep_the_user_in_their_tab(app):
+    """Run Monte Carlo and a new stress scenario used to jump back to the Chart tab."""
+    at = app("backtest")
+    at.button(key="bt_run").click().run()
+    assert at.session_state["bt_view"] == "Chart"  # the tabs are a widget with state
+    at.session_state["bt_view"] = "Monte Carlo"  # the user opens the tab
+    at.number_input(key="mc_paths").set_value(1000)
+    at.button(key="mc_run").click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["bt_view"] == "Monte Carlo"
+    assert "P(profit)" in {m.label for m in _tab(at, "Monte Carlo").metric}
+
+    at.session_state["bt_view"] = "Stress"
+    at.selectbox(key="st_scenario").set_value("gfc_2008").run()
+    assert not at.exception, at.exception
+    assert at.session_state["bt_view"] == "Stress"
+    assert "Stressed max drawdown" in {m.label for m in _tab(at, "Stress").metric}
+
+
+def test_dates_follow_the_chosen_instruments_history(app):
+    """SPX has bars 1999-01-04..2018-12-31, AAPL 1990-01-02..2022-12-28 (the bundled data)."""
+    from datetime import date
+
+    at = app("backtest")
+    start, end = at.date_input(key="bt_start"), at.date_input(key="bt_end")
+    assert (start.value, end.value) == (date(1999, 1, 4), date(2018, 12, 31))
+    at.selectbox(key="bt_symbol").set_value("AAPL").run()
+    assert not at.exception, at.exception
+    start, end = at.date_input(key="bt_start"), at.date_input(key="bt_end")
+    assert (start.value, end.value) == (date(1990, 1, 2), date(2022, 12, 28))
+    assert (start.min, end.max) == (date(1990, 1, 2), date(2022, 12, 28))
+    at.date_input(key="bt_start").set_value(date(2000, 3, 1)).run()
+    assert at.date_input(key="bt_start").value == date(2000, 3, 1)  # kept while on AAPL
+    at.selectbox(key="bt_symbol").set_value("SPX").run()
+    assert not at.exception, at.exception
+    start, end = at.date_input(key="bt_start"), at.date_input(key="bt_end")
+    assert (start.value, end.value) == (date(1999, 1, 4), date(2018, 12, 31))
+    assert (start.min, end.max) == (date(1999, 1, 4), date(2018, 12, 31))

@@ -97,7 +97,7 @@ def test_order_ticket_and_params_reach_the_worker(app):
     next(b for b in at.button if b.label == "Send order").click()
     at.run()
     assert not at.exception, at.exception
-    at.number_input(key="live_fast_slow").set_value(30)
+    at.number_input(key="live_cmds_fast_slow").set_value(30)
     next(b for b in at.button if b.label == "Apply parameters").click()
     at.run()
     assert not at.exception, at.exception
@@ -115,7 +115,7 @@ def test_order_ticket_and_params_reach_the_worker(app):
     assert statuses == ["applied", "applied"]
     at.run()
     assert ws.paper.snapshot_state("cmds")["strategies"]["fast"]["params"]["slow"] == 30
-    assert at.number_input(key="live_fast_slow").value == 30  # the form shows the live value
+    assert at.number_input(key="live_cmds_fast_slow").value == 30  # the form shows the live value
     trend = _tab(at, "Strategies").dataframe[0].value.set_index("strategy").loc["trend"]
     assert trend["fills"] >= 1
 
@@ -275,3 +275,51 @@ def test_toasts_keep_the_first_three_and_count_the_rest():
         *messages[:3],
         ("…and 4 more (see the Alerts and fills tabs)", ":material/more_horiz:"),
     ]
+
+
+def test_a_new_session_becomes_the_selected_one(app):
+    """The page said "created" and kept showing the previously selected session."""
+    ws = _ws()
+    ws.paper.create("old", _config(events=200))
+    at = app("paper")
+    assert at.selectbox(key="paper_pick").value == "old"
+    at.text_input(key="paper_name").set_value("newer")
+    at.checkbox(key="paper_start_now").uncheck()
+    at.radio(key="paper_feed").set_value("Synthetic market")
+    at.button[-1].click()  # the form's submit button
+    at.run()
+    assert not at.exception, at.exception
+    assert sorted(ws.paper.names()) == ["newer", "old"]
+    assert at.selectbox(key="paper_pick").value == "newer"
+    # the panels below show the new session, and the selector still works afterwards
+    at.selectbox(key="paper_pick").set_value("old").run()
+    assert at.selectbox(key="paper_pick").value == "old"
+    at.run()
+    assert at.selectbox(key="paper_pick").value == "old"
+
+
+def test_parameters_shown_are_the_selected_sessions(app):
+    """Two sessions with a sleeve of the same name: the form showed the other one's values."""
+    ws = _ws()
+    ws.paper.create("one", _config(events=200))
+    other = _config(events=200).model_copy(
+        update={
+            "sleeves": (
+                SleeveConfig(
+                    key="fast",
+                    strategy="sma_crossover",
+                    params={"fast": 7, "slow": 40},
+                    allocation=0.5,
+                ),
+                SleeveConfig(key="trend", strategy="momentum", allocation=0.5),
+            )
+        }
+    )
+    ws.paper.create("two", other)
+    at = app("paper")
+    at.selectbox(key="paper_pick").set_value("one").run()
+    assert at.number_input(key="live_one_fast_slow").value == 20
+    at.selectbox(key="paper_pick").set_value("two").run()
+    assert not at.exception, at.exception
+    assert at.number_input(key="live_two_fast_slow").value == 40
+    assert at.number_input(key="live_two_fast_fast").value == 7

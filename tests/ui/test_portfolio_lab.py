@@ -142,3 +142,55 @@ def test_kill_switch_blocks_the_ticket_and_the_reason_is_shown(app):
     assert any("blocked by pre-trade checks" in text(e) and "halted" in text(e) for e in at.error)
     with ws.sessions() as session:
         assert session.scalar(select(func.count()).select_from(FillRow)) == 8  # the demo's
+
+
+def test_the_ticket_side_cannot_be_clicked_into_nothing(app):
+    """Clicking the selected "buy" used to un-select it ("choose buy or sell" on submit)."""
+    at = _create(app("portfolio_lab"), "Scratch", 10_000.0)
+    side = at.segmented_control(key="ticket_side")
+    assert side.proto.required and side.value == "buy"
+    side.set_value(None).run()
+    assert not at.exception, at.exception
+    assert at.segmented_control(key="ticket_side").value == "buy"
+    at.selectbox(key="ticket_symbol").set_value("MSFT").run()
+    at.number_input(key="ticket_qty").set_value(2)
+    at.number_input(key="ticket_price").set_value(100.0)
+    _tab(at, "Trade").button[0].click().run()
+    assert not [text(e) for e in _tab(at, "Trade").error]
+    assert at.metric[1].value == "9,800.00"  # 10,000 − 2 × 100 bought
+
+
+def test_ticket_and_import_keep_the_user_in_their_tab(app):
+    """Choosing an instrument, Submit order and Import used to jump back to Overview."""
+    at = _create(app("portfolio_lab"), "Scratch", 10_000.0)
+    assert at.session_state["lab_view"] == "Overview"  # the tabs are a widget with state
+    at.session_state["lab_view"] = "Trade"
+    at.selectbox(key="ticket_symbol").set_value("KO").run()
+    assert at.session_state["lab_view"] == "Trade"
+    at.number_input(key="ticket_qty").set_value(1_000_000)  # refused: far beyond the cash
+    _tab(at, "Trade").button[0].click().run()
+    assert at.session_state["lab_view"] == "Trade"
+    assert _tab(at, "Trade").error  # the refusal shows in the Trade tab
+
+    at.session_state["lab_view"] = "Export · Import · Merge"
+    bad = json.dumps({"format": "quant-workstation/portfolio", "version": 1, "name": "x"})
+    at.file_uploader(key="import_file").set_value(("bad.json", bad.encode(), "application/json"))
+    at.button(key="import_button").click().run()
+    assert at.session_state["lab_view"] == "Export · Import · Merge"
+    errors = [text(e) for e in _tab(at, "Export · Import · Merge").error]
+    assert any("invalid portfolio document" in e for e in errors)
+
+
+def test_manage_controls_are_bound_to_the_selected_portfolio(app):
+    """Switching portfolio kept the other one's name in "New name" and its delete box ticked
+    (Delete was then armed for a portfolio nobody confirmed)."""
+    at = _create(app("portfolio_lab"), "Scratch", 10_000.0)
+    assert at.text_input(key="rename_to").value == "Scratch"
+    at.checkbox(key="delete_confirm").check().run()
+    assert not at.button(key="delete_button").disabled
+    at.selectbox(key="lab_portfolio").set_value(DEMO_NAME).run()
+    assert not at.exception, at.exception
+    assert at.text_input(key="rename_to").value == DEMO_NAME
+    assert at.checkbox(key="delete_confirm").value is False
+    assert at.button(key="delete_button").disabled
+    assert at.text_input(key="merge_into").value == f"{DEMO_NAME} + merged"

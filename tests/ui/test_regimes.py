@@ -46,3 +46,14 @@ def test_each_label_is_shown_beside_its_fitted_mean_and_volatility(app):
     heat = next(c for c in charts if c["data"][0]["type"] == "heatmap")
     assert heat["data"][0]["x"] == [names[label] for label in expected.model.labels_]
     assert heat["layout"]["xaxis"]["title"]["text"] == "to"
+
+
+def test_the_number_of_states_cannot_be_clicked_into_nothing(app):
+    at = app("regimes")
+    states = at.segmented_control(key="rg_states")
+    assert states.proto.required and states.value == 3
+    at.segmented_control(key="rg_states").set_value(2).run()
+    assert at.segmented_control(key="rg_states").value == 2
+    at.segmented_control(key="rg_states").set_value(None).run()
+    assert not at.exception, at.exception
+    assert at.segmented_control(key="rg_states").value == 2  # the last choice, kept

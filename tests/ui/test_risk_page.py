@@ -246,3 +246,61 @@ def test_the_kill_switch_stays_usable_when_the_measures_fail(app, ws, monkeypatc
     at.button(key=f"risk_state_apply::{DEMO_NAME}").click().run()
     with ws.sessions() as session:
         assert load_trading_state(session, DEMO_NAME).value == "halted"
+
+
+def test_the_trading_state_cannot_be_clicked_into_nothing(app, ws):
+    """Clicking the selected "Active" used to un-select it (Apply then did nothing): the control
+    is required (the browser ignores the click) and an empty value is restored to the stored
+    state on the next run."""
+    at = app("risk")
+    control = _state_control(at, DEMO_NAME)
+    assert control.proto.required
+    control.set_value(None).run()
+    assert not at.exception, at.exception
+    assert _state_control(at, DEMO_NAME).value == "active"
+    # and a real choice still goes through
+    _state_control(at, DEMO_NAME).set_value("halted").run()
+    at.button(key=f"risk_state_apply::{DEMO_NAME}").click().run()
+    with ws.sessions() as session:
+        assert load_trading_state(session, DEMO_NAME).value == "halted"
+
+
+def test_saving_one_limit_in_the_editor_saves_that_limit_only(app, ws):
+    """Changing one limit on a portfolio without saved limits switched on every example
+    default (which blocked all buys on a freshly rebalanced portfolio)."""
+    ws.portfolios.create("Fresh", 10_000.0)
+    at = app("risk")
+    at.selectbox(key="risk_portfolio").set_value("Fresh").run()
+    at.number_input(key="lim_max_position_weight").set_value(0.25)
+    _tab(at, "Edit limits").button[0].click().run()
+    assert not at.exception, at.exception
+    with ws.sessions() as session:
+        saved = load_limits(session, "Fresh")
+    assert saved.max_position_weight == 0.25
+    # every other rule as stored before: none (nothing was enforced), warn_at its default
+    for key in ("max_top3_weight", "min_cash", "max_daily_turnover", "max_drawdown"):
+        assert getattr(saved, key) is None, key
+    assert saved.daily_loss_limit is None and saved.min_adv is None
+    assert saved.trading_hours is None and saved.warn_at == 0.8
+    assert ws.risk.limits_saved("Fresh")
+    # the editor now shows what is stored: the unset rules listed as switched off
+    assert "max_top3_weight" in at.multiselect(key="lim_off").value
+
+
+def test_save_limits_keeps_the_user_in_the_edit_tab(app, ws):
+    """Save limits used to jump back to the Measures tab."""
+    at = app("risk")
+    assert at.session_state["risk_view"] == "Measures"  # the tabs are a widget with state
+    at.session_state["risk_view"] = "Edit limits"
+    at.text_input(key="lim_trading_hours").set_value("stock=9am")  # refused
+    _tab(at, "Edit limits").button[0].click().run()
+    assert at.session_state["risk_view"] == "Edit limits"
+    assert any("trading_hours" in text(e) for e in _tab(at, "Edit limits").error)
+    at.text_input(key="lim_trading_hours").set_value("")
+    at.number_input(key="lim_min_cash").set_value(0.001)
+    _tab(at, "Edit limits").button[0].click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["risk_view"] == "Edit limits"
+    assert ws.risk.limits(DEMO_NAME).min_cash == 0.001
+    # the result shows in the tab where the user saved
+    assert [text(m) for m in _tab(at, "Edit limits").success] == [f"Limits of {DEMO_NAME} saved"]
