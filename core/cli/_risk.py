@@ -7,10 +7,7 @@ import argparse
 from core.cli._output import CommandError, emit, open_workstation
 from core.risk import (
     TradingState,
-    load_limits,
     load_trading_state,
-    parse_limit_updates,
-    save_limits,
     set_trading_state,
 )
 
@@ -75,13 +72,11 @@ def risk_report(args) -> None:
 def risk_limits(args) -> None:
     ws = open_workstation(args)
     try:
-        with ws.sessions.begin() as session:
-            current = load_limits(session, args.portfolio)
-            changes = {}
-            if args.set:
-                new = parse_limit_updates(current, args.set)
-                changes = save_limits(session, args.portfolio, new, actor="cli")
-                current = new
+        changes = {}
+        if args.set:  # only the limits named change (a fresh portfolio enforces no other)
+            current, changes = ws.risk.update_limits(args.portfolio, args.set, actor="cli")
+        else:
+            current = ws.risk.limits(args.portfolio)
     finally:
         ws.close()
     payload = {"portfolio": args.portfolio, "limits": current.to_dict(), "changes": changes}

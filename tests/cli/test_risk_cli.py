@@ -80,9 +80,13 @@ def test_limits_set_and_show(capsys, portfolio):
         "min_adv=none",
     )
     assert code == 0
-    assert payload["changes"] == {"max_position_weight": [0.1, 0.5]}  # min_adv was None already
+    # a portfolio without saved limits enforces none: only the limit named is switched on
+    assert payload["changes"] == {"max_position_weight": [None, 0.5]}  # min_adv was None already
     _, shown = run(capsys, "risk", "limits", "--portfolio", portfolio)
     assert shown["limits"]["max_position_weight"] == 0.5 and shown["changes"] == {}
+    others = {k: v for k, v in shown["limits"].items() if k != "max_position_weight"}
+    # no example default came with it (warn_at is the share of a limit that warns, not a rule)
+    assert others == {**{k: None for k in others}, "warn_at": 0.8}
 
 
 def test_bad_limit_is_an_error_and_writes_nothing(capsys, portfolio):
