@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -9,6 +10,32 @@ from plotly.subplots import make_subplots
 UP, DOWN, LINE = "#26a69a", "#ef5350", "#42a5f5"
 HOVER_MONEY = "%{y:,.2f}"  # tooltips: money with separators, fractions as percentages
 HOVER_PCT = "%{y:.2%}"
+
+# a price chart draws at most this many bars: a longer history is merged into OHLC buckets
+# (thousands of SVG bars with weekend rangebreaks take the browser seconds to draw)
+MAX_PRICE_POINTS = 1500
+
+
+def downsample_bars(bars: pd.DataFrame, limit: int = MAX_PRICE_POINTS) -> pd.DataFrame:
+    """At most ``limit`` bars: runs of consecutive bars merged into one (first open, highest
+    high, lowest low, last close, summed volume, stamped with the run's last time)."""
+    if len(bars) <= limit:
+        return bars
+    size = -(-len(bars) // limit)  # ceil
+    groups = np.arange(len(bars)) // size
+    frame = bars.reset_index()
+    stamp = frame.columns[0]
+    merged = frame.groupby(groups).agg(
+        {
+            stamp: "last",
+            "open": "first",
+            "high": "max",
+            "low": "min",
+            "close": "last",
+            "volume": lambda v: v.sum(min_count=1),
+        }
+    )
+    return merged.set_index(stamp).rename_axis(bars.index.name)
 
 
 def _layout(fig: go.Figure, height: int) -> go.Figure:
@@ -57,7 +84,12 @@ def equity_figure(curve: pd.DataFrame, title: str = "Equity") -> go.Figure:
 def price_figure(
     bars: pd.DataFrame, symbol: str, *, candles: bool, log_scale: bool = False
 ) -> go.Figure:
-    """Candlesticks (or a close line) with volume bars when the data has volume."""
+    """Candlesticks (or a close line) with volume bars when the data has volume.
+
+    More than :data:`MAX_PRICE_POINTS` bars are merged (:func:`downsample_bars`) and drawn
+    with WebGL, without weekend breaks (invisible at that density)."""
+    dense = len(bars) > MAX_PRICE_POINTS
+    bars = downsample_bars(bars)
     with_volume = bars["volume"].notna().any()
     fig = make_subplots(
         rows=2 if with_volume else 1,
@@ -82,7 +114,7 @@ def price_figure(
             1,
         )
     else:  # plotly's WebGL traces ignore rangebreaks: SVG when weekends are skipped
-        trace = go.Scatter if _weekday_daily(bars.index) else go.Scattergl
+        trace = go.Scatter if _weekday_daily(bars.index) and not dense else go.Scattergl
         fig.add_trace(
             trace(x=bars.index, y=bars["close"], name=symbol, line=dict(color=LINE)), 1, 1
         )
@@ -97,7 +129,7 @@ def price_figure(
     fig.update_layout(xaxis_rangeslider_visible=False, title=symbol, showlegend=False)
     if log_scale:
         fig.update_yaxes(type="log", row=1, col=1)
-    if _weekday_daily(bars.index):
+    if _weekday_daily(bars.index) and not dense:
         fig.update_xaxes(rangebreaks=[dict(bounds=["sat", "mon"])])  # no empty weekends
     return _layout(fig, 520)
 

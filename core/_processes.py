@@ -53,8 +53,16 @@ def spawn_core(
 def process_alive(pid: int) -> bool:
     """True while process ``pid`` runs on this machine.
 
-    An exited, unreaped child counts as gone.
+    An exited child of this process is reaped here (no zombie is left under the server); an
+    exited, unreaped child of another process counts as gone.
     """
+    try:
+        reaped, _ = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:  # not our child, or already reaped
+        pass
+    else:
+        if reaped == pid:
+            return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -9,25 +9,11 @@ keep their own exit codes (``audit verify`` exits 2 on a broken chain).
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 
 from core import errors
-from core.cli import (
-    _allocate,
-    _audit,
-    _backtest,
-    _data,
-    _features,
-    _metrics,
-    _montecarlo,
-    _optimize,
-    _paper,
-    _portfolio,
-    _rebalance,
-    _regime,
-    _risk,
-)
 from core.cli._output import (
     CommandError as CommandError,
 )
@@ -38,25 +24,64 @@ from core.cli._output import (
     emit_unexpected,
 )
 
+# the command modules, in help order; each is imported only when its command runs (or for
+# ``--help``): a worker (``paper run``, ``optimize-worker``) starts without importing the rest
 COMMANDS = (
-    _data,
-    _portfolio,
-    _backtest,
-    _metrics,
-    _montecarlo,
-    _optimize,
-    _regime,
-    _features,
-    _paper,
-    _risk,
-    _audit,
-    _allocate,
-    _rebalance,
+    "_data",
+    "_portfolio",
+    "_backtest",
+    "_metrics",
+    "_montecarlo",
+    "_optimize",
+    "_regime",
+    "_features",
+    "_paper",
+    "_risk",
+    "_audit",
+    "_allocate",
+    "_rebalance",
 )
+# each top-level command and the module that registers it
+COMMAND_MODULES = {
+    "data": "_data",
+    "portfolio": "_portfolio",
+    "backtest": "_backtest",
+    "strategies": "_backtest",
+    "metrics": "_metrics",
+    "montecarlo": "_montecarlo",
+    "optimize": "_optimize",
+    "optimize-allocation": "_optimize",
+    "optimize-worker": "_optimize",
+    "regime": "_regime",
+    "features": "_features",
+    "paper": "_paper",
+    "risk": "_risk",
+    "audit": "_audit",
+    "allocate": "_allocate",
+    "rebalance": "_rebalance",
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The ``python -m core`` parser: global options and every command's subparser."""
+def _modules_for(argv: list[str] | None) -> tuple[str, ...]:
+    """The command modules ``argv`` needs: its command's alone, or all (help, an unknown name)."""
+    if argv is None:
+        return COMMANDS
+    args = iter(argv)
+    for token in args:
+        if token == "--db":
+            next(args, None)
+        elif not token.startswith("-"):
+            module = COMMAND_MODULES.get(token)
+            return (module,) if module else COMMANDS
+    return COMMANDS
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The ``python -m core`` parser: global options and the commands' subparsers.
+
+    With ``argv``, only the module of the command it names is imported and registered (all of
+    them when it names none, or one that does not exist, so help and errors list them all).
+    """
     parser = argparse.ArgumentParser(
         prog="python -m core",
         description="Quant workstation: market data, portfolios, backtests, paper trading.",
@@ -73,8 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--json", action="store_true", default=argparse.SUPPRESS, help="print machine-readable JSON"
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in COMMANDS:
-        module.register(commands, shared)
+    for name in _modules_for(argv):
+        importlib.import_module(f"core.cli.{name}").register(commands, shared)
     return parser
 
 
@@ -96,7 +121,9 @@ def main(argv: list[str] | None = None) -> int:
         0 on success, 1 for a refusal (``command: where: what is wrong`` on standard error,
         ``{"error": ...}`` with ``--json``) or an unexpected error (a reference to the log).
     """
-    args = build_parser().parse_args(argv)
+    if argv is None:
+        argv = sys.argv[1:]
+    args = build_parser(argv).parse_args(argv)
     command = command_name(args)
     try:
         check_dates(args)
