@@ -20,8 +20,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,57 +27,15 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
+from tests.e2e.harness import ARGS, CHROMIUM, ROOT, start_streamlit
+
 TIMEOUT_MS = 120_000
 FLOWS = ("backtest", "montecarlo", "paper", "optimize")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_server(db_url: str) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    env = {**os.environ, "WORKSTATION_DATABASE_URL": db_url}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app/main.py",
-            "--server.port",
-            str(port),
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.3)
-    return process, f"http://127.0.0.1:{port}"
+    return start_streamlit({"WORKSTATION_DATABASE_URL": db_url})
 
 
 def core_cli(db_url: str, *args: str) -> subprocess.CompletedProcess:

@@ -4,18 +4,14 @@
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
+from tests.e2e.harness import ARGS, CHROMIUM, ROOT, start_streamlit, stop
+
 NAME = "**bold** [x](http://evil) www.evil.com a@b.co :material/home: $x$ <b>h</b>"
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -27,15 +23,8 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def server(tmp_path):
-    port = _free_port()
     env = {
         **os.environ,
         "WORKSTATION_DATABASE_URL": f"sqlite:///{tmp_path}/names.db",
@@ -43,23 +32,9 @@ def server(tmp_path):
     }
     command = [sys.executable, "-m", "core", "portfolio", "create", NAME, "--cash", "1000"]
     subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True, timeout=120)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app/main.py", "--server.port", str(port)],
-        cwd=ROOT,  # so that .streamlit/config.toml is read, as in production
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.3)
-    yield f"http://127.0.0.1:{port}"
-    process.terminate()
-    process.wait(timeout=20)
+    process, url = start_streamlit(env)
+    yield url
+    stop(process)
 
 
 @pytest.mark.timeout(180)

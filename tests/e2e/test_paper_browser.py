@@ -3,9 +3,6 @@ console, and see a fill arrive. The server and the worker are real processes."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -13,17 +10,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.e2e.harness import ARGS, CHROMIUM, ROOT, start_streamlit, stop
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(
@@ -31,31 +18,12 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def server(tmp_path):
-    port = _free_port()
-    env = {**os.environ, "WORKSTATION_DATABASE_URL": f"sqlite:///{tmp_path}/e2e.db"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app/main.py", "--server.port", str(port),
-         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.3)
-    yield f"http://127.0.0.1:{port}", env["WORKSTATION_DATABASE_URL"]
-    process.terminate()
-    process.wait(timeout=20)
+    env = {"WORKSTATION_DATABASE_URL": f"sqlite:///{tmp_path}/e2e.db"}
+    process, url = start_streamlit(env)
+    yield url, env["WORKSTATION_DATABASE_URL"]
+    stop(process)
     # stop the session's worker if it is still trading
     subprocess.run([sys.executable, "-m", "core", "--db", env["WORKSTATION_DATABASE_URL"],
                     "paper", "stop", "--session", "browser session"], cwd=ROOT,
