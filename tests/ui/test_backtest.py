@@ -1,7 +1,6 @@
 import pytest
 
-from core.backtest import BacktestConfig
-from core.execution import CommissionModel, ExecutionConfig
+from tests.ui.backtest_defaults import page_default_config
 from tests.ui.plain_text import text
 
 
@@ -20,17 +19,7 @@ def test_backtest_page_runs_the_default_sma_crossover(app):
 
     from app.services import workstation
 
-    expected = workstation().backtests.run(
-        BacktestConfig(
-            strategy="sma_crossover",
-            params={"fast": 10, "slow": 50, "long_short": False},
-            symbols=("SPX",),
-            start="1999-01-04",
-            end="2018-12-31",
-            execution=ExecutionConfig(commission=CommissionModel(rate=0.001)),
-        ),
-        save=False,
-    )
+    expected = workstation().backtests.run(page_default_config(), save=False)
     metrics = {m.label: m.value for m in _tab(at, "Chart").metric}
     assert metrics["Final equity"] == f"{expected.final_equity:,.0f}"
     assert metrics["Trades"] == str(expected.metrics["n_trades"])

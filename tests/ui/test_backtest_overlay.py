@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from core.backtest import BacktestConfig, RiskOverlay
-from core.execution import CommissionModel, ExecutionConfig
+from core.backtest import RiskOverlay
+from tests.ui.backtest_defaults import page_default_config
 
 
 def test_the_backtest_page_runs_with_the_drawdown_controller(app):
@@ -16,16 +16,7 @@ def test_the_backtest_page_runs_with_the_drawdown_controller(app):
     from app.services import workstation
 
     expected = workstation().backtests.run(
-        BacktestConfig(
-            strategy="sma_crossover",
-            params={"fast": 10, "slow": 50, "long_short": False},
-            symbols=("SPX",),
-            start="1999-01-04",
-            end="2018-12-31",
-            execution=ExecutionConfig(commission=CommissionModel(rate=0.001)),
-            risk=RiskOverlay(drawdown=True),
-        ),
-        save=False,
+        page_default_config(risk=RiskOverlay(drawdown=True)), save=False
     )
     chart = next(t for t in at.tabs if t.label == "Chart")
     metrics = {m.label: m.value for m in chart.metric}
