@@ -11,6 +11,7 @@ from datetime import datetime
 import pytest
 
 from app import optimize_panels as panels
+from app import optimize_params
 from app import optimize_results as results
 from core.optimize import OptimizationJob, run_job
 from core.strategies import get_strategy, param_space
@@ -42,7 +43,7 @@ def test_the_form_has_ranges_from_the_params_model(app):
     assert at.selectbox(key="opt_strategy").value == "sma_crossover"
     specs = {s.name: s for s in param_space(get_strategy("sma_crossover").Params)}
     fast = at.slider(key="opt_sma_crossover_fast")
-    assert fast.value == panels.default_range(specs["fast"])[:2] == (5, 20)
+    assert fast.value == optimize_params.default_range(specs["fast"])[:2] == (5, 20)
     assert fast.min == 2 and fast.max == 200  # the declared bounds
     assert at.number_input(key="opt_sma_crossover_fast_step").value == 4
     assert at.checkbox(key="opt_sma_crossover_long_short").value  # search both
