@@ -12,8 +12,8 @@ from core.errors import NotFoundError
 from core.execution import Execution
 from core.instruments import Instrument
 from core.paper._journal import Journal
+from core.paper._records import FillRecord
 from core.paper._sleeve import Sleeve
-from core.paper._store import FillRecord
 from core.paper._tracking import OrderTracker
 from core.portfolio import Fill, Ledger
 

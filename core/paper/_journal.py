@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from core.paper._store import Pending, utcnow
+from core.paper._records import Pending, utcnow
 
 
 @dataclass

@@ -13,8 +13,9 @@ from core.audit import append_event
 from core.db import OrderRow, PaperCommandRow, PaperSessionRow
 from core.paper._config import SessionConfig
 from core.paper._feeds import SYNTHETIC_SYMBOLS
+from core.paper._records import utcnow
 from core.paper._sleeve import PaperServiceError
-from core.paper._store import settle_commands, utcnow
+from core.paper._store import settle_commands
 from core.paper._types import (
     CancelCommand,
     CommandError,

@@ -35,9 +35,10 @@ from core.paper._console import ConsoleSnapshot, read_snapshot
 from core.paper._deps import PaperDeps, PortfolioOpener
 from core.paper._feeds import build_feed
 from core.paper._reconcile import reconcile
+from core.paper._records import naive, utcnow
 from core.paper._sending import send as send_command
 from core.paper._sleeve import PaperServiceError
-from core.paper._store import naive, owner_alive, utcnow
+from core.paper._store import owner_alive
 from core.paper._types import CommandStatus, SessionStatus
 from core.paper._worker import PaperWorker
 from core.strategies import get_strategy

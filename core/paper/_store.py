@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import os
 import socket
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-import pandas as pd
 from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -38,6 +36,7 @@ from core.db import (
     PositionRow,
     take_write_lock,
 )
+from core.paper._records import OrderState, Pending, utcnow
 from core.paper._sleeve import PaperError
 from core.portfolio import Ledger
 
@@ -110,65 +109,6 @@ def owner_alive(status: str, pid: int | None, host: str | None, heartbeat) -> bo
     if host == socket.gethostname():
         return process_alive(pid)
     return heartbeat is not None and utcnow() - heartbeat < STALE_AFTER
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-def naive(ts) -> datetime:
-    return pd.Timestamp(ts).to_pydatetime().replace(tzinfo=None)
-
-
-@dataclass
-class OrderState:
-    """An order as the database knows it (``key`` = session:sleeve:broker id)."""
-
-    key: str
-    sleeve: str
-    symbol: str
-    side: str
-    quantity: float
-    order_type: str
-    limit_price: float | None
-    stop_price: float | None
-    tif: str
-    status: str
-    filled: float
-    ts: datetime
-
-
-@dataclass
-class FillRecord:
-    fill_id: str
-    order_key: str
-    sleeve: str
-    symbol: str
-    side: str
-    quantity: float
-    price: float
-    commission: float
-    realized: float
-    ts: datetime
-    seq: int
-
-
-@dataclass
-class Pending:
-    """What the worker has produced since its last commit."""
-
-    bars: list[dict] = field(default_factory=list)
-    equity: list[dict] = field(default_factory=list)
-    alerts: list[dict] = field(default_factory=list)
-    orders: dict[str, OrderState] = field(default_factory=dict)
-    fills: list[FillRecord] = field(default_factory=list)
-    audit: list[tuple[str, dict]] = field(default_factory=list)
-    commands: list[tuple[int, str, str, int]] = field(default_factory=list)  # id, status, msg
-
-    def __bool__(self) -> bool:
-        return bool(
-            self.bars or self.equity or self.alerts or self.orders or self.fills or self.commands
-        )
 
 
 class SessionWriter:
@@ -309,7 +249,7 @@ class SessionWriter:
                     "fees": ledger.fees,
                 },
             )
-        audit = [("fill", {"session": sid, **_fill_payload(f)}) for f in fills] + pending.audit
+        audit = [("fill", {"session": sid, **f.audit_payload()}) for f in fills] + pending.audit
         if audit:
             self._audit(conn, audit)
         for command_id, status, message, seq in pending.commands:
@@ -548,16 +488,3 @@ def settle_commands(conn: Connection, session_id: int, ended: str, error: str | 
             .where(COMMANDS.c.session_id == session_id, COMMANDS.c.status == "pending", which)
             .values(status=status, message=message, applied_at=now)
         )
-
-
-def _fill_payload(f: FillRecord) -> dict:
-    return {
-        "fill_id": f.fill_id,
-        "strategy": f.sleeve,
-        "symbol": f.symbol,
-        "side": f.side,
-        "quantity": f.quantity,
-        "price": f.price,
-        "commission": f.commission,
-        "ts": f.ts.isoformat(),
-    }

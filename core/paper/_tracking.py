@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from core.execution import Order, OrderStatus
 from core.paper._journal import Journal
+from core.paper._records import OrderState
 from core.paper._sleeve import Sleeve
-from core.paper._store import OrderState
 
 TERMINAL = {"filled", "cancelled", "expired", "rejected"}
 _UNFILLED_END = (OrderStatus.CANCELLED, OrderStatus.EXPIRED, OrderStatus.REJECTED)

@@ -43,11 +43,12 @@ from core.paper._deps import PaperDeps
 from core.paper._feeds import IDLE, Clock, Event, build_feed
 from core.paper._gate import PaperOrderGate
 from core.paper._journal import Cursor, Journal
+from core.paper._records import Pending
 from core.paper._regimes import RegimeTracker
 from core.paper._reporting import StateReporter
 from core.paper._resume import Resumer
 from core.paper._sleeve import PaperError, Sleeve
-from core.paper._store import Pending, SessionWriter
+from core.paper._store import SessionWriter
 from core.paper._tracking import OrderTracker
 from core.paper._types import SessionStatus
 from core.portfolio import Ledger

@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 
 from core.db import FillRow, PaperSessionRow
 from core.paper import FeedConfig, PaperError, SessionConfig, SleeveConfig
-from core.paper._store import utcnow
+from core.paper._records import utcnow
 from tests.paper.test_worker import fills
 
 ROOT = Path(__file__).resolve().parents[2]

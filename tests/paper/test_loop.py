@@ -7,10 +7,10 @@ import dataclasses
 
 from core.paper._commands import CommandApplier, RunControls
 from core.paper._config import FeedConfig, SessionConfig, SleeveConfig
+from core.paper._records import Pending
 from core.paper._regimes import RegimeTracker
 from core.paper._reporting import StateReporter
 from core.paper._resume import Resumer
-from core.paper._store import Pending
 from core.paper._worker import PaperWorker, SessionInfo, SessionParts
 from tests.paper._parts import SYMBOL, Counting, World, event
 

@@ -28,7 +28,7 @@ from core.db import (
 from core.execution import CommissionModel, ExecutionConfig, Sizing
 from core.marketdata import MarketDataError
 from core.paper import FeedConfig, SessionConfig, SleeveConfig
-from core.paper._store import Pending
+from core.paper._records import Pending
 
 
 def replay_config(strategy="sma_crossover", params=None, symbols=("SPX",), **extra):
