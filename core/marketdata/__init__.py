@@ -5,9 +5,10 @@ Every loader returns a *bars frame*: a ``DatetimeIndex`` named ``timestamp``
 volume``. Close-only series keep ``open``, ``high``, ``low`` and ``volume`` as NaN.
 """
 
+from core.marketdata._bar_rules import TIMESTAMP_NAMES, BarsValidationError
 from core.marketdata._bundled import BUNDLED_SYMBOLS, load_bundled
 from core.marketdata._frames import BAR_COLUMNS, empty_bars, has_ohlc
-from core.marketdata._importer import TIMESTAMP_NAMES, BarsValidationError, read_bars_file
+from core.marketdata._importer import read_bars_file
 from core.marketdata._service import (
     ImportReport,
     MarketDataConflict,

@@ -405,6 +405,17 @@ def test_import_file_of_year_one_is_a_clear_error_not_an_overflow(ws, table_coun
     assert table_counts(ws) == before
 
 
+def test_a_year_before_one_out_of_order_is_named_not_a_traceback():
+    """Found by the fuzzer: year -1 also broke the order rule, whose message used strftime."""
+    text = "Date,Close\n2021-03-01,10\n-1,11\n2021-03-03,12\n"
+    error = failure(text)
+    assert [(p.rule, p.row) for p in error.problems] == [
+        ("timestamps from 1800-01-01 to now", 3),
+        ("timestamps strictly increasing", 3),
+    ]
+    assert "-001-01-01 comes after 2021-03-01 (line 2)" in str(error)
+
+
 def test_a_file_with_three_defects_reports_all_three():
     """The import stopped at the first broken rule; every row problem is listed now."""
     text = (
