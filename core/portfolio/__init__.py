@@ -1,5 +1,6 @@
 """Virtual portfolios: the ledger, its storage, and the lab format for transfer."""
 
+from core.portfolio._booking import TradeResult, naive_utc
 from core.portfolio._lab_check import Replay, check_history, parse_document, replay_history
 from core.portfolio._lab_format import (
     FORMAT_NAME,
@@ -20,13 +21,7 @@ from core.portfolio._repository import (
     fills_query,
     get_row,
 )
-from core.portfolio._service import (
-    PortfolioService,
-    TradeResult,
-    naive_utc,
-    positions_frame,
-    valuation,
-)
+from core.portfolio._service import PortfolioService, positions_frame, valuation
 from core.portfolio._transfer import (
     export_document,
     merge_documents,

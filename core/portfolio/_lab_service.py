@@ -23,12 +23,12 @@ from core.instruments import Instrument
 from core.instruments import repository as instruments
 from core.marketdata import MarketDataError, MarketDataService
 from core.portfolio import _repository as repo
+from core.portfolio._booking import check_name, utcnow
 from core.portfolio._lab_check import Replay, check_history, parse_document
 from core.portfolio._lab_format import LabPortfolio
 from core.portfolio._lab_json import LabFormatError
 from core.portfolio._ledger import Ledger, Position
 from core.portfolio._repository import PortfolioConflict, PortfolioInputError
-from core.portfolio._service import check_name, utcnow
 from core.portfolio._transfer import export_document, instrument_conflicts, merge_documents
 from core.portfolio._valuation import daily_equity, thin_curve
 

@@ -6,19 +6,27 @@ import math
 import re
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
 
 import pandas as pd
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.audit import append_event
-from core.db import CashMovementRow, EquitySnapshotRow, FillRow, OrderRow, PortfolioRow
+from core.db import CashMovementRow, EquitySnapshotRow, PortfolioRow
 from core.marketdata import MarketDataService
 from core.portfolio import _repository as repo
-from core.portfolio._lab_format import check_name as _check_name_text
+from core.portfolio._booking import (
+    TradeResult,
+    _check_order_id,
+    _existing_fill,
+    _fill_payload,
+    _insert_order_and_fill,
+    _result,
+    check_name,
+    naive_utc,
+    utcnow,
+)
 from core.portfolio._lab_format import check_text
 from core.portfolio._ledger import Fill, Ledger, LedgerError, Side
 from core.portfolio._repository import PortfolioConflict, PortfolioInputError
@@ -34,32 +42,6 @@ from core.portfolio._valuation import (
 )
 
 FUTURE_TOLERANCE = timedelta(minutes=5)  # a trade may be stamped a little ahead of the clock
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
-
-
-def naive_utc(ts: datetime | None) -> datetime:
-    """``ts`` as a naive UTC time (the database convention); now when None."""
-    if ts is None:
-        return utcnow()
-    return ts.astimezone(UTC).replace(tzinfo=None) if ts.tzinfo else ts
-
-
-@dataclass(frozen=True)
-class TradeResult:
-    fill_id: str
-    symbol: str
-    side: Side
-    quantity: float
-    price: float
-    commission: float
-    fees: float
-    realized_pnl: float
-    cash_after: float
-    ts: datetime
-    duplicate: bool = False
 
 
 class PortfolioService:
@@ -418,103 +400,3 @@ class PortfolioService:
             )
         )
         return ledger.cash + value
-
-
-MAX_ORDER_ID = 60  # the fill id "F-<order id>" must fit the 64-character column
-
-
-def _check_order_id(order_id: str) -> str:
-    if not order_id.strip() or len(order_id) > MAX_ORDER_ID:
-        raise PortfolioInputError(
-            f"a client order id needs 1 to {MAX_ORDER_ID} characters, got {len(order_id)}",
-            "order_id",
-        )
-    return order_id
-
-
-def check_name(name: str | None) -> str:
-    """A portfolio name, stripped: 1 to 100 characters, none of them control characters."""
-    name = (name or "").strip()
-    if not name or len(name) > 100:
-        raise PortfolioInputError("name: a portfolio name needs 1 to 100 characters", "name")
-    try:
-        return _check_name_text(name)
-    except ValueError as exc:
-        raise PortfolioInputError(f"name: {exc}", "name") from exc
-
-
-def _existing_fill(session: Session, row: PortfolioRow, client_order_id: str) -> FillRow | None:
-    """The fill booked for ``client_order_id``, or None.
-
-    Its id is ``F-<order id>`` (also after an import); found through the unique (portfolio,
-    fill id) index.
-    """
-    query = repo.fills_query(row.id, fill_id=f"F-{client_order_id}", order=None)
-    return session.scalars(query).first()
-
-
-def _insert_order_and_fill(
-    session, row, instrument_id, fill: Fill, client_order_id, strategy, realized
-) -> FillRow:
-    order = OrderRow(
-        portfolio_id=row.id,
-        instrument_id=instrument_id,
-        client_order_id=client_order_id,
-        side=str(fill.side),
-        quantity=fill.quantity,
-        order_type="market",
-        status="filled",
-        filled_quantity=fill.quantity,
-        strategy=strategy,
-        created_at=fill.ts,
-        updated_at=fill.ts,
-    )
-    session.add(order)
-    session.flush()
-    fill_row = FillRow(
-        fill_id=f"F-{client_order_id}",
-        order_id=order.id,
-        portfolio_id=row.id,
-        instrument_id=instrument_id,
-        ts=fill.ts,
-        side=str(fill.side),
-        quantity=fill.quantity,
-        price=fill.price,
-        commission=fill.commission,
-        fees=fill.fees,
-        realized_pnl=realized,
-        strategy=strategy,
-    )
-    session.add(fill_row)
-    session.flush()
-    return fill_row
-
-
-def _result(
-    fill: FillRow, cash: float, *, duplicate: bool = False, symbol: str | None = None
-) -> TradeResult:
-    return TradeResult(
-        fill.fill_id,
-        symbol or fill.instrument.symbol,
-        Side(fill.side),
-        fill.quantity,
-        fill.price,
-        fill.commission,
-        fill.fees,
-        fill.realized_pnl,
-        cash,
-        fill.ts,
-        duplicate,
-    )
-
-
-def _fill_payload(fill: Fill, fill_id: str) -> dict[str, Any]:
-    return {
-        "fill_id": fill_id,
-        "symbol": fill.symbol,
-        "side": str(fill.side),
-        "quantity": fill.quantity,
-        "price": fill.price,
-        "commission": fill.commission,
-        "fees": fill.fees,
-    }

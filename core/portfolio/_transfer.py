@@ -16,6 +16,7 @@ from core.db import CashMovementRow, FillRow
 from core.instruments import Instrument
 from core.instruments import repository as instruments
 from core.portfolio import _repository as repo
+from core.portfolio._booking import utcnow
 from core.portfolio._lab_check import QTY_TOLERANCE, replay_history
 from core.portfolio._lab_format import (
     LabCashMovement,
@@ -25,7 +26,6 @@ from core.portfolio._lab_format import (
     LabTrade,
 )
 from core.portfolio._lab_json import LabFormatError
-from core.portfolio._service import utcnow
 
 
 # -- export ------------------------------------------------------------------------------
