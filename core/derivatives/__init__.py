@@ -7,9 +7,27 @@ prices outside the no-arbitrage bounds. Expiries are in years; the day count is 
 
 Multi-leg strategies (verticals, straddles, strangles, iron condors, butterflies, calendars)
 are pydantic models with their payoff at expiry, P&L today, breakevens, extremes and net
-Greeks.
+Greeks. Forex (pip size and value, lot sizing from risk) and futures (contract terms, tick
+value, P&L, margin) calculators complete the room.
 """
 
+from core.derivatives._futures import (
+    CONTRACTS,
+    FuturesSpec,
+    MarginStatus,
+    futures_pnl,
+    futures_spec,
+    margin_status,
+)
+from core.derivatives._fx import (
+    STANDARD_LOT,
+    CurrencyPair,
+    PipValue,
+    PositionSize,
+    conversion_rate,
+    pip_value,
+    position_size,
+)
 from core.derivatives._implied import ImpliedVol, implied_vol
 from core.derivatives._payoff import (
     StrategyAnalysis,
@@ -40,12 +58,19 @@ from core.derivatives._strategies import (
 )
 
 __all__ = [
+    "CONTRACTS",
     "DAYS_PER_YEAR",
+    "STANDARD_LOT",
     "TRADING_DAYS_PER_YEAR",
+    "CurrencyPair",
+    "FuturesSpec",
     "Greeks",
     "ImpliedVol",
     "Leg",
+    "MarginStatus",
     "OptionMarket",
+    "PipValue",
+    "PositionSize",
     "Strategy",
     "StrategyAnalysis",
     "analyze",
@@ -55,11 +80,17 @@ __all__ = [
     "bsm_price",
     "butterfly",
     "calendar",
+    "conversion_rate",
+    "futures_pnl",
+    "futures_spec",
     "implied_vol",
     "iron_condor",
+    "margin_status",
     "net_greeks",
+    "pip_value",
     "pnl_at_expiry",
     "pnl_today",
+    "position_size",
     "straddle",
     "strangle",
     "vertical",
