@@ -29,6 +29,7 @@ from core.derivatives._fx import (
     position_size,
 )
 from core.derivatives._implied import ImpliedVol, implied_vol
+from core.derivatives._params import MarginParams, PricerParams, SizerParams
 from core.derivatives._payoff import (
     StrategyAnalysis,
     analyze,
@@ -45,6 +46,7 @@ from core.derivatives._pricing import (
     bsm,
     bsm_price,
 )
+from core.derivatives._smile import SmileParams, option_chain, smile_vol
 from core.derivatives._strategies import (
     Leg,
     OptionMarket,
@@ -67,10 +69,14 @@ __all__ = [
     "Greeks",
     "ImpliedVol",
     "Leg",
+    "MarginParams",
     "MarginStatus",
     "OptionMarket",
     "PipValue",
     "PositionSize",
+    "PricerParams",
+    "SizerParams",
+    "SmileParams",
     "Strategy",
     "StrategyAnalysis",
     "analyze",
@@ -87,10 +93,12 @@ __all__ = [
     "iron_condor",
     "margin_status",
     "net_greeks",
+    "option_chain",
     "pip_value",
     "pnl_at_expiry",
     "pnl_today",
     "position_size",
+    "smile_vol",
     "straddle",
     "strangle",
     "vertical",

@@ -1,0 +1,91 @@
+"""The Derivatives page's inputs, declared once: the form, validation and defaults read them.
+
+Rates, dividend yields and volatilities are fractions per year (0.03 = 3 %); expiries are in
+calendar days, turned into years by ACT/365.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from core.derivatives._pricing import DAYS_PER_YEAR
+
+
+class PricerParams(BaseModel):
+    """One European option to price.
+
+    Parameters
+    ----------
+    right : {"call", "put"}
+        The option type.
+    spot, strike : float
+        Underlying price and strike (> 0).
+    expiry_days : float
+        Calendar days to expiry (ACT/365).
+    rate, dividend : float
+        Per year, continuously compounded.
+    vol : float
+        Volatility per √year.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    right: Literal["call", "put"] = "call"
+    spot: float = Field(100.0, gt=0, description="underlying price")
+    strike: float = Field(100.0, gt=0, description="strike price")
+    expiry_days: float = Field(91.0, ge=0, le=3650, description="calendar days (ACT/365)")
+    rate: float = Field(0.03, ge=-0.2, le=1, description="risk-free rate per year (0.03 = 3 %)")
+    vol: float = Field(0.2, ge=0, le=5, description="volatility per √year (0.2 = 20 %)")
+    dividend: float = Field(0.0, ge=-0.2, le=1, description="dividend yield per year")
+
+    @property
+    def expiry(self) -> float:
+        """Years to expiry: days / 365."""
+        return self.expiry_days / DAYS_PER_YEAR
+
+
+class SizerParams(BaseModel):
+    """A forex position sized from risk.
+
+    Parameters
+    ----------
+    equity : float
+        Account equity in the account currency.
+    risk_pct : float
+        Percent of equity to risk (1.0 = 1 %).
+    stop_pips : float
+        Stop distance in pips.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    equity: float = Field(10_000.0, gt=0, description="account equity")
+    risk_pct: float = Field(1.0, gt=0, le=100, description="percent of equity (1 = 1 %)")
+    stop_pips: float = Field(50.0, gt=0, description="stop distance in pips")
+
+
+class MarginParams(BaseModel):
+    """A futures position and the margins the broker asks.
+
+    Parameters
+    ----------
+    contracts : float
+        + long, - short.
+    entry, price : float
+        Entry and current prices.
+    deposit : float
+        Cash posted.
+    initial_margin, maintenance_margin : float
+        Per contract, as the broker sets them.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    contracts: float = Field(1.0, description="+ long, - short")
+    entry: float = Field(5000.0, gt=0, description="entry price")
+    price: float = Field(5010.0, gt=0, description="current or exit price")
+    deposit: float = Field(15_000.0, ge=0, description="cash posted")
+    initial_margin: float = Field(12_000.0, ge=0, description="per contract (your broker's)")
+    maintenance_margin: float = Field(11_000.0, ge=0, description="per contract")

@@ -1,0 +1,115 @@
+"""The Derivatives page: each panel's shown figures equal core.derivatives' for its inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core.derivatives import (
+    DAYS_PER_YEAR,
+    OptionMarket,
+    PricerParams,
+    SmileParams,
+    analyze,
+    bsm,
+    iron_condor,
+    smile_vol,
+    vertical,
+)
+
+
+@pytest.fixture
+def page(app):
+    at = app("derivatives")
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_pricer_shows_the_core_price_and_greeks(page):
+    p = PricerParams()
+    g = bsm(p.right, p.spot, p.strike, p.expiry, p.rate, p.vol, p.dividend)
+    shown = metrics(page)
+    assert shown["Price"] == f"{g.price:,.4f}"
+    assert shown["Delta"] == f"{g.delta:.4f}"
+    assert shown["Theta / day"] == f"{g.theta_per_day:.4f}"
+    assert shown["Vega / 1 %"] == f"{g.vega_per_1pct:.4f}"
+    table = page.dataframe[0].value
+    assert list(table["greek"]) == list(g.as_dict())
+    assert table.set_index("greek").loc["rho_per_1pct", "value"] == f"{g.rho_per_1pct:.6f}"
+    assert len(page.get("plotly_chart")) >= 3  # against spot, vol and time
+
+
+def test_pricer_follows_its_inputs(page):
+    page.selectbox(key="dv_pr_right").set_value("put")
+    page.number_input(key="dv_pr_strike").set_value(110.0)
+    page.number_input(key="dv_pr_expiry_days").set_value(182.0).run()
+    assert not page.exception
+    g = bsm("put", 100.0, 110.0, 182 / 365, 0.03, 0.2)
+    assert metrics(page)["Price"] == f"{g.price:.4f}"
+    assert metrics(page)["Gamma"] == f"{g.gamma:.4f}"
+
+
+def test_chain_prices_each_strike_at_the_smile(page):
+    page.number_input(key="dv_ch_atm_vol").set_value(0.3).run()
+    chain = page.dataframe[1].value
+    assert list(chain["strike"]) == list(np.arange(80.0, 120.1, 5.0))
+    smile = SmileParams(atm_vol=0.3)
+    t = 30 / DAYS_PER_YEAR
+    forward = 100 * np.exp(0.03 * t)
+    np.testing.assert_allclose(chain["vol"], smile_vol(smile, chain["strike"], forward, t))
+    expected = bsm("call", 100.0, chain["strike"].to_numpy(), t, 0.03, chain["vol"].to_numpy())
+    np.testing.assert_allclose(chain["call_price"], expected.price, atol=1e-9)
+    np.testing.assert_allclose(chain["call_iv"], chain["vol"], atol=1e-9)
+
+
+def test_strategy_builder_shows_the_core_analysis(page):
+    market = OptionMarket()
+    a = analyze(vertical(market, "call", 95, 105, 30 / 365, multiplier=100), market)
+    shown = metrics(page)
+    assert shown["Net debit"] == f"{a.net_premium:,.2f}"
+    assert shown["Max profit"] == f"{a.max_profit:,.2f}"
+    assert shown["Max loss"] == f"{a.max_loss:,.2f}"
+    assert shown["Breakevens"] == f"{a.breakevens[0]:,.2f}"
+    page.selectbox(key="dv_st_kind").set_value("iron condor").run()
+    condor = analyze(iron_condor(market, (80, 90, 110, 120), 30 / 365, multiplier=100), market)
+    shown = metrics(page)
+    assert shown["Net credit"] == f"{-condor.net_premium:,.2f}"
+    assert shown["Max profit"] == f"{condor.max_profit:,.2f}"
+    page.selectbox(key="dv_st_kind").set_value("straddle").run()
+    assert metrics(page)["Max profit"] == "unlimited"
+    assert any(c.proto.spec for c in page.get("plotly_chart"))
+
+
+def test_pip_values_for_three_pairs_in_a_usd_account(page):
+    assert metrics(page)["Pip value"] == "10.00 USD"  # EUR/USD, 100,000 units
+    page.selectbox(key="dv_fx_pair").set_value("USD/JPY")
+    page.number_input(key="dv_fx_px").set_value(150.0).run()
+    shown = metrics(page)
+    assert shown["Pip size"] == "0.01 JPY" and shown["Pip value"] == "6.67 USD"
+    page.selectbox(key="dv_fx_pair").set_value("EUR/GBP").run()
+    page.number_input(key="dv_fx_conv").set_value(1.25).run()
+    assert metrics(page)["Pip value"] == "12.50 USD"
+
+
+def test_position_sizer(page):
+    shown = metrics(page)  # 1 % of 10,000 over 50 pips on EUR/USD
+    assert (shown["Lots"], shown["Units"], shown["Loss at stop"]) == (
+        "0.20",
+        "20,000",
+        "100.00 USD",
+    )
+
+
+def test_futures_calculator_and_margin_call(page):
+    shown = metrics(page)
+    assert shown["Tick value"] == "12.50 USD" and shown["P&L"] == "500.00 USD"  # 10 × 50
+    page.number_input(key="dv_fu_price").set_value(4900.0).run()
+    assert metrics(page)["Equity"] == "10,000.00 USD"  # 15,000 - 100 × 50
+    assert any("deposit 2,000.00 USD" in e.value for e in page.error)
+    page.selectbox(key="dv_fu_symbol").set_value("MES").run()
+    assert metrics(page)["Tick value"] == "1.25 USD"
