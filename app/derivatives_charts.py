@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from app.charts import LINE
 
@@ -31,6 +32,19 @@ def lines_figure(
     for colour, (name, y) in zip(_COLOURS, series.items(), strict=False):
         fig.add_trace(go.Scatter(x=x, y=y, name=name, mode="lines", line={"color": colour}))
     return _layout(fig, title, x_title, y_title)
+
+
+def price_delta_figure(
+    x: np.ndarray, price: np.ndarray, delta: np.ndarray, title: str, x_title: str
+) -> go.Figure:
+    """Price (left axis) and delta (right axis) over ``x``."""
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_trace(go.Scatter(x=x, y=price, name="price", line={"color": LINE}))
+    fig.add_trace(
+        go.Scatter(x=x, y=delta, name="delta", line={"color": _COLOURS[1]}), secondary_y=True
+    )
+    fig.update_yaxes(title_text="delta", secondary_y=True, showgrid=False)
+    return _layout(fig, title, x_title, "price")
 
 
 def payoff_figure(

@@ -87,14 +87,9 @@ def sensitivity_charts(params: d.PricerParams) -> None:
         (days, by_time, "Against time", "days to expiry"),
     )
     for col, (x, g, title, x_title) in zip(cols, figures, strict=True):
-        series = {"price": g.price, "delta × strike": g.delta * p.strike}
-        col.plotly_chart(
-            charts.lines_figure(x, series, title, x_title), key=f"dv_pr_chart_{x_title.split()[0]}"
-        )
-    st.caption(
-        "Delta is drawn × strike to share the price axis. Time runs from today's expiry down "
-        "to 0 days (the payoff)."
-    )
+        fig = charts.price_delta_figure(x, g.price, g.delta, title, x_title)
+        col.plotly_chart(fig, key=f"dv_pr_chart_{x_title.split()[0]}")
+    st.caption("Each chart moves one input and holds the others; time runs down to expiry (0).")
 
 
 # -- option chain --------------------------------------------------------------------------
@@ -138,6 +133,8 @@ def chain_strikes(spot: float, width: float, step: float) -> np.ndarray:
 def _chain_formats() -> dict:
     four = st.column_config.NumberColumn(format="%.4f")
     return {
+        "call_price": four,
+        "put_price": four,
         "call_delta": four,
         "put_delta": four,
         "gamma": four,
@@ -261,9 +258,9 @@ def fx_panel() -> None:
             )
         value = d.pip_value(pair, units, account, conversion, price)
         c1, c2, c3 = st.columns(3)
-        c1.metric("Pip size", f"{value.pip_size:g} {pair.quote}")
-        c2.metric("Pip value", fmt.money(value.pip_value, account))
-        c3.metric("In the quote currency", fmt.money(value.pip_value_quote, pair.quote))
+        c1.metric(f"Pip size ({pair.quote})", f"{value.pip_size:g}")
+        c2.metric(f"Pip value ({account})", fmt.number(value.pip_value))
+        c3.metric(f"Pip value ({pair.quote})", fmt.number(value.pip_value_quote))
         st.caption(
             f"Conversion {value.conversion:.6g} {account} per {pair.quote} (1 when the account "
             "is the quote currency, 1/price when it is the base)."
@@ -277,13 +274,19 @@ def fx_panel() -> None:
         c1, c2, c3 = st.columns(3)
         c1.metric("Lots", fmt.number(size.lots))
         c2.metric("Units", fmt.number(size.units, 0))
-        c3.metric("Loss at stop", fmt.money(size.risk_at_stop, account))
+        c3.metric(f"Loss at stop ({account})", fmt.number(size.risk_at_stop))
         st.caption(
             f"Risk {fmt.money(size.risk_amount, account)}; lots rounded down to 0.01 (1,000 units)."
         )
 
 
 # -- futures -------------------------------------------------------------------------------
+
+
+def _leverage(value: float) -> str:
+    """``16.2×``; a dash when equity is gone (no finite leverage)."""
+    text = fmt.number(value, 1)
+    return text if text == fmt.MISSING else f"{text}×"
 
 
 def futures_panel() -> None:
@@ -304,16 +307,27 @@ def futures_panel() -> None:
     )
     with right:
         st.subheader(f"{spec.symbol} — {spec.name}")
-        cols = st.columns(4)
-        cols[0].metric("Multiplier", fmt.number(spec.multiplier, 0))
-        cols[1].metric("Tick size", f"{spec.tick_size:g}")
-        cols[2].metric("Tick value", fmt.money(spec.tick_value, spec.currency))
-        cols[3].metric("P&L", fmt.money(status.pnl, spec.currency), help="Δprice × mult × n")
-        cols = st.columns(4)
-        cols[0].metric("Notional", fmt.money(status.notional, spec.currency))
-        cols[1].metric("Initial required", fmt.money(status.initial_required, spec.currency))
-        cols[2].metric("Maintenance", fmt.money(status.maintenance_required, spec.currency))
-        cols[3].metric("Equity", fmt.money(status.equity, spec.currency))
+        cur = spec.currency
+        rows = (
+            (
+                ("Multiplier", fmt.number(spec.multiplier, 0)),
+                ("Tick size", f"{spec.tick_size:g}"),
+                (f"Tick value ({cur})", fmt.number(spec.tick_value)),
+            ),
+            (
+                (f"P&L ({cur})", fmt.number(status.pnl)),
+                (f"Equity ({cur})", fmt.number(status.equity)),
+                (f"Notional ({cur})", fmt.number(status.notional)),
+            ),
+            (
+                (f"Initial required ({cur})", fmt.number(status.initial_required)),
+                (f"Maintenance ({cur})", fmt.number(status.maintenance_required)),
+                ("Leverage", _leverage(status.leverage)),
+            ),
+        )
+        for row in rows:
+            for col, (label, value) in zip(st.columns(3), row, strict=True):
+                col.metric(label, value)
         if status.margin_call:
             st.error(
                 f"Margin call: deposit {fmt.money(status.call_amount, spec.currency)} to "

@@ -36,9 +36,27 @@ class PricerParams(BaseModel):
     spot: float = Field(100.0, gt=0, description="underlying price")
     strike: float = Field(100.0, gt=0, description="strike price")
     expiry_days: float = Field(91.0, ge=0, le=3650, description="calendar days (ACT/365)")
-    rate: float = Field(0.03, ge=-0.2, le=1, description="risk-free rate per year (0.03 = 3 %)")
-    vol: float = Field(0.2, ge=0, le=5, description="volatility per √year (0.2 = 20 %)")
-    dividend: float = Field(0.0, ge=-0.2, le=1, description="dividend yield per year")
+    rate: float = Field(
+        0.03,
+        ge=-0.2,
+        le=1,
+        description="risk-free rate per year (0.03 = 3 %)",
+        json_schema_extra={"step": 0.0001},
+    )
+    vol: float = Field(
+        0.2,
+        ge=0,
+        le=5,
+        description="volatility per √year (0.2 = 20 %)",
+        json_schema_extra={"step": 0.0001},
+    )
+    dividend: float = Field(
+        0.0,
+        ge=-0.2,
+        le=1,
+        description="dividend yield per year",
+        json_schema_extra={"step": 0.0001},
+    )
 
     @property
     def expiry(self) -> float:

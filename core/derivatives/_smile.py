@@ -34,10 +34,22 @@ class SmileParams(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    atm_vol: float = Field(0.2, gt=0, le=3, description="volatility at the forward, per √year")
-    skew: float = Field(-0.03, ge=-1, le=1, description="dσ/dk, k = ln(K/F)/√T")
-    curvature: float = Field(0.01, ge=0, le=1, description="σ'' / 2 in k")
-    min_vol: float = Field(0.01, gt=0, le=1, description="floor on the smile")
+    atm_vol: float = Field(
+        0.2,
+        gt=0,
+        le=3,
+        description="volatility at the forward, per √year",
+        json_schema_extra={"step": 0.0001},
+    )
+    skew: float = Field(
+        -0.03, ge=-1, le=1, description="dσ/dk, k = ln(K/F)/√T", json_schema_extra={"step": 0.0001}
+    )
+    curvature: float = Field(
+        0.01, ge=0, le=1, description="σ'' / 2 in k", json_schema_extra={"step": 0.0001}
+    )
+    min_vol: float = Field(
+        0.01, gt=0, le=1, description="floor on the smile", json_schema_extra={"step": 0.0001}
+    )
 
 
 def smile_vol(smile: SmileParams, strike, forward, expiry) -> np.ndarray:

@@ -39,9 +39,27 @@ class OptionMarket(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     spot: float = Field(100.0, gt=0, description="underlying price")
-    vol: float = Field(0.2, ge=0, le=5, description="volatility per √year (0.2 = 20 %)")
-    rate: float = Field(0.03, ge=-0.2, le=1, description="risk-free rate per year")
-    dividend: float = Field(0.0, ge=-0.2, le=1, description="dividend yield per year")
+    vol: float = Field(
+        0.2,
+        ge=0,
+        le=5,
+        description="volatility per √year (0.2 = 20 %)",
+        json_schema_extra={"step": 0.0001},
+    )
+    rate: float = Field(
+        0.03,
+        ge=-0.2,
+        le=1,
+        description="risk-free rate per year",
+        json_schema_extra={"step": 0.0001},
+    )
+    dividend: float = Field(
+        0.0,
+        ge=-0.2,
+        le=1,
+        description="dividend yield per year",
+        json_schema_extra={"step": 0.0001},
+    )
 
 
 class Leg(BaseModel):

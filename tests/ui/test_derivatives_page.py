@@ -86,30 +86,32 @@ def test_strategy_builder_shows_the_core_analysis(page):
 
 
 def test_pip_values_for_three_pairs_in_a_usd_account(page):
-    assert metrics(page)["Pip value"] == "10.00 USD"  # EUR/USD, 100,000 units
+    assert metrics(page)["Pip value (USD)"] == "10.00"  # EUR/USD, 100,000 units
     page.selectbox(key="dv_fx_pair").set_value("USD/JPY")
     page.number_input(key="dv_fx_px").set_value(150.0).run()
     shown = metrics(page)
-    assert shown["Pip size"] == "0.01 JPY" and shown["Pip value"] == "6.67 USD"
+    assert shown["Pip size (JPY)"] == "0.01" and shown["Pip value (USD)"] == "6.67"
+    assert shown["Pip value (JPY)"] == "1,000.00"
     page.selectbox(key="dv_fx_pair").set_value("EUR/GBP").run()
     page.number_input(key="dv_fx_conv").set_value(1.25).run()
-    assert metrics(page)["Pip value"] == "12.50 USD"
+    assert metrics(page)["Pip value (USD)"] == "12.50"
 
 
 def test_position_sizer(page):
     shown = metrics(page)  # 1 % of 10,000 over 50 pips on EUR/USD
-    assert (shown["Lots"], shown["Units"], shown["Loss at stop"]) == (
+    assert (shown["Lots"], shown["Units"], shown["Loss at stop (USD)"]) == (
         "0.20",
         "20,000",
-        "100.00 USD",
+        "100.00",
     )
 
 
 def test_futures_calculator_and_margin_call(page):
     shown = metrics(page)
-    assert shown["Tick value"] == "12.50 USD" and shown["P&L"] == "500.00 USD"  # 10 × 50
+    assert shown["Tick value (USD)"] == "12.50" and shown["P&L (USD)"] == "500.00"  # 10 × 50
+    assert shown["Leverage"] == "16.2×"  # 250,500 notional / 15,500 equity
     page.number_input(key="dv_fu_price").set_value(4900.0).run()
-    assert metrics(page)["Equity"] == "10,000.00 USD"  # 15,000 - 100 × 50
+    assert metrics(page)["Equity (USD)"] == "10,000.00"  # 15,000 - 100 × 50
     assert any("deposit 2,000.00 USD" in e.value for e in page.error)
     page.selectbox(key="dv_fu_symbol").set_value("MES").run()
-    assert metrics(page)["Tick value"] == "1.25 USD"
+    assert metrics(page)["Tick value (USD)"] == "1.25"
