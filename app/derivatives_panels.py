@@ -43,19 +43,12 @@ DEFAULT_STRIKES = {
 
 
 def pricer_panel() -> None:
-    """Price one option; its Greeks with units; price and delta against spot, vol and time."""
+    """Price one option; its Greeks with units; the implied vol of a market price; price and
+    delta against spot, vol and time."""
     left, right = st.columns([1, 2.6], gap="large")
     with left:
         params = d.PricerParams(**param_inputs(d.PricerParams, "dv_pr"))
-    g = d.bsm(
-        params.right,
-        params.spot,
-        params.strike,
-        params.expiry,
-        params.rate,
-        params.vol,
-        params.dividend,
-    )
+    g = params.greeks()
     with right:
         cols = st.columns(5)
         cols[0].metric("Price", fmt.number(g.price, 4))
@@ -68,7 +61,20 @@ def pricer_panel() -> None:
             for k, v in g.as_dict().items()
         ]
         st.dataframe(pd.DataFrame(rows), hide_index=True, key="dv_pr_greeks")
+        implied_vol_view(params)
     sensitivity_charts(params)
+
+
+def implied_vol_view(params: d.PricerParams) -> None:
+    """A market price in, its implied volatility (or why there is none) out."""
+    c1, c2 = st.columns([1, 2])
+    price = c1.number_input("market price", 0.0, None, 5.0, format="%.4f", key="dv_pr_market")
+    result = params.implied(price)
+    if result.reason:
+        c2.metric("Implied vol", fmt.MISSING)
+        c2.caption(f"No implied volatility: {result.reason}.")
+    else:
+        c2.metric("Implied vol", fmt.pct(result.iv, 4))
 
 
 def sensitivity_charts(params: d.PricerParams) -> None:
@@ -77,16 +83,12 @@ def sensitivity_charts(params: d.PricerParams) -> None:
     spots = np.linspace(0.5 * p.spot, 1.5 * p.spot, 121)
     vols = np.linspace(0.01, max(1.0, 2 * p.vol), 121)
     days = np.linspace(max(p.expiry_days, 1.0), 0.0, 121)
-    by_spot = d.bsm(p.right, spots, p.strike, p.expiry, p.rate, p.vol, p.dividend)
-    by_vol = d.bsm(p.right, p.spot, p.strike, p.expiry, p.rate, vols, p.dividend)
-    by_time = d.bsm(p.right, p.spot, p.strike, days / d.DAYS_PER_YEAR, p.rate, p.vol, p.dividend)
-    cols = st.columns(3)
     figures = (
-        (spots, by_spot, "Against spot", "spot"),
-        (vols, by_vol, "Against volatility", "volatility (per √year)"),
-        (days, by_time, "Against time", "days to expiry"),
+        (spots, p.greeks(spot=spots), "Against spot", "spot"),
+        (vols, p.greeks(vol=vols), "Against volatility", "volatility (per √year)"),
+        (days, p.greeks(expiry=days / d.DAYS_PER_YEAR), "Against time", "days to expiry"),
     )
-    for col, (x, g, title, x_title) in zip(cols, figures, strict=True):
+    for col, (x, g, title, x_title) in zip(st.columns(3), figures, strict=True):
         fig = charts.price_delta_figure(x, g.price, g.delta, title, x_title)
         col.plotly_chart(fig, key=f"dv_pr_chart_{x_title.split()[0]}")
     st.caption("Each chart moves one input and holds the others; time runs down to expiry (0).")

@@ -10,7 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.derivatives._pricing import DAYS_PER_YEAR
+from core.derivatives._implied import ImpliedVol, implied_vol
+from core.derivatives._pricing import DAYS_PER_YEAR, Greeks, black76, bsm
 
 
 class PricerParams(BaseModel):
@@ -20,8 +21,11 @@ class PricerParams(BaseModel):
     ----------
     right : {"call", "put"}
         The option type.
+    model : {"bsm", "black76"}
+        Black-Scholes-Merton, or Black-76 (``spot`` is then the futures price and the
+        dividend yield is not used).
     spot, strike : float
-        Underlying price and strike (> 0).
+        Underlying (Black-76: futures) price and strike (> 0).
     expiry_days : float
         Calendar days to expiry (ACT/365).
     rate, dividend : float
@@ -33,7 +37,8 @@ class PricerParams(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     right: Literal["call", "put"] = "call"
-    spot: float = Field(100.0, gt=0, description="underlying price")
+    model: Literal["bsm", "black76"] = Field("bsm", description="black76: spot is the future")
+    spot: float = Field(100.0, gt=0, description="underlying (Black-76: futures) price")
     strike: float = Field(100.0, gt=0, description="strike price")
     expiry_days: float = Field(91.0, ge=0, le=3650, description="calendar days (ACT/365)")
     rate: float = Field(
@@ -62,6 +67,38 @@ class PricerParams(BaseModel):
     def expiry(self) -> float:
         """Years to expiry: days / 365."""
         return self.expiry_days / DAYS_PER_YEAR
+
+    def greeks(self, *, spot=None, vol=None, expiry=None) -> Greeks:
+        """Price and Greeks by the chosen model, optionally over arrays of spot, vol or expiry.
+
+        Parameters
+        ----------
+        spot, vol, expiry : float or ndarray, optional
+            Replace the option's own (expiry in years).
+
+        Returns
+        -------
+        Greeks
+        """
+        s = self.spot if spot is None else spot
+        v = self.vol if vol is None else vol
+        t = self.expiry if expiry is None else expiry
+        if self.model == "black76":
+            return black76(self.right, s, self.strike, t, self.rate, v)
+        return bsm(self.right, s, self.strike, t, self.rate, v, self.dividend)
+
+    def implied(self, price: float) -> ImpliedVol:
+        """The volatility at which the chosen model gives ``price`` (NaN with the reason)."""
+        return implied_vol(
+            self.right,
+            price,
+            self.spot,
+            self.strike,
+            self.expiry,
+            self.rate,
+            self.dividend,
+            black76=self.model == "black76",
+        )
 
 
 class SizerParams(BaseModel):

@@ -11,7 +11,9 @@ from core.derivatives import (
     PricerParams,
     SmileParams,
     analyze,
+    black76,
     bsm,
+    implied_vol,
     iron_condor,
     smile_vol,
     vertical,
@@ -52,6 +54,18 @@ def test_pricer_follows_its_inputs(page):
     g = bsm("put", 100.0, 110.0, 182 / 365, 0.03, 0.2)
     assert metrics(page)["Price"] == f"{g.price:.4f}"
     assert metrics(page)["Gamma"] == f"{g.gamma:.4f}"
+
+
+def test_pricer_black76_and_implied_vol(page):
+    page.selectbox(key="dv_pr_model").set_value("black76").run()
+    g = black76("call", 100.0, 100.0, 91 / 365, 0.03, 0.2)
+    assert metrics(page)["Price"] == f"{g.price:.4f}"
+    page.number_input(key="dv_pr_market").set_value(round(g.price, 4)).run()
+    iv = implied_vol("call", round(g.price, 4), 100.0, 100.0, 91 / 365, 0.03, black76=True).iv
+    assert metrics(page)["Implied vol"] == f"{iv * 100:.4f} %"
+    page.number_input(key="dv_pr_market").set_value(200.0).run()
+    assert metrics(page)["Implied vol"] == "—"
+    assert any("above the upper bound" in c.value for c in page.caption)
 
 
 def test_chain_prices_each_strike_at_the_smile(page):
