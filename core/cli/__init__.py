@@ -41,6 +41,7 @@ COMMANDS = (
     "_allocate",
     "_rebalance",
     "_tasks",
+    "_options",
 )
 # each top-level command and the module that registers it
 COMMAND_MODULES = {
@@ -62,6 +63,9 @@ COMMAND_MODULES = {
     "rebalance": "_rebalance",
     "tasks": "_tasks",
     "task-worker": "_tasks",
+    "options": "_options",
+    "fx": "_options",
+    "futures": "_options",
 }
 
 
