@@ -42,6 +42,8 @@ def span_metrics(
         :data:`KEYS` → float (None where undefined).
     """
     values = equity[start - 1 : end]
+    if not (values > 0).all():  # ruined: only the loss is defined
+        return dict.fromkeys(KEYS) | {"total_return": float(values[-1] / values[0] - 1)}
     notional = [v for bar, v in fills if start <= bar < end] or [0.0]
     metrics = compute_metrics(values, traded_notional=notional, periods_per_year=ppy)
     return {k: _json(metrics[k]) for k in KEYS}

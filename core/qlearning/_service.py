@@ -9,10 +9,12 @@ equal weights and each sleeve alone, and report the training and test spans' met
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 from pydantic import ValidationError
 
 from core.analytics import periods_per_year_for
@@ -136,7 +138,12 @@ class QLearningService:
             symbol=market.symbols[0],
         )
         span = [market.index[0].isoformat(), market.index[-1].isoformat()]
-        spec = {"kind": KIND, "request": req.model_dump(mode="json"), "data_span": span}
+        spec = {
+            "kind": KIND,
+            "request": req.model_dump(mode="json"),
+            "data_span": span,
+            "data_sha256": _digest(market),
+        }
         model_id = model_id_for({**spec, "universe": list(market.symbols)})
         folds = [
             {
@@ -221,6 +228,15 @@ class QLearningService:
         if len(market.symbols) != 1:
             raise InvalidInputError("qlearning: the sleeves trade one instrument", field="symbol")
         return market, instruments
+
+
+def _digest(market) -> str:
+    """sha256 of the bars (a changed price file is another model)."""
+    h = hashlib.sha256()
+    for field in ("open", "high", "low", "close", "volume"):
+        h.update(np.ascontiguousarray(getattr(market, field), dtype=float).tobytes())
+    h.update("|".join(t.isoformat() for t in market.index).encode())
+    return h.hexdigest()
 
 
 def _reporter(ctx, episodes: int):
