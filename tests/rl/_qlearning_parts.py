@@ -1,4 +1,4 @@
-"""Shared pieces of the Q-learning tests: a two-regime market and two strategies known by construction.
+"""Shared pieces of the Q-learning tests: a two-regime market, two strategies known by construction.
 
 The market alternates blocks of a calm rising regime (drift +0.3 % a bar, volatility 0.6 %) and
 a turbulent falling one (drift −0.3 %, volatility 1.8 %); each block's noise sums to zero,
@@ -15,7 +15,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from core.config import Settings
+from core.qlearning import QLearningRequest
 from core.strategies import reload
+from core.workstation import Workstation
 
 STRATEGIES = '''
 from core.strategies import Strategy, StrategyParams
@@ -91,3 +94,20 @@ class KnownStrategies:
         else:
             os.environ["WORKSTATION_STRATEGY_DIR"] = self._before
         reload()
+
+
+def open_ws(folder: Path) -> Workstation:
+    """A migrated workstation with its database and models in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    settings = Settings(
+        database_url=f"sqlite:///{folder}/ws.db", models_dir=folder / "models", seed_demo=False
+    )
+    ws = Workstation(settings)
+    ws.prepare()
+    return ws
+
+
+def request_for(path: Path, **extra) -> QLearningRequest:
+    """The two known strategies on the price file ``path``, 40 episodes, seed 0."""
+    values = {"strategies": [LONG, SHORT], "data": str(path), "seed": 0, "episodes": 40}
+    return QLearningRequest(**(values | extra))

@@ -11,32 +11,20 @@ import numpy as np
 import pytest
 
 from core.backtest import BacktestConfig
-from core.config import Settings
 from core.errors import InvalidInputError
 from core.models import ArtifactIntegrityError
-from core.qlearning import QLearningRequest
 from core.tasks import TaskStatus
-from core.workstation import Workstation
 from tests.rl._qlearning_parts import (
-    BLOCK,
     LONG,
     SHORT,
     KnownStrategies,
+    open_ws,
+    request_for,
     two_regime_closes,
     write_market,
 )
 
 METRICS = {"sharpe", "total_return", "max_drawdown", "turnover", "cagr", "volatility"}
-
-
-def open_ws(folder: Path) -> Workstation:
-    folder.mkdir(parents=True, exist_ok=True)
-    settings = Settings(
-        database_url=f"sqlite:///{folder}/ws.db", models_dir=folder / "models", seed_demo=False
-    )
-    ws = Workstation(settings)
-    ws.prepare()
-    return ws
 
 
 @pytest.fixture(scope="module")
@@ -50,11 +38,6 @@ def known(tmp_path_factory):
 def market_file(tmp_path_factory) -> Path:
     closes, _ = two_regime_closes()
     return write_market(tmp_path_factory.mktemp("market") / "two.csv", closes)
-
-
-def request_for(path: Path, **extra) -> QLearningRequest:
-    values = {"strategies": [LONG, SHORT], "data": str(path), "seed": 0, "episodes": 40}
-    return QLearningRequest(**(values | extra))
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +130,7 @@ def test_same_request_same_model_bytes(trained, market_file, tmp_path):
 def test_another_future_changes_no_learned_value(trained, tmp_path):
     ws, out = trained
     closes, _ = two_regime_closes()
-    n_test_start = len(closes) - int(round(len(closes) * 0.3))
+    n_test_start = len(closes) - round(len(closes) * 0.3)
     altered = closes.copy()
     altered[n_test_start:] = altered[n_test_start - 1] * np.linspace(
         1.0, 0.4, len(closes) - n_test_start

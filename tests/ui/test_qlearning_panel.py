@@ -1,0 +1,56 @@
+"""The RL lab's Q-learning tab (``app/rl_qlearning_panels.render_qlearning``), through AppTest.
+
+The RL lab page belongs to the PPO side; this test runs the tab alone in a one-line page.
+"""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+
+def qlearning_page():
+    from app import rl_qlearning_panels
+    from app.services import workstation
+
+    rl_qlearning_panels.launch = lambda ws, task_id: ws.tasks.run(task_id)  # no worker process
+    rl_qlearning_panels.render_qlearning(workstation())
+
+
+@pytest.mark.slow
+def test_train_from_the_tab_then_see_the_comparison_policy_and_q_table():
+    at = AppTest.from_function(qlearning_page, default_timeout=180).run()
+    assert not at.exception, at.exception
+    assert any("Train" in i.value for i in at.info)  # nothing trained yet
+    assert at.multiselect(key="ql_strategies").value == ["sma_crossover", "rsi_reversal"]
+    at.number_input(key="ql_episodes").set_value(10)
+    at.text_input(key="ql_train_end").set_value("2012-12-31")
+    at.button(key="ql_train").click().run()
+    assert not at.exception, at.exception
+
+    assert [m.value for m in at.markdown] == ["**Training:** done"]
+    oos, policy = (d.value for d in at.dataframe)  # the comparison, then the policy
+    assert list(oos.index) == ["q_weights", "equal_weight", "rsi_reversal", "sma_crossover"]
+    assert list(oos.columns) == [
+        "Return",
+        "CAGR",
+        "Sharpe",
+        "Volatility",
+        "Max drawdown",
+        "Turnover (×/yr)",
+    ]
+    assert len(policy) == 8  # 2 regimes × 2 volatility × 2 return buckets
+    weights = policy[["sma_crossover", "rsi_reversal"]].sum(axis=1)
+    assert weights.round(9).eq(1.0).all()
+    assert policy["visits"].sum() > 0
+    charts = at.get("plotly_chart")
+    assert len(charts) >= 3  # learning curve, test equity, Q-table heatmap
+
+
+def test_a_request_the_settings_refuse_is_shown_and_starts_nothing():
+    at = AppTest.from_function(qlearning_page, default_timeout=60).run()
+    at.multiselect(key="ql_strategies").set_value(["sma_crossover"])
+    at.button(key="ql_train").click().run()
+    assert not at.exception, at.exception
+    assert any("strategies" in e.value and "at least 2" in e.value for e in at.error)
+    assert not at.get("plotly_chart")
