@@ -172,13 +172,14 @@ def learn(
     risk_aversion: float,
     cost_rate: float,
     seed: int,
+    averaging: bool = False,
     on_episode: Callable[[int, float], bool] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, list[float]]:
     """Epsilon-greedy Q-learning over the training decisions.
 
     Each episode walks the decisions of one phase (drawn from the seeded generator) in time
     order: ``Q[s, a] += lr × (r + γ max Q[s', ·] − Q[s, a])``, with no future after the last
-    decision.
+    decision; ``lr`` is ``learning_rate``, or ``1 / n(s, a)`` with ``averaging``.
 
     Parameters
     ----------
@@ -192,6 +193,8 @@ def learn(
         Reward ``r − risk_aversion × r²`` where ``r`` is the weighted return less
         ``cost_rate × Σ |Δw| × |exposure|``.
     seed : int
+    averaging : bool, default False
+        Step ``1 / n(s, a)`` (the running mean of the targets) instead of ``learning_rate``.
     on_episode : callable, optional
         Called with (episode, mean reward) after each; returning True stops early.
 
@@ -227,8 +230,9 @@ def learn(
                 r -= cost_rate * float(np.abs(actions[a] - actions[prev]) @ held[d])
             r -= risk_aversion * r * r
             future = discount * float(q[states[d + 1]].max()) if d + 1 < n else 0.0
-            q[s, a] += learning_rate * (r + future - q[s, a])
             visits[s, a] += 1
+            step = 1.0 / visits[s, a] if averaging else learning_rate
+            q[s, a] += step * (r + future - q[s, a])
             total += r
             prev = a
         curve.append(total / n)

@@ -71,7 +71,15 @@ class QLearningSettings(BaseModel):
         json_schema_extra={"step": 0.005},
     )
     learning_rate: float = Field(
-        0.1, gt=0, le=1, description="step size of the Q update", json_schema_extra={"step": 0.01}
+        0.1,
+        gt=0,
+        le=1,
+        description="step size of the Q update (constant schedule and online updates)",
+        json_schema_extra={"step": 0.01},
+    )
+    lr_schedule: Literal["visits", "constant"] = Field(
+        "visits",
+        description="step 1/visits of the state-action (a running mean) or the constant rate",
     )
     discount: float = Field(
         0.9,

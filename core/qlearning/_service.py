@@ -117,6 +117,7 @@ class QLearningService:
             risk_aversion=req.risk_aversion,
             cost_rate=cost_rate,
             seed=req.seed,
+            averaging=req.lr_schedule == "visits",
             on_episode=None if ctx is None else _reporter(ctx, req.episodes),
         )
         learn_seconds = time.perf_counter() - learn_started

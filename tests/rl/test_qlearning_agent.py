@@ -274,3 +274,24 @@ def test_a_document_that_is_not_a_q_table_is_refused(encoder, mutate):
         QModel.from_bytes(json.dumps(doc).encode())
     with pytest.raises(InvalidInputError, match="not JSON"):
         QModel.from_bytes(b"\x80\x04garbage")
+
+
+def test_the_visits_schedule_makes_q_the_mean_of_its_targets():
+    # one sleeve, one action, discount 0: Q is the plain mean of every period return seen
+    returns = np.array([[0.01], [-0.03], [0.05], [0.02]])
+    exp = Experience([np.zeros(4, dtype=int)], [returns], [np.zeros((4, 1))])
+    q, visits, _ = learn(
+        exp,
+        np.ones((1, 1)),
+        1,
+        episodes=3,
+        learning_rate=0.5,
+        discount=0.0,
+        epsilon=lambda e: 0.0,
+        risk_aversion=0.0,
+        cost_rate=0.0,
+        seed=0,
+        averaging=True,
+    )
+    assert visits[0, 0] == 12
+    assert q[0, 0] == pytest.approx(returns.mean())
