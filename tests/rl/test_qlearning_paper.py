@@ -5,6 +5,7 @@ Online learning writes new model versions and never changes the trained artifact
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -75,7 +76,7 @@ def test_a_backtest_and_a_paper_replay_fill_alike(setup):
     session(ws, "qw", path, params)
     market, executions, strategy = backtest(ws, path, params)
     weights = [tuple(w) for _, _, w in strategy.decisions_]
-    changes = sum(a != b for a, b in zip(weights, weights[1:], strict=False))
+    changes = sum(a != b for a, b in pairwise(weights))
     assert changes >= 5  # the policy moved the weights, so there is something to compare
     assert len(executions) >= 10
     expected = [
