@@ -38,30 +38,41 @@ def setup(tmp_path_factory):
     strategies.remove()
 
 
-def paper_fills(ws, session):
+def paper_fills(ws, session, sleeve="qw"):
     with ws.sessions() as s:
         pid = s.scalar(select(PaperSessionRow.portfolio_id).where(PaperSessionRow.name == session))
         return s.execute(
             select(FillRow.ts, InstrumentRow.symbol, FillRow.side, FillRow.quantity, FillRow.price)
             .join(InstrumentRow, InstrumentRow.id == FillRow.instrument_id)
-            .where(FillRow.portfolio_id == pid)
+            .where(FillRow.portfolio_id == pid, FillRow.strategy == sleeve)
             .order_by(FillRow.id)
         ).all()
 
 
-def backtest(ws, path: Path, params: dict):
+def backtest(ws, path: Path, params: dict, cash: float = 100_000):
     spec = BacktestConfig(strategy="q_weights", params=params, data_file=str(path))
     market, instruments = ws.backtests.load(spec)
     engine = BacktestEngine(
-        build_strategy(spec), market, instruments, cash=100_000, execution=EXECUTION
+        build_strategy(spec), market, instruments, cash=cash, execution=EXECUTION
     )
     raw = engine.run()
     return market, raw.broker.executions, engine.strategy
 
 
-def session(ws, name: str, path: Path, params: dict) -> None:
+def session(ws, name: str, path: Path, params: dict, *, share: float = 1.0) -> None:
+    """A paper replay of ``path``: q_weights on ``share`` of the cash, SMA 10/40 on the rest."""
+    sleeves = [SleeveConfig(key="qw", strategy="q_weights", params=params, allocation=share)]
+    if share < 1:
+        sleeves.append(
+            SleeveConfig(
+                key="sma",
+                strategy="sma_crossover",
+                params={"fast": 10, "slow": 40},
+                allocation=round(1 - share, 10),
+            )
+        )
     config = SessionConfig(
-        sleeves=(SleeveConfig(key="qw", strategy="q_weights", params=params),),
+        sleeves=tuple(sleeves),
         feed=FeedConfig(kind="replay", data_file=str(path)),
         cash=100_000,
         execution=EXECUTION,
@@ -70,11 +81,11 @@ def session(ws, name: str, path: Path, params: dict) -> None:
     assert ws.paper.worker(name).run()["status"] == "finished"
 
 
-def test_a_backtest_and_a_paper_replay_fill_alike(setup):
+def test_a_backtest_and_a_multi_strategy_paper_replay_fill_alike(setup):
     ws, path, model_id = setup
     params = {"model_id": model_id}
-    session(ws, "qw", path, params)
-    market, executions, strategy = backtest(ws, path, params)
+    session(ws, "qw", path, params, share=0.6)  # beside an SMA sleeve on 40 % of the cash
+    market, executions, strategy = backtest(ws, path, params, cash=60_000)
     weights = [tuple(w) for _, _, w in strategy.decisions_]
     changes = sum(a != b for a, b in pairwise(weights))
     assert changes >= 5  # the policy moved the weights, so there is something to compare
@@ -84,9 +95,22 @@ def test_a_backtest_and_a_paper_replay_fill_alike(setup):
         for x in executions
     ]
     assert [tuple(row) for row in paper_fills(ws, "qw")] == expected
+    assert paper_fills(ws, "qw", "sma")  # the other sleeve traded too
     report = ws.paper.reconcile("qw")
     assert report["match"] is True
     assert report["strategies"]["qw"]["matched"] == len(executions)
+
+
+def test_fills_up_to_a_bar_do_not_change_when_the_later_bars_are_cut(setup, tmp_path):
+    ws, path, model_id = setup
+    closes, _ = two_regime_closes(900)
+    cut = write_market(tmp_path / "two.csv", closes[:600])
+    _, full, _ = backtest(ws, path, {"model_id": model_id})
+    _, short, strategy = backtest(ws, cut, {"model_id": model_id})
+    before = [(x.bar, x.side, x.quantity, x.price) for x in full if x.bar < 599]
+    assert before == [(x.bar, x.side, x.quantity, x.price) for x in short if x.bar < 599]
+    assert len(before) >= 5
+    assert all(bar < 600 for bar, _, _ in strategy.decisions_)
 
 
 def test_online_learning_saves_new_versions_and_keeps_the_trained_table(setup):

@@ -54,3 +54,32 @@ def test_a_request_the_settings_refuse_is_shown_and_starts_nothing():
     assert not at.exception, at.exception
     assert any("strategies" in e.value and "at least 2" in e.value for e in at.error)
     assert not at.get("plotly_chart")
+
+
+def queued_page():
+    from app import rl_qlearning_panels
+    from app.services import workstation
+
+    rl_qlearning_panels.launch = lambda ws, task_id: 0  # the worker never starts: stays queued
+    rl_qlearning_panels.render_qlearning(workstation())
+
+
+def test_stop_requests_the_cancel_of_the_task_shown():
+    at = AppTest.from_function(queued_page, default_timeout=60).run()
+    at.number_input(key="ql_episodes").set_value(5)
+    at.button(key="ql_train").click().run()
+    assert not at.exception, at.exception
+    assert [m.value for m in at.markdown] == ["**Training:** queued"]
+    stop = at.button(key="ql_stop")
+    assert not stop.disabled
+    stop.click().run()
+    assert not at.exception, at.exception
+    # a task no worker has claimed yet is cancelled at once; the Stop button goes away
+    assert [m.value for m in at.markdown] == ["**Training:** cancelled"]
+    assert not [b for b in at.button if b.key == "ql_stop"]
+
+    from app.services import workstation
+
+    (task,) = workstation().tasks.list("qlearning_train")
+    assert task.cancel_requested and task.request["episodes"] == 5
+    assert task.status == "cancelled"
