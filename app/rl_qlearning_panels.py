@@ -192,7 +192,14 @@ def model_view(ws: Workstation, model_id: str) -> None:
     if curves:
         st.plotly_chart(curves, key="ql_equity")
     st.subheader("Policy per state")
-    st.dataframe(policy_table(model), hide_index=True, key="ql_policy")
+    policy = policy_table(model)
+    weights = {n: st.column_config.NumberColumn(n, format="percent") for n in model.strategies}
+    st.dataframe(
+        policy,
+        hide_index=True,
+        key="ql_policy",
+        column_config=fmt.column_config_for(policy, weights),
+    )
     st.plotly_chart(q_heatmap(model), key="ql_heatmap")
 
 

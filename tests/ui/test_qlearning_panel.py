@@ -43,6 +43,10 @@ def test_train_from_the_tab_then_see_the_comparison_policy_and_q_table():
     weights = policy[["sma_crossover", "rsi_reversal"]].sum(axis=1)
     assert weights.round(9).eq(1.0).all()
     assert policy["visits"].sum() > 0
+    from tests.ui.test_numbers import RAW_FLOAT, _rendered_texts, _unformatted_float_columns
+
+    assert not _unformatted_float_columns(at)
+    assert not [t for _, t in _rendered_texts(at) if RAW_FLOAT.search(t)]
     charts = at.get("plotly_chart")
     assert len(charts) >= 3  # learning curve, test equity, Q-table heatmap
 
