@@ -4,6 +4,7 @@ panels submit the task, read its snapshot and write the cancel command."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -84,11 +85,24 @@ def request_form(ws: Workstation) -> dict[str, Any] | None:
         )
         with st.expander("Agent settings (split, state, actions, learning, costs)"):
             settings = param_inputs(QLearningSettings, "ql")
+        overrides = st.text_input(
+            "Sleeve parameters (JSON, optional)",
+            value="",
+            placeholder='{"sma_crossover": {"fast": 20, "slow": 100}}',
+            help="strategy → parameter overrides; the others keep their defaults",
+            key="ql_params",
+        )
         pressed = st.form_submit_button("Train", icon=":material/play_arrow:", key="ql_train")
     if not pressed:
         return None
     try:
-        return ws.qlearning.validate({"strategies": strategies, "symbol": symbol, **settings})
+        params = json.loads(overrides) if overrides.strip() else {}
+    except ValueError as exc:
+        st.error(widgets.plain(f"sleeve parameters: not JSON ({exc})"))
+        return None
+    values = {"strategies": strategies, "symbol": symbol, "params": params, **settings}
+    try:
+        return ws.qlearning.validate(values)
     except WorkstationError as exc:
         st.error(widgets.plain(str(exc)))
         return None

@@ -25,6 +25,7 @@ def test_train_from_the_tab_then_see_the_comparison_policy_and_q_table():
     assert at.multiselect(key="ql_strategies").value == ["sma_crossover", "rsi_reversal"]
     at.number_input(key="ql_episodes").set_value(10)
     at.text_input(key="ql_train_end").set_value("2012-12-31")
+    at.text_input(key="ql_params").set_value('{"sma_crossover": {"fast": 20, "slow": 100}}')
     at.button(key="ql_train").click().run()
     assert not at.exception, at.exception
 
@@ -87,3 +88,17 @@ def test_stop_requests_the_cancel_of_the_task_shown():
     (task,) = workstation().tasks.list("qlearning_train")
     assert task.cancel_requested and task.request["episodes"] == 5
     assert task.status == "cancelled"
+
+
+def test_sleeve_parameters_the_strategy_refuses_are_named():
+    at = AppTest.from_function(queued_page, default_timeout=60).run()
+    at.text_input(key="ql_params").set_value('{"sma_crossover": {"fast": 0}}')
+    at.button(key="ql_train").click().run()
+    assert not at.exception, at.exception
+    assert any(
+        "params of sma" in e.value and "greater than or equal to 2" in e.value for e in at.error
+    )
+    at.text_input(key="ql_params").set_value("{fast")
+    at.button(key="ql_train").click().run()
+    assert any("not JSON" in e.value for e in at.error)
+    assert not at.markdown  # no task was started
