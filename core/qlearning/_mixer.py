@@ -6,7 +6,9 @@ The combined exposure is ``Σ w_k × direction_k`` (a multiple of the sizing rul
 position, as each sleeve alone would trade it); :class:`SleeveMixer` trades the one
 instrument to it whenever it changes: a new side through ``go_long`` / ``go_short`` with
 ``scale = |exposure|`` (sized at the fill, so it is affordable), a change on the same side
-by buying or selling the proportional difference. Backtests and paper sessions run this
+by buying or selling the proportional difference (a long grows by at most 98 % of the cash at
+this close, so a gap at the next open does not get the order refused: a long at full weight
+reached by growing holds about 1 % less than the sleeve alone would). Backtests and paper sessions run this
 same code (the ``q_weights`` strategy).
 """
 

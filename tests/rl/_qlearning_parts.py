@@ -44,6 +44,26 @@ class AlwaysShort(Strategy):
     def on_bar(self, ctx):
         if ctx.i == 0:
             ctx.go_short(tag="always short")
+
+
+class ScriptA(Strategy):
+    """Long at bar 1, flat at bar 5."""
+
+    name = "test_script_a"
+    Params = StrategyParams
+
+    def on_bar(self, ctx):
+        {1: ctx.go_long, 5: ctx.go_flat}.get(ctx.i, lambda: None)()
+
+
+class ScriptB(Strategy):
+    """Long at bar 3, short at bar 7."""
+
+    name = "test_script_b"
+    Params = StrategyParams
+
+    def on_bar(self, ctx):
+        {3: ctx.go_long, 7: ctx.go_short}.get(ctx.i, lambda: None)()
 '''
 LONG, SHORT = "test_always_long", "test_always_short"
 BLOCK = 120

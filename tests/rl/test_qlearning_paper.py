@@ -8,6 +8,7 @@ from __future__ import annotations
 from itertools import pairwise
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlalchemy import select
 
@@ -131,3 +132,29 @@ def test_online_learning_saves_new_versions_and_keeps_the_trained_table(setup):
     _, executions, strategy = backtest(ws, path, params)
     assert len(paper_fills(ws, "qw online")) == len(executions)
     assert strategy.model_id_ == latest.id
+
+
+def test_the_mixer_trades_the_weighted_directions_worked_by_hand(setup, tmp_path):
+    # flat price 100, no costs, all-in sizing (1,000 units for 100,000), equal weights:
+    # bar 1 a long → 0.5 → go long × 0.5: 500 at bar 2's open
+    # bar 3 b long → 1.0 → grow 500 → 1,000, capped at 98 % of the 50,000 cash: +490
+    # bar 5 a flat → 0.5 → 990 × 0.5 / 1.0 = 495: −495
+    # bar 7 b short → −0.5 → go short × 0.5: close the 495, then short 1,000 × 0.5 = 500
+    ws, _, _ = setup
+    path = write_market(tmp_path / "flat.csv", np.full(10, 100.0))
+    spec = BacktestConfig(
+        strategy="q_weights",
+        params={"strategies": "test_script_a,test_script_b"},
+        data_file=str(path),
+    )
+    market, instruments = ws.backtests.load(spec)
+    raw = BacktestEngine(build_strategy(spec), market, instruments, cash=100_000).run()
+    fills = [(x.bar, x.side.value, x.quantity, x.price) for x in raw.broker.executions]
+    assert fills == [
+        (2, "buy", 500, 100.0),
+        (4, "buy", 490, 100.0),
+        (6, "sell", 495, 100.0),
+        (8, "sell", 495, 100.0),
+        (8, "sell", 500, 100.0),
+    ]
+    assert raw.ledger.quantity("FLAT") == -500
