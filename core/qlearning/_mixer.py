@@ -8,8 +8,8 @@ instrument to it whenever it changes: a new side through ``go_long`` / ``go_shor
 ``scale = |exposure|`` (sized at the fill, so it is affordable), a change on the same side
 by buying or selling the proportional difference (a long grows by at most 98 % of the cash at
 this close, so a gap at the next open does not get the order refused: a long at full weight
-reached by growing holds about 1 % less than the sleeve alone would). Backtests and paper sessions run this
-same code (the ``q_weights`` strategy).
+reached by growing holds about 1 % less than the sleeve alone would). Backtests and paper
+sessions run this same code (the ``q_weights`` strategy).
 """
 
 from __future__ import annotations
