@@ -17,8 +17,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from core.errors import InvalidInputError
 from core.execution import floor_to_step
-from core.strategies import build_strategy
+from core.qlearning._request import META_STRATEGIES
+from core.strategies import build_strategy, get_strategy
 
 TOLERANCE = 1e-9
 CASH_BUFFER = 0.98  # a same-side increase spends at most this share of the cash
@@ -47,6 +49,14 @@ class SleeveView:
     def go_flat(self, symbol=None, tag=""):
         self.direction = 0
 
+    def _by_quantity(self, *args, **kwargs):
+        raise InvalidInputError(
+            "q_weights: a sleeve placed an order by quantity; sleeves state a direction "
+            "(go_long, go_short, go_flat)"
+        )
+
+    buy = sell = bracket = target_weights = cancel = _by_quantity
+
 
 class SleeveMixer:
     """The sleeves, their directions and the combined position's orders.
@@ -60,6 +70,12 @@ class SleeveMixer:
     """
 
     def __init__(self, strategies, params):
+        for name in strategies:
+            if get_strategy(name).multi_asset or name in META_STRATEGIES:
+                raise InvalidInputError(
+                    f"q_weights: {name} cannot be a sleeve (single-instrument strategies only)",
+                    field="strategies",
+                )
         self.sleeves = [build_strategy(n, p) for n, p in zip(strategies, params, strict=True)]
         self.views = [SleeveView(self) for _ in self.sleeves]
         self.ctx = None

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from core.backtest import BacktestConfig, BacktestEngine, build_strategy
 from core.db import FillRow, InstrumentRow, PaperSessionRow
+from core.errors import InvalidInputError
 from core.execution import CommissionModel, ExecutionConfig, SlippageModel
 from core.paper import FeedConfig, SessionConfig, SleeveConfig
 from tests.rl._qlearning_parts import (
@@ -158,3 +159,11 @@ def test_the_mixer_trades_the_weighted_directions_worked_by_hand(setup, tmp_path
         (8, "sell", 500, 100.0),
     ]
     assert raw.ledger.quantity("FLAT") == -500
+
+
+@pytest.mark.parametrize("sleeves", ["rebalancer,sma_crossover", "q_weights,sma_crossover"])
+def test_a_sleeve_that_is_no_single_instrument_strategy_is_refused(setup, sleeves):
+    ws, path, _ = setup
+    spec = BacktestConfig(strategy="q_weights", params={"strategies": sleeves}, data_file=str(path))
+    with pytest.raises(InvalidInputError, match="cannot be a sleeve"):
+        ws.backtests.run(spec, save=False)
