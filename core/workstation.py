@@ -25,6 +25,9 @@ attribute          service                                               given
 ``models``         :class:`core.models.ModelRegistry`                   sessions, models_dir
 ``tasks``          :class:`core.tasks.TaskService` (handlers by kind)   sessions, database url,
                                                                          worker env (models_dir)
+``qlearning``      :class:`core.qlearning.QLearningService` (task        backtests, models
+                   ``qlearning_train``; installs ``models`` as the
+                   strategies' model store)
 =================  ====================================================  =======================
 
 Nothing below imports this module: only the command line's entry points (``core/cli``) and
@@ -60,8 +63,10 @@ from core.models import ModelRegistry
 from core.optimize import JobService
 from core.paper import PaperDeps, PaperService
 from core.portfolio import LabFormatError, LabPortfolio, LabService, PortfolioService
+from core.qlearning import QLearningService
 from core.rebalance import RebalanceService
 from core.risk import RiskService
+from core.strategies import install_model_store
 from core.tasks import TaskService
 from core.whatif import StressResult, StressScenario, WhatIfService
 
@@ -92,6 +97,11 @@ class Workstation:
         worker_env = {"WORKSTATION_MODELS_DIR": str(self.settings.models_dir)}
         self.tasks = TaskService(self.sessions, self.settings.database_url, env=worker_env)
         # task kinds (each service registers its handler here, the only place that wires)
+        install_model_store(self.models)  # strategies trading a model (q_weights) read it here
+        self.qlearning = QLearningService(self.backtests, self.models)
+        self.tasks.register(
+            "qlearning_train", self.qlearning.run_task, validate=self.qlearning.validate
+        )
 
     @classmethod
     def open(cls, database_url: str | None = None, *, seed_demo: bool | None = None) -> Workstation:

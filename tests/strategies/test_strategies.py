@@ -36,6 +36,7 @@ BUILTINS = [
     "donchian",
     "mean_reversion",
     "momentum",
+    "q_weights",
     "rebalancer",
     "regime_adaptive",
     "rsi_reversal",
@@ -74,6 +75,17 @@ SPACES = {
         P("lookback", "int", 60, "bars between the two closes compared", 2, 500, 1),
         P("threshold", "float", 0.0, "ROC beyond which a position is taken", 0, 1, 0.005),
         P("long_short", "bool", False, "go short on negative momentum instead of flat"),
+    ],
+    "q_weights": [
+        P("model_id", "text", "", "registry id of a trained Q-table"),
+        P(
+            "strategies",
+            "text",
+            "",
+            "comma-separated strategies held at equal weights (without a model)",
+        ),
+        P("online", "bool", False, "update the Q-table from realised returns"),
+        P("save_every", "int", 20, "online updates between saved model versions", 1, 10_000, 1),
     ],
     "rebalancer": [
         P("every", "int", 21, "bars between rebalances", 1, 504, 1),
