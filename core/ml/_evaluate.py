@@ -1,0 +1,91 @@
+"""Out-of-sample evaluation of scores against forward returns, date by date.
+
+Per test date: the IC (Pearson) and the Rank IC (Spearman) of the scores across symbols
+against the raw forward returns. Over dates: mean, std, IR (mean / std), the hit rate (share
+of dates with Rank IC > 0) and a t-statistic that accounts for overlapping labels: forward
+returns over h bars on consecutive dates share h − 1 daily returns, so successive ICs are
+correlated; the t-statistic divides the mean by its Newey–West standard error with h lags
+(Bartlett weights). Quantiles: the mean forward return of each score quantile per date,
+averaged over dates, and the top-minus-bottom spread.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.stats import rankdata
+
+
+def daily_ic(
+    scores: np.ndarray, returns: np.ndarray, min_names: int = 3
+) -> tuple[np.ndarray, np.ndarray]:
+    """IC and Rank IC per date (rows); NaN where fewer than ``min_names`` pairs are known.
+
+    Parameters
+    ----------
+    scores, returns : ndarray of shape (n_dates, n_symbols)
+
+    Returns
+    -------
+    (ic, rank_ic) : two ndarrays of shape (n_dates,)
+    """
+    ok = ~(np.isnan(scores) | np.isnan(returns))
+    ic, ric = np.full(len(scores), np.nan), np.full(len(scores), np.nan)
+    for t in np.flatnonzero(ok.sum(axis=1) >= min_names):
+        s, r = scores[t, ok[t]], returns[t, ok[t]]
+        ic[t] = _pearson(s, r)
+        ric[t] = _pearson(rankdata(s), rankdata(r))
+    return ic, ric
+
+
+def _pearson(a: np.ndarray, b: np.ndarray) -> float:
+    da, db = a - a.mean(), b - b.mean()
+    den = math.sqrt(float(da @ da) * float(db @ db))
+    return float(da @ db / den) if den > 1e-15 else math.nan
+
+
+def newey_west_tstat(x: np.ndarray, lags: int) -> float:
+    """Mean of ``x`` over its Newey–West (Bartlett, ``lags`` lags) standard error."""
+    x = np.asarray(x, dtype=float)
+    x = x[np.isfinite(x)]
+    n = len(x)
+    if n < 3:
+        return math.nan
+    d = x - x.mean()
+    var = float(d @ d) / n
+    for k in range(1, min(lags, n - 1) + 1):
+        var += 2 * (1 - k / (lags + 1)) * float(d[k:] @ d[:-k]) / n
+    return float(x.mean() / math.sqrt(var / n)) if var > 0 else math.nan
+
+
+def ic_summary(ic: np.ndarray, rank_ic: np.ndarray, lags: int) -> dict[str, float]:
+    """Mean, std, IR, hit rate and Newey–West t-statistics of the daily ICs."""
+    out: dict[str, float] = {}
+    for key, x in (("ic", ic), ("rank_ic", rank_ic)):
+        x = x[np.isfinite(x)]
+        mean = float(x.mean()) if len(x) else math.nan
+        std = float(x.std(ddof=1)) if len(x) > 1 else math.nan
+        out[key] = mean
+        out[f"{key}_std"] = std
+        out["icir" if key == "ic" else "rank_icir"] = mean / std if std and std > 0 else math.nan
+        out[f"{key}_tstat"] = newey_west_tstat(x, lags)
+    finite = rank_ic[np.isfinite(rank_ic)]
+    out["hit_rate"] = float((finite > 0).mean()) if len(finite) else math.nan
+    out["n_dates"] = int(len(finite))
+    out["tstat_method"] = f"Newey-West, {lags} lags (Bartlett)"
+    return out
+
+
+def quantile_returns(scores: np.ndarray, returns: np.ndarray, q: int) -> list[float]:
+    """Mean forward return of each score quantile (lowest first), averaged over dates."""
+    sums, counts = np.zeros(q), np.zeros(q)
+    ok = ~(np.isnan(scores) | np.isnan(returns))
+    for t in np.flatnonzero(ok.sum(axis=1) >= q):
+        s, r = scores[t, ok[t]], returns[t, ok[t]]
+        bucket = np.minimum((rankdata(s, method="ordinal") - 1) * q // len(s), q - 1)
+        for b in range(q):
+            sums[b] += r[bucket == b].mean()
+            counts[b] += 1
+    with np.errstate(invalid="ignore"):
+        return [float(v) for v in sums / counts]
