@@ -25,6 +25,7 @@ attribute          service                                               given
 ``models``         :class:`core.models.ModelRegistry`                   sessions, models_dir
 ``tasks``          :class:`core.tasks.TaskService` (handlers by kind)   sessions, database url,
                                                                          worker env (models_dir)
+``ml``             :class:`core.ml.MLService` (task ``ml_train``)         market, models
 =================  ====================================================  =======================
 
 Nothing below imports this module: only the command line's entry points (``core/cli``) and
@@ -57,6 +58,7 @@ from core.instruments import bundled_instruments
 from core.instruments import repository as instruments
 from core.marketdata import MarketDataService
 from core.models import ModelRegistry
+from core.ml import MLService
 from core.optimize import JobService
 from core.paper import PaperDeps, PaperService
 from core.portfolio import LabFormatError, LabPortfolio, LabService, PortfolioService
@@ -92,6 +94,8 @@ class Workstation:
         worker_env = {"WORKSTATION_MODELS_DIR": str(self.settings.models_dir)}
         self.tasks = TaskService(self.sessions, self.settings.database_url, env=worker_env)
         # task kinds (each service registers its handler here, the only place that wires)
+        self.ml = MLService(self.market, self.models)
+        self.tasks.register("ml_train", self.ml.run_task, validate=self.ml.validate)
 
     @classmethod
     def open(cls, database_url: str | None = None, *, seed_demo: bool | None = None) -> Workstation:

@@ -89,3 +89,15 @@ def quantile_returns(scores: np.ndarray, returns: np.ndarray, q: int) -> list[fl
             counts[b] += 1
     with np.errstate(invalid="ignore"):
         return [float(v) for v in sums / counts]
+
+
+def rows_rank_ic(scores: np.ndarray, target: np.ndarray, dates: np.ndarray) -> float:
+    """Mean Rank IC over dates of flat rows (``dates`` sorted): the tuning's score."""
+    values = []
+    bounds = np.flatnonzero(np.diff(dates)) + 1
+    for s, r in zip(np.split(scores, bounds), np.split(target, bounds), strict=True):
+        ok = np.isfinite(s) & np.isfinite(r)
+        if ok.sum() >= 3:
+            values.append(_pearson(rankdata(s[ok]), rankdata(r[ok])))
+    values = [v for v in values if np.isfinite(v)]
+    return float(np.mean(values)) if values else math.nan
