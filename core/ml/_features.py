@@ -38,7 +38,11 @@ def feature_names(features: FeatureSet, has_volume: bool) -> tuple[str, ...]:
 
 
 def compute_features(
-    close: np.ndarray, features: FeatureSet, volume: np.ndarray | None = None
+    close: np.ndarray,
+    features: FeatureSet,
+    volume: np.ndarray | None = None,
+    *,
+    last_only: bool = False,
 ) -> FeaturePanel:
     """Every feature of ``features`` on the panel.
 
@@ -50,6 +54,8 @@ def compute_features(
         Which families and windows.
     volume : ndarray of shape (n_dates, n_symbols), optional
         Volumes; volume features are computed only when given and ``features.volume``.
+    last_only : bool, default False
+        Only the last date (shape (1, n_symbols, n_features)): what scoring a date needs.
 
     Returns
     -------
@@ -60,6 +66,9 @@ def compute_features(
     has_volume = volume is not None and features.volume
     vol = np.asarray(volume, dtype=float) if has_volume else None
     raw = [fn(close, vol) for _, fn in _raw_specs(features, has_volume)]
+    if last_only:
+        raw = [x[-1:] for x in raw]
+        close = close[-1:]
     names = feature_names(features, has_volume)
     mode = features.cross_section
     columns = raw if mode == "raw" else [cross_rank(x) for x in raw]

@@ -138,12 +138,15 @@ def fit_booster(
 
 
 def predict(booster, x: np.ndarray, names: tuple[str, ...], nthread: int = 1) -> np.ndarray:
-    """Scores of the rows ``x`` (shape (n_rows,))."""
-    import xgboost as xgb
+    """Scores of the rows ``x`` (shape (n_rows,)), float64.
 
+    ``names`` must be the booster's feature names in order (checked).
+    """
+    if booster.feature_names is not None and tuple(booster.feature_names) != tuple(names):
+        raise InvalidInputError("ml: the booster was trained on other features")
     if not len(x):
         return np.empty(0)
-    return booster.predict(xgb.DMatrix(x, feature_names=list(names), nthread=nthread))
+    return booster.inplace_predict(np.asarray(x, dtype=np.float32)).astype(float)
 
 
 def train_fold(job: FoldJob, on_tree: Callable[[int], bool] | None = None) -> FoldOutcome:

@@ -159,6 +159,7 @@ class Scorer:
 
             booster = xgb.Booster()
             booster.load_model(bytearray(self._models.read_artifact(fold["id"])))
+            booster.set_param({"nthread": 1})  # one thread: scoring a date is a few rows
             self._boosters[fold["id"]] = booster
         return self._boosters[fold["id"]]
 
@@ -184,7 +185,7 @@ class Scorer:
         vol = volume[-self.lookback :] if (self.has_volume and volume is not None) else None
         if self.has_volume and vol is None:
             raise InvalidInputError(f"model {self.model_id}: trained with volume; give volumes")
-        panel = compute_features(tail, self.features, vol)
+        panel = compute_features(tail, self.features, vol, last_only=True)
         return predict(self.booster(fold), panel.values[-1], self.names, 1)
 
 

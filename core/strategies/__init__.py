@@ -3,6 +3,7 @@
 from core.strategies._base import Context, Strategy
 from core.strategies._factory import (
     InvalidParams,
+    ModelSource,
     build_strategy,
     validate_field,
     validate_params,
@@ -16,6 +17,7 @@ __all__ = [
     "RSI",
     "Context",
     "InvalidParams",
+    "ModelSource",
     "ParamSpec",
     "Strategy",
     "StrategyParams",
