@@ -33,7 +33,7 @@ def parse_request(request: Mapping[str, Any] | MLTrainRequest) -> MLTrainRequest
     try:
         return MLTrainRequest.model_validate(dict(request))
     except ValidationError as exc:
-        raise InvalidInputError(describe_validation(exc, "ml train " + model_label(exc))) from None
+        raise InvalidInputError(describe_validation(exc, model_label(exc))) from None
 
 
 class MLService:
