@@ -58,8 +58,8 @@ from core.demo import seed_demo
 from core.instruments import bundled_instruments
 from core.instruments import repository as instruments
 from core.marketdata import MarketDataService
-from core.models import ModelRegistry
 from core.ml import MLService
+from core.models import ModelRegistry
 from core.optimize import JobService
 from core.paper import PaperDeps, PaperService
 from core.portfolio import LabFormatError, LabPortfolio, LabService, PortfolioService

@@ -19,7 +19,9 @@ def register(commands, shared) -> None:
         parents=[shared],
     )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    train = actions.add_parser("train", help="train and evaluate a walk-forward model", parents=[shared])
+    train = actions.add_parser(
+        "train", help="train and evaluate a walk-forward model", parents=[shared]
+    )
     source = train.add_mutually_exclusive_group()
     source.add_argument("--universe", choices=["bundled"], help="the 20 bundled stocks (default)")
     source.add_argument("--symbols", help="comma-separated symbols (bundled or imported)")
@@ -121,7 +123,8 @@ def ml_show(args) -> None:
     text = (
         f"{card['model_id']}  {card['name']}  ({card['kind']}, {card['format']}, "
         f"sha256 {card['sha256'][:12]}…)\nuniverse: {', '.join(card['universe'])}\n"
-        f"data span: {' to '.join(card['spec'].get('data_span', []))}; folds: {len(card['folds'])}\n"
+        f"data span: {' to '.join(card['spec'].get('data_span', []))}; "
+        f"folds: {len(card['folds'])}\n"
         f"Rank IC {_num(m.get('rank_ic'), '.4f')}, t {_num(m.get('rank_ic_tstat'), '.2f')}"
     )
     emit(args, card, text)
@@ -155,13 +158,15 @@ def _train_text(r: dict) -> str:
     return "\n".join(
         [
             f"model {r['model_id']} ({len(r['folds'])} folds, {r['n_dates']} test dates)",
-            f"IC {_num(r['ic'], '.4f')} (IR {_num(r['icir'], '.3f')}, t {_num(r['ic_tstat'], '.2f')})",
+            f"IC {_num(r['ic'], '.4f')} (IR {_num(r['icir'], '.3f')}, "
+            f"t {_num(r['ic_tstat'], '.2f')})",
             f"Rank IC {_num(r['rank_ic'], '.4f')} (IR {_num(r['rank_icir'], '.3f')}, "
             f"t {_num(r['rank_ic_tstat'], '.2f')}, {r['tstat_method']}); hit rate "
             f"{_num(r['hit_rate'], '.1%')}",
             "quantile mean returns: " + ", ".join(_num(q, ".4%") for q in r["quantile_returns"]),
             f"top-N with costs: total {_num(top.get('total_return'), '.1%')}, Sharpe "
-            f"{_num(top.get('sharpe'), '.2f')}; equal weight {_num(bench.get('total_return'), '.1%')}"
+            f"{_num(top.get('sharpe'), '.2f')}; equal weight "
+            f"{_num(bench.get('total_return'), '.1%')}"
             f" (Sharpe {_num(bench.get('sharpe'), '.2f')}); index "
             f"{_num(index.get('total_return'), '.1%')}",
             f"canaries: {canaries or 'not run'}",

@@ -104,4 +104,6 @@ def read_universe_file(path: Path) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     try:
         return wide.astype(float), None
     except ValueError:
-        raise InvalidInputError(f"{path.name}: a close that is not a number", field="data_file") from None
+        raise InvalidInputError(
+            f"{path.name}: a close that is not a number", field="data_file"
+        ) from None

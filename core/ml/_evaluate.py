@@ -72,7 +72,7 @@ def ic_summary(ic: np.ndarray, rank_ic: np.ndarray, lags: int) -> dict[str, floa
         out[f"{key}_tstat"] = newey_west_tstat(x, lags)
     finite = rank_ic[np.isfinite(rank_ic)]
     out["hit_rate"] = float((finite > 0).mean()) if len(finite) else math.nan
-    out["n_dates"] = int(len(finite))
+    out["n_dates"] = len(finite)
     out["tstat_method"] = f"Newey-West, {lags} lags (Bartlett)"
     return out
 

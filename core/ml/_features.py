@@ -143,7 +143,9 @@ def causality_gaps(
     full = full or compute_features(close, features, volume)
     gaps = dict.fromkeys(full.names, 0.0)
     for t in cuts:
-        cut = compute_features(close[: t + 1], features, None if volume is None else volume[: t + 1])
+        cut = compute_features(
+            close[: t + 1], features, None if volume is None else volume[: t + 1]
+        )
         a, b = cut.values[t], full.values[t]
         same_nan = np.isnan(a) & np.isnan(b)
         diff = np.where(same_nan, 0.0, np.abs(a - b))

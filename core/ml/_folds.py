@@ -26,7 +26,7 @@ from core.ml._spec import BoosterParams
 
 @dataclass(frozen=True)
 class Fold:
-    """Date indices of a fold: train ``[train_start, train_end)``, test ``[test_start, test_end)``."""
+    """Date indices of a fold: train ``[train_start, train_end)``, test ``[test_start, …)``."""
 
     k: int
     train_start: int

@@ -1,5 +1,7 @@
-"""The walk-forward run: features and labels of a universe, one booster per fold, the
-out-of-sample scores stitched date by date (each date scored by the newest fold testing it).
+"""The walk-forward run: features and labels, one booster per fold, stitched scores.
+
+The out-of-sample scores are stitched date by date (each date scored by the newest fold
+testing it).
 """
 
 from __future__ import annotations
@@ -143,7 +145,9 @@ def run_walk_forward(
             progress(len(outcomes), len(folds), 0)
     if stopped and not outcomes:
         raise Stopped("ml: training cancelled before the first fold finished")
-    return WalkForwardRun(folds[: len(outcomes)], outcomes, stitch(dataset, folds, outcomes), stopped)
+    return WalkForwardRun(
+        folds[: len(outcomes)], outcomes, stitch(dataset, folds, outcomes), stopped
+    )
 
 
 def stitch(dataset: Dataset, folds: list[Fold], outcomes: list[FoldOutcome]) -> np.ndarray:

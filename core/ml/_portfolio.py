@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from core.analytics import compute_metrics
-from core.optimize import probabilistic_sharpe_ratio, deflated_sharpe_ratio
+from core.optimize import deflated_sharpe_ratio, probabilistic_sharpe_ratio
 
 
 def top_weights(scores: np.ndarray, top: int, weighting: str = "equal") -> np.ndarray:
@@ -133,7 +133,11 @@ def _metrics(equity: np.ndarray, turnover: float, n_trials: int) -> dict:
         out["deflated_sharpe"] = (
             out["psr"]
             if n_trials <= 1
-            else deflated_sharpe_ratio(sr, len(r), n_trials, 1 / (len(r) - 1), skew=skew, kurtosis=kurt)
+            else deflated_sharpe_ratio(
+                sr, len(r), n_trials, 1 / (len(r) - 1), skew=skew, kurtosis=kurt
+            )
         )
     out["n_trials"] = int(n_trials)
-    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in out.items()}
+    return {
+        k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in out.items()
+    }

@@ -1,5 +1,8 @@
-"""One training run from universe to report: features, walk-forward, evaluation, portfolio,
-canaries. Everything reported is measured on the test folds only."""
+"""One training run from universe to report.
+
+Features, walk-forward, evaluation, portfolio, canaries: everything reported is measured on
+the test folds only.
+"""
 
 from __future__ import annotations
 
@@ -101,7 +104,9 @@ def evaluate(
         "index": book["index"],
         "configurations_tried": configurations,
         "tuning_trials_run": trials,
-        "folds": [_fold(dataset, f, o, ic, rank_ic) for f, o in zip(run.folds, run.outcomes)],
+        "folds": [
+            _fold(dataset, f, o, ic, rank_ic) for f, o in zip(run.folds, run.outcomes, strict=True)
+        ],
         "feature_importance": _importance(run),
         "stopped": run.stopped,
         "series": {

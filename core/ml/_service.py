@@ -56,7 +56,9 @@ class MLService:
         parsed = parse_request(request)
         for symbol in parsed.universe:
             if not self.market.has_symbol(symbol):
-                raise InvalidInputError(f"ml train: symbols: no data for {symbol!r}", field="symbols")
+                raise InvalidInputError(
+                    f"ml train: symbols: no data for {symbol!r}", field="symbols"
+                )
         return parsed.model_dump(mode="json")
 
     def universe(self, request: MLTrainRequest) -> Universe:
@@ -101,7 +103,9 @@ class MLService:
             if ctx is not None:
                 scores = outcome.predictions.reshape(-1, len(universe.symbols))
                 _, ric = daily_ic(scores, dataset.forward[fold.test_start : fold.test_end])
-                ctx.point(fold=fold.k, rank_ic=float(np.nanmean(ric)) if np.isfinite(ric).any() else 0.0)
+                ctx.point(
+                    fold=fold.k, rank_ic=float(np.nanmean(ric)) if np.isfinite(ric).any() else 0.0
+                )
 
         try:
             report, dataset, run = train_and_evaluate(
@@ -117,8 +121,15 @@ class MLService:
             if executor is not None:
                 executor.close()
         model_id = save_walk_forward(self.models, request, dataset, run, report)
-        return plain({"model_id": model_id, "name": self.models.require(model_id).name,
-                      "universe": list(universe.symbols), "span": list(universe.span), **report})
+        return plain(
+            {
+                "model_id": model_id,
+                "name": self.models.require(model_id).name,
+                "universe": list(universe.symbols),
+                "span": list(universe.span),
+                **report,
+            }
+        )
 
     def run_task(self, request: dict, ctx) -> dict:
         """The ``ml_train`` task handler: :meth:`train` with the task's progress and Cancel."""

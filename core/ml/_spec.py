@@ -98,7 +98,11 @@ class BoosterParams(_Frozen):
         0.8, ge=0.1, le=1.0, description="features per tree", json_schema_extra={"step": 0.05}
     )
     min_child_weight: float = Field(
-        50.0, ge=0.0, le=10_000, description="least hessian in a leaf", json_schema_extra={"step": 1}
+        50.0,
+        ge=0.0,
+        le=10_000,
+        description="least hessian in a leaf",
+        json_schema_extra={"step": 1},
     )
     reg_lambda: float = Field(
         1.0, ge=0.0, le=100.0, description="L2 penalty", json_schema_extra={"step": 0.1}

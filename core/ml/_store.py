@@ -103,7 +103,8 @@ def save_walk_forward(
         spec={**spec, "request": request.model_dump(mode="json")},
         folds=[{k: f[k] for k in f if k != "sha256"} for f in folds],
         metrics=summary_metrics(report),
-        name=request.name or f"xgboost top-{request.top} h={request.horizon} {dates[0]:%Y}-{dates[-1]:%Y}",
+        name=request.name
+        or f"xgboost top-{request.top} h={request.horizon} {dates[0]:%Y}-{dates[-1]:%Y}",
     )
     return model_id
 

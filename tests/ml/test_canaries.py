@@ -4,7 +4,9 @@ signal is found; and a leaking pipeline would trip the shuffled-label canary."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
+from core.marketdata import load_bundled
 from core.ml import (
     MLTrainRequest,
     build_dataset,
@@ -18,8 +20,6 @@ from core.ml import (
     universe_from_frames,
 )
 from core.ml._pipeline import Dataset
-from core.marketdata import load_bundled
-import pandas as pd
 
 SYMBOLS = ("AAPL", "MSFT", "JPM", "KO", "PG", "XOM", "PFE", "WMT")
 REQUEST = MLTrainRequest(

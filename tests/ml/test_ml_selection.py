@@ -75,8 +75,12 @@ def test_ml_selection_holds_what_the_model_scores_highest(ws, tiny_model):
     """At a rebalance the weights go to the two highest scores of ``ws.ml.predict``."""
     params = {"model_id": tiny_model["model_id"], "top": 2, "every": 21}
     spec = BacktestConfig(
-        strategy="ml_selection", params=params, symbols=SYMBOLS, start="2000-01-01",
-        end="2003-06-30", cash=100_000,
+        strategy="ml_selection",
+        params=params,
+        symbols=SYMBOLS,
+        start="2000-01-01",
+        end="2003-06-30",
+        cash=100_000,
     )
     market, instruments = ws.backtests.load(spec)
     engine = BacktestEngine(build_strategy(spec, ws.ml), market, instruments, cash=100_000)
@@ -90,8 +94,11 @@ def test_ml_selection_holds_what_the_model_scores_highest(ws, tiny_model):
 
 def test_ml_selection_without_a_model_source_or_id_is_refused(ws, tiny_model):
     spec = BacktestConfig(
-        strategy="ml_selection", params={"model_id": tiny_model["model_id"]},
-        symbols=SYMBOLS, start="2003-01-01", end="2003-12-31",
+        strategy="ml_selection",
+        params={"model_id": tiny_model["model_id"]},
+        symbols=SYMBOLS,
+        start="2003-01-01",
+        end="2003-12-31",
     )
     market, instruments = ws.backtests.load(spec)
     with pytest.raises(InvalidInputError, match="no model source"):

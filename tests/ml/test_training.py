@@ -17,7 +17,12 @@ from core.tasks import TaskStatus
 def test_folds_leave_a_purge_gap_of_h_plus_one_bars():
     folds = fold_splits(400, 60, horizon=5, train=100, test=50, step=50)
     first = folds[0]
-    assert (first.train_start, first.train_end, first.test_start, first.test_end) == (60, 160, 166, 216)
+    assert (first.train_start, first.train_end, first.test_start, first.test_end) == (
+        60,
+        160,
+        166,
+        216,
+    )
     for f in folds:
         # the last training label (t = train_end − 1) ends at t + 1 + h < test_start
         assert (f.train_end - 1) + 1 + 5 < f.test_start
@@ -61,14 +66,29 @@ def test_two_runs_give_the_same_model_id_bytes_and_metrics(ws, tiny_request):
 
 def test_report_has_the_contract_keys_and_honest_counts(tiny_model):
     for key in (
-        "model_id", "folds", "ic", "rank_ic", "icir", "rank_icir", "rank_ic_tstat",
-        "quantile_returns", "top_n", "benchmark", "index", "feature_importance", "canaries",
-        "configurations_tried", "hit_rate", "top_minus_bottom",
+        "model_id",
+        "folds",
+        "ic",
+        "rank_ic",
+        "icir",
+        "rank_icir",
+        "rank_ic_tstat",
+        "quantile_returns",
+        "top_n",
+        "benchmark",
+        "index",
+        "feature_importance",
+        "canaries",
+        "configurations_tried",
+        "hit_rate",
+        "top_minus_bottom",
     ):
         assert key in tiny_model
     assert tiny_model["configurations_tried"] == 1
     assert len(tiny_model["quantile_returns"]) == 5
-    assert set(tiny_model["feature_importance"]["gain"]) == set(tiny_model["feature_importance"]["shap"])
+    assert set(tiny_model["feature_importance"]["gain"]) == set(
+        tiny_model["feature_importance"]["shap"]
+    )
     # the series' cumulative Rank IC ends at the sum of the daily values
     series = tiny_model["series"]
     assert series["cum_rank_ic"][-1] == pytest.approx(sum(series["rank_ic"]))
