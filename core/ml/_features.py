@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from scipy.stats import rankdata
 
 from core.ml._spec import FeatureSet, LabelSpec
 
@@ -70,13 +69,16 @@ def compute_features(
         raw = [x[-1:] for x in raw]
         close = close[-1:]
     names = feature_names(features, has_volume)
-    mode = features.cross_section
-    columns = raw if mode == "raw" else [cross_rank(x) for x in raw]
-    if mode == "both":
-        columns = raw + columns
-    if not columns:
+    if not raw:
         return FeaturePanel(np.empty((*close.shape, 0), dtype=np.float32), names)
-    return FeaturePanel(np.stack(columns, axis=-1).astype(np.float32), names)
+    stacked = np.stack(raw, axis=-1)  # (n_dates, n_symbols, n_raw)
+    mode = features.cross_section
+    if mode == "raw":
+        return FeaturePanel(stacked.astype(np.float32), names)
+    ranked = cross_rank(stacked)  # every feature at once: ranks along the symbols axis
+    if mode == "both":
+        ranked = np.concatenate([stacked, ranked], axis=-1)
+    return FeaturePanel(ranked.astype(np.float32), names)
 
 
 def forward_returns(close: np.ndarray, horizon: int) -> np.ndarray:
@@ -108,13 +110,30 @@ def make_label(close: np.ndarray, label: LabelSpec) -> tuple[np.ndarray, np.ndar
 
 
 def cross_rank(x: np.ndarray) -> np.ndarray:
-    """Rank across symbols per date (axis 1), ties averaged, scaled to [−0.5, 0.5]; NaN kept."""
-    x = np.asarray(x, dtype=float)
-    ranks = rankdata(x, axis=1, nan_policy="omit")
-    count = np.sum(~np.isnan(x), axis=1, keepdims=True).astype(float)
+    """Rank across symbols per date (axis 1), ties averaged, scaled to [−0.5, 0.5]; NaN kept.
+
+    ``x`` has shape (n_dates, n_symbols) or (n_dates, n_symbols, n_features). One symbol
+    with a value on a date ranks 0.
+    """
+    a = np.ascontiguousarray(np.moveaxis(np.asarray(x, dtype=float), 1, -1))  # (..., n_symbols)
+    missing = np.isnan(a)
+    filled = np.where(missing, np.inf, a)  # missing values sort last
+    order = np.argsort(filled, axis=-1, kind="stable")
+    ranked = np.take_along_axis(filled, order, -1)
+    n = a.shape[-1]
+    idx = np.broadcast_to(np.arange(n), a.shape)
+    starts = np.ones(a.shape, dtype=bool)
+    starts[..., 1:] = ranked[..., 1:] != ranked[..., :-1]
+    ends = np.ones(a.shape, dtype=bool)
+    ends[..., :-1] = starts[..., 1:]
+    first = np.maximum.accumulate(np.where(starts, idx, 0), axis=-1)
+    last = np.flip(np.minimum.accumulate(np.flip(np.where(ends, idx, n - 1), -1), axis=-1), -1)
+    ranks = np.empty(a.shape)
+    np.put_along_axis(ranks, order, (first + last) / 2, -1)  # 0-based average ranks
+    count = (~missing).sum(axis=-1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
-        scaled = np.where(count > 1, (ranks - 1) / (count - 1) - 0.5, 0.0)
-    return np.where(np.isnan(x), np.nan, scaled)
+        scaled = np.where(count > 1, ranks / (count - 1) - 0.5, 0.0)
+    return np.moveaxis(np.where(missing, np.nan, scaled), -1, 1)
 
 
 def causality_gaps(

@@ -57,8 +57,10 @@ def train_and_evaluate(
         on_fold=None if on_fold is None else lambda f, o: on_fold(dataset, f, o),
     )
     train_s = time.perf_counter() - began - features_s
+    t = time.perf_counter()
     report = evaluate(dataset, run, request, index_close)
     report["timings"] = {
+        "evaluate_s": time.perf_counter() - t,
         "features_s": features_s,
         "walk_forward_s": train_s,
         "fold_mean_s": float(np.mean([o.seconds for o in run.outcomes])),

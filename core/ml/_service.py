@@ -8,6 +8,7 @@ models in the registry (the same inputs give the same id, so training again repl
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -120,7 +121,9 @@ class MLService:
         finally:
             if executor is not None:
                 executor.close()
+        began = time.perf_counter()
         model_id = save_walk_forward(self.models, request, dataset, run, report)
+        report["timings"]["save_s"] = time.perf_counter() - began
         return plain(
             {
                 "model_id": model_id,

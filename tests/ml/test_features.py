@@ -110,3 +110,20 @@ def test_bad_windows_are_refused():
     with pytest.raises(ValueError, match="windows"):
         FeatureSet(windows="1")
     assert FeatureSet(windows="20, 5").windows == "5,20"
+
+
+def test_cross_rank_equals_scipy_rankdata_with_ties_and_gaps():
+    from scipy.stats import rankdata
+
+    rng = np.random.default_rng(5)
+    x = rng.integers(0, 6, size=(50, 9, 3)).astype(float)  # many ties
+    x[rng.random(x.shape) < 0.2] = np.nan
+    ours = cross_rank(x)
+    for t in range(50):
+        for f in range(3):
+            row = x[t, :, f]
+            ok = ~np.isnan(row)
+            if ok.sum() > 1:
+                expected = (rankdata(row[ok]) - 1) / (ok.sum() - 1) - 0.5
+                np.testing.assert_allclose(ours[t, ok, f], expected)
+            assert np.isnan(ours[t, ~ok, f]).all()
