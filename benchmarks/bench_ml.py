@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import tempfile
 import time
 
@@ -38,11 +40,17 @@ def features_rate(repeats: int = 3) -> dict:
     }
 
 
+def _cpu() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def default_walk_forward(ws: Workstation, workers: int) -> dict:
-    began = time.perf_counter()
+    cpu, began = _cpu(), time.perf_counter()
     report = ws.ml.train(MLTrainRequest(workers=workers))
     total = time.perf_counter() - began
-    return {"total_s": total, "report": report}
+    return {"total_s": total, "cpu_s": _cpu() - cpu, "report": report}
 
 
 def scoring_latency(ws: Workstation, model_id: str, n: int = 200) -> dict:
@@ -76,10 +84,13 @@ def main() -> None:
     run = default_walk_forward(ws, args.workers)
     r = run["report"]
     t = r["timings"]
+    print(f"load average: {os.getloadavg()[0]:.1f} (2 cores shared)")
     print(
-        f"default walk-forward (workers={args.workers}): {run['total_s']:.1f} s total "
+        f"default walk-forward (workers={args.workers}): {run['total_s']:.1f} s total, "
+        f"{run['cpu_s']:.1f} s CPU "
         f"(features {t['features_s']:.2f} s, {len(r['folds'])} folds {t['walk_forward_s']:.1f} s, "
-        f"{t['fold_mean_s'] * 1e3:.0f} ms per fold, canaries {t.get('canaries_s', 0):.1f} s; "
+        f"{t['fold_mean_s'] * 1e3:.0f} ms per fold, canaries {t.get('canaries_s', 0):.1f} s, "
+        f"evaluation {t['evaluate_s']:.1f} s, saving {t['save_s']:.1f} s; "
         f"target < 60 s)"
     )
     latency = scoring_latency(ws, r["model_id"])
