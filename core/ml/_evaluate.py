@@ -12,6 +12,7 @@ averaged over dates, and the top-minus-bottom spread.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 from scipy.stats import rankdata
@@ -29,14 +30,28 @@ def daily_ic(
     Returns
     -------
     (ic, rank_ic) : two ndarrays of shape (n_dates,)
+        Pearson correlation of the pairs known on each date, and of their ranks (ties
+        averaged) — Spearman's coefficient.
     """
-    ok = ~(np.isnan(scores) | np.isnan(returns))
-    ic, ric = np.full(len(scores), np.nan), np.full(len(scores), np.nan)
-    for t in np.flatnonzero(ok.sum(axis=1) >= min_names):
-        s, r = scores[t, ok[t]], returns[t, ok[t]]
-        ic[t] = _pearson(s, r)
-        ric[t] = _pearson(rankdata(s), rankdata(r))
+    from core.ml._features import cross_rank
+
+    both = np.isfinite(scores) & np.isfinite(returns)
+    s = np.where(both, scores, np.nan)
+    r = np.where(both, returns, np.nan)
+    ic, ric = _rowwise_pearson(s, r), _rowwise_pearson(cross_rank(s), cross_rank(r))
+    few = both.sum(axis=1) < min_names
+    ic[few], ric[few] = np.nan, np.nan
     return ic, ric
+
+
+def _rowwise_pearson(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # dates with no pair: NaN
+        da = a - np.nanmean(a, axis=1, keepdims=True)
+        db = b - np.nanmean(b, axis=1, keepdims=True)
+        num = np.nansum(da * db, axis=1)
+        den = np.sqrt(np.nansum(da * da, axis=1) * np.nansum(db * db, axis=1))
+        return np.where(den > 1e-15, num / den, np.nan)
 
 
 def _pearson(a: np.ndarray, b: np.ndarray) -> float:

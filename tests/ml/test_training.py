@@ -164,3 +164,23 @@ def test_cancel_stops_between_trees(ws, tiny_request):
     report = ws.ml.train(tiny_request, Ctx())
     assert report["stopped"] is True and len(report["folds"]) >= 1
     assert len(report["folds"]) < 4
+
+
+def test_daily_ic_equals_scipy_pearson_and_spearman_per_date():
+    from scipy.stats import pearsonr, spearmanr
+
+    from core.ml import daily_ic
+
+    rng = np.random.default_rng(8)
+    scores = rng.normal(size=(30, 12))
+    returns = 0.3 * scores + rng.normal(size=scores.shape)
+    scores[rng.random(scores.shape) < 0.15] = np.nan
+    returns[3, :10] = np.nan  # two names left: no IC that day
+    ic, ric = daily_ic(scores, returns)
+    for t in range(30):
+        ok = np.isfinite(scores[t]) & np.isfinite(returns[t])
+        if ok.sum() < 3:
+            assert np.isnan(ic[t]) and np.isnan(ric[t])
+            continue
+        assert ic[t] == pytest.approx(pearsonr(scores[t, ok], returns[t, ok])[0])
+        assert ric[t] == pytest.approx(spearmanr(scores[t, ok], returns[t, ok])[0])
