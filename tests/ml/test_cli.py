@@ -53,7 +53,7 @@ def cli(capsys, db_url):
 def test_train_list_show_predict(cli):
     code, report = cli("ml", "train", "--symbols", "AAPL,MSFT,JPM,KO,PG,XOM", *TINY)
     assert code == 0, report
-    assert KEYS <= set(report) and "series" not in report
+    assert set(report) >= KEYS and "series" not in report
     assert report["universe"] == ["AAPL", "MSFT", "JPM", "KO", "PG", "XOM"]
     assert report["span"] == ["2000-01-03", "2003-06-30"]
     assert {"total_return", "sharpe", "max_drawdown"} <= set(report["top_n"])
