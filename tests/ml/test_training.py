@@ -184,3 +184,18 @@ def test_daily_ic_equals_scipy_pearson_and_spearman_per_date():
             continue
         assert ic[t] == pytest.approx(pearsonr(scores[t, ok], returns[t, ok])[0])
         assert ric[t] == pytest.approx(spearmanr(scores[t, ok], returns[t, ok])[0])
+
+
+@pytest.mark.slow
+def test_the_worker_process_trains_and_saves_the_model(ws, tiny_request):
+    """``start_worker``: a separate process runs the task and writes the result and models."""
+    import time
+
+    task = ws.tasks.submit("ml_train", tiny_request)
+    ws.tasks.start_worker(task)
+    deadline = time.monotonic() + 120
+    while not (snap := ws.tasks.get(task)).finished and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert snap.status is TaskStatus.DONE, snap.error
+    model_id = snap.result["model_id"]
+    assert ws.ml.predict(model_id, snap.result["folds"][0]["test_start"]).size == 6
