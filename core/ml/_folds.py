@@ -197,7 +197,7 @@ TUNED = {  # the inner-validation search space: (low, high) over the declared bo
     "learning_rate": (0.01, 0.2, None),
     "subsample": (0.5, 1.0, None),
     "colsample_bytree": (0.5, 1.0, None),
-    "min_child_weight": (1, 500, None),
+    "min_child_weight": (1, 200, None),
 }
 
 
@@ -222,10 +222,11 @@ def _tune(job: FoldJob) -> tuple[BoosterParams, list[float]]:
             names=job.names,
         )
         scores = predict(booster, job.x_train[lo:hi], job.names, job.nthread)
-        return rows_rank_ic(scores, job.y_train[lo:hi], job.qid_train[lo:hi])
+        value = rows_rank_ic(scores, job.y_train[lo:hi], job.qid_train[lo:hi])
+        return value if np.isfinite(value) else 0.0  # constant scores rank nothing: no skill
 
     result = bayesian_search(space, evaluate, job.tune_trials, seed=job.seed, errors="skip")
     if result.best_params is None:
         return job.params, []
-    scores = [float(s) for s in result.trials["score"] if np.isfinite(s)]
+    scores = [float(s) for s in result.trials["score"]]
     return BoosterParams(**result.best_params), scores

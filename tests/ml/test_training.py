@@ -199,3 +199,15 @@ def test_the_worker_process_trains_and_saves_the_model(ws, tiny_request):
     assert snap.status is TaskStatus.DONE, snap.error
     model_id = snap.result["model_id"]
     assert ws.ml.predict(model_id, snap.result["folds"][0]["test_start"]).size == 6
+
+
+def test_optuna_tuning_runs_on_inner_windows_and_is_counted(ws, tiny_request):
+    report = ws.ml.train({**tiny_request, "tune_trials": 3})
+    assert report["configurations_tried"] == 3
+    assert report["tuning_trials_run"] == 3 * len(report["folds"])
+    assert report["top_n"]["n_trials"] == 3
+    # the tuned folds use parameters from the search space, not only the defaults
+    tuned = {f["params"]["n_estimators"] for f in report["folds"]}
+    assert tuned and all(20 <= n <= 200 for n in tuned) and tuned != {10}
+    # deterministic: tuning again gives the same model
+    assert ws.ml.train({**tiny_request, "tune_trials": 3})["model_id"] == report["model_id"]
