@@ -191,8 +191,14 @@ def models_view(ws: Workstation) -> None:
         format_func=lambda i: f"{i} · {table.set_index('model_id').loc[i, 'name']}",
     )
     card = ws.ml.show(chosen)
-    report = {**card["metrics"], **ws.ml.series(chosen), "model_id": chosen}
+    report = {**card["metrics"], **_saved_series(ws, chosen), "model_id": chosen}
     results(ws, report, "ml_saved")
+
+
+@st.cache_data(max_entries=4, ttl=600, show_spinner=False)
+def _saved_series(_ws: Workstation, model_id: str) -> dict:
+    """A saved model's daily ICs and curves (a model id names fixed content: cacheable)."""
+    return _ws.ml.series(model_id)
 
 
 # -- figures ---------------------------------------------------------------------------------

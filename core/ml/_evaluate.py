@@ -86,7 +86,8 @@ def ic_summary(ic: np.ndarray, rank_ic: np.ndarray, lags: int) -> dict[str, floa
         out["icir" if key == "ic" else "rank_icir"] = mean / std if std and std > 0 else math.nan
         out[f"{key}_tstat"] = newey_west_tstat(x, lags)
     finite = rank_ic[np.isfinite(rank_ic)]
-    out["hit_rate"] = float((finite > 0).mean()) if len(finite) else math.nan
+    # a Rank IC within rounding of 0 (ties) is no hit
+    out["hit_rate"] = float((finite > 1e-12).mean()) if len(finite) else math.nan
     out["n_dates"] = len(finite)
     out["tstat_method"] = f"Newey-West, {lags} lags (Bartlett)"
     return out
