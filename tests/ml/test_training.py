@@ -201,6 +201,7 @@ def test_the_worker_process_trains_and_saves_the_model(ws, tiny_request):
     assert ws.ml.predict(model_id, snap.result["folds"][0]["test_start"]).size == 6
 
 
+@pytest.mark.slow
 def test_optuna_tuning_runs_on_inner_windows_and_is_counted(ws, tiny_request):
     report = ws.ml.train({**tiny_request, "tune_trials": 3})
     assert report["configurations_tried"] == 3

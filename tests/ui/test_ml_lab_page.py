@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from core.workstation import Workstation
 from tests.ml.conftest import TINY
 
@@ -17,6 +19,7 @@ def _trained(tmp_path) -> tuple[str, dict]:
         ws.close()
 
 
+@pytest.mark.slow
 def test_a_finished_task_shows_its_ics_benchmarks_canaries_and_charts(app, tmp_path):
     task, report = _trained(tmp_path)
     at = app("ml_lab")
