@@ -39,6 +39,7 @@ def register(commands, shared) -> None:
     train.add_argument("--objective", choices=["reg:squarederror", "rank:pairwise"])
     train.add_argument("--tune-trials", type=int, default=0, help="Optuna trials per fold (0)")
     train.add_argument("--workers", type=int, default=1, help="fold processes (default 1)")
+    train.add_argument("--scheduler", help="Dask scheduler address (tcp://host:8786) for folds")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--name", default="", help="name in the registry")
     train.add_argument("--no-canaries", action="store_true", help="skip the leak canaries")
@@ -68,6 +69,7 @@ def request_of(args) -> dict:
         "cost_bps": args.cost_bps,
         "tune_trials": args.tune_trials,
         "workers": args.workers,
+        "scheduler": args.scheduler,
         "seed": args.seed,
         "name": args.name,
         "canaries": not args.no_canaries,

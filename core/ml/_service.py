@@ -90,10 +90,10 @@ class MLService:
         index = self._index_close(universe)
         trees = request.model.n_estimators
         executor = None
-        if request.workers > 1:
-            from core.optimize import make_executor
+        if request.workers > 1 or request.scheduler:
+            from core.optimize import make_executor  # the optimizer's executor: pool or Dask
 
-            executor = make_executor(request.workers)
+            executor = make_executor(request.workers, request.scheduler)
 
         def progress(done: int, total: int, tree: int) -> None:
             if ctx is not None:

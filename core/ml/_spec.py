@@ -144,6 +144,7 @@ class MLTrainRequest(_Frozen):
     seed: int = Field(0, ge=0, le=2**31 - 1, description="seed of XGBoost and the canaries")
     nthread: int = Field(1, ge=1, le=64, description="XGBoost threads (fixed: determinism)")
     workers: int = Field(1, ge=1, le=64, description="fold processes (1 = this process)")
+    scheduler: str | None = Field(None, description="Dask scheduler address for the folds")
     tune_trials: int = Field(0, ge=0, le=500, description="Optuna trials per fold (0 = off)")
     canaries: bool = Field(True, description="run the leak canaries with the training")
     name: str = Field("", max_length=120, description="a name for the registry")

@@ -212,3 +212,13 @@ def test_optuna_tuning_runs_on_inner_windows_and_is_counted(ws, tiny_request):
     assert tuned and all(20 <= n <= 200 for n in tuned) and tuned != {10}
     # deterministic: tuning again gives the same model
     assert ws.ml.train({**tiny_request, "tune_trials": 3})["model_id"] == report["model_id"]
+
+
+@pytest.mark.slow
+def test_folds_on_a_process_pool_give_the_same_model_as_serially(ws, tiny_request):
+    serial = ws.ml.train(tiny_request)
+    fold_bytes = ws.models.read_artifact(f"{serial['model_id']}-f001")
+    pooled = ws.ml.train({**tiny_request, "workers": 2})
+    assert pooled["model_id"] == serial["model_id"]
+    assert pooled["rank_ic"] == serial["rank_ic"] and pooled["top_n"] == serial["top_n"]
+    assert ws.models.read_artifact(f"{serial['model_id']}-f001") == fold_bytes
