@@ -97,6 +97,14 @@ PAGES: tuple[PageSpec, ...] = (
         "Hidden Markov regimes: states, transitions, the regime now, strategy results by regime.",
     ),
     PageSpec(
+        "../pages/ml_lab.py",
+        "ML lab",
+        ":material/model_training:",
+        "ml-lab",
+        "Research",
+        "Walk-forward XGBoost stock selection: honest ICs, top N against benchmarks, canaries.",
+    ),
+    PageSpec(
         "../pages/market_data.py",
         "Market Data",
         ":material/candlestick_chart:",

@@ -9,7 +9,8 @@ attribute          service                                               given
 ``market``         :class:`core.marketdata.MarketDataService`           sessions
 ``portfolios``     :class:`core.portfolio.PortfolioService`             sessions, market
 ``lab``            :class:`core.portfolio.LabService`                   sessions, market
-``backtests``      :class:`core.backtest.BacktestService`               sessions, market
+``backtests``      :class:`core.backtest.BacktestService`               sessions, market,
+                                                                         ml (model source)
 ``whatif``         :class:`core.whatif.WhatIfService`                   portfolios, market
 ``risk``           :class:`core.risk.RiskService`                       portfolios, market,
                                                                          sessions, whatif.stress
@@ -20,14 +21,15 @@ attribute          service                                               given
                                                                          database url
 ``audit``          :class:`core.audit.AuditService` (reads only)        sessions, market price
 ``paper``          :class:`core.paper.PaperService`                     PaperDeps(sessions, engine,
-                                                                         backtests, allow_network),
-                                                                         portfolios
+                                                                         backtests, allow_network,
+                                                                         ml), portfolios
 ``models``         :class:`core.models.ModelRegistry`                   sessions, models_dir
 ``tasks``          :class:`core.tasks.TaskService` (handlers by kind)   sessions, database url,
                                                                          worker env (models_dir)
 ``qlearning``      :class:`core.qlearning.QLearningService` (task        backtests, models
                    ``qlearning_train``; installs ``models`` as the
                    strategies' model store)
+``ml``             :class:`core.ml.MLService` (task ``ml_train``)       market, models
 =================  ====================================================  =======================
 
 Nothing below imports this module: only the command line's entry points (``core/cli``) and
@@ -59,6 +61,7 @@ from core.demo import seed_demo
 from core.instruments import bundled_instruments
 from core.instruments import repository as instruments
 from core.marketdata import MarketDataService
+from core.ml import MLService
 from core.models import ModelRegistry
 from core.optimize import JobService
 from core.paper import PaperDeps, PaperService
@@ -84,16 +87,21 @@ class Workstation:
         clocked = {"clock": clock} if clock else {}  # naive UTC now; tests pass a fixed one
         self.portfolios = PortfolioService(self.sessions, self.market, **clocked)
         self.lab = LabService(self.sessions, self.market, **clocked)
-        self.backtests = BacktestService(self.sessions, self.market)
+        # the model registry and the ML lab come first: model strategies (ml_selection) get
+        # their models from ``ml`` in backtests and paper sessions alike
+        self.models = ModelRegistry(self.sessions, self.settings.models_dir)
+        self.ml = MLService(self.market, self.models)
+        self.backtests = BacktestService(self.sessions, self.market, strategy_models=self.ml)
         self.whatif = WhatIfService(self.portfolios, self.market)
         self.risk = RiskService(self.portfolios, self.market, self.sessions, self.whatif.stress)
         self.rebalance = RebalanceService(self.portfolios, self.market, self.sessions)
         self.allocation = AllocationService(self.market, self.portfolios)
         self.jobs = JobService(self.sessions, self.backtests, self.settings.database_url)
         self.audit = AuditService(self.sessions, self.market.last_price)
-        paper = PaperDeps(self.sessions, self.engine, self.backtests, self.settings.allow_network)
+        paper = PaperDeps(
+            self.sessions, self.engine, self.backtests, self.settings.allow_network, self.ml
+        )
         self.paper = PaperService(paper, self.portfolios)  # its workers get ``paper`` alone
-        self.models = ModelRegistry(self.sessions, self.settings.models_dir)
         worker_env = {"WORKSTATION_MODELS_DIR": str(self.settings.models_dir)}
         self.tasks = TaskService(self.sessions, self.settings.database_url, env=worker_env)
         # task kinds (each service registers its handler here, the only place that wires)
@@ -102,6 +110,7 @@ class Workstation:
         self.tasks.register(
             "qlearning_train", self.qlearning.run_task, validate=self.qlearning.validate
         )
+        self.tasks.register("ml_train", self.ml.run_task, validate=self.ml.validate)
 
     @classmethod
     def open(cls, database_url: str | None = None, *, seed_demo: bool | None = None) -> Workstation:

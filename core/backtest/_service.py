@@ -21,17 +21,19 @@ from core.db import BacktestRunRow
 from core.errors import InvalidInputError, NotFoundError
 from core.instruments import Instrument, default_instrument
 from core.marketdata import MarketDataService, read_bars_file
-from core.strategies import Strategy
+from core.strategies import ModelSource, Strategy
 from core.strategies import build_strategy as _build
 
 
-def build_strategy(config: BacktestConfig) -> Strategy:
+def build_strategy(config: BacktestConfig, models: ModelSource | None = None) -> Strategy:
     """The strategy ``config`` names, built from its parameters.
 
     Parameters
     ----------
     config : BacktestConfig
         Names the strategy and gives its parameters.
+    models : ModelSource, optional
+        The model source of a strategy that trades a trained model (``ml_selection``).
 
     Returns
     -------
@@ -39,12 +41,21 @@ def build_strategy(config: BacktestConfig) -> Strategy:
         Built by :func:`core.strategies.build_strategy` (which refuses bad parameters with
         :class:`~core.strategies.InvalidParams`).
     """
-    return _build(config.strategy, config.params)
+    return _build(config.strategy, config.params, models=models)
 
 
 class BacktestService:
-    def __init__(self, sessions: sessionmaker[Session], market: MarketDataService):
+    """Backtests on the market data; ``strategy_models``: the model source of model strategies."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        market: MarketDataService,
+        *,
+        strategy_models: ModelSource | None = None,
+    ):
         self._sessions, self.market = sessions, market
+        self.strategy_models = strategy_models
 
     # -- data -----------------------------------------------------------------------------
     def load(self, config: BacktestConfig) -> tuple[MarketFrame, dict[str, Instrument]]:
@@ -75,7 +86,7 @@ class BacktestService:
         progress: Callable[[float], None] | None = None,
         should_stop: Callable[[], bool] | None = None,
     ) -> BacktestResult:
-        strategy = build_strategy(config)
+        strategy = build_strategy(config, self.strategy_models)
         # the id hashes every parameter, defaults spelled out, so equal runs share an id
         config = config.model_copy(update={"params": strategy.params.model_dump(mode="json")})
         market, instruments = self.load(config)

@@ -42,6 +42,7 @@ COMMANDS = (
     "_rebalance",
     "_tasks",
     "_options",
+    "_ml",
 )
 # each top-level command and the module that registers it
 COMMAND_MODULES = {
@@ -66,6 +67,7 @@ COMMAND_MODULES = {
     "options": "_options",
     "fx": "_options",
     "futures": "_options",
+    "ml": "_ml",
 }
 
 

@@ -165,7 +165,8 @@ class CommandApplier:
         params = cls.Params.model_validate(
             {**engine.strategy.params.model_dump(), **command.params}
         )
-        engine.replace_strategy(cls(params))  # warmed up on the bars so far, no orders
+        # warmed up on the bars so far, no orders; same collaborators (a model source)
+        engine.replace_strategy(engine.strategy.rebuilt(params))
         self.journal.audit(
             "params_changed",
             {

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from core.backtest import BacktestConfig, MarketFrame
     from core.instruments import Instrument
+    from core.strategies import ModelSource
 
 
 class InstrumentLookup(Protocol):
@@ -57,9 +58,12 @@ class PaperDeps:
     ``sessions`` and ``engine``: the database (ORM sessions for rows, the engine for the
     writer's and the console's core queries). ``backtests``: the bars and instruments of a
     replayed feed. ``allow_network``: whether a live feed may poll the network.
+    ``strategy_models``: where a strategy that trades a trained model (``ml_selection``)
+    gets it by id (``ws.ml``; None: such strategies refuse to start).
     """
 
     sessions: sessionmaker
     engine: Engine
     backtests: BarSource
     allow_network: bool
+    strategy_models: ModelSource | None = None

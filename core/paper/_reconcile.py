@@ -82,7 +82,7 @@ def reconcile(deps: PaperDeps, row: PaperSessionRow) -> dict[str, Any]:
     rows, report = [], {}
     for sleeve in config.sleeves:
         engine = BacktestEngine(
-            build_strategy(sleeve.strategy, sleeve.params),
+            build_strategy(sleeve.strategy, sleeve.params, models=deps.strategy_models),
             market,
             feed.instruments,
             cash=config.cash * sleeve.allocation,

@@ -119,11 +119,14 @@ def read_session(sessions: sessionmaker, name: str) -> SessionInfo:
         )
 
 
-def build_sleeves(config: SessionConfig, feed) -> list[Sleeve]:
-    """One started engine per strategy, on a market that grows with the feed."""
+def build_sleeves(config: SessionConfig, feed, models=None) -> list[Sleeve]:
+    """One started engine per strategy, on a market that grows with the feed.
+
+    ``models``: the model source of strategies that trade a trained model.
+    """
     symbols, sleeves = feed.symbols, []
     for sc in config.sleeves:
-        strategy = build_strategy(sc.strategy, sc.params)
+        strategy = build_strategy(sc.strategy, sc.params, models=models)
         if len(symbols) > 1 and not strategy.multi_asset:
             raise PaperError(f"{sc.strategy} trades one instrument; the feed has several")
         engine = BacktestEngine(
@@ -157,7 +160,7 @@ def build_parts(deps: PaperDeps, name: str, *, log: Callable[[str], None]) -> Se
     journal = Journal(info.session_id, cursor)
     first = feed.instruments[feed.symbols[0]]
     ledger = Ledger(cfg.cash, first.currency, allow_short=True, allow_margin=True)
-    sleeves = build_sleeves(cfg, feed)
+    sleeves = build_sleeves(cfg, feed, deps.strategy_models)
     limits = read_limits(deps.sessions, info.portfolio_id)
     # the risk overlay on the whole portfolio: the same gate a backtest puts on its engine
     risk = RiskGate(

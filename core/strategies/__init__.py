@@ -3,6 +3,7 @@
 from core.strategies._base import Context, Strategy
 from core.strategies._factory import (
     InvalidParams,
+    ModelSource,
     build_strategy,
     validate_field,
     validate_params,
@@ -18,6 +19,7 @@ __all__ = [
     "Context",
     "InvalidParams",
     "ModelStore",
+    "ModelSource",
     "ParamSpec",
     "Strategy",
     "StrategyParams",

@@ -66,6 +66,8 @@ class Strategy:
     label: ClassVar[str] = ""
     Params: ClassVar[type[StrategyParams]] = StrategyParams
     multi_asset: ClassVar[bool] = False
+    needs_models: ClassVar[bool] = False
+    """True: the factory passes the runner's model source (``models=``) to ``__init__``."""
 
     def __init__(self, params: StrategyParams | None = None, **overrides: Any):
         if params is None:
@@ -74,6 +76,10 @@ class Strategy:
             params = params.model_copy(update=overrides)
             params = self.Params.model_validate(params.model_dump())
         self.params = params
+
+    def rebuilt(self, params: StrategyParams) -> Strategy:
+        """A new copy with ``params`` and the collaborators this one was built with."""
+        return type(self)(params)
 
     def on_start(self, ctx: Context) -> None:
         """Called once before the first bar."""

@@ -8,7 +8,7 @@ strategy from them. The backtests, the optimizer and paper trading all build thr
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -128,7 +128,12 @@ def validate_field(name: str, key: str, value: Any) -> Any:
         ) from None
 
 
-def build_strategy(name: str, params: Mapping[str, Any] | StrategyParams | None = None) -> Strategy:
+def build_strategy(
+    name: str,
+    params: Mapping[str, Any] | StrategyParams | None = None,
+    *,
+    models: ModelSource | None = None,
+) -> Strategy:
     """Strategy ``name`` built from ``params`` (validated by :func:`validate_params`).
 
     Parameters
@@ -137,6 +142,9 @@ def build_strategy(name: str, params: Mapping[str, Any] | StrategyParams | None 
         A registered strategy name.
     params : mapping or StrategyParams, optional
         Parameter values; missing ones take their defaults.
+    models : ModelSource, optional
+        Where a strategy that trades a trained model (``needs_models``) gets it by id; the
+        runner's composition root gives it (``ws.ml``). Other strategies ignore it.
 
     Returns
     -------
@@ -150,7 +158,16 @@ def build_strategy(name: str, params: Mapping[str, Any] | StrategyParams | None 
     KeyError
         When no strategy is named ``name``.
     """
-    return get_strategy(name)(validate_params(name, params))
+    cls = get_strategy(name)
+    if cls.needs_models:
+        return cls(validate_params(name, params), models=models)
+    return cls(validate_params(name, params))
 
 
-__all__ = ["InvalidParams", "build_strategy", "validate_field", "validate_params"]
+class ModelSource(Protocol):
+    """What a model-trading strategy reads: a scorer by model id (``core.ml.MLService`` fits)."""
+
+    def scorer(self, model_id: str) -> Any: ...
+
+
+__all__ = ["InvalidParams", "ModelSource", "build_strategy", "validate_field", "validate_params"]

@@ -18,7 +18,7 @@ from core.paper import PaperDeps, PaperService, PaperWorker
 from tests.conftest import REPO_ROOT
 from tests.paper.test_worker import fills, replay_config
 
-DECLARED = {"sessions", "engine", "backtests", "allow_network"}
+DECLARED = {"sessions", "engine", "backtests", "allow_network", "strategy_models"}
 """What the worker and the service read of their bundle."""
 
 

@@ -224,11 +224,11 @@ def test_parse_overrides_types_values():
 
 # -- registry and user strategies ------------------------------------------------------------------
 def test_registry_lists_the_six_builtins(builtin_registry):
-    assert list(registry()) == BUILTINS
+    assert list(registry()) == sorted([*BUILTINS, "ml_selection"])  # + the ML lab's (tests/ml)
     for name, cls in registry().items():
         assert issubclass(cls, Strategy) and cls.name == name and cls.label
         assert issubclass(cls.Params, StrategyParams)
-    assert [n for n, c in registry().items() if c.multi_asset] == ["rebalancer"]
+    assert [n for n, c in registry().items() if c.multi_asset] == ["ml_selection", "rebalancer"]
     with pytest.raises(KeyError, match="available: donchian"):
         get_strategy("nope")
 
@@ -257,7 +257,7 @@ def user_dir(tmp_path, monkeypatch):
 
 def test_user_strategy_folder_is_discovered(user_dir):
     found = registry()
-    assert list(found) == sorted([*BUILTINS, "above_average"])
+    assert list(found) == sorted([*BUILTINS, "ml_selection", "above_average"])
     cls = get_strategy("above_average")
     assert cls.label == "Above moving average"
     assert param_space(cls.Params) == [
