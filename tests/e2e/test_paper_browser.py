@@ -25,9 +25,22 @@ def server(tmp_path):
     yield url, env["WORKSTATION_DATABASE_URL"]
     stop(process)
     # stop the session's worker if it is still trading
-    subprocess.run([sys.executable, "-m", "core", "--db", env["WORKSTATION_DATABASE_URL"],
-                    "paper", "stop", "--session", "browser session"], cwd=ROOT,
-                   capture_output=True, timeout=60)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "core",
+            "--db",
+            env["WORKSTATION_DATABASE_URL"],
+            "paper",
+            "stop",
+            "--session",
+            "browser session",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        timeout=60,
+    )
 
 
 @pytest.mark.timeout(240)
@@ -46,9 +59,10 @@ def test_start_a_session_in_the_browser_and_see_a_fill(server):
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             page.get_by_role("tab", name="Positions & orders").click()
-            if page.get_by_text("Recent fills").count() and not page.get_by_text(
-                "No fills yet."
-            ).count():
+            if (
+                page.get_by_text("Recent fills").count()
+                and not page.get_by_text("No fills yet.").count()
+            ):
                 break
             page.wait_for_timeout(1000)
         else:
@@ -58,8 +72,22 @@ def test_start_a_session_in_the_browser_and_see_a_fill(server):
         browser.close()
     assert "Equity" in equity
     status = subprocess.run(
-        [sys.executable, "-m", "core", "--db", db, "--json", "paper", "status", "--session",
-         "browser session"], cwd=ROOT, capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "core",
+            "--db",
+            db,
+            "--json",
+            "paper",
+            "status",
+            "--session",
+            "browser session",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert status.returncode == 0, status.stderr
     import json
