@@ -25,6 +25,7 @@ from core.db._models import (
     StrategyConfigRow,
     WriteLockRow,
 )
+from core.db._readonly import check_schema_current, create_read_only_engine
 from core.db._startup import startup_lock
 
 __all__ = [
@@ -49,7 +50,9 @@ __all__ = [
     "StrategyConfigRow",
     "WriteLockRow",
     "WriteSessions",
+    "check_schema_current",
     "create_db_engine",
+    "create_read_only_engine",
     "holds_write_lock",
     "is_current",
     "session_factory",
