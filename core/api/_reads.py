@@ -52,7 +52,7 @@ def default_portfolio(portfolios, demo_name: str | None) -> str:
 def daily_equity(curve: pd.DataFrame) -> pd.Series:
     """The last equity snapshot of each UTC day."""
     if curve.empty:
-        return pd.Series(dtype=float)
+        return pd.Series(dtype=float, index=pd.DatetimeIndex([]))
     equity = curve["equity"]
     return equity.groupby(equity.index.normalize()).last()
 
@@ -71,16 +71,15 @@ def summary(portfolios, name: str, now: datetime | None = None) -> dict[str, Any
     """Total value, cash, P&L today and in total, Sharpe and maximum drawdown.
 
     P&L today is equity now less the last snapshot before today's UTC date (None when the
-    portfolio has none before today).
+    portfolio has none before today); Sharpe (annualised, 252 days) and maximum drawdown are
+    those of the daily equity snapshots (the last of each UTC day).
     """
     s = portfolios.summary(name)
     curve = portfolios.equity_curve(name)
     daily = daily_equity(curve)
     now = now or datetime.now(UTC).replace(tzinfo=None)
     before = daily[daily.index < pd.Timestamp(now.date())]
-    ratio, drawdown = _curve_measures(
-        pd.concat([daily, pd.Series([s.equity], [pd.Timestamp(now)])])
-    )
+    ratio, drawdown = _curve_measures(daily)
     return finite(
         {
             "portfolio": s.name,

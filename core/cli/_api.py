@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 
 from core.cli._output import CommandError
 
@@ -34,6 +35,12 @@ def register(commands, shared) -> None:
     parser.add_argument(
         "--log-level", default="info", choices=["debug", "info", "warning", "error"]
     )
+    parser.add_argument(
+        "--status-file",
+        type=Path,
+        default=None,
+        help="where to say the server runs (default data/api-status.json; the Home page reads it)",
+    )
     parser.set_defaults(handler=serve_api)
 
 
@@ -41,7 +48,7 @@ def serve_api(args) -> int:
     """Open the database read-only and serve until interrupted."""
     import uvicorn
 
-    from core.api import TOKEN_FILE, clear_status, create_app, load_token, write_status
+    from core.api import STATUS_FILE, TOKEN_FILE, clear_status, create_app, load_token, write_status
     from core.config import Settings
     from core.demo import DEMO_NAME
     from core.workstation import Workstation
@@ -69,10 +76,11 @@ def serve_api(args) -> int:
         ws_max_size=64 * 1024,
     )
     server = uvicorn.Server(config)
-    write_status(args.host, args.port)
+    status_file = args.status_file or STATUS_FILE
+    write_status(args.host, args.port, status_file)
     try:
         server.run()
     finally:
-        clear_status()
+        clear_status(status_file)
         ws.close()
     return 0
