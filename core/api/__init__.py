@@ -2,7 +2,7 @@
 
 - :func:`create_app` — the FastAPI app over a workstation opened read-only;
 - :func:`load_token`, :func:`token_matches` — the API token (setting or ``data/api-token``)
-  and its constant-time check;
+  and its constant-time check; :func:`install_redaction` keeps it out of the logs;
 - :func:`read_status`, :func:`write_status`, :func:`clear_status` — ``data/api-status.json``,
   where a running server says it is (the Home page reads it).
 
@@ -19,12 +19,14 @@ from core.api._status import STATUS_FILE, clear_status, read_status, write_statu
 if TYPE_CHECKING:
     from core.api._app import create_app
     from core.api._auth import TOKEN_FILE, load_token, token_matches
+    from core.api._redact import install_redaction
 
 _LAZY = {
     "create_app": "core.api._app",
     "load_token": "core.api._auth",
     "token_matches": "core.api._auth",
     "TOKEN_FILE": "core.api._auth",
+    "install_redaction": "core.api._redact",
 }
 
 
@@ -43,6 +45,7 @@ __all__ = [
     "TOKEN_FILE",
     "clear_status",
     "create_app",
+    "install_redaction",
     "load_token",
     "read_status",
     "token_matches",

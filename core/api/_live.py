@@ -48,7 +48,7 @@ def portfolio_updates(ws, name: str, after: int) -> list[dict[str, Any]]:
     events = ws.audit.events(
         portfolio=name,
         kind=list(PORTFOLIO_KINDS),
-        after_id=after // 2,
+        after_id=after // 2 - 1,  # the event of an equity mark (2 × id + 1) again
         newest_first=False,
         limit=500,
     )

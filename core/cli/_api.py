@@ -48,7 +48,15 @@ def serve_api(args) -> int:
     """Open the database read-only and serve until interrupted."""
     import uvicorn
 
-    from core.api import STATUS_FILE, TOKEN_FILE, clear_status, create_app, load_token, write_status
+    from core.api import (
+        STATUS_FILE,
+        TOKEN_FILE,
+        clear_status,
+        create_app,
+        install_redaction,
+        load_token,
+        write_status,
+    )
     from core.config import Settings
     from core.demo import DEMO_NAME
     from core.workstation import Workstation
@@ -75,6 +83,7 @@ def serve_api(args) -> int:
         log_level=args.log_level,
         ws_max_size=64 * 1024,
     )
+    install_redaction(token)  # after the config: it sets uvicorn's loggers up
     server = uvicorn.Server(config)
     status_file = args.status_file or STATUS_FILE
     write_status(args.host, args.port, status_file)

@@ -154,6 +154,7 @@ def test_read_only_engine_refuses_writes_on_both_backends(db_url):
         writable.close()
 
 
+@pytest.mark.slow
 def test_a_database_not_current_or_missing_is_refused(tmp_path):
     import sqlite3
 
