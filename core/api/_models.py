@@ -1,15 +1,23 @@
 """The API's response models: every route answers one of these (the OpenAPI is typed).
 
 Amounts are in the portfolio's base currency, fractions are plain (0.05 = 5 %), times are
-naive UTC in ISO 8601. A number that is undefined (a Sharpe ratio of one day) is ``null``.
+UTC in RFC 3339 (``2022-12-28T00:00:00Z``; the database keeps naive UTC). A number that is undefined (a Sharpe ratio of one day) is ``null``.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+Time = Annotated[datetime, AfterValidator(_utc)]
+"""A time in UTC (a naive one is taken as UTC, as the database stores it)."""
 
 
 class Model(BaseModel):
@@ -44,7 +52,7 @@ class Summary(Model):
 
     portfolio: str
     base_currency: str
-    as_of: datetime | None
+    as_of: Time | None
     total_value: float
     cash: float
     positions_value: float
@@ -132,8 +140,8 @@ class Performance(Model):
     """Metrics of the portfolio's daily equity (last snapshot of each UTC day)."""
 
     portfolio: str
-    start: datetime | None
-    end: datetime | None
+    start: Time | None
+    end: Time | None
     n_days: int
     metrics: dict[str, float | int | None]
     n_fills: int
@@ -145,7 +153,7 @@ class Performance(Model):
 class ChartPoint(Model):
     """One point of the equity curve."""
 
-    ts: datetime
+    ts: Time
     equity: float
     cash: float
     positions_value: float
@@ -163,7 +171,7 @@ class Trade(Model):
     """One fill."""
 
     fill_id: str
-    ts: datetime
+    ts: Time
     symbol: str
     side: str
     quantity: float
@@ -222,7 +230,7 @@ class Alert(Model):
     level: str
     rule: str
     message: str
-    ts: datetime | None = None
+    ts: Time | None = None
     session: str | None = None
 
 
@@ -247,7 +255,7 @@ class Regime(Model):
     """The market regime of a symbol's daily log returns (filtered at its last bar)."""
 
     symbol: str
-    as_of: datetime
+    as_of: Time
     n_states: int
     n_observations: int
     current: str
@@ -284,7 +292,7 @@ class AuditEventOut(Model):
     """One audit event (hash-chained)."""
 
     id: int
-    ts: datetime
+    ts: Time
     kind: str
     portfolio: str | None
     actor: str
@@ -313,7 +321,7 @@ class PaperSessionRow(Model):
     equity: float | None
     fills: int
     portfolio: str
-    updated: datetime | None
+    updated: Time | None
 
 
 class PaperSessions(Model):
@@ -330,7 +338,7 @@ class PaperSession(Model):
     portfolio: str
     events: int
     n_events: int | None
-    last_ts: datetime | None
+    last_ts: Time | None
     equity: float | None
     cash: float | None
     pnl: float | None
