@@ -1,7 +1,8 @@
 """The API's response models: every route answers one of these (the OpenAPI is typed).
 
 Amounts are in the portfolio's base currency, fractions are plain (0.05 = 5 %), times are
-UTC in RFC 3339 (``2022-12-28T00:00:00Z``; the database keeps naive UTC). A number that is undefined (a Sharpe ratio of one day) is ``null``.
+UTC in RFC 3339 (``2022-12-28T00:00:00Z``; the database keeps naive UTC). A number that
+is undefined (a Sharpe ratio of one day) is ``null``.
 """
 
 from __future__ import annotations

@@ -112,16 +112,15 @@ def test_every_route_is_get_and_writes_are_405(app, api):
 def test_a_write_through_the_apis_connection_fails(known_db):
     ws = Workstation.open_read_only(Settings(database_url=known_db))
     try:
-        with pytest.raises(DBAPIError, match="readonly"):
-            with ws.engine.begin() as connection:
-                connection.execute(text("DELETE FROM audit_log"))
+        with pytest.raises(DBAPIError, match="readonly"), ws.engine.begin() as connection:
+            connection.execute(text("DELETE FROM audit_log"))
         with pytest.raises(DBAPIError):
             ws.portfolios.cash_movement(KNOWN, 1.0)
-        with pytest.raises(DBAPIError):
-            with ws.engine.connect() as connection:  # the pragma alone would refuse it too
-                connection.execute(text("PRAGMA query_only=OFF"))
-                connection.execute(text("UPDATE portfolios SET cash = 0"))
-                connection.commit()
+        # with the pragma lifted, the file opened mode=ro still refuses
+        with pytest.raises(DBAPIError), ws.engine.connect() as connection:
+            connection.execute(text("PRAGMA query_only=OFF"))
+            connection.execute(text("UPDATE portfolios SET cash = 0"))
+            connection.commit()
     finally:
         ws.close()
 

@@ -5,8 +5,8 @@ service; the token's three ways and refusals; the token never in the server's lo
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import subprocess
 import sys
 import time
