@@ -20,6 +20,7 @@ from core.api._auth import RequireToken
 from core.api._errors import install_error_handlers
 from core.api._live import LiveUpdates
 from core.api._models import Health
+from core.api._reads import CurveCache
 from core.api._routes import build_router
 
 access_log = logging.getLogger("core.api.access")
@@ -101,13 +102,14 @@ def create_app(
             "database": database,
         }
 
-    app.include_router(build_router(ws, demo_name=demo_name, dependencies=[require]))
+    curves = CurveCache(ws.portfolios)  # shared by the routes and the live updates
+    app.include_router(build_router(ws, curves, demo_name=demo_name, dependencies=[require]))
 
     @app.get("/openapi.json", include_in_schema=False, dependencies=[require])
     def openapi() -> dict:
         return app.openapi()
 
-    app.add_api_websocket_route("/ws/live-updates", LiveUpdates(ws, token))
+    app.add_api_websocket_route("/ws/live-updates", LiveUpdates(ws, token, curves))
     if cors_origins:
         app.add_middleware(
             CORSMiddleware,

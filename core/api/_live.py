@@ -43,7 +43,7 @@ CLOSE_BAD_REQUEST = 4400  # application codes: 4000 + the HTTP status
 CLOSE_NOT_FOUND = 4404
 
 
-def portfolio_updates(ws, name: str, after: int) -> list[dict[str, Any]]:
+def portfolio_updates(ws, curves, name: str, after: int) -> list[dict[str, Any]]:
     """The portfolio's updates with ``seq`` above ``after`` (at most 500 audit events)."""
     events = ws.audit.events(
         portfolio=name,
@@ -75,7 +75,7 @@ def portfolio_updates(ws, name: str, after: int) -> list[dict[str, Any]]:
             updates.append(
                 {"seq": 2 * e.id, "type": "cash", "ts": e.ts.isoformat(), "amount": amount}
             )
-        curve = ws.portfolios.equity_curve(name) if curve is None else curve
+        curve = curves.get(name).snapshots if curve is None else curve
         mark = _mark(curve, ts)
         if mark is not None:
             updates.append({"seq": 2 * e.id + 1, "type": "equity", **mark})
@@ -111,8 +111,8 @@ def _mark(curve: pd.DataFrame, ts) -> dict[str, Any] | None:
 class LiveUpdates:
     """The WebSocket endpoint over the read-only workstation ``ws``."""
 
-    def __init__(self, ws, token: str, *, poll: float = POLL_SECONDS):
-        self._ws, self._token, self._poll = ws, token, poll
+    def __init__(self, ws, token: str, curves, *, poll: float = POLL_SECONDS):
+        self._ws, self._token, self._curves, self._poll = ws, token, curves, poll
 
     async def __call__(self, websocket: WebSocket) -> None:
         """Authenticate, check the stream asked for, then send updates until the client goes."""
@@ -162,7 +162,7 @@ class LiveUpdates:
             return (lambda a: self._ws.paper.updates(session, after=a)), {"session": session}, after
         self._ws.portfolios.summary(portfolio)  # 404 for an unknown one
         return (
-            (lambda a: portfolio_updates(self._ws, portfolio, a)),
+            (lambda a: portfolio_updates(self._ws, self._curves, portfolio, a)),
             {"portfolio": portfolio},
             after,
         )

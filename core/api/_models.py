@@ -188,7 +188,6 @@ class Trades(Model):
     """The latest fills, newest first."""
 
     portfolio: str
-    n_total: int
     trades: list[Trade]
 
 

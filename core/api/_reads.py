@@ -8,6 +8,9 @@ Each function takes the workstation's services (duck-typed: ``portfolios``, ``ri
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -57,6 +60,47 @@ def daily_equity(curve: pd.DataFrame) -> pd.Series:
     return equity.groupby(equity.index.normalize()).last()
 
 
+@dataclass(frozen=True)
+class Curve:
+    """A portfolio's equity snapshots, their daily curve, its Sharpe ratio and drawdown."""
+
+    snapshots: pd.DataFrame
+    daily: pd.Series
+    sharpe: float | None
+    max_drawdown: float | None
+
+
+class CurveCache:
+    """Equity curves kept until they change (:meth:`PortfolioService.curve_stamp` says).
+
+    Reading 20,000 snapshots takes ~150 ms; the stamp, two indexed reads, ~1 ms. At most
+    ``size`` curves are kept (least recently used out first); thread-safe.
+    """
+
+    def __init__(self, portfolios, size: int = 8):
+        self._portfolios, self._size = portfolios, size
+        self._kept: OrderedDict[str, tuple[tuple, Curve]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, name: str) -> Curve:
+        """The curve of portfolio ``name`` now."""
+        stamp = self._portfolios.curve_stamp(name)
+        with self._lock:
+            kept = self._kept.get(name)
+            if kept is not None and kept[0] == stamp:
+                self._kept.move_to_end(name)
+                return kept[1]
+        snapshots = self._portfolios.equity_curve(name)
+        daily = daily_equity(snapshots)
+        curve = Curve(snapshots, daily, *_curve_measures(daily))
+        with self._lock:
+            self._kept[name] = (stamp, curve)
+            self._kept.move_to_end(name)
+            while len(self._kept) > self._size:
+                self._kept.popitem(last=False)
+        return curve
+
+
 def _curve_measures(daily: pd.Series) -> tuple[float | None, float | None]:
     """Sharpe ratio (annualised, 252 days) and maximum drawdown of a daily curve."""
     values = daily.to_numpy(dtype=float)
@@ -67,7 +111,7 @@ def _curve_measures(daily: pd.Series) -> tuple[float | None, float | None]:
     return finite(float(ratio)), finite(float(max_drawdown(values)))
 
 
-def summary(portfolios, name: str, now: datetime | None = None) -> dict[str, Any]:
+def summary(portfolios, curves: CurveCache, name: str, now=None) -> dict[str, Any]:
     """Total value, cash, P&L today and in total, Sharpe and maximum drawdown.
 
     P&L today is equity now less the last snapshot before today's UTC date (None when the
@@ -75,16 +119,15 @@ def summary(portfolios, name: str, now: datetime | None = None) -> dict[str, Any
     those of the daily equity snapshots (the last of each UTC day).
     """
     s = portfolios.summary(name)
-    curve = portfolios.equity_curve(name)
-    daily = daily_equity(curve)
+    curve = curves.get(name)
+    daily, snapshots = curve.daily, curve.snapshots
     now = now or datetime.now(UTC).replace(tzinfo=None)
     before = daily[daily.index < pd.Timestamp(now.date())]
-    ratio, drawdown = _curve_measures(daily)
     return finite(
         {
             "portfolio": s.name,
             "base_currency": s.base_currency,
-            "as_of": curve.index[-1].to_pydatetime() if len(curve) else None,
+            "as_of": snapshots.index[-1].to_pydatetime() if len(snapshots) else None,
             "total_value": s.equity,
             "cash": s.cash,
             "positions_value": s.positions_value,
@@ -98,8 +141,8 @@ def summary(portfolios, name: str, now: datetime | None = None) -> dict[str, Any
             "unrealized_pnl": s.unrealized_pnl,
             "commissions": s.commissions,
             "fees": s.fees,
-            "sharpe": ratio,
-            "max_drawdown": drawdown,
+            "sharpe": curve.sharpe,
+            "max_drawdown": curve.max_drawdown,
         }
     )
 
@@ -119,10 +162,9 @@ def position(portfolios, name: str, symbol: str) -> dict[str, Any]:
     return records(match)[0]
 
 
-def risk(risk_service, portfolios, name: str, n_sims: int) -> dict[str, Any]:
+def risk(risk_service, curves: CurveCache, name: str, n_sims: int) -> dict[str, Any]:
     """The Risk page's report, with the Sharpe ratio of the daily equity curve."""
     report = risk_service.report(name, n_sims=n_sims).to_dict()
-    ratio, _ = _curve_measures(daily_equity(portfolios.equity_curve(name)))
     keys = (
         "portfolio",
         "equity",
@@ -141,12 +183,12 @@ def risk(risk_service, portfolios, name: str, n_sims: int) -> dict[str, Any]:
         "limit_usage",
     )
     out = {k: report.get(k) for k in keys}
-    return finite({**out, "sharpe": ratio})
+    return finite({**out, "sharpe": curves.get(name).sharpe})
 
 
-def performance(portfolios, name: str) -> dict[str, Any]:
+def performance(portfolios, curves: CurveCache, name: str) -> dict[str, Any]:
     """:func:`core.analytics.compute_metrics` of the daily curve, and the fills' totals."""
-    daily = daily_equity(portfolios.equity_curve(name))
+    daily = curves.get(name).daily
     trades = portfolios.trades(name)
     values = daily.to_numpy(dtype=float)
     usable = len(values) >= 2 and bool((values > 0).all())
@@ -179,15 +221,14 @@ def downsample(frame: pd.DataFrame, points: int) -> pd.DataFrame:
     return frame.iloc[keep]
 
 
-def chart(portfolios, name: str, points: int) -> dict[str, Any]:
+def chart(curves: CurveCache, name: str, points: int) -> dict[str, Any]:
     """The equity curve, downsampled."""
-    curve = portfolios.equity_curve(name)
+    curve = curves.get(name).snapshots
     sampled = downsample(curve, points).reset_index().rename(columns={"timestamp": "ts"})
     return {"portfolio": name, "n_total": len(curve), "points": records(sampled)}
 
 
 def recent_trades(portfolios, name: str, limit: int) -> dict[str, Any]:
     """The last ``limit`` fills, newest first."""
-    trades = portfolios.trades(name)
-    latest = trades.iloc[::-1].head(limit)
-    return {"portfolio": name, "n_total": len(trades), "trades": records(latest)}
+    latest = portfolios.recent_trades(name, limit)
+    return {"portfolio": name, "trades": records(latest)}

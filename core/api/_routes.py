@@ -32,7 +32,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def build_router(ws, *, demo_name: str | None, dependencies: list) -> APIRouter:
+def build_router(ws, curves, *, demo_name: str | None, dependencies: list) -> APIRouter:
     """The token-protected routes over the read-only workstation ``ws``."""
     router = APIRouter(dependencies=dependencies, responses=ERRORS)
 
@@ -41,17 +41,17 @@ def build_router(ws, *, demo_name: str | None, dependencies: list) -> APIRouter:
             return reads.default_portfolio(ws.portfolios, demo_name)
         return portfolio
 
-    _portfolio_routes(router, ws, name_of)
+    _portfolio_routes(router, ws, curves, name_of)
     _activity_routes(router, ws, name_of)
     _audit_and_paper_routes(router, ws)
     return router
 
 
-def _portfolio_routes(router: APIRouter, ws, name_of) -> None:
+def _portfolio_routes(router: APIRouter, ws, curves, name_of) -> None:
     @router.get("/portfolio/summary", response_model=m.Summary, tags=["portfolio"])
     def portfolio_summary(portfolio: PortfolioParam = None) -> dict:
         """Total value, cash, P&L today and in total, Sharpe and maximum drawdown."""
-        return reads.summary(ws.portfolios, name_of(portfolio))
+        return reads.summary(ws.portfolios, curves, name_of(portfolio))
 
     @router.get("/portfolio/positions", response_model=m.Positions, tags=["portfolio"])
     def portfolio_positions(portfolio: PortfolioParam = None) -> dict:
@@ -69,12 +69,12 @@ def _portfolio_routes(router: APIRouter, ws, name_of) -> None:
     @router.get("/portfolio/risk", response_model=m.Risk, tags=["portfolio"])
     def portfolio_risk(portfolio: PortfolioParam = None) -> dict:
         """Volatility, VaR and CVaR (four methods, 95 % and 99 %), Sharpe, limits used."""
-        return reads.risk(ws.risk, ws.portfolios, name_of(portfolio), RISK_SIMS)
+        return reads.risk(ws.risk, curves, name_of(portfolio), RISK_SIMS)
 
     @router.get("/portfolio/performance", response_model=m.Performance, tags=["portfolio"])
     def portfolio_performance(portfolio: PortfolioParam = None) -> dict:
         """Metrics of the daily equity curve and the fills' totals."""
-        return reads.performance(ws.portfolios, name_of(portfolio))
+        return reads.performance(ws.portfolios, curves, name_of(portfolio))
 
     @router.get("/portfolio/chart", response_model=m.Chart, tags=["portfolio"])
     def portfolio_chart(
@@ -82,7 +82,7 @@ def _portfolio_routes(router: APIRouter, ws, name_of) -> None:
         points: Annotated[int, Query(ge=2, le=10_000, description="At most this many")] = 1000,
     ) -> dict:
         """The equity curve, downsampled to at most ``points`` points."""
-        return reads.chart(ws.portfolios, name_of(portfolio), points)
+        return reads.chart(curves, name_of(portfolio), points)
 
 
 def _activity_routes(router: APIRouter, ws, name_of) -> None:

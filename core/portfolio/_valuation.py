@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from core.db import FillRow, InstrumentRow
+from core.db import EquitySnapshotRow, FillRow, InstrumentRow
 from core.instruments import repository as instruments
 from core.portfolio import _repository as repo
 from core.portfolio._ledger import Ledger
@@ -215,6 +215,24 @@ def trades_query(portfolio_id: int):
         .where(FillRow.portfolio_id == portfolio_id)
         .order_by(FillRow.ts, FillRow.id)
     )
+
+
+def newest_trades_query(portfolio_id: int, limit: int):
+    """:func:`trades_query` newest first (by time, then booking order), at most ``limit``."""
+    query = trades_query(portfolio_id).order_by(None)
+    return query.order_by(FillRow.ts.desc(), FillRow.id.desc()).limit(limit)
+
+
+def curve_stamp(session, portfolio_id: int) -> tuple[int, datetime | None, float | None]:
+    """Points, last time and last equity of a portfolio's snapshots (indexed reads)."""
+    where = EquitySnapshotRow.portfolio_id == portfolio_id
+    count, last = session.execute(
+        select(func.count(), func.max(EquitySnapshotRow.ts)).where(where)
+    ).one()
+    equity = session.scalar(
+        select(EquitySnapshotRow.equity).where(where, EquitySnapshotRow.ts == last)
+    )
+    return int(count), last, equity
 
 
 def trades_frame(records) -> pd.DataFrame:
