@@ -74,8 +74,6 @@ def build(db_url: str, events: int) -> None:
             started = time.perf_counter()
             ws.paper.worker(SESSION).run()
             print(f"built the session in {time.perf_counter() - started:.1f} s")
-        if "ws-latency" not in ws.portfolios.names():
-            ws.portfolios.create("ws-latency", 1_000_000.0)
         with ws.sessions() as s:
             fills = s.scalar(select(func.count()).select_from(FillRow))
             snapshots = s.scalar(select(func.count()).select_from(EquitySnapshotRow))
@@ -147,14 +145,16 @@ async def load(url: str, path: str, params: dict, requests: int, concurrency: in
 def ws_latency(db_url: str, port: int, trades: int) -> dict:
     """Commit-to-message latency of fills on the portfolio stream."""
     ws = Workstation.open(db_url, seed_demo=False)
-    url = f"ws://127.0.0.1:{port}/ws/live-updates?portfolio=ws-latency&token={TOKEN}"
+    name = f"ws-latency-{time.time_ns()}"  # a new portfolio: no fills of an earlier run
+    ws.portfolios.create(name, 1_000_000.0)
+    url = f"ws://127.0.0.1:{port}/ws/live-updates?portfolio={name}&token={TOKEN}"
     latencies = []
     try:
         with connect(url, open_timeout=30) as socket_:
             json.loads(socket_.recv(timeout=30))  # hello
             for i in range(trades):
                 side = "buy" if i % 2 == 0 else "sell"
-                ws.portfolios.trade("ws-latency", "AAPL", side, 10, 100.0)
+                ws.portfolios.trade(name, "AAPL", side, 10, 100.0)
                 committed = time.perf_counter()
                 while True:
                     update = json.loads(socket_.recv(timeout=10))

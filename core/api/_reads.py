@@ -19,6 +19,7 @@ import pandas as pd
 
 from core.analytics import compute_metrics, max_drawdown, sharpe
 from core.errors import NotFoundError
+from core.portfolio import positions_frame
 
 TRADING_DAYS = 252
 LIVE_STATUSES = ("running", "paused")
@@ -148,9 +149,11 @@ def summary(portfolios, curves: CurveCache, name: str, now=None) -> dict[str, An
 
 
 def positions(portfolios, name: str) -> dict[str, Any]:
-    """The open positions and the equity their weights are of."""
-    s = portfolios.summary(name)
-    return {"portfolio": name, "equity": s.equity, "positions": records(portfolios.positions(name))}
+    """The open positions and the equity their weights are of (one ledger read, one marking)."""
+    ledger = portfolios.ledger(name)
+    marks = portfolios.marks(ledger)
+    frame = positions_frame(ledger, marks)
+    return {"portfolio": name, "equity": ledger.equity(marks), "positions": records(frame)}
 
 
 def position(portfolios, name: str, symbol: str) -> dict[str, Any]:

@@ -217,6 +217,9 @@ def test_curves_are_read_again_when_a_snapshot_is_added(api, reader):
     assert second["total_value"] == 1_500.0 and second["as_of"] is not None
     chart = api.get("/portfolio/chart", params={"portfolio": name}).json()
     assert [p["equity"] for p in chart["points"]] == [1_500.0]
+    # within the same second the service replaces the snapshot (same time, same count): the
+    # stamp's last equity still tells the curve changed
     reader.portfolios.cash_movement(name, -200.0)
     chart = api.get("/portfolio/chart", params={"portfolio": name}).json()
-    assert [p["equity"] for p in chart["points"]] == [1_500.0, 1_300.0]
+    assert chart["points"][-1]["equity"] == 1_300.0
+    assert api.get("/portfolio/summary", params={"portfolio": name}).json()["total_value"] == 1_300
