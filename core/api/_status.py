@@ -19,8 +19,13 @@ from core.config import DATA_DIR
 STATUS_FILE = DATA_DIR / "api-status.json"
 
 
-def write_status(host: str, port: int, path: Path = STATUS_FILE) -> None:
-    """Record that this process serves the API on ``host:port``."""
+def _path(path: Path | None) -> Path:
+    return STATUS_FILE if path is None else Path(path)  # looked up now: tests point it elsewhere
+
+
+def write_status(host: str, port: int, path: Path | None = None) -> None:
+    """Record that this process serves the API on ``host:port`` (in ``path``, or the default)."""
+    path = _path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     shown = f"[{host}]" if ":" in host else host
     status = {
@@ -35,20 +40,21 @@ def write_status(host: str, port: int, path: Path = STATUS_FILE) -> None:
     tmp.replace(path)
 
 
-def clear_status(path: Path = STATUS_FILE) -> None:
+def clear_status(path: Path | None = None) -> None:
     """Remove the record if it is this process's."""
+    path = _path(path)
     status = read_status(path, check_alive=False)
     if status is not None and status.get("pid") == os.getpid():
         path.unlink(missing_ok=True)
 
 
-def read_status(path: Path = STATUS_FILE, *, check_alive: bool = True) -> dict[str, Any] | None:
+def read_status(path: Path | None = None, *, check_alive: bool = True) -> dict[str, Any] | None:
     """The running API's ``host``, ``port``, ``url``, ``pid``, ``started_at``; None if none.
 
     A record left by a process that is gone (killed) counts as none.
     """
     try:
-        status = json.loads(path.read_text(encoding="utf-8"))
+        status = json.loads(_path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     if not isinstance(status, dict) or not isinstance(status.get("pid"), int):

@@ -49,7 +49,6 @@ def serve_api(args) -> int:
     import uvicorn
 
     from core.api import (
-        STATUS_FILE,
         TOKEN_FILE,
         clear_status,
         create_app,
@@ -85,7 +84,7 @@ def serve_api(args) -> int:
     )
     install_redaction(token)  # after the config: it sets uvicorn's loggers up
     server = uvicorn.Server(config)
-    status_file = args.status_file or STATUS_FILE
+    status_file = args.status_file
     write_status(args.host, args.port, status_file)
     try:
         server.run()

@@ -223,3 +223,24 @@ def test_curves_are_read_again_when_a_snapshot_is_added(api, reader):
     chart = api.get("/portfolio/chart", params={"portfolio": name}).json()
     assert chart["points"][-1]["equity"] == 1_300.0
     assert api.get("/portfolio/summary", params={"portfolio": name}).json()["total_value"] == 1_300
+
+
+def test_the_server_says_where_it_runs(server):
+    from core.api import read_status
+
+    status = read_status(server.status_file)
+    assert status["pid"] == server.process.pid
+    assert status["url"] == server.url and status["port"] == server.port
+
+
+def test_status_file_round_trip_and_clear(tmp_path):
+    import os
+
+    from core.api import clear_status, read_status, write_status
+
+    path = tmp_path / "status.json"
+    write_status("::1", 9001, path)
+    status = read_status(path)
+    assert status["url"] == "http://[::1]:9001" and status["pid"] == os.getpid()
+    clear_status(path)
+    assert read_status(path) is None and not path.exists()
