@@ -44,7 +44,11 @@ CLOSE_NOT_FOUND = 4404
 
 
 def portfolio_updates(ws, curves, name: str, after: int) -> list[dict[str, Any]]:
-    """The portfolio's updates with ``seq`` above ``after`` (at most 500 audit events)."""
+    """The portfolio's updates with ``seq`` above ``after`` (at most 500 audit events).
+
+    A fill's time is its own (a paper fill's event records it; a ticket's is looked up in
+    the trades), and its equity mark is the snapshot its transaction wrote at that time.
+    """
     events = ws.audit.events(
         portfolio=name,
         kind=list(PORTFOLIO_KINDS),
@@ -54,6 +58,7 @@ def portfolio_updates(ws, curves, name: str, after: int) -> list[dict[str, Any]]
     )
     if events.empty:
         return []
+    times = _fill_times(ws, name, events)
     curve = None
     updates = []
     for e in events.itertuples():
@@ -62,24 +67,40 @@ def portfolio_updates(ws, curves, name: str, after: int) -> list[dict[str, Any]]
             if is_breach(e.kind, payload):
                 updates.append(_alert(e, payload))
             continue
-        ts = pd.Timestamp(payload.get("ts") or e.ts).to_pydatetime()
         if e.kind == "fill":
-            fill = {k: payload.get(k) for k in ("fill_id", "symbol", "side", "quantity", "price")}
-            fill |= {
-                "commission": payload.get("commission", 0.0),
-                "strategy": payload.get("strategy"),
-            }
-            updates.append({"seq": 2 * e.id, "type": "fill", "ts": ts.isoformat(), **fill})
+            ts = times.get(payload.get("fill_id"), e.ts)
+            updates.append({"seq": 2 * e.id, "type": "fill", "ts": _iso(ts), **_fill(payload)})
         else:
+            ts = e.ts
             amount = payload.get("amount")
-            updates.append(
-                {"seq": 2 * e.id, "type": "cash", "ts": e.ts.isoformat(), "amount": amount}
-            )
+            updates.append({"seq": 2 * e.id, "type": "cash", "ts": _iso(ts), "amount": amount})
         curve = curves.get(name).snapshots if curve is None else curve
         mark = _mark(curve, ts)
         if mark is not None:
             updates.append({"seq": 2 * e.id + 1, "type": "equity", **mark})
     return [finite(u) for u in updates if u["seq"] > after]
+
+
+def _iso(ts) -> str:
+    return pd.Timestamp(ts).isoformat()
+
+
+def _fill(payload: dict) -> dict[str, Any]:
+    fill = {k: payload.get(k) for k in ("fill_id", "symbol", "side", "quantity", "price")}
+    return fill | {
+        "commission": payload.get("commission", 0.0),
+        "strategy": payload.get("strategy"),
+    }
+
+
+def _fill_times(ws, name: str, events: pd.DataFrame) -> dict[str, Any]:
+    """Fill id → the fill's time: from the event when it says (paper), else from the trades."""
+    fills = [p for k, p in zip(events["kind"], events["payload"], strict=True) if k == "fill"]
+    times = {p.get("fill_id"): pd.Timestamp(p["ts"]) for p in fills if p.get("ts")}
+    if any(p.get("fill_id") not in times for p in fills):
+        trades = ws.portfolios.trades(name)
+        times |= dict(zip(trades["fill_id"], trades["ts"], strict=True)) | times
+    return times
 
 
 def _alert(e, payload: dict) -> dict[str, Any]:

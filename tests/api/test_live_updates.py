@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -116,7 +117,8 @@ def test_a_portfolio_stream_follows_trades_booked_by_the_service(server, reader)
     with connect(ws_url(server, portfolio=name, token=TOKEN), open_timeout=30) as socket:
         assert receive(socket)["type"] == "hello"
         started = time.monotonic()
-        reader.portfolios.trade(name, "AAPL", "buy", 10, 100.0, commission=1.0)
+        booked_at = datetime.now(UTC).replace(tzinfo=None, microsecond=0) - timedelta(hours=1)
+        reader.portfolios.trade(name, "AAPL", "buy", 10, 100.0, commission=1.0, ts=booked_at)
         fill = receive(socket)
         latency = time.monotonic() - started
         mark = receive(socket)
@@ -130,6 +132,7 @@ def test_a_portfolio_stream_follows_trades_booked_by_the_service(server, reader)
         100.0,
     )
     assert latency < 5.0  # the benchmark measures it properly; here: it comes, promptly
+    assert fill["ts"] == mark["ts"] == booked_at.isoformat()  # the fill's own time, not booking's
     assert mark["type"] == "equity" and mark["seq"] == fill["seq"] + 1
     assert mark["cash"] == pytest.approx(10_000 - 1_000 - 1)
     assert cash == {**cash, "type": "cash", "amount": 500.0}
