@@ -24,9 +24,11 @@ attribute          service                                               given
                                                                          portfolios
 =================  ====================================================  =======================
 
-Nothing below imports this module: only the command line's entry points (``core/cli``) and
-the app build it. The methods that remain here are thin delegates kept for the pages and
-scripts that call them.
+``Workstation.open_read_only(settings)`` (the read-only API's, ``python -m core api``) opens
+an existing, migrated database through a read-only engine: no migration, no demo, no write
+can succeed. Nothing below imports this module: only the command line's entry points
+(``core/cli``) and the app build it. The methods that remain here are thin delegates kept for
+the pages and scripts that call them.
 """
 
 from __future__ import annotations
