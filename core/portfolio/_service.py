@@ -358,14 +358,14 @@ class PortfolioService:
         frame = pd.DataFrame(records, columns=["ts", "cash", "positions_value", "equity"])
         return frame.set_index(pd.DatetimeIndex(frame.pop("ts"), name="timestamp"))
 
-    def curve_stamp(self, name: str) -> tuple[int, datetime | None, float | None]:
-        """What identifies the equity curve now: its points, last time and last equity.
+    def curve_stamp(self, name: str) -> tuple[int | None, datetime | None, float | None]:
+        """What identifies the equity curve now: last audit event, last snapshot's time and equity.
 
-        Two indexed reads (no rows loaded), so a reader can keep a curve until it changes.
+        Indexed reads only (no snapshot loaded), so a reader can keep a curve until it
+        changes; all None for a portfolio of no such name (:meth:`equity_curve` says so).
         """
         with self._sessions() as session:
-            row = repo.get_row(session, name)
-            return curve_stamp(session, row.id)
+            return curve_stamp(session, name)
 
     def recent_trades(self, name: str, limit: int) -> pd.DataFrame:
         """The last ``limit`` fills, newest first (the columns of :meth:`trades`)."""

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import func, select
 
-from core.db import EquitySnapshotRow, FillRow, InstrumentRow
+from core.db import AuditEventRow, EquitySnapshotRow, FillRow, InstrumentRow, PortfolioRow
 from core.instruments import repository as instruments
 from core.portfolio import _repository as repo
 from core.portfolio._ledger import Ledger
@@ -223,16 +223,29 @@ def newest_trades_query(portfolio_id: int, limit: int):
     return query.order_by(FillRow.ts.desc(), FillRow.id.desc()).limit(limit)
 
 
-def curve_stamp(session, portfolio_id: int) -> tuple[int, datetime | None, float | None]:
-    """Points, last time and last equity of a portfolio's snapshots (indexed reads)."""
-    where = EquitySnapshotRow.portfolio_id == portfolio_id
-    count, last = session.execute(
-        select(func.count(), func.max(EquitySnapshotRow.ts)).where(where)
-    ).one()
-    equity = session.scalar(
-        select(EquitySnapshotRow.equity).where(where, EquitySnapshotRow.ts == last)
+def curve_stamp(session, name: str) -> tuple[int | None, datetime | None, float | None]:
+    """The portfolio's last audit event, last snapshot time and equity (one indexed read).
+
+    Every booking (fill, cash movement) writes an audit event, and a paper worker's equity
+    marks are each at a later time than the last, so the stamp changes whenever the curve
+    does through them. Counting the snapshots would say more but costs a scan of them.
+    """
+    pid = select(PortfolioRow.id).where(PortfolioRow.name == name).scalar_subquery()
+    mine = EquitySnapshotRow.portfolio_id == pid
+    last = (
+        select(EquitySnapshotRow.ts, EquitySnapshotRow.equity)
+        .where(mine)
+        .order_by(EquitySnapshotRow.ts.desc())
+        .limit(1)
+        .subquery()
     )
-    return int(count), last, equity
+    event = (
+        select(func.max(AuditEventRow.id)).where(AuditEventRow.portfolio == name).scalar_subquery()
+    )
+    row = session.execute(select(event, last.c.ts, last.c.equity).select_from(last)).first()
+    if row is None:  # no snapshot yet
+        return session.scalar(select(event)), None, None
+    return row[0], row[1], row[2]
 
 
 def trades_frame(records) -> pd.DataFrame:
