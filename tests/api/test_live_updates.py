@@ -70,7 +70,11 @@ def test_a_client_gets_a_workers_fills_in_order_and_resumes_after_a_reconnect(se
         worker = subprocess.Popen(
             [sys.executable, "-m", "core", "paper", "run", "--session", SESSION],
             cwd=REPO_ROOT,
-            env={**os.environ, "WORKSTATION_DATABASE_URL": server.db_url},
+            env={
+                **os.environ,
+                "WORKSTATION_DATABASE_URL": server.db_url,
+                "WORKSTATION_SEED_DEMO": "false",  # the database stays the known one
+            },
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

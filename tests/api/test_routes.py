@@ -59,8 +59,12 @@ def test_summary_matches_the_hand_worked_ledger(api, last_close, daily_curve):
     assert body["pnl_today"] == pytest.approx(value - daily_curve[-1], abs=1e-6)
 
 
-def test_summary_without_a_portfolio_serves_the_first_by_name(api):
-    assert api.get("/portfolio/summary").json()["portfolio"] == "Empty"
+def test_summary_without_a_portfolio_serves_the_demo_else_the_first_by_name(api, reader):
+    from core.demo import DEMO_NAME
+
+    names = reader.portfolios.names()
+    expected = DEMO_NAME if DEMO_NAME in names else "Empty"  # "Empty" < "Known" < "zz-..."
+    assert api.get("/portfolio/summary").json()["portfolio"] == expected
 
 
 def test_positions_and_one_position(api, last_close):
