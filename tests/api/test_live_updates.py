@@ -186,3 +186,40 @@ def test_the_token_is_never_in_the_servers_log(server, api):
     assert TOKEN not in log
     assert "token=***" in log  # uvicorn's handshake line, masked
     assert re.search(r"token=(?!\*\*\*)", log) is None
+
+
+def test_resuming_at_any_update_gives_exactly_the_rest(tmp_path):
+    """The numbering is the data's: a read after any ``seq`` is the tail after it, and reads
+    of a few events at a time add up to one read of all."""
+    from core.paper._updates import read_updates
+    from core.workstation import Workstation
+
+    ws = Workstation.open(f"sqlite:///{tmp_path}/ws.db", seed_demo=False)
+    try:
+        config = session_config().model_copy(
+            update={
+                "speed": None,
+                "feed": FeedConfig(kind="synthetic", preset="crypto", seed=5, events=300),
+            }
+        )
+        ws.paper.create("cuts", config, portfolio="cuts")
+        ws.paper.worker("cuts").run()
+        everything = ws.paper.updates("cuts", after=0)
+        assert {u["type"] for u in everything} >= {"fill", "equity", "regime"}
+        seqs = [u["seq"] for u in everything]
+        assert seqs == sorted(set(seqs))
+        for i in range(0, len(everything), max(1, len(everything) // 40)):
+            assert ws.paper.updates("cuts", after=seqs[i]) == everything[i + 1 :]
+        with ws.sessions() as s:
+            sid, pid = s.execute(
+                select(PaperSessionRow.id, PaperSessionRow.portfolio_id).where(
+                    PaperSessionRow.name == "cuts"
+                )
+            ).one()
+        paged, after = [], 0
+        while batch := read_updates(ws.engine, sid, pid, after=after, max_events=7):
+            paged += batch
+            after = batch[-1]["seq"]
+        assert paged == everything
+    finally:
+        ws.close()
