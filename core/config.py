@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -39,4 +39,14 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Dask scheduler addresses the Optimize page may offer (JSON list in "
         "WORKSTATION_DASK_SCHEDULERS); a scheduler runs pickled code, so only trusted ones.",
+    )
+    api_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token of the read-only API (WORKSTATION_API_TOKEN); when unset, "
+        "one is generated on first start into data/api-token (mode 0600).",
+    )
+    api_cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins the read-only API allows cross-origin reads from (JSON list in "
+        "WORKSTATION_API_CORS_ORIGINS); empty: CORS off.",
     )

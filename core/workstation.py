@@ -32,9 +32,11 @@ attribute          service                                               given
 ``ml``             :class:`core.ml.MLService` (task ``ml_train``)       market, models
 =================  ====================================================  =======================
 
-Nothing below imports this module: only the command line's entry points (``core/cli``) and
-the app build it. The methods that remain here are thin delegates kept for the pages and
-scripts that call them.
+``Workstation.open_read_only(settings)`` (the read-only API's, ``python -m core api``) opens
+an existing, migrated database through a read-only engine: no migration, no demo, no write
+can succeed. Nothing below imports this module: only the command line's entry points
+(``core/cli``) and the app build it. The methods that remain here are thin delegates kept for
+the pages and scripts that call them.
 """
 
 from __future__ import annotations
@@ -51,7 +53,9 @@ from core.backtest import BacktestService
 from core.config import Settings
 from core.db import (
     MetaRow,
+    check_schema_current,
     create_db_engine,
+    create_read_only_engine,
     is_current,
     session_factory,
     startup_lock,
@@ -78,10 +82,16 @@ class Workstation:
     """Database, market data, portfolios and the services on them, wired once from settings."""
 
     def __init__(
-        self, settings: Settings | None = None, *, clock: Callable[[], datetime] | None = None
+        self,
+        settings: Settings | None = None,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        read_only: bool = False,
     ):
         self.settings = settings or Settings()
-        self.engine = create_db_engine(self.settings.database_url)
+        url = self.settings.database_url
+        self.read_only = read_only  # opened so that nothing can be written (the API's)
+        self.engine = create_read_only_engine(url) if read_only else create_db_engine(url)
         self.sessions = session_factory(self.engine)
         self.market = MarketDataService(self.sessions, allow_network=self.settings.allow_network)
         clocked = {"clock": clock} if clock else {}  # naive UTC now; tests pass a fixed one
@@ -120,6 +130,20 @@ class Workstation:
             overrides["seed_demo"] = seed_demo
         workstation = cls(Settings(**overrides))
         workstation.prepare()
+        return workstation
+
+    @classmethod
+    def open_read_only(cls, settings: Settings | None = None) -> Workstation:
+        """Open an existing, migrated database read-only: no migration, no demo, no writes.
+
+        Refuses (:class:`core.errors.ConflictError`) a database whose schema is not current.
+        """
+        workstation = cls(settings, read_only=True)
+        try:
+            check_schema_current(workstation.engine)
+        except BaseException:
+            workstation.close()
+            raise
         return workstation
 
     def prepare(self) -> None:

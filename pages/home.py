@@ -5,6 +5,7 @@ import streamlit as st
 from app import charts, widgets
 from app.registry import PAGES
 from app.services import workstation
+from core.api import read_status
 from core.demo import DEMO_NAME
 
 ws = workstation()
@@ -47,6 +48,15 @@ else:
             positions[["symbol", "quantity", "market_value", "weight"]], "home_positions"
         )
     st.caption(f"Marked at the last known closes. {len(names)} portfolio(s) in this workstation.")
+
+api = read_status()  # a file read and a process check: never slows the page
+if api:
+    st.caption(
+        f"Read-only API: running at {api['url']} (since {api['started_at']} UTC); "
+        "token in data/api-token or $WORKSTATION_API_TOKEN."
+    )
+else:
+    st.caption("Read-only API: not running. Start it with `python -m core api`.")
 
 st.divider()
 others = [p for p in PAGES if p.url_path != "home"]

@@ -59,11 +59,14 @@ def query_events(
     text: str | None = None,
     limit: int | None = None,
     newest_first: bool = True,
+    after_id: int | None = None,
+    before_id: int | None = None,
 ) -> pd.DataFrame:
     """Events matching every filter given, as a frame with :data:`EVENT_COLUMNS`.
 
     ``kind`` one kind or several; ``start``/``end`` dates (``end`` inclusive) or times;
-    ``text`` a case-insensitive substring of the kind, portfolio, actor or JSON payload.
+    ``text`` a case-insensitive substring of the kind, portfolio, actor or JSON payload;
+    ``after_id``/``before_id`` only events with a larger/smaller id (a page's keyset cursor).
     """
     query = select(AuditEventRow)
     if kind:
@@ -71,6 +74,10 @@ def query_events(
         query = query.where(AuditEventRow.kind.in_(kinds))
     if portfolio:
         query = query.where(AuditEventRow.portfolio == portfolio)
+    if after_id is not None:
+        query = query.where(AuditEventRow.id > after_id)
+    if before_id is not None:
+        query = query.where(AuditEventRow.id < before_id)
     lo, hi = day_bounds(start, end)
     if lo is not None:
         query = query.where(AuditEventRow.ts >= lo)

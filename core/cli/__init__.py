@@ -43,6 +43,7 @@ COMMANDS = (
     "_tasks",
     "_options",
     "_ml",
+    "_api",
 )
 # each top-level command and the module that registers it
 COMMAND_MODULES = {
@@ -68,6 +69,7 @@ COMMAND_MODULES = {
     "fx": "_options",
     "futures": "_options",
     "ml": "_ml",
+    "api": "_api",
 }
 
 

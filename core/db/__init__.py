@@ -27,6 +27,7 @@ from core.db._models import (
     TaskRow,
     WriteLockRow,
 )
+from core.db._readonly import check_schema_current, create_read_only_engine
 from core.db._startup import startup_lock
 
 __all__ = [
@@ -53,7 +54,9 @@ __all__ = [
     "TaskRow",
     "WriteLockRow",
     "WriteSessions",
+    "check_schema_current",
     "create_db_engine",
+    "create_read_only_engine",
     "holds_write_lock",
     "is_current",
     "session_factory",

@@ -40,6 +40,7 @@ from core.paper._sending import send as send_command
 from core.paper._sleeve import PaperServiceError
 from core.paper._store import owner_alive
 from core.paper._types import CommandStatus, SessionStatus
+from core.paper._updates import read_updates
 from core.paper._worker import PaperWorker
 from core.strategies import get_strategy
 
@@ -423,6 +424,14 @@ class PaperService:
         return read_snapshot(
             self._deps.engine, row, self._status(row), symbol=symbol, points=points, n_fills=n_fills
         )
+
+    def updates(self, name: str, *, after: int = 0) -> list[dict[str, Any]]:
+        """The session's fills, equity marks, alerts and regime changes after ``after``.
+
+        See :func:`core.paper._updates.read_updates` (each update has a ``seq`` to resume from).
+        """
+        row = self._row(name)
+        return read_updates(self._deps.engine, row.id, row.portfolio_id, after=after)
 
     def reconcile(self, name: str) -> dict[str, Any]:
         """Replay the session's recorded bars through the backtester, fill by fill.

@@ -32,7 +32,9 @@ from core.portfolio._ledger import Fill, Ledger, LedgerError, Side
 from core.portfolio._repository import PortfolioConflict, PortfolioInputError
 from core.portfolio._valuation import (
     PortfolioSummary,
+    curve_stamp,
     daily_equity,
+    newest_trades_query,
     positions_frame,
     replay_events,
     thin_curve,
@@ -355,6 +357,22 @@ class PortfolioService:
             records = session.execute(query).all()
         frame = pd.DataFrame(records, columns=["ts", "cash", "positions_value", "equity"])
         return frame.set_index(pd.DatetimeIndex(frame.pop("ts"), name="timestamp"))
+
+    def curve_stamp(self, name: str) -> tuple[int | None, datetime | None, float | None]:
+        """What identifies the equity curve now: last audit event, last snapshot's time and equity.
+
+        Indexed reads only (no snapshot loaded), so a reader can keep a curve until it
+        changes; all None for a portfolio of no such name (:meth:`equity_curve` says so).
+        """
+        with self._sessions() as session:
+            return curve_stamp(session, name)
+
+    def recent_trades(self, name: str, limit: int) -> pd.DataFrame:
+        """The last ``limit`` fills, newest first (the columns of :meth:`trades`)."""
+        with self._sessions() as session:
+            row = repo.get_row(session, name)
+            records = session.execute(newest_trades_query(row.id, limit)).all()
+        return trades_frame(records)
 
     # -- internals ---------------------------------------------------------------------------
     def _event_time(self, ts: datetime | None) -> datetime:

@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from core.db import FillRow, InstrumentRow
+from core.db import AuditEventRow, EquitySnapshotRow, FillRow, InstrumentRow, PortfolioRow
 from core.instruments import repository as instruments
 from core.portfolio import _repository as repo
 from core.portfolio._ledger import Ledger
@@ -215,6 +215,37 @@ def trades_query(portfolio_id: int):
         .where(FillRow.portfolio_id == portfolio_id)
         .order_by(FillRow.ts, FillRow.id)
     )
+
+
+def newest_trades_query(portfolio_id: int, limit: int):
+    """:func:`trades_query` newest first (by time, then booking order), at most ``limit``."""
+    query = trades_query(portfolio_id).order_by(None)
+    return query.order_by(FillRow.ts.desc(), FillRow.id.desc()).limit(limit)
+
+
+def curve_stamp(session, name: str) -> tuple[int | None, datetime | None, float | None]:
+    """The portfolio's last audit event, last snapshot time and equity (one indexed read).
+
+    Every booking (fill, cash movement) writes an audit event, and a paper worker's equity
+    marks are each at a later time than the last, so the stamp changes whenever the curve
+    does through them. Counting the snapshots would say more but costs a scan of them.
+    """
+    pid = select(PortfolioRow.id).where(PortfolioRow.name == name).scalar_subquery()
+    mine = EquitySnapshotRow.portfolio_id == pid
+    last = (
+        select(EquitySnapshotRow.ts, EquitySnapshotRow.equity)
+        .where(mine)
+        .order_by(EquitySnapshotRow.ts.desc())
+        .limit(1)
+        .subquery()
+    )
+    event = (
+        select(func.max(AuditEventRow.id)).where(AuditEventRow.portfolio == name).scalar_subquery()
+    )
+    row = session.execute(select(event, last.c.ts, last.c.equity).select_from(last)).first()
+    if row is None:  # no snapshot yet
+        return session.scalar(select(event)), None, None
+    return row[0], row[1], row[2]
 
 
 def trades_frame(records) -> pd.DataFrame:

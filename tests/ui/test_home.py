@@ -40,3 +40,27 @@ def test_home_lists_paper_sessions_with_a_link_to_the_console(app):
     assert table.iloc[0]["events"] == 400
     assert table.iloc[0]["fills"] == ws.paper.status("glance")["n_fills"]
     assert "paper" in [p.proto.page for p in at.get("page_link")]
+
+
+def test_home_says_whether_the_api_runs_and_where(app, tmp_path, monkeypatch):
+    import json
+    import os
+
+    status = tmp_path / "api-status.json"
+    monkeypatch.setattr("core.api._status.STATUS_FILE", status)
+    at = app()
+    assert "Read-only API: not running" in " ".join(c.value for c in at.caption)
+    record = {"host": "127.0.0.1", "port": 8765, "url": "http://127.0.0.1:8765"}
+    status.write_text(
+        json.dumps({**record, "pid": os.getpid(), "started_at": "2026-12-02T10:00:00"})
+    )
+    at.run()
+    captions = " ".join(c.value for c in at.caption)
+    assert (
+        "Read-only API: running at http://127.0.0.1:8765 (since 2026-12-02T10:00:00 UTC)"
+        in captions
+    )
+    # a record left by a server that was killed does not count
+    status.write_text(json.dumps({**record, "pid": 2**22 + 12345, "started_at": "2026-12-02"}))
+    at.run()
+    assert "Read-only API: not running" in " ".join(c.value for c in at.caption)
