@@ -18,16 +18,21 @@ DATABASE_URL_ENV = "WORKSTATION_DATABASE_URL"
 
 
 def spawn_core(
-    args: list[str], log_file: Path | None = None, *, database_url: str | None = None
+    args: list[str],
+    log_file: Path | None = None,
+    *,
+    database_url: str | None = None,
+    env: dict[str, str] | None = None,
 ) -> int:
     """Start ``python -m core ARGS`` in its own session (it survives its parent); its pid.
 
     Output goes to ``log_file`` (appended; its folder is created) or is discarded. The
     ``database_url``, which may carry a password, reaches the worker through its environment
     (``WORKSTATION_DATABASE_URL``, readable only by its user), never its command line, which
-    every user of the machine can read (``ps``, ``/proc/PID/cmdline``).
+    every user of the machine can read (``ps``, ``/proc/PID/cmdline``). ``env`` adds more
+    variables (a task's models directory, say).
     """
-    env = dict(os.environ)
+    env = {**os.environ, **(env or {})}
     if database_url is not None:
         env[DATABASE_URL_ENV] = database_url
     out = subprocess.DEVNULL

@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     allow_network: bool = Field(
         default=False, description="Let the optional yfinance adapter fetch unknown symbols."
     )
+    models_dir: Path = Field(
+        default=DATA_DIR / "models",
+        description="Where trained models' artifacts are written (WORKSTATION_MODELS_DIR).",
+    )
     dask_schedulers: list[str] = Field(
         default_factory=list,
         description="Dask scheduler addresses the Optimize page may offer (JSON list in "

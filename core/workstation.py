@@ -22,6 +22,9 @@ attribute          service                                               given
 ``paper``          :class:`core.paper.PaperService`                     PaperDeps(sessions, engine,
                                                                          backtests, allow_network),
                                                                          portfolios
+``models``         :class:`core.models.ModelRegistry`                   sessions, models_dir
+``tasks``          :class:`core.tasks.TaskService` (handlers by kind)   sessions, database url,
+                                                                         worker env (models_dir)
 =================  ====================================================  =======================
 
 Nothing below imports this module: only the command line's entry points (``core/cli``) and
@@ -53,11 +56,13 @@ from core.demo import seed_demo
 from core.instruments import bundled_instruments
 from core.instruments import repository as instruments
 from core.marketdata import MarketDataService
+from core.models import ModelRegistry
 from core.optimize import JobService
 from core.paper import PaperDeps, PaperService
 from core.portfolio import LabFormatError, LabPortfolio, LabService, PortfolioService
 from core.rebalance import RebalanceService
 from core.risk import RiskService
+from core.tasks import TaskService
 from core.whatif import StressResult, StressScenario, WhatIfService
 
 
@@ -83,6 +88,10 @@ class Workstation:
         self.audit = AuditService(self.sessions, self.market.last_price)
         paper = PaperDeps(self.sessions, self.engine, self.backtests, self.settings.allow_network)
         self.paper = PaperService(paper, self.portfolios)  # its workers get ``paper`` alone
+        self.models = ModelRegistry(self.sessions, self.settings.models_dir)
+        worker_env = {"WORKSTATION_MODELS_DIR": str(self.settings.models_dir)}
+        self.tasks = TaskService(self.sessions, self.settings.database_url, env=worker_env)
+        # task kinds (each service registers its handler here, the only place that wires)
 
     @classmethod
     def open(cls, database_url: str | None = None, *, seed_demo: bool | None = None) -> Workstation:

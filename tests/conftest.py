@@ -74,6 +74,12 @@ def postgres_admin():
     engine.dispose()
 
 
+@pytest.fixture(autouse=True)
+def _models_dir(tmp_path, monkeypatch) -> None:
+    """Every test's trained models go to its own folder, never the repository's data/models."""
+    monkeypatch.setenv("WORKSTATION_MODELS_DIR", str(tmp_path / "models"))
+
+
 @pytest.fixture
 def db_url(db_backend, tmp_path, request) -> Iterator[str]:
     """A URL of an empty database: a SQLite file, or a PostgreSQL database made for this

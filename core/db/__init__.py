@@ -13,6 +13,7 @@ from core.db._models import (
     FillRow,
     InstrumentRow,
     MetaRow,
+    ModelRow,
     OptimizationJobRow,
     OrderRow,
     PaperAlertRow,
@@ -23,6 +24,7 @@ from core.db._models import (
     PortfolioRow,
     PositionRow,
     StrategyConfigRow,
+    TaskRow,
     WriteLockRow,
 )
 from core.db._startup import startup_lock
@@ -37,6 +39,7 @@ __all__ = [
     "FillRow",
     "InstrumentRow",
     "MetaRow",
+    "ModelRow",
     "OptimizationJobRow",
     "OrderRow",
     "PaperAlertRow",
@@ -47,6 +50,7 @@ __all__ = [
     "PortfolioRow",
     "PositionRow",
     "StrategyConfigRow",
+    "TaskRow",
     "WriteLockRow",
     "WriteSessions",
     "create_db_engine",

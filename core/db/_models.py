@@ -368,3 +368,51 @@ class PaperAlertRow(Base):
     level: Mapped[str] = mapped_column(String(16))  # info | warn | block | critical
     rule: Mapped[str] = mapped_column(String(64))
     message: Mapped[str] = mapped_column(Text)
+
+
+class ModelRow(Base):
+    """A trained model in the registry: what defines it, its metrics and its artifact's hash.
+
+    The artifact (a file in the model library's own format under the models directory) is
+    loaded only after its bytes hash to ``sha256``; nothing the workstation did not record
+    here is ever loaded.
+    """
+
+    __tablename__ = "ml_models"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    name: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    universe: Mapped[list[Any]] = mapped_column(default=list)
+    spec: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    folds: Mapped[list[Any]] = mapped_column(default=list)
+    metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    artifact: Mapped[str] = mapped_column(Text)  # relative to the models directory
+    sha256: Mapped[str] = mapped_column(String(64))
+    fmt: Mapped[str] = mapped_column(String(32))
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class TaskRow(Base):
+    """Long work (a model's training, say) run by a worker process; pages read it."""
+
+    __tablename__ = "tasks"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    request: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    done: Mapped[float] = mapped_column(Float, default=0.0)
+    total: Mapped[float | None] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(32), default="")
+    message: Mapped[str] = mapped_column(Text, default="")
+    curve: Mapped[list[Any]] = mapped_column(default=list)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    pid: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
