@@ -17,11 +17,13 @@ the training span (from the environment's seeded generator) and last ``episode_s
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import gymnasium as gym
 import numpy as np
 
 from core.errors import InvalidInputError
+from core.rl._arith import to_weights, trade_step
 from core.rl._market import (
     OBS_CLIP,
     RLMarket,
@@ -30,68 +32,6 @@ from core.rl._market import (
     scaled_returns,
 )
 from core.rl._settings import EnvSettings
-
-
-def to_weights(action: np.ndarray, settings: EnvSettings) -> np.ndarray:
-    """Long-only weights (assets, then cash; they sum to 1) from an action in [-1, 1]^(N+1).
-
-    ``softmax``: of ``logit_scale × action`` (±8 puts 0.99999 on one asset among 21).
-    ``relu``: ``max(action, 0)`` normalised, exactly any point of the simplex; all ≤ 0 is
-    all cash.
-    """
-    a = np.clip(np.asarray(action, dtype=float), -1.0, 1.0)
-    if settings.action_map == "relu":
-        positive = np.maximum(a, 0.0)
-        total = positive.sum()
-        if total <= 0:
-            out = np.zeros_like(a)
-            out[-1] = 1.0
-            return out
-        return positive / total
-    logits = settings.logit_scale * a
-    e = np.exp(logits - logits.max())
-    return e / e.sum()
-
-
-def trade_step(
-    value: float,
-    held: np.ndarray,
-    target: np.ndarray,
-    gap: np.ndarray,
-    ride: np.ndarray,
-    cost_rate: float,
-) -> tuple[float, np.ndarray, float, float]:
-    """One decision's arithmetic.
-
-    Parameters
-    ----------
-    value : float
-        Portfolio value at the decision close.
-    held, target : ndarray of shape (N + 1,)
-        Weights held at that close and wanted (assets, then cash).
-    gap : ndarray of shape (N,)
-        ``O[t+1] / C[t]``.
-    ride : ndarray of shape (N,)
-        ``C[t+k] / O[t+1]``.
-    cost_rate : float
-        Cost per unit of notional traded.
-
-    Returns
-    -------
-    tuple
-        value at the close of ``t + k``, weights held then, one-way turnover, cost paid.
-    """
-    at_open = held[:-1] * gap
-    open_growth = at_open.sum() + held[-1]
-    turnover = float(np.abs(target[:-1] - at_open / open_growth).sum())
-    value_open = value * open_growth
-    cost = value_open * cost_rate * turnover
-    riding = target[:-1] * ride
-    hold_growth = riding.sum() + target[-1]
-    new_held = np.empty_like(target)
-    new_held[:-1] = riding / hold_growth
-    new_held[-1] = target[-1] / hold_growth
-    return (value_open - cost) * hold_growth, new_held, turnover, cost
 
 
 class PortfolioEnv(gym.Env):
@@ -109,7 +49,7 @@ class PortfolioEnv(gym.Env):
         use data up to their bar only.
     """
 
-    metadata = {"render_modes": []}
+    metadata: ClassVar[dict] = {"render_modes": []}
 
     def __init__(
         self,
@@ -203,9 +143,7 @@ class PortfolioEnv(gym.Env):
         reward = log_return - self._penalty(value, log_return)
         self._value, self._t = value, end
         self._steps += 1
-        truncated = (
-            self._steps >= self.settings.episode_steps or self._t + 1 > self._last
-        )
+        truncated = self._steps >= self.settings.episode_steps or self._t + 1 > self._last
         info = {"value": value, "turnover": turnover, "cost": cost, "bar": end}
         return self._observation(), float(reward), False, bool(truncated), info
 

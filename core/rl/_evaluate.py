@@ -17,7 +17,7 @@ import pandas as pd
 
 from core.allocation import AllocationSpec, allocate
 from core.analytics import cagr, max_drawdown, sharpe, sortino, volatility
-from core.rl._env import trade_step
+from core.rl._arith import trade_step
 from core.rl._market import RLMarket
 from core.rl._settings import EnvSettings
 

@@ -13,84 +13,26 @@ import io
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
-from stable_baselines3 import PPO
-from stable_baselines3.common.callbacks import BaseCallback
-from stable_baselines3.common.monitor import Monitor
-from stable_baselines3.common.vec_env import DummyVecEnv
 
-from core.rl._env import PortfolioEnv
 from core.rl._market import RLMarket
 from core.rl._settings import EnvSettings, PPOParams
+
+if TYPE_CHECKING:  # torch and stable-baselines3 load only when a model is trained or loaded
+    from stable_baselines3 import PPO
 
 
 def seed_everything(seed: int) -> None:
     """Seed Python, numpy and torch; one torch thread, deterministic algorithms."""
+    import torch
+
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True, warn_only=True)
-
-
-class TrainingCallback(BaseCallback):
-    """Progress, learning curve, checkpoints and Cancel for one training run.
-
-    Parameters
-    ----------
-    total : int
-        Timesteps asked for.
-    ctx : object, optional
-        A task context (``progress``, ``point``, ``should_stop``); None runs unobserved.
-    checkpoint_every : int
-        Save a checkpoint every this many timesteps (0: never).
-    save_checkpoint : callable, optional
-        ``(model, timesteps) -> checkpoint id``.
-    """
-
-    def __init__(
-        self,
-        total: int,
-        ctx: Any = None,
-        *,
-        checkpoint_every: int = 0,
-        save_checkpoint: Callable[[PPO, int], str] | None = None,
-    ):
-        super().__init__(verbose=0)
-        self.total, self.ctx = total, ctx
-        self.checkpoint_every, self.save_checkpoint = checkpoint_every, save_checkpoint
-        self._next_checkpoint = checkpoint_every
-        self.curve: list[dict[str, float]] = []
-        self.checkpoints: list[str] = []
-        self.stopped = False
-
-    def _on_step(self) -> bool:
-        if self.checkpoint_every and self.num_timesteps >= self._next_checkpoint:
-            self._next_checkpoint += self.checkpoint_every
-            if self.save_checkpoint is not None and self.num_timesteps < self.total:
-                self.checkpoints.append(self.save_checkpoint(self.model, self.num_timesteps))
-        if self.ctx is not None and self.ctx.should_stop():
-            self.stopped = True
-            return False
-        return True
-
-    def _on_rollout_end(self) -> None:
-        episodes = [e["r"] for e in self.model.ep_info_buffer]
-        if not episodes:
-            return
-        mean = float(np.mean(episodes))
-        self.curve.append({"timesteps": float(self.num_timesteps), "mean_reward": mean})
-        if self.ctx is not None:
-            self.ctx.progress(
-                self.num_timesteps,
-                self.total,
-                unit="timesteps",
-                message=f"mean episode reward {mean:+.4f}",
-            )
-            self.ctx.point(timesteps=float(self.num_timesteps), mean_reward=mean)
 
 
 @dataclass
@@ -112,6 +54,13 @@ def build_ppo(
     seed: int,
 ) -> PPO:
     """A fresh PPO on ``params.n_envs`` seeded environments over the bars ``span``."""
+    import torch
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.monitor import Monitor
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    from core.rl._env import PortfolioEnv
+
     seed_everything(seed)
 
     def make(i: int) -> Callable[[], Monitor]:
@@ -152,6 +101,8 @@ def train_ppo(
     save_checkpoint: Callable[[PPO, int], str] | None = None,
 ) -> Trained:
     """Learn for ``timesteps`` (or until the context asks to stop)."""
+    from core.rl._callback import TrainingCallback
+
     callback = TrainingCallback(
         timesteps, ctx, checkpoint_every=checkpoint_every, save_checkpoint=save_checkpoint
     )
@@ -176,6 +127,9 @@ def load_model(artifact: bytes) -> PPO:
     The learning-rate and clip-range schedules are replaced by constants, so those two
     cloudpickled objects are never unpickled (they are not needed to predict).
     """
+    import torch
+    from stable_baselines3 import PPO
+
     torch.set_num_threads(1)
     return PPO.load(
         io.BytesIO(artifact),

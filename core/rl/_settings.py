@@ -44,7 +44,8 @@ class EnvSettings(BaseModel):
     )
     action_map: Literal["softmax", "relu"] = Field(
         "softmax",
-        description="softmax of logit_scale × action, or max(action, 0) normalised (all ≤ 0 = cash)",
+        description="softmax of logit_scale × action, or max(action, 0) normalised "
+        "(all ≤ 0 = cash)",
     )
     logit_scale: float = Field(
         8.0,
