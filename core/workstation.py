@@ -25,8 +25,7 @@ attribute          service                                               given
 ``models``         :class:`core.models.ModelRegistry`                   sessions, models_dir
 ``tasks``          :class:`core.tasks.TaskService` (handlers by kind)   sessions, database url,
                                                                          worker env (models_dir)
-``rl``             :class:`core.rl.RLService` (task ``rl_train``;        market, models
-                   the process's policy loader for ``rl_allocation``)
+``rl``             :class:`core.rl.RLService` (task ``rl_train``)         market, models
 =================  ====================================================  =======================
 
 Nothing below imports this module: only the command line's entry points (``core/cli``) and
@@ -64,7 +63,8 @@ from core.paper import PaperDeps, PaperService
 from core.portfolio import LabFormatError, LabPortfolio, LabService, PortfolioService
 from core.rebalance import RebalanceService
 from core.risk import RiskService
-from core.rl import RLService, install_policy_loader
+from core.rl import RLService
+from core.strategies import install_model_store
 from core.tasks import TaskService
 from core.whatif import StressResult, StressScenario, WhatIfService
 
@@ -95,9 +95,9 @@ class Workstation:
         worker_env = {"WORKSTATION_MODELS_DIR": str(self.settings.models_dir)}
         self.tasks = TaskService(self.sessions, self.settings.database_url, env=worker_env)
         # task kinds (each service registers its handler here, the only place that wires)
+        install_model_store(self.models)  # strategies trading a model (q_weights) read it here
         self.rl = RLService(self.market, self.models)
         self.tasks.register("rl_train", self.rl.run_task, validate=self.rl.validate)
-        install_policy_loader(self.rl.policy)  # rl_allocation's models, hash-checked
 
     @classmethod
     def open(cls, database_url: str | None = None, *, seed_demo: bool | None = None) -> Workstation:

@@ -41,6 +41,7 @@ COMMANDS = (
     "_allocate",
     "_rebalance",
     "_tasks",
+    "_rl",
 )
 # each top-level command and the module that registers it
 COMMAND_MODULES = {
@@ -62,6 +63,7 @@ COMMAND_MODULES = {
     "rebalance": "_rebalance",
     "tasks": "_tasks",
     "task-worker": "_tasks",
+    "rl": "_rl",
 }
 
 

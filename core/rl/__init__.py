@@ -12,7 +12,7 @@ environment is built or a model trained or loaded, so opening the workstation st
 from core.rl._arith import to_weights, trade_step
 from core.rl._evaluate import PolicyRun, buy_and_hold, fixed_targets, run_policy
 from core.rl._market import RLMarket, observation_size, observe, read_closes_file
-from core.rl._policy import TrainedPolicy, install_policy_loader, load_policy
+from core.rl._policy import PolicyStore, TrainedPolicy, policy_from
 from core.rl._ppo import build_ppo, load_model, model_bytes, seed_everything, train_ppo
 from core.rl._service import RLService
 from core.rl._settings import DEFAULT_TIMESTEPS, EnvSettings, PPOParams, PPOTrainRequest
@@ -33,6 +33,7 @@ __all__ = [
     "PPOParams",
     "PPOTrainRequest",
     "PolicyRun",
+    "PolicyStore",
     "PortfolioEnv",
     "RLMarket",
     "RLService",
@@ -40,12 +41,11 @@ __all__ = [
     "build_ppo",
     "buy_and_hold",
     "fixed_targets",
-    "install_policy_loader",
     "load_model",
-    "load_policy",
     "model_bytes",
     "observation_size",
     "observe",
+    "policy_from",
     "read_closes_file",
     "run_policy",
     "seed_everything",

@@ -1,27 +1,28 @@
-"""A trained PPO as a weights rule, and the seam through which strategies reach it.
+"""A trained PPO as a weights rule, loaded only from hash-checked registry bytes.
 
 :class:`TrainedPolicy` turns closes up to a bar and the weights held into target weights.
-Strategies are built from a name and parameters alone (in backtests, paper workers and the
-optimizer alike), so ``rl_allocation`` cannot be handed a registry: the composition root
-installs the one policy loader of the process (:func:`install_policy_loader`, done by
-``core/workstation.py`` with ``RLService.policy``) and the strategy asks
-:func:`load_policy` for its ``model_id``. The loader reads the artifact through the model
-registry (hash checked), so a strategy never loads a file itself.
+:func:`policy_from` loads one from a model registry: ``RLService.policy`` passes its own,
+and the ``rl_allocation`` strategy (built from its parameters alone, in backtests and paper
+workers alike) passes the strategies' model store that the composition root installs
+(:func:`core.strategies.model_store`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from core.errors import InvalidInputError
 from core.rl._arith import to_weights
 from core.rl._market import observe
-from core.rl._ppo import predict
 from core.rl._settings import EnvSettings
+
+KIND = "ppo"  # the registry kind of a PPO model
+CACHE = 8  # loaded policies kept in memory
 
 
 @dataclass(frozen=True)
@@ -56,32 +57,52 @@ class TrainedPolicy:
         held : ndarray of shape (N + 1,)
             Weights held at that close.
         """
+        from core.rl._ppo import predict
+
         observation = observe(closes, held, self.settings)
         return to_weights(predict(self.model, observation), self.settings)
 
 
-PolicyLoader = Callable[[str], TrainedPolicy]
-_loader: list[PolicyLoader] = []
+class PolicyStore(Protocol):
+    """What loading a policy reads of :class:`core.models.ModelRegistry`."""
+
+    def require(self, model_id: str) -> Any: ...
+    def read_artifact(self, model_id: str) -> bytes: ...
 
 
-def install_policy_loader(loader: PolicyLoader) -> None:
-    """Make ``loader`` the process's way from a model id to a :class:`TrainedPolicy`."""
-    _loader[:] = [loader]
+_cache: OrderedDict[tuple[str, str], TrainedPolicy] = OrderedDict()
 
 
-def load_policy(model_id: str) -> TrainedPolicy:
-    """The policy of ``model_id`` through the installed loader.
+def policy_from(store: PolicyStore, model_id: str) -> TrainedPolicy:
+    """The PPO of ``model_id``, loaded from the registry's hash-checked bytes.
+
+    Loaded policies are kept (at most :data:`CACHE`) by id and artifact hash: an artifact is
+    read and checked on every call, and a changed one is refused before anything loads.
 
     Raises
     ------
+    NotFoundError
+        An unknown id.
+    ArtifactIntegrityError
+        A modified or missing artifact.
     InvalidInputError
-        When no workstation has installed a loader in this process.
-    NotFoundError, ArtifactIntegrityError
-        From the registry: an unknown id, a modified or missing artifact.
+        A model of another kind.
     """
-    if not _loader:
+    record = store.require(model_id)
+    if record.kind != KIND:
         raise InvalidInputError(
-            "rl model: no model registry is open in this process (open the workstation first)",
-            field="model_id",
+            f"model {model_id}: a {record.kind} model, not a PPO", field="model_id"
         )
-    return _loader[0](model_id)
+    artifact = store.read_artifact(model_id)  # ArtifactIntegrityError when modified
+    key = (model_id, hashlib.sha256(artifact).hexdigest())
+    if key not in _cache:
+        from core.rl._ppo import load_model
+
+        settings = EnvSettings.model_validate(record.spec["env"])
+        _cache[key] = TrainedPolicy(
+            model_id, tuple(record.universe), settings, load_model(artifact)
+        )
+        while len(_cache) > CACHE:
+            _cache.popitem(last=False)
+    _cache.move_to_end(key)
+    return _cache[key]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -23,15 +22,13 @@ from core._json import plain
 from core.errors import InvalidInputError
 from core.models import model_id_for
 from core.rl._market import RLMarket, read_closes_file
-from core.rl._policy import TrainedPolicy
-from core.rl._ppo import build_ppo, load_model, model_bytes, train_ppo
+from core.rl._policy import KIND, TrainedPolicy, policy_from
+from core.rl._ppo import build_ppo, model_bytes, train_ppo
 from core.rl._report import POLICIES, compare, curves, deflated, weights_table
-from core.rl._settings import EnvSettings, PPOTrainRequest
+from core.rl._settings import PPOTrainRequest
 
-KIND = "ppo"
 CHECKPOINT_KIND = "ppo_checkpoint"
 FMT = "sb3-zip"
-CACHE = 8  # loaded policies kept in memory (by id and artifact hash)
 
 
 class RLService:
@@ -48,7 +45,6 @@ class RLService:
     def __init__(self, market, models):
         self._market = market
         self._models = models
-        self._cache: OrderedDict[tuple[str, str], TrainedPolicy] = OrderedDict()
 
     # -- data ------------------------------------------------------------------------------
     def market_for(self, request: PPOTrainRequest) -> RLMarket:
@@ -230,21 +226,7 @@ class RLService:
     # -- using a model -------------------------------------------------------------------
     def policy(self, model_id: str) -> TrainedPolicy:
         """The PPO of ``model_id``, loaded from registry bytes after their hash check."""
-        record = self._models.require(model_id)
-        if record.kind != KIND:
-            raise InvalidInputError(
-                f"model {model_id}: a {record.kind} model, not a PPO", field="model_id"
-            )
-        artifact = self._models.read_artifact(model_id)  # ArtifactIntegrityError when modified
-        key = (model_id, hashlib.sha256(artifact).hexdigest())
-        if key not in self._cache:
-            settings = EnvSettings.model_validate(record.spec["env"])
-            self._cache[key] = TrainedPolicy(
-                model_id, tuple(record.universe), settings, load_model(artifact)
-            )
-            while len(self._cache) > CACHE:
-                self._cache.popitem(last=False)
-        return self._cache[key]
+        return policy_from(self._models, model_id)
 
     def weights(self, model_id: str, as_of, symbols: Sequence[str], current=None) -> pd.Series:
         """Target weights of ``model_id`` at the close of ``as_of`` (data up to it only).

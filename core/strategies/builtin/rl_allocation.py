@@ -4,9 +4,9 @@ Rule: every ``every`` bars (0: the model's own rebalance frequency), once each o
 model's instruments has enough history, the model reads the closes up to this bar and the
 weights held now and sets target weights; ``ctx.target_weights`` trades to them at this
 close (filled at the next bar's open, as in the model's environment). What is not weighted
-stays in cash. The model comes from the model registry by ``model_id`` (hash-checked,
-through the policy loader the workstation installs: :func:`core.rl.load_policy`), so the
-same code runs in a backtest and in a paper session.
+stays in cash. The model comes from the model registry by ``model_id`` (hash-checked, through the
+strategies' model store the workstation installs: :func:`core.strategies.model_store`), so
+the same code runs in a backtest and in a paper session.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ import numpy as np
 from pydantic import Field
 
 from core.errors import InvalidInputError
-from core.rl import load_policy
+from core.rl import policy_from
 from core.strategies._base import Strategy
+from core.strategies._models import model_store
 from core.strategies._params import StrategyParams
 
 
@@ -45,7 +46,7 @@ class RLAllocation(Strategy):
     def on_start(self, ctx) -> None:
         if not self.params.model_id:
             raise InvalidInputError("rl_allocation: choose a trained model", field="model_id")
-        self._policy = policy = load_policy(self.params.model_id)
+        self._policy = policy = policy_from(model_store(), self.params.model_id)
         missing = sorted(set(policy.symbols) - set(ctx.symbols))
         if missing:
             raise InvalidInputError(
