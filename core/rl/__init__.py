@@ -14,6 +14,7 @@ from core.rl._evaluate import PolicyRun, buy_and_hold, fixed_targets, run_policy
 from core.rl._market import RLMarket, observation_size, observe, read_closes_file
 from core.rl._policy import PolicyStore, TrainedPolicy, policy_from
 from core.rl._ppo import build_ppo, load_model, model_bytes, seed_everything, train_ppo
+from core.rl._report import POLICIES, compare, ppo_decide
 from core.rl._service import RLService
 from core.rl._settings import DEFAULT_TIMESTEPS, EnvSettings, PPOParams, PPOTrainRequest
 
@@ -39,6 +40,7 @@ __all__ = [
     "RLService",
     "TrainedPolicy",
     "build_ppo",
+    "compare",
     "buy_and_hold",
     "fixed_targets",
     "load_model",
@@ -46,6 +48,7 @@ __all__ = [
     "observation_size",
     "observe",
     "policy_from",
+    "ppo_decide",
     "read_closes_file",
     "run_policy",
     "seed_everything",
