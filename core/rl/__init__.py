@@ -30,6 +30,7 @@ def __getattr__(name: str):
 
 __all__ = [
     "DEFAULT_TIMESTEPS",
+    "POLICIES",
     "EnvSettings",
     "PPOParams",
     "PPOTrainRequest",
@@ -40,8 +41,8 @@ __all__ = [
     "RLService",
     "TrainedPolicy",
     "build_ppo",
-    "compare",
     "buy_and_hold",
+    "compare",
     "fixed_targets",
     "load_model",
     "model_bytes",
