@@ -1,4 +1,4 @@
-"""``rl_allocation``: a trained model's weights in a backtest and in a paper replay, fill for fill."""
+"""``rl_allocation``: a trained model's weights in a backtest and a paper replay, fill for fill."""
 
 from __future__ import annotations
 
