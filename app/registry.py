@@ -89,6 +89,14 @@ PAGES: tuple[PageSpec, ...] = (
         "Hidden Markov regimes: states, transitions, the regime now, strategy results by regime.",
     ),
     PageSpec(
+        "../pages/rl_lab.py",
+        "RL lab",
+        ":material/smart_toy:",
+        "rl-lab",
+        "Research",
+        "PPO portfolio weights with costs, out of sample against simple baselines; Q-learning.",
+    ),
+    PageSpec(
         "../pages/market_data.py",
         "Market Data",
         ":material/candlestick_chart:",
