@@ -11,15 +11,17 @@ import numpy as np
 
 from core.rl._settings import EnvSettings
 
+_add = np.add.reduce  # a sum without ndarray.sum's Python-level wrapper (small arrays)
+
 
 def to_weights(action: np.ndarray, settings: EnvSettings) -> np.ndarray:
     """Long-only weights (assets, then cash; they sum to 1) from an action in [-1, 1]^(N+1).
 
-    ``softmax``: of ``logit_scale × action`` (±8 puts 0.99999 on one asset among 21).
-    ``relu``: ``max(action, 0)`` normalised, exactly any point of the simplex; all ≤ 0 is
-    all cash.
+    ``softmax``: of ``logit_scale × action`` (±8 puts 0.99999 on one asset among 21; the
+    logits are bounded by ±50, so no overflow). ``relu``: ``max(action, 0)`` normalised,
+    exactly any point of the simplex; all ≤ 0 is all cash.
     """
-    a = np.clip(np.asarray(action, dtype=float), -1.0, 1.0)
+    a = np.minimum(np.maximum(np.asarray(action, dtype=float), -1.0), 1.0)
     if settings.action_map == "relu":
         positive = np.maximum(a, 0.0)
         total = positive.sum()
@@ -28,9 +30,8 @@ def to_weights(action: np.ndarray, settings: EnvSettings) -> np.ndarray:
             out[-1] = 1.0
             return out
         return positive / total
-    logits = settings.logit_scale * a
-    e = np.exp(logits - logits.max())
-    return e / e.sum()
+    e = np.exp(settings.logit_scale * a)
+    return e / _add(e)
 
 
 def trade_step(
@@ -49,26 +50,24 @@ def trade_step(
         Portfolio value at the decision close.
     held, target : ndarray of shape (N + 1,)
         Weights held at that close and wanted (assets, then cash).
-    gap : ndarray of shape (N,)
-        ``O[t+1] / C[t]``.
-    ride : ndarray of shape (N,)
-        ``C[t+k] / O[t+1]``.
+    gap : ndarray of shape (N,) or (N + 1,)
+        ``O[t+1] / C[t]`` (with a trailing 1 for cash, or without).
+    ride : ndarray of shape (N,) or (N + 1,)
+        ``C[t+k] / O[t+1]`` (likewise).
     cost_rate : float
-        Cost per unit of notional traded.
+        Cost per unit of notional traded (on the assets' one-way turnover).
 
     Returns
     -------
     tuple
         value at the close of ``t + k``, weights held then, one-way turnover, cost paid.
     """
-    at_open = held[:-1] * gap
-    open_growth = at_open.sum() + held[-1]
-    turnover = float(np.abs(target[:-1] - at_open / open_growth).sum())
+    if len(gap) < len(held):
+        gap, ride = np.append(gap, 1.0), np.append(ride, 1.0)
+    open_growth = float(held @ gap)  # value at the open / value at the close
+    drifted = held * gap / open_growth
+    turnover = float(_add(np.abs(target[:-1] - drifted[:-1])))
     value_open = value * open_growth
     cost = value_open * cost_rate * turnover
-    riding = target[:-1] * ride
-    hold_growth = riding.sum() + target[-1]
-    new_held = np.empty_like(target)
-    new_held[:-1] = riding / hold_growth
-    new_held[-1] = target[-1] / hold_growth
-    return (value_open - cost) * hold_growth, new_held, turnover, cost
+    hold_growth = float(target @ ride)
+    return (value_open - cost) * hold_growth, target * ride / hold_growth, turnover, cost

@@ -74,12 +74,19 @@ class PortfolioEnv(gym.Env):
             )
         n = market.n_assets
         self._returns = scaled_returns(market.log_returns)
-        self._features = feature_matrix(market.log_returns, s).astype(np.float32)
-        self._extra = None if extra is None else np.asarray(extra, dtype=np.float32)
+        features = feature_matrix(market.log_returns, s)
+        self._features = np.clip(features, -OBS_CLIP, OBS_CLIP).astype(np.float32)
+        self._extra = (
+            None
+            if extra is None
+            else np.clip(np.asarray(extra, dtype=np.float32), -OBS_CLIP, OBS_CLIP)
+        )
         n_extra = 0 if self._extra is None else self._extra.shape[1]
-        self._gap = np.ones_like(market.close)
-        self._gap[1:] = market.open[1:] / market.close[:-1]
-        self._close, self._open = market.close, market.open
+        # prices with a cash column of 1: every weight vector moves with them, cash included
+        self._close = np.hstack([market.close, np.ones((market.n_bars, 1))])
+        self._open = np.hstack([market.open, np.ones((market.n_bars, 1))])
+        self._gap = np.ones_like(self._close)
+        self._gap[1:] = self._open[1:] / self._close[:-1]
         self._cost = s.cost_rate
         size = observation_size(n, s, n_extra)
         self.observation_space = gym.spaces.Box(-OBS_CLIP, OBS_CLIP, (size,), np.float32)
@@ -107,8 +114,7 @@ class PortfolioEnv(gym.Env):
             ne = self._extra.shape[1]
             obs[at : at + ne] = self._extra[t]
             at += ne
-        obs[at:] = self._held
-        np.clip(obs, -OBS_CLIP, OBS_CLIP, out=obs)
+        obs[at:] = self._held  # returns and features are clipped already, weights in [0, 1]
         return obs.copy()
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):

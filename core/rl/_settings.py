@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-DEFAULT_TIMESTEPS = 30_000
+DEFAULT_TIMESTEPS = 200_000
 MOMENTUM_BARS = 60  # bars of the momentum feature
 VOL_BARS = 20  # log returns in the volatility feature
 
