@@ -17,7 +17,7 @@ _add = np.add.reduce  # a sum without ndarray.sum's Python-level wrapper (small 
 def to_weights(action: np.ndarray, settings: EnvSettings) -> np.ndarray:
     """Long-only weights (assets, then cash; they sum to 1) from an action in [-1, 1]^(N+1).
 
-    ``softmax``: of ``logit_scale × action`` (±8 puts 0.99999 on one asset among 21; the
+    ``softmax``: of ``logit_scale × action`` (±3 puts 0.95 on one asset among 21, ±8 0.99999; the
     logits are bounded by ±50, so no overflow). ``relu``: ``max(action, 0)`` normalised,
     exactly any point of the simplex; all ≤ 0 is all cash.
     """

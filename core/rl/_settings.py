@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-DEFAULT_TIMESTEPS = 200_000
+DEFAULT_TIMESTEPS = 150_000
 MOMENTUM_BARS = 60  # bars of the momentum feature
 VOL_BARS = 20  # log returns in the volatility feature
 
@@ -27,10 +27,10 @@ class EnvSettings(BaseModel):
 
     window: int = Field(20, ge=2, le=252, description="bars of past log returns observed")
     rebalance_every: int = Field(
-        5, ge=1, le=63, description="bars between decisions (one env step = this many bars)"
+        21, ge=1, le=63, description="bars between decisions (one env step = this many bars)"
     )
     episode_steps: int = Field(
-        52, ge=1, le=2_000, description="decisions per training episode (random start)"
+        12, ge=1, le=2_000, description="decisions per training episode (random start)"
     )
     commission: float = Field(
         0.001,
@@ -48,10 +48,10 @@ class EnvSettings(BaseModel):
         "(all ≤ 0 = cash)",
     )
     logit_scale: float = Field(
-        8.0,
+        3.0,
         gt=0,
         le=50,
-        description="softmax: logits span ±scale (8 lets one weight reach 0.99999)",
+        description="softmax: logits span ±scale (3: one of 21 weights up to 0.95; 8: 0.99999)",
     )
     risk_penalty: Literal["none", "drawdown", "variance"] = Field(
         "none", description="penalty subtracted from the log return reward"

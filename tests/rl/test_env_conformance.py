@@ -36,10 +36,12 @@ def test_observation_size_counts_window_features_and_weights():
 def test_softmax_action_reaches_a_concentrated_portfolio():
     action = -np.ones(21)
     action[7] = 1.0
-    weights = to_weights(action, EnvSettings())
+    weights = to_weights(action, EnvSettings(logit_scale=8))
     # logits ±8: w7 = e^8 / (e^8 + 20 e^-8)
     assert weights[7] == pytest.approx(1 / (1 + 20 * np.exp(-16)), rel=1e-12)
     assert weights[7] > 0.99999
+    # the default ±3: e^3 / (e^3 + 20 e^-3) = 0.953
+    assert to_weights(action, EnvSettings())[7] == pytest.approx(1 / (1 + 20 * np.exp(-6)))
     assert weights.sum() == pytest.approx(1.0)
     # and equal weight from a flat action
     np.testing.assert_allclose(to_weights(np.zeros(21), EnvSettings()), np.full(21, 1 / 21))

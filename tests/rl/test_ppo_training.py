@@ -92,7 +92,7 @@ def strong_drift_market(n_bars: int = 1500) -> RLMarket:
 def test_ppo_learns_to_hold_the_asset_that_drifts_up():
     market = strong_drift_market()
     settings = EnvSettings(
-        window=2, rebalance_every=5, episode_steps=20, commission=0, slippage_bps=0
+        window=2, rebalance_every=5, episode_steps=20, commission=0, slippage_bps=0, logit_scale=8
     )
     params = PPOParams(n_steps=128, batch_size=128, n_envs=4, learning_rate=3e-3, net_width=16)
     model = build_ppo(market, settings, params, (0, 1000), 0)

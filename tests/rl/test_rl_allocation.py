@@ -57,7 +57,7 @@ def test_backtest_and_paper_replay_match_fill_for_fill(ws, model_id):
     engine = BacktestEngine(strategy, market, instruments, cash=100_000, execution=EXECUTION)
     executions = engine.run().broker.executions
     paper = fills(ws, "rl")
-    assert len(paper) > 10  # the model trades both names, every 5 bars
+    assert len(paper) > 10  # the model trades both names, every 21 bars
     assert [
         (market.index[x.bar].to_pydatetime(), x.symbol, x.side.value, x.quantity, x.price)
         for x in executions
@@ -73,9 +73,9 @@ def test_backtest_and_paper_replay_match_fill_for_fill(ws, model_id):
     )
     report = ws.paper.reconcile("rl")
     assert report["match"] is True
-    # decisions every 5 bars (the model's frequency) once 21 closes exist (window 20 + 1)
+    # decisions every 21 bars (the model's frequency) once 21 closes exist (window 20 + 1)
     bars = [bar for bar, _ in strategy.decisions_]
-    assert bars[0] == 20 and set(np.diff(bars)) == {5}
+    assert bars[0] == 20 and set(np.diff(bars)) == {21}
     # its weights are the policy's on the closes up to each decision bar
     policy = ws.rl.policy(model_id)
     bar, weights = strategy.decisions_[0]
