@@ -80,3 +80,15 @@ def test_the_q_learning_tab_shows_its_panel_or_says_it_is_missing(app):
         assert missing in shown
     else:
         assert missing not in shown
+
+
+def test_stop_asks_a_running_training_to_cancel(app):
+    ws = Workstation.open(os.environ["WORKSTATION_DATABASE_URL"])
+    task_id = ws.tasks.submit("rl_train", REQUEST)  # queued: no worker in this test
+    at = app("rl_lab")
+    assert not at.exception, at.exception
+    assert any("queued" in m.value for m in at.markdown)
+    at.button(key="rl_stop").click().run()
+    assert not at.exception, at.exception
+    assert ws.tasks.get(task_id).cancel_requested
+    ws.close()
