@@ -25,7 +25,7 @@ attribute          service                                               given
 ``models``         :class:`core.models.ModelRegistry`                   sessions, models_dir
 ``tasks``          :class:`core.tasks.TaskService` (handlers by kind)   sessions, database url,
                                                                          worker env (models_dir)
-``rl``             :class:`core.rl.RLService` (task ``rl_train``)         market, models
+``rl``             :class:`core.rl.RLService` (task ``rl_train``)       market, models
 =================  ====================================================  =======================
 
 Nothing below imports this module: only the command line's entry points (``core/cli``) and
