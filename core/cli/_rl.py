@@ -153,6 +153,10 @@ def _num(value) -> str:
     return "—" if value is None else f"{value:.2f}"
 
 
+def _pct(value) -> str:
+    return "—" if value is None else f"{value:.2%}"
+
+
 def _text(report: dict) -> str:
     split = report["split"]
     lines = [
@@ -168,7 +172,7 @@ def _text(report: dict) -> str:
         train = report["train"][name]
         lines.append(
             f"{name:<14}{_num(train['sharpe']):>13}{_num(test['sharpe']):>12}"
-            f"{test['cagr']:>11.2%}{test['max_drawdown']:>11.2%}{test['turnover']:>12.2f}"
+            f"{_pct(test['cagr']):>11}{_pct(test['max_drawdown']):>11}{_num(test['turnover']):>12}"
         )
     dsr = report["deflated_sharpe"]
     lines.append(f"deflated Sharpe (PPO, {dsr['n_trials']} trial(s)): {_num(dsr['dsr'])}")

@@ -4,6 +4,7 @@ weights from data up to ``as_of``, the ``rl_train`` task."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from core.errors import InvalidInputError, NotFoundError
@@ -11,6 +12,7 @@ from core.marketdata import load_bundled
 from core.models import ArtifactIntegrityError
 from core.rl import POLICIES, PPOParams, PPOTrainRequest, load_model
 from core.tasks import TaskStatus
+from tests.rl._rl_parts import drift_market
 
 TINY = {"n_steps": 32, "n_envs": 2, "batch_size": 32, "n_epochs": 1, "net_width": 8}
 REQUEST = {
@@ -140,3 +142,21 @@ def test_a_bad_request_is_refused_at_submit(ws):
     assert ws.tasks.list("rl_train") == []
     with pytest.raises(ValueError, match="batch_size"):
         PPOParams(n_steps=8, n_envs=1, batch_size=64)
+
+
+def test_a_closes_file_trains_and_a_bad_one_is_refused(ws, tmp_path):
+    market = drift_market(n_bars=400)
+    frame = pd.DataFrame(market.close, index=market.index.date, columns=list(market.symbols))
+    path = tmp_path / "closes.csv"
+    frame.to_csv(path, index_label="date")
+    request = REQUEST | {"symbols": (), "data": str(path), "train_start": None}
+    request |= {"train_end": str(market.index[299].date()), "test_end": None}
+    report = ws.rl.train(PPOTrainRequest.model_validate(request))
+    assert report["symbols"] == ["A", "B", "C"]
+    assert report["split"]["test_end"] == str(market.index[-1].date())
+    spec = ws.models.require(report["model_id"]).spec
+    assert spec["data"]["file"] == "closes.csv" and len(spec["data"]["sha256"]) == 64
+    bad = tmp_path / "bad.csv"
+    bad.write_text("date,A\nnot-a-date,1\n")
+    with pytest.raises(InvalidInputError, match=r"data file bad\.csv: the first column"):
+        ws.rl.train(PPOTrainRequest.model_validate(request | {"data": str(bad)}))
