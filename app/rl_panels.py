@@ -58,12 +58,16 @@ def request_form(ws: Workstation) -> dict[str, Any] | None:
         start = c1.date_input("Train from", value=date(2005, 1, 3), key="rl_train_start")
         end = c2.date_input("Train to", value=date(2016, 12, 30), key="rl_train_end")
         test_end = c3.date_input("Test to", value=date(2022, 12, 28), key="rl_test_end")
-        c1, c2 = st.columns(2)
+        c1, c2, c3 = st.columns(3)
         timesteps = c1.number_input(
             "Timesteps", min_value=64, max_value=5_000_000, value=DEFAULT_TIMESTEPS, step=1000,
             key="rl_timesteps",
         )  # fmt: skip
         seed = c2.number_input("Seed", min_value=0, value=0, key="rl_seed")
+        folds = c3.number_input(
+            "Walk-forward folds", min_value=0, max_value=12, value=0, key="rl_folds",
+            help="also cut the test span into folds, PPO retrained before each (0 = off)",
+        )  # fmt: skip
         with st.expander("Environment"):
             env = param_inputs(EnvSettings, "rl_env")
         with st.expander("Agent (PPO)"):
@@ -78,6 +82,7 @@ def request_form(ws: Workstation) -> dict[str, Any] | None:
         "test_end": test_end.isoformat(),
         "timesteps": int(timesteps),
         "seed": int(seed),
+        "walk_forward": int(folds),
         "env": env,
         "ppo": ppo,
     }
@@ -170,7 +175,7 @@ def comparison_table(result: dict[str, Any], span: str) -> pd.DataFrame:
     """One row per policy, the metrics of ``span`` ("train" or "test") as display text."""
     rows = []
     for key, label in POLICY_LABELS.items():
-        metrics = result[span][key]
+        metrics = result[span].get(key, {})
         row = {"policy": label}
         for name, title in METRICS.items():
             value = metrics.get(name)
@@ -233,6 +238,10 @@ def result_panel(task: TaskSnapshot) -> None:
         key="rl_equity",
     )
     st.plotly_chart(weights_figure(result), key="rl_weights")
+    walk = result.get("walk_forward")
+    if walk and walk.get("test"):
+        st.subheader(f"Walk-forward ({len(walk['folds'])} folds, chained)")
+        st.dataframe(comparison_table(walk, "test"), hide_index=True, key="rl_walk_table")
     with st.expander("In sample (training span)"):
         st.dataframe(comparison_table(result, "train"), hide_index=True, key="rl_train_table")
 

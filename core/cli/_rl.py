@@ -45,6 +45,12 @@ def register(commands, shared) -> None:
     train.add_argument("--commission", type=float, help="fraction of traded notional")
     train.add_argument("--slippage-bps", type=float, help="basis points of traded notional")
     train.add_argument("--checkpoint-every", type=int, help="ppo: timesteps between checkpoints")
+    train.add_argument(
+        "--walk-forward",
+        type=int,
+        metavar="K",
+        help="ppo: also K test folds, retrained before each",
+    )
     train.add_argument("--name", default="", help="a display name for the model")
     train.add_argument(
         "--curves", action="store_true", help="ppo: include equity curves, weights, learning curve"
@@ -87,6 +93,8 @@ def ppo_request(args):
         values["timesteps"] = args.timesteps
     if args.checkpoint_every is not None:
         values["checkpoint_every"] = args.checkpoint_every
+    if args.walk_forward is not None:
+        values["walk_forward"] = args.walk_forward
     return PPOTrainRequest.model_validate(values)
 
 
@@ -173,6 +181,10 @@ def _text(report: dict) -> str:
         lines.append(
             f"{name:<14}{_num(train['sharpe']):>13}{_num(test['sharpe']):>12}"
             f"{_pct(test['cagr']):>11}{_pct(test['max_drawdown']):>11}{_num(test['turnover']):>12}"
+        )
+    for name, test in (report.get("walk_forward") or {}).get("test", {}).items():
+        lines.append(
+            f"walk-forward {name:<14} Sharpe {_num(test['sharpe'])}  CAGR {_pct(test['cagr'])}"
         )
     dsr = report["deflated_sharpe"]
     lines.append(f"deflated Sharpe (PPO, {dsr['n_trials']} trial(s)): {_num(dsr['dsr'])}")

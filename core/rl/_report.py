@@ -35,13 +35,21 @@ def ppo_decide(policy: TrainedPolicy, market: RLMarket):
 
 
 def compare(
-    policy: TrainedPolicy, market: RLMarket, train: tuple[int, int], test: tuple[int, int]
+    policy: TrainedPolicy,
+    market: RLMarket,
+    train: tuple[int, int],
+    test: tuple[int, int],
+    spans: tuple[str, ...] = ("train", "test"),
 ) -> dict[str, dict[str, PolicyRun]]:
-    """Runs of every policy on the train span (from the lookback on) and the test span."""
+    """Runs of every policy on the train span (from the lookback on) and the test span.
+
+    Baselines are fitted on the ``train`` bars; ``spans`` names the spans run.
+    """
     fitted = baselines(market, train)
-    spans = {"train": (train[0] + policy.settings.lookback, train[1]), "test": test}
+    bounds = {"train": (train[0] + policy.settings.lookback, train[1]), "test": test}
     runs: dict[str, dict[str, PolicyRun]] = {}
-    for name, (first, last) in spans.items():
+    for name in spans:
+        first, last = bounds[name]
         runs[name] = {
             "ppo": run_policy(market, policy.settings, ppo_decide(policy, market), first, last)
         }

@@ -26,6 +26,7 @@ from core.rl._policy import KIND, TrainedPolicy, policy_from
 from core.rl._ppo import build_ppo, model_bytes, train_ppo
 from core.rl._report import POLICIES, compare, curves, deflated, weights_table
 from core.rl._settings import PPOTrainRequest
+from core.rl._walkforward import walk_forward
 
 CHECKPOINT_KIND = "ppo_checkpoint"
 FMT = "sb3-zip"
@@ -133,6 +134,8 @@ class RLService:
             | {"timesteps": trained.timesteps, "stopped": trained.stopped, "seconds": seconds},
             name=request.name or f"PPO {len(market.symbols)} assets, seed {request.seed}",
         )
+        if request.walk_forward and not trained.stopped:
+            report["walk_forward"] = walk_forward(request, market, test, policy, ctx)
         report["deflated_sharpe"] = self._deflated(model_id, spec, runs["test"]["ppo"].returns())
         self._models.update_metrics(model_id, {"deflated_sharpe": report["deflated_sharpe"]})
         return plain(report)
@@ -159,6 +162,7 @@ class RLService:
             "ppo": request.ppo.model_dump(mode="json"),
             "timesteps": request.timesteps,
             "seed": request.seed,
+            "walk_forward": request.walk_forward,
         }
 
     @staticmethod

@@ -142,6 +142,13 @@ class PPOTrainRequest(BaseModel):
     seed: int = Field(0, ge=0, le=2**31 - 1)
     env: EnvSettings = EnvSettings()
     ppo: PPOParams = PPOParams()
+    walk_forward: int = Field(
+        0,
+        ge=0,
+        le=12,
+        description="also cut the test span into this many folds, PPO retrained before each "
+        "on all earlier bars (0 = off)",
+    )
     checkpoint_every: int = Field(
         0, ge=0, description="save a checkpoint to the registry every N timesteps (0 = off)"
     )

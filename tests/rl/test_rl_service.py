@@ -160,3 +160,24 @@ def test_a_closes_file_trains_and_a_bad_one_is_refused(ws, tmp_path):
     bad.write_text("date,A\nnot-a-date,1\n")
     with pytest.raises(InvalidInputError, match=r"data file bad\.csv: the first column"):
         ws.rl.train(PPOTrainRequest.model_validate(request | {"data": str(bad)}))
+
+
+def test_walk_forward_retrains_before_each_fold_and_chains_them(ws):
+    request = PPOTrainRequest.model_validate(
+        REQUEST | {"test_end": "2017-12-29", "walk_forward": 2, "seed": 4}
+    )
+    report = ws.rl.train(request)
+    folds = report["walk_forward"]["folds"]
+    assert len(folds) == 2
+    # fold 0 trains to the split's train_end, fold 1 to the day its block starts after
+    assert folds[0]["train_end"] == report["split"]["train_end"]
+    assert folds[0]["test_start"] == report["split"]["test_start"]
+    assert folds[1]["test_end"] == report["split"]["test_end"] == "2017-12-29"
+    assert folds[0]["test_end"] == folds[1]["train_end"] < folds[1]["test_start"]
+    chained = report["walk_forward"]["test"]
+    for name in POLICIES:
+        growth = np.prod([1 + f["test"][name]["total_return"] for f in folds])
+        assert chained[name]["total_return"] == pytest.approx(growth - 1, rel=1e-9)
+        assert chained[name]["bars"] == sum(f["test"][name]["bars"] for f in folds)
+    # buy and hold buys again at each fold's start (a fresh portfolio per fold)
+    assert chained["buy_hold"]["n_rebalances"] == 2

@@ -27,7 +27,7 @@ REQUEST = {
 def trained():
     """A tiny PPO trained in this process, as a finished rl_train task in the app's database."""
     ws = Workstation.open(os.environ["WORKSTATION_DATABASE_URL"])
-    task_id = ws.tasks.submit("rl_train", REQUEST)
+    task_id = ws.tasks.submit("rl_train", REQUEST | {"walk_forward": 2})
     assert ws.tasks.run(task_id) is TaskStatus.DONE
     task = ws.tasks.get(task_id)
     ws.close()
