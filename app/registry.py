@@ -105,6 +105,14 @@ PAGES: tuple[PageSpec, ...] = (
         "Walk-forward XGBoost stock selection: honest ICs, top N against benchmarks, canaries.",
     ),
     PageSpec(
+        "../pages/rl_lab.py",
+        "RL lab",
+        ":material/smart_toy:",
+        "rl-lab",
+        "Research",
+        "PPO portfolio weights with costs, out of sample against simple baselines; Q-learning.",
+    ),
+    PageSpec(
         "../pages/market_data.py",
         "Market Data",
         ":material/candlestick_chart:",

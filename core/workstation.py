@@ -30,6 +30,7 @@ attribute          service                                               given
                    ``qlearning_train``; installs ``models`` as the
                    strategies' model store)
 ``ml``             :class:`core.ml.MLService` (task ``ml_train``)       market, models
+``rl``             :class:`core.rl.RLService` (task ``rl_train``)       market, models
 =================  ====================================================  =======================
 
 ``Workstation.open_read_only(settings)`` (the read-only API's, ``python -m core api``) opens
@@ -73,6 +74,7 @@ from core.portfolio import LabFormatError, LabPortfolio, LabService, PortfolioSe
 from core.qlearning import QLearningService
 from core.rebalance import RebalanceService
 from core.risk import RiskService
+from core.rl import RLService
 from core.strategies import install_model_store
 from core.tasks import TaskService
 from core.whatif import StressResult, StressScenario, WhatIfService
@@ -121,6 +123,8 @@ class Workstation:
             "qlearning_train", self.qlearning.run_task, validate=self.qlearning.validate
         )
         self.tasks.register("ml_train", self.ml.run_task, validate=self.ml.validate)
+        self.rl = RLService(self.market, self.models)
+        self.tasks.register("rl_train", self.rl.run_task, validate=self.rl.validate)
 
     @classmethod
     def open(cls, database_url: str | None = None, *, seed_demo: bool | None = None) -> Workstation:

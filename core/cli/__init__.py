@@ -44,6 +44,7 @@ COMMANDS = (
     "_options",
     "_ml",
     "_api",
+    "_rl",
 )
 # each top-level command and the module that registers it
 COMMAND_MODULES = {
@@ -70,6 +71,7 @@ COMMAND_MODULES = {
     "futures": "_options",
     "ml": "_ml",
     "api": "_api",
+    "rl": "_rl",
 }
 
 

@@ -6,7 +6,7 @@ volume``. Close-only series keep ``open``, ``high``, ``low`` and ``volume`` as N
 """
 
 from core.marketdata._bar_rules import TIMESTAMP_NAMES, BarsValidationError
-from core.marketdata._bundled import BUNDLED_SYMBOLS, load_bundled
+from core.marketdata._bundled import BUNDLED_SYMBOLS, STOCK_SYMBOLS, load_bundled
 from core.marketdata._frames import BAR_COLUMNS, empty_bars, has_ohlc
 from core.marketdata._importer import read_bars_file
 from core.marketdata._service import (
@@ -25,6 +25,7 @@ __all__ = [
     "BAR_COLUMNS",
     "BUNDLED_SYMBOLS",
     "PRESETS",
+    "STOCK_SYMBOLS",
     "TIMESTAMP_NAMES",
     "BarsValidationError",
     "ImportReport",

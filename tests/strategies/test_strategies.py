@@ -39,6 +39,7 @@ BUILTINS = [
     "q_weights",
     "rebalancer",
     "regime_adaptive",
+    "rl_allocation",
     "rsi_reversal",
     "sma_crossover",
 ]
@@ -153,6 +154,10 @@ SPACES = {
         P("refit_every", "int", 252, "bars between refits", 20, 2520, 1),
         P("seed", "int", 0, "seed of the model's random starts", 0, 10_000, 1),
     ],
+    "rl_allocation": [
+        P("model_id", "text", "", "id of a trained PPO model (RL lab, `rl list`)"),
+        P("every", "int", 0, "bars between rebalances (0 = the model's own frequency)", 0, 504, 1),
+    ],
     "sma_crossover": [
         P("fast", "int", 10, "bars in the fast moving average", 2, 200, 1),
         P("slow", "int", 50, "bars in the slow moving average", 3, 400, 1),
@@ -228,7 +233,11 @@ def test_registry_lists_the_six_builtins(builtin_registry):
     for name, cls in registry().items():
         assert issubclass(cls, Strategy) and cls.name == name and cls.label
         assert issubclass(cls.Params, StrategyParams)
-    assert [n for n, c in registry().items() if c.multi_asset] == ["ml_selection", "rebalancer"]
+    assert [n for n, c in registry().items() if c.multi_asset] == [
+        "ml_selection",
+        "rebalancer",
+        "rl_allocation",
+    ]
     with pytest.raises(KeyError, match="available: donchian"):
         get_strategy("nope")
 
