@@ -26,10 +26,12 @@ attribute          service                                               given
 ``models``         :class:`core.models.ModelRegistry`                   sessions, models_dir
 ``tasks``          :class:`core.tasks.TaskService` (handlers by kind)   sessions, database url,
                                                                          worker env (models_dir)
-``qlearning``      :class:`core.qlearning.QLearningService` (task        backtests, models
-                   ``qlearning_train``; installs ``models`` as the
-                   strategies' model store)
 ``ml``             :class:`core.ml.MLService` (task ``ml_train``)       market, models
+``strategy_models`` :class:`core.strategies.StrategyModels`             models, ml
+                   (what model strategies read; given to backtests
+                   and paper workers)
+``qlearning``      :class:`core.qlearning.QLearningService` (task        backtests, models
+                   ``qlearning_train``)
 ``rl``             :class:`core.rl.RLService` (task ``rl_train``)       market, models
 =================  ====================================================  =======================
 
@@ -75,7 +77,7 @@ from core.qlearning import QLearningService
 from core.rebalance import RebalanceService
 from core.risk import RiskService
 from core.rl import RLService
-from core.strategies import install_model_store
+from core.strategies import StrategyModels
 from core.tasks import TaskService
 from core.whatif import StressResult, StressScenario, WhatIfService
 
@@ -103,7 +105,12 @@ class Workstation:
         # their models from ``ml`` in backtests and paper sessions alike
         self.models = ModelRegistry(self.sessions, self.settings.models_dir)
         self.ml = MLService(self.market, self.models)
-        self.backtests = BacktestService(self.sessions, self.market, strategy_models=self.ml)
+        # what model strategies (ml_selection, rl_allocation, q_weights) read, in backtests,
+        # paper workers and the autopilot alike: the registry and the ML lab's scorers
+        self.strategy_models = StrategyModels(self.models, self.ml)
+        self.backtests = BacktestService(
+            self.sessions, self.market, strategy_models=self.strategy_models
+        )
         self.whatif = WhatIfService(self.portfolios, self.market)
         self.risk = RiskService(self.portfolios, self.market, self.sessions, self.whatif.stress)
         self.rebalance = RebalanceService(self.portfolios, self.market, self.sessions)
@@ -111,13 +118,16 @@ class Workstation:
         self.jobs = JobService(self.sessions, self.backtests, self.settings.database_url)
         self.audit = AuditService(self.sessions, self.market.last_price)
         paper = PaperDeps(
-            self.sessions, self.engine, self.backtests, self.settings.allow_network, self.ml
+            self.sessions,
+            self.engine,
+            self.backtests,
+            self.settings.allow_network,
+            self.strategy_models,
         )
         self.paper = PaperService(paper, self.portfolios)  # its workers get ``paper`` alone
         worker_env = {"WORKSTATION_MODELS_DIR": str(self.settings.models_dir)}
         self.tasks = TaskService(self.sessions, self.settings.database_url, env=worker_env)
         # task kinds (each service registers its handler here, the only place that wires)
-        install_model_store(self.models)  # strategies trading a model (q_weights) read it here
         self.qlearning = QLearningService(self.backtests, self.models)
         self.tasks.register(
             "qlearning_train", self.qlearning.run_task, validate=self.qlearning.validate

@@ -20,7 +20,7 @@ from core.models import model_id_for
 from core.qlearning._agent import QModel
 from core.qlearning._mixer import SleeveMixer
 from core.qlearning._state import StateTracker
-from core.strategies import model_store
+from core.strategies import ModelStore, require_models
 
 
 class QWeightsRunner:
@@ -35,6 +35,7 @@ class QWeightsRunner:
         self.online, self.save_every = online and model is not None, save_every
         self.decisions: list[tuple[int, str | None, list[float]]] = []
         self.model_id = ""
+        self.store: ModelStore | None = None
         self._since = -1  # bars since the first state (decision when % rebalance == 0)
         self._pending: tuple[str, int] | None = None  # (state, action) of the last decision
         self._period = [0.0] * k  # sleeves' realised returns since that decision
@@ -42,14 +43,23 @@ class QWeightsRunner:
         self._dirs = [0] * k
 
     @classmethod
-    def build(cls, params, given: QModel | None = None, *, equal: bool = False) -> QWeightsRunner:
+    def build(
+        cls,
+        params,
+        given: QModel | None = None,
+        *,
+        equal: bool = False,
+        store: ModelStore | None = None,
+    ) -> QWeightsRunner:
         """From q_weights parameters: the given model, the registry's ``model_id``, or none.
 
-        ``equal``: the model's sleeves (with their parameters) at equal weights.
+        ``equal``: the model's sleeves (with their parameters) at equal weights. ``store``: the
+        runner's model source (reads ``model_id``; an online learner saves versions there).
         """
         model = given
         if model is None and params.model_id:
-            model = QModel.from_bytes(model_store().read_artifact(params.model_id))
+            store = require_models(store, "q_weights")
+            model = QModel.from_bytes(store.read_artifact(params.model_id))
         if model is not None and equal:
             runner = cls(None, model.strategies, model.params)
         elif model is None:
@@ -75,6 +85,7 @@ class QWeightsRunner:
                 save_every=params.save_every,
             )
         runner.model_id = params.model_id
+        runner.store = store
         return runner
 
     def start(self, ctx) -> None:
@@ -131,7 +142,7 @@ class QWeightsRunner:
         model.parent = root
         payload: dict[str, Any] = {"kind": "qlearning", "parent": root, "q": model.digest()}
         new_id = model_id_for(payload)
-        model_store().save(
+        require_models(self.store, "q_weights").save(
             model_id=new_id,
             kind="qlearning",
             artifact=model.to_bytes(),

@@ -3,8 +3,8 @@
 :class:`TrainedPolicy` turns closes up to a bar and the weights held into target weights.
 :func:`policy_from` loads one from a model registry: ``RLService.policy`` passes its own,
 and the ``rl_allocation`` strategy (built from its parameters alone, in backtests and paper
-workers alike) passes the strategies' model store that the composition root installs
-(:func:`core.strategies.model_store`).
+workers alike) passes the model source its runner was given by the composition root
+(:class:`core.strategies.StrategyModels`).
 """
 
 from __future__ import annotations

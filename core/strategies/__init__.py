@@ -9,7 +9,7 @@ from core.strategies._factory import (
     validate_params,
 )
 from core.strategies._indicators import RSI
-from core.strategies._models import ModelStore, install_model_store, model_store
+from core.strategies._models import ModelStore, StrategyModels, require_models
 from core.strategies._params import ParamSpec, StrategyParams, param_space, parse_overrides
 from core.strategies._registry import get_strategy, registry, reload
 from core.strategies._saved import config_hash, save_strategy_config, strategy_configs
@@ -22,16 +22,16 @@ __all__ = [
     "ModelStore",
     "ParamSpec",
     "Strategy",
+    "StrategyModels",
     "StrategyParams",
     "build_strategy",
     "config_hash",
     "get_strategy",
-    "install_model_store",
-    "model_store",
     "param_space",
     "parse_overrides",
     "registry",
     "reload",
+    "require_models",
     "save_strategy_config",
     "strategy_configs",
     "validate_field",

@@ -69,7 +69,10 @@ class Strategy:
     needs_models: ClassVar[bool] = False
     """True: the factory passes the runner's model source (``models=``) to ``__init__``."""
 
-    def __init__(self, params: StrategyParams | None = None, **overrides: Any):
+    def __init__(
+        self, params: StrategyParams | None = None, *, models: Any = None, **overrides: Any
+    ):
+        self.models = models  # the runner's model source (``needs_models`` strategies)
         if params is None:
             params = self.Params(**overrides)
         elif overrides:
@@ -79,7 +82,7 @@ class Strategy:
 
     def rebuilt(self, params: StrategyParams) -> Strategy:
         """A new copy with ``params`` and the collaborators this one was built with."""
-        return type(self)(params)
+        return type(self)(params, models=self.models)
 
     def on_start(self, ctx: Context) -> None:
         """Called once before the first bar."""

@@ -55,7 +55,11 @@ def backtest(ws, path: Path, params: dict, cash: float = 100_000):
     spec = BacktestConfig(strategy="q_weights", params=params, data_file=str(path))
     market, instruments = ws.backtests.load(spec)
     engine = BacktestEngine(
-        build_strategy(spec), market, instruments, cash=cash, execution=EXECUTION
+        build_strategy(spec, ws.strategy_models),
+        market,
+        instruments,
+        cash=cash,
+        execution=EXECUTION,
     )
     raw = engine.run()
     return market, raw.broker.executions, engine.strategy
@@ -149,7 +153,9 @@ def test_the_mixer_trades_the_weighted_directions_worked_by_hand(setup, tmp_path
         data_file=str(path),
     )
     market, instruments = ws.backtests.load(spec)
-    raw = BacktestEngine(build_strategy(spec), market, instruments, cash=100_000).run()
+    raw = BacktestEngine(
+        build_strategy(spec, ws.strategy_models), market, instruments, cash=100_000
+    ).run()
     fills = [(x.bar, x.side.value, x.quantity, x.price) for x in raw.broker.executions]
     assert fills == [
         (2, "buy", 500, 100.0),

@@ -53,7 +53,7 @@ def test_backtest_and_paper_replay_match_fill_for_fill(ws, model_id):
         execution=EXECUTION,
     )
     market, instruments = ws.backtests.load(spec)
-    strategy = build_strategy(spec)
+    strategy = build_strategy(spec, ws.strategy_models)
     engine = BacktestEngine(strategy, market, instruments, cash=100_000, execution=EXECUTION)
     executions = engine.run().broker.executions
     paper = fills(ws, "rl")
@@ -91,8 +91,12 @@ def test_without_a_model_or_with_missing_instruments_it_refuses(ws, model_id):
     with pytest.raises(InvalidInputError, match="choose a trained model"):
         BacktestEngine(strategy_named("rl_allocation", {}), market, instruments, cash=1e5).run()
     with pytest.raises(InvalidInputError, match="needs KO"):
-        strategy = strategy_named("rl_allocation", {"model_id": model_id})
+        strategy = strategy_named(
+            "rl_allocation", {"model_id": model_id}, models=ws.strategy_models
+        )
         BacktestEngine(strategy, market, instruments, cash=1e5).run()
     with pytest.raises(NotFoundError):
-        strategy = strategy_named("rl_allocation", {"model_id": "0000000000000000"})
+        strategy = strategy_named(
+            "rl_allocation", {"model_id": "0000000000000000"}, models=ws.strategy_models
+        )
         BacktestEngine(strategy, market, instruments, cash=1e5).run()

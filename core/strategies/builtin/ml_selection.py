@@ -19,6 +19,7 @@ from pydantic import Field
 
 from core.errors import InvalidInputError
 from core.strategies._base import Strategy
+from core.strategies._models import require_models
 from core.strategies._params import StrategyParams
 
 
@@ -67,26 +68,14 @@ class MLSelection(Strategy):
     multi_asset = True
     needs_models = True  # the factory passes the runner's model source
 
-    def __init__(self, params: MLSelectionParams | None = None, *, models=None, **overrides):
-        super().__init__(params, **overrides)
-        self._models = models
-
-    def rebuilt(self, params: StrategyParams) -> MLSelection:
-        return type(self)(params, models=self._models)
-
     def on_start(self, ctx) -> None:
-        if self._models is None:
-            raise InvalidInputError(
-                "ml_selection: this runner has no model source (run it from the workstation: "
-                "backtest, paper)",
-                field="model_id",
-            )
+        models = require_models(self.models, "ml_selection")
         if not self.params.model_id:
             raise InvalidInputError(
                 "ml_selection: model_id: give a model id (ML lab or `python -m core ml list`)",
                 field="model_id",
             )
-        self._scorer = self._models.scorer(self.params.model_id)
+        self._scorer = models.scorer(self.params.model_id)
         self._last: int | None = None
         self.selections_: list[dict] = []
 

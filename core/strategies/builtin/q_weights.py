@@ -51,6 +51,7 @@ class QWeights(Strategy):
     name = "q_weights"
     label = "Q-learned strategy weights"
     Params = QWeightsParams
+    needs_models = True  # the factory passes the runner's model source
 
     _given = None  # a model handed over by the trainer (its bytes already hash-checked)
     _equal = False
@@ -67,7 +68,9 @@ class QWeights(Strategy):
     def on_start(self, ctx) -> None:
         from core.qlearning import QWeightsRunner
 
-        self.runner = QWeightsRunner.build(self.params, self._given, equal=self._equal)
+        self.runner = QWeightsRunner.build(
+            self.params, self._given, equal=self._equal, store=self.models
+        )
         self.runner.start(ctx)
         self.decisions_ = self.runner.decisions
         self.model_id_ = self.params.model_id

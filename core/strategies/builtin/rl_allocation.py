@@ -5,7 +5,7 @@ model's instruments has enough history, the model reads the closes up to this ba
 weights held now and sets target weights; ``ctx.target_weights`` trades to them at this
 close (filled at the next bar's open, as in the model's environment). What is not weighted
 stays in cash. The model comes from the model registry by ``model_id`` (hash-checked, through the
-strategies' model store the workstation installs: :func:`core.strategies.model_store`), so
+model source its runner gives it: :class:`core.strategies.StrategyModels`), so
 the same code runs in a backtest and in a paper session.
 """
 
@@ -17,7 +17,7 @@ from pydantic import Field
 from core.errors import InvalidInputError
 from core.rl import policy_from
 from core.strategies._base import Strategy
-from core.strategies._models import model_store
+from core.strategies._models import require_models
 from core.strategies._params import StrategyParams
 
 
@@ -42,11 +42,14 @@ class RLAllocation(Strategy):
     label = "RL allocation (PPO weights)"
     Params = RLAllocationParams
     multi_asset = True
+    needs_models = True  # the factory passes the runner's model source
 
     def on_start(self, ctx) -> None:
         if not self.params.model_id:
             raise InvalidInputError("rl_allocation: choose a trained model", field="model_id")
-        self._policy = policy = policy_from(model_store(), self.params.model_id)
+        self._policy = policy = policy_from(
+            require_models(self.models, "rl_allocation"), self.params.model_id
+        )
         missing = sorted(set(policy.symbols) - set(ctx.symbols))
         if missing:
             raise InvalidInputError(
