@@ -158,7 +158,7 @@ def _position(weights: dict, limits: RiskLimits, checks: list) -> dict:
         checks.append(_check("max_position_weight", "pass", weights[largest], limit, text))
         return weights
     names = ", ".join(f"{s} {w:.2%}" for s, w in sorted(over.items()))
-    text = f"{names} cut to {cap:.2%} (limit {limit:.0%})"
+    text = f"{names} cut to {cap:.2%} (limit {limit:.0%} less headroom)"
     checks.append(_check("max_position_weight", "scaled", max(over.values()), limit, text))
     return {s: min(w, cap) for s, w in weights.items()}
 
@@ -206,7 +206,10 @@ def _limit_turnover(weights: dict, held: dict, limits: RiskLimits, checks: list)
         checks.append(_check("max_daily_turnover", "pass", turnover, limit, text))
         return weights
     k = limit * HEADROOM / turnover
-    text = f"turnover {turnover:.2%} > {limit:.0%}: moving {k:.2%} of the way to the targets"
+    text = (
+        f"turnover {turnover:.2%} above {limit * HEADROOM:.2%} (limit {limit:.0%} less headroom):"
+        f" moving {k:.2%} of the way to the targets"
+    )
     checks.append(_check("max_daily_turnover", "scaled", turnover, limit, text))
     symbols = sorted({*weights, *held})
     blended = {s: held.get(s, 0.0) + k * (weights.get(s, 0.0) - held.get(s, 0.0)) for s in symbols}
