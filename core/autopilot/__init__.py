@@ -13,6 +13,7 @@
 """
 
 from core.autopilot._approval import HEADROOM, Account, Approval, approve, check_orders
+from core.autopilot._backtest import Simulation, index_performance, rebalance_days, simulate
 from core.autopilot._config import STOCKS, AutopilotConfig
 from core.autopilot._execution import DryRunExecutor, Executor, PaperExecutor, order_id
 from core.autopilot._generators import (
@@ -27,6 +28,14 @@ from core.autopilot._generators import (
     momentum,
 )
 from core.autopilot._loop import Decision, MarketCut, decide, load_cut, stale_reason
+from core.autopilot._models import (
+    RegistryModels,
+    ServiceScorer,
+    ServiceTrainer,
+    ServiceWeighter,
+    Trainer,
+    train_end,
+)
 from core.autopilot._regime import (
     RegimeReading,
     breadth,
@@ -36,7 +45,21 @@ from core.autopilot._regime import (
     volatility_bucket,
     volatility_percentile,
 )
-from core.autopilot._rules import DEFAULT_RULES, Condition, Held, Rule, RulesTable, Selection, select
+from core.autopilot._rules import (
+    DEFAULT_RULES,
+    Condition,
+    Held,
+    Rule,
+    RulesTable,
+    Selection,
+    select,
+)
+from core.autopilot._scheduler import (
+    ScheduleStore,
+    ScheduleWorker,
+    cron_trigger,
+    missed_slots,
+)
 from core.autopilot._service import MODES, AutopilotService
 
 __all__ = [
@@ -61,23 +84,37 @@ __all__ = [
     "PaperExecutor",
     "Proposal",
     "RegimeReading",
+    "RegistryModels",
     "Rule",
     "RulesTable",
+    "ScheduleStore",
+    "ScheduleWorker",
     "Scorer",
     "Selection",
+    "ServiceScorer",
+    "ServiceTrainer",
+    "ServiceWeighter",
+    "Simulation",
+    "Trainer",
     "Weighter",
     "approve",
     "breadth",
     "check_orders",
+    "cron_trigger",
     "decide",
     "generate",
+    "index_performance",
     "load_cut",
+    "missed_slots",
     "momentum",
     "order_id",
     "realized_volatility",
+    "rebalance_days",
     "regime_series",
     "select",
+    "simulate",
     "stale_reason",
+    "train_end",
     "trend_state",
     "volatility_bucket",
     "volatility_percentile",

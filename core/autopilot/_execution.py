@@ -82,7 +82,5 @@ class PaperExecutor:
                 client_order_id=order_id(key, order),
             )
             duplicate = bool(getattr(result, "duplicate", False))
-            records.append(
-                {**order.to_dict(), "booked": not duplicate, "fill_id": result.fill_id}
-            )
+            records.append({**order.to_dict(), "booked": not duplicate, "fill_id": result.fill_id})
         return records

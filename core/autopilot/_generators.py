@@ -85,13 +85,12 @@ class Proposal:
 
 
 def eligible(closes: pd.DataFrame, symbols: Sequence[str]) -> list[str]:
-    """Symbols with a close on the last row and at least a year of history."""
-    last = closes.iloc[-1]
-    return [
-        s
-        for s in symbols
-        if s in closes and pd.notna(last[s]) and closes[s].notna().sum() >= MIN_HISTORY
-    ]
+    """Symbols with a close on each of the last :data:`MIN_HISTORY` rows (a year)."""
+    present = [s for s in symbols if s in closes]
+    if len(closes) < MIN_HISTORY:
+        return []
+    full = closes[present].iloc[-MIN_HISTORY:].notna().all()
+    return [s for s in present if full[s]]
 
 
 def momentum(closes: pd.DataFrame, symbols: Sequence[str]) -> pd.Series:

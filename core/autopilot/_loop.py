@@ -57,7 +57,9 @@ class MarketCut:
         return MarketCut(day, self.index_close.loc[:end], self.closes.loc[:end])
 
 
-def load_cut(market: CloseReader, config: AutopilotConfig, extra: Sequence[str], as_of) -> MarketCut:
+def load_cut(
+    market: CloseReader, config: AutopilotConfig, extra: Sequence[str], as_of
+) -> MarketCut:
     """The index and universe (plus ``extra`` held symbols) closes up to ``as_of``."""
     end = pd.Timestamp(as_of)
     symbols = list(dict.fromkeys([*config.universe, *extra]))
@@ -79,7 +81,9 @@ def stale_reason(cut: MarketCut, config: AutopilotConfig) -> str | None:
     return None
 
 
-def regime_on(cut: MarketCut, config: AutopilotConfig, cache: MutableMapping | None) -> RegimeReading:
+def regime_on(
+    cut: MarketCut, config: AutopilotConfig, cache: MutableMapping | None
+) -> RegimeReading:
     """The regime on the cut's last bar."""
     frame = regime_series(cut.index_close, cut.closes, config, cut.last_bar, cache=cache)
     return RegimeReading.from_row(frame.index[-1], frame.iloc[-1])

@@ -20,8 +20,8 @@ Components (defaults of :class:`~core.autopilot.AutopilotConfig`):
   ``min(1, |SMA50/SMA200 − 1| / 0.05)`` (bull, bear) or ``1 − that`` (sideways), breadth
   agreement ``share`` (bull), ``1 − share`` (bear), ``1 − 2 |share − 0.5|`` (sideways).
 * **hmm** — :class:`core.regimes.RegimeHMM` fitted on the ``hmm_window`` log returns before
-  the first trading day of ``t``'s month, filtered from that window's start to ``t``: the
-  most likely state's label and its probability.
+  the first trading day of ``t``'s month, filtered from 126 days before that day (a burn-in
+  that forgets the filter's start) to ``t``: the most likely state's label and probability.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from core.regimes import RegimeHMM, return_features
 BUCKETS = ("low", "medium", "high", "extreme")
 TREND_SCALE = 0.05  # |SMA50/SMA200 - 1| at which the trend is certain
 EDGE_SCALE = 0.10  # percentile distance from a bucket edge at which the bucket is certain
+HMM_BURN_IN = 126  # days the forward filter runs before the month it serves
 
 
 def realized_volatility(close: pd.Series, window: int) -> pd.Series:
@@ -50,11 +51,15 @@ def realized_volatility(close: pd.Series, window: int) -> pd.Series:
 
 
 def volatility_percentile(vol: pd.Series, history: int) -> pd.Series:
-    """Share of the last ``history`` defined values (the current one included) ≤ the current."""
+    """Share of the last ``history`` defined values (the current one included) ≤ the current.
+
+    Undefined (NaN) until ``history`` values of ``vol`` exist.
+    """
     defined = vol.dropna()
-    ranks = defined.rolling(history, min_periods=min(history, 60)).apply(
-        lambda x: float(np.mean(x <= x[-1])), raw=True
-    )
+    ranks = pd.Series(np.nan, index=defined.index)
+    if len(defined) >= history:
+        windows = np.lib.stride_tricks.sliding_window_view(defined.to_numpy(), history)
+        ranks.iloc[history - 1 :] = (windows <= windows[:, -1:]).mean(axis=1)
     return ranks.reindex(vol.index)
 
 
@@ -133,7 +138,7 @@ def regime_series(
         Columns ``price, sma_fast, sma_slow, trend, volatility, vol_percentile, vol_bucket,
         breadth, advancers, decliners, ad_ratio, label, confidence, hmm, hmm_probability``.
     """
-    close = index_close.astype(float).dropna()
+    close = _warm_tail(index_close.astype(float).dropna(), config, start)
     frame = pd.DataFrame({"price": close})
     frame["sma_fast"] = close.rolling(config.trend_fast, min_periods=config.trend_fast).mean()
     frame["sma_slow"] = close.rolling(config.trend_slow, min_periods=config.trend_slow).mean()
@@ -152,8 +157,17 @@ def regime_series(
             "as_of",
         )
     _label(frame, config)
-    hmm = hmm_regimes(close, frame.index, config, cache=cache)
+    hmm = hmm_regimes(index_close.astype(float).dropna(), frame.index, config, cache=cache)
     return frame.join(hmm)
+
+
+def _warm_tail(close: pd.Series, config: AutopilotConfig, start) -> pd.Series:
+    """``close`` from enough days before ``start`` for every rolling window to be full."""
+    if start is None:
+        return close
+    warm = max(config.vol_history + config.vol_window, config.trend_slow, config.breadth_window)
+    first = int(close.index.searchsorted(pd.Timestamp(start))) - warm - 2
+    return close.iloc[max(first, 0) :]
 
 
 def _label(frame: pd.DataFrame, config: AutopilotConfig) -> None:
@@ -190,8 +204,9 @@ def hmm_regimes(
         model = _fitted(X, first, anchor, month, config, cache)
         if model is None:
             continue
-        filtered = model.filtered_probabilities(X[first:last])
-        rows = positions[first:last]
+        begin = max(first, anchor - HMM_BURN_IN)
+        filtered = model.filtered_probabilities(X[begin:last])
+        rows = positions[begin:last]
         for day in group:
             k = int(rows.searchsorted(day, side="right")) - 1
             state = int(np.argmax(filtered[k]))

@@ -149,9 +149,7 @@ def match(table: RulesTable, regime: RegimeReading) -> tuple[str, str, float]:
     return table.fallback, "fallback: no rule matched", 0.5
 
 
-def select(
-    table: RulesTable, regime: RegimeReading, held: Held | None, as_of: date
-) -> Selection:
+def select(table: RulesTable, regime: RegimeReading, held: Held | None, as_of: date) -> Selection:
     """The strategy for ``as_of`` given the regime and what is in force (hysteresis).
 
     Parameters

@@ -17,24 +17,29 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
+from pathlib import Path
 from typing import Any, Protocol
 
 import pandas as pd
 from sqlalchemy.orm import Session, sessionmaker
 
+from core._processes import spawn_core
 from core.audit import append_event
 from core.autopilot import _store as store
 from core.autopilot._approval import Account
+from core.autopilot._backtest import Progress, index_performance, simulate
 from core.autopilot._config import AutopilotConfig
 from core.autopilot._execution import DryRunExecutor, Executor, PaperExecutor
 from core.autopilot._generators import MockModels, ModelResolver
 from core.autopilot._loop import Decision, decide, load_cut, regime_on
 from core.autopilot._regime import RegimeReading, regime_series
 from core.autopilot._rules import RulesTable
-from core.errors import InvalidInputError
+from core.autopilot._scheduler import ScheduleStore, cron_trigger
+from core.errors import ConflictError, InvalidInputError
 from core.risk import RiskLimits, TradingState, record_check
 
 MODES = ("dry-run", "paper")
+EQUAL_ONLY = RulesTable(rules=(), fallback="equal_weight", min_hold_days=0)
 TRADE_TIME = time(20, 0)  # paper fills are stamped at the close (UTC), or now if earlier
 
 
@@ -98,6 +103,7 @@ class AutopilotService:
         self.config = config or AutopilotConfig()
         self.clock = clock
         self.cache: dict = {}  # fitted HMMs by month (they depend only on earlier data)
+        self.schedules = ScheduleStore(sessions, lambda: self.clock().replace(tzinfo=UTC))
 
     # -- the loop ---------------------------------------------------------------------------
     def run(
@@ -256,6 +262,85 @@ class AutopilotService:
         if payload["mode"] == "paper":
             for report in decision.reports:
                 record_check(session, account, report, actor=actor)
+
+    # -- the historical simulation ------------------------------------------------------------
+    def backtest(
+        self,
+        start,
+        end,
+        *,
+        mock: bool = False,
+        starting_cash: float = 100_000.0,
+        account: str | None = None,
+        progress: Progress | None = None,
+    ) -> dict[str, Any]:
+        """Simulate the loop from ``start`` to ``end`` (see :func:`~core.autopilot.simulate`).
+
+        With ``mock`` the ML and RL steps take their plain fallbacks. Baselines: the same
+        loop with equal weight always (same costs, limits and cadence) and the index bought
+        and held. ``account`` picks whose limits apply (the defaults otherwise).
+        """
+        first, last = self._day(start), self._day(end)
+        if last <= first:
+            raise InvalidInputError(f"backtest: end {last} must be after start {first}", "end")
+        cut = load_cut(self._market, self.config, [], last)
+        args = {
+            "config": self.config,
+            "limits": self._risk.limits(account) if account else RiskLimits(),
+            "instruments": {i.symbol: i for i in self._market.instruments()},
+            "starting_cash": starting_cash,
+            "cache": self.cache,
+        }
+        models = MockModels() if mock else self.models
+        result = simulate(
+            cut, first, last, rules=self.rules(), models=models, progress=progress, **args
+        )
+        equal = simulate(cut, first, last, rules=EQUAL_ONLY, models=MockModels(), **args)
+        return {
+            "start": first.isoformat(),
+            "end": last.isoformat(),
+            "mock": mock,
+            "cadence": self.config.cadence,
+            **result.to_dict(),
+            "baselines": {
+                "equal_weight": equal.metrics,
+                "index": index_performance(cut.index_close, first, last),
+            },
+        }
+
+    # -- the schedule -------------------------------------------------------------------------
+    def schedule_status(self, account: str) -> dict[str, Any] | None:
+        """The account's schedule worker row (with ``alive``), or None."""
+        return self.schedules.status(account)
+
+    def stop_schedule(self, account: str) -> bool:
+        """Ask the account's schedule worker to stop (it polls the flag)."""
+        return self.schedules.request_stop(account)
+
+    def start_schedule(
+        self,
+        account: str,
+        cron: str,
+        mode: str = "paper",
+        timezone: str = "America/New_York",
+        *,
+        database_url: str | None = None,
+        log_dir=None,
+    ) -> int:
+        """Start ``python -m core autopilot schedule`` for ``account`` detached; its pid.
+
+        The cron, mode and account are checked first: a bad one starts nothing.
+        """
+        cron_trigger(cron, timezone)
+        self._executor(mode)
+        self._portfolios.ledger(account)
+        status = self.schedules.status(account)
+        if status and status["alive"]:
+            raise ConflictError(f"schedule: {account!r} already runs (pid {status['pid']})")
+        args = ["autopilot", "schedule", "--account", account, "--cron", cron, "--mode", mode]
+        args += ["--timezone", timezone]
+        log = None if log_dir is None else Path(log_dir) / f"autopilot-{account}.log"
+        return spawn_core(args, log, database_url=database_url)
 
     # -- regimes, rules, log --------------------------------------------------------------------
     def regime(self, as_of=None, *, store_it: bool = True) -> RegimeReading:
