@@ -25,6 +25,8 @@ attribute          service                                               given
 ``models``         :class:`core.models.ModelRegistry`                   sessions, models_dir
 ``tasks``          :class:`core.tasks.TaskService` (handlers by kind)   sessions, database url,
                                                                          worker env (models_dir)
+``autopilot``      :class:`core.autopilot.AutopilotService`             sessions, market,
+                                                                         portfolios, risk, models
 =================  ====================================================  =======================
 
 Nothing below imports this module: only the command line's entry points (``core/cli``) and
@@ -42,6 +44,7 @@ from sqlalchemy import select
 
 from core.allocation import AllocationService
 from core.audit import AuditService
+from core.autopilot import AutopilotService, RegistryModels, backtest_request
 from core.backtest import BacktestService
 from core.config import Settings
 from core.db import (
@@ -92,6 +95,14 @@ class Workstation:
         worker_env = {"WORKSTATION_MODELS_DIR": str(self.settings.models_dir)}
         self.tasks = TaskService(self.sessions, self.settings.database_url, env=worker_env)
         # task kinds (each service registers its handler here, the only place that wires)
+        autopilot_models = RegistryModels(self.models)  # ws.ml / ws.rl plug in here
+        self.autopilot = AutopilotService(
+            self.sessions, self.market, self.portfolios, self.risk,
+            models=autopilot_models, **clocked,
+        )  # fmt: skip
+        self.tasks.register(
+            "autopilot_backtest", self.autopilot.backtest_task, validate=backtest_request
+        )
 
     @classmethod
     def open(cls, database_url: str | None = None, *, seed_demo: bool | None = None) -> Workstation:

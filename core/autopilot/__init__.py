@@ -13,7 +13,14 @@
 """
 
 from core.autopilot._approval import HEADROOM, Account, Approval, approve, check_orders
-from core.autopilot._backtest import Simulation, index_performance, rebalance_days, simulate
+from core.autopilot._backtest import (
+    BacktestRequest,
+    Simulation,
+    backtest_request,
+    index_performance,
+    rebalance_days,
+    simulate,
+)
 from core.autopilot._config import STOCKS, AutopilotConfig
 from core.autopilot._execution import DryRunExecutor, Executor, PaperExecutor, order_id
 from core.autopilot._generators import (
@@ -72,6 +79,7 @@ __all__ = [
     "Approval",
     "AutopilotConfig",
     "AutopilotService",
+    "BacktestRequest",
     "Condition",
     "Decision",
     "DryRunExecutor",
@@ -98,6 +106,7 @@ __all__ = [
     "Trainer",
     "Weighter",
     "approve",
+    "backtest_request",
     "breadth",
     "check_orders",
     "cron_trigger",

@@ -10,8 +10,10 @@ the target weights, and returns them approved, scaled or rejected with the decid
 3. a weight above ``max_position_weight`` is cut to it;
 4. the three largest weights, above ``max_top3_weight`` together, are scaled to it;
 5. invested weight above ``1 − min_cash`` is scaled to it;
-6. turnover ``Σ |target − held|`` above ``max_daily_turnover`` moves only part way:
-   ``held + k (target − held)``, ``k = limit / turnover``.
+6. turnover ``Σ |target − held|`` above ``max_daily_turnover`` moves only part way, sales
+   first (they reduce risk): with sales ``S`` and purchases ``B`` (fractions of equity) and
+   the budget ``L``, sales move ``min(1, L / S)`` of the way and purchases
+   ``max(0, L − S) / B``; the rest waits for the next runs.
 
 Each limit is applied at :data:`HEADROOM` of itself, so that orders rounded down to whole
 shares and filled after slippage stay inside it when :func:`check_orders` then checks them
@@ -201,19 +203,24 @@ def _limit_turnover(weights: dict, held: dict, limits: RiskLimits, checks: list)
     turnover = _turnover(weights, held)
     if limit is None:
         return weights
-    if turnover <= limit * HEADROOM:
+    budget = limit * HEADROOM
+    if turnover <= budget:
         text = f"turnover {turnover:.2%} ≤ {limit:.0%}"
         checks.append(_check("max_daily_turnover", "pass", turnover, limit, text))
         return weights
-    k = limit * HEADROOM / turnover
+    symbols = sorted({*weights, *held})
+    moves = {s: weights.get(s, 0.0) - held.get(s, 0.0) for s in symbols}
+    sold = -sum(d for d in moves.values() if d < 0)
+    bought = sum(d for d in moves.values() if d > 0)
+    k_sell = min(1.0, budget / sold) if sold > 0 else 1.0
+    k_buy = max(0.0, budget - sold) / bought if bought > 0 else 0.0
     text = (
-        f"turnover {turnover:.2%} above {limit * HEADROOM:.2%} (limit {limit:.0%} less headroom):"
-        f" moving {k:.2%} of the way to the targets"
+        f"turnover {turnover:.2%} above {budget:.2%} (limit {limit:.0%} less headroom): "
+        f"sales first, {k_sell:.2%} of them, then {min(k_buy, 1.0):.2%} of the purchases"
     )
     checks.append(_check("max_daily_turnover", "scaled", turnover, limit, text))
-    symbols = sorted({*weights, *held})
-    blended = {s: held.get(s, 0.0) + k * (weights.get(s, 0.0) - held.get(s, 0.0)) for s in symbols}
-    return {s: w for s, w in blended.items() if w > 1e-12}
+    partial = {s: held.get(s, 0.0) + d * (k_sell if d < 0 else k_buy) for s, d in moves.items()}
+    return {s: w for s, w in partial.items() if w > 1e-12}
 
 
 def check_orders(

@@ -17,22 +17,51 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from core.autopilot._approval import Account
 from core.autopilot._config import AutopilotConfig
 from core.autopilot._generators import ModelResolver
 from core.autopilot._loop import MarketCut, decide
 from core.autopilot._rules import Held, RulesTable
-from core.errors import InvalidInputError
+from core.errors import InvalidInputError, describe_validation
 from core.instruments import Instrument
 from core.portfolio import Fill, Ledger, Side
 from core.risk import RiskLimits
 
 Progress = Callable[[int, int, str], None]
+
+
+class BacktestRequest(BaseModel):
+    """What ``autopilot backtest`` (and its task) is asked: the span, mock or not, compare."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    start: date
+    end: date
+    mock: bool = False
+    compare: bool = False  # also the mock run, for "ML vs mock"
+    starting_cash: float = Field(100_000.0, gt=0, allow_inf_nan=False)
+    account: str | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> BacktestRequest:
+        if self.end <= self.start:
+            raise ValueError(f"end {self.end} must be after start {self.start}")
+        return self
+
+
+def backtest_request(request: Mapping[str, Any]) -> dict[str, Any]:
+    """A task request checked and normalised (refused with ``backtest: ...`` when bad)."""
+    try:
+        return BacktestRequest.model_validate(dict(request)).model_dump(mode="json")
+    except ValidationError as exc:
+        raise InvalidInputError(describe_validation(exc, "backtest")) from None
 
 
 def rebalance_days(days: pd.DatetimeIndex, cadence: str) -> pd.DatetimeIndex:

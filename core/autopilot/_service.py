@@ -27,7 +27,7 @@ from core._processes import spawn_core
 from core.audit import append_event
 from core.autopilot import _store as store
 from core.autopilot._approval import Account
-from core.autopilot._backtest import Progress, index_performance, simulate
+from core.autopilot._backtest import BacktestRequest, Progress, index_performance, simulate
 from core.autopilot._config import AutopilotConfig
 from core.autopilot._execution import DryRunExecutor, Executor, PaperExecutor
 from core.autopilot._generators import MockModels, ModelResolver
@@ -37,6 +37,7 @@ from core.autopilot._rules import RulesTable
 from core.autopilot._scheduler import ScheduleStore, cron_trigger
 from core.errors import ConflictError, InvalidInputError
 from core.risk import RiskLimits, TradingState, record_check
+from core.tasks import Stopped
 
 MODES = ("dry-run", "paper")
 EQUAL_ONLY = RulesTable(rules=(), fallback="equal_weight", min_hold_days=0)
@@ -307,6 +308,27 @@ class AutopilotService:
                 "index": index_performance(cut.index_close, first, last),
             },
         }
+
+    def backtest_task(self, request: dict[str, Any], ctx) -> dict[str, Any]:
+        """The ``autopilot_backtest`` task: :meth:`backtest`, and the mock run with ``compare``.
+
+        Progress is reported per rebalance; a cancel stops at the next one.
+        """
+        req = BacktestRequest.model_validate(request)
+
+        def progress(done: int, total: int, message: str) -> None:
+            if ctx.should_stop():
+                raise Stopped("autopilot backtest: cancelled")
+            ctx.progress(done, total, unit="days", message=message)
+
+        options = {"starting_cash": req.starting_cash, "account": req.account}
+        main = self.backtest(req.start, req.end, mock=req.mock, progress=progress, **options)
+        result = {"main": main}
+        if req.compare and not req.mock:
+            result["mock"] = self.backtest(
+                req.start, req.end, mock=True, progress=progress, **options
+            )
+        return result
 
     # -- the schedule -------------------------------------------------------------------------
     def schedule_status(self, account: str) -> dict[str, Any] | None:

@@ -41,6 +41,7 @@ COMMANDS = (
     "_allocate",
     "_rebalance",
     "_tasks",
+    "_autopilot",
 )
 # each top-level command and the module that registers it
 COMMAND_MODULES = {
@@ -60,6 +61,7 @@ COMMAND_MODULES = {
     "audit": "_audit",
     "allocate": "_allocate",
     "rebalance": "_rebalance",
+    "autopilot": "_autopilot",
     "tasks": "_tasks",
     "task-worker": "_tasks",
 }
