@@ -63,7 +63,7 @@ def load_cut(
     """The index and universe (plus ``extra`` held symbols) closes up to ``as_of``."""
     end = pd.Timestamp(as_of)
     symbols = list(dict.fromkeys([*config.universe, *extra]))
-    closes = market.closes([config.index, *symbols], end=end)
+    closes = market.closes([config.index, *symbols], end=end).loc[:end]  # never a later bar
     if config.index not in closes or closes[config.index].dropna().empty:
         raise InvalidInputError(f"as_of: no bar of {config.index} on or before {end.date()}")
     index_close = closes[config.index].dropna().rename(config.index)
