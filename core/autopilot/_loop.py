@@ -156,13 +156,19 @@ def plan_orders(
     instruments: Mapping[str, Instrument],
     config: AutopilotConfig,
 ) -> list[PlannedOrder]:
-    """Orders from the holdings to ``weights``, sized on equity less their own cost."""
-    args = (account.positions, account.prices, account.equity, weights, instruments)
+    """Orders from the holdings to ``weights``, sized on equity less their own cost.
+
+    Symbols in alphabetical order (targets, then holdings without one), so a run and the
+    simulation list and book them alike.
+    """
+    positions = dict(sorted(account.positions.items()))
+    weights = dict(sorted(weights.items()))
+    args = (positions, account.prices, account.equity, weights, instruments)
     costs = (config.commission, config.slippage)
     plan = rebalance_orders(*args, *costs)
     if plan.total_cost:
         equity = account.equity - plan.total_cost
-        plan = rebalance_orders(account.positions, account.prices, equity, *args[3:], *costs)
+        plan = rebalance_orders(positions, account.prices, equity, *args[3:], *costs)
     return list(plan.orders)
 
 

@@ -1,11 +1,14 @@
 """The autopilot on a schedule: an APScheduler cron worker with a status row and a stop flag.
 
 ``python -m core autopilot schedule --account A --cron "30 16 * * 1-5"`` runs
-:meth:`ScheduleWorker.serve`: a :class:`apscheduler.schedulers.blocking.BlockingScheduler`
-with one :class:`~apscheduler.triggers.cron.CronTrigger` job (``coalesce=True``, a misfire
-grace of six hours, one instance at a time) and a heartbeat job every ``poll`` seconds that
-writes the status row (pid, heartbeat, next run) and stops the scheduler once the row's
-``stop_requested`` flag is set (the page's Stop button sets it).
+:meth:`ScheduleWorker.serve`: an APScheduler scheduler with one
+:class:`~apscheduler.triggers.cron.CronTrigger` job (``coalesce=True``, a misfire grace of
+six hours, one instance at a time), while the process's main thread writes the status row
+(pid, heartbeat, next run) every ``poll`` seconds and shuts the scheduler down once the row's
+``stop_requested`` flag is set (the page's Stop button sets it). A ``BackgroundScheduler``
+rather than a ``BlockingScheduler``: APScheduler 3's shutdown must come from the thread that
+started it, which a blocking scheduler leaves only to its own jobs (a shutdown from a job
+thread hung in testing).
 
 Missed runs: the time of the last run is kept in the status row. On start, the slots the
 cron had between that time and now are counted (:func:`missed_slots`); if there are any, the
@@ -22,12 +25,13 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -199,7 +203,6 @@ class ScheduleWorker:
         self._schedules, self._run_once = schedules, run_once
         self.account, self.mode, self.cron, self.timezone = account, mode, cron, timezone
         self._clock, self._poll = clock, poll
-        self._scheduler: BlockingScheduler | None = None
 
     def catch_up(self) -> dict[str, Any] | None:
         """Run once if the cron had slots since the last run (None when none was missed)."""
@@ -218,10 +221,14 @@ class ScheduleWorker:
         return result
 
     def serve(self) -> None:
-        """Register, catch up, then block running the schedule until a stop is requested."""
-        scheduler = BlockingScheduler(timezone=self.trigger.timezone)
-        self._scheduler = scheduler
-        scheduler.add_job(
+        """Register, catch up, then run the schedule until a stop is requested.
+
+        The scheduler runs the cron job in its own thread; this (main) thread writes the
+        heartbeat every ``poll`` seconds and, once the stop flag is set, shuts the scheduler
+        down (APScheduler's shutdown belongs to the thread that started it).
+        """
+        scheduler = BackgroundScheduler(timezone=self.trigger.timezone)
+        job = scheduler.add_job(
             self.fire,
             self.trigger,
             id="autopilot",
@@ -229,22 +236,16 @@ class ScheduleWorker:
             misfire_grace_time=int(GRACE.total_seconds()),
             max_instances=1,
         )
-        scheduler.add_job(self._beat, "interval", seconds=self._poll, id="heartbeat")
         self._schedules.register(self.account, self.mode, self.cron, self.timezone, os.getpid())
         try:
             self.catch_up()
-            self._beat()
             scheduler.start()
+            while not self._schedules.beat(self.account, job.next_run_time):
+                time.sleep(self._poll)
+            scheduler.shutdown(wait=True)
             self._schedules.finish(self.account, "stopped")
-        except Exception as exc:  # the worker's last word goes to its status row
+        except BaseException as exc:  # the worker's last word goes to its status row
+            if scheduler.running:
+                scheduler.shutdown(wait=False)
             self._schedules.finish(self.account, "failed", failure_message(exc))
             raise
-
-    def _beat(self) -> None:
-        scheduler = self._scheduler
-        job = scheduler.get_job("autopilot") if scheduler else None
-        next_run = getattr(job, "next_run_time", None) if job else None
-        if next_run is None:
-            next_run = self.trigger.get_next_fire_time(None, self._clock())
-        if self._schedules.beat(self.account, next_run) and scheduler and scheduler.running:
-            scheduler.shutdown(wait=False)
