@@ -89,6 +89,14 @@ PAGES: tuple[PageSpec, ...] = (
         "Hidden Markov regimes: states, transitions, the regime now, strategy results by regime.",
     ),
     PageSpec(
+        "../pages/autopilot.py",
+        "Autopilot",
+        ":material/autoplay:",
+        "autopilot",
+        "Trading",
+        "Regime → strategy → ML/RL weights → risk approval → dry-run or paper, on a schedule.",
+    ),
+    PageSpec(
         "../pages/market_data.py",
         "Market Data",
         ":material/candlestick_chart:",
