@@ -63,37 +63,66 @@ class ServiceScorer:
 
 
 class ServiceWeighter:
-    """A :class:`~core.autopilot.Weighter` on ``rl.weights`` with one model."""
+    """A :class:`~core.autopilot.Weighter` on ``rl.weights`` with one model.
 
-    def __init__(self, rl: Allocator, model_id: str):
-        self._rl, self.model_id = rl, model_id
+    The policy allocates over its own universe (``universe``; the symbols asked when empty).
+    Its weights are kept on the symbols asked (the ML top N) and rescaled so they add up to
+    what the policy invests in its whole universe: the policy decides how much is invested
+    and how the picks are tilted, the ML model which names are held. When the policy gives
+    the picks nothing, they share its invested total equally.
+    """
+
+    def __init__(self, rl: Allocator, model_id: str, universe: Sequence[str] = ()):
+        self._rl, self.model_id, self.universe = rl, model_id, tuple(universe)
 
     def weights(self, as_of: date, symbols: Sequence[str]) -> pd.Series:
-        """The policy's weights on ``as_of``."""
-        return self._rl.weights(self.model_id, as_of, list(symbols))
+        """The policy's weights on ``as_of``, restricted to ``symbols``."""
+        wanted = list(symbols)
+        full = pd.Series(self._rl.weights(self.model_id, as_of, list(self.universe or wanted)))
+        full = full.astype(float).clip(lower=0.0)
+        invested = float(full.sum())
+        picked = full.reindex(wanted).fillna(0.0)
+        if picked.sum() <= 0:
+            return pd.Series(invested / len(wanted), index=wanted)
+        return picked * (invested / float(picked.sum()))
 
 
-def train_end(record: Any) -> date | None:
-    """The last day of data a registry record was trained on (None if it does not say).
+def train_end(record: Any, as_of: date | None = None) -> date | None:
+    """The last day of data the model a record stands for was trained on (None: unknown).
 
-    Read from its ``spec`` (``end``, ``train_end``, ``end_date``, ``as_of``, or the end of
-    ``data_span``), else from its last fold's ``train_end``.
+    A walk-forward record (folds with ``test_start`` and ``train_end``, the ML lab's) is used
+    on ``as_of`` through its newest fold tested from ``as_of`` or before: that fold's
+    ``train_end`` (None when no fold is in force yet). Otherwise, from its ``spec``: the end
+    of ``train`` (the RL lab's ``[start, end]``), then ``end``, ``train_end``, ``end_date``,
+    ``as_of``, then the end of ``data_span``.
     """
+    folds = [f for f in list(getattr(record, "folds", []) or []) if isinstance(f, dict)]
+    if folds and all("test_start" in f and "train_end" in f for f in folds):
+        day = pd.Timestamp(as_of) if as_of is not None else None
+        live = [f for f in folds if day is None or pd.Timestamp(f["test_start"]) <= day]
+        return _day(live[-1]["train_end"]) if live else None
     spec = dict(getattr(record, "spec", {}) or {})
-    values = [spec.get(k) for k in END_KEYS]
-    span = spec.get("data_span")
-    if isinstance(span, list | tuple) and span:
-        values.append(span[-1])
-    folds = list(getattr(record, "folds", []) or [])
-    if folds and isinstance(folds[-1], dict):
-        values.append(folds[-1].get("train_end"))
-    for value in values:
-        if value:
-            try:
-                return pd.Timestamp(value).date()
-            except (ValueError, TypeError):
-                continue
+    values = []
+    for key in ("train", "data_span"):
+        span = spec.get(key)
+        if isinstance(span, list | tuple) and span:
+            values.append((key, span[-1]))
+    ordered = [v for k, v in values if k == "train"] + [spec.get(k) for k in END_KEYS]
+    ordered += [v for k, v in values if k == "data_span"]
+    for value in ordered:
+        day = _day(value)
+        if day is not None:
+            return day
     return None
+
+
+def _day(value) -> date | None:
+    if not value:
+        return None
+    try:
+        return pd.Timestamp(value).date()
+    except (ValueError, TypeError):
+        return None
 
 
 class RegistryModels:
@@ -129,14 +158,20 @@ class RegistryModels:
         ids = {k: v for k, v in (("ml", ml_id), ("rl", rl_id)) if v}
         return Models(
             scorer=ServiceScorer(self._ml, ml_id) if ml_id else None,
-            weighter=ServiceWeighter(self._rl, rl_id) if rl_id else None,
+            weighter=ServiceWeighter(self._rl, rl_id, self._universe(rl_id)) if rl_id else None,
             scorer_note=ml_note,
             weighter_note=rl_note,
             ids=ids,
         )
 
+    def _universe(self, model_id: str) -> tuple[str, ...]:
+        for record in self._catalog.list(self.kinds[1]):
+            if record.id == model_id:
+                return tuple(getattr(record, "universe", ()) or ())
+        return ()
+
     def _pick(self, role: str, kind: str, as_of: date, symbols) -> tuple[str | None, str]:
-        usable = [(train_end(r), r) for r in self._catalog.list(kind)]
+        usable = [(train_end(r, as_of), r) for r in self._catalog.list(kind)]
         usable = [(end, r) for end, r in usable if end is not None and end <= as_of]
         if usable:
             end, record = max(usable, key=lambda er: (er[0], er[1].id))

@@ -13,6 +13,7 @@ from core.autopilot import (
     AutopilotConfig,
     Models,
     RegistryModels,
+    ServiceWeighter,
     generate,
     momentum,
     train_end,
@@ -174,7 +175,27 @@ def test_a_trainer_retrains_a_missing_model_on_data_up_to_the_day():
     assert models.ids == {"ml": f"ml-{AS_OF}", "rl": f"rl-{AS_OF}"}
 
 
-def test_train_end_reads_the_spec_or_the_last_fold():
+def test_train_end_reads_the_fold_in_force_or_the_spec():
+    folds = [
+        {"train_end": "2019-12-31", "test_start": "2020-01-10"},
+        {"train_end": "2020-03-31", "test_start": "2020-04-09"},
+    ]
+    walk_forward = Record("wf", {"data_span": ["2010-01-04", "2022-12-28"]}, folds)
+    assert train_end(walk_forward, date(2020, 1, 9)) is None  # no fold tested yet
+    assert train_end(walk_forward, date(2020, 2, 3)) == date(2019, 12, 31)
+    assert train_end(walk_forward, date(2021, 6, 1)) == date(2020, 3, 31)
+    ppo = Record("p", {"train": ["2010-01-04", "2018-12-31"], "data_span": ["2010", "2022"]})
+    assert train_end(ppo) == date(2018, 12, 31)  # the training span, not the test's end
     assert train_end(Record("a", {"end": "2020-01-31"})) == date(2020, 1, 31)
-    assert train_end(Record("b", {}, [{"train_end": "2019-12-31"}])) == date(2019, 12, 31)
     assert train_end(Record("c", {})) is None
+
+
+def test_the_rl_weights_are_kept_on_the_ml_picks_and_rescaled_to_what_the_policy_invests():
+    class Policy:
+        def weights(self, model_id, as_of, symbols):
+            assert list(symbols) == ["A", "B", "C", "D"]  # the policy's own universe
+            return pd.Series({"A": 0.4, "B": 0.3, "C": 0.2, "D": 0.0})  # 90 % invested
+
+    weighter = ServiceWeighter(Policy(), "p", ("A", "B", "C", "D"))
+    np.testing.assert_allclose(weighter.weights(AS_OF, ["A", "C"]).to_numpy(), [0.6, 0.3])
+    np.testing.assert_allclose(weighter.weights(AS_OF, ["D"]).to_numpy(), [0.9])

@@ -32,9 +32,12 @@ def test_a_dry_run_from_the_page_is_logged_without_fills(app):
     ws = Workstation.open()
     log = ws.autopilot.log(DEMO)
     assert list(log["status"]) == ["dry_run"] and list(log["mode"]) == ["dry-run"]
-    assert ws.audit.events(kind="fill", portfolio=DEMO)["payload"].map(
-        lambda p: p.get("strategy") == "autopilot"
-    ).sum() == 0
+    assert (
+        ws.audit.events(kind="fill", portfolio=DEMO)["payload"]
+        .map(lambda p: p.get("strategy") == "autopilot")
+        .sum()
+        == 0
+    )
     texts = " ".join(m.value for m in at.markdown)
     assert "status **dry\\_run**" in texts
     assert len(at.dataframe) >= 4  # weights, checks, trades, log (and the rules editor)
