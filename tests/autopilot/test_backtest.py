@@ -13,6 +13,7 @@ from core.autopilot._backtest import performance
 START, END = "2021-09-01", "2021-12-31"
 
 
+@pytest.mark.slow
 def test_the_simulation_equals_paper_runs_as_of_each_rebalance_day(ws):
     simulated = ws.autopilot.backtest(START, END, mock=True)
     runs = simulated["runs"]
