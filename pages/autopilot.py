@@ -20,7 +20,7 @@ account = c1.selectbox("Account the autopilot manages", names, key="ap_account")
 as_of = c2.date_input("As of (data up to this day)", date(2022, 12, 28), key="ap_as_of")
 
 st.subheader("Market regime")
-panels.regime_now(ws.autopilot.regime(as_of).to_dict())
+panels.regime_now(ws.autopilot.regime(as_of, store_it=False).to_dict())
 panels.regime_history(ws, as_of)
 
 st.subheader("Rules")
