@@ -32,7 +32,8 @@ def main(argv: list[str]) -> None:
     sim_s = time.perf_counter() - began
     rows = {"autopilot" + ("" if ml else " (mock)"): result["metrics"], **result["baselines"]}
     keys = ("total_return", "cagr", "volatility", "sharpe", "max_drawdown", "costs", "n_fallbacks")
-    print(f"one dry run: {run_s:.2f} s; simulation {start}..{end} (autopilot and equal-weight loops): {sim_s:.1f} s")
+    span = f"{start}..{end}"
+    print(f"one dry run: {run_s:.2f} s; simulation {span} (autopilot, equal weight): {sim_s:.1f} s")
     for name, m in rows.items():
         print(name, json.dumps({k: round(m.get(k, 0), 4) for k in keys}))
     print("strategies:", result["metrics"]["strategies"])
