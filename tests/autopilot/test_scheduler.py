@@ -12,6 +12,8 @@ import pytest
 from core.autopilot import ScheduleStore, ScheduleWorker, cron_trigger, missed_slots
 from core.errors import ConflictError, InvalidInputError
 
+pytestmark = pytest.mark.both_backends  # the status row on SQLite and PostgreSQL
+
 NY = "America/New_York"
 
 

@@ -53,3 +53,21 @@ def test_saving_edited_rules_from_the_page(app):
     ws = Workstation.open()
     assert ws.autopilot.rules().min_hold_days == 3
     ws.close()
+
+
+def test_the_regime_history_is_drawn_as_bands_over_the_index(app):
+    at = app("autopilot")
+    assert not at.get("plotly_chart")  # nothing stored yet: a button offers to compute it
+    at.button(key="ap_history").click().run()
+    assert not at.exception, at.exception
+    import json
+
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    bands = charts[0]
+    assert {t["name"] for t in bands["data"]} <= {"bull", "bear", "sideways"}
+    ws = Workstation.open()
+    stored = ws.autopilot.stored_regimes("2021-01-01", "2022-12-28")
+    assert len(stored) >= 480  # two years of trading days
+    high = (stored["volatility"].isin(["high", "extreme"])).sum()
+    assert high == 0 or bands["layout"].get("shapes")  # high-volatility days are shaded
+    ws.close()
