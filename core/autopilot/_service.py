@@ -221,6 +221,8 @@ class AutopilotService:
             done = store.settled(session, account, decision.as_of, mode)
             if done is not None and status in store.DONE and attempt <= done.attempt:
                 return self._already_done(done)  # another process settled it meanwhile
+            attempt = max(attempt, store.next_attempt(session, account, decision.as_of, mode))
+            payload["attempt"] = attempt
             row = store.add_log(session, self._row(account, mode, attempt, payload))
             payload["log_id"] = row.id
             row.decision = payload
