@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app import charts, widgets
+from app.format import column_config_for
 from core.autopilot import GENERATORS, RulesTable
 from core.errors import REFUSALS
 from core.workstation import Workstation
@@ -129,7 +130,15 @@ def rules_editor(ws: Workstation) -> None:
             "strategy": st.column_config.SelectboxColumn(options=STRATEGIES, required=True),
             "trend": st.column_config.TextColumn(help="bull, bear, sideways (empty: any)"),
             "volatility": st.column_config.TextColumn(help="low, medium, high, extreme"),
-            "confidence": st.column_config.NumberColumn(min_value=0.0, max_value=1.0),
+            "confidence": st.column_config.NumberColumn(
+                min_value=0.0, max_value=1.0, format="%.2f"
+            ),
+            "min_breadth": st.column_config.NumberColumn(
+                min_value=0.0, max_value=1.0, format="%.2f"
+            ),
+            "max_breadth": st.column_config.NumberColumn(
+                min_value=0.0, max_value=1.0, format="%.2f"
+            ),
         },
         width="stretch",
     )
@@ -166,22 +175,25 @@ def decision_view(result: dict) -> None:
             "target": [result["target_weights"].get(s, 0.0) for s in symbols],
         }
     )
-    st.dataframe(weights, hide_index=True, key="ap_weights", column_config={
-        "current": st.column_config.NumberColumn(format="percent"),
-        "target": st.column_config.NumberColumn(format="percent"),
-    })  # fmt: skip
+    percent = st.column_config.NumberColumn(format="percent")
+    st.dataframe(weights, hide_index=True, key="ap_weights",
+                 column_config={"current": percent, "target": percent})  # fmt: skip
     risk = result["risk"]
     verdict = "approved" if risk["approved"] else "not approved"
     st.markdown(f"Risk: **{verdict}** ({widgets.plain(risk['status'])})")
     checks = pd.DataFrame(risk["checks"], columns=["rule", "outcome", "value", "limit", "message"])
-    st.dataframe(checks, hide_index=True, key="ap_checks")
+    ratio = st.column_config.NumberColumn(format="%.4f")
+    st.dataframe(checks, hide_index=True, key="ap_checks",
+                 column_config={"value": ratio, "limit": ratio})  # fmt: skip
     trades = pd.DataFrame(result["trades"])
     if trades.empty:
         st.caption("No trades.")
     else:
         shown = [c for c in ("side", "symbol", "quantity", "est_price", "est_cost", "booked")
                  if c in trades]  # fmt: skip
-        st.dataframe(trades[shown], hide_index=True, key="ap_trades")
+        frame = trades[shown]
+        st.dataframe(frame, hide_index=True, key="ap_trades", column_config=column_config_for(
+            frame, {"quantity": st.column_config.NumberColumn(format="%g")}))  # fmt: skip
 
 
 def run_buttons(ws: Workstation, account: str, as_of) -> dict | None:
@@ -237,7 +249,8 @@ def log_view(ws: Workstation, account: str) -> None:
     if log.empty:
         st.caption("No run yet.")
         return
-    st.dataframe(log.drop(columns=["account"]), hide_index=True, key="ap_log")
+    frame = log.drop(columns=["account"])
+    st.dataframe(frame, hide_index=True, key="ap_log", column_config=column_config_for(frame))
 
 
 def simulation_view(ws: Workstation, start, end) -> None:
@@ -275,8 +288,11 @@ def simulation_result(result: dict) -> None:
     first = next(iter(runs.values()))
     runs.update({name: {"metrics": m} for name, m in first["baselines"].items()})
     keys = ["total_return", "cagr", "volatility", "sharpe", "max_drawdown", "costs", "n_fallbacks"]
-    table = pd.DataFrame({name: {k: r["metrics"].get(k) for k in keys} for name, r in runs.items()})
-    st.dataframe(table, key="ap_sim_table")
+    table = pd.DataFrame(
+        {name: {k: r["metrics"].get(k) for k in keys} for name, r in runs.items()}
+    ).T  # one row per run
+    st.dataframe(table.astype(float), key="ap_sim_table",
+                 column_config=column_config_for(table.astype(float)))  # fmt: skip
     curves = {
         name: pd.Series({pd.Timestamp(p["date"]): p["value"] for p in r["equity"]})
         for name, r in runs.items()

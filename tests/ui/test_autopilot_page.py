@@ -71,3 +71,19 @@ def test_the_regime_history_is_drawn_as_bands_over_the_index(app):
     high = (stored["volatility"].isin(["high", "extreme"])).sum()
     assert high == 0 or bands["layout"].get("shapes")  # high-volatility days are shaded
     ws.close()
+
+
+def test_a_finished_simulation_is_shown_against_its_baselines(app):
+    app()  # the app opens (and migrates) its database first
+    ws = Workstation.open()
+    request = {"start": "2022-10-03", "end": "2022-11-30", "mock": True}
+    task_id = ws.tasks.submit("autopilot_backtest", request)
+    ws.tasks.run(task_id)
+    expected = ws.tasks.get(task_id).result["main"]
+    ws.close()
+    at = app("autopilot")
+    assert not at.exception, at.exception
+    table = next(d.value for d in at.dataframe if "n_fallbacks" in d.value.columns)
+    assert list(table.index) == ["mock", "equal_weight", "index"]
+    assert table.loc["mock", "total_return"] == expected["metrics"]["total_return"]
+    assert table.loc["index", "total_return"] == expected["baselines"]["index"]["total_return"]
