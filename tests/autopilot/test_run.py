@@ -62,6 +62,7 @@ def test_paper_books_the_trades_and_a_rerun_books_nothing_new(ws, account, table
     assert forced["attempt"] == 2
     fills, _, logs = counts(ws, table_counts)
     assert fills == n + forced["n_fills"] and logs == 2
+    assert ws.audit.verify().ok  # the decision, order and check events keep the chain whole
 
 
 def test_the_kill_switch_stops_the_run(ws, account, table_counts):
