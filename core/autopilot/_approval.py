@@ -6,7 +6,10 @@ the target weights, and returns them approved, scaled or rejected with the decid
 
 1. trading state ``halted`` (the kill switch) rejects (status ``halted``); ``reducing_only``
    caps every target at the weight held now;
-2. drawdown ``(peak − equity) / peak`` above ``max_drawdown`` rejects (status ``rejected``);
+2. drawdown ``(peak − equity) / peak`` above ``max_drawdown`` stops new risk, as the
+   pre-trade drawdown rule does: every target is capped at the weight held now, so only
+   sales toward the targets remain (status ``scaled``), or, with nothing to reduce, the
+   rebalance is rejected (status ``rejected``);
 3. a weight above ``max_position_weight`` is cut to it;
 4. the three largest weights, above ``max_top3_weight`` together, are scaled to it;
 5. invested weight above ``1 − min_cash`` is scaled to it;
@@ -125,8 +128,10 @@ def approve(targets: dict[str, float], account: Account, limits: RiskLimits) -> 
     if state is TradingState.REDUCING_ONLY:
         weights = {s: min(w, held.get(s, 0.0)) for s, w in weights.items() if held.get(s)}
         checks.append(_check("trading_state", "scaled", state.value, None, "reducing only"))
-    if not _drawdown(account, limits, checks):
-        return Approval("rejected", dict(held), checks, 0.0)
+    if not _drawdown(account, limits, checks):  # no new risk: only moves that reduce
+        weights = {s: min(w, held.get(s, 0.0)) for s, w in weights.items() if held.get(s)}
+        if _turnover(weights, held) <= 1e-12:
+            return Approval("rejected", dict(held), checks, 0.0)
     for rule in (_position, _top3, _cash):
         weights = rule(weights, limits, checks)
     weights = _limit_turnover(weights, held, limits, checks)
@@ -142,7 +147,8 @@ def _drawdown(account: Account, limits: RiskLimits, checks: list) -> bool:
         return True
     text = f"drawdown from peak {peak:,.2f} to {equity:,.2f} is {drawdown:.2%}"
     if drawdown > limit:
-        checks.append(_check("max_drawdown", "block", drawdown, limit, f"{text} > {limit:.0%}"))
+        text = f"{text} > {limit:.0%}: no new risk, only reductions toward the targets"
+        checks.append(_check("max_drawdown", "block", drawdown, limit, text))
         return False
     checks.append(_check("max_drawdown", "pass", drawdown, limit, f"{text} ≤ {limit:.0%}"))
     return True

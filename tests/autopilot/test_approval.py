@@ -44,6 +44,18 @@ def test_a_drawdown_beyond_the_limit_rejects_with_the_numbers():
     assert approve({"A": 0.05}, cash_account(86_000.0, peak=100_000.0), RiskLimits()).approved
 
 
+def test_beyond_the_drawdown_stop_only_reductions_go_through():
+    # equity 80,000 (A 10,000 = 12.5 %, B 10,000 = 12.5 %) against a peak of 100,000: 20 %
+    account = cash_account(60_000.0, {"A": 100.0, "B": 100.0}, peak=100_000.0)
+    limits = RiskLimits(max_daily_turnover=None)
+    approval = approve({"A": 0.05, "B": 0.2, "C": 0.1}, account, limits)
+    # A is cut to 5 %, B stays at what is held (no more), C (new risk) is not bought; then
+    # the position cap still cuts B to 10 % less headroom
+    assert approval.status == "scaled" and approval.approved
+    assert approval.weights == pytest.approx({"A": 0.05, "B": 0.10 * HEADROOM})
+    assert by_rule(approval)["max_drawdown"]["outcome"] == "block"
+
+
 def test_a_position_above_the_cap_is_cut_to_the_cap():
     limits = RiskLimits(max_daily_turnover=None)
     approval = approve({"A": 0.25, "B": 0.05}, cash_account(), limits)
