@@ -113,6 +113,14 @@ PAGES: tuple[PageSpec, ...] = (
         "PPO portfolio weights with costs, out of sample against simple baselines; Q-learning.",
     ),
     PageSpec(
+        "../pages/autopilot.py",
+        "Autopilot",
+        ":material/autoplay:",
+        "autopilot",
+        "Trading",
+        "Regime → strategy → ML/RL weights → risk approval → dry-run or paper, on a schedule.",
+    ),
+    PageSpec(
         "../pages/market_data.py",
         "Market Data",
         ":material/candlestick_chart:",

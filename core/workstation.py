@@ -33,6 +33,8 @@ attribute          service                                               given
 ``qlearning``      :class:`core.qlearning.QLearningService` (task        backtests, models
                    ``qlearning_train``)
 ``rl``             :class:`core.rl.RLService` (task ``rl_train``)       market, models
+``autopilot``      :class:`core.autopilot.AutopilotService`             sessions, market,
+                                                                         portfolios, risk, models
 =================  ====================================================  =======================
 
 ``Workstation.open_read_only(settings)`` (the read-only API's, ``python -m core api``) opens
@@ -52,6 +54,7 @@ from sqlalchemy import select
 
 from core.allocation import AllocationService
 from core.audit import AuditService
+from core.autopilot import AutopilotService, RegistryModels, backtest_request
 from core.backtest import BacktestService
 from core.config import Settings
 from core.db import (
@@ -135,6 +138,14 @@ class Workstation:
         self.tasks.register("ml_train", self.ml.run_task, validate=self.ml.validate)
         self.rl = RLService(self.market, self.models)
         self.tasks.register("rl_train", self.rl.run_task, validate=self.rl.validate)
+        autopilot_models = RegistryModels(self.models, ml=self.ml, rl=self.rl)
+        self.autopilot = AutopilotService(
+            self.sessions, self.market, self.portfolios, self.risk,
+            models=autopilot_models, **clocked,
+        )  # fmt: skip
+        self.tasks.register(
+            "autopilot_backtest", self.autopilot.backtest_task, validate=backtest_request
+        )
 
     @classmethod
     def open(cls, database_url: str | None = None, *, seed_demo: bool | None = None) -> Workstation:

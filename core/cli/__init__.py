@@ -45,6 +45,7 @@ COMMANDS = (
     "_ml",
     "_api",
     "_rl",
+    "_autopilot",
 )
 # each top-level command and the module that registers it
 COMMAND_MODULES = {
@@ -64,6 +65,7 @@ COMMAND_MODULES = {
     "audit": "_audit",
     "allocate": "_allocate",
     "rebalance": "_rebalance",
+    "autopilot": "_autopilot",
     "tasks": "_tasks",
     "task-worker": "_tasks",
     "options": "_options",

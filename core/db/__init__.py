@@ -5,6 +5,8 @@ from core.db._lock import WriteSessions, holds_write_lock, take_write_lock
 from core.db._migrate import is_current, upgrade
 from core.db._models import (
     AuditEventRow,
+    AutopilotRulesRow,
+    AutopilotScheduleRow,
     BacktestRunRow,
     BarRow,
     Base,
@@ -12,6 +14,7 @@ from core.db._models import (
     EquitySnapshotRow,
     FillRow,
     InstrumentRow,
+    MarketRegimeRow,
     MetaRow,
     ModelRow,
     OptimizationJobRow,
@@ -23,6 +26,7 @@ from core.db._models import (
     PaperSessionRow,
     PortfolioRow,
     PositionRow,
+    RebalancingLogRow,
     StrategyConfigRow,
     TaskRow,
     WriteLockRow,
@@ -32,6 +36,8 @@ from core.db._startup import startup_lock
 
 __all__ = [
     "AuditEventRow",
+    "AutopilotRulesRow",
+    "AutopilotScheduleRow",
     "BacktestRunRow",
     "BarRow",
     "Base",
@@ -39,6 +45,7 @@ __all__ = [
     "EquitySnapshotRow",
     "FillRow",
     "InstrumentRow",
+    "MarketRegimeRow",
     "MetaRow",
     "ModelRow",
     "OptimizationJobRow",
@@ -50,6 +57,7 @@ __all__ = [
     "PaperSessionRow",
     "PortfolioRow",
     "PositionRow",
+    "RebalancingLogRow",
     "StrategyConfigRow",
     "TaskRow",
     "WriteLockRow",
