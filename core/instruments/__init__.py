@@ -1,7 +1,7 @@
 """Tradable instruments: what a symbol is and how its quantities and prices step."""
 
 from core.instruments import _repository as repository
-from core.instruments._catalog import bundled_instruments, default_instrument
+from core.instruments._catalog import bundled_instruments, default_instrument, fx_pair
 from core.instruments._model import AssetClass, Instrument, OptionRight, is_on_step
 
 __all__ = [
@@ -10,6 +10,7 @@ __all__ = [
     "OptionRight",
     "bundled_instruments",
     "default_instrument",
+    "fx_pair",
     "is_on_step",
     "repository",
 ]

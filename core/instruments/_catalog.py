@@ -34,13 +34,39 @@ INDEX_NAMES = {
 }
 
 
+# the bundled FX closes are SYNTHETIC (scripts/generate_synthetic_fx.py), and say so
+FX_NAMES = {
+    "EURUSD": "EUR/USD (SYNTHETIC data)",
+    "USDJPY": "USD/JPY (SYNTHETIC data)",
+    "GBPUSD": "GBP/USD (SYNTHETIC data)",
+    "EURGBP": "EUR/GBP (SYNTHETIC data)",
+}
+
+
+def fx_pair(symbol: str, name: str = "") -> Instrument:
+    """A currency pair ``BASEQUOTE`` (EURUSD): quoted in the quote currency, 1 unit steps.
+
+    The pip is 0.0001, or 0.01 when the quote currency is JPY; prices step by a tenth of it.
+    """
+    quote = symbol[3:6]
+    pip = 0.01 if quote == "JPY" else 0.0001
+    return Instrument(
+        symbol=symbol,
+        name=name,
+        asset_class=AssetClass.FOREX,
+        currency=quote,
+        pip_size=pip,
+        price_tick=pip / 10,
+    )
+
+
 def bundled_instruments() -> list[Instrument]:
     """Instruments for every symbol shipped in ``data/market``."""
     stocks = [Instrument(symbol=s, name=n) for s, n in STOCK_NAMES.items()]
     indices = [
         Instrument(symbol=s, name=n, asset_class=AssetClass.INDEX) for s, n in INDEX_NAMES.items()
     ]
-    return stocks + indices
+    return stocks + indices + [fx_pair(s, n) for s, n in FX_NAMES.items()]
 
 
 def default_instrument(

@@ -13,7 +13,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.audit import append_event
-from core.db import CashMovementRow, EquitySnapshotRow, PortfolioRow
+from core.db import EquitySnapshotRow, PortfolioRow
 from core.marketdata import MarketDataService
 from core.portfolio import _repository as repo
 from core.portfolio._booking import (
@@ -27,6 +27,8 @@ from core.portfolio._booking import (
     naive_utc,
     utcnow,
 )
+from core.portfolio._cash import book_deposit, book_exchange, check_currency
+from core.portfolio._fx import fx_rate_frame, fx_rates
 from core.portfolio._lab_format import check_text
 from core.portfolio._ledger import Fill, Ledger, LedgerError, Side
 from core.portfolio._repository import PortfolioConflict, PortfolioInputError
@@ -223,26 +225,57 @@ class PortfolioService:
         return instrument_row, ledger, fill, realized
 
     def cash_movement(
-        self, name: str, amount: float, *, note: str = "", ts: datetime | None = None
+        self,
+        name: str,
+        amount: float,
+        *,
+        note: str = "",
+        ts: datetime | None = None,
+        currency: str | None = None,
+        fx_rate: float | None = None,
     ) -> None:
-        """Deposit (amount > 0) or withdraw (amount < 0) cash."""
+        """Deposit (amount > 0) or withdraw (amount < 0) cash.
+
+        ``currency`` defaults to the base currency. A foreign amount counts in the net
+        deposits at ``fx_rate`` base units per unit (by default the FX close of the day).
+        """
         ts = None if ts is None else self._event_time(ts)
+        currency = check_currency(currency)
         with self._sessions.begin() as session:
             row = repo.get_row(session, name)  # the first statement takes the write lock
             ts = self.clock() if ts is None else ts  # now: after any wait for the lock
-            repo.check_not_back_dated(session, row, ts)
-            ledger, _ = repo.load_ledger(session, row)
-            try:
-                ledger.apply_cash(float(amount))
-            except LedgerError as exc:
-                raise PortfolioInputError(str(exc), exc.field) from exc
-            repo.store_ledger(session, row, ledger)
-            kind = "deposit" if amount > 0 else "withdrawal"
-            session.add(
-                CashMovementRow(portfolio_id=row.id, ts=ts, amount=amount, kind=kind, note=note)
+            ledger = book_deposit(
+                session, row, self.market, float(amount), ts, currency, fx_rate, note
             )
             self._snapshot(session, row, ledger, ts, {})
-            append_event(session, kind, {"amount": amount, "note": note}, portfolio=name)
+
+    def exchange(
+        self,
+        name: str,
+        sell: str,
+        amount: float,
+        buy: str,
+        *,
+        rate: float | None = None,
+        note: str = "",
+        ts: datetime | None = None,
+    ) -> float:
+        """Sell ``amount`` of currency ``sell`` for currency ``buy``; returns what was bought.
+
+        ``rate`` is units of ``buy`` per unit of ``sell`` (by default from the FX closes of
+        the day). The cash of both currencies, one cash movement row (kind ``exchange``) and
+        the audit event commit together.
+        """
+        sell, buy = check_currency(sell, "sell"), check_currency(buy, "buy")
+        ts = None if ts is None else self._event_time(ts)
+        with self._sessions.begin() as session:
+            row = repo.get_row(session, name)  # the first statement takes the write lock
+            ts = self.clock() if ts is None else ts
+            ledger, bought = book_exchange(
+                session, row, self.market, sell, amount, buy, rate, ts, note
+            )
+            self._snapshot(session, row, ledger, ts, {})
+            return bought
 
     def snapshot(self, name: str, ts: datetime | None = None) -> float:
         """Record equity marked at the last prices known at ``ts``; returns equity."""
@@ -269,7 +302,9 @@ class PortfolioService:
             start = Ledger(
                 row.starting_cash, row.base_currency, allow_short=True, allow_margin=True
             )
-            curve = daily_equity(start, replay_events(events), closes)
+            used = repo.replay(session, row)[0].currencies_used()
+            fx = fx_rate_frame(self.market, used, row.base_currency, closes.index)
+            curve = daily_equity(start, replay_events(events), closes, fx)
             curve = thin_curve(curve) if thin else curve
             session.execute(
                 delete(EquitySnapshotRow).where(EquitySnapshotRow.portfolio_id == row.id)
@@ -298,6 +333,10 @@ class PortfolioService:
     def marks(self, ledger: Ledger, as_of=None) -> dict[str, float]:
         return self.market.last_prices([p.symbol for p in ledger.open_positions()], as_of)
 
+    def fx_rates(self, ledger: Ledger, as_of=None) -> dict[str, float]:
+        """Currency → base-currency units per unit, for the currencies the ledger holds."""
+        return fx_rates(self.market, ledger.currencies(), ledger.base_currency, as_of)
+
     def summary(self, name: str, as_of=None) -> PortfolioSummary:
         """Cash, equity and P&L of a portfolio marked at the last known prices."""
         with self._sessions() as session:
@@ -312,7 +351,8 @@ class PortfolioService:
                 "description": row.description,
                 "target_weights": dict(row.target_weights),
             }
-        return PortfolioSummary(**info, **valuation(ledger, self.marks(ledger, as_of)))
+        fx = self.fx_rates(ledger, as_of)
+        return PortfolioSummary(**info, **valuation(ledger, self.marks(ledger, as_of), fx))
 
     def list(self) -> pd.DataFrame:
         rows = [self.summary(name).to_dict() for name in self.names()]
@@ -330,7 +370,7 @@ class PortfolioService:
     def positions(self, name: str, as_of=None) -> pd.DataFrame:
         """Open positions with marks, value, unrealized P&L and weight in equity."""
         ledger = self.ledger(name)
-        return positions_frame(ledger, self.marks(ledger, as_of))
+        return positions_frame(ledger, self.marks(ledger, as_of), self.fx_rates(ledger, as_of))
 
     def trades(self, name: str) -> pd.DataFrame:
         """Every fill, oldest first, with its notional and realized P&L."""
@@ -389,14 +429,14 @@ class PortfolioService:
         self, session, row, ledger: Ledger, ts: datetime, fresh: dict[str, float]
     ) -> float:
         marks = {**self.marks(ledger, ts), **fresh}
-        value = ledger.positions_value(marks)
+        fx = self.fx_rates(ledger, ts)
+        try:
+            cash, value = ledger.cash_value(fx), ledger.positions_value(marks, fx)
+        except LedgerError:
+            return math.nan  # a currency without FX bars: no snapshot (the summary says which)
         session.merge(
             EquitySnapshotRow(
-                portfolio_id=row.id,
-                ts=ts,
-                cash=ledger.cash,
-                positions_value=value,
-                equity=ledger.cash + value,
+                portfolio_id=row.id, ts=ts, cash=cash, positions_value=value, equity=cash + value
             )
         )
-        return ledger.cash + value
+        return cash + value

@@ -207,7 +207,7 @@ def test_import_of_bytes_that_are_not_utf8(ws, table_counts):
 @pytest.mark.parametrize(
     ("mutate", "expected"),
     [
-        (lambda d: d.update(version=2), ["version"]),
+        (lambda d: d.update(version=3), ["version"]),
         (lambda d: d.update(format="something/else"), ["format"]),
         (lambda d: d.update(colour="red"), ["colour", "Extra inputs"]),
         (lambda d: d["positions"][0].update(colour="red"), ["positions[0].colour"]),
