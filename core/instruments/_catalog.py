@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from core.instruments._model import AssetClass, Instrument
 
 STOCK_NAMES = {
@@ -57,6 +59,39 @@ def fx_pair(symbol: str, name: str = "") -> Instrument:
         currency=quote,
         pip_size=pip,
         price_tick=pip / 10,
+    )
+
+
+# Contract specifications of common index futures. The margins are illustrative CME-like
+# figures per contract (they change often): set the broker's own on the definition.
+FUTURE_SPECS: dict[str, dict] = {
+    "ES": {"name": "E-mini S&P 500", "multiplier": 50.0, "price_tick": 0.25,
+           "initial_margin": 13_200.0, "maintenance_margin": 12_000.0},
+    "MES": {"name": "Micro E-mini S&P 500", "multiplier": 5.0, "price_tick": 0.25,
+            "initial_margin": 1_320.0, "maintenance_margin": 1_200.0},
+    "NQ": {"name": "E-mini Nasdaq-100", "multiplier": 20.0, "price_tick": 0.25,
+           "initial_margin": 19_800.0, "maintenance_margin": 18_000.0},
+    "MNQ": {"name": "Micro E-mini Nasdaq-100", "multiplier": 2.0, "price_tick": 0.25,
+            "initial_margin": 1_980.0, "maintenance_margin": 1_800.0},
+}  # fmt: skip
+
+
+def future_contract(root: str, expiry: date, symbol: str | None = None, **overrides) -> Instrument:
+    """A dated contract of a root in :data:`FUTURE_SPECS` (``ESH6`` style symbol by default).
+
+    ``overrides`` replace spec fields (margins, multiplier...). Raises KeyError for an unknown
+    root.
+    """
+    spec = {**FUTURE_SPECS[root], **overrides}
+    name = f"{spec.pop('name')} {expiry:%b %Y}"
+    code = "FGHJKMNQUVXZ"[expiry.month - 1]
+    return Instrument(
+        symbol=symbol or f"{root}{code}{expiry.year % 10}",
+        name=name,
+        asset_class=AssetClass.FUTURE,
+        underlying=root,
+        expiry=expiry,
+        **spec,
     )
 
 

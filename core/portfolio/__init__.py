@@ -1,6 +1,7 @@
 """Virtual portfolios: the ledger, its storage, and the lab format for transfer."""
 
 from core.portfolio._booking import TradeResult, naive_utc
+from core.portfolio._fx import fx_rate_frame, fx_rates, rate_from
 from core.portfolio._lab_check import Replay, check_history, parse_document, replay_history
 from core.portfolio._lab_format import (
     FORMAT_NAME,
@@ -13,6 +14,7 @@ from core.portfolio._lab_format import (
 from core.portfolio._lab_json import MAX_DEPTH, MAX_DOCUMENT_BYTES, LabFormatError
 from core.portfolio._lab_service import LabService
 from core.portfolio._ledger import CASH_TOLERANCE, Fill, Ledger, LedgerError, Position, Side
+from core.portfolio._orders import Leg
 from core.portfolio._repository import (
     PortfolioConflict,
     PortfolioError,
@@ -45,6 +47,7 @@ __all__ = [
     "LabTrade",
     "Ledger",
     "LedgerError",
+    "Leg",
     "PortfolioConflict",
     "PortfolioError",
     "PortfolioInputError",
@@ -58,12 +61,15 @@ __all__ = [
     "check_history",
     "export_document",
     "fills_query",
+    "fx_rate_frame",
+    "fx_rates",
     "get_row",
     "lab_json_schema",
     "merge_documents",
     "naive_utc",
     "parse_document",
     "positions_frame",
+    "rate_from",
     "replay_history",
     "to_csv",
     "to_excel",

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import delete, insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.audit import append_event
@@ -28,16 +28,23 @@ from core.portfolio._booking import (
     utcnow,
 )
 from core.portfolio._cash import book_deposit, book_exchange, check_currency
-from core.portfolio._fx import fx_rate_frame, fx_rates
+from core.portfolio._fx import fx_rates
 from core.portfolio._lab_format import check_text
 from core.portfolio._ledger import Fill, Ledger, LedgerError, Side
+from core.portfolio._orders import (
+    Leg,
+    book_legs,
+    check_margin,
+    existing_legs,
+    margin_status,
+    roll_legs,
+)
 from core.portfolio._repository import PortfolioConflict, PortfolioInputError
 from core.portfolio._valuation import (
     PortfolioSummary,
-    daily_equity,
+    equity_frame,
     positions_frame,
-    replay_events,
-    thin_curve,
+    rebuild_curve,
     trades_frame,
     trades_query,
     valuation,
@@ -181,6 +188,71 @@ class PortfolioService:
             append_event(session, "fill", _fill_payload(fill, fill_row.fill_id), portfolio=name)
             return _result(fill_row, ledger.cash, symbol=symbol)
 
+    def order(
+        self,
+        name: str,
+        legs: list[Leg],
+        *,
+        ts: datetime | None = None,
+        strategy: str | None = None,
+        client_order_id: str | None = None,
+        kind: str = "multi_leg_order",
+        extra: dict | None = None,
+    ) -> list[TradeResult]:
+        """Book a multi-leg order: every leg or none, one audit event (``kind``).
+
+        A repeated ``client_order_id`` returns the legs booked the first time.
+        """
+        ts = None if ts is None else self._event_time(ts)
+        order_id = _check_order_id(client_order_id or uuid.uuid4().hex[:24])
+        with self._sessions.begin() as session:
+            row = repo.get_row(session, name)  # the first statement takes the write lock
+            ts = self.clock() if ts is None else ts
+            duplicate = existing_legs(session, row, order_id, len(legs))
+            if duplicate is not None:
+                return [_result(f, row.cash, duplicate=True) for f in duplicate]
+            ledger, results, prices = book_legs(
+                session, row, self.market, legs, ts, order_id, strategy, kind, extra
+            )
+            self._snapshot(session, row, ledger, ts, prices)
+            return results
+
+    def roll(
+        self,
+        name: str,
+        from_symbol: str,
+        to_symbol: str,
+        *,
+        from_price: float | None = None,
+        to_price: float | None = None,
+        commission: float = 0.0,
+        fees: float = 0.0,
+        ts: datetime | None = None,
+        client_order_id: str | None = None,
+    ) -> list[TradeResult]:
+        """Roll a futures position into the next contract: close one, open the other.
+
+        Both fills commit together with one ``future_roll`` audit event; the costs are split
+        between the legs.
+        """
+        with self._sessions() as session:
+            row = repo.get_row(session, name)
+            ledger, _ = repo.load_ledger(session, row)
+            defined = {s: repo.instrument_or_error(session, s)[1] for s in (from_symbol, to_symbol)}
+        legs = roll_legs(
+            ledger, defined, from_symbol, to_symbol, from_price, to_price, commission, fees
+        )
+        extra = {"from": from_symbol, "to": to_symbol, "contracts": legs[0].quantity}
+        return self.order(
+            name, legs, ts=ts, client_order_id=client_order_id, kind="future_roll", extra=extra
+        )
+
+    def margin(self, name: str, as_of=None) -> dict[str, float | bool]:
+        """Futures margin now: initial and maintenance requirements, equity, excess, call."""
+        ledger = self.ledger(name)
+        marks, fx = self.marks(ledger, as_of), self.fx_rates(ledger, as_of)
+        return margin_status(ledger, ledger.equity(marks, fx), fx)
+
     def has_order(self, name: str, client_order_id: str) -> bool:
         """Whether an order with this client id was booked (a retry returns its fill)."""
         with self._sessions() as session:
@@ -293,36 +365,7 @@ class PortfolioService:
         before the last two years: see ``thin_curve``). Returns the number of snapshots.
         """
         with self._sessions.begin() as session:
-            row = repo.get_row(session, name)
-            _, events = repo.replay(session, row)
-            if not any(kind == 1 for _, kind, _ in events):
-                return 0  # nothing to mark: keep the snapshots taken at each cash movement
-            symbols = sorted({e[2].instrument.symbol for e in events if e[1] == 1})
-            closes = self.market.closes(symbols, start=events[0][0].date(), end=end)
-            start = Ledger(
-                row.starting_cash, row.base_currency, allow_short=True, allow_margin=True
-            )
-            used = repo.replay(session, row)[0].currencies_used()
-            fx = fx_rate_frame(self.market, used, row.base_currency, closes.index)
-            curve = daily_equity(start, replay_events(events), closes, fx)
-            curve = thin_curve(curve) if thin else curve
-            session.execute(
-                delete(EquitySnapshotRow).where(EquitySnapshotRow.portfolio_id == row.id)
-            )
-            session.execute(
-                insert(EquitySnapshotRow.__table__),
-                [
-                    {
-                        "portfolio_id": row.id,
-                        "ts": ts.to_pydatetime(),
-                        "cash": c,
-                        "positions_value": v,
-                        "equity": c + v,
-                    }
-                    for ts, c, v in curve
-                ],
-            )
-            return len(curve)
+            return rebuild_curve(session, repo.get_row(session, name), self.market, end, thin)
 
     # -- reads ------------------------------------------------------------------------------
     def ledger(self, name: str) -> Ledger:
@@ -381,20 +424,7 @@ class PortfolioService:
 
     def equity_curve(self, name: str) -> pd.DataFrame:
         with self._sessions() as session:
-            row = repo.get_row(session, name)
-            query = (
-                select(
-                    EquitySnapshotRow.ts,
-                    EquitySnapshotRow.cash,
-                    EquitySnapshotRow.positions_value,
-                    EquitySnapshotRow.equity,
-                )
-                .where(EquitySnapshotRow.portfolio_id == row.id)
-                .order_by(EquitySnapshotRow.ts)
-            )
-            records = session.execute(query).all()
-        frame = pd.DataFrame(records, columns=["ts", "cash", "positions_value", "equity"])
-        return frame.set_index(pd.DatetimeIndex(frame.pop("ts"), name="timestamp"))
+            return equity_frame(session, repo.get_row(session, name).id)
 
     # -- internals ---------------------------------------------------------------------------
     def _event_time(self, ts: datetime | None) -> datetime:
@@ -439,4 +469,5 @@ class PortfolioService:
                 portfolio_id=row.id, ts=ts, cash=cash, positions_value=value, equity=cash + value
             )
         )
+        check_margin(session, row, margin_status(ledger, cash + value, fx), ts)
         return cash + value

@@ -8,11 +8,13 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
 
-from core.db import FillRow, InstrumentRow
+from core.db import EquitySnapshotRow, FillRow, InstrumentRow, PortfolioRow
 from core.instruments import repository as instruments
 from core.portfolio import _repository as repo
+from core.portfolio._fx import fx_rate_frame
 from core.portfolio._ledger import Ledger, LedgerError, apply_movement
 
 TRADE_COLUMNS = [
@@ -255,3 +257,46 @@ def trades_frame(records) -> pd.DataFrame:
     frame = pd.DataFrame(records, columns=[*TRADE_COLUMNS[:6], "multiplier", *TRADE_COLUMNS[7:]])
     frame["multiplier"] = frame["quantity"] * frame["price"] * frame["multiplier"]
     return frame.rename(columns={"multiplier": "notional"})[TRADE_COLUMNS]
+
+
+def rebuild_curve(session: Session, row: PortfolioRow, market, end=None, thin=False) -> int:
+    """Replace the equity snapshots of ``row`` by its replay against daily closes.
+
+    Amounts in the base currency (FX closes of the currencies it used). Returns the number of
+    snapshots; 0, leaving the snapshots as they are, when it has no fills.
+    """
+    replayed, events = repo.replay(session, row)
+    if not any(kind == 1 for _, kind, _ in events):
+        return 0  # nothing to mark: keep the snapshots taken at each cash movement
+    symbols = sorted({e[2].instrument.symbol for e in events if e[1] == 1})
+    closes = market.closes(symbols, start=events[0][0].date(), end=end)
+    start = Ledger(row.starting_cash, row.base_currency, allow_short=True, allow_margin=True)
+    fx = fx_rate_frame(market, replayed.currencies_used(), row.base_currency, closes.index)
+    curve = daily_equity(start, replay_events(events), closes, fx)
+    curve = thin_curve(curve) if thin else curve
+    session.execute(delete(EquitySnapshotRow).where(EquitySnapshotRow.portfolio_id == row.id))
+    records = [
+        {"portfolio_id": row.id, "ts": ts.to_pydatetime(), "cash": c, "positions_value": v,
+         "equity": c + v}
+        for ts, c, v in curve
+    ]  # fmt: skip
+    if records:
+        session.execute(insert(EquitySnapshotRow.__table__), records)
+    return len(curve)
+
+
+def equity_frame(session: Session, portfolio_id: int) -> pd.DataFrame:
+    """The stored equity snapshots, oldest first, on a ``timestamp`` index."""
+    query = (
+        select(
+            EquitySnapshotRow.ts,
+            EquitySnapshotRow.cash,
+            EquitySnapshotRow.positions_value,
+            EquitySnapshotRow.equity,
+        )
+        .where(EquitySnapshotRow.portfolio_id == portfolio_id)
+        .order_by(EquitySnapshotRow.ts)
+    )
+    records = session.execute(query).all()
+    frame = pd.DataFrame(records, columns=["ts", "cash", "positions_value", "equity"])
+    return frame.set_index(pd.DatetimeIndex(frame.pop("ts"), name="timestamp"))
