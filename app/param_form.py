@@ -47,6 +47,7 @@ def _input(spec: ParamSpec, key: str, value: Any) -> Any:
             max_value=_float(spec.high),
             value=float(value),
             step=float(spec.step) if spec.step else None,
+            format=_float_format(spec.step),
             help=spec.description,
             key=key,
         )
@@ -59,3 +60,12 @@ def _int(x):
 
 def _float(x):
     return None if x is None else float(x)
+
+
+def _float_format(step) -> str | None:
+    """As many decimals as a fine ``step`` has (0.0001 → ``%.4f``); None keeps Streamlit's
+    two (its Python side sends ``%0.2f`` whatever the step, so 0.035 would show as 0.04)."""
+    if not step or float(step) >= 0.01:
+        return None
+    decimals = min(8, max(2, len(f"{float(step):.8f}".rstrip("0").split(".")[1])))
+    return f"%.{decimals}f"

@@ -65,6 +65,14 @@ PAGES: tuple[PageSpec, ...] = (
         "Watch strategies trade a virtual portfolio on a live feed; orders, fills, P&L, risk.",
     ),
     PageSpec(
+        "../pages/derivatives.py",
+        "Derivatives",
+        ":material/function:",
+        "derivatives",
+        "Trading",
+        "Option pricer and Greeks, chain from a smile, multi-leg payoffs, pip and futures math.",
+    ),
+    PageSpec(
         "../pages/backtest.py",
         "Backtest",
         ":material/query_stats:",

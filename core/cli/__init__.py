@@ -40,6 +40,7 @@ COMMANDS = (
     "_audit",
     "_allocate",
     "_rebalance",
+    "_options",
 )
 # each top-level command and the module that registers it
 COMMAND_MODULES = {
@@ -59,6 +60,9 @@ COMMAND_MODULES = {
     "audit": "_audit",
     "allocate": "_allocate",
     "rebalance": "_rebalance",
+    "options": "_options",
+    "fx": "_options",
+    "futures": "_options",
 }
 
 
