@@ -2,7 +2,7 @@
 
 from core.instruments import _repository as repository
 from core.instruments._catalog import (
-    FUTURE_SPECS,
+    FUTURE_MARGINS,
     bundled_instruments,
     default_instrument,
     future_contract,
@@ -11,7 +11,7 @@ from core.instruments._catalog import (
 from core.instruments._model import AssetClass, Instrument, OptionRight, is_on_step
 
 __all__ = [
-    "FUTURE_SPECS",
+    "FUTURE_MARGINS",
     "AssetClass",
     "Instrument",
     "OptionRight",

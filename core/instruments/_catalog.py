@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from core.derivatives import futures_spec
 from core.instruments._model import AssetClass, Instrument
 
 STOCK_NAMES = {
@@ -62,37 +63,38 @@ def fx_pair(symbol: str, name: str = "") -> Instrument:
     )
 
 
-# Contract specifications of common index futures. The margins are illustrative CME-like
-# figures per contract (they change often): set the broker's own on the definition.
-FUTURE_SPECS: dict[str, dict] = {
-    "ES": {"name": "E-mini S&P 500", "multiplier": 50.0, "price_tick": 0.25,
-           "initial_margin": 13_200.0, "maintenance_margin": 12_000.0},
-    "MES": {"name": "Micro E-mini S&P 500", "multiplier": 5.0, "price_tick": 0.25,
-            "initial_margin": 1_320.0, "maintenance_margin": 1_200.0},
-    "NQ": {"name": "E-mini Nasdaq-100", "multiplier": 20.0, "price_tick": 0.25,
-           "initial_margin": 19_800.0, "maintenance_margin": 18_000.0},
-    "MNQ": {"name": "Micro E-mini Nasdaq-100", "multiplier": 2.0, "price_tick": 0.25,
-            "initial_margin": 1_980.0, "maintenance_margin": 1_800.0},
-}  # fmt: skip
+# Illustrative CME-like margins per contract (they change often: set the broker's own on the
+# definition). Multiplier, tick and currency come from ``core.derivatives.CONTRACTS``.
+FUTURE_MARGINS: dict[str, tuple[float, float]] = {  # root: (initial, maintenance)
+    "ES": (13_200.0, 12_000.0),
+    "MES": (1_320.0, 1_200.0),
+    "NQ": (19_800.0, 18_000.0),
+    "MNQ": (1_980.0, 1_800.0),
+}
 
 
 def future_contract(root: str, expiry: date, symbol: str | None = None, **overrides) -> Instrument:
-    """A dated contract of a root in :data:`FUTURE_SPECS` (``ESH6`` style symbol by default).
+    """A dated contract of a root in ``core.derivatives.CONTRACTS`` (``ESH1`` style symbol).
 
-    ``overrides`` replace spec fields (margins, multiplier...). Raises KeyError for an unknown
-    root.
+    Margins from :data:`FUTURE_MARGINS` when known; ``overrides`` replace any field (margins,
+    multiplier...). Raises NotFoundError for an unknown root.
     """
-    spec = {**FUTURE_SPECS[root], **overrides}
-    name = f"{spec.pop('name')} {expiry:%b %Y}"
-    code = "FGHJKMNQUVXZ"[expiry.month - 1]
-    return Instrument(
-        symbol=symbol or f"{root}{code}{expiry.year % 10}",
-        name=name,
-        asset_class=AssetClass.FUTURE,
-        underlying=root,
-        expiry=expiry,
-        **spec,
-    )
+    spec = futures_spec(root)
+    initial, maintenance = FUTURE_MARGINS.get(root, (None, None))
+    fields = {
+        "symbol": symbol or f"{root}{'FGHJKMNQUVXZ'[expiry.month - 1]}{expiry.year % 10}",
+        "name": f"{spec.name} {expiry:%b %Y}",
+        "asset_class": AssetClass.FUTURE,
+        "currency": spec.currency,
+        "multiplier": spec.multiplier,
+        "price_tick": spec.tick_size,
+        "underlying": root,
+        "expiry": expiry,
+        "initial_margin": initial,
+        "maintenance_margin": maintenance,
+        **overrides,
+    }
+    return Instrument(**fields)
 
 
 def bundled_instruments() -> list[Instrument]:
