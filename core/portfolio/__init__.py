@@ -14,6 +14,7 @@ from core.portfolio._lab_format import (
 from core.portfolio._lab_json import MAX_DEPTH, MAX_DOCUMENT_BYTES, LabFormatError
 from core.portfolio._lab_service import LabService
 from core.portfolio._ledger import CASH_TOLERANCE, Fill, Ledger, LedgerError, Position, Side
+from core.portfolio._options import GREEK_KEYS, OptionMark, VolSurface, intrinsic
 from core.portfolio._orders import Leg
 from core.portfolio._repository import (
     PortfolioConflict,
@@ -37,6 +38,7 @@ __all__ = [
     "CASH_TOLERANCE",
     "FORMAT_NAME",
     "FORMAT_VERSION",
+    "GREEK_KEYS",
     "MAX_DEPTH",
     "MAX_DOCUMENT_BYTES",
     "Fill",
@@ -48,6 +50,7 @@ __all__ = [
     "Ledger",
     "LedgerError",
     "Leg",
+    "OptionMark",
     "PortfolioConflict",
     "PortfolioError",
     "PortfolioInputError",
@@ -58,12 +61,14 @@ __all__ = [
     "Replay",
     "Side",
     "TradeResult",
+    "VolSurface",
     "check_history",
     "export_document",
     "fills_query",
     "fx_rate_frame",
     "fx_rates",
     "get_row",
+    "intrinsic",
     "lab_json_schema",
     "merge_documents",
     "naive_utc",

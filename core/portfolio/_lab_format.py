@@ -81,7 +81,9 @@ class LabTrade(_Strict):
     symbol: Name
     side: Side
     quantity: Amount = Field(gt=0)
-    price: Amount = Field(gt=0)
+    price: Annotated[float, Field(ge=0, le=MAX_AMOUNT)] = Field(
+        description="> 0, or 0 for an option settled worthless."
+    )
     commission: Amount = Field(default=0.0, ge=0)
     fees: Amount = Field(default=0.0, ge=0)
     strategy: Name | None = Field(default=None, max_length=100)

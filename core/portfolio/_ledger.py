@@ -113,6 +113,7 @@ class Ledger:
     fees: float = 0.0
     positions: dict[str, Position] = field(default_factory=dict)
     foreign_cash: dict[str, float] = field(default_factory=dict)
+    options: dict = field(default_factory=dict)  # option settings: surface, implied vols
 
     def __post_init__(self) -> None:
         if math.isnan(self.cash):
@@ -399,7 +400,8 @@ def _qty_eps(instrument: Instrument) -> float:
 def _check_fill_numbers(fill: Fill, instrument: Instrument) -> None:
     if fill.symbol != instrument.symbol:
         raise LedgerError(f"fill for {fill.symbol} booked against {instrument.symbol}", "symbol")
-    if not math.isfinite(fill.price) or fill.price <= 0:
+    worthless = fill.price == 0 and instrument.asset_class is AssetClass.OPTION  # at expiry
+    if not math.isfinite(fill.price) or (fill.price <= 0 and not worthless):
         raise LedgerError(f"price must be a finite positive number, got {fill.price}", "price")
     if not math.isfinite(fill.quantity) or fill.quantity <= 0:
         raise LedgerError(f"quantity must be positive, got {fill.quantity}", "quantity")

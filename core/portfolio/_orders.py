@@ -30,6 +30,7 @@ from core.portfolio._booking import (
     _result,
 )
 from core.portfolio._ledger import Fill, Ledger, LedgerError, Side
+from core.portfolio._options import record_trade_vol
 from core.portfolio._repository import PortfolioInputError
 
 MAX_LEGS = 8
@@ -94,6 +95,9 @@ def book_legs(
             realized = ledger.apply_fill(fill, instrument)
         except LedgerError as exc:
             raise PortfolioInputError(f"legs[{i}] ({leg.symbol}): {exc}", exc.field) from exc
+        if instrument.asset_class is AssetClass.OPTION and price > 0:
+            spot = market.last_price(instrument.underlying, as_of=ts)
+            record_trade_vol(ledger, instrument, fill.price, spot, ts)
         booked.append((instrument_row, fill, realized))
     repo.store_ledger(session, row, ledger)
     results, payloads = [], []
@@ -110,11 +114,16 @@ def book_legs(
     return ledger, results, {fill.symbol: fill.price for _, fill, _ in booked}
 
 
-def roll_legs(ledger: Ledger, instruments: dict, from_symbol: str, to_symbol: str,
-              from_price: float | None, to_price: float | None,
-              commission: float, fees: float) -> list[Leg]:  # fmt: skip
-    """The two legs that roll a futures position: close ``from_symbol``, open ``to_symbol``."""
-    old, new = instruments[from_symbol], instruments[to_symbol]
+def roll_order(
+    session: Session, name: str, from_symbol: str, to_symbol: str, from_price, to_price
+) -> tuple[list[Leg], dict]:
+    """The legs that roll a futures position (close ``from_symbol``, open ``to_symbol``).
+
+    Returns them (without costs) and the audit payload's extra fields.
+    """
+    ledger, _ = repo.load_ledger(session, repo.get_row(session, name))
+    old = repo.instrument_or_error(session, from_symbol)[1]
+    new = repo.instrument_or_error(session, to_symbol)[1]
     for field, instrument in (("from_symbol", old), ("to_symbol", new)):
         if instrument.asset_class is not AssetClass.FUTURE:
             raise PortfolioInputError(
@@ -134,10 +143,11 @@ def roll_legs(ledger: Ledger, instruments: dict, from_symbol: str, to_symbol: st
             f"from_symbol: the portfolio holds no {from_symbol}", "from_symbol"
         )
     close, keep = (Side.SELL, Side.BUY) if held > 0 else (Side.BUY, Side.SELL)
-    return [
-        Leg(from_symbol, close, abs(held), from_price, commission / 2, fees / 2),
-        Leg(to_symbol, keep, abs(held), to_price, commission / 2, fees / 2),
+    legs = [
+        Leg(from_symbol, close, abs(held), from_price),
+        Leg(to_symbol, keep, abs(held), to_price),
     ]
+    return legs, {"from": from_symbol, "to": to_symbol, "contracts": abs(held)}
 
 
 def margin_status(ledger: Ledger, equity: float, fx: dict[str, float]) -> dict[str, float | bool]:

@@ -81,6 +81,7 @@ def load_ledger(session: Session, row: PortfolioRow) -> tuple[Ledger, dict[str, 
     ledger.cash, ledger.net_deposits = row.cash, row.net_deposits
     ledger.commissions, ledger.fees = row.commissions, row.fees
     ledger.foreign_cash = {c: float(v) for c, v in (row.foreign_cash or {}).items()}
+    ledger.options = dict((row.meta or {}).get("options") or {})
     defined: dict[str, Instrument] = {}
     for pos in row.positions:
         instrument = instruments.to_model(pos.instrument)
@@ -97,6 +98,8 @@ def store_ledger(session: Session, row: PortfolioRow, ledger: Ledger) -> None:
     row.cash, row.net_deposits = ledger.cash, ledger.net_deposits
     row.commissions, row.fees = ledger.commissions, ledger.fees
     row.foreign_cash = dict(ledger.foreign_cash)  # a new dict: the JSON column sees the change
+    if ledger.options != (row.meta or {}).get("options", {}):
+        row.meta = {**(row.meta or {}), "options": dict(ledger.options)}
     stored = {p.instrument.symbol: p for p in row.positions}
     for symbol, position in ledger.positions.items():
         target = stored.get(symbol)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import math
-import re
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import datetime
 
 import pandas as pd
 from sqlalchemy import select
@@ -14,6 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.audit import append_event
 from core.db import EquitySnapshotRow, PortfolioRow
+from core.derivatives import Strategy
+from core.instruments import AssetClass
+from core.instruments import repository as instruments
 from core.marketdata import MarketDataService
 from core.portfolio import _repository as repo
 from core.portfolio._booking import (
@@ -24,20 +27,23 @@ from core.portfolio._booking import (
     _insert_order_and_fill,
     _result,
     check_name,
+    check_new_portfolio,
+    event_time,
     naive_utc,
     utcnow,
 )
 from core.portfolio._cash import book_deposit, book_exchange, check_currency
 from core.portfolio._fx import fx_rates
-from core.portfolio._lab_format import check_text
 from core.portfolio._ledger import Fill, Ledger, LedgerError, Side
+from core.portfolio._option_book import expiry_legs, greeks_report, option_marks, strategy_orders
+from core.portfolio._options import OptionMark, VolSurface, record_trade_vol
 from core.portfolio._orders import (
     Leg,
     book_legs,
     check_margin,
     existing_legs,
     margin_status,
-    roll_legs,
+    roll_order,
 )
 from core.portfolio._repository import PortfolioConflict, PortfolioInputError
 from core.portfolio._valuation import (
@@ -50,7 +56,7 @@ from core.portfolio._valuation import (
     valuation,
 )
 
-FUTURE_TOLERANCE = timedelta(minutes=5)  # a trade may be stamped a little ahead of the clock
+LIST_COLUMNS = ["name", "base_currency", "equity", "cash", "net_pnl", "net_pnl_pct", "n_positions"]
 
 
 class PortfolioService:
@@ -83,18 +89,7 @@ class PortfolioService:
         description: str = "",
         created_at: datetime | None = None,
     ) -> None:
-        name, base_currency = check_name(name), base_currency.strip().upper()
-        try:
-            check_text(description)
-        except ValueError as exc:
-            raise PortfolioInputError(f"description: {exc}", "description") from exc
-        if not re.fullmatch(r"[A-Z]{3}", base_currency):
-            raise PortfolioInputError(
-                f"base currency must be a three-letter code such as USD, got {base_currency!r}",
-                "base_currency",
-            )
-        if not math.isfinite(starting_cash) or starting_cash < 0:
-            raise PortfolioInputError("starting cash must be a finite amount ≥ 0", "starting_cash")
+        name, base_currency = check_new_portfolio(name, starting_cash, base_currency, description)
         with self._sessions.begin() as session:
             if repo.exists(session, name):
                 raise PortfolioConflict(f"a portfolio named {name!r} already exists", "name")
@@ -198,10 +193,12 @@ class PortfolioService:
         client_order_id: str | None = None,
         kind: str = "multi_leg_order",
         extra: dict | None = None,
+        define: list | None = None,
     ) -> list[TradeResult]:
         """Book a multi-leg order: every leg or none, one audit event (``kind``).
 
-        A repeated ``client_order_id`` returns the legs booked the first time.
+        ``define`` lists instruments to store first when new (the options of a strategy). A
+        repeated ``client_order_id`` returns the legs booked the first time.
         """
         ts = None if ts is None else self._event_time(ts)
         order_id = _check_order_id(client_order_id or uuid.uuid4().hex[:24])
@@ -211,6 +208,8 @@ class PortfolioService:
             duplicate = existing_legs(session, row, order_id, len(legs))
             if duplicate is not None:
                 return [_result(f, row.cash, duplicate=True) for f in duplicate]
+            for instrument in define or []:
+                instruments.ensure(session, instrument)
             ledger, results, prices = book_legs(
                 session, row, self.market, legs, ts, order_id, strategy, kind, extra
             )
@@ -236,16 +235,46 @@ class PortfolioService:
         between the legs.
         """
         with self._sessions() as session:
-            row = repo.get_row(session, name)
-            ledger, _ = repo.load_ledger(session, row)
-            defined = {s: repo.instrument_or_error(session, s)[1] for s in (from_symbol, to_symbol)}
-        legs = roll_legs(
-            ledger, defined, from_symbol, to_symbol, from_price, to_price, commission, fees
-        )
-        extra = {"from": from_symbol, "to": to_symbol, "contracts": legs[0].quantity}
+            legs, extra = roll_order(session, name, from_symbol, to_symbol, from_price, to_price)
+        legs = [replace(leg, commission=commission / 2, fees=fees / 2) for leg in legs]
         return self.order(
             name, legs, ts=ts, client_order_id=client_order_id, kind="future_roll", extra=extra
         )
+
+    def book_strategy(
+        self, name: str, strategy: Strategy, underlying: str, *, ts=None, multiplier=100.0
+    ) -> list[TradeResult]:
+        """Book a ``core.derivatives.Strategy`` as one multi-leg order at its legs' premiums.
+
+        Each leg's option is defined when new (``_option_book.strategy_orders``).
+        """
+        at = self._event_time(ts)
+        defined, legs = strategy_orders(strategy, underlying, at, multiplier)
+        extra = {"strategy": strategy.name, "underlying": underlying}
+        return self.order(name, legs, ts=at, strategy=strategy.name, extra=extra, define=defined)
+
+    def settle_expiries(self, name: str, *, ts=None) -> list[TradeResult]:
+        """Cash-settle every option expired by ``ts`` at its intrinsic value.
+
+        One ``option_expiry`` order (audited once) closes them all at the underlying's close
+        on the expiry day; nothing expired: nothing is written.
+        """
+        at = self._event_time(ts)
+        legs, settled = expiry_legs(self.market, self.ledger(name), at)
+        if not legs:
+            return []
+        extra = {"settled": settled}
+        return self.order(name, legs, ts=at, strategy="expiry", kind="option_expiry", extra=extra)
+
+    def set_vol_surface(self, name: str, surface: VolSurface | None) -> None:
+        """Set (or, with None, clear) the volatility surface of the model marks (audited)."""
+        with self._sessions.begin() as session:
+            row = repo.get_row(session, name)
+            ledger, _ = repo.load_ledger(session, row)
+            dumped = None if surface is None else surface.model_dump(mode="json")
+            ledger.options = {**ledger.options, "surface": dumped}
+            repo.store_ledger(session, row, ledger)
+            append_event(session, "vol_surface_set", {"surface": dumped}, portfolio=name)
 
     def margin(self, name: str, as_of=None) -> dict[str, float | bool]:
         """Futures margin now: initial and maintenance requirements, equity, excess, call."""
@@ -294,6 +323,9 @@ class PortfolioService:
         ledger, _ = repo.load_ledger(session, row)
         fill = Fill(symbol, side, float(quantity), float(price), commission, fees, ts)
         realized = ledger.apply_fill(fill, instrument)
+        if instrument.asset_class is AssetClass.OPTION:
+            spot = self.market.last_price(instrument.underlying, as_of=ts)
+            record_trade_vol(ledger, instrument, fill.price, spot, ts)
         return instrument_row, ledger, fill, realized
 
     def cash_movement(
@@ -374,7 +406,25 @@ class PortfolioService:
             return ledger
 
     def marks(self, ledger: Ledger, as_of=None) -> dict[str, float]:
-        return self.market.last_prices([p.symbol for p in ledger.open_positions()], as_of)
+        """Last prices of the open positions; an option without one is marked by the model."""
+        prices = self.market.last_prices([p.symbol for p in ledger.open_positions()], as_of)
+        unpriced = [p.symbol for p in ledger.open_positions() if p.symbol not in prices]
+        if unpriced:
+            for mark in self.option_marks(ledger, as_of, unpriced).values():
+                if mark.source == "model":
+                    prices[mark.symbol] = mark.price
+        return prices
+
+    def option_marks(self, ledger: Ledger, as_of=None, symbols=None) -> dict[str, OptionMark]:
+        """How each option position (of ``symbols``, all by default) is marked."""
+        at = self.clock() if as_of is None else naive_utc(pd.Timestamp(as_of).to_pydatetime())
+        return option_marks(self.market, ledger, at, symbols)
+
+    def greeks(self, name: str, as_of=None) -> dict:
+        """Portfolio Greeks: per position and per underlying (``core.portfolio._options``)."""
+        ledger = self.ledger(name)
+        at = self.clock() if as_of is None else naive_utc(pd.Timestamp(as_of).to_pydatetime())
+        return greeks_report(self.market, ledger, at, self.marks(ledger, at))
 
     def fx_rates(self, ledger: Ledger, as_of=None) -> dict[str, float]:
         """Currency → base-currency units per unit, for the currencies the ledger holds."""
@@ -399,16 +449,7 @@ class PortfolioService:
 
     def list(self) -> pd.DataFrame:
         rows = [self.summary(name).to_dict() for name in self.names()]
-        columns = [
-            "name",
-            "base_currency",
-            "equity",
-            "cash",
-            "net_pnl",
-            "net_pnl_pct",
-            "n_positions",
-        ]
-        return pd.DataFrame(rows, columns=columns)
+        return pd.DataFrame(rows, columns=LIST_COLUMNS)
 
     def positions(self, name: str, as_of=None) -> pd.DataFrame:
         """Open positions with marks, value, unrealized P&L and weight in equity."""
@@ -428,22 +469,7 @@ class PortfolioService:
 
     # -- internals ---------------------------------------------------------------------------
     def _event_time(self, ts: datetime | None) -> datetime:
-        """``ts`` as naive UTC (now when None).
-
-        A time in the future is refused: it would forbid every later event, since the ledger books
-        in time order.
-        """
-        now = self.clock()
-        if ts is None:
-            return now
-        ts = naive_utc(ts)
-        if ts > now + FUTURE_TOLERANCE:
-            raise PortfolioInputError(
-                f"ts: {ts:%Y-%m-%d %H:%M:%S} is in the future (now is {now:%Y-%m-%d %H:%M:%S} "
-                "UTC); trades and cash movements are booked when they happen",
-                "ts",
-            )
-        return ts
+        return event_time(self.clock(), ts)
 
     def _price_or_last(self, symbol: str, price: float | None, ts: datetime) -> float:
         if price is not None:
@@ -464,10 +490,7 @@ class PortfolioService:
             cash, value = ledger.cash_value(fx), ledger.positions_value(marks, fx)
         except LedgerError:
             return math.nan  # a currency without FX bars: no snapshot (the summary says which)
-        session.merge(
-            EquitySnapshotRow(
-                portfolio_id=row.id, ts=ts, cash=cash, positions_value=value, equity=cash + value
-            )
-        )
+        snapshot = {"cash": cash, "positions_value": value, "equity": cash + value}
+        session.merge(EquitySnapshotRow(portfolio_id=row.id, ts=ts, **snapshot))
         check_margin(session, row, margin_status(ledger, cash + value, fx), ts)
         return cash + value
