@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats import norm
@@ -28,6 +30,15 @@ CALL = Instrument(
 PUT = CALL.model_copy(update={"symbol": "XYZ210319P100", "option_right": OptionRight.PUT})
 T0 = datetime(2021, 3, 1, 15)
 CLOSES = {"2021-03-01": 100.0, "2021-03-10": 104.0, "2021-03-19": 108.0, "2021-03-22": 109.0}
+# a year of seeded history before, so that the risk measures have returns to measure
+_DAYS = pd.bdate_range("2020-03-02", "2021-02-26")
+HISTORY = dict(
+    zip(
+        _DAYS.strftime("%Y-%m-%d"),
+        100 * np.exp(np.cumsum(np.random.default_rng(0).normal(0, 0.01, len(_DAYS)))),
+        strict=True,
+    )
+)
 
 
 def bs(right: str, s: float, k: float, t: float, vol: float) -> dict[str, float]:
@@ -55,7 +66,7 @@ def _bars(ws, symbol: str, closes: dict[str, float]) -> None:
 
 def _setup(ws, cash: float = 100_000.0) -> float:
     """XYZ with bars, the call and put defined, a portfolio that bought 2 calls at 25 % vol."""
-    _bars(ws, "XYZ", CLOSES)
+    _bars(ws, "XYZ", {**HISTORY, **CLOSES})
     with ws.sessions.begin() as session:
         instruments.upsert(session, CALL)
         instruments.upsert(session, PUT)
@@ -162,3 +173,49 @@ def test_a_vertical_is_booked_as_one_multi_leg_order(ws):
     assert "fill" not in list(ws.audit.events(portfolio="v")["kind"])
     defined = ws.market.instrument("XYZ210331C105")
     assert (defined.strike, defined.option_right, defined.multiplier) == (105.0, "call", 100.0)
+
+
+def test_risk_report_carries_the_greeks_and_keeps_its_keys(ws):
+    _setup(ws)
+    report = ws.risk.report("o", n_sims=1_000).to_dict()
+    old_keys = ["portfolio", "equity", "cash", "trading_state", "limits", "limit_usage",
+                "drawdown", "stress", "as_of", "n_observations", "horizon_days", "var",
+                "volatility", "beta", "correlation", "benchmark", "contributions"]  # fmt: skip
+    assert [k for k in report if k in old_keys] == old_keys
+    assert list(report)[-1] == "greeks"
+    expected = ws.portfolios.greeks("o")
+    assert report["greeks"]["by_underlying"] == expected["by_underlying"]
+    assert set(report["greeks"]["total"]) == {
+        "dollar_delta", "dollar_gamma_1pct", "vega_1pct", "theta_day",
+    }  # fmt: skip
+
+
+def test_the_risk_page_shows_the_greeks_panel(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from core.workstation import Workstation
+
+    url = f"sqlite:///{tmp_path}/page.db"
+    page_ws = Workstation.open(url, seed_demo=False)
+    try:
+        _setup(page_ws)
+        expected = page_ws.portfolios.greeks("o")["by_underlying"]["XYZ"]
+    finally:
+        page_ws.close()
+    monkeypatch.setenv("WORKSTATION_DATABASE_URL", url)
+    import streamlit as st
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    main = str(Path(__file__).resolve().parents[2] / "app" / "main.py")
+    at = AppTest.from_file(main, default_timeout=60).run()
+    at.switch_page("../pages/risk.py").run()
+    at.selectbox(key="risk_portfolio").set_value("o").run()
+    assert not at.exception, at.exception
+    shown = next(d.value for d in at.dataframe if "dollar_gamma_1pct" in d.value.columns)
+    row = shown.set_index("underlying").loc["XYZ"]
+    assert row["delta_shares"] == pytest.approx(expected["delta_shares"])
+    assert row["dollar_gamma_1pct"] == pytest.approx(expected["dollar_gamma_1pct"])
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Vega / vol pt"] == f"{expected['vega_1pct']:,.2f}"
+    st.cache_resource.clear()
