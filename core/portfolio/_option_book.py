@@ -84,9 +84,19 @@ def greeks_report(
                 **greeks,
                 "mark_source": mark.source if mark else "market",
                 "vol": mark.vol if mark else None,
+                **_terms(instrument, mark, position.quantity),
             }
         )
     return greeks_table(rows)
+
+
+def _terms(instrument: Instrument, mark: OptionMark | None, quantity: float) -> dict:
+    """What a full revaluation needs (``core.whatif.spot_vol_grid``): size and option terms."""
+    size = {"size": quantity * instrument.multiplier}
+    if instrument.asset_class is not AssetClass.OPTION or mark is None:
+        return size
+    return {**size, "right": str(instrument.option_right), "strike": instrument.strike,
+            "years": mark.years, "rate": mark.rate}  # fmt: skip
 
 
 def expiry_legs(

@@ -19,6 +19,7 @@ from core.derivatives import OptionMarket, SmileParams, smile_vol, vertical
 from core.instruments import AssetClass, Instrument, OptionRight
 from core.instruments import repository as instruments
 from core.portfolio import VolSurface
+from core.whatif import spot_vol_grid
 
 pytestmark = pytest.mark.both_backends
 
@@ -219,3 +220,22 @@ def test_the_risk_page_shows_the_greeks_panel(tmp_path, monkeypatch):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Vega / vol pt"] == f"{expected['vega_1pct']:,.2f}"
     st.cache_resource.clear()
+
+
+def test_spot_and_vol_shocked_together_reprice_the_options_in_full(ws):
+    _setup(ws)  # 2 calls, 25 % vol implied from the trade
+    ws.portfolios.trade("o", "XYZ", "sell", 100, 100.0, ts=datetime(2021, 3, 1, 16))
+    ws.portfolios.set_vol_surface("o", VolSurface(flat=0.30))
+    greeks = ws.portfolios.greeks("o", as_of="2021-03-10")
+    positions = greeks["positions"]
+    grid = spot_vol_grid(positions, [-0.1, 0.0, 0.1], [0.0, 0.1])
+    t = 9 / 365
+    now = bs("call", 104.0, 100.0, t, 0.30)["price"]
+    for ds in (-0.1, 0.0, 0.1):
+        for dv in (0.0, 0.1):
+            option = (bs("call", 104.0 * (1 + ds), 100.0, t, 0.30 + dv)["price"] - now) * 200
+            stock = -100 * 104.0 * ds
+            assert grid.loc[ds, dv] == pytest.approx(option + stock, rel=1e-9, abs=1e-9)
+    assert grid.loc[0.0, 0.0] == 0.0
+    with pytest.raises(ValueError, match="spot_shocks"):
+        spot_vol_grid(positions, [-1.0], [0.0])
