@@ -314,13 +314,17 @@ class Ledger:
 
     def cash_value(self, fx: dict[str, float] | None = None) -> float:
         """All cash in the base currency."""
+        if not self.foreign_cash:
+            return self.cash
         return self.cash + sum(v * self.rate(c, fx) for c, v in self.foreign_cash.items() if v)
 
     def positions_value(self, marks: dict[str, float], fx: dict[str, float] | None = None) -> float:
-        return sum(
-            p.market_value(_mark(marks, p)) * self.rate(p.currency, fx)
-            for p in self.open_positions()
-        )
+        total = 0.0
+        for p in self.positions.values():  # a plain loop: the backtest calls this every bar
+            if p.quantity != 0:
+                value = p.market_value(_mark(marks, p))
+                total += value if p.currency is None else value * self.rate(p.currency, fx)
+        return total
 
     def equity(self, marks: dict[str, float], fx: dict[str, float] | None = None) -> float:
         return self.cash_value(fx) + self.positions_value(marks, fx)

@@ -195,3 +195,18 @@ def test_futures_cash_moves_only_by_realized_pnl_and_costs(fills, mark):
     equity = ledger.equity({"ESH1": mark})
     assert equity == pytest.approx(ledger.cash + unrealized)
     assert equity - 10_000_000 == pytest.approx(realized_total + unrealized - costs)
+
+
+def test_the_pre_trade_cash_rule_knows_a_future_pays_no_notional():
+    from core.risk import OrderIntent, PortfolioState, RiskLimits, check_order
+
+    state = PortfolioState(
+        equity=20_000.0, cash=20_000.0, positions={}, prices={"ESH1": 4_000.0},
+        multipliers={"ESH1": 50.0}, asset_class={"ESH1": "future"},
+    )  # fmt: skip
+    limits = RiskLimits(**{k: None for k in RiskLimits.model_fields if k != "warn_at"})
+    limits = limits.model_copy(update={"min_cash": 0.5})
+    report = check_order(OrderIntent("ESH1", "buy", 1, 4_000.0), state, limits)
+    # cash stays 20,000 (100 % of equity); paying 200,000 of notional would leave −180,000
+    assert report.result("min_cash").outcome == "pass"
+    assert not report.blocked
