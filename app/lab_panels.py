@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from app.widgets import bind, field_error, plain, required_choice, run_action
@@ -118,6 +119,27 @@ def trade_ticket(ws: Workstation, name: str) -> None:
         field_error(form, "fees")
         st.form_submit_button("Submit order", on_click=submit, type="primary")
         field_error(form, "_form")
+
+
+def currency_panel(summary) -> None:
+    """Cash per currency and the P&L split, for a portfolio holding more than its base."""
+    balances = summary.cash_by_currency or {}
+    if len(balances) < 2:
+        return
+    st.dataframe(
+        pd.DataFrame({"currency": list(balances), "cash": list(balances.values())}),
+        hide_index=True,
+        key="lab_currency_cash",
+        column_config={"cash": st.column_config.NumberColumn("Cash", format="%,.2f")},
+    )
+    base = summary.base_currency
+    c1, c2 = st.columns(2)
+    c1.metric(f"Asset P&L ({base})", f"{summary.asset_pnl:,.2f}")
+    c2.metric(f"FX P&L ({base})", f"{summary.fx_pnl:,.2f}")
+    st.caption(
+        "Asset P&L: price changes less costs, at today's rates; FX P&L: the rest, from "
+        "exchange rates moving on the money and cost held in other currencies."
+    )
 
 
 def manage_panel(ws: Workstation, name: str) -> None:

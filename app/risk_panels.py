@@ -109,6 +109,42 @@ def contributions_table(r: RiskReport) -> None:
     )
 
 
+GREEK_COLUMNS = {
+    "underlying": "Underlying",
+    "delta_shares": st.column_config.NumberColumn("Delta (shares)", format="%.1f"),
+    "dollar_delta": st.column_config.NumberColumn("Dollar delta", format="%,.0f"),
+    "dollar_gamma_1pct": st.column_config.NumberColumn("Dollar gamma (per 1 %)", format="%,.0f"),
+    "vega_1pct": st.column_config.NumberColumn("Vega (per vol pt)", format="%,.2f"),
+    "theta_day": st.column_config.NumberColumn("Theta (per day)", format="%,.2f"),
+}
+
+
+def greeks_panel(r: RiskReport) -> None:
+    """Portfolio Greeks per underlying (shown when the portfolio holds options)."""
+    greeks = r.greeks or {}
+    if not any(p["symbol"] != p["underlying"] for p in greeks.get("positions", [])):
+        return
+    st.subheader("Greeks")
+    frame = pd.DataFrame(
+        [{"underlying": u, **values} for u, values in greeks["by_underlying"].items()]
+    )
+    st.dataframe(frame, hide_index=True, key="risk_greeks", column_config=GREEK_COLUMNS)
+    total = greeks["total"]
+    cols = st.columns(4)
+    for col, key, label in zip(
+        cols,
+        ("dollar_delta", "dollar_gamma_1pct", "vega_1pct", "theta_day"),
+        ("Dollar delta", "Dollar gamma / 1 %", "Vega / vol pt", "Theta / day"),
+        strict=True,
+    ):
+        col.metric(label, f"{total[key]:,.2f}")
+    st.caption(
+        "Delta in shares of the underlying; dollar gamma is the change of dollar delta for a "
+        "1 % move of the spot. Options without a market price are marked by Black-Scholes "
+        "with the portfolio's volatility surface or the vol implied by their last trade."
+    )
+
+
 def enforcement_note(ws: Workstation, name: str) -> None:
     """Say whether the limits below stop manual orders (they do once saved)."""
     if ws.risk.limits_saved(name):

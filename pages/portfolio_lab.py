@@ -24,6 +24,7 @@ summary = ws.portfolios.summary(name)
 if summary.description:
     st.caption(widgets.plain(summary.description))
 widgets.portfolio_metrics(summary)
+lab_panels.currency_panel(summary)
 
 overview, trade, history, stress, manage, transfer = widgets.view_tabs(
     ["Overview", "Trade", "Trades", "Stress", "Manage", "Export · Import · Merge"], key="lab_view"

@@ -26,6 +26,7 @@ measures, limits, drawdown, stress, edit = widgets.view_tabs(
     ["Measures", "Limits", "Drawdown", "Stress", "Edit limits"], key="risk_view"
 )
 with measures:
+    risk_panels.greeks_panel(report)
     if report.var:
         risk_panels.var_table(report)
         st.subheader("Contributions to volatility (Euler)")

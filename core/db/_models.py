@@ -49,6 +49,8 @@ class InstrumentRow(Base):
     expiry: Mapped[date | None] = mapped_column(Date)
     option_right: Mapped[str | None] = mapped_column(String(4))
     source: Mapped[str] = mapped_column(String(16), default="user")
+    initial_margin: Mapped[float | None] = mapped_column(Float)  # futures, per contract (0010)
+    maintenance_margin: Mapped[float | None] = mapped_column(Float)
 
 
 class BarRow(Base):
@@ -84,6 +86,8 @@ class PortfolioRow(Base):
     target_weights: Mapped[dict[str, Any]] = mapped_column(default=dict)
     meta: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # cash in currencies other than the base, currency -> amount (0010); ``cash`` is the base
+    foreign_cash: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=dict)
 
     positions: Mapped[list[PositionRow]] = relationship(
         back_populates="portfolio", cascade="all, delete-orphan", passive_deletes=True
@@ -162,6 +166,12 @@ class CashMovementRow(Base):
     amount: Mapped[float] = mapped_column(Float)
     kind: Mapped[str] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(Text, default="")
+    # (0010) the amount's currency (None: the base); for a deposit, the base units per unit of
+    # it on the day; for an exchange (kind "exchange", amount < 0 sold), what was bought
+    currency: Mapped[str | None] = mapped_column(String(3))
+    fx_rate: Mapped[float | None] = mapped_column(Float)
+    counter_currency: Mapped[str | None] = mapped_column(String(3))
+    counter_amount: Mapped[float | None] = mapped_column(Float)
 
 
 class EquitySnapshotRow(Base):

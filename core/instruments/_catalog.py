@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+from core.derivatives import futures_spec
 from core.instruments._model import AssetClass, Instrument
 
 STOCK_NAMES = {
@@ -34,13 +37,73 @@ INDEX_NAMES = {
 }
 
 
+# the bundled FX closes are SYNTHETIC (scripts/generate_synthetic_fx.py), and say so
+FX_NAMES = {
+    "EURUSD": "EUR/USD (SYNTHETIC data)",
+    "USDJPY": "USD/JPY (SYNTHETIC data)",
+    "GBPUSD": "GBP/USD (SYNTHETIC data)",
+    "EURGBP": "EUR/GBP (SYNTHETIC data)",
+}
+
+
+def fx_pair(symbol: str, name: str = "") -> Instrument:
+    """A currency pair ``BASEQUOTE`` (EURUSD): quoted in the quote currency, 1 unit steps.
+
+    The pip is 0.0001, or 0.01 when the quote currency is JPY; prices step by a tenth of it.
+    """
+    quote = symbol[3:6]
+    pip = 0.01 if quote == "JPY" else 0.0001
+    return Instrument(
+        symbol=symbol,
+        name=name,
+        asset_class=AssetClass.FOREX,
+        currency=quote,
+        pip_size=pip,
+        price_tick=pip / 10,
+    )
+
+
+# Illustrative CME-like margins per contract (they change often: set the broker's own on the
+# definition). Multiplier, tick and currency come from ``core.derivatives.CONTRACTS``.
+FUTURE_MARGINS: dict[str, tuple[float, float]] = {  # root: (initial, maintenance)
+    "ES": (13_200.0, 12_000.0),
+    "MES": (1_320.0, 1_200.0),
+    "NQ": (19_800.0, 18_000.0),
+    "MNQ": (1_980.0, 1_800.0),
+}
+
+
+def future_contract(root: str, expiry: date, symbol: str | None = None, **overrides) -> Instrument:
+    """A dated contract of a root in ``core.derivatives.CONTRACTS`` (``ESH1`` style symbol).
+
+    Margins from :data:`FUTURE_MARGINS` when known; ``overrides`` replace any field (margins,
+    multiplier...). Raises NotFoundError for an unknown root.
+    """
+    spec = futures_spec(root)
+    initial, maintenance = FUTURE_MARGINS.get(root, (None, None))
+    fields = {
+        "symbol": symbol or f"{root}{'FGHJKMNQUVXZ'[expiry.month - 1]}{expiry.year % 10}",
+        "name": f"{spec.name} {expiry:%b %Y}",
+        "asset_class": AssetClass.FUTURE,
+        "currency": spec.currency,
+        "multiplier": spec.multiplier,
+        "price_tick": spec.tick_size,
+        "underlying": root,
+        "expiry": expiry,
+        "initial_margin": initial,
+        "maintenance_margin": maintenance,
+        **overrides,
+    }
+    return Instrument(**fields)
+
+
 def bundled_instruments() -> list[Instrument]:
     """Instruments for every symbol shipped in ``data/market``."""
     stocks = [Instrument(symbol=s, name=n) for s, n in STOCK_NAMES.items()]
     indices = [
         Instrument(symbol=s, name=n, asset_class=AssetClass.INDEX) for s, n in INDEX_NAMES.items()
     ]
-    return stocks + indices
+    return stocks + indices + [fx_pair(s, n) for s, n in FX_NAMES.items()]
 
 
 def default_instrument(

@@ -37,7 +37,10 @@ class Instrument(BaseModel):
 
     Quantities move in multiples of ``quantity_step`` (1 for whole shares, 1e-8 for
     crypto), prices in multiples of ``price_tick``; notional = quantity × price ×
-    ``multiplier``. Options carry their contract terms (pricing is a later issue).
+    ``multiplier``, in ``currency``. Options carry their contract terms (underlying, right,
+    strike, expiry). A future may name its ``underlying`` root and ``expiry`` and state its
+    ``initial_margin`` and ``maintenance_margin`` per contract (in ``currency``); its
+    ``tick_value`` is ``price_tick × multiplier`` (ES: 0.25 × 50 = 12.50).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -54,6 +57,13 @@ class Instrument(BaseModel):
     strike: float | None = Field(default=None, gt=0)
     expiry: date | None = None
     option_right: OptionRight | None = None
+    initial_margin: float | None = Field(default=None, ge=0)
+    maintenance_margin: float | None = Field(default=None, ge=0)
+
+    @property
+    def tick_value(self) -> float:
+        """What one tick is worth per contract, in ``currency``."""
+        return self.price_tick * self.multiplier
 
     @model_validator(mode="after")
     def _check_class_fields(self) -> Instrument:
@@ -61,10 +71,18 @@ class Instrument(BaseModel):
         if self.asset_class is AssetClass.OPTION:
             if any(v is None for v in option_fields):
                 raise ValueError("an option needs underlying, strike, expiry and option_right")
+        elif self.asset_class is AssetClass.FUTURE:
+            if self.strike is not None or self.option_right is not None:
+                raise ValueError("a future cannot carry a strike or an option right")
         elif any(v is not None for v in option_fields):
             raise ValueError(f"a {self.asset_class} cannot carry option terms")
         if self.asset_class is AssetClass.FOREX and self.pip_size is None:
             raise ValueError("a forex pair needs a pip_size")
+        margins = (self.initial_margin, self.maintenance_margin)
+        if self.asset_class is not AssetClass.FUTURE and any(m is not None for m in margins):
+            raise ValueError(f"a {self.asset_class} cannot carry futures margins")
+        if None not in margins and self.maintenance_margin > self.initial_margin:
+            raise ValueError("the maintenance margin cannot exceed the initial margin")
         return self
 
     def check_quantity(self, quantity: float) -> None:

@@ -6,8 +6,10 @@ name checks, and the clock helpers.
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -15,10 +17,12 @@ from sqlalchemy.orm import Session
 from core.db import FillRow, OrderRow, PortfolioRow
 from core.portfolio import _repository as repo
 from core.portfolio._lab_format import check_name as _check_name_text
+from core.portfolio._lab_format import check_text
 from core.portfolio._ledger import Fill, Side
 from core.portfolio._repository import PortfolioInputError
 
 MAX_ORDER_ID = 60  # the fill id "F-<order id>" must fit the 64-character column
+FUTURE_TOLERANCE = timedelta(minutes=5)  # a trade may be stamped a little ahead of the clock
 
 
 def utcnow() -> datetime:
@@ -30,6 +34,24 @@ def naive_utc(ts: datetime | None) -> datetime:
     if ts is None:
         return utcnow()
     return ts.astimezone(UTC).replace(tzinfo=None) if ts.tzinfo else ts
+
+
+def event_time(now: datetime, ts: datetime | None) -> datetime:
+    """``ts`` as naive UTC (``now`` when None).
+
+    A time in the future is refused: it would forbid every later event, since the ledger books
+    in time order.
+    """
+    if ts is None:
+        return now
+    ts = naive_utc(ts)
+    if ts > now + FUTURE_TOLERANCE:
+        raise PortfolioInputError(
+            f"ts: {ts:%Y-%m-%d %H:%M:%S} is in the future (now is {now:%Y-%m-%d %H:%M:%S} "
+            "UTC); trades and cash movements are booked when they happen",
+            "ts",
+        )
+    return ts
 
 
 @dataclass(frozen=True)
@@ -65,6 +87,25 @@ def check_name(name: str | None) -> str:
         return _check_name_text(name)
     except ValueError as exc:
         raise PortfolioInputError(f"name: {exc}", "name") from exc
+
+
+def check_new_portfolio(
+    name: str, starting_cash: float, base_currency: str, description: str
+) -> tuple[str, str]:
+    """The checked name and base currency of a portfolio to create."""
+    name, base_currency = check_name(name), base_currency.strip().upper()
+    try:
+        check_text(description)
+    except ValueError as exc:
+        raise PortfolioInputError(f"description: {exc}", "description") from exc
+    if not re.fullmatch(r"[A-Z]{3}", base_currency):
+        raise PortfolioInputError(
+            f"base currency must be a three-letter code such as USD, got {base_currency!r}",
+            "base_currency",
+        )
+    if not math.isfinite(starting_cash) or starting_cash < 0:
+        raise PortfolioInputError("starting cash must be a finite amount ≥ 0", "starting_cash")
+    return name, base_currency
 
 
 def _existing_fill(session: Session, row: PortfolioRow, client_order_id: str) -> FillRow | None:

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from core.errors import describe_validation, join_problems
 from core.portfolio._lab_format import LabCashMovement, LabPortfolio, LabTrade
 from core.portfolio._lab_json import LabFormatError, load_json
-from core.portfolio._ledger import Fill, Ledger, LedgerError
+from core.portfolio._ledger import Fill, Ledger, LedgerError, apply_movement
 
 QTY_TOLERANCE = 1e-6
 CASH_TOLERANCE = 1e-4
@@ -83,8 +83,8 @@ def replay_history(document: LabPortfolio, *, permissive: bool = False) -> Repla
     for ts, kind, index, item in _ordered(document):
         try:
             if kind == 0:
-                ledger.apply_cash(item.amount)
-                replay.events.append((ts, 0, item.amount))
+                apply_movement(ledger, item)
+                replay.events.append((ts, 0, item))
             else:
                 fill, instrument = _fill(item), defined[item.symbol]
                 replay.realized[index] = ledger.apply_fill(fill, instrument)
@@ -155,6 +155,12 @@ def _check_rules(document: LabPortfolio) -> None:
         raise LabFormatError(
             f"{number(document.cash)} is negative, but allow_margin is false", where="cash"
         )
+    for currency, amount in document.foreign_cash.items():
+        if not document.allow_margin and amount < -CASH_TOLERANCE:
+            raise LabFormatError(
+                f"{number(amount)} is negative, but allow_margin is false",
+                where=f"foreign_cash.{currency}",
+            )
 
 
 def _compare(document: LabPortfolio, ledger: Ledger) -> None:
@@ -166,6 +172,9 @@ def _compare(document: LabPortfolio, ledger: Ledger) -> None:
             problems.append(f"{where}: {number(stated)} stated, {number(replayed)} from the trades")
 
     differs("cash", document.cash, ledger.cash, CASH_TOLERANCE)
+    for currency in sorted(set(document.foreign_cash) | set(ledger.foreign_cash)):
+        stated_cash = document.foreign_cash.get(currency, 0.0)
+        differs(f"foreign_cash.{currency}", stated_cash, ledger.cash_in(currency), CASH_TOLERANCE)
     differs("totals.commissions", document.totals.commissions, ledger.commissions, CASH_TOLERANCE)
     differs("totals.fees", document.totals.fees, ledger.fees, CASH_TOLERANCE)
     differs("totals.net_deposits", document.totals.net_deposits, ledger.net_deposits, 1e-4)

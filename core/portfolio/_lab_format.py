@@ -3,6 +3,13 @@
 A versioned JSON document that carries a portfolio between workstations (export, import, merge). Its
 JSON Schema is published in ``docs/portfolio-lab-format.schema.json`` (``python -m core portfolio
 schema``).
+
+Version 2 (written since issue 16) carries currencies: ``foreign_cash`` (cash in currencies
+other than the base), and cash movements with a ``currency``, the ``fx_rate`` of a foreign
+deposit or withdrawal, and exchanges (``kind: "exchange"``: ``-amount`` of ``currency`` sold
+for ``counter_amount`` of ``counter_currency`` at ``fx_rate``). Each instrument states its
+``currency`` (as in version 1). A version 1 document still imports: it is the same document
+with none of these (and refuses them).
 """
 
 from __future__ import annotations
@@ -19,7 +26,8 @@ from core.instruments import Instrument
 from core.portfolio._ledger import Side
 
 FORMAT_NAME = "quant-workstation/portfolio"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 MAX_AMOUNT = 1e15  # bound of every amount, price and quantity: products stay finite
 
 
@@ -52,6 +60,8 @@ Name = Annotated[str, AfterValidator(check_name)]
 Text = Annotated[str, AfterValidator(check_text)]
 Time = Annotated[datetime, AfterValidator(as_naive_utc)]
 Amount = Annotated[float, Field(ge=-MAX_AMOUNT, le=MAX_AMOUNT)]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+Rate = Annotated[float, Field(gt=0, le=MAX_AMOUNT)]
 
 
 class _Strict(BaseModel):
@@ -71,7 +81,9 @@ class LabTrade(_Strict):
     symbol: Name
     side: Side
     quantity: Amount = Field(gt=0)
-    price: Amount = Field(gt=0)
+    price: Annotated[float, Field(ge=0, le=MAX_AMOUNT)] = Field(
+        description="> 0, or 0 for an option settled worthless."
+    )
     commission: Amount = Field(default=0.0, ge=0)
     fees: Amount = Field(default=0.0, ge=0)
     strategy: Name | None = Field(default=None, max_length=100)
@@ -79,17 +91,57 @@ class LabTrade(_Strict):
 
 class LabCashMovement(_Strict):
     ts: Time
-    amount: Amount = Field(description="Positive for a deposit, negative for a withdrawal.")
-    kind: Literal["deposit", "withdrawal"]
+    amount: Amount = Field(
+        description="Positive for a deposit, negative for a withdrawal or what an exchange sold."
+    )
+    kind: Literal["deposit", "withdrawal", "exchange"]
     note: Text = ""
+    currency: Currency | None = Field(
+        default=None, description="Version 2: the amount's currency (absent: the base)."
+    )
+    fx_rate: Rate | None = Field(
+        default=None,
+        description="Version 2: base units per unit of a foreign deposit or withdrawal; "
+        "for an exchange, units of counter_currency per unit sold.",
+    )
+    counter_currency: Currency | None = Field(
+        default=None, description="Version 2: the currency an exchange bought."
+    )
+    counter_amount: Amount | None = Field(
+        default=None, description="Version 2: what an exchange bought (amount × fx_rate)."
+    )
+
+    @property
+    def uses_currencies(self) -> bool:
+        """Whether the movement needs version 2."""
+        fields = (self.currency, self.fx_rate, self.counter_currency, self.counter_amount)
+        return self.kind == "exchange" or any(v is not None for v in fields)
 
     @model_validator(mode="after")
     def _sign_matches_kind(self) -> LabCashMovement:
         if self.amount == 0:
             raise ValueError("amount must not be 0")
+        if self.kind == "exchange":
+            return self._check_exchange()
+        if self.counter_currency is not None or self.counter_amount is not None:
+            raise ValueError(f"a {self.kind} has no counter_currency or counter_amount")
         if (self.amount > 0) != (self.kind == "deposit"):
             sign = "positive" if self.kind == "deposit" else "negative"
             raise ValueError(f"a {self.kind} needs a {sign} amount, got {self.amount:g}")
+        return self
+
+    def _check_exchange(self) -> LabCashMovement:
+        if self.amount > 0:
+            raise ValueError(
+                f"an exchange states what it sold as a negative amount, got {self.amount:g}"
+            )
+        if self.counter_currency is None or self.fx_rate is None or self.counter_amount is None:
+            raise ValueError("an exchange needs counter_currency, fx_rate and counter_amount")
+        bought = -self.amount * self.fx_rate
+        if not math.isclose(self.counter_amount, bought, rel_tol=1e-9, abs_tol=1e-6):
+            raise ValueError(
+                f"counter_amount {self.counter_amount:g} is not -amount × fx_rate = {bought:g}"
+            )
         return self
 
 
@@ -100,14 +152,17 @@ class LabTotals(_Strict):
 
 
 class LabPortfolio(_Strict):
-    """One portfolio in the lab format, version 1."""
+    """One portfolio in the lab format, version 2 (version 1 documents are read too)."""
 
     format: Literal["quant-workstation/portfolio"] = FORMAT_NAME
-    version: Literal[1] = FORMAT_VERSION
+    version: Literal[1, 2] = FORMAT_VERSION
     name: Name = Field(min_length=1, max_length=100)
     base_currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
     starting_cash: Amount = Field(ge=0)
-    cash: Amount
+    cash: Amount = Field(description="Cash in the base currency.")
+    foreign_cash: dict[Currency, Amount] = Field(
+        default_factory=dict, description="Version 2: cash in each other currency."
+    )
     allow_short: bool = False
     allow_margin: bool = False
     description: Text = ""
@@ -140,6 +195,21 @@ class LabPortfolio(_Strict):
             raise ValueError("target weights sum to more than 1")
         if self.trades is not None:
             _no_duplicates([t.fill_id for t in self.trades], "trades (fill_id)")
+        if self.version == 1 and (
+            self.foreign_cash or any(m.uses_currencies for m in self.cash_movements or [])
+        ):
+            raise ValueError("foreign_cash and currencies of cash movements need version 2")
+        for i, m in enumerate(self.cash_movements or []):
+            foreign = m.currency not in (None, self.base_currency)
+            if m.kind != "exchange" and foreign and m.fx_rate is None:
+                raise ValueError(
+                    f"cash_movements[{i}]: a {m.kind} in {m.currency} needs its fx_rate "
+                    f"({self.base_currency} per {m.currency} on the day)"
+                )
+        if self.base_currency in self.foreign_cash:
+            raise ValueError(
+                f"foreign_cash holds the base currency {self.base_currency}; its cash is `cash`"
+            )
         return self
 
 
@@ -153,5 +223,5 @@ def _no_duplicates(values: list[str], where: str) -> None:
 def lab_json_schema() -> dict[str, Any]:
     schema = LabPortfolio.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["$id"] = "quant-workstation/portfolio/v1"
+    schema["$id"] = f"quant-workstation/portfolio/v{FORMAT_VERSION}"
     return schema

@@ -9,6 +9,7 @@ movements (bulk inserts), the equity curve and the audit event — or, on any er
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,10 +25,11 @@ from core.instruments import repository as instruments
 from core.marketdata import MarketDataError, MarketDataService
 from core.portfolio import _repository as repo
 from core.portfolio._booking import check_name, utcnow
+from core.portfolio._fx import fx_rate_frame, fx_rates
 from core.portfolio._lab_check import Replay, check_history, parse_document
 from core.portfolio._lab_format import LabPortfolio
 from core.portfolio._lab_json import LabFormatError
-from core.portfolio._ledger import Ledger, Position
+from core.portfolio._ledger import Ledger, LedgerError
 from core.portfolio._repository import PortfolioConflict, PortfolioInputError
 from core.portfolio._transfer import export_document, instrument_conflicts, merge_documents
 from core.portfolio._valuation import daily_equity, thin_curve
@@ -125,7 +127,11 @@ class LabService:
         curve = self._history_curve(document, replay) if replay else []
         stated = _stated_ledger(document)
         marks = self.market.last_prices([p.symbol for p in stated.open_positions()], now)
-        curve.append((pd.Timestamp(now), stated.cash, stated.positions_value(marks)))
+        fx = fx_rates(self.market, stated.currencies(), stated.base_currency, now)
+        with contextlib.suppress(LedgerError):  # a currency without FX bars: no snapshot now
+            curve.append(
+                (pd.Timestamp(now), stated.cash_value(fx), stated.positions_value(marks, fx))
+            )
         by_time = {pd.Timestamp(ts).to_pydatetime(): (cash, value) for ts, cash, value in curve}
         snapshots = [
             {"ts": ts, "cash": cash, "positions_value": value, "equity": cash + value}
@@ -145,7 +151,10 @@ class LabService:
         ledger = Ledger(
             document.starting_cash, document.base_currency, allow_short=True, allow_margin=True
         )
-        return thin_curve(daily_equity(ledger, replay.events, closes))
+        fx = fx_rate_frame(
+            self.market, replay.ledger.currencies_used(), ledger.base_currency, closes.index
+        )
+        return thin_curve(daily_equity(ledger, replay.events, closes, fx))
 
 
 # -- checks and writes -------------------------------------------------------------------------
@@ -169,11 +178,12 @@ def _check_instruments(session: Session, defined: list[Instrument]) -> None:
 def _stated_ledger(document: LabPortfolio) -> Ledger:
     defined = {i.symbol: i for i in document.instruments}
     ledger = Ledger(document.starting_cash, document.base_currency, cash=document.cash)
+    ledger.foreign_cash = dict(document.foreign_cash)
     for p in document.positions:
-        multiplier = defined[p.symbol].multiplier
-        ledger.positions[p.symbol] = Position(
-            p.symbol, multiplier, p.quantity, p.avg_cost, p.realized_pnl
-        )
+        position = ledger.new_position(defined[p.symbol])
+        position.quantity, position.avg_cost = p.quantity, p.avg_cost
+        position.realized_pnl = p.realized_pnl
+        ledger.positions[p.symbol] = position
     return ledger
 
 
@@ -185,6 +195,7 @@ def _write(session: Session, row: PortfolioRow, prepared: _Prepared) -> None:
     row.description = doc.description
     row.commissions, row.fees = doc.totals.commissions, doc.totals.fees
     row.net_deposits = doc.totals.net_deposits
+    row.foreign_cash = dict(doc.foreign_cash)
     row.target_weights, row.meta = dict(doc.target_weights), dict(doc.metadata)
     ids = {i.symbol: instruments.ensure(session, i, "import").id for i in doc.instruments}
     session.flush()
@@ -225,7 +236,17 @@ def _content_rows(pid: int, ids: dict[str, int], prepared: _Prepared) -> list[tu
         for t, r in zip(doc.trades or [], realized, strict=True)
     ]
     moves = [
-        {"portfolio_id": pid, "ts": m.ts, "amount": m.amount, "kind": m.kind, "note": m.note}
+        {
+            "portfolio_id": pid,
+            "ts": m.ts,
+            "amount": m.amount,
+            "kind": m.kind,
+            "note": m.note,
+            "currency": m.currency,
+            "fx_rate": m.fx_rate,
+            "counter_currency": m.counter_currency,
+            "counter_amount": m.counter_amount,
+        }
         for m in doc.cash_movements or []
     ]
     snapshots = [{"portfolio_id": pid, **s} for s in prepared.snapshots]

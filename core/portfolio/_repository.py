@@ -12,7 +12,7 @@ from core.db import CashMovementRow, FillRow, InstrumentRow, PortfolioRow, Posit
 from core.errors import ConflictError, InvalidInputError, NotFoundError, WorkstationError
 from core.instruments import Instrument
 from core.instruments import repository as instruments
-from core.portfolio._ledger import Fill, Ledger, Position, Side
+from core.portfolio._ledger import Fill, Ledger, Side, apply_movement
 
 
 class PortfolioError(WorkstationError, ValueError):
@@ -80,13 +80,16 @@ def load_ledger(session: Session, row: PortfolioRow) -> tuple[Ledger, dict[str, 
     ledger = _empty_ledger(row)
     ledger.cash, ledger.net_deposits = row.cash, row.net_deposits
     ledger.commissions, ledger.fees = row.commissions, row.fees
+    ledger.foreign_cash = {c: float(v) for c, v in (row.foreign_cash or {}).items()}
+    ledger.options = dict((row.meta or {}).get("options") or {})
     defined: dict[str, Instrument] = {}
     for pos in row.positions:
         instrument = instruments.to_model(pos.instrument)
         defined[instrument.symbol] = instrument
-        ledger.positions[instrument.symbol] = Position(
-            instrument.symbol, instrument.multiplier, pos.quantity, pos.avg_cost, pos.realized_pnl
-        )
+        position = ledger.new_position(instrument)
+        position.quantity, position.avg_cost = pos.quantity, pos.avg_cost
+        position.realized_pnl = pos.realized_pnl
+        ledger.positions[instrument.symbol] = position
     return ledger, defined
 
 
@@ -94,6 +97,9 @@ def store_ledger(session: Session, row: PortfolioRow, ledger: Ledger) -> None:
     """Write cash, totals and every position of ``ledger`` onto ``row``."""
     row.cash, row.net_deposits = ledger.cash, ledger.net_deposits
     row.commissions, row.fees = ledger.commissions, ledger.fees
+    row.foreign_cash = dict(ledger.foreign_cash)  # a new dict: the JSON column sees the change
+    if ledger.options != (row.meta or {}).get("options", {}):
+        row.meta = {**(row.meta or {}), "options": dict(ledger.options)}
     stored = {p.instrument.symbol: p for p in row.positions}
     for symbol, position in ledger.positions.items():
         target = stored.get(symbol)
@@ -181,7 +187,7 @@ def replay(session: Session, row: PortfolioRow) -> tuple[Ledger, list[tuple]]:
     ledger = _empty_ledger(row, margin=True, short=True)
     for _, kind, item in events:
         if kind == 0:
-            ledger.apply_cash(item.amount)
+            apply_movement(ledger, item)
         else:
             ledger.apply_fill(fill_from_row(item), instruments.to_model(item.instrument))
     return ledger, events

@@ -50,6 +50,7 @@ def export_document(
             base_currency=row.base_currency,
             starting_cash=row.starting_cash,
             cash=ledger.cash,
+            foreign_cash=dict(ledger.foreign_cash),
             allow_short=row.allow_short,
             allow_margin=row.allow_margin,
             description=row.description,
@@ -138,6 +139,10 @@ def merge_documents(a: LabPortfolio, b: LabPortfolio, name: str) -> LabPortfolio
         base_currency=a.base_currency,
         starting_cash=a.starting_cash + b.starting_cash,
         cash=a.cash + b.cash,
+        foreign_cash={
+            c: a.foreign_cash.get(c, 0.0) + b.foreign_cash.get(c, 0.0)
+            for c in sorted(set(a.foreign_cash) | set(b.foreign_cash))
+        },
         allow_short=a.allow_short or b.allow_short,
         allow_margin=a.allow_margin or b.allow_margin,
         description=a.description or b.description,
@@ -172,7 +177,12 @@ def _as_replayed(document: LabPortfolio) -> LabPortfolio:
         commissions=ledger.commissions, fees=ledger.fees, net_deposits=ledger.net_deposits
     )
     return document.model_copy(
-        update={"positions": positions, "cash": ledger.cash, "totals": totals}
+        update={
+            "positions": positions,
+            "cash": ledger.cash,
+            "foreign_cash": dict(ledger.foreign_cash),
+            "totals": totals,
+        }
     )
 
 
@@ -259,4 +269,13 @@ def _lab_trade(f: FillRow) -> LabTrade:
 
 
 def _lab_move(m: CashMovementRow) -> LabCashMovement:
-    return LabCashMovement(ts=m.ts, amount=m.amount, kind=m.kind, note=m.note)
+    return LabCashMovement(
+        ts=m.ts,
+        amount=m.amount,
+        kind=m.kind,
+        note=m.note,
+        currency=m.currency,
+        fx_rate=m.fx_rate,
+        counter_currency=m.counter_currency,
+        counter_amount=m.counter_amount,
+    )

@@ -8,12 +8,14 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session
 
 from core.db import AuditEventRow, EquitySnapshotRow, FillRow, InstrumentRow, PortfolioRow
 from core.instruments import repository as instruments
 from core.portfolio import _repository as repo
-from core.portfolio._ledger import Ledger
+from core.portfolio._fx import fx_rate_frame
+from core.portfolio._ledger import Ledger, LedgerError, apply_movement
 
 TRADE_COLUMNS = [
     "fill_id",
@@ -68,6 +70,11 @@ class PortfolioSummary:
         ``net_pnl / (starting_cash + net_deposits)``.
     n_positions : int
         Open positions.
+    cash_by_currency : dict of str to float
+        Cash per currency in its own units, the base first.
+    asset_pnl, fx_pnl : float
+        ``net_pnl`` split: price P&L less costs at today's rates, and the rest, from exchange
+        rates (``Ledger.pnl_split``; ``fx_pnl`` is 0 for a single-currency portfolio).
     """
 
     name: str
@@ -89,41 +96,60 @@ class PortfolioSummary:
     net_pnl: float
     net_pnl_pct: float
     n_positions: int
+    cash_by_currency: dict[str, float] | None = None
+    asset_pnl: float = math.nan
+    fx_pnl: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """The keys of ``portfolio show --json`` (and of the summary before it was typed)."""
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-def valuation(ledger: Ledger, marks: dict[str, float]) -> dict[str, float]:
-    """Headline numbers of a ledger at ``marks``."""
-    equity = ledger.equity(marks)
+def valuation(
+    ledger: Ledger, marks: dict[str, float], fx: dict[str, float] | None = None
+) -> dict[str, float]:
+    """Headline numbers of a ledger at ``marks`` and exchange rates ``fx``, in the base.
+
+    ``cash`` is all cash valued in the base currency (``cash_by_currency`` has each balance).
+    """
+    equity = ledger.equity(marks, fx)
     invested = ledger.starting_cash + ledger.net_deposits
-    net = ledger.net_pnl(marks)
+    asset = ledger.net_pnl(marks, fx)
+    net = equity - invested if ledger.currencies_used() else asset
     return {
-        "cash": ledger.cash,
-        "positions_value": ledger.positions_value(marks),
+        "cash": ledger.cash_value(fx),
+        "positions_value": ledger.positions_value(marks, fx),
         "equity": equity,
         "starting_cash": ledger.starting_cash,
         "net_deposits": ledger.net_deposits,
-        "realized_pnl": ledger.realized_pnl(),
-        "unrealized_pnl": ledger.unrealized_pnl(marks),
+        "realized_pnl": ledger.realized_pnl(fx),
+        "unrealized_pnl": ledger.unrealized_pnl(marks, fx),
         "commissions": ledger.commissions,
         "fees": ledger.fees,
         "net_pnl": net,
         "net_pnl_pct": net / invested if invested else math.nan,
         "n_positions": len(ledger.open_positions()),
+        "cash_by_currency": ledger.cash_balances(),
+        "asset_pnl": asset,
+        "fx_pnl": net - asset,
     }
 
 
-def positions_frame(ledger: Ledger, marks: dict[str, float]) -> pd.DataFrame:
-    equity = ledger.equity(marks)
+def positions_frame(
+    ledger: Ledger, marks: dict[str, float], fx: dict[str, float] | None = None
+) -> pd.DataFrame:
+    """One row per open position: prices in its currency, amounts in the base currency.
+
+    A future's ``market_value`` is its unrealized P&L (it settles variation, not notional).
+    """
+    equity = ledger.equity(marks, fx)
     records = []
     for p in sorted(ledger.open_positions(), key=lambda p: p.symbol):
         last = marks.get(p.symbol, p.avg_cost)
-        cost = p.quantity * p.avg_cost * p.multiplier
-        value = p.market_value(last)
-        unrealized = p.unrealized_pnl(last)
+        rate = ledger.rate(p.currency, fx)
+        cost = p.quantity * p.avg_cost * p.multiplier * rate
+        value = p.market_value(last) * rate
+        unrealized = p.unrealized_pnl(last) * rate
         records.append(
             [
                 p.symbol,
@@ -134,31 +160,41 @@ def positions_frame(ledger: Ledger, marks: dict[str, float]) -> pd.DataFrame:
                 value,
                 unrealized,
                 unrealized / abs(cost) if cost else math.nan,
-                p.realized_pnl,
+                p.realized_pnl * rate,
                 value / equity if equity else math.nan,
+                p.currency or ledger.base_currency,
             ]
         )
-    return pd.DataFrame(records, columns=POSITION_COLUMNS)
+    return pd.DataFrame(records, columns=[*POSITION_COLUMNS, "currency"])
 
 
-def daily_equity(ledger: Ledger, events: list[tuple], closes: pd.DataFrame) -> list[tuple]:
+def daily_equity(
+    ledger: Ledger, events: list[tuple], closes: pd.DataFrame, fx: pd.DataFrame | None = None
+) -> list[tuple]:
     """(day, cash, positions value) at each close, applying events up to that day.
 
     ``ledger`` is the empty starting ledger (it is changed); ``events`` are
-    ``(ts, 0, amount)`` cash movements and ``(ts, 1, (fill, instrument))`` fills in
-    booking order.
+    ``(ts, 0, movement)`` cash movements (see ``apply_movement``) and
+    ``(ts, 1, (fill, instrument))`` fills in booking order. Amounts are in the base currency,
+    converted with ``fx`` (currency columns on the index of ``closes``); a day on which a
+    currency held has no rate yet is left out.
     """
     curve, i = [], 0
-    for day, prices in zip(closes.index, closes.to_dict("records"), strict=True):
+    rates = fx.to_dict("records") if fx is not None and len(fx.columns) else None
+    for n, (day, prices) in enumerate(zip(closes.index, closes.to_dict("records"), strict=True)):
         day_end = day + pd.Timedelta(days=1)
         while i < len(events) and events[i][0] < day_end:
             _, kind, item = events[i]
             if kind == 0:
-                ledger.apply_cash(item)
+                apply_movement(ledger, item)
             else:
                 ledger.apply_fill(*item, check=False)  # booked once already
             i += 1
-        curve.append((day, ledger.cash, ledger.positions_value(prices)))
+        day_fx = rates[n] if rates is not None else None
+        try:
+            curve.append((day, ledger.cash_value(day_fx), ledger.positions_value(prices, day_fx)))
+        except LedgerError:
+            continue  # no rate for a currency held on that day
     return curve
 
 
@@ -188,7 +224,7 @@ def thin_curve(curve: list[tuple], window: pd.Timedelta = DAILY_WINDOW) -> list[
 def replay_events(rows: list[tuple]) -> list[tuple]:
     """Events read from the database (``repo.replay``) as ``daily_equity`` takes them."""
     return [
-        (ts, 0, item.amount)
+        (ts, 0, item)
         if kind == 0
         else (ts, 1, (repo.fill_from_row(item), instruments.to_model(item.instrument)))
         for ts, kind, item in rows
@@ -252,3 +288,46 @@ def trades_frame(records) -> pd.DataFrame:
     frame = pd.DataFrame(records, columns=[*TRADE_COLUMNS[:6], "multiplier", *TRADE_COLUMNS[7:]])
     frame["multiplier"] = frame["quantity"] * frame["price"] * frame["multiplier"]
     return frame.rename(columns={"multiplier": "notional"})[TRADE_COLUMNS]
+
+
+def rebuild_curve(session: Session, row: PortfolioRow, market, end=None, thin=False) -> int:
+    """Replace the equity snapshots of ``row`` by its replay against daily closes.
+
+    Amounts in the base currency (FX closes of the currencies it used). Returns the number of
+    snapshots; 0, leaving the snapshots as they are, when it has no fills.
+    """
+    replayed, events = repo.replay(session, row)
+    if not any(kind == 1 for _, kind, _ in events):
+        return 0  # nothing to mark: keep the snapshots taken at each cash movement
+    symbols = sorted({e[2].instrument.symbol for e in events if e[1] == 1})
+    closes = market.closes(symbols, start=events[0][0].date(), end=end)
+    start = Ledger(row.starting_cash, row.base_currency, allow_short=True, allow_margin=True)
+    fx = fx_rate_frame(market, replayed.currencies_used(), row.base_currency, closes.index)
+    curve = daily_equity(start, replay_events(events), closes, fx)
+    curve = thin_curve(curve) if thin else curve
+    session.execute(delete(EquitySnapshotRow).where(EquitySnapshotRow.portfolio_id == row.id))
+    records = [
+        {"portfolio_id": row.id, "ts": ts.to_pydatetime(), "cash": c, "positions_value": v,
+         "equity": c + v}
+        for ts, c, v in curve
+    ]  # fmt: skip
+    if records:
+        session.execute(insert(EquitySnapshotRow.__table__), records)
+    return len(curve)
+
+
+def equity_frame(session: Session, portfolio_id: int) -> pd.DataFrame:
+    """The stored equity snapshots, oldest first, on a ``timestamp`` index."""
+    query = (
+        select(
+            EquitySnapshotRow.ts,
+            EquitySnapshotRow.cash,
+            EquitySnapshotRow.positions_value,
+            EquitySnapshotRow.equity,
+        )
+        .where(EquitySnapshotRow.portfolio_id == portfolio_id)
+        .order_by(EquitySnapshotRow.ts)
+    )
+    records = session.execute(query).all()
+    frame = pd.DataFrame(records, columns=["ts", "cash", "positions_value", "equity"])
+    return frame.set_index(pd.DatetimeIndex(frame.pop("ts"), name="timestamp"))

@@ -164,7 +164,9 @@ class _Order:
         self.after = self.before + intent.signed_quantity
         self.notional = intent.quantity * intent.price * self.multiplier
         self.reduces = self.before != 0 and 0 <= self.after / self.before < 1
-        self.cash_after = state.cash - intent.signed_quantity * intent.price * self.multiplier
+        future = str(state.asset_class.get(sym, "")).lower() == "future"  # settles variation
+        paid = 0.0 if future else intent.signed_quantity * intent.price * self.multiplier
+        self.cash_after = state.cash - paid
         prices, multipliers = state.prices, state.multipliers
         try:
             values = {

@@ -79,6 +79,13 @@ class RiskReport:
         Per symbol: ``weight``, ``volatility``, ``contribution``, ``share``.
     var_95, cvar_95, var_99, cvar_99 : float or None
         The historical measures at 95 % and 99 %.
+    greeks : dict or None
+        Portfolio Greeks (issue 16): ``positions`` (per position), ``by_underlying`` (sums
+        per underlying) and ``total``, with the keys ``delta_shares`` (shares of the
+        underlying), ``dollar_delta``, ``dollar_gamma_1pct`` (change of dollar delta for a
+        1 % spot move), ``vega_1pct`` (per volatility point) and ``theta_day`` (per calendar
+        day). Only when options are held (None and left out of :meth:`to_dict` otherwise). An
+        option enters the VaR and the contributions as its dollar delta in the underlying.
     """
 
     portfolio: str
@@ -102,11 +109,15 @@ class RiskReport:
     cvar_95: float | None = None
     var_99: float | None = None
     cvar_99: float | None = None
+    greeks: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON keys of ``python -m core risk``, in order (``var_95`` … only when held)."""
+        """The JSON keys of ``python -m core risk``, in order.
+
+        ``var_95`` … only when something is held, ``greeks`` last and only with options.
+        """
         data = {name: getattr(self, name) for name in self.__dataclass_fields__}
-        for key in HISTORICAL_KEYS:
+        for key in (*HISTORICAL_KEYS, "greeks"):
             if data[key] is None:
                 del data[key]
         return data

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import AuditEventRow
+from core.errors import NotFoundError
 from core.portfolio import PortfolioSummary
 from core.risk._errors import RiskInputError
 from core.risk._limits import RiskLimits, TradingState
@@ -55,6 +56,8 @@ class PortfolioReader(Protocol):
     def trades(self, name: str) -> pd.DataFrame: ...
 
     def equity_curve(self, name: str) -> pd.DataFrame: ...
+
+    def greeks(self, name: str) -> dict: ...
 
 
 class MarketReader(Protocol):
@@ -155,10 +158,10 @@ class RiskService:
             "drawdown": drawdown_report(curve, state),
             "stress": [stress_row(s, self._stress(name, s)) for s in STRESS_SCENARIOS.values()],
         }
-        weights = {
-            s: q * state.prices[s] * state.multipliers.get(s, 1.0) / state.equity
-            for s, q in state.positions.items()
-        }
+        greeks = self._portfolios.greeks(name)
+        if any(r["symbol"] != r["underlying"] for r in greeks.get("positions", [])):
+            report["greeks"] = greeks  # options held
+        weights = _delta_weights(state, greeks)
         closes = self._market.closes([*weights, BENCHMARK]) if weights else None
         options = (horizon, lookback, n_sims, seed)
         report.update(measures_report(closes, weights, state.equity, *options))
@@ -218,7 +221,31 @@ class RiskService:
     def _adv(self, symbols: list[str]) -> dict[str, float]:
         adv = {}
         for symbol in symbols:
-            volume = self._market.bars(symbol)["volume"].dropna().tail(ADV_DAYS)
+            try:
+                bars = self._market.bars(symbol)
+            except NotFoundError:
+                continue  # no bars (an option marked by the model): no volume known
+            volume = bars["volume"].dropna().tail(ADV_DAYS)
             if len(volume):
                 adv[symbol] = float(volume.mean())
         return adv
+
+
+def _delta_weights(state: PortfolioState, greeks: dict) -> dict[str, float]:
+    """Weights in equity; an option counts as its dollar delta in its underlying."""
+    options = {
+        r["symbol"]: r for r in greeks.get("positions", []) if r["symbol"] != r["underlying"]
+    }
+    weights: dict[str, float] = {}
+    for symbol, quantity in state.positions.items():
+        if symbol in options:
+            row = options[symbol]
+            key, value = row["underlying"], row["dollar_delta"]
+        else:
+            key, value = (
+                symbol,
+                quantity * state.prices[symbol] * state.multipliers.get(symbol, 1.0),
+            )
+        if value == value:  # an option without a volatility (NaN) has no known delta
+            weights[key] = weights.get(key, 0.0) + value / state.equity
+    return weights

@@ -1,7 +1,7 @@
 """What-if tools.
 
-Monte Carlo futures, stress scenarios, and the stress use case on a stored portfolio
-(:class:`WhatIfService`, given the portfolios and the market).
+Monte Carlo futures, stress scenarios, spot × volatility stress of options, and the stress
+use case on a stored portfolio (:class:`WhatIfService`, given the portfolios and the market).
 """
 
 from core.whatif._montecarlo import (
@@ -14,6 +14,7 @@ from core.whatif._montecarlo import (
     simulate_returns,
 )
 from core.whatif._service import WhatIfService
+from core.whatif._spotvol import DEFAULT_SPOT_SHOCKS, DEFAULT_VOL_SHOCKS, spot_vol_grid
 from core.whatif._stress import (
     STRESS_SCENARIOS,
     StressedPath,
@@ -26,6 +27,8 @@ from core.whatif._stress import (
 )
 
 __all__ = [
+    "DEFAULT_SPOT_SHOCKS",
+    "DEFAULT_VOL_SHOCKS",
     "FAN_LEVELS",
     "STRESS_SCENARIOS",
     "MonteCarloConfig",
@@ -39,6 +42,7 @@ __all__ = [
     "monte_carlo_trades",
     "run_monte_carlo",
     "simulate_returns",
+    "spot_vol_grid",
     "stress_equity",
     "stress_portfolio",
     "stress_returns",

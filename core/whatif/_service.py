@@ -11,6 +11,7 @@ from typing import Protocol
 
 import pandas as pd
 
+from core.whatif._spotvol import DEFAULT_SPOT_SHOCKS, DEFAULT_VOL_SHOCKS, spot_vol_grid
 from core.whatif._stress import StressResult, StressScenario, stress_portfolio
 
 
@@ -24,6 +25,8 @@ class PortfolioReader(Protocol):
     def positions(self, name: str) -> pd.DataFrame: ...
 
     def ledger(self, name: str) -> _Ledger: ...
+
+    def greeks(self, name: str) -> dict: ...
 
 
 class InstrumentReader(Protocol):
@@ -45,3 +48,13 @@ class WhatIfService:
         classes = {i.symbol: str(i.asset_class) for i in self._market.instruments()}
         held = {r.symbol: (r.market_value, classes.get(r.symbol)) for r in positions.itertuples()}
         return stress_portfolio(held, self._portfolios.ledger(name).cash, scenario)
+
+    def spot_vol(
+        self, name: str, spot_shocks=DEFAULT_SPOT_SHOCKS, vol_shocks=DEFAULT_VOL_SHOCKS
+    ) -> pd.DataFrame:
+        """P&L of portfolio ``name`` with spot and volatility shocked together.
+
+        See :func:`spot_vol_grid` (options repriced in full, the rest by its dollar delta).
+        """
+        positions = self._portfolios.greeks(name)["positions"]
+        return spot_vol_grid(positions, spot_shocks, vol_shocks)

@@ -43,6 +43,10 @@ BUNDLED = [
     "SP500",
     "SPX",
     "IXIC",
+    "EURUSD",  # the SYNTHETIC FX pairs (issue 16)
+    "USDJPY",
+    "GBPUSD",
+    "EURGBP",
 ]
 TRADE_KEYS = {
     "fill_id",
@@ -78,6 +82,9 @@ SUMMARY_KEYS = {
     "net_pnl",
     "net_pnl_pct",
     "n_positions",
+    "cash_by_currency",  # issue 16: cash per currency and the P&L split, added
+    "asset_pnl",
+    "fx_pnl",
 }
 
 GOOD_CSV = """\
@@ -432,7 +439,7 @@ def test_portfolio_export_import(cli, tmp_path):
     assert code == 1 and clash["field"] == "name"
 
     broken = tmp_path / "broken.json"
-    broken.write_text(text.replace('"version": 1', '"version": 7'))
+    broken.write_text(text.replace('"version": 2', '"version": 7'))
     code, error = cli("--json", "portfolio", "import", str(broken), "--name", "other")
     assert code == 1 and "version" in error["error"]
     code, missing = cli("--json", "portfolio", "import", str(tmp_path / "absent.json"))

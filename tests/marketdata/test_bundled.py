@@ -24,8 +24,8 @@ def raw_rows(filename: str) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def test_symbol_list_is_the_twenty_stocks_then_the_indices():
-    expected = (*STOCKS, "SP500", "SPX", "IXIC")
+def test_symbol_list_is_the_twenty_stocks_then_the_indices_then_the_synthetic_fx():
+    expected = (*STOCKS, "SP500", "SPX", "IXIC", "EURUSD", "USDJPY", "GBPUSD", "EURGBP")
     assert expected == BUNDLED_SYMBOLS
 
 

@@ -207,7 +207,7 @@ def test_import_of_bytes_that_are_not_utf8(ws, table_counts):
 @pytest.mark.parametrize(
     ("mutate", "expected"),
     [
-        (lambda d: d.update(version=2), ["version"]),
+        (lambda d: d.update(version=3), ["version"]),
         (lambda d: d.update(format="something/else"), ["format"]),
         (lambda d: d.update(colour="red"), ["colour", "Extra inputs"]),
         (lambda d: d["positions"][0].update(colour="red"), ["positions[0].colour"]),
@@ -215,7 +215,10 @@ def test_import_of_bytes_that_are_not_utf8(ws, table_counts):
             lambda d: d.update(instruments=[i for i in d["instruments"] if i["symbol"] != "KO"]),
             ["without an instrument definition", "KO"],
         ),
-        (lambda d: d["trades"][1].update(price=-5.0), ["trades[1].price", "greater than 0"]),
+        (
+            lambda d: d["trades"][1].update(price=-5.0),
+            ["trades[1].price", "greater than or equal to 0"],
+        ),
         (lambda d: d["trades"][2].update(quantity=0), ["trades[2].quantity"]),
         (lambda d: d.pop("starting_cash"), ["starting_cash", "required"]),
         (lambda d: d.update(target_weights={"AAPL": 0.8, "KO": 0.5}), ["sum to more than 1"]),

@@ -17,7 +17,9 @@ STOCK2 = Instrument(symbol="BBB")
 FUTURE = default_instrument("ES", AssetClass.FUTURE)  # multiplier 50
 COIN = default_instrument("BTC", AssetClass.CRYPTO)  # quantity step 1e-8
 EURO_STOCK = Instrument(symbol="SAP", currency="EUR")
-INSTRUMENTS = {i.symbol: i for i in (STOCK, STOCK2, FUTURE, COIN)}
+# a multiplier-50 contract that pays its notional (futures settle variation: test_futures.py)
+CONTRACT = Instrument(symbol="ESX", asset_class=AssetClass.INDEX, multiplier=50.0)
+INSTRUMENTS = {i.symbol: i for i in (STOCK, STOCK2, CONTRACT, COIN)}
 
 BUY, SELL = Side.BUY, Side.SELL
 
@@ -126,13 +128,13 @@ def test_crossing_through_zero_is_rejected_without_short_selling():
     rejected(ledger, fill("AAA", SELL, 15, 120.0), STOCK, "quantity")
 
 
-def test_futures_multiplier_scales_cash_value_and_pnl():
+def test_a_multiplier_scales_cash_value_and_pnl():
     ledger = Ledger(starting_cash=1_000_000.0)
-    book(ledger, "ES", BUY, 2, 4_000.0)
+    book(ledger, "ESX", BUY, 2, 4_000.0)
     assert ledger.cash == pytest.approx(1_000_000 - 2 * 4_000 * 50)  # 600,000
-    assert book(ledger, "ES", SELL, 1, 4_010.0) == pytest.approx(1 * 10 * 50)  # 500
+    assert book(ledger, "ESX", SELL, 1, 4_010.0) == pytest.approx(1 * 10 * 50)  # 500
     assert ledger.cash == pytest.approx(600_000 + 4_010 * 50)  # 800,500
-    marks = {"ES": 4_020.0}
+    marks = {"ESX": 4_020.0}
     assert ledger.positions_value(marks) == pytest.approx(4_020 * 50)
     assert ledger.equity(marks) == pytest.approx(800_500 + 201_000)
     assert ledger.unrealized_pnl(marks) == pytest.approx(20 * 50)
@@ -224,9 +226,9 @@ def test_commission_and_fees_reduce_cash_and_net_pnl():
     assert ledger.net_pnl({}) == pytest.approx(100 - 3.75)
 
 
-def test_currency_mismatch_is_rejected():
-    ledger = Ledger(starting_cash=100_000.0)
-    rejected(ledger, fill("SAP", BUY, 1, 100.0), EURO_STOCK, "symbol")
+def test_a_foreign_stock_needs_cash_in_its_currency():
+    ledger = Ledger(starting_cash=100_000.0)  # USD only: buying a EUR stock needs EUR first
+    rejected(ledger, fill("SAP", BUY, 1, 100.0), EURO_STOCK, "quantity")
 
 
 def test_fill_booked_against_another_instrument_is_rejected():
@@ -273,7 +275,7 @@ def quantities(draw, symbol: str) -> float:
     instrument = INSTRUMENTS[symbol]
     if instrument is COIN:
         return draw(st.integers(1, 300_000_000)) * COIN.quantity_step
-    if instrument is FUTURE:
+    if instrument is CONTRACT:
         return float(draw(st.integers(1, 5)))
     return float(draw(st.integers(1, 500)))
 

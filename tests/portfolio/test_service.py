@@ -547,6 +547,9 @@ def test_the_typed_summary_keeps_the_json_keys_of_portfolio_show(ws):
         "net_pnl",
         "net_pnl_pct",
         "n_positions",
+        "cash_by_currency",  # issue 16: appended, the keys before are unchanged
+        "asset_pnl",
+        "fx_pnl",
     ]
     assert summary.to_dict()["equity"] == summary.equity == 1_000.0
     with pytest.raises(AttributeError):

@@ -11,7 +11,7 @@ def test_market_data_shows_spx_candles_and_the_catalogue(app):
     stats = {m.label: m.value for m in at.metric}
     assert stats["Last close"] == "2,506.85"  # SPX close on 2018-12-31 (arch sp500.csv.gz)
     catalogue = at.dataframe[0].value
-    assert len(catalogue) == 23
+    assert len(catalogue) == 27  # with the four SYNTHETIC FX pairs
     assert len(at.get("plotly_chart")) == 1
 
 
