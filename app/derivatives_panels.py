@@ -150,13 +150,6 @@ def _chain_formats() -> dict:
 # -- multi-leg builder ---------------------------------------------------------------------
 
 
-def _parse_strikes(text: str) -> tuple[float, ...]:
-    try:
-        return tuple(float(x) for x in text.replace(";", ",").split(",") if x.strip())
-    except ValueError as exc:
-        raise InvalidInputError(f"strikes: not numbers ({text!r})", "strikes") from exc
-
-
 def build_strategy(kind: str, market, strikes, days, far_days, right, long, quantity, mult):
     """The strategy the builder's inputs describe (``core.derivatives`` builders)."""
     need = {"vertical": 2, "strangle": 2, "iron condor": 4, "butterfly": 3}.get(kind, 1)
@@ -180,7 +173,7 @@ def build_strategy(kind: str, market, strikes, days, far_days, right, long, quan
 def strategy_inputs():
     """The builder's form; the market and the strategy."""
     kind = st.selectbox("strategy", KINDS, key="dv_st_kind")
-    strikes = _parse_strikes(
+    strikes = d.parse_strikes(
         st.text_input("strikes (ascending)", DEFAULT_STRIKES[kind], key=f"dv_st_k_{kind}")
     )
     right = st.radio("type", ["call", "put"], horizontal=True, key="dv_st_right")

@@ -97,7 +97,7 @@ def request_form(ws: Workstation) -> dict[str, Any] | None:
         return None
     try:
         params = json.loads(overrides) if overrides.strip() else {}
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         st.error(widgets.plain(f"sleeve parameters: not JSON ({exc})"))
         return None
     values = {"strategies": strategies, "symbol": symbol, "params": params, **settings}

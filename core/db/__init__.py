@@ -5,8 +5,6 @@ from core.db._lock import WriteSessions, holds_write_lock, take_write_lock
 from core.db._migrate import is_current, upgrade
 from core.db._models import (
     AuditEventRow,
-    AutopilotRulesRow,
-    AutopilotScheduleRow,
     BacktestRunRow,
     BarRow,
     Base,
@@ -14,9 +12,7 @@ from core.db._models import (
     EquitySnapshotRow,
     FillRow,
     InstrumentRow,
-    MarketRegimeRow,
     MetaRow,
-    ModelRow,
     OptimizationJobRow,
     OrderRow,
     PaperAlertRow,
@@ -26,10 +22,16 @@ from core.db._models import (
     PaperSessionRow,
     PortfolioRow,
     PositionRow,
-    RebalancingLogRow,
     StrategyConfigRow,
-    TaskRow,
     WriteLockRow,
+)
+from core.db._models_work import (
+    AutopilotRulesRow,
+    AutopilotScheduleRow,
+    MarketRegimeRow,
+    ModelRow,
+    RebalancingLogRow,
+    TaskRow,
 )
 from core.db._readonly import check_schema_current, create_read_only_engine
 from core.db._startup import startup_lock

@@ -29,6 +29,7 @@ from core.derivatives._fx import (
     position_size,
 )
 from core.derivatives._implied import ImpliedVol, implied_vol
+from core.derivatives._inputs import parse_strikes
 from core.derivatives._params import MarginParams, PricerParams, SizerParams
 from core.derivatives._payoff import (
     StrategyAnalysis,
@@ -94,6 +95,7 @@ __all__ = [
     "margin_status",
     "net_greeks",
     "option_chain",
+    "parse_strikes",
     "pip_value",
     "pnl_at_expiry",
     "pnl_today",

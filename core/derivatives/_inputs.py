@@ -82,3 +82,17 @@ def check_non_negative(value: np.ndarray | float, name: str) -> None:
 def is_scalar(*values: object) -> bool:
     """Whether every input is a scalar (then the outputs are floats)."""
     return all(np.ndim(v) == 0 for v in values)
+
+
+def parse_strikes(text: str) -> tuple[float, ...]:
+    """Strikes typed as ``"95, 100; 105"`` (commas or semicolons) as floats.
+
+    Raises
+    ------
+    InvalidInputError
+        ``strikes: not numbers (...)`` when an entry is not a number.
+    """
+    try:
+        return tuple(float(x) for x in text.replace(";", ",").split(",") if x.strip())
+    except ValueError:
+        raise InvalidInputError(f"strikes: not numbers ({text!r})", "strikes") from None

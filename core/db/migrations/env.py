@@ -3,7 +3,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from core.db._models import Base
+from core.db import Base  # every table module, so the metadata is whole
 
 config = context.config
 target_metadata = Base.metadata
