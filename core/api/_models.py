@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 
 def _utc(value: datetime) -> datetime:
@@ -75,6 +75,7 @@ class PositionOut(Model):
     """One open position, marked at the last known close."""
 
     symbol: str
+    currency: str = Field("USD", description="the instrument's currency (prices and costs)")
     quantity: float
     avg_cost: float
     last_price: float
