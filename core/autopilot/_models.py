@@ -23,6 +23,7 @@ from typing import Any, Protocol
 import pandas as pd
 
 from core.autopilot._generators import MODEL_ERRORS, Models
+from core.errors import NotFoundError
 
 END_KEYS = ("end", "train_end", "end_date", "as_of")
 
@@ -210,5 +211,5 @@ class ServiceTrainer:
         """Train and return the new model's id."""
         service, build = self._services[kind]
         if service is None or build is None:
-            raise KeyError(f"no {kind} trainer")
+            raise NotFoundError(f"no {kind} trainer", where="autopilot")
         return str(service.train(build(end, symbols))["model_id"])

@@ -122,7 +122,10 @@ class LabCashMovement(_Strict):
         if self.amount == 0:
             raise ValueError("amount must not be 0")
         if self.kind == "exchange":
-            return self._check_exchange()
+            problem = self._exchange_problem()
+            if problem is not None:
+                raise ValueError(problem)
+            return self
         if self.counter_currency is not None or self.counter_amount is not None:
             raise ValueError(f"a {self.kind} has no counter_currency or counter_amount")
         if (self.amount > 0) != (self.kind == "deposit"):
@@ -130,19 +133,16 @@ class LabCashMovement(_Strict):
             raise ValueError(f"a {self.kind} needs a {sign} amount, got {self.amount:g}")
         return self
 
-    def _check_exchange(self) -> LabCashMovement:
+    def _exchange_problem(self) -> str | None:
+        """What is wrong with an exchange, or None (the validator raises it)."""
         if self.amount > 0:
-            raise ValueError(
-                f"an exchange states what it sold as a negative amount, got {self.amount:g}"
-            )
+            return f"an exchange states what it sold as a negative amount, got {self.amount:g}"
         if self.counter_currency is None or self.fx_rate is None or self.counter_amount is None:
-            raise ValueError("an exchange needs counter_currency, fx_rate and counter_amount")
+            return "an exchange needs counter_currency, fx_rate and counter_amount"
         bought = -self.amount * self.fx_rate
         if not math.isclose(self.counter_amount, bought, rel_tol=1e-9, abs_tol=1e-6):
-            raise ValueError(
-                f"counter_amount {self.counter_amount:g} is not -amount × fx_rate = {bought:g}"
-            )
-        return self
+            return f"counter_amount {self.counter_amount:g} is not -amount × fx_rate = {bought:g}"
+        return None
 
 
 class LabTotals(_Strict):
