@@ -10,4 +10,4 @@ from core.workstation import Workstation
 @st.cache_resource(show_spinner="Opening the workstation database…")
 def workstation() -> Workstation:
     """Open (and on first start migrate and seed) the database named by the settings."""
-    return Workstation.open()
+    return Workstation.open(warm_workers=True)

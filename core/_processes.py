@@ -9,12 +9,39 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Protocol
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 DATABASE_URL_ENV = "WORKSTATION_DATABASE_URL"
+
+
+class Launcher(Protocol):
+    """Starts a worker faster than a cold interpreter (:class:`core.warm.WarmLauncher`)."""
+
+    def spawn(self, args: list[str], log_file: Path | None, env: Mapping[str, str]) -> int | None:
+        """The worker's pid, or None to start it cold."""
+
+
+_launcher: Launcher | None = None
+
+
+def use_launcher(launcher: Launcher | None) -> None:
+    """Route :func:`spawn_core` through ``launcher`` in this process (None: cold starts only).
+
+    Process-wide because workers are: the composition root sets it (the app's
+    :meth:`core.workstation.Workstation.open` with ``warm_workers=True``), nothing else does.
+    """
+    global _launcher
+    _launcher = launcher
+
+
+def current_launcher() -> Launcher | None:
+    """The launcher :func:`spawn_core` uses in this process, if any."""
+    return _launcher
 
 
 def spawn_core(
@@ -31,10 +58,18 @@ def spawn_core(
     (``WORKSTATION_DATABASE_URL``, readable only by its user), never its command line, which
     every user of the machine can read (``ps``, ``/proc/PID/cmdline``). ``env`` adds more
     variables (a task's models directory, say).
+
+    With a launcher installed (:func:`use_launcher`) the worker is forked from it, with the
+    same arguments, environment, working directory and log; when it cannot (still
+    importing, gone) the worker starts cold as below.
     """
     env = {**os.environ, **(env or {})}
     if database_url is not None:
         env[DATABASE_URL_ENV] = database_url
+    if _launcher is not None:
+        pid = _launcher.spawn(list(args), None if log_file is None else Path(log_file), env)
+        if pid is not None:
+            return pid
     out = subprocess.DEVNULL
     if log_file is not None:
         Path(log_file).parent.mkdir(parents=True, exist_ok=True)

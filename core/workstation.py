@@ -52,6 +52,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from core import warm
 from core.allocation import AllocationService
 from core.audit import AuditService
 from core.autopilot import AutopilotService, RegistryModels, backtest_request
@@ -148,8 +149,20 @@ class Workstation:
         )
 
     @classmethod
-    def open(cls, database_url: str | None = None, *, seed_demo: bool | None = None) -> Workstation:
-        """Connect, migrate the schema, register bundled instruments, seed the demo once."""
+    def open(
+        cls,
+        database_url: str | None = None,
+        *,
+        seed_demo: bool | None = None,
+        warm_workers: bool = False,
+    ) -> Workstation:
+        """Connect, migrate the schema, register bundled instruments, seed the demo once.
+
+        ``warm_workers`` (the app server's choice): start workers from a fork server that has
+        already imported the code (:mod:`core.warm`), unless ``WORKSTATION_WARM_WORKERS=0``.
+        """
+        if warm_workers:
+            warm.install()  # the helper imports in the background while the database opens
         overrides = {"database_url": database_url} if database_url else {}
         if seed_demo is not None:
             overrides["seed_demo"] = seed_demo

@@ -27,6 +27,10 @@ from core.db import Base
 from core.workstation import Workstation
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# AppTests open the app's workstation in this process: no warm-worker helper for each test
+# process (tests/test_warm.py turns it on where it is the subject; the browser tests' servers
+# run with it, as users do)
+os.environ.setdefault("WORKSTATION_WARM_WORKERS", "0")
 
 
 POSTGRES_ENV = "WORKSTATION_TEST_POSTGRES_URL"

@@ -44,7 +44,7 @@ def start_streamlit(env: dict[str, str], *, wait: float = 60.0) -> tuple[subproc
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app/main.py", "--server.port", str(port)],
         cwd=ROOT,
-        env={**os.environ, **env},
+        env={**os.environ, "WORKSTATION_WARM_WORKERS": "1", **env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
