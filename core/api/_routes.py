@@ -23,6 +23,7 @@ PortfolioParam = Annotated[
         description="Portfolio name (default: the demo portfolio, else the first by name)",
     ),
 ]
+ID_MAX = 2**63 - 1  # a database id is a signed 64-bit integer: a larger one is a 422, not a 500
 DateParam = Annotated[date | None, Query(description="A date, YYYY-MM-DD (UTC)")]
 RISK_SIMS = 20_000  # Monte Carlo paths of the risk route's VaR (the Risk page uses 50,000)
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -133,7 +134,9 @@ def _audit_and_paper_routes(router: APIRouter, ws) -> None:
         portfolio: Annotated[str | None, Query(max_length=100)] = None,
         kind: Annotated[str | None, Query(max_length=32)] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-        before: Annotated[int | None, Query(ge=1, description="next_before of a page")] = None,
+        before: Annotated[
+            int | None, Query(ge=1, le=ID_MAX, description="next_before of a page")
+        ] = None,
     ) -> dict:
         """The audit trail, newest first, a page at a time."""
         return ops.audit_page(
