@@ -3,13 +3,18 @@ timer (pausable), with the controls, metrics, charts, book and toasts. It never 
 
 from __future__ import annotations
 
+import time
+
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
 from app import charts
-from app.paper_panels import LIVE, SEEN, STATUS_ICON, controls
+from app.paper_panels import LIVE, SEEN, STARTING, STATUS_ICON, controls
 from app.widgets import pct, plain
+
+FAST_REFRESH = 0.25  # seconds between refreshes while a just-launched worker starts
+START_WINDOW = 20.0  # seconds after which a worker that never ran stops the fast refresh
 
 
 # -- the live panel ----------------------------------------------------------------------------
@@ -20,12 +25,29 @@ def live_panel(ws, name: str) -> None:
     every = right.select_slider(
         "Refresh every (s)", [1, 2, 5, 10], value=2, key="paper_every", disabled=not live
     )
-    st.fragment(run_every=f"{every}s" if live else None)(render_live)(ws, name)
+    starting = live and starting_worker(name)
+    interval = f"{FAST_REFRESH}s" if starting else f"{every}s" if live else None
+    st.fragment(run_every=interval)(render_live)(ws, name, starting)
 
 
-def render_live(ws, name: str) -> None:
+def starting_worker(name: str) -> bool:
+    """True while a worker launched from this page for ``name`` has not moved the session's
+    status on (for at most :data:`START_WINDOW` seconds): the panel then refreshes every
+    :data:`FAST_REFRESH` seconds, so "running" shows as soon as the worker claims the session."""
+    launched = st.session_state.get(STARTING)
+    if not launched or launched[0] != name or time.monotonic() - launched[1] > START_WINDOW:
+        st.session_state.pop(STARTING, None)
+        return False
+    return True
+
+
+def render_live(ws, name: str, starting: bool = False) -> None:
     controls(ws, name)  # inside the fragment: the buttons follow the worker's status
     snap = ws.paper.snapshot(name, symbol=st.session_state.get("paper_symbol"))
+    launched = st.session_state.get(STARTING)
+    if starting and (not starting_worker(name) or snap.session["status"] != launched[2]):
+        st.session_state.pop(STARTING, None)
+        st.rerun()  # the whole page: back to the chosen refresh interval
     notify(name, snap)
     session, state = snap.session, snap.state
     notices = st.container()  # what comes and goes sits in one block: the charts keep their place

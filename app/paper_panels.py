@@ -7,6 +7,7 @@ commands the worker picks up. The live panel is a fragment that re-reads on a ti
 from __future__ import annotations
 
 import json
+import time
 from datetime import date
 from typing import Any
 
@@ -31,6 +32,9 @@ SELECTED = "paper_session"
 PICK = "paper_pick"
 PICK_NEXT = "_paper_pick_next"  # set with SELECTED by an action: the selector follows it
 LIVE = "paper_live"
+# (session, launch time, its status then) of a worker just launched: the live panel polls fast
+# until the status moves on
+STARTING = "_paper_starting"
 SEEN = "paper_seen"
 FORM = "paper_new"
 TICKET = "paper_ticket"
@@ -100,11 +104,12 @@ def controls(ws, name: str) -> None:
         help="launch the worker process that trades this session",
         width="stretch",
     ):
-        run_action(
+        if run_action(
             "paper_controls",
             lambda: ws.paper.start_worker(name, url),
             f"Worker started for {plain(name)}",
-        )
+        ):
+            st.session_state[STARTING] = (name, time.monotonic(), status)
         st.rerun()
     for column, kind, label, enabled in (
         (pause, "pause", "Pause", status == "running"),
@@ -260,6 +265,7 @@ def new_session_form(ws) -> None:
         st.session_state[PICK_NEXT] = True
         if start_now:
             ws.paper.start_worker(name, ws.settings.database_url)
+            st.session_state[STARTING] = (name, time.monotonic(), "created")
 
     if run_action(
         FORM,

@@ -323,3 +323,38 @@ def test_parameters_shown_are_the_selected_sessions(app):
     assert not at.exception, at.exception
     assert at.number_input(key="live_two_fast_slow").value == 40
     assert at.number_input(key="live_two_fast_fast").value == 7
+
+
+def test_a_just_launched_worker_is_polled_fast_until_it_runs(app, monkeypatch):
+    """Create and start: the live panel refreshes every 0.25 s (not the chosen 2 s) until the
+    worker has claimed the session, so "running" shows within a refresh of it starting."""
+    from app import paper_live
+    from app.paper_panels import STARTING
+
+    ws = _ws()
+    launched = []
+    monkeypatch.setattr(
+        type(ws.paper), "start_worker", lambda self, name, url, **_: launched.append(name) or 1
+    )
+    intervals = []
+    real_fragment = paper_live.st.fragment
+
+    def fragment(*args, run_every=None, **kwargs):
+        intervals.append(run_every)
+        return real_fragment(*args, run_every=run_every, **kwargs)
+
+    monkeypatch.setattr(paper_live.st, "fragment", fragment)
+    at = app("paper")
+    at.text_input(key="paper_name").set_value("quick")
+    at.radio(key="paper_feed").set_value("Synthetic market")
+    at.button[-1].click()  # the form's submit button, "start now" checked by default
+    at.run()
+    assert not at.exception, at.exception
+    assert launched == ["quick"] and at.session_state[STARTING][0] == "quick"
+    assert intervals[-1] == f"{paper_live.FAST_REFRESH}s"
+    at.run()  # not claimed yet: still fast
+    assert intervals[-1] == f"{paper_live.FAST_REFRESH}s"
+    ws.paper.worker("quick").run(max_events=5)  # the worker claims the session and trades
+    at.run()
+    assert STARTING not in at.session_state
+    assert intervals[-1] == "2s"  # back to the chosen interval
