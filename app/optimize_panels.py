@@ -5,7 +5,7 @@ jobs, read snapshots and write the cancel command."""
 from __future__ import annotations
 
 import math
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pandas as pd
@@ -26,6 +26,10 @@ from core.workstation import Workstation
 JOB = "opt_job"
 PAUSED = "opt_paused"
 REFRESH = "2s"
+# a job queued less than START_WINDOW seconds ago is polled every FAST_REFRESH: its status
+# leaves "queued" on the page as soon as its worker claims it
+FAST_REFRESH = "0.25s"
+START_WINDOW = 20.0
 METHOD_LABELS = {
     "grid": "Grid",
     "random": "Random",
@@ -289,10 +293,16 @@ def job_picker(ws: Workstation) -> str | None:
     return job_id
 
 
-def refresh_interval(job: OptimizationJob | None, paused: bool) -> str | None:
-    """How often the live panel refreshes: never when finished or paused."""
+def refresh_interval(
+    job: OptimizationJob | None, paused: bool, now: datetime | None = None
+) -> str | None:
+    """How often the live panel refreshes: never when finished or paused; fast while a job
+    just submitted waits for its worker."""
     if job is None or job.finished or paused:
         return None
+    now = now or datetime.now(UTC).replace(tzinfo=None)
+    if job.status == "queued" and (now - job.created_at).total_seconds() < START_WINDOW:
+        return FAST_REFRESH
     return REFRESH
 
 
@@ -300,12 +310,14 @@ def live_panel(ws: Workstation, job_id: str) -> OptimizationJob | None:
     """The job's status; refreshes itself while the job runs (unless paused)."""
     job = ws.jobs.get(job_id)
     every = refresh_interval(job, st.session_state.get(PAUSED, False))
-    st.fragment(run_every=every, key="opt_live")(_job_status)(ws, job_id, every is not None)
+    st.fragment(run_every=every, key="opt_live")(_job_status)(
+        ws, job_id, every is not None, every == FAST_REFRESH
+    )
     return job
 
 
 @widgets.guarded  # a fragment's own reruns happen outside the page's guard
-def _job_status(ws: Workstation, job_id: str, live: bool) -> None:
+def _job_status(ws: Workstation, job_id: str, live: bool, fast: bool = False) -> None:
     store = ws.jobs
     job = store.get(job_id)
     if job is None:
@@ -313,6 +325,8 @@ def _job_status(ws: Workstation, job_id: str, live: bool) -> None:
         return
     if live and job.finished:
         st.rerun()  # the whole page: results appear and the timer stops
+    if fast and job.status != "queued":
+        st.rerun()  # the worker has it: back to the normal interval
     c1, c2, c3 = st.columns([2, 1, 1])
     c1.markdown(f"**Status:** {status_text(job)}")
     c2.metric("Best score", _num(job.best_score))

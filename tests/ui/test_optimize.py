@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -180,6 +180,12 @@ def _job(status, cancel=False, done=3, total=10):
 def test_live_refresh_stops_when_finished_or_paused():
     assert panels.refresh_interval(_job("running"), paused=False) == panels.REFRESH
     assert panels.refresh_interval(_job("queued"), paused=False) == panels.REFRESH
+    # queued for less than START_WINDOW seconds: polled fast until its worker claims it
+    created = _job("queued").created_at
+    soon, later = (created + timedelta(seconds=s) for s in (1, panels.START_WINDOW + 1))
+    assert panels.refresh_interval(_job("queued"), paused=False, now=soon) == panels.FAST_REFRESH
+    assert panels.refresh_interval(_job("running"), paused=False, now=soon) == panels.REFRESH
+    assert panels.refresh_interval(_job("queued"), paused=False, now=later) == panels.REFRESH
     assert panels.refresh_interval(_job("running"), paused=True) is None
     for status in ("done", "failed", "cancelled"):
         assert panels.refresh_interval(_job(status), paused=False) is None
