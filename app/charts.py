@@ -38,6 +38,31 @@ def downsample_bars(bars: pd.DataFrame, limit: int = MAX_PRICE_POINTS) -> pd.Dat
     return merged.set_index(stamp).rename_axis(bars.index.name)
 
 
+# a line chart draws at most this many points: a longer series keeps each bucket's lowest
+# and highest point (its shape, peaks and troughs survive), drawn as SVG. WebGL traces were
+# slower where the browser has no GPU (a software renderer makes one context per chart).
+MAX_LINE_POINTS = 2000
+
+
+def thin_line(series: pd.Series, limit: int = MAX_LINE_POINTS) -> pd.Series:
+    """At most ``limit`` points of ``series`` (in order): the first and last, and the minimum
+    and maximum of each of ``limit // 2`` equal runs of points; a short series as is."""
+    n = len(series)
+    if n <= limit:
+        return series
+    values = series.to_numpy(dtype=float)
+    buckets = np.array_split(np.arange(n), max(1, (limit - 2) // 2))
+    keep = {0, n - 1}
+    for positions in buckets:
+        chunk = values[positions]
+        if np.isnan(chunk).all():
+            keep.add(int(positions[0]))
+            continue
+        keep.add(int(positions[np.nanargmin(chunk)]))
+        keep.add(int(positions[np.nanargmax(chunk)]))
+    return series.iloc[sorted(keep)]
+
+
 def _layout(fig: go.Figure, height: int) -> go.Figure:
     fig.update_layout(
         height=height,
@@ -55,17 +80,22 @@ def equity_figure(curve: pd.DataFrame, title: str = "Equity") -> go.Figure:
         rows=2, cols=1, shared_xaxes=True, row_heights=[0.72, 0.28], vertical_spacing=0.04
     )
     equity = curve["equity"]
-    drawdown = equity / equity.cummax() - 1
+    drawdown = thin_line(equity / equity.cummax() - 1)
+    equity = thin_line(equity)
     fig.add_trace(
-        go.Scattergl(
-            x=curve.index, y=equity, name="Equity", line=dict(color=LINE), hovertemplate=HOVER_MONEY
+        go.Scatter(
+            x=equity.index,
+            y=equity,
+            name="Equity",
+            line=dict(color=LINE),
+            hovertemplate=HOVER_MONEY,
         ),
         1,
         1,
     )
     fig.add_trace(
-        go.Scattergl(
-            x=curve.index,
+        go.Scatter(
+            x=drawdown.index,
             y=drawdown,
             name="Drawdown",
             fill="tozeroy",
@@ -87,7 +117,7 @@ def price_figure(
     """Candlesticks (or a close line) with volume bars when the data has volume.
 
     More than :data:`MAX_PRICE_POINTS` bars are merged (:func:`downsample_bars`) and drawn
-    with WebGL, without weekend breaks (invisible at that density)."""
+    without weekend breaks (invisible at that density)."""
     dense = len(bars) > MAX_PRICE_POINTS
     bars = downsample_bars(bars)
     with_volume = bars["volume"].notna().any()
@@ -113,10 +143,9 @@ def price_figure(
             1,
             1,
         )
-    else:  # plotly's WebGL traces ignore rangebreaks: SVG when weekends are skipped
-        trace = go.Scatter if _weekday_daily(bars.index) and not dense else go.Scattergl
+    else:
         fig.add_trace(
-            trace(x=bars.index, y=bars["close"], name=symbol, line=dict(color=LINE)), 1, 1
+            go.Scatter(x=bars.index, y=bars["close"], name=symbol, line=dict(color=LINE)), 1, 1
         )
     if with_volume:
         colors = [
@@ -195,8 +224,9 @@ def curves_figure(curves: dict[str, pd.Series], title: str = "Equity") -> go.Fig
     """Several equity curves on one chart (runs compared)."""
     fig = go.Figure()
     for name, series in curves.items():
+        series = thin_line(series)
         fig.add_trace(
-            go.Scattergl(
+            go.Scatter(
                 x=series.index,
                 y=series.values,
                 name=name,
@@ -400,10 +430,11 @@ def drawdown_bands_figure(frame: pd.DataFrame, warning: float, critical: float) 
     normal / warning / critical bands."""
     fig = go.Figure()
     depth = _add_drawdown_bands(fig, frame["drawdown"], warning, critical)
+    below = -thin_line(frame["drawdown"])
     fig.add_trace(
-        go.Scattergl(
-            x=frame.index,
-            y=-frame["drawdown"],
+        go.Scatter(
+            x=below.index,
+            y=below,
             name="Drawdown",
             line_color=DOWN,
             fill="tozeroy",
@@ -436,10 +467,12 @@ def equity_drawdown_bands_figure(
     fig = make_subplots(
         rows=2, cols=1, shared_xaxes=True, row_heights=[0.6, 0.4], vertical_spacing=0.05
     )
+    by_time = equity.set_index("ts")
+    value, below = thin_line(by_time["equity"]), -thin_line(by_time["drawdown"])
     fig.add_trace(
-        go.Scattergl(
-            x=equity["ts"],
-            y=equity["equity"],
+        go.Scatter(
+            x=value.index,
+            y=value,
             name="Equity",
             line=dict(color=LINE),
             hovertemplate=HOVER_MONEY,
@@ -449,9 +482,9 @@ def equity_drawdown_bands_figure(
     )
     # the drawdown trace first: hrects skip subplots that have no data yet
     fig.add_trace(
-        go.Scattergl(
-            x=equity["ts"],
-            y=-equity["drawdown"],
+        go.Scatter(
+            x=below.index,
+            y=below,
             name="Drawdown",
             fill="tozeroy",
             line=dict(color=DOWN, width=1),

@@ -274,9 +274,8 @@ def _count_until(ids: list[str], last: str | None) -> int:
 
 def price_with_fills(prices: pd.DataFrame, markers: pd.DataFrame, symbol: str) -> go.Figure:
     fig = go.Figure()
-    fig.add_trace(
-        go.Scattergl(x=prices["ts"], y=prices["close"], name=symbol, line=dict(color=charts.LINE))
-    )
+    close = charts.thin_line(prices.set_index("ts")["close"])
+    fig.add_trace(go.Scatter(x=close.index, y=close, name=symbol, line=dict(color=charts.LINE)))
     for side, marker, color in (
         ("buy", "triangle-up", charts.UP),
         ("sell", "triangle-down", charts.DOWN),

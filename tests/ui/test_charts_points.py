@@ -6,7 +6,14 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from app.charts import MAX_PRICE_POINTS, downsample_bars, price_figure
+from app.charts import (
+    MAX_LINE_POINTS,
+    MAX_PRICE_POINTS,
+    downsample_bars,
+    equity_figure,
+    price_figure,
+    thin_line,
+)
 
 
 def _bars(n: int) -> pd.DataFrame:
@@ -42,7 +49,7 @@ def test_short_history_is_drawn_as_is_and_long_one_is_bounded():
     assert downsample_bars(short) is short
     figure = price_figure(_bars(5000), "X", candles=False)
     line = figure.data[0]
-    assert isinstance(line, go.Scattergl)
+    assert isinstance(line, go.Scatter)  # SVG: WebGL was slower without a GPU
     assert 0 < len(line.x) <= MAX_PRICE_POINTS
     assert line.y[-1] == 4999.0  # the last close is kept
     assert not figure.layout.xaxis.rangebreaks  # no weekend breaks on merged bars
@@ -51,3 +58,27 @@ def test_short_history_is_drawn_as_is_and_long_one_is_bounded():
 def test_missing_volume_stays_missing_after_merging():
     bars = _bars(9).assign(volume=np.nan)
     assert downsample_bars(bars, limit=3)["volume"].isna().all()
+
+
+def test_a_thinned_line_keeps_each_buckets_extremes_and_both_ends():
+    values = [5.0, 1.0, 9.0, 2.0, 7.0, 3.0, 8.0, 0.0, 6.0, 4.0]
+    series = pd.Series(values, index=pd.bdate_range("2020-01-01", periods=10))
+    thin = thin_line(series, limit=6)  # (6 - 2) // 2 = 2 runs of 5: [5 1 9 2 7], [3 8 0 6 4]
+    assert thin.tolist() == [5.0, 1.0, 9.0, 8.0, 0.0, 4.0]  # first, min/max of each run, last
+    assert list(thin.index) == [series.index[i] for i in (0, 1, 2, 6, 7, 9)]
+    assert thin_line(series, limit=10) is series
+
+
+def test_a_long_equity_curve_is_bounded_and_keeps_its_worst_drawdown():
+    n = 20_000
+    rng = np.random.default_rng(0)
+    equity = pd.Series(
+        100 * np.exp(np.cumsum(rng.normal(0, 0.01, n))),
+        index=pd.date_range("1990-01-01", periods=n, freq="D"),
+    )
+    figure = equity_figure(equity.to_frame("equity"))
+    line, drawdown = figure.data
+    assert all(isinstance(t, go.Scatter) for t in figure.data)
+    assert len(line.x) <= MAX_LINE_POINTS and len(drawdown.x) <= MAX_LINE_POINTS
+    assert max(line.y) == equity.max() and min(line.y) == equity.min()
+    assert min(drawdown.y) == (equity / equity.cummax() - 1).min()  # the worst one survives
