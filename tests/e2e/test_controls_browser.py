@@ -1,0 +1,417 @@
+"""In headless Chromium, the "Done when" of issue 12: controls show the stored truth of the
+entity they edit, a required choice cannot be clicked into nothing, a new paper session is the
+selected one, results stay in the tab where the user acted, the Optimize heatmap is ticked at
+the grid's own values, and no page shows a raw float.
+
+One server (and one database) serves the whole module; each test opens its own browser page,
+so its own Streamlit session. Portfolios are set up with the CLI, as a user would.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from tests.e2e.harness import ARGS, CHROMIUM, ROOT, start_streamlit, stop
+
+playwright = pytest.importorskip("playwright.sync_api")
+expect = playwright.expect
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(), reason="needs Debian's chromium (apt-get install chromium)"
+    ),
+]
+
+WAIT = 60_000  # ms: generous, another CI job may share the two cores
+DEMO = "Demo — US large caps"
+
+
+def core(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "core", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The app on a fresh database: the demo portfolio, "Alpha" (active) and "Bravo" (halted),
+    and the demo's lab JSON export to import."""
+    tmp = tmp_path_factory.mktemp("controls")
+    env = {**os.environ, "WORKSTATION_DATABASE_URL": f"sqlite:///{tmp}/controls.db"}
+    core(env, "portfolio", "create", "Alpha", "--cash", "100000")  # migrates, seeds the demo
+    core(env, "portfolio", "create", "Bravo", "--cash", "50000")
+    core(env, "risk", "state", "halted", "--portfolio", "Bravo", "--reason", "e2e")
+    core(env, "portfolio", "export", DEMO, "--out", str(tmp / "demo.json"))
+    process, url = start_streamlit(env)
+    yield SimpleNamespace(url=url, env=env, tmp=tmp)
+    stop(process)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A page of its own (a new Streamlit session) for each test."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(WAIT)
+    yield context.new_page()
+    context.close()
+
+
+# -- helpers -----------------------------------------------------------------------------------
+def open_page(page, server, path: str) -> None:
+    page.goto(f"{server.url}/{path}", timeout=WAIT)
+    settle(page)
+
+
+def settle(page) -> None:
+    """Wait until the script run in progress (if any) has finished."""
+    page.wait_for_function(
+        "() => { const app = document.querySelector('[data-test-script-state]');"
+        " return app && app.getAttribute('data-test-script-state') === 'notRunning'; }",
+        timeout=WAIT,
+    )
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick ``option`` in the selectbox labelled ``label``."""
+    page.get_by_role("combobox", name=label).click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def tab(page, name: str):
+    return page.get_by_role("tab", name=name, exact=True)
+
+
+def active_tabs(page) -> list[str]:
+    return page.get_by_role("tab").evaluate_all(
+        "tabs => tabs.filter(t => t.getAttribute('aria-selected') === 'true')"
+        ".map(t => t.innerText.trim())"
+    )
+
+
+def active_panel(page):
+    """The tab panel on show (one per row of tabs; the tests' pages have one row)."""
+    return page.locator("[role=tabpanel]:visible").first
+
+
+def radio(page, group: str, option: str):
+    return page.get_by_role("radiogroup", name=group).get_by_role(
+        "radio", name=option, exact=True
+    )
+
+
+def checked(page, group: str) -> list[str]:
+    return (
+        page.get_by_role("radiogroup", name=group)
+        .get_by_role("radio")
+        .evaluate_all(
+            "rs => rs.filter(r => r.getAttribute('aria-checked') === 'true')"
+            ".map(r => r.innerText.trim())"
+        )
+    )
+
+
+# -- controls bound to the stored state --------------------------------------------------------
+@pytest.mark.timeout(240)
+def test_the_trading_state_control_shows_each_portfolios_stored_state_after_a_switch(
+    page, server
+):
+    open_page(page, server, "risk")
+    expect(page.get_by_role("combobox", name="Portfolio")).to_have_value("Alpha")
+    expect(radio(page, "Set trading state", "Active")).to_have_attribute("aria-checked", "true")
+
+    choose(page, "Portfolio", "Bravo")
+    expect(page.get_by_text("Trading state: Halted")).to_be_visible()
+    expect(radio(page, "Set trading state", "Halted")).to_have_attribute("aria-checked", "true")
+    assert checked(page, "Set trading state") == ["Halted"]
+
+    choose(page, "Portfolio", "Alpha")
+    expect(page.get_by_text("Trading state: Active")).to_be_visible()
+    expect(radio(page, "Set trading state", "Active")).to_have_attribute("aria-checked", "true")
+    assert checked(page, "Set trading state") == ["Active"]
+
+    # changed behind the page's back (the CLI): the switch back shows the new stored state
+    core(server.env, "risk", "state", "reducing_only", "--portfolio", "Bravo", "--reason", "e2e")
+    choose(page, "Portfolio", "Bravo")
+    expect(page.get_by_text("Trading state: Reducing only")).to_be_visible()
+    expect(radio(page, "Set trading state", "Reducing only")).to_have_attribute(
+        "aria-checked", "true"
+    )
+    assert checked(page, "Set trading state") == ["Reducing only"]
+
+
+@pytest.mark.timeout(240)
+def test_a_required_choice_cannot_be_clicked_into_nothing(page, server):
+    # the trading state: clicking the selected "Active" keeps it selected
+    open_page(page, server, "risk")
+    expect(radio(page, "Set trading state", "Active")).to_have_attribute("aria-checked", "true")
+    radio(page, "Set trading state", "Active").click()
+    page.get_by_label("Reason (audited)").fill("checking")
+    page.get_by_label("Reason (audited)").press("Enter")  # a rerun after the click
+    settle(page)
+    assert checked(page, "Set trading state") == ["Active"]
+    expect(page.get_by_role("button", name="Apply")).to_be_disabled()  # nothing to apply
+
+    # the lab ticket's side: clicking the selected "buy" keeps it, and the order goes through
+    open_page(page, server, "portfolio-lab")
+    tab(page, "Trade").click()
+    expect(radio(page, "Side", "buy")).to_have_attribute("aria-checked", "true")
+    radio(page, "Side", "buy").click()
+    assert checked(page, "Side") == ["buy"]
+    page.get_by_label("Quantity").fill("1")
+    page.get_by_role("button", name="Submit order").click()
+    expect(page.get_by_text("Filled: buy 1").first).to_be_visible()
+    assert page.get_by_text("choose buy or sell").count() == 0
+    assert checked(page, "Side") == ["buy"]
+
+
+@pytest.mark.timeout(240)
+def test_a_new_paper_session_becomes_the_selected_one(page, server):
+    open_page(page, server, "paper")
+    for name in ("first session", "second session"):
+        expander = page.get_by_test_id("stExpander").filter(has_text="New session")
+        if not page.get_by_label("Session name").is_visible():
+            expander.locator("summary").click()
+        page.get_by_label("Session name").fill(name)
+        page.get_by_text("Start the worker now").click()  # no worker needed to select it
+        expect(page.get_by_role("checkbox", name="Start the worker now")).not_to_be_checked()
+        page.get_by_role("button", name="Create session").click()
+        expect(page.get_by_text(f"Session {name} created").first).to_be_visible()
+        expect(page.get_by_role("combobox", name="Session")).to_have_value(name)
+    settle(page)
+    expect(page.get_by_role("combobox", name="Session")).to_have_value("second session")
+
+
+# -- results stay in their tab -----------------------------------------------------------------
+@pytest.mark.timeout(300)
+def test_backtest_monte_carlo_and_stress_results_stay_in_their_tabs(page, server):
+    open_page(page, server, "backtest")
+    page.get_by_role("button", name="Run backtest").click()
+    expect(tab(page, "Chart")).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_text("Run id")).to_be_attached()
+    settle(page)
+
+    tab(page, "Monte Carlo").click()
+    settle(page)
+    page.get_by_role("button", name="Run Monte Carlo").click()
+    expect(page.get_by_text("P(profit)")).to_be_visible()
+    settle(page)
+    assert active_tabs(page) == ["Monte Carlo"]
+    expect(active_panel(page).get_by_text("P(profit)")).to_be_visible()
+
+    tab(page, "Stress").click()
+    settle(page)
+    combo = page.get_by_role("combobox", name="Scenario")
+    before = combo.input_value()
+    options = _options(page, "Scenario")
+    other = next(o for o in options if o != before and o != "Custom…")
+    page.get_by_role("option", name=other, exact=True).click()
+    expect(combo).to_have_value(other)
+    settle(page)
+    assert active_tabs(page) == ["Stress"]
+    expect(active_panel(page).get_by_text("Stressed final equity")).to_be_visible()
+
+
+def _options(page, label: str) -> list[str]:
+    """Open the selectbox ``label`` and list its options (left open)."""
+    page.get_by_role("combobox", name=label).click()
+    page.get_by_role("option").first.wait_for()
+    return [o.strip() for o in page.get_by_role("option").all_inner_texts()]
+
+
+@pytest.mark.timeout(300)
+def test_portfolio_lab_instrument_order_and_import_stay_in_their_tabs(page, server):
+    open_page(page, server, "portfolio-lab")
+    tab(page, "Trade").click()
+    settle(page)
+    price = page.get_by_label("Price (defaults to the last known price)")
+    before = price.input_value()
+    choose(page, "Instrument", "MSFT")
+    expect(price).not_to_have_value(before)  # the last price of MSFT: the rerun happened
+    settle(page)
+    assert active_tabs(page) == ["Trade"]
+
+    page.get_by_label("Quantity").fill("2")
+    page.get_by_role("button", name="Submit order").click()
+    expect(page.get_by_text("Filled: buy 2 MSFT").first).to_be_visible()
+    settle(page)
+    assert active_tabs(page) == ["Trade"]
+
+    # a refusal shows in the tab too
+    radio(page, "Side", "sell").click()
+    page.get_by_label("Quantity").fill("1000000")
+    page.get_by_role("button", name="Submit order").click()
+    expect(active_panel(page).get_by_test_id("stAlertContentError")).to_be_visible()
+    settle(page)
+    assert active_tabs(page) == ["Trade"]
+
+    tab(page, "Export · Import · Merge").click()
+    settle(page)
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
+        str(server.tmp / "demo.json")
+    )
+    expect(page.get_by_text("demo.json")).to_be_visible()
+    page.get_by_label("Import as (optional new name)").fill("Imported demo")
+    page.get_by_role("button", name="Import portfolio").click()
+    expect(page.get_by_text("Imported demo.json").first).to_be_visible()
+    expect(page.get_by_role("combobox", name="Portfolio")).to_have_value("Imported demo")
+    settle(page)
+    assert active_tabs(page) == ["Export · Import · Merge"]
+
+
+@pytest.mark.timeout(240)
+def test_risk_save_limits_stays_in_its_tab(page, server):
+    open_page(page, server, "risk")
+    choose(page, "Portfolio", "Alpha")
+    settle(page)
+    tab(page, "Edit limits").click()
+    settle(page)
+    field = page.get_by_label("max position (fraction)")
+    field.fill("0.4500")
+    page.get_by_role("button", name="Save limits").click()
+    expect(active_panel(page).get_by_text("Limits of Alpha saved")).to_be_visible()
+    settle(page)
+    assert active_tabs(page) == ["Edit limits"]
+    assert field.input_value() == "0.4500"  # the stored value, shown again
+
+
+# -- the Optimize heatmap ----------------------------------------------------------------------
+def _plotly_texts(chart, selector: str) -> list[str]:
+    return [t.strip() for t in chart.locator(selector).all_text_contents()]
+
+
+@pytest.mark.timeout(300)
+def test_the_optimize_heatmap_is_ticked_at_the_grid_values_or_says_why_not(page, server):
+    from core.optimize import SearchSpace
+    from core.strategies import get_strategy
+
+    open_page(page, server, "optimize")
+    # the default grid also searches the bool long_short: three parameters, no heatmap
+    page.get_by_role("button", name="Start optimisation").click()
+    reason = page.get_by_text("No heatmap: the grid searched 3 parameters")
+    expect(reason).to_be_visible(timeout=120_000)
+    assert "fast, slow, long_short" in reason.inner_text()
+
+    # untick "search both": the two-parameter grid gets its heatmap
+    page.get_by_text("long short: search both").click()
+    page.get_by_role("button", name="Start optimisation").click()
+    expect(reason).to_have_count(0, timeout=120_000)
+    chart = page.get_by_test_id("stPlotlyChart").filter(has_text="over the grid")
+    chart.locator(".hm, .heatmaplayer").first.wait_for(state="attached", timeout=120_000)
+
+    job = _latest_job(server)
+    space = SearchSpace.from_params(
+        get_strategy(job.strategy).Params,
+        overrides=job.request.get("ranges"),
+        fixed=job.request.get("fixed"),
+    )
+    values = {d.name: [f"{v:g}" for v in d.values()] for d in space.dimensions}
+    surface = job.result["surface"]
+    assert set(values) == {surface["x"], surface["y"]} == {"fast", "slow"}
+    assert _plotly_texts(chart, ".xtick text") == values[surface["x"]]
+    assert _plotly_texts(chart, ".ytick text") == values[surface["y"]]
+    assert _plotly_texts(chart, ".xtitle") == [surface["x"]]
+    assert _plotly_texts(chart, ".ytitle") == [surface["y"]]
+
+
+def _latest_job(server):
+    from core.config import Settings
+    from core.workstation import Workstation
+
+    ws = Workstation.open_read_only(Settings(database_url=server.env["WORKSTATION_DATABASE_URL"]))
+    try:
+        return ws.jobs.list(1)[0]
+    finally:
+        ws.close()
+
+
+# -- no raw float reprs ------------------------------------------------------------------------
+RAW_FLOAT = re.compile(
+    r"\d\.\d{8,}"  # 0.34956775200000006, -0.000000000005
+    r"|(?<![0-9a-fA-F])\d(?:\.\d+)?[eE][-+]\d{2,3}(?![0-9A-Za-z])"  # 5e-05, 1.2E+10
+    r"|(?<![\d.])[−-]0\.0+(?![0-9]*[1-9])"  # −0.00, -0.00 %
+)
+
+TEXTS = """() => {
+  const out = [];
+  const skip = 'script, style, [data-testid=stDataFrame]';
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT, {
+    acceptNode: n => n.parentElement && n.parentElement.closest(skip)
+      ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT,
+  });
+  while (walker.nextNode()) {
+    const text = walker.currentNode.nodeValue.trim();
+    if (text) out.push(text);
+  }
+  for (const input of document.querySelectorAll('input')) {
+    if (input.value) out.push(input.value);
+  }
+  return out;
+}"""
+
+
+@pytest.mark.parametrize(
+    ("text", "raw"),
+    [
+        ("0.34956775200000006", True),
+        ("-0.000000000005", True),
+        ("5e-05", True),
+        ("−0.00", True),
+        ("-0.00 %", True),
+        ("-0.01 %", False),
+        ("35.0 %", False),
+        ("1,234.57", False),
+        ("2010-01-04", False),
+        ("job 3fe-12ab", False),
+    ],
+)
+def test_the_raw_float_pattern(text, raw):
+    assert bool(RAW_FLOAT.search(text)) is raw
+
+
+@pytest.mark.timeout(420)
+def test_no_page_shows_a_raw_float(page, server):
+    """Every page's text (visible or in a hidden tab or collapsed expander, chart labels, input
+    values), in one browser session after a backtest and a Monte Carlo run. Table cells are
+    a canvas whose accessibility copy holds the raw values: their formats are checked by
+    ``tests/ui/test_numbers.py`` (``st.column_config`` of every float column, in AppTest)."""
+    from app.registry import PAGES
+
+    open_page(page, server, "backtest")
+    page.get_by_role("button", name="Run backtest").click()
+    expect(page.get_by_text("Run id")).to_be_attached()
+    tab(page, "Monte Carlo").click()
+    page.get_by_role("button", name="Run Monte Carlo").click()
+    expect(page.get_by_text("P(profit)")).to_be_visible()
+    problems = []
+    for spec in PAGES:
+        # the menu, not the URL: the session (and its backtest result) carries over
+        page.get_by_test_id("stSidebarNav").get_by_role(
+            "link", name=re.compile(rf"{re.escape(spec.title)}$")
+        ).click()
+        title = "Quant Workstation" if spec.url_path == "home" else spec.title
+        page.locator("h1").filter(has_text=title).wait_for()
+        settle(page)
+        texts = page.evaluate(TEXTS)
+        problems += [f"{spec.title}: {t!r}" for t in texts if RAW_FLOAT.search(t)]
+    assert not problems, "\n".join(problems)
