@@ -62,6 +62,7 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
+    expect.set_options(timeout=WAIT)
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield browser
@@ -73,23 +74,53 @@ def page(browser):
     """A page of its own (a new Streamlit session) for each test."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     context.set_default_timeout(WAIT)
+    context.add_init_script(COUNT_RUNS)
     yield context.new_page()
     context.close()
 
 
 # -- helpers -----------------------------------------------------------------------------------
+# Counts the script runs that have ended (the app's data-test-script-state leaving "running"),
+# so that a test waits for the rerun its own click caused, and notes the time of the last DOM
+# change: the browser renders a run's elements for up to a second after the run has ended.
+COUNT_RUNS = """
+window.__runsEnded = 0;
+window.__changed = performance.now();
+new MutationObserver(records => {
+  window.__changed = performance.now();
+  for (const r of records) {
+    if (r.attributeName === 'data-test-script-state' && r.oldValue === 'running') {
+      window.__runsEnded++;
+    }
+  }
+}).observe(document, {subtree: true, childList: true, characterData: true, attributes: true,
+                      attributeOldValue: true});
+"""
+IDLE = """n => window.__runsEnded > n && performance.now() - window.__changed > 300
+  && document.querySelector('[data-test-script-state]')
+     .getAttribute('data-test-script-state') === 'notRunning'"""
+
+
+def runs_ended(page) -> int:
+    return page.evaluate("window.__runsEnded")
+
+
 def open_page(page, server, path: str) -> None:
+    """Open ``path`` in a new session and wait for its first run to finish."""
     page.goto(f"{server.url}/{path}", timeout=WAIT)
-    settle(page)
+    page.wait_for_function(IDLE, arg=0, timeout=WAIT)
+
+
+def rerun(page, action) -> None:
+    """Do ``action`` (a click that reruns the script) and wait until that run has finished."""
+    before = runs_ended(page)
+    action()
+    page.wait_for_function(IDLE, arg=before, timeout=WAIT)
 
 
 def settle(page) -> None:
-    """Wait until the script run in progress (if any) has finished."""
-    page.wait_for_function(
-        "() => { const app = document.querySelector('[data-test-script-state]');"
-        " return app && app.getAttribute('data-test-script-state') === 'notRunning'; }",
-        timeout=WAIT,
-    )
+    """Wait until no run is in progress (one that ends may be followed by another)."""
+    page.wait_for_function(IDLE, arg=-1, timeout=WAIT)
 
 
 def choose(page, label: str, option: str) -> None:
@@ -138,25 +169,20 @@ def test_the_trading_state_control_shows_each_portfolios_stored_state_after_a_sw
 ):
     open_page(page, server, "risk")
     expect(page.get_by_role("combobox", name="Portfolio")).to_have_value("Alpha")
-    expect(radio(page, "Set trading state", "Active")).to_have_attribute("aria-checked", "true")
+    assert checked(page, "Set trading state") == ["Active"]
 
-    choose(page, "Portfolio", "Bravo")
+    rerun(page, lambda: choose(page, "Portfolio", "Bravo"))
     expect(page.get_by_text("Trading state: Halted")).to_be_visible()
-    expect(radio(page, "Set trading state", "Halted")).to_have_attribute("aria-checked", "true")
     assert checked(page, "Set trading state") == ["Halted"]
 
-    choose(page, "Portfolio", "Alpha")
+    rerun(page, lambda: choose(page, "Portfolio", "Alpha"))
     expect(page.get_by_text("Trading state: Active")).to_be_visible()
-    expect(radio(page, "Set trading state", "Active")).to_have_attribute("aria-checked", "true")
     assert checked(page, "Set trading state") == ["Active"]
 
     # changed behind the page's back (the CLI): the switch back shows the new stored state
     core(server.env, "risk", "state", "reducing_only", "--portfolio", "Bravo", "--reason", "e2e")
-    choose(page, "Portfolio", "Bravo")
+    rerun(page, lambda: choose(page, "Portfolio", "Bravo"))
     expect(page.get_by_text("Trading state: Reducing only")).to_be_visible()
-    expect(radio(page, "Set trading state", "Reducing only")).to_have_attribute(
-        "aria-checked", "true"
-    )
     assert checked(page, "Set trading state") == ["Reducing only"]
 
 
@@ -164,23 +190,23 @@ def test_the_trading_state_control_shows_each_portfolios_stored_state_after_a_sw
 def test_a_required_choice_cannot_be_clicked_into_nothing(page, server):
     # the trading state: clicking the selected "Active" keeps it selected
     open_page(page, server, "risk")
-    expect(radio(page, "Set trading state", "Active")).to_have_attribute("aria-checked", "true")
+    assert checked(page, "Set trading state") == ["Active"]
     radio(page, "Set trading state", "Active").click()
-    page.get_by_label("Reason (audited)").fill("checking")
-    page.get_by_label("Reason (audited)").press("Enter")  # a rerun after the click
-    settle(page)
+    reason = page.get_by_label("Reason (audited)")
+    reason.fill("checking")
+    rerun(page, lambda: reason.press("Enter"))  # a rerun after the click
     assert checked(page, "Set trading state") == ["Active"]
     expect(page.get_by_role("button", name="Apply")).to_be_disabled()  # nothing to apply
 
     # the lab ticket's side: clicking the selected "buy" keeps it, and the order goes through
     open_page(page, server, "portfolio-lab")
-    tab(page, "Trade").click()
-    expect(radio(page, "Side", "buy")).to_have_attribute("aria-checked", "true")
+    rerun(page, lambda: tab(page, "Trade").click())
+    assert checked(page, "Side") == ["buy"]
     radio(page, "Side", "buy").click()
     assert checked(page, "Side") == ["buy"]
     page.get_by_label("Quantity").fill("1")
-    page.get_by_role("button", name="Submit order").click()
-    expect(page.get_by_text("Filled: buy 1").first).to_be_visible()
+    rerun(page, lambda: page.get_by_role("button", name="Submit order").click())
+    expect(page.get_by_text("Filled: buy 1 ").first).to_be_visible()
     assert page.get_by_text("choose buy or sell").count() == 0
     assert checked(page, "Side") == ["buy"]
 
@@ -188,48 +214,47 @@ def test_a_required_choice_cannot_be_clicked_into_nothing(page, server):
 @pytest.mark.timeout(240)
 def test_a_new_paper_session_becomes_the_selected_one(page, server):
     open_page(page, server, "paper")
+    expect(page.get_by_text("No paper sessions yet")).to_be_visible()
+    session = page.get_by_role("combobox", name="Session")
     for name in ("first session", "second session"):
-        expander = page.get_by_test_id("stExpander").filter(has_text="New session")
-        if not page.get_by_label("Session name").is_visible():
-            expander.locator("summary").click()
+        if name == "second session":  # the form folds away once a session exists
+            page.locator("summary").filter(has_text="New session").click()
         page.get_by_label("Session name").fill(name)
-        page.get_by_text("Start the worker now").click()  # no worker needed to select it
-        expect(page.get_by_role("checkbox", name="Start the worker now")).not_to_be_checked()
-        page.get_by_role("button", name="Create session").click()
+        start_now = page.get_by_role("checkbox", name="Start the worker now")
+        if start_now.is_checked():  # no worker needed to select it (the form keeps the tick)
+            page.get_by_test_id("stCheckbox").filter(has_text="Start the worker now").locator(
+                "label"
+            ).click()
+        expect(start_now).not_to_be_checked()
+        rerun(page, lambda: page.get_by_role("button", name="Create session").click())
         expect(page.get_by_text(f"Session {name} created").first).to_be_visible()
-        expect(page.get_by_role("combobox", name="Session")).to_have_value(name)
+        expect(session).to_have_value(name)
     settle(page)
-    expect(page.get_by_role("combobox", name="Session")).to_have_value("second session")
+    expect(session).to_have_value("second session")
 
 
 # -- results stay in their tab -----------------------------------------------------------------
 @pytest.mark.timeout(300)
 def test_backtest_monte_carlo_and_stress_results_stay_in_their_tabs(page, server):
     open_page(page, server, "backtest")
-    page.get_by_role("button", name="Run backtest").click()
-    expect(tab(page, "Chart")).to_have_attribute("aria-selected", "true")
+    rerun(page, lambda: page.get_by_role("button", name="Run backtest").click())
     expect(page.get_by_text("Run id")).to_be_attached()
-    settle(page)
 
-    tab(page, "Monte Carlo").click()
+    rerun(page, lambda: tab(page, "Monte Carlo").click())
+    rerun(page, lambda: page.get_by_role("button", name="Run Monte Carlo").click())
     settle(page)
-    page.get_by_role("button", name="Run Monte Carlo").click()
-    expect(page.get_by_text("P(profit)")).to_be_visible()
-    settle(page)
-    assert active_tabs(page) == ["Monte Carlo"]
     expect(active_panel(page).get_by_text("P(profit)")).to_be_visible()
+    assert active_tabs(page) == ["Monte Carlo"]
 
-    tab(page, "Stress").click()
+    rerun(page, lambda: tab(page, "Stress").click())
+    scenario = page.get_by_role("combobox", name="Scenario")
+    before = scenario.input_value()
+    other = next(o for o in _options(page, "Scenario") if o not in (before, "Custom…"))
+    rerun(page, lambda: page.get_by_role("option", name=other, exact=True).click())
     settle(page)
-    combo = page.get_by_role("combobox", name="Scenario")
-    before = combo.input_value()
-    options = _options(page, "Scenario")
-    other = next(o for o in options if o != before and o != "Custom…")
-    page.get_by_role("option", name=other, exact=True).click()
-    expect(combo).to_have_value(other)
-    settle(page)
-    assert active_tabs(page) == ["Stress"]
+    expect(scenario).to_have_value(other)
     expect(active_panel(page).get_by_text("Stressed final equity")).to_be_visible()
+    assert active_tabs(page) == ["Stress"]
 
 
 def _options(page, label: str) -> list[str]:
@@ -242,57 +267,51 @@ def _options(page, label: str) -> list[str]:
 @pytest.mark.timeout(300)
 def test_portfolio_lab_instrument_order_and_import_stay_in_their_tabs(page, server):
     open_page(page, server, "portfolio-lab")
-    tab(page, "Trade").click()
-    settle(page)
+    rerun(page, lambda: tab(page, "Trade").click())
     price = page.get_by_label("Price (defaults to the last known price)")
     before = price.input_value()
-    choose(page, "Instrument", "MSFT")
-    expect(price).not_to_have_value(before)  # the last price of MSFT: the rerun happened
+    rerun(page, lambda: choose(page, "Instrument", "MSFT"))
     settle(page)
+    expect(price).not_to_have_value(before)  # MSFT's last price
     assert active_tabs(page) == ["Trade"]
 
     page.get_by_label("Quantity").fill("2")
-    page.get_by_role("button", name="Submit order").click()
-    expect(page.get_by_text("Filled: buy 2 MSFT").first).to_be_visible()
+    rerun(page, lambda: page.get_by_role("button", name="Submit order").click())
     settle(page)
+    expect(page.get_by_text("Filled: buy 2 MSFT").first).to_be_visible()
     assert active_tabs(page) == ["Trade"]
 
     # a refusal shows in the tab too
     radio(page, "Side", "sell").click()
     page.get_by_label("Quantity").fill("1000000")
-    page.get_by_role("button", name="Submit order").click()
-    expect(active_panel(page).get_by_test_id("stAlertContentError")).to_be_visible()
+    rerun(page, lambda: page.get_by_role("button", name="Submit order").click())
     settle(page)
+    expect(active_panel(page).get_by_test_id("stAlertContentError")).to_be_visible()
     assert active_tabs(page) == ["Trade"]
 
-    tab(page, "Export · Import · Merge").click()
-    settle(page)
-    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
-        str(server.tmp / "demo.json")
-    )
-    expect(page.get_by_text("demo.json")).to_be_visible()
+    rerun(page, lambda: tab(page, "Export · Import · Merge").click())
+    upload = page.get_by_test_id("stFileUploaderDropzoneInput")
+    rerun(page, lambda: upload.set_input_files(str(server.tmp / "demo.json")))
     page.get_by_label("Import as (optional new name)").fill("Imported demo")
-    page.get_by_role("button", name="Import portfolio").click()
-    expect(page.get_by_text("Imported demo.json").first).to_be_visible()
-    expect(page.get_by_role("combobox", name="Portfolio")).to_have_value("Imported demo")
+    rerun(page, lambda: page.get_by_role("button", name="Import portfolio").click())
     settle(page)
+    expect(page.get_by_text("Imported demo.json").first).to_be_visible()
     assert active_tabs(page) == ["Export · Import · Merge"]
+    expect(page.get_by_role("combobox", name="Portfolio")).to_have_value("Imported demo")
 
 
 @pytest.mark.timeout(240)
 def test_risk_save_limits_stays_in_its_tab(page, server):
     open_page(page, server, "risk")
-    choose(page, "Portfolio", "Alpha")
-    settle(page)
-    tab(page, "Edit limits").click()
-    settle(page)
+    expect(page.get_by_role("combobox", name="Portfolio")).to_have_value("Alpha")
+    rerun(page, lambda: tab(page, "Edit limits").click())
     field = page.get_by_label("max position (fraction)")
     field.fill("0.4500")
-    page.get_by_role("button", name="Save limits").click()
-    expect(active_panel(page).get_by_text("Limits of Alpha saved")).to_be_visible()
+    rerun(page, lambda: page.get_by_role("button", name="Save limits").click())
     settle(page)
+    expect(active_panel(page).get_by_text("Limits of Alpha saved")).to_be_visible()
     assert active_tabs(page) == ["Edit limits"]
-    assert field.input_value() == "0.4500"  # the stored value, shown again
+    expect(field).to_have_value("0.4500")  # the stored value, shown again
 
 
 # -- the Optimize heatmap ----------------------------------------------------------------------
