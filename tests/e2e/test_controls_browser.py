@@ -362,7 +362,7 @@ def _latest_job(server):
 
     ws = Workstation.open_read_only(Settings(database_url=server.env["WORKSTATION_DATABASE_URL"]))
     try:
-        return ws.jobs.list(1)[0]
+        return ws.jobs.get(ws.jobs.list(1)[0].id)
     finally:
         ws.close()
 
