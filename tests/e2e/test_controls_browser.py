@@ -52,9 +52,15 @@ def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("controls")
     env = {**os.environ, "WORKSTATION_DATABASE_URL": f"sqlite:///{tmp}/controls.db"}
     core(env, "portfolio", "create", "Alpha", "--cash", "100000")  # migrates, seeds the demo
+    export = subprocess.Popen(  # meanwhile (each command spends seconds importing)
+        [sys.executable, "-m", "core", "portfolio", "export", DEMO, "--out", f"{tmp}/demo.json"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
     core(env, "portfolio", "create", "Bravo", "--cash", "50000")
     core(env, "risk", "state", "halted", "--portfolio", "Bravo", "--reason", "e2e")
-    core(env, "portfolio", "export", DEMO, "--out", str(tmp / "demo.json"))
+    assert export.wait(timeout=180) == 0
     process, url = start_streamlit(env)
     yield SimpleNamespace(url=url, env=env, tmp=tmp)
     stop(process)
@@ -148,9 +154,7 @@ def active_panel(page):
 
 
 def radio(page, group: str, option: str):
-    return page.get_by_role("radiogroup", name=group).get_by_role(
-        "radio", name=option, exact=True
-    )
+    return page.get_by_role("radiogroup", name=group).get_by_role("radio", name=option, exact=True)
 
 
 def checked(page, group: str) -> list[str]:
@@ -166,9 +170,7 @@ def checked(page, group: str) -> list[str]:
 
 # -- controls bound to the stored state --------------------------------------------------------
 @pytest.mark.timeout(240)
-def test_the_trading_state_control_shows_each_portfolios_stored_state_after_a_switch(
-    page, server
-):
+def test_the_trading_state_control_shows_each_portfolios_stored_state_after_a_switch(page, server):
     open_page(page, server, "risk")
     expect(page.get_by_role("combobox", name="Portfolio")).to_have_value("Alpha")
     assert checked(page, "Set trading state") == ["Active"]
