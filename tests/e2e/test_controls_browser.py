@@ -114,19 +114,30 @@ def runs_ended(page) -> int:
 def open_page(page, server, path: str) -> None:
     """Open ``path`` in a new session and wait for its first run to finish."""
     page.goto(f"{server.url}/{path}", timeout=WAIT)
-    page.wait_for_function(IDLE, arg=0, timeout=WAIT)
+    wait_idle(page, 0)
 
 
 def rerun(page, action) -> None:
     """Do ``action`` (a click that reruns the script) and wait until that run has finished."""
     before = runs_ended(page)
     action()
-    page.wait_for_function(IDLE, arg=before, timeout=WAIT)
+    wait_idle(page, before)
+
+
+def wait_idle(page, runs: int) -> None:
+    try:
+        page.wait_for_function(IDLE, arg=runs, timeout=WAIT)
+    except playwright.TimeoutError:
+        state = page.evaluate(
+            "() => [window.__runsEnded, performance.now() - window.__changed, document"
+            ".querySelector('[data-test-script-state]').getAttribute('data-test-script-state')]"
+        )
+        pytest.fail(f"no finished run after {runs}: (runs ended, ms quiet, state) = {state}")
 
 
 def settle(page) -> None:
     """Wait until no run is in progress (one that ends may be followed by another)."""
-    page.wait_for_function(IDLE, arg=-1, timeout=WAIT)
+    wait_idle(page, -1)
 
 
 def choose(page, label: str, option: str) -> None:
@@ -157,6 +168,27 @@ def radio(page, group: str, option: str):
     return page.get_by_role("radiogroup", name=group).get_by_role("radio", name=option, exact=True)
 
 
+def select_tab(page, name: str) -> None:
+    """Click the tab ``name`` (its rerun keeps it) and wait for the page to be quiet."""
+    tab(page, name).click()
+    expect(tab(page, name)).to_have_attribute("aria-selected", "true")
+    settle(page)
+
+
+def shows_in_tab(page, name: str, what) -> None:
+    """``what`` (a text or a locator inside the tab panel on show) is visible, and ``name`` is
+    the one selected tab: the result appeared where the user acted."""
+    locator = active_panel(page).get_by_text(what) if isinstance(what, str | re.Pattern) else what
+    expect(locator.first).to_be_visible()
+    assert active_tabs(page) == [name]
+
+
+def shows_state(page, group: str, option: str) -> None:
+    """The segmented control ``group`` has ``option``, and only it, selected."""
+    expect(radio(page, group, option)).to_have_attribute("aria-checked", "true")
+    assert checked(page, group) == [option]
+
+
 def checked(page, group: str) -> list[str]:
     return (
         page.get_by_role("radiogroup", name=group)
@@ -173,46 +205,48 @@ def checked(page, group: str) -> list[str]:
 def test_the_trading_state_control_shows_each_portfolios_stored_state_after_a_switch(page, server):
     open_page(page, server, "risk")
     expect(page.get_by_role("combobox", name="Portfolio")).to_have_value("Alpha")
-    assert checked(page, "Set trading state") == ["Active"]
+    shows_state(page, "Set trading state", "Active")
 
     rerun(page, lambda: choose(page, "Portfolio", "Bravo"))
     expect(page.get_by_text("Trading state: Halted")).to_be_visible()
-    assert checked(page, "Set trading state") == ["Halted"]
+    shows_state(page, "Set trading state", "Halted")
 
     rerun(page, lambda: choose(page, "Portfolio", "Alpha"))
     expect(page.get_by_text("Trading state: Active")).to_be_visible()
-    assert checked(page, "Set trading state") == ["Active"]
+    shows_state(page, "Set trading state", "Active")
 
     # changed behind the page's back (the CLI): the switch back shows the new stored state
     core(server.env, "risk", "state", "reducing_only", "--portfolio", "Bravo", "--reason", "e2e")
     rerun(page, lambda: choose(page, "Portfolio", "Bravo"))
     expect(page.get_by_text("Trading state: Reducing only")).to_be_visible()
-    assert checked(page, "Set trading state") == ["Reducing only"]
+    shows_state(page, "Set trading state", "Reducing only")
 
 
 @pytest.mark.timeout(240)
 def test_a_required_choice_cannot_be_clicked_into_nothing(page, server):
     # the trading state: clicking the selected "Active" keeps it selected
     open_page(page, server, "risk")
-    assert checked(page, "Set trading state") == ["Active"]
+    expect(page.get_by_role("combobox", name="Portfolio")).to_have_value("Alpha")
+    shows_state(page, "Set trading state", "Active")
     radio(page, "Set trading state", "Active").click()
     reason = page.get_by_label("Reason (audited)")
     reason.fill("checking")
     rerun(page, lambda: reason.press("Enter"))  # a rerun after the click
-    assert checked(page, "Set trading state") == ["Active"]
+    expect(reason).to_have_value("checking")
+    shows_state(page, "Set trading state", "Active")
     expect(page.get_by_role("button", name="Apply")).to_be_disabled()  # nothing to apply
 
     # the lab ticket's side: clicking the selected "buy" keeps it, and the order goes through
     open_page(page, server, "portfolio-lab")
-    rerun(page, lambda: tab(page, "Trade").click())
-    assert checked(page, "Side") == ["buy"]
+    select_tab(page, "Trade")
+    shows_state(page, "Side", "buy")
     radio(page, "Side", "buy").click()
-    assert checked(page, "Side") == ["buy"]
+    shows_state(page, "Side", "buy")
     page.get_by_label("Quantity").fill("1")
     rerun(page, lambda: page.get_by_role("button", name="Submit order").click())
     expect(page.get_by_text("Filled: buy 1 ").first).to_be_visible()
     assert page.get_by_text("choose buy or sell").count() == 0
-    assert checked(page, "Side") == ["buy"]
+    shows_state(page, "Side", "buy")
 
 
 @pytest.mark.timeout(240)
@@ -244,21 +278,17 @@ def test_backtest_monte_carlo_and_stress_results_stay_in_their_tabs(page, server
     rerun(page, lambda: page.get_by_role("button", name="Run backtest").click())
     expect(page.get_by_text("Run id")).to_be_attached()
 
-    rerun(page, lambda: tab(page, "Monte Carlo").click())
+    select_tab(page, "Monte Carlo")
     rerun(page, lambda: page.get_by_role("button", name="Run Monte Carlo").click())
-    settle(page)
-    expect(active_panel(page).get_by_text("P(profit)")).to_be_visible()
-    assert active_tabs(page) == ["Monte Carlo"]
+    shows_in_tab(page, "Monte Carlo", "P(profit)")
 
-    rerun(page, lambda: tab(page, "Stress").click())
+    select_tab(page, "Stress")
     scenario = page.get_by_role("combobox", name="Scenario")
     before = scenario.input_value()
     other = next(o for o in _options(page, "Scenario") if o not in (before, "Custom…"))
     rerun(page, lambda: page.get_by_role("option", name=other, exact=True).click())
-    settle(page)
     expect(scenario).to_have_value(other)
-    expect(active_panel(page).get_by_text("Stressed final equity")).to_be_visible()
-    assert active_tabs(page) == ["Stress"]
+    shows_in_tab(page, "Stress", "Stressed final equity")
 
 
 def _options(page, label: str) -> list[str]:
@@ -271,51 +301,44 @@ def _options(page, label: str) -> list[str]:
 @pytest.mark.timeout(300)
 def test_portfolio_lab_instrument_order_and_import_stay_in_their_tabs(page, server):
     open_page(page, server, "portfolio-lab")
-    rerun(page, lambda: tab(page, "Trade").click())
+    select_tab(page, "Trade")
     price = page.get_by_label("Price (defaults to the last known price)")
     before = price.input_value()
     rerun(page, lambda: choose(page, "Instrument", "MSFT"))
-    settle(page)
     expect(price).not_to_have_value(before)  # MSFT's last price
-    assert active_tabs(page) == ["Trade"]
+    shows_in_tab(page, "Trade", price)
 
     page.get_by_label("Quantity").fill("2")
     rerun(page, lambda: page.get_by_role("button", name="Submit order").click())
-    settle(page)
     expect(page.get_by_text("Filled: buy 2 MSFT").first).to_be_visible()
-    assert active_tabs(page) == ["Trade"]
+    shows_in_tab(page, "Trade", page.get_by_role("button", name="Submit order"))
 
-    # a refusal shows in the tab too
+    # a refusal shows in the tab itself
     radio(page, "Side", "sell").click()
     page.get_by_label("Quantity").fill("1000000")
     rerun(page, lambda: page.get_by_role("button", name="Submit order").click())
-    settle(page)
-    expect(active_panel(page).get_by_test_id("stAlertContentError")).to_be_visible()
-    assert active_tabs(page) == ["Trade"]
+    shows_in_tab(page, "Trade", active_panel(page).get_by_test_id("stAlertContentError"))
 
-    rerun(page, lambda: tab(page, "Export · Import · Merge").click())
+    select_tab(page, "Export · Import · Merge")
     upload = page.get_by_test_id("stFileUploaderDropzoneInput")
     rerun(page, lambda: upload.set_input_files(str(server.tmp / "demo.json")))
     page.get_by_label("Import as (optional new name)").fill("Imported demo")
     rerun(page, lambda: page.get_by_role("button", name="Import portfolio").click())
-    settle(page)
     shown = re.compile("Imported demo\u2060?\\.json")  # a word joiner keeps it from linking
     expect(page.get_by_text(shown).first).to_be_visible()
-    assert active_tabs(page) == ["Export · Import · Merge"]
     expect(page.get_by_role("combobox", name="Portfolio")).to_have_value("Imported demo")
+    shows_in_tab(page, "Export · Import · Merge", "Include trade history")
 
 
 @pytest.mark.timeout(240)
 def test_risk_save_limits_stays_in_its_tab(page, server):
     open_page(page, server, "risk")
     expect(page.get_by_role("combobox", name="Portfolio")).to_have_value("Alpha")
-    rerun(page, lambda: tab(page, "Edit limits").click())
+    select_tab(page, "Edit limits")
     field = page.get_by_label("max position weight (fraction)")
     field.fill("0.4500")
     rerun(page, lambda: page.get_by_role("button", name="Save limits").click())
-    settle(page)
-    expect(active_panel(page).get_by_text("Limits of Alpha saved")).to_be_visible()
-    assert active_tabs(page) == ["Edit limits"]
+    shows_in_tab(page, "Edit limits", "Limits of Alpha saved")
     expect(field).to_have_value("0.4500")  # the stored value, shown again
 
 
