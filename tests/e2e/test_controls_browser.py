@@ -33,7 +33,8 @@ WAIT = 60_000  # ms: generous, another CI job may share the two cores
 DEMO = "Demo — US large caps"
 
 
-def core(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    """``python -m core ARGS`` on the test database."""
     return subprocess.run(
         [sys.executable, "-m", "core", *args],
         cwd=ROOT,
@@ -51,15 +52,15 @@ def server(tmp_path_factory):
     and the demo's lab JSON export to import."""
     tmp = tmp_path_factory.mktemp("controls")
     env = {**os.environ, "WORKSTATION_DATABASE_URL": f"sqlite:///{tmp}/controls.db"}
-    core(env, "portfolio", "create", "Alpha", "--cash", "100000")  # migrates, seeds the demo
+    cli(env, "portfolio", "create", "Alpha", "--cash", "100000")  # migrates, seeds the demo
     export = subprocess.Popen(  # meanwhile (each command spends seconds importing)
         [sys.executable, "-m", "core", "portfolio", "export", DEMO, "--out", f"{tmp}/demo.json"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
     )
-    core(env, "portfolio", "create", "Bravo", "--cash", "50000")
-    core(env, "risk", "state", "halted", "--portfolio", "Bravo", "--reason", "e2e")
+    cli(env, "portfolio", "create", "Bravo", "--cash", "50000")
+    cli(env, "risk", "state", "halted", "--portfolio", "Bravo", "--reason", "e2e")
     assert export.wait(timeout=180) == 0
     process, url = start_streamlit(env)
     yield SimpleNamespace(url=url, env=env, tmp=tmp)
@@ -216,7 +217,7 @@ def test_the_trading_state_control_shows_each_portfolios_stored_state_after_a_sw
     shows_state(page, "Set trading state", "Active")
 
     # changed behind the page's back (the CLI): the switch back shows the new stored state
-    core(server.env, "risk", "state", "reducing_only", "--portfolio", "Bravo", "--reason", "e2e")
+    cli(server.env, "risk", "state", "reducing_only", "--portfolio", "Bravo", "--reason", "e2e")
     rerun(page, lambda: choose(page, "Portfolio", "Bravo"))
     expect(page.get_by_text("Trading state: Reducing only")).to_be_visible()
     shows_state(page, "Set trading state", "Reducing only")
@@ -439,18 +440,23 @@ def test_the_raw_float_pattern(text, raw):
 @pytest.mark.timeout(420)
 def test_no_page_shows_a_raw_float(page, server):
     """Every page's text (visible or in a hidden tab or collapsed expander, chart labels, input
-    values), in one browser session after a backtest and a Monte Carlo run. Table cells are
-    a canvas whose accessibility copy holds the raw values: their formats are checked by
-    ``tests/ui/test_numbers.py`` (``st.column_config`` of every float column, in AppTest)."""
+    values), in one browser session that has run a backtest (its result stays in the session)
+    and a Monte Carlo (scanned before leaving the page: its result is the click's). Table
+    cells are drawn on a canvas whose accessibility copy holds the raw values, so they are
+    left out here: ``tests/ui/test_numbers.py`` checks, in AppTest, that every float column
+    of every page has a ``st.column_config`` number format and that no text cell is raw."""
     from app.registry import PAGES
 
+    def scan(where: str) -> list[str]:
+        return [f"{where}: {t!r}" for t in page.evaluate(TEXTS) if RAW_FLOAT.search(t)]
+
     open_page(page, server, "backtest")
-    page.get_by_role("button", name="Run backtest").click()
+    rerun(page, lambda: page.get_by_role("button", name="Run backtest").click())
     expect(page.get_by_text("Run id")).to_be_attached()
-    tab(page, "Monte Carlo").click()
-    page.get_by_role("button", name="Run Monte Carlo").click()
+    select_tab(page, "Monte Carlo")
+    rerun(page, lambda: page.get_by_role("button", name="Run Monte Carlo").click())
     expect(page.get_by_text("P(profit)")).to_be_visible()
-    problems = []
+    problems = scan("Backtest with Monte Carlo")
     for spec in PAGES:
         # the menu, not the URL: the session (and its backtest result) carries over
         page.get_by_test_id("stSidebarNav").get_by_role(
@@ -459,6 +465,5 @@ def test_no_page_shows_a_raw_float(page, server):
         title = "Quant Workstation" if spec.url_path == "home" else spec.title
         page.locator("h1").filter(has_text=title).wait_for()
         settle(page)
-        texts = page.evaluate(TEXTS)
-        problems += [f"{spec.title}: {t!r}" for t in texts if RAW_FLOAT.search(t)]
+        problems += scan(spec.title)
     assert not problems, "\n".join(problems)
