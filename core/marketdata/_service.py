@@ -103,10 +103,17 @@ class MarketDataService:
             frame = self._fetch(symbol)
         return frame.loc[_ts(start) : _ts(end)]
 
-    def closes(self, symbols: list[str], start=None, end=None) -> pd.DataFrame:
-        """Closes of several symbols on the union of their dates, forward-filled."""
+    def closes(
+        self, symbols: list[str], start=None, end=None, *, past_last: bool = True
+    ) -> pd.DataFrame:
+        """Closes of several symbols on the union of their dates, forward-filled.
+
+        ``past_last=False`` fills only inside each symbol's own history: after its last bar it
+        is NaN, not its last close repeated (flat prices would read as zero returns).
+        """
         columns = {s: self.bars(s, start, end)["close"] for s in symbols}
-        return pd.DataFrame(columns).sort_index().ffill()
+        frame = pd.DataFrame(columns).sort_index()
+        return frame.ffill() if past_last else frame.ffill(limit_area="inside")
 
     def last_price(self, symbol: str, as_of=None) -> float | None:
         """The last close at or before ``as_of`` (the last one known when None).

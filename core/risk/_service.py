@@ -67,7 +67,7 @@ class MarketReader(Protocol):
 
     def bars(self, symbol: str) -> pd.DataFrame: ...
 
-    def closes(self, symbols: list[str]) -> pd.DataFrame: ...
+    def closes(self, symbols: list[str], *, past_last: bool = True) -> pd.DataFrame: ...
 
 
 StressCase = Callable[[str, StressScenario], StressResult]
@@ -162,7 +162,9 @@ class RiskService:
         if any(r["symbol"] != r["underlying"] for r in greeks.get("positions", [])):
             report["greeks"] = greeks  # options held
         weights = _delta_weights(state, greeks)
-        closes = self._market.closes([*weights, BENCHMARK]) if weights else None
+        # a history that ended (SPX's in 2018) is not carried on as flat prices: the measures
+        # use the dates every held symbol has prices for (``as_of`` says which)
+        closes = self._market.closes([*weights, BENCHMARK], past_last=False) if weights else None
         options = (horizon, lookback, n_sims, seed)
         report.update(measures_report(closes, weights, state.equity, *options))
         return RiskReport(**report)

@@ -119,3 +119,18 @@ def test_saving_one_limit_leaves_the_other_stored_limits_as_they_were(ws):
     assert (limits.min_cash, limits.max_drawdown, limits.warn_at) == (0.03, 0.2, 0.9)
     assert limits.max_position_weight is None and limits.daily_loss_limit is None
     assert changes == {"min_cash": [0.05, 0.03]}
+
+
+def test_a_holding_whose_history_ended_is_measured_on_its_own_dates(ws):
+    """SPX's bundled history ends in 2018 while the S&P 500 benchmark runs to 2022: its last
+    close carried forward read as four flat years (zero returns), and the report refused
+    ("cannot fit a Student-t to constant returns"). The window now ends at SPX's last bar."""
+    ws.portfolios.create("Solo", 100_000.0, created_at=datetime(2018, 6, 1, 16))
+    ws.portfolios.trade("Solo", "SPX", "buy", 10, ts=datetime(2018, 6, 1, 16))
+    report = ws.risk.report("Solo", lookback=252)
+    spx = ws.market.bars("SPX")["close"]
+    returns = spx.pct_change().dropna().tail(252)  # the second method: the series itself
+    assert report.as_of == spx.index[-1]
+    assert report.n_observations == 252
+    weight = 10 * spx.iloc[-1] / report.equity
+    assert report.volatility == pytest.approx(weight * returns.std(ddof=1) * 252**0.5, rel=1e-9)
