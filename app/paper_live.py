@@ -45,9 +45,16 @@ def render_live(ws, name: str, starting: bool = False) -> None:
     controls(ws, name)  # inside the fragment: the buttons follow the worker's status
     snap = ws.paper.snapshot(name, symbol=st.session_state.get("paper_symbol"))
     launched = st.session_state.get(STARTING)
-    if starting and (not starting_worker(name) or snap.session["status"] != launched[2]):
+    moved_on = starting and (not starting_worker(name) or snap.session["status"] != launched[2])
+    if moved_on:
         st.session_state.pop(STARTING, None)
-        st.rerun()  # the whole page: back to the chosen refresh interval
+    show_snapshot(ws, name, snap)
+    if moved_on:  # after showing the new status: the whole page, at the chosen interval again
+        st.rerun()
+
+
+def show_snapshot(ws, name: str, snap) -> None:
+    """The panel's metrics, charts and tables of one snapshot."""
     notify(name, snap)
     session, state = snap.session, snap.state
     notices = st.container()  # what comes and goes sits in one block: the charts keep their place
