@@ -266,7 +266,8 @@ def trades_view(result: BacktestResult) -> None:
     )
 
 
-def compare_view(ws: Workstation) -> None:
+def compare_view(ws: Workstation, shown: bool = True) -> None:
+    """Pick saved runs; their metrics and curves when ``shown`` (the tab is open)."""
     runs = ws.backtests.runs()
     if runs.empty:
         st.info("Saved runs appear here after you run a backtest.")
@@ -279,7 +280,7 @@ def compare_view(ws: Workstation) -> None:
         format_func=labels.get,
         key="bt_compare",
     )
-    if not chosen:
+    if not chosen or not shown:
         return
     st.dataframe(compare_table(ws.backtests.compare(chosen)), key="bt_compare_table")
     curves = {labels[r][:40]: ws.backtests.load_run(r)["equity"] for r in chosen}
@@ -340,8 +341,9 @@ def montecarlo_view(result: BacktestResult) -> None:
     )
 
 
-def stress_view(result: BacktestResult) -> None:
-    """Replay the run's returns through a historical or user-defined shock."""
+def stress_view(result: BacktestResult, shown: bool = True) -> None:
+    """Replay the run's returns through a historical or user-defined shock (worked out and
+    drawn when ``shown``: the tab is open; its inputs always keep their values)."""
     from core.whatif import STRESS_SCENARIOS, StressScenario, stress_equity
 
     names = [*STRESS_SCENARIOS, "custom"]
@@ -364,6 +366,8 @@ def stress_view(result: BacktestResult) -> None:
     else:
         scenario = STRESS_SCENARIOS[name]
         st.caption(scenario.description)
+    if not shown:
+        return
     stressed = stress_equity(result.equity.to_numpy(), scenario, seed=0)
     index = result.equity.index
     extra = len(stressed.equity) - len(index)

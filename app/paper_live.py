@@ -105,62 +105,88 @@ def show_snapshot(ws, name: str, snap) -> None:
         costs_view(session.get("costs"))
         if len(session["symbols"]) > 1:
             st.selectbox("Chart", session["symbols"], key="paper_symbol")
+    # only the open tab is drawn on each refresh (choosing another refreshes the panel)
     chart, book, strategies, alerts = st.tabs(
-        ["Chart", "Positions & orders", "Strategies", "Alerts & commands"]
+        ["Chart", "Positions & orders", "Strategies", "Alerts & commands"],
+        key="paper_live_tab",
+        on_change="rerun",
     )
     with chart:
-        if snap.prices.empty:
-            st.info("No events yet: the chart fills in as the worker trades.")
-        else:
-            # stable keys and uirevision: each refresh updates the figures in place, keeping zoom
-            st.plotly_chart(
-                price_with_fills(snap.prices, snap.markers, session["symbol"]),
-                key="paper_price",
-                width="stretch",
-            )
-            equity_figure = charts.equity_drawdown_bands_figure(
-                snap.equity, session["warning"], session["critical"]
-            )
-            equity_figure.update_layout(uirevision=f"paper_equity {name}")
-            st.plotly_chart(equity_figure, key="paper_equity", width="stretch")
-            probs = regime.get("probabilities")
-            if probs:
-                st.caption(
-                    "Filtered regime probabilities (data up to now only): "
-                    + " · ".join(f"{k.replace('_', ' ')} {v:.0%}" for k, v in probs.items())
-                )
+        if chart.open:
+            chart_view(name, snap)
     with book:
-        positions_view(snap)
-        orders_view(ws, name, snap)
-        st.subheader("Recent fills")
-        if snap.fills.empty:
-            st.caption("No fills yet.")
-        else:
-            st.dataframe(
-                snap.fills,
-                hide_index=True,
-                key="paper_fills",
-                column_config={"ts": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")},
-            )
+        if book.open:
+            book_view(ws, name, snap)
     with strategies:
-        st.dataframe(
-            snap.strategies,
-            hide_index=True,
-            key="paper_strategies",
-            column_config={
-                "allocation": st.column_config.NumberColumn(format="percent"),
-                **{
-                    c: st.column_config.NumberColumn(format="%.2f")
-                    for c in ("equity", "pnl", "realized", "commissions", "exposure")
-                },
-            },
-        )
+        if strategies.open:
+            strategies_view(snap)
     with alerts:
-        if snap.alerts.empty:
-            st.caption("No risk alerts.")
-        else:
-            st.dataframe(snap.alerts, hide_index=True, key="paper_alerts")
-        st.dataframe(snap.commands.astype({"payload": str}), hide_index=True, key="paper_commands")
+        if alerts.open:
+            alerts_view(snap)
+
+
+def chart_view(name: str, snap) -> None:
+    """The price with its fills, equity with the drawdown bands, the regime probabilities."""
+    session = snap.session
+    if snap.prices.empty:
+        st.info("No events yet: the chart fills in as the worker trades.")
+        return
+    # stable keys and uirevision: each refresh updates the figures in place, keeping zoom
+    st.plotly_chart(
+        price_with_fills(snap.prices, snap.markers, session["symbol"]),
+        key="paper_price",
+        width="stretch",
+    )
+    equity_figure = charts.equity_drawdown_bands_figure(
+        snap.equity, session["warning"], session["critical"]
+    )
+    equity_figure.update_layout(uirevision=f"paper_equity {name}")
+    st.plotly_chart(equity_figure, key="paper_equity", width="stretch")
+    probs = (snap.state.get("regime") or {}).get("probabilities")
+    if probs:
+        st.caption(
+            "Filtered regime probabilities (data up to now only): "
+            + " · ".join(f"{k.replace('_', ' ')} {v:.0%}" for k, v in probs.items())
+        )
+
+
+def book_view(ws, name: str, snap) -> None:
+    """Positions, open orders (each with a Cancel button) and the recent fills."""
+    positions_view(snap)
+    orders_view(ws, name, snap)
+    st.subheader("Recent fills")
+    if snap.fills.empty:
+        st.caption("No fills yet.")
+    else:
+        st.dataframe(
+            snap.fills,
+            hide_index=True,
+            key="paper_fills",
+            column_config={"ts": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")},
+        )
+
+
+def strategies_view(snap) -> None:
+    st.dataframe(
+        snap.strategies,
+        hide_index=True,
+        key="paper_strategies",
+        column_config={
+            "allocation": st.column_config.NumberColumn(format="percent"),
+            **{
+                c: st.column_config.NumberColumn(format="%.2f")
+                for c in ("equity", "pnl", "realized", "commissions", "exposure")
+            },
+        },
+    )
+
+
+def alerts_view(snap) -> None:
+    if snap.alerts.empty:
+        st.caption("No risk alerts.")
+    else:
+        st.dataframe(snap.alerts, hide_index=True, key="paper_alerts")
+    st.dataframe(snap.commands.astype({"payload": str}), hide_index=True, key="paper_commands")
 
 
 def _notices(session: dict) -> None:

@@ -35,8 +35,11 @@ LIVE = "paper_live"
 # (session, launch time, its status then) of a worker just launched: the live panel polls fast
 # until the status moves on
 STARTING = "_paper_starting"
+START_WAIT = 3.0  # seconds the click waits for a just-launched worker to claim its session
 SEEN = "paper_seen"
 FORM = "paper_new"
+NEW_OPEN = "paper_new_open"  # the New session expander's state
+NEW_CLOSE = "_paper_new_close"  # set by a creation: the expander closes on the next run
 TICKET = "paper_ticket"
 PARAMS = "paper_params"
 SPEEDS = {
@@ -77,16 +80,18 @@ def session_picker(ws) -> str | None:
         help="each session's status is in the panel below and in All sessions",
     )
     st.session_state[SELECTED] = name
-    with st.expander(f"All sessions ({len(sessions)})"):
-        st.dataframe(
-            sessions,
-            hide_index=True,
-            key="paper_sessions",
-            column_config={
-                "equity": st.column_config.NumberColumn(format="%.2f"),
-                "updated": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
-            },
-        )
+    every = st.expander(f"All sessions ({len(sessions)})", key="paper_all", on_change="rerun")
+    with every:
+        if every.open:  # drawn only when looked at
+            st.dataframe(
+                sessions,
+                hide_index=True,
+                key="paper_sessions",
+                column_config={
+                    "equity": st.column_config.NumberColumn(format="%.2f"),
+                    "updated": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
+                },
+            )
     return name
 
 
@@ -109,7 +114,7 @@ def controls(ws, name: str) -> None:
             lambda: ws.paper.start_worker(name, url),
             f"Worker started for {plain(name)}",
         ):
-            st.session_state[STARTING] = (name, time.monotonic(), status)
+            await_worker(ws, name, status)
         st.rerun()
     for column, kind, label, enabled in (
         (pause, "pause", "Pause", status == "running"),
@@ -130,6 +135,24 @@ def controls(ws, name: str) -> None:
             st.session_state.pop(SELECTED, None)
         st.rerun()
     field_error("paper_controls", "_form")
+
+
+def await_worker(ws, name: str, was: str) -> None:
+    """After a worker's launch: wait (at most :data:`START_WAIT` seconds) until it claims the
+    session, so the page that follows shows it running. A worker slower than that leaves the
+    live panel polling fast (:data:`STARTING`) until it does."""
+    with st.spinner("Starting the worker…"):
+        status = ws.paper.wait_for_worker(name, was=was, timeout=START_WAIT)
+    if status == was:
+        st.session_state[STARTING] = (name, time.monotonic(), was)
+
+
+def new_session_expander(first: bool):
+    """The "New session" expander: open when there is no session yet (``first``), closed
+    after a session is created from it; its ``.open`` says whether to draw the form."""
+    if st.session_state.pop(NEW_CLOSE, False):
+        st.session_state[NEW_OPEN] = False
+    return st.expander("New session", expanded=first, key=NEW_OPEN, on_change="rerun")
 
 
 def new_session_form(ws) -> None:
@@ -265,7 +288,7 @@ def new_session_form(ws) -> None:
         st.session_state[PICK_NEXT] = True
         if start_now:
             ws.paper.start_worker(name, ws.settings.database_url)
-            st.session_state[STARTING] = (name, time.monotonic(), "created")
+            await_worker(ws, name, "created")
 
     if run_action(
         FORM,
@@ -273,6 +296,7 @@ def new_session_form(ws) -> None:
         f"Session {plain(name)} created" + (" and started" if start_now else ""),
         ("name", "params"),
     ):
+        st.session_state[NEW_CLOSE] = True  # done with: the new session shows
         st.rerun()
 
 

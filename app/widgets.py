@@ -148,7 +148,12 @@ def required_choice(
 def view_tabs(labels: list[str], key: str) -> list[Any]:
     """``st.tabs`` whose selected tab lives in ``st.session_state[key]`` (its label): an
     action's rerun keeps the user in the tab where they acted, where its result or refusal
-    shows, even when elements above the tabs come and go. Every tab's content still runs."""
+    shows, even when elements above the tabs come and go.
+
+    Each tab's ``.open`` says whether it is the one shown. A page skips a hidden tab's
+    charts and tables (the browser then draws only what the user looks at; choosing a tab
+    reruns the page to fill it in), and draws its inputs where they should keep their values
+    while the user looks elsewhere."""
     return list(st.tabs(labels, key=key, on_change="rerun"))
 
 

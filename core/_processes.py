@@ -6,6 +6,7 @@ that started it; this is the one place that knows how to start and probe one.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -17,6 +18,24 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 DATABASE_URL_ENV = "WORKSTATION_DATABASE_URL"
+NICE_ENV = "WORKSTATION_WORKER_NICE"
+WORKER_NICE = 10
+"""How much lower a spawned worker's CPU priority is than its launcher's (Unix ``nice``)."""
+
+
+def lower_priority() -> None:
+    """In a spawned worker: lower this process's CPU priority to ``$WORKSTATION_WORKER_NICE``.
+
+    :func:`spawn_core` sets it, so a worker trading or searching as fast as it can yields the
+    CPU to the app server and the browser that launched it (a click stays quick while a
+    worker runs); the worker still gets every cycle they leave idle. A command typed in a
+    shell does not have it set and keeps the shell's priority. The level is absolute: a
+    worker that spawns another (a schedule its task) does not push it lower still.
+    """
+    raw = os.environ.get(NICE_ENV, "")
+    if raw and hasattr(os, "nice"):
+        with contextlib.suppress(ValueError, OSError):  # a courtesy, never a reason to fail
+            os.nice(max(0, min(int(raw), 19) - os.nice(0)))
 
 
 class Launcher(Protocol):
@@ -63,7 +82,7 @@ def spawn_core(
     same arguments, environment, working directory and log; when it cannot (still
     importing, gone) the worker starts cold as below.
     """
-    env = {**os.environ, **(env or {})}
+    env = {**os.environ, NICE_ENV: str(WORKER_NICE), **(env or {})}
     if database_url is not None:
         env[DATABASE_URL_ENV] = database_url
     if _launcher is not None:

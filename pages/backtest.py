@@ -22,17 +22,22 @@ with results:
     chart, metrics, trades, montecarlo, stress, compare = widgets.view_tabs(
         ["Chart", "Metrics", "Trades", "Monte Carlo", "Stress", "Compare runs"], key="bt_view"
     )
-    if result is not None:
+    if result is not None:  # a hidden tab's widgets only (see widgets.view_tabs)
         with chart:
-            panels.result_overview(ws, result)
+            if chart.open:
+                panels.result_overview(ws, result)
         with metrics:
-            st.dataframe(panels.metrics_table(result.metrics), hide_index=True, key="bt_metrics")
-            st.caption(f"Run id {result.run_id} · {result.periods_per_year:g} periods per year")
+            if metrics.open:
+                st.dataframe(
+                    panels.metrics_table(result.metrics), hide_index=True, key="bt_metrics"
+                )
+                st.caption(f"Run id {result.run_id} · {result.periods_per_year:g} periods per year")
         with trades:
-            panels.trades_view(result)
+            if trades.open:
+                panels.trades_view(result)
         with montecarlo:
-            panels.montecarlo_view(result)
+            panels.montecarlo_view(result)  # its result shows only after its button, in it
         with stress:
-            panels.stress_view(result)
+            panels.stress_view(result, shown=stress.open)
     with compare:
-        panels.compare_view(ws)
+        panels.compare_view(ws, shown=compare.open)

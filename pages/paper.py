@@ -21,12 +21,18 @@ if name:
     ticket, params, export = widgets.view_tabs(
         ["Order ticket", "Parameters", "Export & reconcile"], key="paper_view"
     )
-    with ticket:
-        panels.order_ticket(ws, name)
+    with ticket:  # only the open tab is drawn (see widgets.view_tabs)
+        if ticket.open:
+            panels.order_ticket(ws, name)
     with params:
-        panels.params_editor(ws, name)
+        if params.open:
+            panels.params_editor(ws, name)
     with export:
-        panels.export_and_reconcile(ws, name)
+        if export.open:
+            panels.export_and_reconcile(ws, name)
 
-with st.expander("New session", expanded=name is None):
-    panels.new_session_form(ws)
+# drawn only while open: its twenty inputs cost every rerun of the console when nobody looks
+new = panels.new_session_expander(name is None)
+with new:
+    if new.open:
+        panels.new_session_form(ws)

@@ -155,7 +155,12 @@ def test_spawn_core_forks_through_the_launcher_with_the_cold_environment(monkeyp
     assert pid == 4242
     [(args, log, env)] = fake.calls
     assert args == ["paper", "run"] and log == tmp_path / "x.log"
-    assert env == {**os.environ, "A": "1", "WORKSTATION_DATABASE_URL": "sqlite:///x.db"}
+    assert env == {
+        **os.environ,
+        "A": "1",
+        "WORKSTATION_DATABASE_URL": "sqlite:///x.db",
+        "WORKSTATION_WORKER_NICE": "10",
+    }
 
 
 def test_spawn_core_starts_cold_when_the_launcher_cannot(monkeypatch):

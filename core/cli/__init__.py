@@ -14,6 +14,7 @@ import os
 import sys
 
 from core import errors
+from core._processes import lower_priority
 from core.cli._output import (
     CommandError as CommandError,
 )
@@ -138,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     """
     if argv is None:
         argv = sys.argv[1:]
+    lower_priority()  # a spawned worker yields the CPU to the app that launched it
     args = build_parser(argv).parse_args(argv)
     command = command_name(args)
     try:

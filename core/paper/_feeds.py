@@ -15,6 +15,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -63,17 +64,26 @@ class Feed:
         self.closed = closed  # no event follows the last one (False: recorded live bars)
         self.symbols = market.symbols
         self.regimes, self.regime_names = regimes, regime_names
-        # plain lists and datetimes, converted once: the hot loop never touches numpy
-        self._rows = {f: getattr(market, f).tolist() for f in FIELDS}
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # sub-microsecond digits are dropped
-            self._ts = list(market.index.to_pydatetime())
 
     def __len__(self) -> int:
         return self.market.n_bars
 
+    @cached_property
+    def _columns(self) -> tuple[dict[str, list], list[datetime]]:
+        """Plain lists and datetimes: the hot loop never touches numpy.
+
+        Converted once, when the first event is asked for, not when the feed is built:
+        creating a session checks its feed, and a worker claims its session, without paying
+        for it.
+        """
+        rows = {f: getattr(self.market, f).tolist() for f in FIELDS}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # sub-microsecond digits are dropped
+            stamps = list(self.market.index.to_pydatetime())
+        return rows, stamps
+
     def events(self, start: int = 0) -> Iterator[Event]:
-        n, rows, stamps = self.market.n_bars, self._rows, self._ts
+        (rows, stamps), n = self._columns, self.market.n_bars
         regimes = self.regimes
         for seq in range(start, n):
             yield Event(

@@ -308,6 +308,29 @@ class PaperService:
         log = None if log_dir is None else Path(log_dir) / f"paper-{row.id}.log"
         return spawn_core(["paper", "run", "--session", name], log, database_url=database_url)
 
+    def wait_for_worker(
+        self,
+        name: str,
+        *,
+        was: str,
+        timeout: float = 3.0,
+        poll: float = 0.05,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> str:
+        """The session's status once a just-launched worker has moved it on from ``was``.
+
+        Polls the session's row every ``poll`` seconds: ``running`` (or ``paused``, ``failed``,
+        ``finished``) as soon as the worker claims it, or still ``was`` when ``timeout``
+        seconds passed first (the worker is slow to start; it may yet). Reads only.
+        """
+        deadline = clock() + timeout
+        while True:
+            status = self._status(self._row(name))
+            if status != was or clock() >= deadline:
+                return status
+            sleep(poll)
+
     def worker(
         self,
         name: str,

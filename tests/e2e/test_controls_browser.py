@@ -277,7 +277,7 @@ def test_a_new_paper_session_becomes_the_selected_one(page, server):
 def test_backtest_monte_carlo_and_stress_results_stay_in_their_tabs(page, server):
     open_page(page, server, "backtest")
     rerun(page, lambda: page.get_by_role("button", name="Run backtest").click())
-    expect(page.get_by_text("Run id")).to_be_attached()
+    expect(page.get_by_test_id("stMetric").filter(has_text="Final equity")).to_be_visible()
 
     select_tab(page, "Monte Carlo")
     rerun(page, lambda: page.get_by_role("button", name="Run Monte Carlo").click())
@@ -452,7 +452,7 @@ def test_no_page_shows_a_raw_float(page, server):
 
     open_page(page, server, "backtest")
     rerun(page, lambda: page.get_by_role("button", name="Run backtest").click())
-    expect(page.get_by_text("Run id")).to_be_attached()
+    expect(page.get_by_test_id("stMetric").filter(has_text="Final equity")).to_be_visible()
     select_tab(page, "Monte Carlo")
     rerun(page, lambda: page.get_by_role("button", name="Run Monte Carlo").click())
     expect(page.get_by_text("P(profit)")).to_be_visible()

@@ -2,6 +2,7 @@ import pytest
 
 from tests.ui.backtest_defaults import page_default_config
 from tests.ui.plain_text import text
+from tests.ui.tabs import open_tab
 
 
 def _tab(at, label):
@@ -23,9 +24,12 @@ def test_backtest_page_runs_the_default_sma_crossover(app):
     metrics = {m.label: m.value for m in _tab(at, "Chart").metric}
     assert metrics["Final equity"] == f"{expected.final_equity:,.0f}"
     assert metrics["Trades"] == str(expected.metrics["n_trades"])
-    trades = _tab(at, "Trades").dataframe[0].value
+    assert not _tab(at, "Trades").dataframe  # a hidden tab's table is not drawn
+    trades = open_tab(at, "bt_view", "Trades").dataframe[0].value
     assert len(trades) == expected.metrics["n_trades"]
-    assert len(_tab(at, "Compare runs").multiselect) == 1  # the run was saved
+    compare = open_tab(at, "bt_view", "Compare runs")
+    assert len(compare.multiselect) == 1  # the run was saved
+    assert len(compare.dataframe) == 1
 
 
 def test_invalid_parameters_are_reported_not_run(app):
@@ -58,13 +62,15 @@ def test_commission_is_offered_up_to_ten_percent(app):
 def test_monte_carlo_and_stress_tabs_after_a_run(app):
     at = app("backtest")
     at.button(key="bt_run").click().run()
+    open_tab(at, "bt_view", "Monte Carlo")
     at.number_input(key="mc_paths").set_value(2000)
     at.button(key="mc_run").click().run()
     assert not at.exception, at.exception
 
     mc = {m.label: m.value for m in _tab(at, "Monte Carlo").metric}
     assert mc["P(profit)"].endswith("%") and 0 <= float(mc["P(profit)"][:-1]) <= 100
-    stress = {m.label: m.value for m in _tab(at, "Stress").metric}
+    assert not _tab(at, "Stress").metric  # worked out only when its tab is open
+    stress = {m.label: m.value for m in open_tab(at, "bt_view", "Stress").metric}
     assert stress["Stressed max drawdown"].startswith("-")
     # the crisis scenario deepens the drawdown relative to the original run
     assert float(stress["Stressed max drawdown"][:-1]) < float(stress["Original max drawdown"][:-1])
@@ -74,6 +80,7 @@ def test_stress_of_a_short_run_is_shown_past_its_end(app):
     at = app("backtest")
     at.date_input(key="bt_start").set_value(__import__("datetime").date(2018, 6, 1))
     at.button(key="bt_run").click().run()
+    open_tab(at, "bt_view", "Stress")
     at.selectbox(key="st_scenario").set_value("gfc_2008").run()
     assert not at.exception, at.exception
     assert _tab(at, "Stress").metric[1].value.startswith("-")

@@ -12,6 +12,7 @@ from core.db import PaperCommandRow
 from core.execution import CommissionModel, ExecutionConfig
 from core.paper import FeedConfig, SessionConfig, SleeveConfig
 from tests.ui.plain_text import unescape
+from tests.ui.tabs import open_tab
 
 
 def _ws():
@@ -68,17 +69,19 @@ def test_live_panel_shows_the_workers_state_and_refreshes(app):
     assert metrics["Equity"].value == f"{status['equity']:,.0f}"
     assert metrics["Equity"].delta == f"{status['equity'] - 40_000:+,.2f}"
     assert metrics["Events"].value == "1,200"
-    fills = _tab(at, "Positions & orders").dataframe
+    assert len(at.get("plotly_chart")) == 2  # price with fills, equity with bands
+    assert not at.dataframe  # hidden tabs and collapsed expanders are not drawn
+    fills = open_tab(at, "paper_live_tab", "Positions & orders").dataframe
     recent = fills[-1].value
     assert len(recent) == min(status["n_fills"], 50) > 0
-    strategies = _tab(at, "Strategies").dataframe[0].value
+    assert not at.get("plotly_chart")  # the Chart tab is hidden now
+    strategies = open_tab(at, "paper_live_tab", "Strategies").dataframe[0].value
     assert set(strategies["strategy"]) == {"fast", "trend"}
     state = ws.paper.snapshot_state("live")
     assert (
         strategies.set_index("strategy").loc["fast", "fills"]
         == (state["strategies"]["fast"]["n_fills"])
     )
-    assert len(at.get("plotly_chart")) == 2  # price with fills, equity with bands
     # the worker trades on; the next refresh shows the new state
     ws.paper.worker("live").run(max_events=800)
     at.run()
@@ -97,6 +100,7 @@ def test_order_ticket_and_params_reach_the_worker(app):
     next(b for b in at.button if b.label == "Send order").click()
     at.run()
     assert not at.exception, at.exception
+    open_tab(at, "paper_view", "Parameters")
     at.number_input(key="live_cmds_fast_slow").set_value(30)
     next(b for b in at.button if b.label == "Apply parameters").click()
     at.run()
@@ -116,7 +120,8 @@ def test_order_ticket_and_params_reach_the_worker(app):
     at.run()
     assert ws.paper.snapshot_state("cmds")["strategies"]["fast"]["params"]["slow"] == 30
     assert at.number_input(key="live_cmds_fast_slow").value == 30  # the form shows the live value
-    trend = _tab(at, "Strategies").dataframe[0].value.set_index("strategy").loc["trend"]
+    strategies = open_tab(at, "paper_live_tab", "Strategies")
+    trend = strategies.dataframe[0].value.set_index("strategy").loc["trend"]
     assert trend["fills"] >= 1
 
 
@@ -220,6 +225,9 @@ def test_a_synthetic_feed_defaults_to_minute_windows_and_a_one_bp_commission(app
     assert replayed.sleeves[0].params == {"fast": 10, "slow": 50, "long_short": False}
     assert replayed.execution.commission.rate == 0.0005
 
+    assert not at.text_input  # the form closed once its session was created
+    at.session_state["paper_new_open"] = True  # the user opens it again
+    at.run()
     at.radio(key="paper_feed").set_value("Synthetic market").run()
     assert at.number_input(key="paper_commission_synthetic").value == 0.01  # percent
     at.text_input(key="paper_name").set_value("ticks")
@@ -283,6 +291,9 @@ def test_a_new_session_becomes_the_selected_one(app):
     ws.paper.create("old", _config(events=200))
     at = app("paper")
     assert at.selectbox(key="paper_pick").value == "old"
+    assert not at.text_input  # the New session form is collapsed, and not drawn
+    at.session_state["paper_new_open"] = True  # the user opens it
+    at.run()
     at.text_input(key="paper_name").set_value("newer")
     at.checkbox(key="paper_start_now").uncheck()
     at.radio(key="paper_feed").set_value("Synthetic market")
@@ -317,6 +328,7 @@ def test_parameters_shown_are_the_selected_sessions(app):
     )
     ws.paper.create("two", other)
     at = app("paper")
+    open_tab(at, "paper_view", "Parameters")
     at.selectbox(key="paper_pick").set_value("one").run()
     assert at.number_input(key="live_one_fast_slow").value == 20
     at.selectbox(key="paper_pick").set_value("two").run()
@@ -326,11 +338,13 @@ def test_parameters_shown_are_the_selected_sessions(app):
 
 
 def test_a_just_launched_worker_is_polled_fast_until_it_runs(app, monkeypatch):
-    """Create and start: the live panel refreshes every 0.25 s (not the chosen 2 s) until the
-    worker has claimed the session, so "running" shows within a refresh of it starting."""
-    from app import paper_live
+    """Create and start, with a worker slower than the click's wait: the live panel refreshes
+    every 0.25 s (not the chosen 2 s) until the worker has claimed the session, so "running"
+    shows within a refresh of it starting."""
+    from app import paper_live, paper_panels
     from app.paper_panels import STARTING
 
+    monkeypatch.setattr(paper_panels, "START_WAIT", 0.2)  # the click's wait for a claim ends
     ws = _ws()
     launched = []
     monkeypatch.setattr(
@@ -358,3 +372,43 @@ def test_a_just_launched_worker_is_polled_fast_until_it_runs(app, monkeypatch):
     at.run()
     assert STARTING not in at.session_state
     assert intervals[-1] == "2s"  # back to the chosen interval
+
+
+def test_a_worker_that_claims_within_the_wait_shows_running_at_once(app, monkeypatch):
+    """Create and start: the click waits for the worker's claim (at most START_WAIT), so the
+    page it leads to shows the session running, with no fast polling and the form closed."""
+    import threading
+    import time
+
+    from app import paper_live
+    from app.paper_panels import NEW_OPEN, STARTING
+
+    ws = _ws()
+    waited = []
+
+    def start_worker(self, name, url, **_):  # a worker that claims the session 0.3 s later
+        threading.Timer(0.3, lambda: self.worker(name).writer.claim(name)).start()
+        waited.append(time.monotonic())
+        return 1
+
+    monkeypatch.setattr(type(ws.paper), "start_worker", start_worker)
+    monkeypatch.setattr(type(ws.paper), "worker_alive", lambda self, row: True)
+    intervals = []
+    real_fragment = paper_live.st.fragment
+
+    def fragment(*args, run_every=None, **kwargs):
+        intervals.append(run_every)
+        return real_fragment(*args, run_every=run_every, **kwargs)
+
+    monkeypatch.setattr(paper_live.st, "fragment", fragment)
+    at = app("paper")
+    at.text_input(key="paper_name").set_value("claimed")
+    at.radio(key="paper_feed").set_value("Synthetic market")
+    at.button[-1].click()
+    at.run()
+    assert not at.exception, at.exception
+    assert time.monotonic() - waited[0] >= 0.3  # the click waited for the claim
+    assert ws.paper.status("claimed")["status"] == "running"
+    assert STARTING not in at.session_state and intervals[-1] == "2s"
+    assert any("running · last" in p.proto.text for p in at.get("progress"))
+    assert at.session_state[NEW_OPEN] is False  # the form closed: the new session shows
