@@ -30,6 +30,7 @@ REFRESH = "2s"
 # leaves "queued" on the page as soon as its worker claims it
 FAST_REFRESH = "0.25s"
 START_WINDOW = 20.0
+START_WAIT = 3.0  # seconds Start waits for the worker to take its job (then: fast polling)
 METHOD_LABELS = {
     "grid": "Grid",
     "random": "Random",
@@ -244,6 +245,8 @@ def submit(ws: Workstation, request: dict[str, Any]) -> str | None:
         return job_id
     if pid:
         store.set_pid(job_id, pid)
+    with st.spinner("Starting the worker…"):  # the page that follows shows it running
+        ws.jobs.wait_for_worker(job_id, timeout=START_WAIT)
     st.session_state[JOB] = job_id
     st.toast("Optimisation started")
     return job_id
@@ -283,13 +286,17 @@ def job_picker(ws: Workstation) -> str | None:
     if st.session_state.get(JOB) not in labels:
         st.session_state[JOB] = jobs[0].id
     job_id = st.selectbox("Job", list(labels), format_func=labels.get, key=JOB)
-    with st.expander(f"Recent jobs ({len(jobs)})"):
-        st.dataframe(
-            jobs_table(jobs),
-            hide_index=True,
-            key="opt_jobs_table",
-            column_config={"progress": st.column_config.ProgressColumn(min_value=0, max_value=1)},
-        )
+    recent = st.expander(f"Recent jobs ({len(jobs)})", key="opt_recent", on_change="rerun")
+    with recent:
+        if recent.open:  # drawn only when looked at
+            st.dataframe(
+                jobs_table(jobs),
+                hide_index=True,
+                key="opt_jobs_table",
+                column_config={
+                    "progress": st.column_config.ProgressColumn(min_value=0, max_value=1)
+                },
+            )
     return job_id
 
 

@@ -5,7 +5,9 @@ Debian's Chromium with Playwright through:
 
 - **backtest**: "Run backtest" (SPX, defaults) → the "Final equity" metric is visible;
 - **montecarlo**: "Run Monte Carlo" (10,000 paths) → "P(profit)" is visible;
-- **paper**: "Create session" (synthetic feed, start now) → the live panel shows "running";
+- **paper**: "Create session" (synthetic feed, start now) → the live panel shows the worker's
+  status, "running" (or "finished": the default synthetic session of 20,000 ticks at
+  864,000× can end within 3 s of its start, before the page first shows it);
 - **optimize**: "Start optimisation" (defaults) → the new job's status is past "queued".
 
 Each repeat opens a new page (its own Streamlit session; one browser context, so static files
@@ -145,7 +147,14 @@ def flow_paper(context, url: str, db: str, i: int) -> float:
     page.get_by_text("Synthetic market").click()
     wait_idle(page)
     button = page.get_by_role("button", name="Create session")
-    elapsed = timed_click(page, button, SHOWN, ["p, span", "running · last"])
+    try:
+        elapsed = timed_click(page, button, SHOWN, ["p, span", "(running|finished) · last"])
+    except Exception:  # what the page and the session showed instead
+        shown = page.get_by_test_id("stProgress").all_inner_texts()
+        status = core_cli(db, "--json", "paper", "status", "--session", f"bench {i}").stdout
+        print(f"paper #{i}: the page shows {shown}; paper status: {status[:300]}", file=sys.stderr)
+        page.screenshot(path=str(ROOT / f"bench-paper-{i}.png"), full_page=True)
+        raise
     page.close()
     core_cli(db, "paper", "stop", "--session", f"bench {i}")
     return elapsed

@@ -16,10 +16,9 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 
-from core.ml import MLTrainRequest
-
 from core.autopilot import AutopilotService, RegistryModels
 from core.config import Settings
+from core.ml import MLTrainRequest
 from core.workstation import Workstation
 
 KEYS = ("total_return", "cagr", "volatility", "sharpe", "max_drawdown", "costs", "n_fallbacks")

@@ -10,10 +10,9 @@ import time
 from datetime import date
 from pathlib import Path
 
-from core.rl import PPOTrainRequest
-
 from core.autopilot import AutopilotService, RegistryModels, RulesTable
 from core.config import Settings
+from core.rl import PPOTrainRequest
 from core.workstation import Workstation
 
 folder = Path(sys.argv[1])

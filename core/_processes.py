@@ -21,6 +21,7 @@ DATABASE_URL_ENV = "WORKSTATION_DATABASE_URL"
 NICE_ENV = "WORKSTATION_WORKER_NICE"
 WORKER_NICE = 10
 """How much lower a spawned worker's CPU priority is than its launcher's (Unix ``nice``)."""
+AUTOGROUP = Path("/proc/self/autogroup")
 
 
 def lower_priority() -> None:
@@ -31,11 +32,33 @@ def lower_priority() -> None:
     worker runs); the worker still gets every cycle they leave idle. A command typed in a
     shell does not have it set and keeps the shell's priority. The level is absolute: a
     worker that spawns another (a schedule its task) does not push it lower still.
+
+    A worker runs in its own session, and Linux with autogroup scheduling on
+    (``/proc/sys/kernel/sched_autogroup_enabled``) shares the CPU between sessions first: a
+    process's own nice then only ranks it inside its session. So the session's autogroup
+    gets the same level (``/proc/self/autogroup``), where there is one.
     """
     raw = os.environ.get(NICE_ENV, "")
-    if raw and hasattr(os, "nice"):
-        with contextlib.suppress(ValueError, OSError):  # a courtesy, never a reason to fail
-            os.nice(max(0, min(int(raw), 19) - os.nice(0)))
+    if not raw or not hasattr(os, "nice"):
+        return
+    try:
+        level = max(0, min(int(raw), 19))
+    except ValueError:
+        return  # a courtesy, never a reason to fail
+    with contextlib.suppress(OSError):
+        os.nice(max(0, level - os.nice(0)))
+    if os.getsid(0) == os.getpid():  # the leader of its own session: the group is its own
+        with contextlib.suppress(OSError):
+            AUTOGROUP.write_text(f"{level}\n")
+
+
+def autogroup_nice(pid: int | str = "self") -> int | None:
+    """The nice level of process ``pid``'s autogroup (None without autogroup scheduling)."""
+    try:
+        text = Path(f"/proc/{pid}/autogroup").read_text()  # "/autogroup-123 nice 10"
+    except OSError:
+        return None
+    return int(text.split()[-1])
 
 
 class Launcher(Protocol):

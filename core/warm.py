@@ -19,8 +19,11 @@ appended to the log file: only the start-up differs. The helper:
   resets that before it runs (its own ``subprocess`` calls need their exit statuses);
 - is restarted when the code it imported changed on disk (a worker never runs stale code).
 
-A launcher that is still importing, has died or fails answers ``None`` and the caller starts
-the worker cold (:func:`core._processes.spawn_core`); nothing waits for it. Only the
+A request that finds the helper still importing (the app has just started, or the code
+changed) waits for it, up to :data:`READY_WAIT` seconds: the helper began importing before
+the request came, so a cold start would finish no sooner. A launcher that is not ready by
+then, has died or fails answers ``None`` and the caller starts the worker cold
+(:func:`core._processes.spawn_core`). Only the
 composition root turns it on (:func:`core.workstation.Workstation.open` with
 ``warm_workers=True``, done by the app); ``WORKSTATION_WARM_WORKERS=0`` turns it off.
 """
@@ -51,6 +54,7 @@ PRELOAD = (
     "core.cli._autopilot",
 )
 REPLY_TIMEOUT = 10.0  # seconds to wait for a pid once the helper is ready
+READY_WAIT = 20.0  # seconds a request waits for a helper still importing (then: a cold start)
 
 
 def enabled(environ: Mapping[str, str] | None = None) -> bool:
@@ -78,9 +82,15 @@ class WarmLauncher:
         The interpreter of the helper (this one by default).
     """
 
-    def __init__(self, preload: tuple[str, ...] = PRELOAD, python: str = sys.executable):
+    def __init__(
+        self,
+        preload: tuple[str, ...] = PRELOAD,
+        python: str = sys.executable,
+        ready_wait: float = READY_WAIT,
+    ):
         self.preload = preload
         self.python = python
+        self.ready_wait = ready_wait
         self._lock = threading.Lock()
         self._process: subprocess.Popen | None = None
         self._ready = False
@@ -100,16 +110,13 @@ class WarmLauncher:
         """Wait up to ``timeout`` seconds for the helper to be ready; whether it is."""
         with self._lock:
             self._ensure_started()
-            process = self._process
-            if self._ready or process is None or process.stdout is None:
-                return self._ready
-            readable, _, _ = select.select([process.stdout], [], [], timeout)
-            return bool(readable) and self._poll_ready()
+            return self._wait_ready(timeout)
 
     def spawn(self, args: list[str], log_file: Path | None, env: Mapping[str, str]) -> int | None:
         """Fork ``python -m core ARGS`` with ``env``; its pid, or None to start it cold instead.
 
-        None when the helper is not ready yet, has died, was stale (it is restarted) or did
+        A helper still importing (or restarted here because the code changed) is waited
+        for, up to ``ready_wait`` seconds. None when it is not ready by then, has died or did
         not answer; the helper is then started or restarted for the next request.
         """
         request = {
@@ -122,7 +129,7 @@ class WarmLauncher:
             if self._process is not None and self._stamp != code_stamp():
                 self._stop()  # the code changed: a new helper imports the new code
             self._ensure_started()
-            if not self._poll_ready():
+            if not self._wait_ready(self.ready_wait):
                 return None
             process = self._process
             try:
@@ -154,6 +161,13 @@ class WarmLauncher:
             stderr=subprocess.DEVNULL,
             bufsize=0,
         )
+
+    def _wait_ready(self, timeout: float) -> bool:
+        process = self._process
+        if self._poll_ready() or process is None or process.stdout is None or timeout <= 0:
+            return self._ready
+        readable, _, _ = select.select([process.stdout], [], [], timeout)
+        return bool(readable) and self._poll_ready()
 
     def _poll_ready(self) -> bool:
         process = self._process

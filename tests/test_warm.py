@@ -116,23 +116,33 @@ def test_a_worker_runs_in_its_own_session_outlives_the_helper_and_is_reaped(laun
                     os.kill(p, 9)
 
 
-def test_changed_code_restarts_the_helper_and_that_request_starts_cold(launcher, monkeypatch):
+def test_changed_code_restarts_the_helper_and_that_request_waits_for_it(launcher, monkeypatch):
     first = launcher._process.pid
     stamp = warm.code_stamp()
     monkeypatch.setattr(warm, "code_stamp", lambda: (stamp[0], stamp[1] + 1))
-    assert launcher.spawn(["--help"], None, dict(os.environ)) is None  # cold this time
-    assert launcher._process.pid != first  # a new helper imports the new code
-    assert launcher.wait_ready(120)
     pid = launcher.spawn(["--help"], None, dict(os.environ))
-    assert pid is not None
+    assert launcher._process.pid != first  # a new helper imported the new code
+    assert pid is not None  # and forked this worker once it had
     _wait_gone(pid)
 
 
-def test_a_launcher_still_importing_answers_none():
+def test_a_request_waits_for_a_helper_still_importing():
     launcher = warm.WarmLauncher(preload=("core.workstation",))
     try:
         launcher.start()
-        assert launcher.spawn(["--help"], None, dict(os.environ)) is None
+        assert not launcher.ready()
+        pid = launcher.spawn(["--help"], None, dict(os.environ))
+        assert pid is not None and launcher.ready()
+        _wait_gone(pid)
+    finally:
+        launcher.close()
+
+
+def test_a_helper_not_ready_within_the_wait_answers_none():
+    launcher = warm.WarmLauncher(preload=("core.workstation",), ready_wait=0.0)
+    try:
+        launcher.start()
+        assert launcher.spawn(["--help"], None, dict(os.environ)) is None  # start it cold
     finally:
         launcher.close()
 

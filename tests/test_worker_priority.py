@@ -41,6 +41,24 @@ def test_the_level_is_absolute_and_a_shell_command_keeps_its_own():
     assert _niceness_after({**base, _processes.NICE_ENV: "junk"}) == mine  # never a failure
 
 
+def test_only_a_session_leader_lowers_its_autogroup():
+    """The autogroup is the session's: a worker (its own session) lowers it; a process that
+    shares its parent's session (a shell's command with the variable set) must not."""
+    if _processes.autogroup_nice() is None:
+        pytest.skip("no autogroup scheduling here")
+    env = {**os.environ, _processes.NICE_ENV: "10"}
+    code = (
+        "from core._processes import lower_priority, autogroup_nice\n"
+        "lower_priority(); print(autogroup_nice())"
+    )
+    run = dict(cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    leader = subprocess.run([sys.executable, "-c", code], start_new_session=True, **run)
+    assert int(leader.stdout) == 10
+    before = _processes.autogroup_nice()
+    member = subprocess.run([sys.executable, "-c", code], **run)
+    assert int(member.stdout) == before == _processes.autogroup_nice()
+
+
 def test_spawn_core_hands_the_level_to_the_worker(monkeypatch, tmp_path):
     calls = []
 
@@ -71,6 +89,8 @@ def test_a_cold_spawned_paper_worker_runs_at_the_lower_priority(ws, db_url, monk
     try:
         assert ws.paper.wait_for_worker("slow", was="created", timeout=90) == "running"
         assert os.getpriority(os.PRIO_PROCESS, pid) == max(10, os.nice(0))
+        if _processes.autogroup_nice() is not None:  # Linux with autogroup scheduling
+            assert _processes.autogroup_nice(pid) == 10  # its session's group, not only itself
     finally:
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)

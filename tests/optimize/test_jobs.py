@@ -124,6 +124,35 @@ def test_the_worker_process_runs_a_job_to_completion(ws, db_url, tmp_path):
     assert job.best_params["fast"] in (5, 10, 15)
 
 
+def test_wait_for_worker_returns_once_the_worker_takes_the_job(ws):
+    job_id = ws.jobs.submit(tiny_request())
+    now, sleeps = [0.0], []
+
+    def sleep(seconds):  # the worker takes the job during the second wait
+        sleeps.append(seconds)
+        now[0] += seconds
+        if len(sleeps) == 2:
+            ws.jobs.store.start(job_id, __import__("os").getpid())
+
+    status = ws.jobs.wait_for_worker(job_id, timeout=3, poll=0.1, sleep=sleep, clock=lambda: now[0])
+    assert status == "running" and sleeps == [0.1, 0.1]
+
+
+def test_wait_for_worker_gives_up_after_its_timeout_and_knows_no_other_job(ws):
+    job_id = ws.jobs.submit(tiny_request())
+    now = [0.0]
+
+    def sleep(seconds):
+        now[0] += seconds
+
+    clock = lambda: now[0]  # noqa: E731
+    assert ws.jobs.wait_for_worker(job_id, timeout=1, poll=0.5, sleep=sleep, clock=clock) == (
+        "queued"
+    )
+    assert now[0] == 1.0
+    assert ws.jobs.wait_for_worker("nope", timeout=1, sleep=sleep, clock=clock) is None
+
+
 def test_the_best_params_save_as_a_strategy_configuration(ws):
     row_id = save_strategy_config(ws.sessions, "SMA best", "sma_crossover", {"fast": 5, "slow": 30})
     saved = strategy_configs(ws.sessions)

@@ -313,6 +313,7 @@ def test_the_page_offers_only_the_schedulers_listed_in_the_settings(app, monkeyp
     """A Dask scheduler exchanges pickled code: the browser picks among trusted ones only."""
     monkeypatch.setenv("WORKSTATION_DASK_SCHEDULERS", json.dumps([LISTED]))
     monkeypatch.setattr(panels, "launch", lambda ws, job_id: 0)
+    monkeypatch.setattr(panels, "START_WAIT", 0.1)  # no worker comes: Start stops waiting
     at = app("optimize")
     picker = at.selectbox(key="opt_scheduler")
     assert picker.options == ["local process pool", f"Dask at {LISTED}"]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -57,3 +58,24 @@ class JobService:
     def start_worker(self, job_id: str, *, log_dir: Path | str | None = None) -> int:
         """Launch the worker process of job ``job_id`` on this database; its pid."""
         return start_worker(job_id, self.database_url, log_dir=log_dir)
+
+    def wait_for_worker(
+        self,
+        job_id: str,
+        *,
+        timeout: float = 3.0,
+        poll: float = 0.05,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> JobStatus | None:
+        """The job's status once its worker has taken it (no longer ``queued``).
+
+        Still ``queued`` when ``timeout`` seconds passed first; None when there is no such
+        job. Polls the job's row every ``poll`` seconds. Reads only.
+        """
+        deadline = clock() + timeout
+        while True:
+            job = self.store.get(job_id)
+            if job is None or job.status != JobStatus.QUEUED or clock() >= deadline:
+                return None if job is None else job.status
+            sleep(poll)
