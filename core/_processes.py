@@ -10,11 +10,13 @@ import contextlib
 import os
 import subprocess
 import sys
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 ROOT = Path(__file__).resolve().parents[1]
+T = TypeVar("T")
 
 
 DATABASE_URL_ENV = "WORKSTATION_DATABASE_URL"
@@ -59,6 +61,28 @@ def autogroup_nice(pid: int | str = "self") -> int | None:
     except OSError:
         return None
     return int(text.split()[-1])
+
+
+def poll_until(
+    read: Callable[[], T],
+    done: Callable[[T], bool],
+    *,
+    timeout: float,
+    poll: float,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> T:
+    """The last value ``read()`` gave, polled every ``poll`` seconds.
+
+    Polling stops once ``done`` holds for it or ``timeout`` seconds have passed: how a page
+    waits for a worker it launched.
+    """
+    deadline = clock() + timeout
+    while True:
+        value = read()
+        if done(value) or clock() >= deadline:
+            return value
+        sleep(poll)
 
 
 class Launcher(Protocol):

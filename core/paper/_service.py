@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import delete, func, select
 
-from core._processes import ROOT, spawn_core
+from core._processes import ROOT, poll_until, spawn_core
 from core.audit import append_event
 from core.db import (
     FillRow,
@@ -324,12 +324,14 @@ class PaperService:
         ``finished``) as soon as the worker claims it, or still ``was`` when ``timeout``
         seconds passed first (the worker is slow to start; it may yet). Reads only.
         """
-        deadline = clock() + timeout
-        while True:
-            status = self._status(self._row(name))
-            if status != was or clock() >= deadline:
-                return status
-            sleep(poll)
+        return poll_until(
+            lambda: self._status(self._row(name)),
+            lambda status: status != was,
+            timeout=timeout,
+            poll=poll,
+            sleep=sleep,
+            clock=clock,
+        )
 
     def worker(
         self,

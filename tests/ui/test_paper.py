@@ -337,6 +337,21 @@ def test_parameters_shown_are_the_selected_sessions(app):
     assert at.number_input(key="live_two_fast_fast").value == 7
 
 
+def _refresh_intervals(monkeypatch) -> list:
+    """The ``run_every`` of each live-panel fragment the page draws, in order."""
+    from app import paper_live
+
+    intervals = []
+    real_fragment = paper_live.st.fragment
+
+    def fragment(*args, run_every=None, **kwargs):
+        intervals.append(run_every)
+        return real_fragment(*args, run_every=run_every, **kwargs)
+
+    monkeypatch.setattr(paper_live.st, "fragment", fragment)
+    return intervals
+
+
 def test_a_just_launched_worker_is_polled_fast_until_it_runs(app, monkeypatch):
     """Create and start, with a worker slower than the click's wait: the live panel refreshes
     every 0.25 s (not the chosen 2 s) until the worker has claimed the session, so "running"
@@ -350,14 +365,7 @@ def test_a_just_launched_worker_is_polled_fast_until_it_runs(app, monkeypatch):
     monkeypatch.setattr(
         type(ws.paper), "start_worker", lambda self, name, url, **_: launched.append(name) or 1
     )
-    intervals = []
-    real_fragment = paper_live.st.fragment
-
-    def fragment(*args, run_every=None, **kwargs):
-        intervals.append(run_every)
-        return real_fragment(*args, run_every=run_every, **kwargs)
-
-    monkeypatch.setattr(paper_live.st, "fragment", fragment)
+    intervals = _refresh_intervals(monkeypatch)
     at = app("paper")
     at.text_input(key="paper_name").set_value("quick")
     at.radio(key="paper_feed").set_value("Synthetic market")
@@ -380,7 +388,6 @@ def test_a_worker_that_claims_within_the_wait_shows_running_at_once(app, monkeyp
     import threading
     import time
 
-    from app import paper_live
     from app.paper_panels import NEW_OPEN, STARTING
 
     ws = _ws()
@@ -393,14 +400,7 @@ def test_a_worker_that_claims_within_the_wait_shows_running_at_once(app, monkeyp
 
     monkeypatch.setattr(type(ws.paper), "start_worker", start_worker)
     monkeypatch.setattr(type(ws.paper), "worker_alive", lambda self, row: True)
-    intervals = []
-    real_fragment = paper_live.st.fragment
-
-    def fragment(*args, run_every=None, **kwargs):
-        intervals.append(run_every)
-        return real_fragment(*args, run_every=run_every, **kwargs)
-
-    monkeypatch.setattr(paper_live.st, "fragment", fragment)
+    intervals = _refresh_intervals(monkeypatch)
     at = app("paper")
     at.text_input(key="paper_name").set_value("claimed")
     at.radio(key="paper_feed").set_value("Synthetic market")

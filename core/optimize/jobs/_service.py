@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from core._processes import poll_until
 from core.backtest import BacktestService
 from core.optimize.jobs._runner import WRITE_EVERY, JobRunner
 from core.optimize.jobs._store import JobStatus, JobStore, OptimizationJob
@@ -73,9 +74,12 @@ class JobService:
         Still ``queued`` when ``timeout`` seconds passed first; None when there is no such
         job. Polls the job's row every ``poll`` seconds. Reads only.
         """
-        deadline = clock() + timeout
-        while True:
-            job = self.store.get(job_id)
-            if job is None or job.status != JobStatus.QUEUED or clock() >= deadline:
-                return None if job is None else job.status
-            sleep(poll)
+        job = poll_until(
+            lambda: self.store.get(job_id),
+            lambda job: job is None or job.status != JobStatus.QUEUED,
+            timeout=timeout,
+            poll=poll,
+            sleep=sleep,
+            clock=clock,
+        )
+        return None if job is None else job.status
