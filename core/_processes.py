@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import subprocess
 import sys
 import time
@@ -24,6 +25,7 @@ NICE_ENV = "WORKSTATION_WORKER_NICE"
 WORKER_NICE = 10
 """How much lower a spawned worker's CPU priority is than its launcher's (Unix ``nice``)."""
 AUTOGROUP = Path("/proc/self/autogroup")
+_AUTOGROUP_LINE = re.compile(r"\bnice\s+(-?\d+)\s*$")
 
 
 def lower_priority() -> None:
@@ -54,13 +56,17 @@ def lower_priority() -> None:
             AUTOGROUP.write_text(f"{level}\n")
 
 
-def autogroup_nice(pid: int | str = "self") -> int | None:
-    """The nice level of process ``pid``'s autogroup (None without autogroup scheduling)."""
+def autogroup_nice(pid: int | str = "self", proc: Path = Path("/proc")) -> int | None:
+    """The nice level of process ``pid``'s autogroup (None without autogroup scheduling).
+
+    None too where the file exists but does not say (empty under some sandboxes).
+    """
     try:
-        text = Path(f"/proc/{pid}/autogroup").read_text()  # "/autogroup-123 nice 10"
+        text = (proc / str(pid) / "autogroup").read_text()  # "/autogroup-123 nice 10"
     except OSError:
         return None
-    return int(text.split()[-1])
+    found = _AUTOGROUP_LINE.search(text)  # some kernels and sandboxes give an empty file
+    return int(found.group(1)) if found else None
 
 
 def poll_until(

@@ -41,6 +41,23 @@ def test_the_level_is_absolute_and_a_shell_command_keeps_its_own():
     assert _niceness_after({**base, _processes.NICE_ENV: "junk"}) == mine  # never a failure
 
 
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("/autogroup-123 nice 10\n", 10),
+        ("/autogroup-1 nice -5\n", -5),
+        ("", None),  # a sandbox's empty file: no autogroup to read, not a crash
+        ("/autogroup-9\n", None),
+        ("nice ten\n", None),
+    ],
+)
+def test_the_autogroup_level_is_read_or_reported_missing(tmp_path, content, expected):
+    (tmp_path / "7").mkdir()
+    (tmp_path / "7" / "autogroup").write_text(content)
+    assert _processes.autogroup_nice(7, proc=tmp_path) == expected
+    assert _processes.autogroup_nice(8, proc=tmp_path) is None  # no such process
+
+
 def test_only_a_session_leader_lowers_its_autogroup():
     """The autogroup is the session's: a worker (its own session) lowers it; a process that
     shares its parent's session (a shell's command with the variable set) must not."""
