@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from app import charts, widgets
+from app import format as fmt
 from core.allocation import (
     METHODS,
     AllocationError,
@@ -168,7 +169,7 @@ def results_view(outcome: Outcome) -> None:
         table = pd.DataFrame(
             {"symbol": weights.index, "weight": weights.values, "risk_share": shares.values}
         )
-        st.dataframe(
+        fmt.dataframe(
             table,
             hide_index=True,
             key="al_weights",

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import streamlit as st
 
+from app import format as fmt
 from app.format import column_config_for
 from app.widgets import plain
 from core.audit import report_to_csv, report_to_json
@@ -44,7 +45,7 @@ def log_table(ws: Workstation) -> None:
         payload=events["payload"].map(lambda p: json.dumps(p, ensure_ascii=False)),
         hash=events["hash"].str[:12],
     ).drop(columns=["prev_hash"])
-    st.dataframe(
+    fmt.dataframe(
         shown,
         hide_index=True,
         key="audit_table",
@@ -88,22 +89,24 @@ def report_panel(ws: Workstation) -> None:
     cols[3].metric("Notional traded", f"{report['fills']['notional']:,.0f}")
     cols[4].metric("Chain", "intact" if report["chain"]["ok"] else "broken")
     left, right = st.columns(2)
-    left.dataframe(
-        pd.DataFrame(report["counts_by_kind"].items(), columns=["kind", "count"]),
-        hide_index=True,
-        key="audit_counts",
-    )
-    right.dataframe(
-        pd.DataFrame(report["largest_positions"]),
-        hide_index=True,
-        key="audit_positions",
-        column_config=column_config_for(
+    with left:
+        fmt.dataframe(
+            pd.DataFrame(report["counts_by_kind"].items(), columns=["kind", "count"]),
+            hide_index=True,
+            key="audit_counts",
+        )
+    with right:
+        fmt.dataframe(
             pd.DataFrame(report["largest_positions"]),
-            {"market_value": st.column_config.NumberColumn("Value", format="%,.2f")},
-        ),
-    )
+            hide_index=True,
+            key="audit_positions",
+            column_config=column_config_for(
+                pd.DataFrame(report["largest_positions"]),
+                {"market_value": st.column_config.NumberColumn("Value", format="%,.2f")},
+            ),
+        )
     if report["breaches"]:
-        st.dataframe(pd.DataFrame(report["breaches"]), hide_index=True, key="audit_breaches")
+        fmt.dataframe(pd.DataFrame(report["breaches"]), hide_index=True, key="audit_breaches")
     stem = f"compliance-{report['start']}-{report['end']}"
     d1, d2 = st.columns(2)
     d1.download_button(

@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app import charts, widgets
+from app import format as fmt
 from app.format import column_config_for
 from core.autopilot import GENERATORS, RulesTable
 from core.errors import REFUSALS
@@ -176,14 +177,14 @@ def decision_view(result: dict) -> None:
         }
     )
     percent = st.column_config.NumberColumn(format="percent")
-    st.dataframe(weights, hide_index=True, key="ap_weights",
+    fmt.dataframe(weights, hide_index=True, key="ap_weights",
                  column_config={"current": percent, "target": percent})  # fmt: skip
     risk = result["risk"]
     verdict = "approved" if risk["approved"] else "not approved"
     st.markdown(f"Risk: **{verdict}** ({widgets.plain(risk['status'])})")
     checks = pd.DataFrame(risk["checks"], columns=["rule", "outcome", "value", "limit", "message"])
     ratio = st.column_config.NumberColumn(format="%.4f")
-    st.dataframe(checks, hide_index=True, key="ap_checks",
+    fmt.dataframe(checks, hide_index=True, key="ap_checks",
                  column_config={"value": ratio, "limit": ratio})  # fmt: skip
     trades = pd.DataFrame(result["trades"])
     if trades.empty:
@@ -192,7 +193,7 @@ def decision_view(result: dict) -> None:
         shown = [c for c in ("side", "symbol", "quantity", "est_price", "est_cost", "booked")
                  if c in trades]  # fmt: skip
         frame = trades[shown]
-        st.dataframe(frame, hide_index=True, key="ap_trades", column_config=column_config_for(
+        fmt.dataframe(frame, hide_index=True, key="ap_trades", column_config=column_config_for(
             frame, {"quantity": st.column_config.NumberColumn(format="%g")}))  # fmt: skip
 
 
@@ -250,7 +251,7 @@ def log_view(ws: Workstation, account: str) -> None:
         st.caption("No run yet.")
         return
     frame = log.drop(columns=["account"])
-    st.dataframe(frame, hide_index=True, key="ap_log", column_config=column_config_for(frame))
+    fmt.dataframe(frame, hide_index=True, key="ap_log", column_config=column_config_for(frame))
 
 
 def simulation_view(ws: Workstation, start, end) -> None:
@@ -291,7 +292,7 @@ def simulation_result(result: dict) -> None:
     table = pd.DataFrame(
         {name: {k: r["metrics"].get(k) for k in keys} for name, r in runs.items()}
     ).T  # one row per run
-    st.dataframe(table.astype(float), key="ap_sim_table",
+    fmt.dataframe(table.astype(float), key="ap_sim_table",
                  column_config=column_config_for(table.astype(float)))  # fmt: skip
     curves = {
         name: pd.Series({pd.Timestamp(p["date"]): p["value"] for p in r["equity"]})

@@ -11,6 +11,7 @@ import streamlit as st
 from pydantic import ValidationError
 
 from app import charts, widgets
+from app import format as fmt
 from app.format import column_config_for, unsigned_zero
 from app.param_form import param_inputs
 from core.backtest import BacktestConfig, BacktestResult, RiskOverlay
@@ -233,7 +234,7 @@ def trades_view(result: BacktestResult) -> None:
     rebalances = result.extra.get("rebalances")
     if rebalances is not None and len(rebalances):
         with st.expander(f"Rebalances ({len(rebalances)})"):
-            st.dataframe(
+            fmt.dataframe(
                 rebalances,
                 hide_index=True,
                 key="bt_rebalances",
@@ -246,7 +247,7 @@ def trades_view(result: BacktestResult) -> None:
     if trades.empty:
         st.info("No completed trades.")
         return
-    st.dataframe(
+    fmt.dataframe(
         trades.drop(columns=["entry_bar", "exit_bar"]),
         hide_index=True,
         key="bt_trades",
@@ -282,7 +283,7 @@ def compare_view(ws: Workstation, shown: bool = True) -> None:
     )
     if not chosen or not shown:
         return
-    st.dataframe(compare_table(ws.backtests.compare(chosen)), key="bt_compare_table")
+    fmt.dataframe(compare_table(ws.backtests.compare(chosen)), key="bt_compare_table")
     curves = {labels[r][:40]: ws.backtests.load_run(r)["equity"] for r in chosen}
     st.plotly_chart(charts.curves_figure(curves), key="bt_compare_chart")
 

@@ -127,7 +127,14 @@ def allocation_figure(positions: pd.DataFrame, cash: float) -> go.Figure:
     labels = [*positions["symbol"], "Cash"]
     values = [*positions["market_value"].abs(), max(cash, 0.0)]
     fig = go.Figure(
-        go.Pie(labels=labels, values=values, hole=0.55, sort=False, textinfo="label+percent")
+        go.Pie(
+            labels=labels,
+            values=values,
+            hole=0.55,
+            sort=False,
+            texttemplate="%{label}<br>%{percent:.1%}",  # not plotly's 3 significant digits
+            hovertemplate="%{label}: %{value:,.2f} (%{percent:.2%})<extra></extra>",
+        )
     )
     fig.update_layout(title="Allocation", showlegend=False)
     return _layout(fig, 320)

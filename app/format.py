@@ -22,7 +22,8 @@ MISSING = "—"
 
 # st.column_config.NumberColumn formats (printf-style, with "," for separators)
 MONEY_FORMAT = "%,.2f"
-PERCENT_FORMAT = "percent"
+PERCENT_FORMAT = "percent"  # a column's meaning; a table shows it as TABLE_PERCENT_FORMAT
+TABLE_PERCENT_FORMAT = "%.2f%%"
 RATIO_FORMAT = "%.2f"
 NUMBER_FORMAT = "localized"  # separators, at most 3 decimals
 
@@ -151,11 +152,42 @@ def tidy(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def dataframe(frame: pd.DataFrame, column_config: dict[str, Any] | None = None, **kwargs) -> Any:
-    """``st.dataframe`` with every float column formatted (see :func:`column_config_for`)
-    and near-zero values shown as 0."""
-    return st.dataframe(
-        tidy(frame), column_config=column_config_for(frame, column_config), **kwargs
-    )
+    """``st.dataframe`` with every float column formatted (see :func:`column_config_for`),
+    near-zero values shown as 0 and percentages to a fixed two decimals
+    (:func:`fixed_percentages`). Every table of the app goes through here."""
+    shown, config = fixed_percentages(tidy(frame), column_config_for(frame, column_config))
+    return st.dataframe(shown, column_config=config, **kwargs)
+
+
+def fixed_percentages(
+    frame: pd.DataFrame, config: dict[str, Any]
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Columns configured with Streamlit's ``"percent"`` format, shown ×100 as ``%.2f%%``.
+
+    The preset drops trailing zeros, so one column read ``2.3%`` under ``2.49%`` and ``0%``
+    beside ``35.23%``; a trader reads a column by its aligned decimals. Progress bars keep
+    their scale (their bounds are multiplied too). Only what is displayed changes: ``frame``
+    and ``config`` are not modified.
+    """
+    out, fixed = frame, dict(config)
+    for name, column in config.items():
+        spec = column.get("type_config") if isinstance(column, dict) else None
+        if not spec or spec.get("format") != PERCENT_FORMAT or name not in frame.columns:
+            continue
+        values = pd.to_numeric(frame[name], errors="coerce")
+        if values.notna().sum() < frame[name].notna().sum():
+            continue  # text among the numbers: leave the column as it is
+        if out is frame:
+            out = frame.copy()
+        out[name] = values * 100.0
+        scaled = {
+            key: (
+                value * 100.0 if key in ("min_value", "max_value") and value is not None else value
+            )
+            for key, value in spec.items()
+        }
+        fixed[name] = {**column, "type_config": {**scaled, "format": TABLE_PERCENT_FORMAT}}
+    return out, fixed
 
 
 # plotly hovertemplate fragments

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from app import format as fmt
 from app.widgets import bind, field_error, plain, required_choice, run_action
 from core.errors import InvalidInputError
 from core.portfolio import to_csv, to_excel, to_json
@@ -126,7 +127,7 @@ def currency_panel(summary) -> None:
     balances = summary.cash_by_currency or {}
     if len(balances) < 2:
         return
-    st.dataframe(
+    fmt.dataframe(
         pd.DataFrame({"currency": list(balances), "cash": list(balances.values())}),
         hide_index=True,
         key="lab_currency_cash",
@@ -299,7 +300,7 @@ def stress_panel(ws: Workstation, name: str) -> None:
         .reset_index()
     )
     if not rows.empty:
-        st.dataframe(
+        fmt.dataframe(
             rows,
             hide_index=True,
             key="lab_stress_table",

@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from pydantic import ValidationError
 
+from app import format as fmt
 from app import widgets
 from app.param_form import param_inputs
 from core.ml import BUNDLED_UNIVERSE, BoosterParams, FeatureSet, MLTrainRequest
@@ -153,7 +154,7 @@ def results(ws: Workstation, report: dict, prefix: str = "ml_run") -> None:
     canaries = report.get("canaries") or {}
     if canaries:
         st.markdown("**Leak canaries**")
-        st.dataframe(
+        fmt.dataframe(
             pd.DataFrame(
                 [
                     {
@@ -183,7 +184,7 @@ def models_view(ws: Workstation) -> None:
         st.info("no saved models yet")
         return
     table = pd.DataFrame(models)
-    st.dataframe(table.drop(columns=["universe"]), key="ml_models_table")
+    fmt.dataframe(table.drop(columns=["universe"]), key="ml_models_table")
     chosen = st.selectbox(
         "Model",
         table["model_id"],

@@ -289,7 +289,7 @@ def job_picker(ws: Workstation) -> str | None:
     recent = st.expander(f"Recent jobs ({len(jobs)})", key="opt_recent", on_change="rerun")
     with recent:
         if recent.open:  # drawn only when looked at
-            st.dataframe(
+            fmt.dataframe(
                 jobs_table(jobs),
                 hide_index=True,
                 key="opt_jobs_table",

@@ -41,7 +41,7 @@ def result_panel(ws: Workstation, job: OptimizationJob) -> None:
     best, metrics = st.columns([1, 1.4])
     with best:
         st.markdown("**Best parameters**")
-        st.dataframe(
+        fmt.dataframe(
             pd.DataFrame(
                 [{"parameter": k, "value": fmt.param(v)} for k, v in result["best_params"].items()]
             ),
@@ -67,7 +67,9 @@ def result_panel(ws: Workstation, job: OptimizationJob) -> None:
         save_panel(ws, job)
     with metrics:
         if result.get("metrics"):
-            st.dataframe(metrics_table(result["metrics"]), hide_index=True, key="opt_metrics_table")
+            fmt.dataframe(
+                metrics_table(result["metrics"]), hide_index=True, key="opt_metrics_table"
+            )
     surface_view(job, result, metric)
     if "acceptance_rate" in result:
         mcmc_view(result)
@@ -232,7 +234,7 @@ def walk_forward_view(result: dict[str, Any]) -> None:
         fmt.dataframe(windows, hide_index=True, key="opt_wf_windows")
     if oos:
         st.markdown("**Stitched out-of-sample metrics**")
-        st.dataframe(metrics_table(oos), hide_index=True, key="opt_wf_metrics")
+        fmt.dataframe(metrics_table(oos), hide_index=True, key="opt_wf_metrics")
 
 
 def walk_forward_figure(result: dict[str, Any]) -> go.Figure:

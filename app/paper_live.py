@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app import charts
+from app import format as fmt
 from app.paper_panels import LIVE, SEEN, STARTING, STATUS_ICON, controls
 from app.widgets import pct, plain
 
@@ -158,7 +159,7 @@ def book_view(ws, name: str, snap) -> None:
     if snap.fills.empty:
         st.caption("No fills yet.")
     else:
-        st.dataframe(
+        fmt.dataframe(
             snap.fills,
             hide_index=True,
             key="paper_fills",
@@ -167,7 +168,7 @@ def book_view(ws, name: str, snap) -> None:
 
 
 def strategies_view(snap) -> None:
-    st.dataframe(
+    fmt.dataframe(
         snap.strategies,
         hide_index=True,
         key="paper_strategies",
@@ -185,8 +186,8 @@ def alerts_view(snap) -> None:
     if snap.alerts.empty:
         st.caption("No risk alerts.")
     else:
-        st.dataframe(snap.alerts, hide_index=True, key="paper_alerts")
-    st.dataframe(snap.commands.astype({"payload": str}), hide_index=True, key="paper_commands")
+        fmt.dataframe(snap.alerts, hide_index=True, key="paper_alerts")
+    fmt.dataframe(snap.commands.astype({"payload": str}), hide_index=True, key="paper_commands")
 
 
 def _notices(session: dict) -> None:
@@ -219,7 +220,7 @@ def positions_view(snap) -> None:
     if snap.positions.empty:
         st.caption("Flat.")
         return
-    st.dataframe(
+    fmt.dataframe(
         snap.positions,
         hide_index=True,
         key="paper_positions",

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from app import format as fmt
 from app.param_form import param_inputs
 from app.widgets import field_error, plain, run_action
 from core.backtest import RiskOverlay
@@ -83,7 +84,7 @@ def session_picker(ws) -> str | None:
     every = st.expander(f"All sessions ({len(sessions)})", key="paper_all", on_change="rerun")
     with every:
         if every.open:  # drawn only when looked at
-            st.dataframe(
+            fmt.dataframe(
                 sessions,
                 hide_index=True,
                 key="paper_sessions",
@@ -393,10 +394,10 @@ def export_and_reconcile(ws, name: str) -> None:
             st.warning(
                 "Paper and backtest differ; the first intervention before each difference is given."
             )
-        st.dataframe(pd.DataFrame(report["strategies"]).T, key="paper_recon_summary")
+        fmt.dataframe(pd.DataFrame(report["strategies"]).T, key="paper_recon_summary")
         fills = pd.DataFrame(report["fills"])
         if len(fills):
-            st.dataframe(
+            fmt.dataframe(
                 fills[~fills["match"]] if not report["match"] else fills.tail(50),
                 hide_index=True,
                 key="paper_recon_fills",

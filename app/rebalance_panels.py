@@ -7,8 +7,8 @@ import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
+from app import format as fmt
 from app import widgets
-from app.format import column_config_for
 from core.errors import REFUSALS
 from core.execution import CommissionModel, SlippageModel
 from core.rebalance import (
@@ -88,7 +88,7 @@ def _decision_view(plan: PortfolioPlan) -> None:
         }
         for s, d in decision.drifts.items()
     ]
-    st.dataframe(
+    fmt.dataframe(
         pd.DataFrame(rows),
         key="rb_drifts",
         hide_index=True,
@@ -115,7 +115,8 @@ def _orders_view(ws: Workstation, name: str, plan: PortfolioPlan) -> None:
         ],
     )
     c1, c2 = st.columns([3, 1])
-    c1.dataframe(orders, key="rb_orders", hide_index=True, column_config=column_config_for(orders))
+    with c1:
+        fmt.dataframe(orders, key="rb_orders", hide_index=True)
     c2.metric("Estimated cost", f"{plan.orders.total_cost:,.2f}")
     if c2.button("Execute", key="rb_execute", type="primary", disabled=orders.empty):
         try:
@@ -133,4 +134,4 @@ def _orders_view(ws: Workstation, name: str, plan: PortfolioPlan) -> None:
 def _history_view(ws: Workstation, name: str) -> None:
     history = rebalance_history(ws, name)
     st.caption(widgets.plain(f"Rebalance history of {name!r} ({len(history)}), newest first"))
-    st.dataframe(history.drop(columns=["drifts"]), key="rb_history", hide_index=True)
+    fmt.dataframe(history.drop(columns=["drifts"]), key="rb_history", hide_index=True)

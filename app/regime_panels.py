@@ -64,7 +64,7 @@ def transition_figure(analysis: RegimeAnalysis):
 
 
 def state_table(analysis: RegimeAnalysis) -> None:
-    st.dataframe(
+    fmt.dataframe(
         analysis.states,
         hide_index=True,
         key="rg_states_table",
@@ -97,7 +97,7 @@ def performance_view(ws: Workstation, symbol: str, analysis: RegimeAnalysis) -> 
     )
     result = ws.backtests.run(config, save=False)
     table = performance_by_regime(result.returns, analysis.viterbi, analysis.periods_per_year)
-    st.dataframe(
+    fmt.dataframe(
         table,
         hide_index=True,
         key="rg_perf",

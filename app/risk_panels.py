@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from app import charts, widgets
+from app import format as fmt
 from core.risk import (
     LIMIT_KEYS,
     DrawdownController,
@@ -77,7 +78,7 @@ def headline(r: RiskReport) -> None:
 
 def var_table(r: RiskReport) -> None:
     frame = pd.DataFrame(r.var)
-    st.dataframe(
+    fmt.dataframe(
         frame,
         hide_index=True,
         key="risk_var",
@@ -93,7 +94,7 @@ def var_table(r: RiskReport) -> None:
 
 
 def contributions_table(r: RiskReport) -> None:
-    st.dataframe(
+    fmt.dataframe(
         pd.DataFrame(r.contributions),
         hide_index=True,
         key="risk_contributions",
@@ -128,7 +129,7 @@ def greeks_panel(r: RiskReport) -> None:
     frame = pd.DataFrame(
         [{"underlying": u, **values} for u, values in greeks["by_underlying"].items()]
     )
-    st.dataframe(frame, hide_index=True, key="risk_greeks", column_config=GREEK_COLUMNS)
+    fmt.dataframe(frame, hide_index=True, key="risk_greeks", column_config=GREEK_COLUMNS)
     total = greeks["total"]
     cols = st.columns(4)
     for col, key, label in zip(
@@ -172,7 +173,7 @@ def limit_gauges(r: RiskReport) -> None:
         used = u["used"] if math.isfinite(u["used"]) else 1.0
         st.progress(min(max(used, 0.0), 1.0), text=f"{title} — {widgets.plain(u['message'])}")
     frame = pd.DataFrame(r.limit_usage).astype({"value": str, "limit": str})
-    st.dataframe(
+    fmt.dataframe(
         frame,
         hide_index=True,
         key="risk_limits_table",
@@ -204,7 +205,7 @@ def drawdown_panel(ws: Workstation, name: str, r: RiskReport) -> None:
 
 
 def stress_table(r: RiskReport) -> None:
-    st.dataframe(
+    fmt.dataframe(
         pd.DataFrame(r.stress),
         hide_index=True,
         key="risk_stress",

@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app import charts, widgets
+from app import format as fmt
 from app.param_form import param_inputs
 from core.config import DATA_DIR
 from core.errors import REFUSALS
@@ -224,7 +225,7 @@ def result_panel(task: TaskSnapshot) -> None:
         + f" · test {split['test_start']} → {split['test_end']}"
     )
     st.subheader("Out of sample")
-    st.dataframe(comparison_table(result, "test"), hide_index=True, key="rl_test_table")
+    fmt.dataframe(comparison_table(result, "test"), hide_index=True, key="rl_test_table")
     st.caption(
         widgets.plain(
             f"Deflated Sharpe of PPO over {dsr['n_trials']} configuration(s) tried: "
@@ -241,9 +242,9 @@ def result_panel(task: TaskSnapshot) -> None:
     walk = result.get("walk_forward")
     if walk and walk.get("test"):
         st.subheader(f"Walk-forward ({len(walk['folds'])} folds, chained)")
-        st.dataframe(comparison_table(walk, "test"), hide_index=True, key="rl_walk_table")
+        fmt.dataframe(comparison_table(walk, "test"), hide_index=True, key="rl_walk_table")
     with st.expander("In sample (training span)"):
-        st.dataframe(comparison_table(result, "train"), hide_index=True, key="rl_train_table")
+        fmt.dataframe(comparison_table(result, "train"), hide_index=True, key="rl_train_table")
 
 
 def qlearning_tab(ws: Workstation) -> None:

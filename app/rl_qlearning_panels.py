@@ -201,14 +201,14 @@ def model_view(ws: Workstation, model_id: str) -> None:
         f"(trained to {fold.get('train_end', '?')[:10]}); every contender through the same "
         "backtest engine and costs."
     )
-    st.dataframe(comparison_table(record.metrics.get("test", {})), key="ql_oos")
+    fmt.dataframe(comparison_table(record.metrics.get("test", {})), key="ql_oos")
     curves = _test_curves(ws, model_id)
     if curves:
         st.plotly_chart(curves, key="ql_equity")
     st.subheader("Policy per state")
     policy = policy_table(model)
     weights = {n: st.column_config.NumberColumn(n, format="percent") for n in model.strategies}
-    st.dataframe(
+    fmt.dataframe(
         policy,
         hide_index=True,
         key="ql_policy",

@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
+from app import format as fmt
 from core.errors import (
     WorkstationError,
     describe_validation,
@@ -246,14 +247,14 @@ def positions_table(positions: pd.DataFrame, key: str) -> None:
     if positions.empty:
         st.info("No open positions.")
         return
-    st.dataframe(positions, column_config=POSITION_COLUMNS, hide_index=True, key=key)
+    fmt.dataframe(positions, column_config=POSITION_COLUMNS, hide_index=True, key=key)
 
 
 def trades_table(trades: pd.DataFrame, key: str) -> None:
     if trades.empty:
         st.info("No trades yet.")
         return
-    st.dataframe(trades.iloc[::-1], column_config=TRADE_COLUMNS, hide_index=True, key=key)
+    fmt.dataframe(trades.iloc[::-1], column_config=TRADE_COLUMNS, hide_index=True, key=key)
 
 
 # -- errors shown next to the input that caused them ------------------------------------------

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from app import backtest_panels as panels
+from app import format as fmt
 from app import widgets
 from app.services import workstation
 
@@ -28,7 +29,7 @@ with results:
                 panels.result_overview(ws, result)
         with metrics:
             if metrics.open:
-                st.dataframe(
+                fmt.dataframe(
                     panels.metrics_table(result.metrics), hide_index=True, key="bt_metrics"
                 )
                 st.caption(f"Run id {result.run_id} · {result.periods_per_year:g} periods per year")

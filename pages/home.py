@@ -3,6 +3,7 @@
 import streamlit as st
 
 from app import charts, widgets
+from app import format as fmt
 from app.registry import PAGES
 from app.services import workstation
 from core.api import read_status
@@ -20,7 +21,7 @@ st.caption(
 sessions = ws.paper.list()
 if len(sessions):
     st.subheader("Paper sessions")
-    st.dataframe(
+    fmt.dataframe(
         sessions[["session", "status", "strategies", "symbols", "events", "equity", "fills"]],
         hide_index=True,
         key="home_sessions",
@@ -47,7 +48,8 @@ else:
         widgets.positions_table(
             positions[["symbol", "quantity", "market_value", "weight"]], "home_positions"
         )
-    st.caption(f"Marked at the last known closes. {len(names)} portfolio(s) in this workstation.")
+    count = f"{len(names)} portfolio{'' if len(names) == 1 else 's'}"
+    st.caption(f"Marked at the last known closes. {count} in this workstation.")
 
 api = read_status()  # a file read and a process check: never slows the page
 if api:

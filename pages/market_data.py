@@ -3,6 +3,7 @@
 import streamlit as st
 
 from app import charts, market_panels, widgets
+from app import format as fmt
 from app.services import workstation
 from core.marketdata import has_ohlc
 
@@ -47,7 +48,7 @@ else:
         st.caption("Close-only series (adjusted closes): shown as a line.")
 
 st.subheader("Symbols")
-st.dataframe(
+fmt.dataframe(
     catalogue[list(market_panels.SYMBOL_COLUMNS)],
     column_config=market_panels.SYMBOL_COLUMNS,
     hide_index=True,

@@ -29,8 +29,8 @@ def test_equal_weight_shows_one_over_n_and_its_measures(app):
 
     table = at.dataframe[0].value
     assert list(table["symbol"]) == SYMBOLS
-    assert list(table["weight"]) == [0.2] * 5
-    assert table["risk_share"].sum() == pytest.approx(1.0)
+    assert list(table["weight"]) == [20.0] * 5  # the table shows percentages
+    assert table["risk_share"].sum() == pytest.approx(100.0)
     daily = daily_equal_weight_returns()
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Expected return"] == f"{daily.mean() * 252:.2%}"
@@ -43,17 +43,17 @@ def test_risk_parity_shows_equal_risk_shares(app):
     at.selectbox(key="al_method").set_value("risk_parity").run()
     assert not at.exception, at.exception
     shares = at.dataframe[0].value["risk_share"]
-    np.testing.assert_allclose(shares, 0.2, rtol=1e-8)
+    np.testing.assert_allclose(shares, 20.0, rtol=1e-8)  # percent
 
 
 def test_max_weight_caps_the_default_max_sharpe(app):
     at = app("allocation")
     before = at.dataframe[0].value["weight"]
-    assert before.max() > 0.3
+    assert before.max() > 30.0  # percent
     at.number_input(key="al_max_weight").set_value(0.3).run()
     after = at.dataframe[0].value["weight"]
-    assert after.max() == pytest.approx(0.3, abs=1e-9)
-    assert after.sum() == pytest.approx(1.0)
+    assert after.max() == pytest.approx(30.0, abs=1e-7)
+    assert after.sum() == pytest.approx(100.0)
 
 
 def test_mean_variance_target_return_is_met(app):
@@ -87,7 +87,7 @@ def test_apply_to_portfolio_sets_its_target_weights(app):
         stored = ws.export_portfolio(name).target_weights
     finally:
         ws.close()
-    assert stored == pytest.approx(shown.to_dict(), abs=1e-11)
+    assert stored == pytest.approx((shown / 100).to_dict(), abs=1e-11)  # shown in percent
 
 
 def test_dates_follow_the_chosen_symbols_common_history(app):

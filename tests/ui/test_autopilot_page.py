@@ -85,5 +85,8 @@ def test_a_finished_simulation_is_shown_against_its_baselines(app):
     assert not at.exception, at.exception
     table = next(d.value for d in at.dataframe if "n_fallbacks" in d.value.columns)
     assert list(table.index) == ["mock", "equal_weight", "index"]
-    assert table.loc["mock", "total_return"] == expected["metrics"]["total_return"]
-    assert table.loc["index", "total_return"] == expected["baselines"]["index"]["total_return"]
+    # the table shows percentages
+    assert table.loc["mock", "total_return"] == 100 * expected["metrics"]["total_return"]
+    assert table.loc["index", "total_return"] == (
+        100 * expected["baselines"]["index"]["total_return"]
+    )

@@ -75,10 +75,11 @@ def test_chain_prices_each_strike_at_the_smile(page):
     smile = SmileParams(atm_vol=0.3)
     t = 30 / DAYS_PER_YEAR
     forward = 100 * np.exp(0.03 * t)
-    np.testing.assert_allclose(chain["vol"], smile_vol(smile, chain["strike"], forward, t))
-    expected = bsm("call", 100.0, chain["strike"].to_numpy(), t, 0.03, chain["vol"].to_numpy())
+    vol = chain["vol"] / 100  # the table shows percentages
+    np.testing.assert_allclose(vol, smile_vol(smile, chain["strike"], forward, t))
+    expected = bsm("call", 100.0, chain["strike"].to_numpy(), t, 0.03, vol.to_numpy())
     np.testing.assert_allclose(chain["call_price"], expected.price, atol=1e-9)
-    np.testing.assert_allclose(chain["call_iv"], chain["vol"], atol=1e-9)
+    np.testing.assert_allclose(chain["call_iv"], chain["vol"], atol=1e-7)
 
 
 def test_strategy_builder_shows_the_core_analysis(page):

@@ -17,6 +17,7 @@ def test_home_shows_demo_portfolio_and_links(app):
     links = [p.proto.page for p in at.get("page_link")]
     assert any(link == "portfolio-lab" for link in links)
     assert any(link == "market-data" for link in links)
+    assert any(c.value.endswith(" 1 portfolio in this workstation.") for c in at.caption)
 
 
 def test_home_lists_paper_sessions_with_a_link_to_the_console(app):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -106,6 +107,68 @@ def test_tidy_sets_near_zero_to_zero():
     assert tidied["pnl"].iloc[1] == 2.5 and math.isnan(tidied["pnl"].iloc[2])
 
 
+def test_fixed_percentages_show_percent_columns_to_two_fixed_decimals():
+    import streamlit as st
+
+    frame = pd.DataFrame(
+        {
+            "var": [0.023, 0.0249, math.nan],
+            "weight": [0.3523, 0.0, 0.6477],
+            "note": ["a", "b", "c"],
+            "mixed": [0.1, "n/a", 0.2],
+            "pnl": [1.5, 2.5, 3.5],
+        }
+    )
+    config = {
+        "var": st.column_config.NumberColumn("VaR", format="percent"),
+        "weight": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
+        "mixed": st.column_config.NumberColumn(format="percent"),
+        "pnl": st.column_config.NumberColumn(format="%,.2f"),
+        "absent": st.column_config.NumberColumn(format="percent"),
+    }
+    before = (frame.copy(), json.dumps(config))
+    shown, fixed = fmt.fixed_percentages(frame, config)
+    assert shown["var"].iloc[:2].tolist() == pytest.approx([2.3, 2.49], abs=1e-12)
+    assert math.isnan(shown["var"].iloc[2])
+    assert shown["weight"].tolist() == pytest.approx([35.23, 0.0, 64.77], abs=1e-12)
+    assert fixed["var"]["type_config"]["format"] == "%.2f%%"  # 2.30%, not the preset's 2.3%
+    assert fixed["var"]["label"] == "VaR"
+    bar = fixed["weight"]["type_config"]
+    assert (bar["type"], bar["format"], bar["min_value"], bar["max_value"]) == (
+        "progress",
+        "%.2f%%",
+        0,
+        100,
+    )
+    assert shown["mixed"].tolist() == [0.1, "n/a", 0.2] and fixed["mixed"] == config["mixed"]
+    assert shown["pnl"].tolist() == [1.5, 2.5, 3.5] and fixed["pnl"] == config["pnl"]
+    pd.testing.assert_frame_equal(frame, before[0])  # the caller's frame and config: untouched
+    assert json.dumps(config) == before[1]
+
+
+def test_the_allocation_donut_labels_to_one_fixed_decimal():
+    from app import charts
+
+    positions = pd.DataFrame({"symbol": ["AAPL", "KO"], "market_value": [551_206.16, 255_820.37]})
+    pie = charts.allocation_figure(positions, cash=171.58).data[0]
+    assert pie.texttemplate == "%{label}<br>%{percent:.1%}"  # Cash 0.0%, not 0.00965%
+    assert list(pie.values) == [551_206.16, 255_820.37, 171.58]
+
+
+def test_every_table_goes_through_format_dataframe():
+    """``fmt.dataframe`` fixes the percent columns' decimals; a bare ``st.dataframe`` would not."""
+    root = Path(__file__).resolve().parents[2]
+    bare = [
+        f"{path.relative_to(root)}:{n}"
+        for folder in ("app", "pages")
+        for path in sorted((root / folder).rglob("*.py"))
+        if path.name != "format.py"
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if re.search(r"\.dataframe\(", line) and "fmt.dataframe(" not in line
+    ]
+    assert not bare, bare
+
+
 def test_chart_tooltips_format_money_and_percentages():
     from app import charts
 
@@ -178,6 +241,17 @@ def _unformatted_float_columns(at) -> list[str]:
     return missing
 
 
+def _preset_percents(at) -> list[str]:
+    """Columns shown with Streamlit's "percent" preset (its decimals vary row to row)."""
+    return [
+        f"{frame.proto.id or '?'}:{name}"
+        for frame in at.dataframe
+        for name, entry in json.loads(frame.proto.columns or "{}").items()
+        if ((entry or {}).get("type_config") or {}).get("format") == "percent"
+        and name in frame.value.columns  # a shared config may name columns a table leaves out
+    ]
+
+
 @pytest.mark.slow
 def test_no_page_shows_a_raw_float(app):
     at = app()
@@ -193,6 +267,7 @@ def test_no_page_shows_a_raw_float(app):
         problems += [
             f"{spec.title}: unformatted column {c}" for c in _unformatted_float_columns(at)
         ]
+        problems += [f"{spec.title}: preset percent column {c}" for c in _preset_percents(at)]
     assert not problems, "\n".join(problems)
 
 

@@ -389,7 +389,7 @@ def test_an_allocation_job_shows_the_strategies_by_assets_weights(app, in_proces
     result = job.result
     assert "Weights: strategies × assets" in _titles(at)
     streams = _frame(at, "out-of-sample volatility")
-    shown = {(r.strategy, r.asset): r.weight for r in streams.itertuples()}
+    shown = {(r.strategy, r.asset): r.weight / 100 for r in streams.itertuples()}  # percent
     stored = {(s, a): w for s, row in result["weights"].items() for a, w in row.items()}
     # the table shows a weight within 1e-9 of zero as 0 (app.format.tidy)
     assert shown == pytest.approx(stored, abs=1e-9) and len(shown) == 4

@@ -51,7 +51,7 @@ def test_risk_page_shows_the_demo_measures_and_limits(app, ws):
         "monte_carlo",
     }
     shares = _tab(at, "Measures").dataframe[1].value["share"]
-    assert shares.sum() == pytest.approx(1.0)
+    assert shares.sum() == pytest.approx(100.0)  # percent
 
     limits = _tab(at, "Limits").dataframe[0].value.set_index("rule")
     # the demo holds about 31 % in AAPL against the default 10 % cap
@@ -61,7 +61,7 @@ def test_risk_page_shows_the_demo_measures_and_limits(app, ws):
     assert len(_tab(at, "Limits").get("progress")) == 6  # every ratio rule has a gauge
 
     stress = _tab(at, "Stress").dataframe[0].value.set_index("scenario")
-    assert stress.loc["gfc_2008", "return"] == pytest.approx(-0.45, abs=1e-3)  # cash 0.01 %
+    assert stress.loc["gfc_2008", "return"] == pytest.approx(-45.0, abs=0.1)  # %; cash 0.01 %
     assert metrics["Controller level"] == expected.drawdown["level"]
     assert len(at.get("plotly_chart")) == 1
 
