@@ -234,6 +234,11 @@ def histogram_figure(values, title: str, percent: bool = False) -> go.Figure:
 REGIME_COLORS = {"bull": UP, "bear": DOWN, "sideways": "#90a4ae", "high_volatility": "#ffb74d"}
 
 
+def regime_name(label: object) -> str:
+    """A regime label as a person reads it: ``high_volatility`` → ``high volatility``."""
+    return str(label).replace("_", " ")
+
+
 def regime_price_figure(close: pd.Series, regimes: pd.Series, title: str) -> go.Figure:
     """The close line coloured by the regime in force at each bar."""
     fig = go.Figure()
@@ -245,7 +250,7 @@ def regime_price_figure(close: pd.Series, regimes: pd.Series, title: str) -> go.
                 x=close.index,
                 y=segment,
                 mode="lines",
-                name=str(label),
+                name=regime_name(label),
                 line=dict(color=REGIME_COLORS.get(label, LINE), width=1.5),
             )
         )
@@ -262,7 +267,7 @@ def probabilities_figure(probabilities: pd.DataFrame) -> go.Figure:
             go.Scatter(
                 x=probabilities.index,
                 y=probabilities[label],
-                name=str(label),
+                name=regime_name(label),
                 stackgroup="p",
                 mode="lines",
                 line=dict(width=0.5),

@@ -28,8 +28,8 @@ def state_names(analysis: RegimeAnalysis) -> dict[str, str]:
     """Each state's label with its fitted annual mean and volatility beside it, so that a
     label can be checked against the state it names: ``bull (mean +23.1 %, vol 8.7 %)``."""
     return {
-        row.label: f"{row.label.replace('_', ' ')} (mean {fmt.pct(row.mean_annual, signed=True)}, "
-        f"vol {fmt.pct(row.vol_annual)})"
+        row.label: f"{charts.regime_name(row.label)} "
+        f"(mean {fmt.pct(row.mean_annual, signed=True)}, vol {fmt.pct(row.vol_annual)})"
         for row in analysis.states.itertuples()
     }
 
@@ -41,11 +41,11 @@ def current_view(analysis: RegimeAnalysis) -> None:
     cols = st.columns(len(probs) + 1)
     cols[0].metric(
         "Current regime",
-        analysis.current.replace("_", " "),
+        charts.regime_name(analysis.current),
         help=f"Most probable state, filtered: {names[analysis.current]}",
     )
     for col, (label, p) in zip(cols[1:], probs.items(), strict=True):
-        col.metric(f"P({label.replace('_', ' ')})", fmt.pct(p), help=names[label])
+        col.metric(f"P({charts.regime_name(label)})", fmt.pct(p), help=names[label])
     st.caption(" · ".join(names.values()) + " (annualised, fitted per state)")
 
 
@@ -65,7 +65,7 @@ def transition_figure(analysis: RegimeAnalysis):
 
 def state_table(analysis: RegimeAnalysis) -> None:
     fmt.dataframe(
-        analysis.states,
+        analysis.states.assign(label=analysis.states["label"].map(charts.regime_name)),
         hide_index=True,
         key="rg_states_table",
         column_config={
@@ -98,7 +98,7 @@ def performance_view(ws: Workstation, symbol: str, analysis: RegimeAnalysis) -> 
     result = ws.backtests.run(config, save=False)
     table = performance_by_regime(result.returns, analysis.viterbi, analysis.periods_per_year)
     fmt.dataframe(
-        table,
+        table.assign(regime=table["regime"].map(charts.regime_name)),
         hide_index=True,
         key="rg_perf",
         column_config={

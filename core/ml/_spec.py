@@ -11,11 +11,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from core.marketdata import BUNDLED_SYMBOLS
+from core.marketdata import STOCK_SYMBOLS
 
-INDEX_SYMBOLS = ("SP500", "SPX", "IXIC")
-BUNDLED_UNIVERSE: tuple[str, ...] = tuple(s for s in BUNDLED_SYMBOLS if s not in INDEX_SYMBOLS)
-"""The twenty bundled stocks (1990-2022, closes only)."""
+BUNDLED_UNIVERSE: tuple[str, ...] = STOCK_SYMBOLS
+"""The twenty bundled stocks (1990-2022, closes only): not the indices, nor the SYNTHETIC FX
+pairs bundled for the currency tools (a stock-selection model must not rank those)."""
 INDEX_BENCHMARK = "SP500"
 """The bundled index whose buy-and-hold every report shows (S&P 500 closes, 1990-2022)."""
 

@@ -14,6 +14,13 @@ from core.models import ArtifactIntegrityError
 from core.tasks import TaskStatus
 
 
+def test_the_default_universe_is_the_twenty_bundled_stocks():
+    """Not the indices, nor the synthetic FX pairs bundled later for the currency tools."""
+    universe = MLTrainRequest().universe
+    assert len(universe) == 20 and {"AAPL", "XOM"} <= set(universe)
+    assert not {"SP500", "SPX", "IXIC", "EURUSD", "USDJPY", "GBPUSD", "EURGBP"} & set(universe)
+
+
 def test_folds_leave_a_purge_gap_of_h_plus_one_bars():
     folds = fold_splits(400, 60, horizon=5, train=100, test=50, step=50)
     first = folds[0]

@@ -12,11 +12,12 @@ def test_regimes_page_shows_states_current_regime_and_probabilities(app):
     shown = [float(v[:-1]) for k, v in metrics.items() if k.startswith("P(")]
     assert len(shown) == 3 and abs(sum(shown) - 100) < 0.2  # filtered probabilities sum to 1
     states = at.dataframe[0].value
-    assert list(states["label"]) == list(expected.model.labels_)
+    names = [label.replace("_", " ") for label in expected.model.labels_]  # high volatility
+    assert list(states["label"]) == names
     assert abs(states["share"].sum() - 100) < 1e-7  # percent
     assert len(at.get("plotly_chart")) == 3
     perf = at.dataframe[1].value
-    assert set(perf["regime"]) <= set(expected.model.labels_)
+    assert set(perf["regime"]) <= set(names)
     assert perf["bars"].sum() > 4000  # every traded day of 1999–2018 falls in one regime
 
 
@@ -46,6 +47,8 @@ def test_each_label_is_shown_beside_its_fitted_mean_and_volatility(app):
     heat = next(c for c in charts if c["data"][0]["type"] == "heatmap")
     assert heat["data"][0]["x"] == [names[label] for label in expected.model.labels_]
     assert heat["layout"]["xaxis"]["title"]["text"] == "to"
+    legends = {t["name"] for c in charts for t in c["data"] if t.get("type") == "scatter"}
+    assert legends == {label.replace("_", " ") for label in expected.model.labels_}
 
 
 def test_the_number_of_states_cannot_be_clicked_into_nothing(app):
