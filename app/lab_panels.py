@@ -139,7 +139,8 @@ def currency_panel(summary) -> None:
     c2.metric(f"FX P&L ({base})", f"{summary.fx_pnl:,.2f}")
     st.caption(
         "Asset P&L: price changes less costs, at today's rates; FX P&L: the rest, from "
-        "exchange rates moving on the money and cost held in other currencies."
+        "exchange rates moving on the money and cost held in other currencies. The bundled "
+        "rates (EURUSD, USDJPY, GBPUSD, EURGBP) are SYNTHETIC, not market data."
     )
 
 

@@ -5,7 +5,7 @@ import streamlit as st
 from app import charts, market_panels, widgets
 from app import format as fmt
 from app.services import workstation
-from core.marketdata import has_ohlc
+from core.marketdata import SYNTHETIC_SYMBOLS, has_ohlc
 
 ws = workstation()
 st.title("Market Data")
@@ -44,7 +44,12 @@ else:
         charts.price_figure(bars, symbol, candles=style == "Candles", log_scale=log_scale),
         key="md_chart",
     )
-    if not ohlc:
+    if symbol in SYNTHETIC_SYMBOLS:
+        st.warning(
+            f"{symbol}: SYNTHETIC closes from a seeded generator, not market data "
+            "(data/README.md). Portfolios holding other currencies are valued at these rates."
+        )
+    elif not ohlc:
         st.caption("Close-only series (adjusted closes): shown as a line.")
 
 st.subheader("Symbols")

@@ -6,7 +6,12 @@ volume``. Close-only series keep ``open``, ``high``, ``low`` and ``volume`` as N
 """
 
 from core.marketdata._bar_rules import TIMESTAMP_NAMES, BarsValidationError
-from core.marketdata._bundled import BUNDLED_SYMBOLS, STOCK_SYMBOLS, load_bundled
+from core.marketdata._bundled import (
+    BUNDLED_SYMBOLS,
+    STOCK_SYMBOLS,
+    SYNTHETIC_SYMBOLS,
+    load_bundled,
+)
 from core.marketdata._frames import BAR_COLUMNS, empty_bars, has_ohlc
 from core.marketdata._importer import read_bars_file
 from core.marketdata._service import (
@@ -26,6 +31,7 @@ __all__ = [
     "BUNDLED_SYMBOLS",
     "PRESETS",
     "STOCK_SYMBOLS",
+    "SYNTHETIC_SYMBOLS",
     "TIMESTAMP_NAMES",
     "BarsValidationError",
     "ImportReport",

@@ -54,6 +54,8 @@ _SOURCES: dict[str, tuple[str, str | None]] = {
 }
 
 BUNDLED_SYMBOLS: tuple[str, ...] = tuple(_SOURCES)
+SYNTHETIC_SYMBOLS = frozenset(FX_SYMBOLS)
+"""Bundled series that are generated, not market data (data/README.md)."""
 
 
 def load_bundled(symbol: str) -> pd.DataFrame:

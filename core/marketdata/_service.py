@@ -19,7 +19,12 @@ from core.db import BarRow, InstrumentRow
 from core.errors import ConflictError, InvalidInputError, NotFoundError, WorkstationError
 from core.instruments import AssetClass, Instrument, default_instrument
 from core.instruments import repository as instruments
-from core.marketdata._bundled import BUNDLED_SYMBOLS, bundled_close, load_bundled
+from core.marketdata._bundled import (
+    BUNDLED_SYMBOLS,
+    SYNTHETIC_SYMBOLS,
+    bundled_close,
+    load_bundled,
+)
 from core.marketdata._frames import BAR_COLUMNS, has_ohlc
 from core.marketdata._importer import check_bar_range, read_bars_file
 from core.marketdata._yahoo import YahooAdapter, network_available
@@ -70,7 +75,11 @@ class MarketDataService:
 
     # -- catalogue -------------------------------------------------------------------
     def symbols(self) -> pd.DataFrame:
-        """One row per symbol: source, asset class, first and last bar, bar count."""
+        """One row per symbol: source, asset class, first and last bar, bar count, synthetic.
+
+        ``synthetic`` marks the generated FX pairs bundled for the currency tools: not market
+        data (data/README.md).
+        """
         rows = [_summary(s, load_bundled(s), "bundled") for s in BUNDLED_SYMBOLS]
         rows += self._stored_summaries()
         frame = pd.DataFrame(rows)
@@ -228,7 +237,15 @@ class MarketDataService:
         with self._sessions() as session:
             rows = session.execute(query).all()
         return [
-            {"symbol": s, "source": src, "start": lo, "end": hi, "bars": n, "ohlc": n_open == n}
+            {
+                "symbol": s,
+                "source": src,
+                "start": lo,
+                "end": hi,
+                "bars": n,
+                "ohlc": n_open == n,
+                "synthetic": False,
+            }
             for s, lo, hi, n, n_open, src in rows
         ]
 
@@ -258,6 +275,7 @@ def _summary(symbol: str, bars: pd.DataFrame, source: str) -> dict:
         "end": bars.index[-1].to_pydatetime(),
         "bars": len(bars),
         "ohlc": has_ohlc(bars),
+        "synthetic": source == "bundled" and symbol in SYNTHETIC_SYMBOLS,
     }
 
 

@@ -136,6 +136,12 @@ def test_data_list(cli, raw_closes):
     assert aapl["end"] == f"{raw_closes.dates[-1]}T00:00:00"
     assert (aapl["source"], aapl["name"], aapl["asset_class"]) == ("bundled", "Apple", "stock")
     assert rows["SPX"]["ohlc"] is True and aapl["ohlc"] is False
+    assert [s for s, r in rows.items() if r["synthetic"]] == [
+        "EURUSD",
+        "USDJPY",
+        "GBPUSD",
+        "EURGBP",
+    ]
 
 
 def test_data_show(cli, raw_closes):

@@ -28,3 +28,4 @@ def test_lab_shows_cash_per_currency_and_the_split(app):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["FX P&L (USD)"] == f"{summary.fx_pnl:,.2f}"
     assert metrics["Asset P&L (USD)"] == "0.00"
+    assert any("are SYNTHETIC, not market data" in c.value for c in at.caption)

@@ -15,6 +15,19 @@ def test_market_data_shows_spx_candles_and_the_catalogue(app):
     assert len(at.get("plotly_chart")) == 1
 
 
+def test_a_synthetic_series_says_so_in_the_chart_and_the_catalogue(app):
+    at = app("market_data")
+    assert not at.warning  # SPX is market data
+    catalogue = at.dataframe[0].value.set_index("symbol")
+    assert set(catalogue.index[catalogue["synthetic"]]) == {"EURUSD", "USDJPY", "GBPUSD", "EURGBP"}
+    assert catalogue.loc["EURUSD", "source"] == catalogue.loc["AAPL", "source"] == "bundled"
+    at.selectbox(key="md_symbol").set_value("EURUSD").run()
+    assert [text(w) for w in at.warning] == [
+        "EURUSD: SYNTHETIC closes from a seeded generator, not market data (data/README.md). "
+        "Portfolios holding other currencies are valued at these rates."
+    ]
+
+
 def test_close_only_symbol_is_drawn_as_a_line(app):
     at = app("market_data")
     at.selectbox(key="md_symbol").set_value("AAPL").run()
