@@ -83,7 +83,11 @@ def report_panel(ws: Workstation) -> None:
     cols = st.columns(5)
     cols[0].metric("Events", report["n_events"])
     cols[1].metric(
-        "Limit breaches", report["n_breaches"], f"{report['n_blocked']} blocked", delta_color="off"
+        "Limit breaches",
+        report["n_breaches"],
+        f"{report['n_blocked']} blocked",
+        delta_color="off",
+        delta_arrow="off",
     )
     cols[2].metric("Fills", report["fills"]["count"])
     cols[3].metric("Notional traded", f"{report['fills']['notional']:,.0f}")

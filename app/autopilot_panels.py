@@ -22,18 +22,25 @@ BAND = {"high": "rgba(255,160,0,0.18)", "extreme": "rgba(220,0,0,0.22)"}
 # -- the regime --------------------------------------------------------------------------------
 def regime_now(reading: dict) -> None:
     """Label, confidence and the components of one day's regime."""
-    c1, c2, c3, c4, c5 = st.columns(5)
-    c1.metric("Regime", reading["label"].replace("_", " "), help=f"on {reading['date']}")
-    c2.metric("Confidence", f"{reading['confidence']:.0%}")
     vol = reading["volatility"]
+    # the two text readings get wider columns, and their detail goes under them: a metric
+    # cuts a value wider than its column ("bear me…")
+    c1, c2, c3, c4, c5 = st.columns([1.3, 1, 1.2, 1, 1.5])
+    c1.metric("Regime", reading["trend"]["state"], f"{vol['bucket']} volatility",
+              delta_color="off", delta_arrow="off",
+              help=f"{reading['label']} on {reading['date']}: trend, then the volatility "
+              "bucket (the rules match on both)")  # fmt: skip
+    c2.metric("Confidence", f"{reading['confidence']:.0%}")
     c3.metric("Volatility", f"{vol['value']:.1%}", f"{vol['percentile']:.0%} pct · {vol['bucket']}",
-              delta_color="off")  # fmt: skip
+              delta_color="off", delta_arrow="off")  # fmt: skip
     share = reading["breadth"]["above_share"]
     c4.metric("Above SMA50", "–" if share is None else f"{share:.0%}",
-              f"A/D {reading['breadth']['ad_ratio']:.2f}", delta_color="off")  # fmt: skip
+              f"A/D {reading['breadth']['ad_ratio']:.2f}",
+              delta_color="off", delta_arrow="off")  # fmt: skip
     hmm = reading["hmm"]
-    prob = "" if hmm["probability"] is None else f" ({hmm['probability']:.0%})"
-    c5.metric("HMM (filtered)", f"{hmm['label'] or '–'}{prob}")
+    prob = None if hmm["probability"] is None else f"{hmm['probability']:.0%} probability"
+    c5.metric("HMM (filtered)", charts.regime_name(hmm["label"] or "–"), prob,
+              delta_color="off", delta_arrow="off")  # fmt: skip
 
 
 def regime_bands_figure(close: pd.Series, regimes: pd.DataFrame) -> go.Figure:

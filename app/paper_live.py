@@ -77,6 +77,7 @@ def show_snapshot(ws, name: str, snap) -> None:
         pct(-dd.get("drawdown", 0.0)),
         level,
         delta_color="off" if level == "normal" else "inverse",
+        delta_arrow="off",
     )
     cols[4].metric(
         "Regime",
@@ -89,11 +90,16 @@ def show_snapshot(ws, name: str, snap) -> None:
             else None
         ),
         delta_color="off",
+        delta_arrow="off",
         help="a hidden Markov model fitted on the returns seen so far, filtered causally",
     )
     n = session["n_events"] or 0
     cols[5].metric(
-        "Events", f"{session['events']:,}", f"of {n:,}" if n else None, delta_color="off"
+        "Events",
+        f"{session['events']:,}",
+        f"of {n:,}" if n else None,
+        delta_color="off",
+        delta_arrow="off",
     )
     st.progress(
         min(session["events"] / n, 1.0) if n else 0.0,

@@ -61,6 +61,7 @@ def headline(r: RiskReport) -> None:
             f"{getattr(r, key):.2%}",
             widgets.amount(-getattr(r, key) * r.equity),
             delta_color="off",
+            delta_arrow="off",
             help="Historical, on the current holdings; a loss as a fraction of equity",
         )
     cols[4].metric("Volatility (ann.)", f"{r.volatility:.2%}")
@@ -69,6 +70,7 @@ def headline(r: RiskReport) -> None:
         f"{r.beta:.2f}",
         f"corr. {r.correlation:.2f}",
         delta_color="off",
+        delta_arrow="off",
     )
     st.caption(
         f"{r.n_observations} daily returns to {r.as_of:%Y-%m-%d}; VaR and CVaR are "

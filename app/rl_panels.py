@@ -55,17 +55,17 @@ def request_form(ws: Workstation) -> dict[str, Any] | None:
     symbols = list(ws.market.symbols()["symbol"])
     with st.form("rl_form", border=False):
         chosen = st.multiselect("Assets", symbols, default=list(STOCK_SYMBOLS), key="rl_symbols")
-        c1, c2, c3 = st.columns(3)
-        start = c1.date_input("Train from", value=date(2005, 1, 3), key="rl_train_start")
-        end = c2.date_input("Train to", value=date(2016, 12, 30), key="rl_train_end")
-        test_end = c3.date_input("Test to", value=date(2022, 12, 28), key="rl_test_end")
-        c1, c2, c3 = st.columns(3)
+        # one date a row: three abreast in this narrow column cut them to "200…"
+        start = st.date_input("Train from", value=date(2005, 1, 3), key="rl_train_start")
+        end = st.date_input("Train to", value=date(2016, 12, 30), key="rl_train_end")
+        test_end = st.date_input("Test to", value=date(2022, 12, 28), key="rl_test_end")
+        c1, c2 = st.columns(2)
         timesteps = c1.number_input(
             "Timesteps", min_value=64, max_value=5_000_000, value=DEFAULT_TIMESTEPS, step=1000,
             key="rl_timesteps",
         )  # fmt: skip
         seed = c2.number_input("Seed", min_value=0, value=0, key="rl_seed")
-        folds = c3.number_input(
+        folds = st.number_input(
             "Walk-forward folds", min_value=0, max_value=12, value=0, key="rl_folds",
             help="also cut the test span into folds, PPO retrained before each (0 = off)",
         )  # fmt: skip

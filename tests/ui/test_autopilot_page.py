@@ -13,7 +13,21 @@ def test_autopilot_page_shows_the_regime_rules_and_decision(app):
     ws = Workstation.open()
     expected = ws.autopilot.regime("2022-12-28").to_dict()
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Regime"] == expected["label"].replace("_", " ")
+    # the label bear_medium_vol: its trend, with its volatility bucket beneath
+    assert metrics["Regime"] == expected["trend"]["state"]
+    deltas = {m.label: m.delta for m in at.metric}
+    assert deltas["Regime"] == f"{expected['volatility']['bucket']} volatility"
+    assert expected["label"] == f"{metrics['Regime']}_{expected['volatility']['bucket']}_vol"
+    assert metrics["HMM (filtered)"] == expected["hmm"]["label"].replace("_", " ")
+    assert deltas["HMM (filtered)"] == f"{expected['hmm']['probability']:.0%} probability"
+    # these deltas describe the reading, they are not changes: no ↑/↓ beside them
+    none = 2  # Metric.MetricDirection.NONE
+    assert {m.label: m.proto.direction for m in at.metric if m.delta} == {
+        "Regime": none,
+        "Volatility": none,
+        "Above SMA50": none,
+        "HMM (filtered)": none,
+    }
     assert metrics["Confidence"] == f"{expected['confidence']:.0%}"
     rules = at.dataframe  # the rules editor is a data editor (a dataframe element)
     assert any("strategy" in d.value.columns for d in rules)

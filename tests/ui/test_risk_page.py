@@ -43,6 +43,9 @@ def test_risk_page_shows_the_demo_measures_and_limits(app, ws):
     assert metrics["VaR 95% (1d)"] == f"{expected.var_95:.2%}"
     assert metrics["CVaR 99% (1d)"] == f"{expected.cvar_99:.2%}"
     assert metrics["Beta to SP500"] == f"{expected.beta:.2f}"
+    beta = next(m for m in at.metric if m.label == "Beta to SP500")
+    assert beta.delta == f"corr. {expected.correlation:.2f}"
+    assert beta.proto.direction == 2  # NONE: a correlation beside beta, not a rise
     var = _tab(at, "Measures").dataframe[0].value
     assert len(var) == 8 and set(var["method"]) == {
         "historical",
