@@ -105,7 +105,7 @@ def _dates(ws: Workstation, symbols: list[str]) -> tuple[date, date]:
     if first > last:  # no common history: let the service refuse the request with its reason
         first, last = min(chosen["start"]).date(), max(chosen["end"]).date()
     return widgets.history_dates(
-        st.columns(2), first, last, ("al_start", "al_end"), tuple(symbols), DEFAULT_WINDOW
+        first, last, ("al_start", "al_end"), tuple(symbols), DEFAULT_WINDOW
     )
 
 

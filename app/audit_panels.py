@@ -23,7 +23,7 @@ def _kinds(ws: Workstation) -> list[str]:
 
 
 def log_table(ws: Workstation) -> None:
-    cols = st.columns([2, 2, 1, 1, 2])
+    cols = st.columns([2, 2, 1.6, 1.6, 2])  # at 1.0 a date showed as "yyyy/m"
     kinds = cols[0].multiselect("Kinds", _kinds(ws), key="audit_kinds")
     portfolio = cols[1].selectbox("Portfolio", [ALL, *ws.portfolios.names()], key="audit_portfolio")
     start = cols[2].date_input("From", value=None, key="audit_start")

@@ -118,7 +118,7 @@ def _date_range(
     catalogue = ws.market.symbols().set_index("symbol").loc[symbols]
     first, last = max(catalogue["start"]).date(), min(catalogue["end"]).date()
     keys = (f"{prefix}_start", f"{prefix}_end")
-    return widgets.history_dates(st.columns(2), first, last, keys, tuple(symbols))
+    return widgets.history_dates(first, last, keys, tuple(symbols))
 
 
 def _execution_inputs(prefix: str = "bt") -> tuple[ExecutionConfig | None, float]:

@@ -154,9 +154,8 @@ def allocation_form(ws: Workstation) -> dict[str, Any] | None:
             default=[s for s in ("SPX", "XOM") if s in symbols],
             key="opt_alloc_symbols",
         )
-        c1, c2 = st.columns(2)
-        start = c1.date_input("From", value=date(2010, 1, 4), key="opt_alloc_start")
-        end = c2.date_input("To", value=date(2018, 12, 31), key="opt_alloc_end")
+        start = st.date_input("From", value=date(2010, 1, 4), key="opt_alloc_start")
+        end = st.date_input("To", value=date(2018, 12, 31), key="opt_alloc_end")
         c1, c2, c3 = st.columns(3)
         trials = c1.number_input(
             "Trials per pair", min_value=1, max_value=2000, value=30, key="opt_alloc_trials"

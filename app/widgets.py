@@ -159,7 +159,6 @@ def view_tabs(labels: list[str], key: str) -> list[Any]:
 
 
 def history_dates(
-    columns: tuple[Any, Any],
     first: Any,
     last: Any,
     keys: tuple[str, str],
@@ -170,12 +169,13 @@ def history_dates(
 
     They start at ``defaults`` (clipped to the history; the whole history when None) and are
     reset whenever ``scope`` (which instruments) or their history changes, so they never show
-    a range left over from another instrument."""
+    a range left over from another instrument. One above the other: the forms that hold them
+    are narrow columns, where two abreast cut a date to ``1999/01/``."""
     lo, hi = defaults or (first, last)
     lo, hi = min(max(lo, first), last), max(min(hi, last), first)
     bind(f"dates_{keys[0]}", (scope, first, last), {keys[0]: lo, keys[1]: hi})
-    start = columns[0].date_input("From", min_value=first, max_value=last, key=keys[0])
-    end = columns[1].date_input("To", min_value=first, max_value=last, key=keys[1])
+    start = st.date_input("From", min_value=first, max_value=last, key=keys[0])
+    end = st.date_input("To", min_value=first, max_value=last, key=keys[1])
     return start, end
 
 

@@ -437,6 +437,13 @@ def test_the_raw_float_pattern(text, raw):
     assert bool(RAW_FLOAT.search(text)) is raw
 
 
+# Date inputs whose text is wider than the box (two abreast in a narrow form read "1999/01/")
+CUT_DATES = """() => [...document.querySelectorAll('[data-testid=stDateInputFieldsScroller]')]
+  .filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1)
+  .map(e => (e.querySelector('[role=group]')?.getAttribute('aria-label') || '?')
+            + ': ' + e.textContent + ` (${e.scrollWidth} px in ${e.clientWidth})`)"""
+
+
 @pytest.mark.timeout(420)
 def test_no_page_shows_a_raw_float(page, server):
     """Every page's text (visible or in a hidden tab or collapsed expander, chart labels, input
@@ -444,11 +451,13 @@ def test_no_page_shows_a_raw_float(page, server):
     and a Monte Carlo (scanned before leaving the page: its result is the click's). Table
     cells are drawn on a canvas whose accessibility copy holds the raw values, so they are
     left out here: ``tests/ui/test_numbers.py`` checks, in AppTest, that every float column
-    of every page has a ``st.column_config`` number format and that no text cell is raw."""
+    of every page has a ``st.column_config`` number format and that no text cell is raw.
+    The same pass checks that no date input is too narrow to show its whole date."""
     from app.registry import PAGES
 
     def scan(where: str) -> list[str]:
-        return [f"{where}: {t!r}" for t in page.evaluate(TEXTS) if RAW_FLOAT.search(t)]
+        raw = [f"{where}: {t!r}" for t in page.evaluate(TEXTS) if RAW_FLOAT.search(t)]
+        return raw + [f"{where}: date cut: {d}" for d in page.evaluate(CUT_DATES)]
 
     open_page(page, server, "backtest")
     rerun(page, lambda: page.get_by_role("button", name="Run backtest").click())
