@@ -23,12 +23,13 @@ def _kinds(ws: Workstation) -> list[str]:
 
 
 def log_table(ws: Workstation) -> None:
-    cols = st.columns([2, 2, 1.6, 1.6, 2])  # at 1.0 a date showed as "yyyy/m"
+    # two rows: five abreast cut a date to "yyyy/m"
+    cols = [*st.columns(3), *st.columns(3)]
     kinds = cols[0].multiselect("Kinds", _kinds(ws), key="audit_kinds")
     portfolio = cols[1].selectbox("Portfolio", [ALL, *ws.portfolios.names()], key="audit_portfolio")
-    start = cols[2].date_input("From", value=None, key="audit_start")
-    end = cols[3].date_input("To", value=None, key="audit_end")
-    text = cols[4].text_input("Text", key="audit_text", placeholder="symbol, note, actor…")
+    text = cols[2].text_input("Text", key="audit_text", placeholder="symbol, note, actor…")
+    start = cols[3].date_input("From", value=None, key="audit_start")
+    end = cols[4].date_input("To", value=None, key="audit_end")
     if start and end and start > end:
         st.error(f"From ({start}) is after To ({end}).")
         return

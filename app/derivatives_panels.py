@@ -50,12 +50,14 @@ def pricer_panel() -> None:
         params = d.PricerParams(**param_inputs(d.PricerParams, "dv_pr"))
     g = params.greeks()
     with right:
-        cols = st.columns(5)
+        # two rows of three: five abreast cut "-0.0259" on a 1280 px screen
+        cols = [*st.columns(3), *st.columns(3)]
         cols[0].metric("Price", fmt.number(g.price, 4))
         cols[1].metric("Delta", fmt.number(g.delta, 4))
         cols[2].metric("Gamma", fmt.number(g.gamma, 4))
         cols[3].metric("Theta / day", fmt.number(g.theta_per_day, 4), help="per calendar day")
         cols[4].metric("Vega / 1 %", fmt.number(g.vega_per_1pct, 4), help="per 1 % of vol")
+        cols[5].metric("Rho / 1 %", fmt.number(g.rho_per_1pct, 4), help="per 1 % of rate")
         rows = [
             {"greek": k, "value": fmt.number(v, 6), "unit": GREEK_UNITS[k]}
             for k, v in g.as_dict().items()

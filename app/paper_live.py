@@ -65,7 +65,8 @@ def show_snapshot(ws, name: str, snap) -> None:
     day0 = state.get("day_start_equity", session["cash0"])
     dd = state.get("drawdown") or {}
     regime = state.get("regime") or {}
-    cols = st.columns(6)
+    # two rows: six abreast cut "warming up" and "high volatility" on a 1280 px screen
+    cols = [*st.columns(4), *st.columns([2, 1, 1])]
     cols[0].metric("Equity", f"{equity:,.0f}", f"{equity - session['cash0']:+,.2f}")
     cols[1].metric(
         "P&L today", f"{equity - day0:+,.2f}", pct((equity - day0) / day0) if day0 else None
@@ -81,7 +82,7 @@ def show_snapshot(ws, name: str, snap) -> None:
     )
     cols[4].metric(
         "Regime",
-        (regime.get("label") or "warming up").replace("_", " "),
+        charts.regime_name(regime.get("label") or "warming up"),
         f"true: {regime['true']}"
         if regime.get("true")
         else (
@@ -101,6 +102,7 @@ def show_snapshot(ws, name: str, snap) -> None:
         delta_color="off",
         delta_arrow="off",
     )
+    cols[6].metric("Fills", f"{state.get('n_fills', 0):,}")
     st.progress(
         min(session["events"] / n, 1.0) if n else 0.0,
         text=f"{STATUS_ICON.get(session['status'], '')} {session['status']} · last "

@@ -38,7 +38,7 @@ def current_view(analysis: RegimeAnalysis) -> None:
     """The regime now and each state's filtered probability, named with its mean and vol."""
     names = state_names(analysis)
     probs = analysis.filtered.iloc[-1]
-    cols = st.columns(len(probs) + 1)
+    cols = st.columns([1.5] + [1] * len(probs))  # room for "high volatility" at 1280 px
     cols[0].metric(
         "Current regime",
         charts.regime_name(analysis.current),

@@ -443,6 +443,11 @@ CUT_DATES = """() => [...document.querySelectorAll('[data-testid=stDateInputFiel
   .map(e => (e.querySelector('[role=group]')?.getAttribute('aria-label') || '?')
             + ': ' + e.textContent + ` (${e.scrollWidth} px in ${e.clientWidth})`)"""
 
+# Metric values cut with an ellipsis (a label too long for its column read "bear me…")
+CUT_METRICS = """() => [...document.querySelectorAll('[data-testid=stMetricValue] > div')]
+  .filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1)
+  .map(e => e.textContent + ` (${e.scrollWidth} px in ${e.clientWidth})`)"""
+
 
 @pytest.mark.timeout(420)
 def test_no_page_shows_a_raw_float(page, server):
@@ -455,8 +460,11 @@ def test_no_page_shows_a_raw_float(page, server):
     The same pass checks that no date input is too narrow to show its whole date."""
     from app.registry import PAGES
 
+    page.set_viewport_size({"width": 1280, "height": 900})  # a laptop: where widths run out
+
     def scan(where: str) -> list[str]:
         raw = [f"{where}: {t!r}" for t in page.evaluate(TEXTS) if RAW_FLOAT.search(t)]
+        raw += [f"{where}: metric cut: {m}" for m in page.evaluate(CUT_METRICS)]
         return raw + [f"{where}: date cut: {d}" for d in page.evaluate(CUT_DATES)]
 
     open_page(page, server, "backtest")

@@ -69,6 +69,7 @@ def test_live_panel_shows_the_workers_state_and_refreshes(app):
     assert metrics["Equity"].value == f"{status['equity']:,.0f}"
     assert metrics["Equity"].delta == f"{status['equity'] - 40_000:+,.2f}"
     assert metrics["Events"].value == "1,200"
+    assert metrics["Fills"].value == f"{status['n_fills']:,}" and status["n_fills"] > 0
     assert len(at.get("plotly_chart")) == 2  # price with fills, equity with bands
     assert not at.dataframe  # hidden tabs and collapsed expanders are not drawn
     fills = open_tab(at, "paper_live_tab", "Positions & orders").dataframe
