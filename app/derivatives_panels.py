@@ -62,7 +62,7 @@ def pricer_panel() -> None:
             {"greek": k, "value": fmt.number(v, 6), "unit": GREEK_UNITS[k]}
             for k, v in g.as_dict().items()
         ]
-        fmt.dataframe(pd.DataFrame(rows), hide_index=True, key="dv_pr_greeks")
+        fmt.dataframe(pd.DataFrame(rows), hide_index=True, height="content", key="dv_pr_greeks")
         implied_vol_view(params)
     sensitivity_charts(params)
 
@@ -228,7 +228,7 @@ def strategy_panel() -> None:
             column_config={"premium": st.column_config.NumberColumn(format="%.4f")},
         )
         greeks = pd.DataFrame([{"greek": k, "net": fmt.number(v, 4)} for k, v in a.greeks.items()])
-        fmt.dataframe(greeks, hide_index=True, key="dv_st_greeks")
+        fmt.dataframe(greeks, hide_index=True, height="content", key="dv_st_greeks")
         exact = "exact (one expiry)" if a.exact else "on a grid (later legs valued with BSM)"
         st.caption(
             f"P&L for the whole position (× multiplier). At expiry = the front expiry; extremes "

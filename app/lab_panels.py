@@ -304,6 +304,7 @@ def stress_panel(ws: Workstation, name: str) -> None:
         fmt.dataframe(
             rows,
             hide_index=True,
+            height="content",
             key="lab_stress_table",
             column_config={
                 "shock": st.column_config.NumberColumn(format="percent"),

@@ -68,7 +68,10 @@ def result_panel(ws: Workstation, job: OptimizationJob) -> None:
     with metrics:
         if result.get("metrics"):
             fmt.dataframe(
-                metrics_table(result["metrics"]), hide_index=True, key="opt_metrics_table"
+                metrics_table(result["metrics"]),
+                hide_index=True,
+                height="content",
+                key="opt_metrics_table",
             )
     surface_view(job, result, metric)
     if "acceptance_rate" in result:

@@ -83,6 +83,7 @@ def var_table(r: RiskReport) -> None:
     fmt.dataframe(
         frame,
         hide_index=True,
+        height="content",
         key="risk_var",
         column_config={
             "method": "Method",
@@ -178,6 +179,7 @@ def limit_gauges(r: RiskReport) -> None:
     fmt.dataframe(
         frame,
         hide_index=True,
+        height="content",
         key="risk_limits_table",
         column_config={
             "used": st.column_config.NumberColumn("Used", format="percent"),
@@ -210,6 +212,7 @@ def stress_table(r: RiskReport) -> None:
     fmt.dataframe(
         pd.DataFrame(r.stress),
         hide_index=True,
+        height="content",
         key="risk_stress",
         column_config={
             "scenario": "Scenario",

@@ -30,7 +30,11 @@ with results:
         with metrics:
             if metrics.open:
                 fmt.dataframe(
-                    panels.metrics_table(result.metrics), hide_index=True, key="bt_metrics"
+                    panels.metrics_table(result.metrics),
+                    hide_index=True,
+                    height="content",
+                    key="bt_metrics",
+                    column_config={"Value": st.column_config.TextColumn(alignment="right")},
                 )
                 st.caption(f"Run id {result.run_id} · {result.periods_per_year:g} periods per year")
         with trades:
