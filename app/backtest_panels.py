@@ -247,15 +247,26 @@ def trades_view(result: BacktestResult) -> None:
     if trades.empty:
         st.info("No completed trades.")
         return
+    times = pd.concat([trades["entry_time"], trades["exit_time"]]).dropna()
+    daily = bool((times == times.dt.normalize()).all())  # daily bars: no 00:00:00 on every row
+    when = "YYYY-MM-DD" if daily else "YYYY-MM-DD HH:mm"
     fmt.dataframe(
         trades.drop(columns=["entry_bar", "exit_bar"]),
         hide_index=True,
         key="bt_trades",
         column_config=column_config_for(trades)
         | {
+            "symbol": st.column_config.TextColumn("Symbol"),
+            "direction": st.column_config.TextColumn("Side"),
+            "entry_time": st.column_config.DatetimeColumn("Entry", format=when),
+            "exit_time": st.column_config.DatetimeColumn("Exit", format=when),
+            "qty": st.column_config.NumberColumn("Qty", format="%.8g"),
+            "entry_price": st.column_config.NumberColumn("Entry price", format="%,.2f"),
+            "exit_price": st.column_config.NumberColumn("Exit price", format="%,.2f"),
             "pnl": st.column_config.NumberColumn("P&L", format="%,.2f"),
             "pnl_net": st.column_config.NumberColumn("P&L net", format="%,.2f"),
-            "commission": st.column_config.NumberColumn(format="%,.2f"),
+            "commission": st.column_config.NumberColumn("Commission", format="%,.2f"),
+            "status": st.column_config.TextColumn("Status"),
         },
     )
     st.download_button(

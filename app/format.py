@@ -156,7 +156,33 @@ def dataframe(frame: pd.DataFrame, column_config: dict[str, Any] | None = None, 
     near-zero values shown as 0 and percentages to a fixed two decimals
     (:func:`fixed_percentages`). Every table of the app goes through here."""
     shown, config = fixed_percentages(tidy(frame), column_config_for(frame, column_config))
-    return st.dataframe(shown, column_config=config, **kwargs)
+    return st.dataframe(shown, column_config=headings(shown, config), **kwargs)
+
+
+_HEADING_WORDS = {"pnl": "P&L", "iv": "IV", "est": "est.", "n": "#", "1pct": "1 %", "id": "id"}
+
+
+def heading(name: str) -> str:
+    """A snake_case column name as a heading: ``est_cost`` → ``Est. cost``, ``call_iv`` →
+    ``Call IV``, ``n_orders`` → ``# orders``."""
+    words = [_HEADING_WORDS.get(w, w) for w in str(name).split("_") if w]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
+def headings(frame: pd.DataFrame, config: dict[str, Any]) -> dict[str, Any]:
+    """``config`` with a :func:`heading` for every snake_case column that has no label of its
+    own (hidden columns stay hidden): no table shows ``market_value`` as its heading."""
+    out = dict(config)
+    for name in map(str, frame.columns):
+        if "_" not in name or name.startswith("_"):
+            continue
+        column = out.get(name, {})
+        if column is None or isinstance(column, str):
+            continue  # hidden, or labelled by a plain string
+        if not column.get("label"):
+            out[name] = {**column, "label": heading(name)}
+    return out
 
 
 def fixed_percentages(

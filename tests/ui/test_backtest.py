@@ -25,8 +25,15 @@ def test_backtest_page_runs_the_default_sma_crossover(app):
     assert metrics["Final equity"] == f"{expected.final_equity:,.0f}"
     assert metrics["Trades"] == str(expected.metrics["n_trades"])
     assert not _tab(at, "Trades").dataframe  # a hidden tab's table is not drawn
-    trades = open_tab(at, "bt_view", "Trades").dataframe[0].value
-    assert len(trades) == expected.metrics["n_trades"]
+    table = open_tab(at, "bt_view", "Trades").dataframe[0]
+    assert len(table.value) == expected.metrics["n_trades"]
+    import json
+
+    columns = json.loads(table.proto.columns)
+    # daily bars: dates without a 00:00:00 on every row; headings for a person
+    assert columns["entry_time"]["label"] == "Entry"
+    assert columns["entry_time"]["type_config"]["format"] == "YYYY-MM-DD"
+    assert columns["entry_price"]["label"] == "Entry price"
     compare = open_tab(at, "bt_view", "Compare runs")
     assert len(compare.multiselect) == 1  # the run was saved
     assert len(compare.dataframe) == 1

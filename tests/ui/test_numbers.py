@@ -155,6 +155,30 @@ def test_the_allocation_donut_labels_to_one_fixed_decimal():
     assert list(pie.values) == [551_206.16, 255_820.37, 171.58]
 
 
+def test_snake_case_columns_get_a_heading_unless_they_have_a_label():
+    import streamlit as st
+
+    assert [fmt.heading(n) for n in ("est_cost", "call_iv", "n_orders", "vega_per_1pct")] == [
+        "Est. cost",
+        "Call IV",
+        "# orders",
+        "Vega per 1 %",
+    ]
+    frame = pd.DataFrame(columns=["market_value", "pnl_net", "fill_id", "note_text", "symbol"])
+    config = {
+        "market_value": st.column_config.NumberColumn(format="%,.2f"),
+        "pnl_net": st.column_config.NumberColumn("Net", format="%,.2f"),
+        "fill_id": None,  # hidden
+        "note_text": "Note",
+    }
+    out = fmt.headings(frame, config)
+    assert out["market_value"]["label"] == "Market value"
+    assert out["market_value"]["type_config"] == config["market_value"]["type_config"]
+    assert out["pnl_net"]["label"] == "Net" and out["fill_id"] is None
+    assert out["note_text"] == "Note" and "symbol" not in out
+    assert config["market_value"]["label"] is None  # the caller's config: untouched
+
+
 def test_every_table_goes_through_format_dataframe():
     """``fmt.dataframe`` fixes the percent columns' decimals; a bare ``st.dataframe`` would not."""
     root = Path(__file__).resolve().parents[2]
