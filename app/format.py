@@ -171,11 +171,12 @@ def heading(name: str) -> str:
 
 
 def headings(frame: pd.DataFrame, config: dict[str, Any]) -> dict[str, Any]:
-    """``config`` with a :func:`heading` for every snake_case column that has no label of its
-    own (hidden columns stay hidden): no table shows ``market_value`` as its heading."""
+    """``config`` with a :func:`heading` for every snake_case or lower-case column that has
+    no label of its own (hidden columns stay hidden): no table shows ``market_value`` as its
+    heading, nor ``symbol`` beside ``Market value``."""
     out = dict(config)
     for name in map(str, frame.columns):
-        if "_" not in name or name.startswith("_"):
+        if name.startswith("_") or not ("_" in name or name.islower()):
             continue
         column = out.get(name, {})
         if column is None or isinstance(column, str):

@@ -164,7 +164,9 @@ def test_snake_case_columns_get_a_heading_unless_they_have_a_label():
         "# orders",
         "Vega per 1 %",
     ]
-    frame = pd.DataFrame(columns=["market_value", "pnl_net", "fill_id", "note_text", "symbol"])
+    frame = pd.DataFrame(
+        columns=["market_value", "pnl_net", "fill_id", "note_text", "symbol", "Return", "VaR"]
+    )
     config = {
         "market_value": st.column_config.NumberColumn(format="%,.2f"),
         "pnl_net": st.column_config.NumberColumn("Net", format="%,.2f"),
@@ -175,7 +177,8 @@ def test_snake_case_columns_get_a_heading_unless_they_have_a_label():
     assert out["market_value"]["label"] == "Market value"
     assert out["market_value"]["type_config"] == config["market_value"]["type_config"]
     assert out["pnl_net"]["label"] == "Net" and out["fill_id"] is None
-    assert out["note_text"] == "Note" and "symbol" not in out
+    assert out["note_text"] == "Note" and out["symbol"] == {"label": "Symbol"}
+    assert "Return" not in out and "VaR" not in out  # already written for a person
     assert config["market_value"]["label"] is None  # the caller's config: untouched
 
 
