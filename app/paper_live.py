@@ -54,6 +54,16 @@ def render_live(ws, name: str, starting: bool = False) -> None:
         st.rerun()
 
 
+def _when(ts: str | None) -> str:
+    """An event's time to the second (``2026-01-05 10:13:15``), not its ISO microseconds."""
+    if not ts:
+        return "—"
+    try:
+        return pd.Timestamp(ts).strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return str(ts)
+
+
 def show_snapshot(ws, name: str, snap) -> None:
     """The panel's metrics, charts and tables of one snapshot."""
     notify(name, snap)
@@ -106,7 +116,7 @@ def show_snapshot(ws, name: str, snap) -> None:
     st.progress(
         min(session["events"] / n, 1.0) if n else 0.0,
         text=f"{STATUS_ICON.get(session['status'], '')} {session['status']} · last "
-        f"event {state.get('ts') or '—'}",
+        f"event {_when(state.get('ts'))}",
     )
     with st.container():  # one block whether or not there is a choice of symbol
         if session.get("risk"):

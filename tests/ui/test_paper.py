@@ -6,6 +6,8 @@ while the worker is advanced in-process between them.
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from core.db import PaperCommandRow
@@ -70,6 +72,9 @@ def test_live_panel_shows_the_workers_state_and_refreshes(app):
     assert metrics["Equity"].delta == f"{status['equity'] - 40_000:+,.2f}"
     assert metrics["Events"].value == "1,200"
     assert metrics["Fills"].value == f"{status['n_fills']:,}" and status["n_fills"] > 0
+    progress = at.get("progress")[0].proto.text
+    stamp = progress.rsplit("last event ", 1)[1]  # to the second, not ISO microseconds
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", stamp), progress
     assert len(at.get("plotly_chart")) == 2  # price with fills, equity with bands
     assert not at.dataframe  # hidden tabs and collapsed expanders are not drawn
     fills = open_tab(at, "paper_live_tab", "Positions & orders").dataframe
