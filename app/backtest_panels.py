@@ -363,7 +363,9 @@ def stress_view(result: BacktestResult, shown: bool = True) -> None:
         "Scenario",
         names,
         key="st_scenario",
-        format_func=lambda n: STRESS_SCENARIOS[n].name if n in STRESS_SCENARIOS else "Custom…",
+        format_func=lambda n: (
+            widgets.scenario_label(STRESS_SCENARIOS[n]) if n in STRESS_SCENARIOS else "Custom…"
+        ),
     )
     if name == "custom":
         c1, c2, c3, c4 = st.columns(4)

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app import format as fmt
-from app.widgets import bind, field_error, plain, required_choice, run_action
+from app.widgets import bind, field_error, plain, required_choice, run_action, scenario_label
 from core.errors import InvalidInputError
 from core.portfolio import to_csv, to_excel, to_json
 from core.risk import checked_trade
@@ -282,7 +282,7 @@ def stress_panel(ws: Workstation, name: str) -> None:
         "Scenario",
         list(STRESS_SCENARIOS),
         key="lab_stress",
-        format_func=lambda k: STRESS_SCENARIOS[k].name,
+        format_func=lambda k: scenario_label(STRESS_SCENARIOS[k]),
     )
     scenario = STRESS_SCENARIOS[key]
     st.caption(scenario.description)

@@ -158,6 +158,14 @@ def view_tabs(labels: list[str], key: str) -> list[Any]:
     return list(st.tabs(labels, key=key, on_change="rerun"))
 
 
+def scenario_label(scenario: Any) -> str:
+    """A stress scenario as a choice reads: ``gfc_2008 · -45 % over 120 days`` (its id, as
+    ``--scenario`` takes it, and what it does)."""
+    days = scenario.shock_days
+    shock = fmt.pct(scenario.price_shock, 0, signed=True)
+    return f"{scenario.name} · {shock} over {days} day{'' if days == 1 else 's'}"
+
+
 def history_dates(
     first: Any,
     last: Any,

@@ -88,6 +88,9 @@ def test_stress_of_a_short_run_is_shown_past_its_end(app):
     at.date_input(key="bt_start").set_value(__import__("datetime").date(2018, 6, 1))
     at.button(key="bt_run").click().run()
     open_tab(at, "bt_view", "Stress")
+    # each choice reads as its id (what --scenario takes) and what it does
+    assert at.selectbox(key="st_scenario").options[0] == "gfc_2008 · -45 % over 120 days"
+    assert at.selectbox(key="st_scenario").options[-1] == "Custom…"
     at.selectbox(key="st_scenario").set_value("gfc_2008").run()
     assert not at.exception, at.exception
     assert _tab(at, "Stress").metric[1].value.startswith("-")
