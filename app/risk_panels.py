@@ -78,8 +78,17 @@ def headline(r: RiskReport) -> None:
     )
 
 
+VAR_METHODS = {
+    "historical": "Historical",
+    "normal": "Normal",
+    "student_t": "Student t",
+    "monte_carlo": "Monte Carlo",
+}
+
+
 def var_table(r: RiskReport) -> None:
     frame = pd.DataFrame(r.var)
+    frame["method"] = [VAR_METHODS.get(m, m) for m in frame["method"]]
     fmt.dataframe(
         frame,
         hide_index=True,

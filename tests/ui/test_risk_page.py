@@ -48,10 +48,10 @@ def test_risk_page_shows_the_demo_measures_and_limits(app, ws):
     assert beta.proto.direction == 2  # NONE: a correlation beside beta, not a rise
     var = _tab(at, "Measures").dataframe[0].value
     assert len(var) == 8 and set(var["method"]) == {
-        "historical",
-        "normal",
-        "student_t",
-        "monte_carlo",
+        "Historical",
+        "Normal",
+        "Student t",
+        "Monte Carlo",
     }
     shares = _tab(at, "Measures").dataframe[1].value["share"]
     assert shares.sum() == pytest.approx(100.0)  # percent
