@@ -50,9 +50,11 @@ def current_view(analysis: RegimeAnalysis) -> None:
 
 
 def transition_figure(analysis: RegimeAnalysis):
-    """The transition matrix with each state named by its label, mean and volatility."""
+    """The transition matrix: rows ("from") name each state by its label, mean and volatility,
+    columns ("to") by its label alone (the long names on both axes left the cells no room)."""
     names = state_names(analysis)
-    matrix = analysis.transition.rename(index=names, columns=names)
+    short = {label: charts.regime_name(label) for label in names}
+    matrix = analysis.transition.rename(index=names, columns=short)
     return charts.heatmap_figure(
         matrix,
         "Transition matrix (per bar)",
@@ -73,7 +75,7 @@ def state_table(analysis: RegimeAnalysis) -> None:
             "mean_annual": st.column_config.NumberColumn("Mean (ann.)", format="percent"),
             "vol_annual": st.column_config.NumberColumn("Volatility (ann.)", format="percent"),
             "expected_duration": st.column_config.NumberColumn(
-                "Expected duration (bars)", format="%.1f"
+                "Duration (bars)", format="%.1f", help="expected: 1 / (1 − p(stay))"
             ),
             "share": st.column_config.NumberColumn("Share of bars", format="percent"),
         },

@@ -26,11 +26,9 @@ st.plotly_chart(
     key="rg_price",
 )
 st.plotly_chart(charts.probabilities_figure(analysis.filtered), key="rg_probs")
-left, right = st.columns(2)
-with left:
-    state_table(analysis)
-with right:
-    st.plotly_chart(transition_figure(analysis), key="rg_trans")
+# one above the other: side by side, the table lost a column and the matrix its cells
+state_table(analysis)
+st.plotly_chart(transition_figure(analysis), key="rg_trans")
 st.caption(
     "The model is fitted on the whole history shown, so the Viterbi path and these tables describe "
     "the past. Backtests and live trading use filtered probabilities from models fitted before "

@@ -45,7 +45,10 @@ def test_each_label_is_shown_beside_its_fitted_mean_and_volatility(app):
 
     charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     heat = next(c for c in charts if c["data"][0]["type"] == "heatmap")
-    assert heat["data"][0]["x"] == [names[label] for label in expected.model.labels_]
+    assert heat["data"][0]["y"] == [names[label] for label in expected.model.labels_]  # from
+    assert heat["data"][0]["x"] == [  # to: the label alone, so the cells keep their room
+        label.replace("_", " ") for label in expected.model.labels_
+    ]
     assert heat["layout"]["xaxis"]["title"]["text"] == "to"
     legends = {t["name"] for c in charts for t in c["data"] if t.get("type") == "scatter"}
     assert legends == {label.replace("_", " ") for label in expected.model.labels_}
