@@ -159,7 +159,15 @@ def dataframe(frame: pd.DataFrame, column_config: dict[str, Any] | None = None, 
     return st.dataframe(shown, column_config=headings(shown, config), **kwargs)
 
 
-_HEADING_WORDS = {"pnl": "P&L", "iv": "IV", "est": "est.", "n": "#", "1pct": "1 %", "id": "id"}
+_HEADING_WORDS = {
+    "pnl": "P&L",
+    "iv": "IV",
+    "est": "est.",
+    "n": "#",
+    "1pct": "1 %",
+    "id": "id",
+    "ts": "time",
+}
 
 
 def heading(name: str) -> str:

@@ -93,9 +93,9 @@ def _decision_view(plan: PortfolioPlan) -> None:
         key="rb_drifts",
         hide_index=True,
         column_config={
-            "weight": st.column_config.NumberColumn(format="%.4f"),
-            "target": st.column_config.NumberColumn(format="%.4f"),
-            "drift_pp": st.column_config.NumberColumn("drift (pp)", format="%+.2f"),
+            "weight": st.column_config.NumberColumn("Weight", format="percent"),
+            "target": st.column_config.NumberColumn("Target", format="percent"),
+            "drift_pp": st.column_config.NumberColumn("Drift (pp)", format="%+.2f"),
         },
     )
 

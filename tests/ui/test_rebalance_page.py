@@ -44,6 +44,9 @@ def test_demo_portfolio_drift_orders_and_execute(app):
     assert sorted(drifts.index) == sorted(expected.index)
     for symbol, drift in expected.items():
         assert drifts.loc[symbol, "drift_pp"] == pytest.approx(drift * 100, abs=1e-9)
+        # weights and targets in percent, as the drift in percentage points beside them
+        assert drifts.loc[symbol, "weight"] == pytest.approx(positions["weight"][symbol] * 100)
+        assert drifts.loc[symbol, "target"] == pytest.approx(100 / 6)
     out_of_band = sorted(s for s, d in expected.items() if abs(d) >= 0.05 or abs(d) * 6 >= 0.2)
     assert out_of_band, "the demo has drifted: at least one asset is outside its band"
     due = next(text(w) for w in at.warning if text(w).startswith("Rebalance due"))
