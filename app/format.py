@@ -167,6 +167,12 @@ _HEADING_WORDS = {
     "1pct": "1 %",
     "id": "id",
     "ts": "time",
+    "cagr": "CAGR",
+    "var": "VaR",
+    "cvar": "CVaR",
+    "dsr": "DSR",
+    "pbo": "PBO",
+    "ic": "IC",
 }
 
 

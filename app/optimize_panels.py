@@ -99,10 +99,12 @@ def request_form(ws: Workstation) -> dict[str, Any] | None:
             key="opt_wf",
             help="optimise on each training window, score on the next test window",
         )
-        c1, c2, c3 = st.columns(3)
+        c1, c2 = st.columns(2)  # three abreast cut "Anchored" to "An…"
         train = c1.number_input("Train bars", min_value=20, value=750, step=50, key="opt_wf_train")
         test = c2.number_input("Test bars", min_value=5, value=250, step=25, key="opt_wf_test")
-        anchored = c3.checkbox("Anchored", key="opt_wf_anchored")
+        anchored = st.checkbox(
+            "Anchored", key="opt_wf_anchored", help="training windows all start at the first bar"
+        )
         scheduler = scheduler_input(ws)
         execution, cash = _execution_inputs(prefix="opt")
         submitted = st.form_submit_button(

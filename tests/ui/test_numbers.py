@@ -158,11 +158,15 @@ def test_the_allocation_donut_labels_to_one_fixed_decimal():
 def test_snake_case_columns_get_a_heading_unless_they_have_a_label():
     import streamlit as st
 
-    assert [fmt.heading(n) for n in ("est_cost", "call_iv", "n_orders", "vega_per_1pct")] == [
+    names = ("est_cost", "call_iv", "n_orders", "vega_per_1pct", "cagr", "var_95", "ts")
+    assert [fmt.heading(n) for n in names] == [
         "Est. cost",
         "Call IV",
         "# orders",
         "Vega per 1 %",
+        "CAGR",
+        "VaR 95",
+        "Time",
     ]
     frame = pd.DataFrame(
         columns=["market_value", "pnl_net", "fill_id", "note_text", "symbol", "Return", "VaR"]
