@@ -55,13 +55,9 @@ def render_live(ws, name: str, starting: bool = False) -> None:
 
 
 def _when(ts: str | None) -> str:
-    """An event's time to the second (``2026-01-05 10:13:15``), not its ISO microseconds."""
-    if not ts:
-        return "—"
-    try:
-        return pd.Timestamp(ts).strftime("%Y-%m-%d %H:%M:%S")
-    except ValueError:
-        return str(ts)
+    """An event's time to the second (``2026-01-05 10:13:15``), not its ISO microseconds
+    (the worker writes it: an ISO timestamp)."""
+    return pd.Timestamp(ts).strftime("%Y-%m-%d %H:%M:%S") if ts else "—"
 
 
 def show_snapshot(ws, name: str, snap) -> None:
@@ -165,7 +161,7 @@ def chart_view(name: str, snap) -> None:
     if probs:
         st.caption(
             "Filtered regime probabilities (data up to now only): "
-            + " · ".join(f"{k.replace('_', ' ')} {v:.0%}" for k, v in probs.items())
+            + " · ".join(f"{charts.regime_name(k)} {v:.0%}" for k, v in probs.items())
         )
 
 
