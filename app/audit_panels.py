@@ -9,7 +9,6 @@ import pandas as pd
 import streamlit as st
 
 from app import format as fmt
-from app.format import column_config_for
 from app.widgets import plain
 from core.audit import report_to_csv, report_to_json
 from core.workstation import Workstation
@@ -105,10 +104,7 @@ def report_panel(ws: Workstation) -> None:
             pd.DataFrame(report["largest_positions"]),
             hide_index=True,
             key="audit_positions",
-            column_config=column_config_for(
-                pd.DataFrame(report["largest_positions"]),
-                {"market_value": st.column_config.NumberColumn("Value", format="%,.2f")},
-            ),
+            column_config={"market_value": st.column_config.NumberColumn("Value", format="%,.2f")},
         )
     if report["breaches"]:
         fmt.dataframe(pd.DataFrame(report["breaches"]), hide_index=True, key="audit_breaches")

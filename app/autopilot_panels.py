@@ -9,7 +9,6 @@ import streamlit as st
 
 from app import charts, widgets
 from app import format as fmt
-from app.format import column_config_for
 from core.autopilot import GENERATORS, RulesTable
 from core.errors import REFUSALS
 from core.workstation import Workstation
@@ -200,8 +199,8 @@ def decision_view(result: dict) -> None:
         shown = [c for c in ("side", "symbol", "quantity", "est_price", "est_cost", "booked")
                  if c in trades]  # fmt: skip
         frame = trades[shown]
-        fmt.dataframe(frame, hide_index=True, key="ap_trades", column_config=column_config_for(
-            frame, {"quantity": st.column_config.NumberColumn(format="%g")}))  # fmt: skip
+        quantity = st.column_config.NumberColumn(format="%g")
+        fmt.dataframe(frame, hide_index=True, key="ap_trades", column_config={"quantity": quantity})
 
 
 def run_buttons(ws: Workstation, account: str, as_of) -> dict | None:
@@ -258,7 +257,7 @@ def log_view(ws: Workstation, account: str) -> None:
         st.caption("No run yet.")
         return
     frame = log.drop(columns=["account"])
-    fmt.dataframe(frame, hide_index=True, key="ap_log", column_config=column_config_for(frame))
+    fmt.dataframe(frame, hide_index=True, key="ap_log")
 
 
 def simulation_view(ws: Workstation, start, end) -> None:
@@ -299,8 +298,7 @@ def simulation_result(result: dict) -> None:
     table = pd.DataFrame(
         {name: {k: r["metrics"].get(k) for k in keys} for name, r in runs.items()}
     ).T  # one row per run
-    fmt.dataframe(table.astype(float), key="ap_sim_table",
-                 column_config=column_config_for(table.astype(float)))  # fmt: skip
+    fmt.dataframe(table.astype(float), key="ap_sim_table")
     curves = {
         name: pd.Series({pd.Timestamp(p["date"]): p["value"] for p in r["equity"]})
         for name, r in runs.items()

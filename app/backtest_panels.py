@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from app import charts, widgets
 from app import format as fmt
-from app.format import column_config_for, unsigned_zero
+from app.format import unsigned_zero
 from app.param_form import param_inputs
 from core.backtest import BacktestConfig, BacktestResult, RiskOverlay
 from core.errors import REFUSALS
@@ -254,8 +254,7 @@ def trades_view(result: BacktestResult) -> None:
         trades.drop(columns=["entry_bar", "exit_bar"]),
         hide_index=True,
         key="bt_trades",
-        column_config=column_config_for(trades)
-        | {
+        column_config={
             "symbol": st.column_config.TextColumn("Symbol"),
             "direction": st.column_config.TextColumn("Side"),
             "entry_time": st.column_config.DatetimeColumn("Entry", format=when),

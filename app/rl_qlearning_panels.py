@@ -212,7 +212,7 @@ def model_view(ws: Workstation, model_id: str) -> None:
         policy,
         hide_index=True,
         key="ql_policy",
-        column_config=fmt.column_config_for(policy, weights),
+        column_config=weights,
     )
     st.plotly_chart(q_heatmap(model), key="ql_heatmap")
 
